@@ -1,0 +1,1 @@
+"""Background sync with the backends."""
