@@ -1,0 +1,64 @@
+"""Outbox operations: a user's intent, recorded locally and pushed by the sync engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from oncall_tui.domain.tickets import Source
+
+
+class OpKind(StrEnum):
+    """What an outbox entry asks a backend to do."""
+
+    SET_STATUS = "set_status"  # payload: {"status": "pending"}
+    SET_PRIORITY = "set_priority"  # payload: {"priority": "P1"}
+    ASSIGN = "assign"  # payload: {"assignee": "alice"} (None to unassign)
+    ADD_LABELS = "add_labels"  # payload: {"labels": ["~investigate"]}
+    REMOVE_LABELS = "remove_labels"  # payload: {"labels": [":incoming"]}
+    REPLY = "reply"  # payload: {"body": "..."} public reply / chat thread reply
+    NOTE = "note"  # payload: {"body": "..."} internal note
+    CREATE_ISSUE = "create_issue"  # payload: {"repo", "title", "body", "labels", "ticket_id"}
+    CREATE_TICKET = "create_ticket"  # payload: {"subject", "body", "requester", ...}
+
+
+class OpState(StrEnum):
+    """Life of an outbox entry."""
+
+    PENDING = "pending"  # waiting to be pushed
+    INFLIGHT = "inflight"  # sent, outcome not yet known (look up before resending)
+    DONE = "done"  # confirmed by the backend
+    FAILED = "failed"  # refused by the backend with a message the user must see
+    CANCELLED = "cancelled"  # undone by the user before it was pushed
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One outbox entry.
+
+    Attributes:
+        kind: what to do.
+        source: which backend it goes to.
+        ticket_id: local ticket id it applies to (None for creations without a ticket).
+        remote_id: the ticket's id at the backend, if it has one yet.
+        payload: kind-specific arguments (JSON-serialisable).
+        idempotency_key: unique per entry; sent where the API supports it.
+        base_version: the ticket version the edit was made against (for conflicts).
+        undo: payload that restores the local row if the user undoes the entry.
+    """
+
+    kind: OpKind
+    source: Source
+    payload: dict[str, Any]
+    idempotency_key: str
+    ticket_id: int | None = None
+    remote_id: str | None = None
+    base_version: str | None = None
+    id: int | None = None
+    state: OpState = OpState.PENDING
+    attempts: int = 0
+    error: str | None = None
+    created_at: datetime | None = None
+    undo: dict[str, Any] = field(default_factory=dict)
