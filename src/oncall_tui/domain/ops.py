@@ -62,3 +62,37 @@ class Op:
     error: str | None = None
     created_at: datetime | None = None
     undo: dict[str, Any] = field(default_factory=dict)
+
+
+#: Which operations each backend can carry. Anything else is local-only metadata (e.g. the
+#: priority of a chat thread, which Slack has no notion of).
+SUPPORTED: dict[Source, frozenset[OpKind]] = {
+    Source.HELPDESK: frozenset(
+        {
+            OpKind.SET_STATUS,
+            OpKind.SET_PRIORITY,
+            OpKind.ASSIGN,
+            OpKind.ADD_LABELS,
+            OpKind.REMOVE_LABELS,
+            OpKind.REPLY,
+            OpKind.NOTE,
+            OpKind.CREATE_TICKET,
+        }
+    ),
+    Source.TRACKER: frozenset(
+        {
+            OpKind.SET_STATUS,
+            OpKind.ASSIGN,
+            OpKind.ADD_LABELS,
+            OpKind.REMOVE_LABELS,
+            OpKind.REPLY,
+            OpKind.CREATE_ISSUE,
+        }
+    ),
+    Source.CHAT: frozenset({OpKind.REPLY}),
+}
+
+
+def is_supported(source: Source, kind: OpKind) -> bool:
+    """True if ``kind`` is pushed to ``source``'s backend (else the change stays local)."""
+    return kind in SUPPORTED[source]

@@ -1,0 +1,289 @@
+"""The user's TOML configuration, parsed into frozen dataclasses.
+
+A missing file means defaults. A bad one raises :class:`ConfigError` whose message names the
+file, the key (or line) and what was expected, e.g.::
+
+    config.toml: sync_interval: expected a number of seconds, got 'soon'
+
+The shape, with every key optional::
+
+    user = "alice@acme.com"        # who "assignee:me" is (your help-desk identity)
+    sync_interval = 60             # seconds between background pulls; 0 = only on ctrl+r
+    bell = false                   # ring the terminal bell when a ticket goes critical
+    runbooks_dir = "~/team-runbooks"
+    history_days = 90              # how far back the first sync reaches
+
+    [[views]]                      # replaces the default views (keys 1-9 in order)
+    name = "P0 and P1"
+    query = "is:open priority:P0,P1"
+
+    [keys]                         # remap bindings by id
+    sync-now = "ctrl+r"
+
+    [sla]                          # calendar, holidays, targets: see domain/sla.py
+    [bug_report]                   # schema, repository, labels: see domain/bug_report.py
+    [backends.zendesk]             # url = "https://acme.zendesk.com"
+    [backends.github]              # url = "https://api.github.com", repos = ["acme/product"]
+    [backends.slack]               # url = "https://slack.com/api", channels = ["C0123ABCD"]
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from oncall_tui.domain.errors import ConfigValueError
+from oncall_tui.domain.sla import SlaSettings, sla_settings_from_dict
+
+
+class ConfigError(Exception):
+    """The config file cannot be used; the message is ready to show to the user."""
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    """A saved search shown as a queue view."""
+
+    name: str
+    """Shown in the view bar."""
+    query: str
+    """Same language as the `/` filter, e.g. ``is:open assignee:me``."""
+
+
+DEFAULT_VIEWS: tuple[ViewSpec, ...] = (
+    ViewSpec("My queue", "is:open assignee:me"),
+    ViewSpec("Unassigned", "is:open assignee:none"),
+    ViewSpec("Breaching soon", "is:open sla:warning,critical,breached"),
+    ViewSpec("Waiting on customer", "is:open is:paused"),
+    ViewSpec("All open", "is:open"),
+    ViewSpec("Bugs under investigation", "label:~investigate"),
+)
+
+BACKEND_NAMES = ("zendesk", "github", "slack")
+DEFAULT_URLS = {
+    "zendesk": None,  # every account has its own subdomain
+    "github": "https://api.github.com",
+    "slack": "https://slack.com/api",
+}
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    """One configured backend. A backend absent from the config is off."""
+
+    name: str
+    """``zendesk``, ``github`` or ``slack``."""
+    url: str
+    """API base URL (another Zendesk subdomain, GitHub Enterprise...)."""
+    repos: tuple[str, ...] = ()
+    """GitHub: ``owner/name`` repositories to sync; the first one receives new bug reports."""
+    channels: tuple[str, ...] = ()
+    """Slack: customer channel ids to watch."""
+    employees: tuple[str, ...] = ()
+    """Slack: user ids of our own people (their messages are answers, not requests)."""
+    client_id: str | None = None
+    """OAuth client id (Zendesk OAuth client, GitHub OAuth app)."""
+    oauth_url: str | None = None
+    """Where the OAuth endpoints live if not at ``url`` (GitHub: https://github.com)."""
+    options: Mapping[str, Any] = field(default_factory=dict)
+    """Adapter-specific extras (e.g. Zendesk's tag ↔ label map)."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the user can configure, with the defaults our product ships."""
+
+    user: str = "me"
+    """Who "assignee:me" and the `a` key mean."""
+    sync_interval: float | None = 60.0
+    """Seconds between background pulls; None pulls only on demand."""
+    bell: bool = False
+    """Ring the terminal bell when a ticket goes critical or breaches."""
+    runbooks_dir: Path | None = None
+    """Team runbooks folder; None means ``<data dir>/runbooks``."""
+    history_days: int = 90
+    """How far back the first sync reaches."""
+    views: tuple[ViewSpec, ...] = DEFAULT_VIEWS
+    """Queue views, bound to keys 1-9 in order."""
+    keys: Mapping[str, str] = field(default_factory=dict)
+    """Binding id → keys, applied with ``App.set_keymap``."""
+    sla: SlaSettings = field(default_factory=SlaSettings.default)
+    """Calendar, holidays, targets and thresholds."""
+    bug_report: Mapping[str, Any] = field(default_factory=dict)
+    """The ``[bug_report]`` table (schema override, labels, repository)."""
+    templates: Mapping[str, Any] = field(default_factory=dict)
+    """The ``[templates]`` table (extra reply templates)."""
+    backends: Mapping[str, BackendConfig] = field(default_factory=dict)
+    """Configured backends by name; none configured means local-only."""
+
+
+TOP_LEVEL_KEYS = {
+    "user": "a string",
+    "sync_interval": "a number of seconds (0 = manual only)",
+    "bell": "true or false",
+    "runbooks_dir": "a folder path",
+    "history_days": "a whole number of days",
+    "views": "an array of [[views]] tables",
+    "keys": "a table of binding id = keys",
+    "sla": "a table",
+    "bug_report": "a table",
+    "templates": "a table",
+    "backends": "a table of backend tables",
+}
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate the config at ``path``; a missing file gives the defaults.
+
+    Raises:
+        ConfigError: unreadable file, TOML syntax error, unknown key or bad value.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Config()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    try:
+        return config_from_dict(data)
+    except ConfigValueError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def config_from_dict(data: Mapping[str, Any]) -> Config:
+    """Build a :class:`Config` from parsed TOML.
+
+    Raises:
+        ConfigValueError: naming the dotted key and what was expected.
+    """
+    for key in data:
+        if key not in TOP_LEVEL_KEYS:
+            raise ConfigValueError(key, f"a known key ({', '.join(sorted(TOP_LEVEL_KEYS))})")
+    kwargs: dict[str, Any] = {}
+    if "user" in data:
+        kwargs["user"] = _string(data["user"], "user")
+    if "sync_interval" in data:
+        value = _number(data["sync_interval"], "sync_interval", TOP_LEVEL_KEYS["sync_interval"])
+        kwargs["sync_interval"] = None if value == 0 else float(value)
+    if "bell" in data:
+        kwargs["bell"] = _bool(data["bell"], "bell")
+    if "runbooks_dir" in data:
+        kwargs["runbooks_dir"] = Path(_string(data["runbooks_dir"], "runbooks_dir")).expanduser()
+    if "history_days" in data:
+        days = data["history_days"]
+        if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+            raise ConfigValueError("history_days", "a whole number of days, at least 1", days)
+        kwargs["history_days"] = days
+    if "views" in data:
+        kwargs["views"] = _views(data["views"])
+    if "keys" in data:
+        keys = _table(data["keys"], "keys")
+        kwargs["keys"] = {k: _string(v, f"keys.{k}") for k, v in keys.items()}
+    if "sla" in data:
+        kwargs["sla"] = sla_settings_from_dict(_table(data["sla"], "sla"))
+    for name in ("bug_report", "templates"):
+        if name in data:
+            kwargs[name] = _table(data[name], name)
+    if "backends" in data:
+        kwargs["backends"] = _backends(_table(data["backends"], "backends"))
+    return Config(**kwargs)
+
+
+def _views(value: Any) -> tuple[ViewSpec, ...]:
+    if not isinstance(value, list) or not value:
+        raise ConfigValueError("views", "a non-empty array of [[views]] tables", value)
+    if len(value) > 9:
+        raise ConfigValueError("views", "at most 9 views (keys 1-9)", f"{len(value)} views")
+    views = []
+    for i, item in enumerate(value):
+        key = f"views[{i}]"
+        table = _table(item, key)
+        _only(table, key, {"name", "query"})
+        views.append(
+            ViewSpec(_string(table.get("name"), f"{key}.name"), _string(table.get("query", ""), f"{key}.query", allow_empty=True))
+        )
+    return tuple(views)
+
+
+def _backends(table: Mapping[str, Any]) -> dict[str, BackendConfig]:
+    result = {}
+    for name, raw in table.items():
+        key = f"backends.{name}"
+        if name not in BACKEND_NAMES:
+            raise ConfigValueError(key, f"one of {', '.join(BACKEND_NAMES)}")
+        spec = _table(raw, key)
+        known = {"url", "repos", "channels", "employees", "client_id", "oauth_url", "options"}
+        _only(spec, key, known)
+        url = spec.get("url", DEFAULT_URLS[name])
+        if url is None:
+            raise ConfigValueError(f"{key}.url", "the account's URL, e.g. https://acme.zendesk.com")
+        url = _string(url, f"{key}.url")
+        if not url.startswith(("https://", "http://")):
+            raise ConfigValueError(f"{key}.url", "an http(s):// URL", url)
+        repos = _strings(spec.get("repos", []), f"{key}.repos")
+        for repo in repos:
+            if repo.count("/") != 1 or not all(repo.split("/")):
+                raise ConfigValueError(f"{key}.repos", "repositories as 'owner/name'", repo)
+        if name == "github" and not repos:
+            raise ConfigValueError(f"{key}.repos", "at least one 'owner/name' repository")
+        channels = _strings(spec.get("channels", []), f"{key}.channels")
+        if name == "slack" and not channels:
+            raise ConfigValueError(f"{key}.channels", "at least one channel id, e.g. C0123ABCD")
+        result[name] = BackendConfig(
+            name=name,
+            url=url.rstrip("/"),
+            repos=repos,
+            channels=channels,
+            employees=_strings(spec.get("employees", []), f"{key}.employees"),
+            client_id=_optional_string(spec.get("client_id"), f"{key}.client_id"),
+            oauth_url=_optional_string(spec.get("oauth_url"), f"{key}.oauth_url"),
+            options=_table(spec.get("options", {}), f"{key}.options"),
+        )
+    return result
+
+
+def _only(table: Mapping[str, Any], key: str, known: set[str]) -> None:
+    for name in table:
+        if name not in known:
+            raise ConfigValueError(f"{key}.{name}", f"a known key ({', '.join(sorted(known))})")
+
+
+def _table(value: Any, key: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigValueError(key, "a table", value)
+    return value
+
+
+def _string(value: Any, key: str, *, allow_empty: bool = False) -> str:
+    if not isinstance(value, str) or (not allow_empty and not value.strip()):
+        raise ConfigValueError(key, "a non-empty string" if not allow_empty else "a string", value)
+    return value
+
+
+def _optional_string(value: Any, key: str) -> str | None:
+    return None if value is None else _string(value, key)
+
+
+def _strings(value: Any, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigValueError(key, "an array of strings", value)
+    return tuple(value)
+
+
+def _number(value: Any, key: str, expected: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ConfigValueError(key, expected, value)
+    return float(value)
+
+
+def _bool(value: Any, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigValueError(key, "true or false", value)
+    return value

@@ -1,0 +1,36 @@
+"""AppContext: everything one run needs, built once by the CLI and handed down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from oncall_tui.clock import Clock
+from oncall_tui.config import Config
+from oncall_tui.paths import Paths
+from oncall_tui.secrets import SecretStore
+
+if TYPE_CHECKING:
+    from oncall_tui.store import Store
+
+
+@dataclass
+class AppContext:
+    """Config, file locations, secrets, the store, the clock and the sync wiring."""
+
+    config: Config
+    """The user's configuration (defaults if there is no file)."""
+    paths: Paths
+    """Where the config, database and data dir are."""
+    secrets: SecretStore
+    """Keyring (or memory in tests and the demo), environment variables first."""
+    store: Store
+    """The UI's connection to the local cache (main thread only)."""
+    clock: Clock
+    """Where every "now" comes from."""
+    demo: bool = False
+    """Running on the embedded demo."""
+    engine_factory: Any = None
+    """Builds the sync engine (its own store connection) when the app starts; None = local only."""
+    extras: dict[str, Any] = field(default_factory=dict)
+    """Things a subsystem hands to another (e.g. the demo's fakes)."""

@@ -1,0 +1,35 @@
+"""Neutralising text that comes from customers and backends.
+
+Customer text is data. Control characters (ESC, OSC/CSI introducers, BEL, NUL, C1 controls)
+could drive the terminal if printed raw, so they are replaced at the store boundary by their
+visible Unicode "control picture" (ESC becomes ␛), which shows the user what was sent without
+letting it act. Newlines and tabs stay; CRLF becomes LF.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
+
+
+def _picture(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x20:
+        return chr(0x2400 + code)  # ␀ .. ␟
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    return "\ufffd"  # C1 controls have no pictures
+
+
+def clean_text(text: str) -> str:
+    """Return ``text`` with terminal control characters made visible and inert."""
+    if not text:
+        return text
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub(_picture, text)
+
+
+def clean_line(text: str) -> str:
+    """Like :func:`clean_text`, for one-line fields: newlines and tabs become spaces."""
+    return clean_text(text).replace("\n", " ").replace("\t", " ")

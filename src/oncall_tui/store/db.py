@@ -1,0 +1,175 @@
+"""Opening the database: file checks, pragmas, migrations, and the :class:`Store` facade.
+
+``open_store`` refuses, before writing a single byte, a file that is not an SQLite database,
+one that is truncated, and one written by a newer oncall-tui; each with a message that says
+what to do next. The file is never "repaired" or overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlite_utils import Database
+
+from oncall_tui.clock import Clock, SystemClock
+from oncall_tui.domain.sla import SlaSettings
+from oncall_tui.store.migrations import SCHEMA_VERSION, migrations
+
+if TYPE_CHECKING:
+    from oncall_tui.store.store import Store
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+#: Written to the header's application_id so our files are recognisable ("ONCL").
+APPLICATION_ID = 0x4F4E434C
+BUSY_TIMEOUT_MS = 5000
+
+
+class StoreError(Exception):
+    """The database cannot be used; the message is ready to show to the user."""
+
+
+class NewerSchemaError(StoreError):
+    """The database was written by a newer version of oncall-tui."""
+
+
+class CorruptDatabaseError(StoreError):
+    """The file is not a usable SQLite database."""
+
+
+def iso(value: datetime | None) -> str | None:
+    """A timezone-aware datetime as UTC ISO-8601 text with a trailing Z (sortable)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetimes are not stored; attach a time zone")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(value: str | None) -> datetime | None:
+    """Inverse of :func:`iso`."""
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON for TEXT columns."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _check_file(path: Path) -> None:
+    """Refuse files that are not ours to open, without writing to them."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return
+    if size == 0:
+        return  # an empty file is a new database (e.g. created by us with mode 0600)
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(100)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read the database: {exc.strerror}") from None
+    advice = (
+        "The file was left untouched. Move it aside (or pass --db with another path) and "
+        "oncall-tui will create a fresh database and sync again."
+    )
+    if len(header) < 100 or not header.startswith(SQLITE_MAGIC):
+        raise CorruptDatabaseError(f"{path}: this is not an SQLite database. {advice}")
+    page_size = struct.unpack(">H", header[16:18])[0]
+    page_size = 65536 if page_size == 1 else page_size
+    change_counter, page_count = struct.unpack(">II", header[24:32])
+    version_valid_for = struct.unpack(">I", header[92:96])[0]
+    if page_count and version_valid_for == change_counter and size < page_count * page_size:
+        # The page count in the header is only trusted when it was written by the same
+        # change as the header itself (SQLite's own rule).
+        wal = path.with_name(path.name + "-wal")
+        if not (wal.exists() and wal.stat().st_size > 0):
+            raise CorruptDatabaseError(
+                f"{path}: the database is truncated ({size} of {page_count * page_size} "
+                f"bytes). {advice}"
+            )
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    if str(path) != ":memory:" and not path.exists():
+        from oncall_tui.paths import ensure_private_dir
+
+        ensure_private_dir(path.parent)
+        # Create the file ourselves so it is private (0600) from its first byte; SQLite gives
+        # its -wal and -shm files the same mode.
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+        os.close(fd)
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+    return conn
+
+
+def open_store(
+    path: str | Path,
+    *,
+    sla: SlaSettings | None = None,
+    clock: Clock | None = None,
+    migrate: bool = True,
+) -> Store:
+    """Open (creating if needed) the database at ``path`` and bring its schema up to date.
+
+    Args:
+        path: database file, or ``":memory:"``.
+        sla: SLA settings used to compute due instants when tickets change.
+        clock: where "now" comes from for local edits.
+        migrate: apply pending migrations (the sync engine's second connection skips it).
+
+    Raises:
+        StoreError: the file is not a database, is truncated or corrupt, or is newer.
+    """
+    path = Path(path)
+    memory = str(path) == ":memory:"
+    if not memory:
+        _check_file(path)
+    try:
+        conn = _connect(path)
+        db = Database(conn, execute_plugins=False)
+        user_version = db.execute("PRAGMA user_version").fetchone()[0]
+        if user_version > SCHEMA_VERSION:
+            conn.close()
+            raise NewerSchemaError(
+                f"{path}: this database was written by a newer oncall-tui (schema "
+                f"{user_version}; this version knows up to {SCHEMA_VERSION}). Upgrade "
+                "oncall-tui, or move the file aside to start a fresh cache; it was left "
+                "untouched."
+            )
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if not memory:
+            db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")  # durable at each WAL checkpoint; safe in WAL
+        db.execute("PRAGMA foreign_keys = ON")
+        if migrate and user_version < SCHEMA_VERSION:
+            with db.atomic():
+                db.execute("PRAGMA application_id = %d" % APPLICATION_ID)
+            migrations.apply(db)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except sqlite3.DatabaseError as exc:
+        raise CorruptDatabaseError(
+            f"{path}: the database cannot be read ({exc}). The file was left untouched. Move "
+            "it aside (or pass --db with another path) and oncall-tui will create a fresh "
+            "database and sync again."
+        ) from None
+    from oncall_tui.store.store import Store
+
+    return Store(db, sla=sla or SlaSettings.default(), clock=clock or SystemClock(), path=path)
+
+
+@contextmanager
+def transaction(db: Database) -> Iterator[Database]:
+    """One atomic unit of work (nested calls become savepoints)."""
+    with db.atomic():
+        yield db
+

@@ -1,0 +1,156 @@
+"""Forward-only schema migrations. A shipped migration is never edited: add a new one.
+
+``PRAGMA user_version`` mirrors the number of applied migrations, so a database written by a
+newer oncall-tui (a higher number than :data:`SCHEMA_VERSION`) is recognised and refused before
+anything is written to it.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("oncall-tui")
+
+
+@migrations(name="0001_initial")
+def m0001_initial(db: Database) -> None:
+    """Customers, tickets, comments, drafts, outbox, sync state, runbook progress, FTS."""
+    statements = [
+        """CREATE TABLE customers (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL DEFAULT 'local',
+            remote_id TEXT,
+            name TEXT NOT NULL,
+            plan TEXT NOT NULL DEFAULT 'free',
+            codename TEXT,
+            domains TEXT NOT NULL DEFAULT '[]',
+            contacts TEXT NOT NULL DEFAULT '[]',
+            UNIQUE (source, remote_id)
+        )""",
+        "CREATE INDEX customers_codename ON customers (codename)",
+        """CREATE TABLE tickets (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            remote_id TEXT,
+            channel TEXT NOT NULL DEFAULT 'email',
+            subject TEXT NOT NULL DEFAULT '',
+            body TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL,
+            priority TEXT NOT NULL,
+            labels TEXT NOT NULL DEFAULT '[]',
+            assignee TEXT,
+            requester TEXT,
+            customer_id INTEGER REFERENCES customers (id),
+            url TEXT,
+            opened_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            first_response_at TEXT,
+            pauses TEXT NOT NULL DEFAULT '[]',
+            paused INTEGER NOT NULL DEFAULT 0,
+            is_open INTEGER NOT NULL DEFAULT 1,
+            sla_bucket INTEGER NOT NULL DEFAULT 2,
+            sla_due TEXT,
+            sla_warn_at TEXT,
+            sla_target TEXT,
+            version TEXT,
+            remote_updated_at TEXT,
+            pending_ops INTEGER NOT NULL DEFAULT 0,
+            conflict TEXT,
+            UNIQUE (source, remote_id)
+        )""",
+        # The queue's default order (breached first, then soonest due; paused and no-target
+        # last) is an index scan: sla_bucket 0 = running clock, 1 = paused, 2 = no target.
+        "CREATE INDEX tickets_urgency ON tickets (sla_bucket, sla_due, id)",
+        "CREATE INDEX tickets_open_urgency ON tickets (is_open, sla_bucket, sla_due, id)",
+        "CREATE INDEX tickets_customer ON tickets (customer_id)",
+        "CREATE INDEX tickets_assignee ON tickets (assignee, is_open)",
+        """CREATE TABLE comments (
+            id INTEGER PRIMARY KEY,
+            ticket_id INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
+            remote_id TEXT,
+            author TEXT NOT NULL DEFAULT '',
+            body TEXT NOT NULL DEFAULT '',
+            public INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL,
+            outbox_id INTEGER,
+            UNIQUE (ticket_id, remote_id)
+        )""",
+        "CREATE INDEX comments_ticket ON comments (ticket_id, created_at)",
+        """CREATE TABLE ticket_links (
+            ticket_id INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
+            linked_id INTEGER REFERENCES tickets (id) ON DELETE CASCADE,
+            url TEXT,
+            title TEXT,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (ticket_id, url)
+        )""",
+        """CREATE TABLE drafts (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            ticket_id INTEGER REFERENCES tickets (id) ON DELETE SET NULL,
+            title TEXT NOT NULL DEFAULT '',
+            fields TEXT NOT NULL DEFAULT '{}',
+            meta TEXT NOT NULL DEFAULT '{}',
+            state TEXT NOT NULL DEFAULT 'draft',
+            outbox_id INTEGER,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            source TEXT NOT NULL,
+            ticket_id INTEGER,
+            remote_id TEXT,
+            payload TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL UNIQUE,
+            base_version TEXT,
+            undo TEXT NOT NULL DEFAULT '{}',
+            state TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            next_attempt_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX outbox_state ON outbox (state, id)",
+        "CREATE INDEX outbox_ticket ON outbox (ticket_id, state)",
+        """CREATE TABLE sync_state (
+            backend TEXT PRIMARY KEY,
+            cursor TEXT,
+            last_attempt_at TEXT,
+            last_success_at TEXT,
+            last_error TEXT
+        )""",
+        """CREATE TABLE sync_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            backend TEXT NOT NULL,
+            level TEXT NOT NULL,
+            message TEXT NOT NULL
+        )""",
+        """CREATE TABLE runbook_progress (
+            ticket_id INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
+            slug TEXT NOT NULL,
+            item INTEGER NOT NULL,
+            done_at TEXT NOT NULL,
+            PRIMARY KEY (ticket_id, slug, item)
+        )""",
+        """CREATE TABLE meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        )""",
+        # Indexed per page by the store (not by triggers: a trigger per row costs an order
+        # of magnitude in upsert rate). rowid = tickets.id.
+        """CREATE VIRTUAL TABLE ticket_fts USING fts5(
+            subject, body, comments, customer,
+            tokenize = 'unicode61 remove_diacritics 2'
+        )""",
+    ]
+    for sql in statements:
+        db.execute(sql)
+
+
+#: The schema version this build writes; a database with a higher one is refused.
+SCHEMA_VERSION = len(migrations._migrations)

@@ -1,0 +1,228 @@
+"""The triage queue: windowed, indexed queries over the cached tickets.
+
+Only the visible window is ever loaded (``LIMIT``/``OFFSET`` over the urgency index), so the
+queue costs the same with 200 tickets as with 100,000.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from oncall_tui.domain.query import Query, Term
+from oncall_tui.domain.tickets import Priority, Source, Status
+from oncall_tui.store.base import StoreBase
+from oncall_tui.store.db import iso, parse_iso
+
+ORDER = "t.sla_bucket, t.sla_due, t.id"
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """What one line of the queue shows."""
+
+    id: int
+    source: Source
+    subject: str
+    status: Status
+    priority: Priority
+    assignee: str | None
+    updated_at: datetime
+    sla_due: datetime | None
+    sla_warn_at: datetime | None
+    sla_target: str | None
+    paused: bool
+    is_open: bool
+    pending_ops: int
+    conflict: bool
+    customer_name: str | None
+    codename: str | None
+    plan: str | None
+    labels: str
+
+
+_ROW_SQL = (
+    "SELECT t.id, t.source, t.subject, t.status, t.priority, t.assignee, t.updated_at, "
+    "t.sla_due, t.sla_warn_at, t.sla_target, t.paused, t.is_open, t.pending_ops, t.conflict, "
+    "c.name, c.codename, c.plan, t.labels FROM tickets t LEFT JOIN customers c "
+    "ON c.id = t.customer_id"
+)
+
+
+def _row(r: Any) -> QueueRow:
+    updated = parse_iso(r[6])
+    assert updated is not None
+    return QueueRow(
+        id=r[0],
+        source=Source(r[1]),
+        subject=r[2],
+        status=Status(r[3]),
+        priority=Priority(r[4]),
+        assignee=r[5],
+        updated_at=updated,
+        sla_due=parse_iso(r[7]),
+        sla_warn_at=parse_iso(r[8]),
+        sla_target=r[9],
+        paused=bool(r[10]),
+        is_open=bool(r[11]),
+        pending_ops=r[12],
+        conflict=bool(r[13]),
+        customer_name=r[14],
+        codename=r[15],
+        plan=r[16],
+        labels=r[17],
+    )
+
+
+_FTS_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def fts_expression(words: tuple[str, ...]) -> str | None:
+    """Turn typed words into a safe FTS5 query: every word must match, as a prefix."""
+    tokens = [t for w in words for t in _FTS_WORD.findall(w)]
+    if not tokens:
+        return None
+    return " AND ".join(f'"{t}"*' for t in tokens)
+
+
+def _term_sql(term: Term, now: datetime, me: str, critical: timedelta) -> tuple[str, list[Any]]:
+    values = list(term.values)
+    marks = ",".join("?" * len(values))
+    field = term.field
+    if field in ("priority", "status", "source"):
+        return f"t.{field} IN ({marks})", values
+    if field == "plan":
+        return f"c.plan IN ({marks})", [v.lower() for v in values]
+    if field == "label":
+        return (
+            f"EXISTS (SELECT 1 FROM json_each(t.labels) WHERE lower(value) IN ({marks}))",
+            [v.lower() for v in values],
+        )
+    if field == "customer":
+        parts = []
+        params: list[Any] = []
+        for v in values:
+            parts.append("(lower(c.codename) = ? OR lower(c.name) LIKE ?)")
+            params += [v.lower(), f"%{v.lower()}%"]
+        return "(" + " OR ".join(parts) + ")", params
+    if field == "assignee":
+        parts = []
+        params = []
+        for v in values:
+            if v.lower() == "none":
+                parts.append("t.assignee IS NULL")
+            else:
+                parts.append("lower(t.assignee) = ?")
+                params.append(me.lower() if v.lower() == "me" else v.lower())
+        return "(" + " OR ".join(parts) + ")", params
+    if field == "is":
+        parts = []
+        for v in values:
+            parts.append(
+                {
+                    "open": "t.is_open = 1",
+                    "closed": "t.is_open = 0",
+                    "paused": "t.paused = 1",
+                    "pending": "t.pending_ops > 0",
+                    "conflict": "t.conflict IS NOT NULL",
+                    "failed": "EXISTS (SELECT 1 FROM outbox o WHERE o.ticket_id = t.id "
+                    "AND o.state = 'failed')",
+                }[v]
+            )
+        return "(" + " OR ".join(parts) + ")", []
+    if field == "sla":
+        now_s = iso(now)
+        crit_s = iso(now + critical)
+        parts = []
+        params = []
+        for v in values:
+            if v == "breached":
+                parts.append("(t.sla_bucket = 0 AND t.sla_due <= ?)")
+                params.append(now_s)
+            elif v == "critical":
+                parts.append("(t.sla_bucket = 0 AND t.sla_due > ? AND t.sla_due <= ?)")
+                params += [now_s, crit_s]
+            elif v == "warning":
+                parts.append("(t.sla_bucket = 0 AND t.sla_due > ? AND t.sla_warn_at <= ?)")
+                params += [crit_s, now_s]
+            elif v == "ok":
+                parts.append("(t.sla_bucket = 0 AND t.sla_due > ? AND t.sla_warn_at > ?)")
+                params += [crit_s, now_s]
+            elif v == "paused":
+                parts.append("t.sla_bucket = 1")
+            else:
+                parts.append("t.sla_bucket = 2")
+        return "(" + " OR ".join(parts) + ")", params
+    raise ValueError(f"unknown field {field}")  # parse_query only lets known fields through
+
+
+class QueueMixin(StoreBase):
+    """Windowed queue queries and counts."""
+
+    def _where(self, query: Query, now: datetime, me: str) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        critical = timedelta(seconds=self.sla.critical_seconds)
+        for term in query.terms:
+            sql, p = _term_sql(term, now, me, critical)
+            clauses.append(f"NOT {sql}" if term.negated else sql)
+            params += p
+        fts = fts_expression(query.words)
+        if fts is not None:
+            clauses.append("t.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?)")
+            params.append(fts)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def open_queue(
+        self, query: Query, *, offset: int = 0, limit: int = 50, me: str = "me",
+        now: datetime | None = None,
+    ) -> list[QueueRow]:
+        """One window of the queue, in urgency order (breached, soonest due, paused, none)."""
+        where, params = self._where(query, now or self.clock(), me)
+        rows = self.db.execute(
+            f"{_ROW_SQL}{where} ORDER BY {ORDER} LIMIT ? OFFSET ?",
+            [*params, limit, max(offset, 0)],
+        )
+        return [_row(r) for r in rows]
+
+    def queue_count(self, query: Query, *, me: str = "me", now: datetime | None = None) -> int:
+        """How many tickets match ``query``."""
+        where, params = self._where(query, now or self.clock(), me)
+        join = " LEFT JOIN customers c ON c.id = t.customer_id" if "c." in where else ""
+        row = self._one(f"SELECT count(*) FROM tickets t{join}{where}", params)
+        assert row is not None
+        return int(row[0])
+
+    def queue_position(
+        self, query: Query, ticket_id: int, *, me: str = "me", now: datetime | None = None
+    ) -> int | None:
+        """Where ``ticket_id`` stands in the queue (to keep the cursor on it after a reload)."""
+        where, params = self._where(query, now or self.clock(), me)
+        ids = self.db.execute(
+            f"SELECT t.id FROM tickets t LEFT JOIN customers c ON c.id = t.customer_id{where} "
+            f"ORDER BY {ORDER}",
+            params,
+        )
+        for position, (tid,) in enumerate(ids):
+            if tid == ticket_id:
+                return position
+        return None
+
+    def sla_crossings(self, since: datetime, until: datetime) -> list[tuple[int, str, str]]:
+        """Open tickets that went critical or breached in ``(since, until]``: (id, subject, state).
+
+        Two range scans on the urgency index; called once a second by the queue.
+        """
+        critical = timedelta(seconds=self.sla.critical_seconds)
+        a, b = iso(since), iso(until)
+        ca, cb = iso(since + critical), iso(until + critical)
+        rows = self.db.execute(
+            "SELECT id, subject, 'breached' FROM tickets WHERE sla_bucket = 0 AND is_open = 1 "
+            "AND sla_due > ? AND sla_due <= ? "
+            "UNION ALL SELECT id, subject, 'critical' FROM tickets WHERE sla_bucket = 0 "
+            "AND is_open = 1 AND sla_due > ? AND sla_due <= ? AND sla_due > ? ORDER BY 1",
+            [a, b, ca, cb, b],
+        )
+        return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]

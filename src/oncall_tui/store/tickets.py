@@ -1,0 +1,440 @@
+"""Tickets, customers and comments: reading them, writing them, and local edits.
+
+A local edit is one transaction: the row changes (SLA recomputed), and an outbox entry is
+appended for the backend, with the values needed to undo it while it is still unsent.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from oncall_tui.domain import sla as sla_rules
+from oncall_tui.domain.ops import Op, OpKind, is_supported
+from oncall_tui.domain.text import clean_line, clean_text
+from oncall_tui.domain.tickets import (
+    Comment,
+    Customer,
+    Priority,
+    Status,
+    Ticket,
+)
+from oncall_tui.store.base import (
+    COMMENT_COLUMNS,
+    CUSTOMER_COLUMNS,
+    TICKET_COLUMNS,
+    StoreBase,
+    comment_from_row,
+    customer_from_row,
+    pauses_to_json,
+    ticket_from_row,
+)
+from oncall_tui.store.db import dumps, iso
+from oncall_tui.store.outbox import OutboxMixin
+
+
+class UnknownTicket(LookupError):
+    """No ticket with that id."""
+
+
+class TicketsMixin(OutboxMixin):
+    """Reading and writing tickets, customers and comments."""
+
+    # ---- reading -------------------------------------------------------------------------
+
+    def get_ticket(self, ticket_id: int) -> Ticket:
+        """The ticket with ``ticket_id``.
+
+        Raises:
+            UnknownTicket: no such ticket.
+        """
+        row = self._one(f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = ?", [ticket_id])
+        if row is None:
+            raise UnknownTicket(ticket_id)
+        return ticket_from_row(row)
+
+    def find_ticket(self, source: str, remote_id: str) -> Ticket | None:
+        """The ticket a backend knows as ``remote_id``, if cached."""
+        row = self._one(
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE source = ? AND remote_id = ?",
+            [source, remote_id],
+        )
+        return ticket_from_row(row) if row else None
+
+    def get_customer(self, customer_id: int | None) -> Customer | None:
+        """The customer with ``customer_id`` (None for None)."""
+        if customer_id is None:
+            return None
+        row = self._one(f"SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id = ?", [customer_id])
+        return customer_from_row(row) if row else None
+
+    def customers(self) -> list[Customer]:
+        """Every customer, by name."""
+        rows = self.db.execute(f"SELECT {CUSTOMER_COLUMNS} FROM customers ORDER BY name")
+        return [customer_from_row(r) for r in rows]
+
+    def comments(self, ticket_id: int) -> list[Comment]:
+        """The ticket's thread, oldest first."""
+        rows = self.db.execute(
+            f"SELECT {COMMENT_COLUMNS} FROM comments WHERE ticket_id = ? ORDER BY created_at, id",
+            [ticket_id],
+        )
+        return [comment_from_row(r) for r in rows]
+
+    def plan_of(self, customer_id: int | None) -> str | None:
+        """The support plan of a customer."""
+        if customer_id is None:
+            return None
+        row = self._one("SELECT plan FROM customers WHERE id = ?", [customer_id])
+        return row[0] if row else None
+
+    def ticket_count(self) -> int:
+        """How many tickets are cached."""
+        row = self._one("SELECT count(*) FROM tickets")
+        assert row is not None
+        return int(row[0])
+
+    # ---- writing -------------------------------------------------------------------------
+
+    def upsert_customer(self, customer: Customer, source: str = "local") -> int:
+        """Insert or update a customer (matched on source + remote id); returns its id."""
+        values = {
+            "source": source,
+            "remote_id": customer.remote_id,
+            "name": clean_line(customer.name),
+            "plan": customer.plan,
+            "codename": customer.codename,
+            "domains": dumps(list(customer.domains)),
+            "contacts": dumps(list(customer.contacts)),
+        }
+        with self.db.atomic():
+            existing = None
+            if customer.remote_id is not None:
+                existing = self._one(
+                    "SELECT id, plan, name, codename FROM customers "
+                    "WHERE source = ? AND remote_id = ?",
+                    [source, customer.remote_id],
+                )
+            elif customer.id:
+                existing = self._one(
+                    "SELECT id, plan, name, codename FROM customers WHERE id = ?", [customer.id]
+                )
+            if existing is None:
+                cur = self.db.execute(
+                    "INSERT INTO customers (source, remote_id, name, plan, codename, domains, "
+                    "contacts) VALUES (:source, :remote_id, :name, :plan, :codename, :domains, "
+                    ":contacts)",
+                    values,
+                )
+                assert cur.lastrowid is not None
+                return cur.lastrowid
+            customer_id = int(existing[0])
+            self.db.execute(
+                "UPDATE customers SET name = :name, plan = :plan, codename = :codename, "
+                "domains = :domains, contacts = :contacts WHERE id = :id",
+                {**values, "id": customer_id},
+            )
+            if existing[1] != customer.plan:
+                self.recompute_sla(self._ids("SELECT id FROM tickets WHERE customer_id = ?",
+                                             [customer_id]))
+            if (existing[2], existing[3]) != (values["name"], customer.codename):
+                self.reindex(self._ids("SELECT id FROM tickets WHERE customer_id = ?",
+                                       [customer_id]))
+            return customer_id
+
+    def _ids(self, sql: str, params: Any = ()) -> list[int]:
+        return [int(r[0]) for r in self.db.execute(sql, params)]
+
+    def sla_columns(self, ticket: Ticket, plan: str | None) -> dict[str, Any]:
+        """The stored SLA columns for ``ticket`` (computed once per change, then indexed)."""
+        info = None if ticket.is_done else sla_rules.compute_due(ticket, self.sla, plan)
+        paused = ticket.is_paused and not ticket.is_done
+        if info is None:
+            bucket = 2
+        elif paused:
+            bucket = 1
+        else:
+            bucket = 0
+        return {
+            "paused": int(paused),
+            "is_open": int(not ticket.is_done),
+            "sla_bucket": bucket,
+            "sla_due": iso(info.due) if info and info.due else None,
+            "sla_warn_at": iso(info.warn_at) if info and info.warn_at else None,
+            "sla_target": info.target_label if info else None,
+        }
+
+    def _ticket_values(self, ticket: Ticket, plan: str | None) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "source": str(ticket.source),
+            "remote_id": ticket.remote_id,
+            "channel": str(ticket.channel),
+            "subject": clean_line(ticket.subject),
+            "body": clean_text(ticket.body),
+            "status": str(ticket.status),
+            "priority": str(ticket.priority),
+            "labels": dumps([clean_line(x) for x in ticket.labels]),
+            "assignee": ticket.assignee,
+            "requester": ticket.requester,
+            "customer_id": ticket.customer_id,
+            "url": ticket.url,
+            "opened_at": iso(ticket.opened_at),
+            "updated_at": iso(ticket.updated_at),
+            "first_response_at": iso(ticket.first_response_at),
+            "pauses": pauses_to_json(ticket.pauses),
+            "version": ticket.version,
+        }
+        values.update(self.sla_columns(ticket, plan))
+        return values
+
+    def insert_tickets(
+        self, tickets: Sequence[Ticket], comments: Iterable[Comment] = ()
+    ) -> list[int]:
+        """Add new tickets (ids are assigned) and their comments, in one transaction.
+
+        ``Comment.ticket_id`` refers to the position of its ticket in ``tickets``.
+        """
+        plans = {c.id: c.plan for c in self.customers()}
+        ids: list[int] = []
+        with self.db.atomic():
+            for ticket in tickets:
+                values = self._ticket_values(ticket, plans.get(ticket.customer_id or -1))
+                columns = ", ".join(values)
+                marks = ", ".join(f":{k}" for k in values)
+                cur = self.db.execute(
+                    f"INSERT INTO tickets ({columns}) VALUES ({marks})", values
+                )
+                assert cur.lastrowid is not None
+                ids.append(cur.lastrowid)
+            self.db.conn.executemany(
+                "INSERT INTO comments (ticket_id, remote_id, author, body, public, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        ids[c.ticket_id],
+                        c.remote_id,
+                        clean_line(c.author),
+                        clean_text(c.body),
+                        int(c.public),
+                        iso(c.created_at),
+                    )
+                    for c in comments
+                ],
+            )
+            self.reindex(ids)
+        return ids
+
+    def recompute_sla(self, ticket_ids: Sequence[int] | None = None) -> int:
+        """Recompute stored due instants (after a calendar, policy or plan change).
+
+        Args:
+            ticket_ids: which tickets; None means every open ticket.
+
+        Returns:
+            How many tickets were recomputed.
+        """
+        plans = {c.id: c.plan for c in self.customers()}
+        if ticket_ids is None:
+            rows = self.db.execute(f"SELECT {TICKET_COLUMNS} FROM tickets WHERE is_open = 1")
+        else:
+            marks = ",".join("?" * len(ticket_ids))
+            rows = self.db.execute(
+                f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id IN ({marks})", list(ticket_ids)
+            )
+        updates = []
+        for row in rows.fetchall():
+            ticket = ticket_from_row(row)
+            cols = self.sla_columns(ticket, plans.get(ticket.customer_id or -1))
+            cols["id"] = ticket.id
+            updates.append(cols)
+        with self.db.atomic():
+            self.db.conn.executemany(
+                "UPDATE tickets SET paused = :paused, is_open = :is_open, "
+                "sla_bucket = :sla_bucket, sla_due = :sla_due, sla_warn_at = :sla_warn_at, "
+                "sla_target = :sla_target WHERE id = :id",
+                updates,
+            )
+        return len(updates)
+
+    # ---- local edits -----------------------------------------------------------------------
+
+    def _edit(
+        self,
+        ticket_id: int,
+        kind: OpKind,
+        payload: dict[str, Any],
+        change: dict[str, Any],
+    ) -> Ticket:
+        """Apply ``change`` to the ticket and queue ``kind`` for its backend, atomically."""
+        now = self.clock()
+        with self.db.atomic():
+            old = self.get_ticket(ticket_id)
+            new = replace(old, updated_at=now, **change)
+            new = replace(new, pauses=sla_rules.update_pauses(old, new, now))
+            columns = self._ticket_values(new, self.plan_of(new.customer_id))
+            undo = {
+                k: v
+                for k, v in self._ticket_values(old, self.plan_of(old.customer_id)).items()
+                if columns.get(k) != v
+            }
+            assignments = ", ".join(f"{k} = :{k}" for k in columns)
+            self.db.execute(
+                f"UPDATE tickets SET {assignments} WHERE id = :id", {**columns, "id": ticket_id}
+            )
+            if is_supported(old.source, kind):
+                self.enqueue(
+                    Op(
+                        kind=kind,
+                        source=old.source,
+                        payload=payload,
+                        idempotency_key=str(uuid.uuid4()),
+                        ticket_id=ticket_id,
+                        remote_id=old.remote_id,
+                        base_version=old.version,
+                        undo={"columns": undo},
+                    )
+                )
+            return self.get_ticket(ticket_id)
+
+    def set_status(self, ticket_id: int, status: Status) -> Ticket:
+        """Change the status (pending / on hold pause the SLA clock)."""
+        return self._edit(ticket_id, OpKind.SET_STATUS, {"status": str(status)},
+                          {"status": status})
+
+    def set_priority(self, ticket_id: int, priority: Priority) -> Ticket:
+        """Change the priority (the due instant is recomputed)."""
+        return self._edit(
+            ticket_id, OpKind.SET_PRIORITY, {"priority": str(priority)}, {"priority": priority}
+        )
+
+    def assign(self, ticket_id: int, assignee: str | None) -> Ticket:
+        """Assign the ticket (None unassigns)."""
+        return self._edit(ticket_id, OpKind.ASSIGN, {"assignee": assignee},
+                          {"assignee": assignee})
+
+    def add_labels(self, ticket_id: int, labels: Sequence[str]) -> Ticket:
+        """Add labels (a "+" label pauses the SLA clock)."""
+        ticket = self.get_ticket(ticket_id)
+        new = [x for x in labels if x not in ticket.labels]
+        if not new:
+            return ticket
+        return self._edit(
+            ticket_id, OpKind.ADD_LABELS, {"labels": new}, {"labels": ticket.labels + tuple(new)}
+        )
+
+    def remove_labels(self, ticket_id: int, labels: Sequence[str]) -> Ticket:
+        """Remove labels."""
+        ticket = self.get_ticket(ticket_id)
+        gone = [x for x in labels if x in ticket.labels]
+        if not gone:
+            return ticket
+        kept = tuple(x for x in ticket.labels if x not in gone)
+        return self._edit(ticket_id, OpKind.REMOVE_LABELS, {"labels": gone}, {"labels": kept})
+
+    def add_comment(self, ticket_id: int, body: str, *, public: bool, author: str) -> Comment:
+        """Queue a public reply or an internal note; it shows in the thread at once.
+
+        A public reply is the first response if there was none, which stops the SLA clock.
+
+        Raises:
+            ValueError: an internal note on a public tracker issue or a chat thread.
+        """
+        now = self.clock()
+        with self.db.atomic():
+            ticket = self.get_ticket(ticket_id)
+            kind = OpKind.REPLY if public else OpKind.NOTE
+            if not public and not is_supported(ticket.source, OpKind.NOTE):
+                raise ValueError(
+                    f"internal notes are not possible on {ticket.source} items: anything "
+                    "written there is public"
+                )
+            op_id = self.enqueue(
+                Op(
+                    kind=kind,
+                    source=ticket.source,
+                    payload={"body": body},
+                    idempotency_key=str(uuid.uuid4()),
+                    ticket_id=ticket_id,
+                    remote_id=ticket.remote_id,
+                    base_version=ticket.version,
+                )
+            )
+            cur = self.db.execute(
+                "INSERT INTO comments (ticket_id, author, body, public, created_at, outbox_id) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [ticket_id, author, clean_text(body), int(public), iso(now), op_id],
+            )
+            undo: dict[str, Any] = {"comment_id": cur.lastrowid}
+            if public and ticket.first_response_at is None:
+                first = replace(ticket, first_response_at=now)
+                cols = self.sla_columns(first, self.plan_of(ticket.customer_id))
+                cols.update(first_response_at=iso(now), id=ticket_id)
+                self.db.execute(
+                    "UPDATE tickets SET first_response_at = :first_response_at, "
+                    "paused = :paused, is_open = :is_open, sla_bucket = :sla_bucket, "
+                    "sla_due = :sla_due, sla_warn_at = :sla_warn_at, sla_target = :sla_target "
+                    "WHERE id = :id",
+                    cols,
+                )
+                undo["columns"] = self._ticket_values(ticket, self.plan_of(ticket.customer_id))
+            self.db.execute("UPDATE outbox SET undo = ? WHERE id = ?", [dumps(undo), op_id])
+            self.reindex([ticket_id])
+            row = self._one(f"SELECT {COMMENT_COLUMNS} FROM comments WHERE id = ?",
+                            [cur.lastrowid])
+            assert row is not None
+            return comment_from_row(row)
+
+    def link(self, ticket_id: int, url: str, title: str, linked_id: int | None = None) -> None:
+        """Record that ``ticket_id`` is linked to a tracker issue."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO ticket_links (ticket_id, linked_id, url, title, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [ticket_id, linked_id, url, clean_line(title), self.now()],
+        )
+
+    def links(self, ticket_id: int) -> list[tuple[str, str]]:
+        """(url, title) of the issues linked to a ticket."""
+        rows = self.db.execute(
+            "SELECT url, title FROM ticket_links WHERE ticket_id = ? ORDER BY created_at",
+            [ticket_id],
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    # ---- runbook progress ----------------------------------------------------------------
+
+    def runbook_progress(self, ticket_id: int, slug: str | None = None) -> dict[str, set[int]]:
+        """Ticked checklist items per runbook slug for a ticket."""
+        sql = "SELECT slug, item FROM runbook_progress WHERE ticket_id = ?"
+        params: list[Any] = [ticket_id]
+        if slug is not None:
+            sql += " AND slug = ?"
+            params.append(slug)
+        result: dict[str, set[int]] = {}
+        for row_slug, item in self.db.execute(sql, params):
+            result.setdefault(row_slug, set()).add(int(item))
+        return result
+
+    def set_runbook_item(self, ticket_id: int, slug: str, item: int, done: bool) -> None:
+        """Tick or untick one checklist item of a runbook for a ticket."""
+        if done:
+            self.db.execute(
+                "INSERT OR IGNORE INTO runbook_progress (ticket_id, slug, item, done_at) "
+                "VALUES (?, ?, ?, ?)",
+                [ticket_id, slug, item, self.now()],
+            )
+        else:
+            self.db.execute(
+                "DELETE FROM runbook_progress WHERE ticket_id = ? AND slug = ? AND item = ?",
+                [ticket_id, slug, item],
+            )
+
+    def meta(self, key: str) -> str | None:
+        """A value from the meta table."""
+        row = self._one("SELECT value FROM meta WHERE key = ?", [key])
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a value in the meta table."""
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [key, value])

@@ -1,0 +1,58 @@
+"""DetailScreen: one ticket full-screen (narrow terminals), with the ticket actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from oncall_tui.ui.screens.ticket_actions import TICKET_BINDINGS, TicketActions
+from oncall_tui.ui.widgets.status_bar import StatusBar
+from oncall_tui.ui.widgets.ticket_detail import TicketDetail
+
+
+class DetailScreen(TicketActions, Screen[None]):
+    """The detail of one ticket; `q` or escape goes back to the queue."""
+
+    BINDINGS = [Binding("escape,q", "back", "Back", id="back"), *TICKET_BINDINGS]
+
+    def __init__(self, queue: Any, ticket_id: int) -> None:
+        super().__init__()
+        self.queue = queue
+        self.store = queue.store
+        self.config = queue.config
+        self.clock = queue.clock
+        self.templates = queue.templates
+        self.ticket_id = ticket_id
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(self.config.sla)
+        yield TicketDetail(id="detail")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "store_revision", self.reload, init=False)
+        self.set_interval(1.0, self.tick)
+        self.reload()
+        self.tick()
+        self.query_one(TicketDetail).focus()
+
+    def current_id(self) -> int | None:
+        return self.ticket_id
+
+    def reload(self, *_: object) -> None:
+        from oncall_tui.ui.screens.queue_screen import load_detail
+
+        data = load_detail(self.store, self.ticket_id)
+        self.query_one(TicketDetail).show(data, self.clock(), self.config.sla)
+
+    def tick(self) -> None:
+        now = self.clock()
+        self.query_one(StatusBar).now = now
+        self.query_one(TicketDetail).refresh_sla(now)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,246 @@
+"""QueueScreen: the triage queue our users live in.
+
+Views (keys 1-9), the `/` filter, live SLA countdowns for the visible rows, the detail beside
+the queue on wide terminals, and every ticket action as one local transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from oncall_tui.config import Config
+from oncall_tui.domain.query import Query, parse_query
+from oncall_tui.store import Store
+from oncall_tui.store.queue import QueueRow
+from oncall_tui.ui.screens.ticket_actions import TICKET_BINDINGS, TicketActions
+from oncall_tui.ui.widgets.status_bar import StatusBar
+from oncall_tui.ui.widgets.ticket_detail import DetailData, TicketDetail
+from oncall_tui.ui.widgets.ticket_table import TicketTable
+
+#: Side-by-side detail from this many columns; narrower terminals open it full-screen.
+WIDE = 150
+MAX_NOTIFICATIONS_PER_TICK = 3
+
+def load_detail(store: Store, ticket_id: int) -> DetailData:
+    """Everything the detail shows for one ticket (a handful of indexed queries)."""
+    ticket = store.get_ticket(ticket_id)
+    failed = [f"{op.kind}: {op.error}" for op in store.ops(("failed",), ticket_id=ticket_id)]  # type: ignore[arg-type]
+    return DetailData(
+        ticket=ticket,
+        customer=store.get_customer(ticket.customer_id),
+        comments=store.comments(ticket_id),
+        links=store.links(ticket_id),
+        runbooks=[],
+        failed=failed,
+    )
+
+
+class QueueScreen(TicketActions, Screen[None]):
+    """The queue, its views and filter, and the ticket actions."""
+
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="clear-filter"),
+        *TICKET_BINDINGS,
+        *[
+            Binding(str(n), f"view({n - 1})", f"View {n}", show=False, id=f"view-{n}")
+            for n in range(1, 10)
+        ],
+    ]
+
+    view_index: reactive[int] = reactive(0)
+    """Which configured view is shown."""
+    filter_text: reactive[str] = reactive("")
+    """What is typed in the `/` filter."""
+
+    def __init__(self, store: Store, config: Config, clock, templates=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__()
+        self.store = store
+        self.config = config
+        self.clock = clock
+        self.templates = templates or []
+        self.counts: list[int] = [0] * len(config.views)
+        self._last_tick: datetime | None = None
+        self._detail_id: int | None = None
+
+    # ---- layout --------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(self.config.sla)
+        yield Static(id="view-bar")
+        yield Input(placeholder="filter: words, priority:P0 plan:ultimate customer:vesta "
+                    "label:~investigate assignee:me source:chat", id="filter")
+        yield Static(id="filter-hint")
+        with Horizontal(id="queue-body"):
+            with Vertical(id="queue-pane"):
+                yield Static(id="table-header")
+                yield TicketTable(critical_seconds=self.config.sla.critical_seconds,
+                                  id="ticket-table")
+            yield TicketDetail(id="detail")
+        yield Footer(compact=True)
+
+    @property
+    def table(self) -> TicketTable:
+        return self.query_one(TicketTable)
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self.watch(self.app, "store_revision", self.reload, init=False)
+        self.set_interval(1.0, self.tick)
+        self.reload()
+        self.tick()
+        self.table.focus()
+
+    def on_resize(self, event: Resize) -> None:
+        self.set_class(event.size.width >= WIDE, "-wide")
+        self.query_one("#table-header", Static).update(self.table.header_text())
+
+    @property
+    def wide(self) -> bool:
+        return self.size.width >= WIDE
+
+    # ---- data ----------------------------------------------------------------------------
+
+    def query_now(self) -> Query:
+        """The current view's query combined with the typed filter."""
+        view = self.config.views[self.view_index]
+        return parse_query(view.query) & parse_query(self.filter_text)
+
+    def reload(self, *_: object) -> None:
+        """Re-query the window and the view counts (on any change of data, view or filter)."""
+        query = self.query_now()
+        me = self.config.user
+        now = self.clock()
+        total = self.store.queue_count(query, me=me, now=now)
+        store = self.store
+
+        def fetch(offset: int, limit: int) -> list[QueueRow]:
+            return store.open_queue(query, offset=offset, limit=limit, me=me, now=self.clock())
+
+        self.table.set_source(total, fetch)
+        self.counts = [
+            store.queue_count(parse_query(v.query), me=me, now=now) for v in self.config.views
+        ]
+        self._render_view_bar()
+        hint = self.query_one("#filter-hint", Static)
+        hint.update(Text("; ".join(query.problems)) if query.problems else "")
+        hint.display = bool(query.problems)
+        self.query_one("#table-header", Static).update(self.table.header_text())
+        self._show_detail(self.table.current.id if self.table.current else None)
+
+    def _render_view_bar(self) -> None:
+        bar = Text(no_wrap=True, overflow="ellipsis")
+        for i, (view, count) in enumerate(zip(self.config.views, self.counts, strict=False)):
+            style = "reverse bold" if i == self.view_index else ""
+            bar.append(f" {i + 1} {view.name} ({count}) ", style=style)
+            bar.append(" ")
+        if self.filter_text:
+            bar.append(f"  filter: {self.filter_text} → {self.table.total}", style="italic")
+        self.query_one("#view-bar", Static).update(bar)
+
+    def watch_view_index(self) -> None:
+        if self.is_mounted:
+            self.table.cursor = 0
+            self.reload()
+
+    def watch_filter_text(self) -> None:
+        if self.is_mounted:
+            self.table.cursor = 0
+            self.reload()
+
+    # ---- the per-second tick ----------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Repaint countdowns of the visible rows; announce tickets going critical or breaching."""
+        now = self.clock()
+        self.table.now = now
+        self.table.refresh()
+        self.query_one(StatusBar).now = now
+        if self._detail_id is not None and self.wide:
+            self.query_one(TicketDetail).refresh_sla(now)
+        if self._last_tick is not None and now > self._last_tick:
+            self._announce(self.store.sla_crossings(self._last_tick, now))
+        self._last_tick = now
+
+    def _announce(self, crossings: list[tuple[int, str, str]]) -> None:
+        for ticket_id, subject, state in crossings[:MAX_NOTIFICATIONS_PER_TICK]:
+            verb = "breached its SLA" if state == "breached" else "is due within minutes"
+            self.notify(f"#{ticket_id} {subject}", title=f"Ticket {verb}",
+                        severity="error" if state == "breached" else "warning", markup=False)
+        if len(crossings) > MAX_NOTIFICATIONS_PER_TICK:
+            self.notify(f"and {len(crossings) - MAX_NOTIFICATIONS_PER_TICK} more", markup=False)
+        if crossings and self.config.bell:
+            self.app.bell()
+
+    # ---- table messages ----------------------------------------------------------------------
+
+    @on(TicketTable.Highlighted)
+    def _highlighted(self, event: TicketTable.Highlighted) -> None:
+        if self.wide:
+            self._show_detail(event.ticket_id)
+
+    @on(TicketTable.Chosen)
+    def _chosen(self, event: TicketTable.Chosen) -> None:
+        if self.wide:
+            self._show_detail(event.ticket_id)
+            self.query_one(TicketDetail).focus()
+        else:
+            from oncall_tui.ui.screens.detail_screen import DetailScreen
+
+            self.app.push_screen(DetailScreen(self, event.ticket_id))
+
+    def _show_detail(self, ticket_id: int | None) -> None:
+        self._detail_id = ticket_id
+        if not self.wide:
+            return
+        detail = self.query_one(TicketDetail)
+        data = load_detail(self.store, ticket_id) if ticket_id is not None else None
+        detail.show(data, self.clock(), self.config.sla)
+
+    # ---- filter and views ------------------------------------------------------------------
+
+    def action_view(self, index: int) -> None:
+        if index < len(self.config.views):
+            self.view_index = index
+
+    def action_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.display = True
+        field.focus()
+
+    def action_clear_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.value = ""
+        field.display = False
+        self.filter_text = ""
+        self.table.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        self.table.focus()
+
+    # ---- which ticket actions apply to ----------------------------------------------------
+
+    def current_id(self) -> int | None:
+        """The ticket actions apply to: the one open in the detail, else the highlighted one."""
+        if isinstance(self.focused, TicketDetail) and self._detail_id is not None:
+            return self._detail_id
+        row = self.table.current
+        if row is None:
+            self.notify("No ticket selected.", severity="warning")
+            return None
+        return row.id

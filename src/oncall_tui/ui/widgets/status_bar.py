@@ -1,0 +1,55 @@
+"""StatusBar: the top line: app name, on-call hours status, and sync status."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from oncall_tui.domain.sla import SlaSettings
+
+
+def hours_status(settings: SlaSettings, now: datetime) -> tuple[bool, str]:
+    """(open?, text) for the header: inside or outside business hours, and the next change."""
+    calendar = settings.calendar
+    tz = calendar.tz
+    if calendar.is_open(now):
+        # find the end of the current window: the next instant the desk is closed
+        for start, end in calendar.open_intervals(now.astimezone(tz).date()):
+            if start <= now < end:
+                return True, f"in business hours · closes {end.astimezone(tz):%H:%M %Z}"
+        return True, "in business hours"
+    nxt = calendar.next_opening(now).astimezone(tz)
+    local = now.astimezone(tz)
+    when = f"{nxt:%H:%M}" if nxt.date() == local.date() else f"{nxt:%a %H:%M}"
+    return False, f"outside business hours · opens {when} {nxt:%Z}"
+
+
+class StatusBar(Widget):
+    """One line at the top of every screen."""
+
+    DEFAULT_CSS = "StatusBar { height: 1; }"
+
+    now: reactive[datetime | None] = reactive(None)
+    """The instant shown; set by the app's clock tick."""
+    sync_text: reactive[str] = reactive("local only")
+    """What the sync engine says (online/offline, last sync, pending, failed)."""
+
+    def __init__(self, settings: SlaSettings, title: str = "oncall-tui") -> None:
+        super().__init__()
+        self.settings = settings
+        self.title = title
+
+    def render(self) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f" {self.title} ", style="bold")
+        if self.now is not None:
+            is_open, hours = hours_status(self.settings, self.now)
+            self.set_class(not is_open, "-after-hours")
+            text.append("● " if is_open else "○ ")
+            text.append(hours)
+        text.append("   ")
+        text.append(self.sync_text)
+        return text

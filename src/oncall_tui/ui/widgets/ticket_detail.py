@@ -1,0 +1,175 @@
+"""TicketDetail: one ticket's metadata, SLA breakdown, thread, links and runbook progress.
+
+Customer text is data: metadata is built from ``Text`` objects (never markup strings) and the
+thread goes through the Markdown widget, which renders Markdown but not Rich markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Markdown, Static
+
+from oncall_tui.domain import sla as sla_rules
+from oncall_tui.domain.tickets import Comment, Customer, Ticket
+
+
+@dataclass(frozen=True)
+class DetailData:
+    """Everything the detail shows, handed over by the screen (widgets never query)."""
+
+    ticket: Ticket
+    customer: Customer | None
+    comments: list[Comment]
+    links: list[tuple[str, str]] = field(default_factory=list)
+    runbooks: list[str] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def duration_text(delta: timedelta) -> str:
+    """"2d 3h 05m" style durations."""
+    seconds = int(delta.total_seconds())
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{sign}{days}d {hours}h {minutes:02d}m"
+    if hours:
+        return f"{sign}{hours}h {minutes:02d}m"
+    return f"{sign}{minutes}m"
+
+
+def quote_markdown(text: str) -> str:
+    """Customer text inside our Markdown: shown as written, never as HTML."""
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def thread_markdown(ticket: Ticket, comments: list[Comment], tz_name: str = "UTC") -> str:
+    """The thread as Markdown: the opening message, then each comment."""
+    parts = [f"### {ticket.requester or 'Requester'} · {ticket.opened_at:%Y-%m-%d %H:%M} UTC",
+             "", quote_markdown(ticket.body) or "_(no text)_", ""]
+    for comment in comments:
+        kind = "" if comment.public else " · internal note"
+        pending = " · ↻ not yet sent" if comment.pending else ""
+        parts += [f"### {comment.author}{kind}{pending} · {comment.created_at:%Y-%m-%d %H:%M} UTC",
+                  "", quote_markdown(comment.body), ""]
+    return "\n".join(parts)
+
+
+class TicketDetail(VerticalScroll, can_focus=True):
+    """The selected ticket, in full."""
+
+    DEFAULT_CSS = """
+    TicketDetail { height: 1fr; }
+    TicketDetail > Markdown { margin: 0; padding: 0 1; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.data: DetailData | None = None
+        self.now: datetime | None = None
+        self.settings: sla_rules.SlaSettings | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="detail-meta")
+        yield Static(id="detail-sla")
+        yield Static(id="detail-links")
+        yield Markdown(id="detail-thread")
+
+    def show(self, data: DetailData | None, now: datetime, settings: sla_rules.SlaSettings) -> None:
+        """Display ``data`` (None clears)."""
+        self.data, self.now, self.settings = data, now, settings
+        meta = self.query_one("#detail-meta", Static)
+        thread = self.query_one("#detail-thread", Markdown)
+        if data is None:
+            meta.update(Text("No ticket selected."))
+            self.query_one("#detail-sla", Static).update("")
+            self.query_one("#detail-links", Static).update("")
+            thread.update("")
+            return
+        meta.update(self._meta(data))
+        self.refresh_sla(now)
+        self.query_one("#detail-links", Static).update(self._links(data))
+        thread.update(thread_markdown(data.ticket, data.comments))
+        self.scroll_home(animate=False)
+
+    def refresh_sla(self, now: datetime) -> None:
+        """Update the SLA breakdown for ``now`` (called by the screen's tick)."""
+        if self.data is None or self.settings is None:
+            return
+        self.now = now
+        self.query_one("#detail-sla", Static).update(self._sla(self.data.ticket, now))
+
+    def _meta(self, data: DetailData) -> Table:
+        t = data.ticket
+        title = Text(t.subject, style="bold")
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(style="dim", no_wrap=True)
+        grid.add_column()
+        grid.add_row(Text("Ticket"), Text(f"{t.source} {t.remote_id or f'local #{t.id}'}"))
+        if data.customer:
+            c = data.customer
+            grid.add_row(Text("Customer"),
+                         Text(f"{c.name} · {c.codename or 'no codename'} · {c.plan}"))
+        grid.add_row(Text("Requester"), Text(t.requester or "—"))
+        grid.add_row(Text("Priority"), Text(f"{t.priority}   Status {t.status}   "
+                                            f"Assignee {t.assignee or '—'}"))
+        grid.add_row(Text("Labels"), Text(", ".join(t.labels) or "—"))
+        if t.pending_ops:
+            grid.add_row(Text("Sync"), Text(f"↻ {t.pending_ops} change(s) not yet confirmed"))
+        for failure in data.failed:
+            grid.add_row(Text("Failed", style="bold"), Text(failure))
+        if t.conflict:
+            grid.add_row(Text("Conflict", style="bold"),
+                         Text("changed remotely and locally; see the sync log"))
+        outer = Table.grid()
+        outer.add_row(title)
+        outer.add_row(grid)
+        return outer
+
+    def _sla(self, t: Ticket, now: datetime) -> Table:
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(style="dim", no_wrap=True)
+        grid.add_column()
+        settings = self.settings
+        assert settings is not None
+        if t.first_response_at:
+            answered = f"{t.first_response_at:%Y-%m-%d %H:%M}"
+            grid.add_row(Text("SLA"), Text(f"met: first response {answered} UTC"))
+            return grid
+        if t.sla_due is None or t.is_done:
+            grid.add_row(Text("SLA"), Text("no response target"))
+            return grid
+        paused_for = sum(
+            (((p.end or now) - p.start) for p in t.pauses), timedelta()
+        )
+        state = sla_rules.state_at(due=t.sla_due, warn_at=t.sla_warn_at, paused=t.is_paused,
+                                   now=now, critical_seconds=settings.critical_seconds)
+        grid.add_row(Text("Target"), Text(t.sla_target or "—"))
+        grid.add_row(Text("Due"), Text(f"{t.sla_due:%Y-%m-%d %H:%M} UTC"))
+        grid.add_row(Text("Left"), Text(sla_rules.countdown_text(due=t.sla_due, paused=t.is_paused, now=now),
+                                        style="bold"))
+        grid.add_row(Text("State"), Text(str(state)))
+        grid.add_row(Text("Elapsed"), Text(duration_text(now - t.opened_at)))
+        grid.add_row(Text("Paused"), Text(duration_text(paused_for)))
+        return grid
+
+    def _links(self, data: DetailData) -> Text:
+        text = Text()
+        if data.links:
+            text.append("Linked issues\n", style="bold")
+            for url, title in data.links:
+                text.append(f"  {title}  {url}\n")
+        if data.runbooks:
+            text.append("Runbooks\n", style="bold")
+            for line in data.runbooks:
+                text.append(f"  {line}\n")
+        return text

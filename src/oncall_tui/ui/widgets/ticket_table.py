@@ -1,0 +1,315 @@
+"""TicketTable: a virtual list of the queue that only ever holds the visible window.
+
+It renders line by line (Textual's Line API) from a small cache of rows fetched through a
+callback the screen provides, so 100,000 tickets cost what 50 do. The per-second countdown
+only repaints the visible lines; nothing is rebuilt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding
+from textual.events import Click
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from oncall_tui.domain import sla as sla_rules
+from oncall_tui.store.queue import QueueRow
+
+Fetch = Callable[[int, int], Sequence[QueueRow]]
+
+SOURCE_NAMES = {"helpdesk": "desk", "chat": "chat", "tracker": "tracker"}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: a key, a title, a width (0 = takes the rest) and the narrowest it hides at."""
+
+    key: str
+    title: str
+    width: int
+    min_table_width: int = 0
+
+
+COLUMNS = (
+    Column("sla", "SLA", 9),
+    Column("priority", "Pri", 3),
+    Column("plan", "Plan", 8, 100),
+    Column("customer", "Customer", 22),
+    Column("subject", "Subject", 0),
+    Column("status", "Status", 7, 80),
+    Column("assignee", "Assignee", 8, 110),
+    Column("source", "Source", 7, 90),
+    Column("updated", "Updated", 7, 120),
+)
+
+
+def visible_columns(width: int) -> list[tuple[Column, int]]:
+    """The columns that fit ``width`` cells, each with its width (subject takes the rest)."""
+    shown = [c for c in COLUMNS if width >= c.min_table_width]
+    fixed = sum(c.width for c in shown if c.width) + len(shown)  # one space between columns
+    rest = max(12, width - fixed)
+    return [(c, c.width or rest) for c in shown]
+
+
+def age_text(then: datetime, now: datetime) -> str:
+    """Compact "time ago": 42s, 5m, 3h, 2d."""
+    seconds = int((now - then).total_seconds())
+    if seconds < 60:
+        return f"{max(seconds, 0)}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86400:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 86400}d"
+
+
+class TicketTable(ScrollView, can_focus=True):
+    """The queue's rows. The screen hands it a row count and a fetch callback."""
+
+    COMPONENT_CLASSES = {
+        "ticket-table--cursor",
+        "ticket-table--ok",
+        "ticket-table--warning",
+        "ticket-table--critical",
+        "ticket-table--breached",
+        "ticket-table--paused",
+        "ticket-table--none",
+        "ticket-table--pending",
+        "ticket-table--conflict",
+        "ticket-table--p0",
+        "ticket-table--p1",
+        "ticket-table--dim",
+    }
+
+    DEFAULT_CSS = """
+    TicketTable { height: 1fr; }
+    """
+
+    BINDINGS = [
+        Binding("j,down", "cursor_down", "Down", show=False, id="cursor-down"),
+        Binding("k,up", "cursor_up", "Up", show=False, id="cursor-up"),
+        Binding("g,home", "top", "Top", show=False, id="cursor-top"),
+        Binding("G,end", "bottom", "Bottom", show=False, id="cursor-bottom"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="page-down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="page-up"),
+        Binding("enter", "choose", "Open", id="open-ticket"),
+    ]
+
+    cursor: reactive[int] = reactive(0, always_update=True)
+    """Index of the highlighted row in the whole (filtered) queue."""
+    now: reactive[datetime | None] = reactive(None, layout=False)
+    """The instant countdowns are shown for; set once a second by the screen."""
+
+    class Highlighted(Message):
+        """The cursor moved onto a ticket."""
+
+        def __init__(self, ticket_id: int | None) -> None:
+            self.ticket_id = ticket_id
+            super().__init__()
+
+    class Chosen(Message):
+        """The user pressed enter on (or double-clicked) a ticket."""
+
+        def __init__(self, ticket_id: int) -> None:
+            self.ticket_id = ticket_id
+            super().__init__()
+
+    def __init__(self, *, critical_seconds: int = 900, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.critical_seconds = critical_seconds
+        self._total = 0
+        self._fetch: Fetch = lambda offset, limit: []
+        self._cache_start = 0
+        self._cache: list[QueueRow] = []
+
+    # ---- data ----------------------------------------------------------------------------
+
+    @property
+    def total(self) -> int:
+        """How many rows the queue has."""
+        return self._total
+
+    def set_source(self, total: int, fetch: Fetch, *, keep: int | None = None) -> None:
+        """Point the table at a (new) result: ``total`` rows fetched through ``fetch``.
+
+        Args:
+            keep: a row index to put the cursor on (e.g. where the same ticket now stands).
+        """
+        self._total = total
+        self._fetch = fetch
+        self._cache = []
+        self.virtual_size = Size(self.size.width, total)
+        cursor = self.cursor if keep is None else keep
+        self.cursor = min(max(cursor, 0), max(total - 1, 0))
+        self.refresh()
+
+    def invalidate(self) -> None:
+        """Drop the cached rows (the data changed) and repaint."""
+        self._cache = []
+        self.refresh()
+
+    def row_at(self, index: int) -> QueueRow | None:
+        """The row at ``index``, fetched with its neighbours if not cached."""
+        if not 0 <= index < self._total:
+            return None
+        offset = index - self._cache_start
+        if not 0 <= offset < len(self._cache):
+            height = max(self.size.height, 10)
+            self._cache_start = max(0, index - height)
+            self._cache = list(self._fetch(self._cache_start, height * 3))
+            offset = index - self._cache_start
+            if not 0 <= offset < len(self._cache):
+                return None
+        return self._cache[offset]
+
+    @property
+    def current(self) -> QueueRow | None:
+        """The highlighted row."""
+        return self.row_at(self.cursor)
+
+    def visible_rows(self) -> list[QueueRow]:
+        """Rows on screen now."""
+        top = int(self.scroll_y)
+        rows = (self.row_at(i) for i in range(top, min(top + self.size.height, self._total)))
+        return [r for r in rows if r is not None]
+
+    # ---- cursor --------------------------------------------------------------------------
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self._scroll_to_cursor()
+        self.refresh()
+        row = self.row_at(new)
+        self.post_message(self.Highlighted(row.id if row else None))
+
+    def _scroll_to_cursor(self) -> None:
+        height = self.size.height or 1
+        top = int(self.scroll_y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+
+    def _move(self, delta: int) -> None:
+        if self._total:
+            self.cursor = min(max(self.cursor + delta, 0), self._total - 1)
+
+    def action_cursor_down(self) -> None:
+        self._move(1)
+
+    def action_cursor_up(self) -> None:
+        self._move(-1)
+
+    def action_top(self) -> None:
+        self._move(-self._total)
+
+    def action_bottom(self) -> None:
+        self._move(self._total)
+
+    def action_page_down(self) -> None:
+        self._move(max(self.size.height - 1, 1))
+
+    def action_page_up(self) -> None:
+        self._move(-max(self.size.height - 1, 1))
+
+    def action_choose(self) -> None:
+        row = self.current
+        if row is not None:
+            self.post_message(self.Chosen(row.id))
+
+    def on_click(self, event: Click) -> None:
+        index = int(self.scroll_y) + event.y
+        if 0 <= index < self._total:
+            if index == self.cursor and event.chain >= 2:
+                self.action_choose()
+            self.cursor = index
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, self._total)
+        self._scroll_to_cursor()
+
+    # ---- rendering -----------------------------------------------------------------------
+
+    def state_of(self, row: QueueRow, now: datetime) -> str:
+        """The SLA state name of a row at ``now`` (no calendar walking)."""
+        if not row.is_open:
+            return "none"
+        return str(
+            sla_rules.state_at(
+                due=row.sla_due, warn_at=row.sla_warn_at, paused=row.paused, now=now,
+                critical_seconds=self.critical_seconds,
+            )
+        )
+
+    def cells(self, row: QueueRow, now: datetime) -> dict[str, str]:
+        """The text of each column for ``row``."""
+        state = self.state_of(row, now)
+        countdown = sla_rules.countdown_text(due=row.sla_due, paused=row.paused, now=now) \
+            if row.is_open else "—"
+        if state == "none":
+            countdown = "—"
+        customer = " ".join(x for x in (row.codename, row.customer_name) if x) or "—"
+        marker = "↻" if row.pending_ops else ("⚠" if row.conflict else " ")
+        return {
+            "sla": countdown,
+            "priority": str(row.priority),
+            "plan": row.plan or "—",
+            "customer": customer,
+            "subject": f"{marker}{row.subject}",
+            "status": str(row.status),
+            "assignee": row.assignee or "—",
+            "source": SOURCE_NAMES.get(str(row.source), str(row.source)),
+            "updated": age_text(row.updated_at, now),
+        }
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        index = int(self.scroll_y) + y
+        row = self.row_at(index)
+        base = self.rich_style
+        if row is None:
+            return Strip.blank(width, base)
+        now = self.now or row.updated_at
+        state = self.state_of(row, now)
+        cells = self.cells(row, now)
+        line = Text(no_wrap=True, overflow="ellipsis", end="")
+        state_style = self.get_component_rich_style(f"ticket-table--{state}")
+        for column, col_width in visible_columns(width):
+            value = Text(cells[column.key], no_wrap=True, overflow="ellipsis", end="")
+            value.truncate(col_width, overflow="ellipsis", pad=True)
+            if column.key == "sla":
+                value.stylize(state_style)
+            elif column.key == "priority" and row.priority in ("P0", "P1"):
+                value.stylize(self.get_component_rich_style(f"ticket-table--{row.priority.lower()}"))
+            elif column.key == "subject" and row.pending_ops:
+                value.stylize(self.get_component_rich_style("ticket-table--pending"), 0, 1)
+            elif column.key in ("plan", "updated", "source"):
+                value.stylize(self.get_component_rich_style("ticket-table--dim"))
+            line.append_text(value)
+            line.append(" ")
+        line.truncate(width, pad=True)
+        style: Style = base
+        if index == self.cursor:
+            style = base + self.get_component_rich_style("ticket-table--cursor")
+        segments = list(line.render(self.app.console))
+        strip = Strip(segments, width)
+        return strip.apply_style(style) if style else strip
+
+    def header_text(self) -> Text:
+        """The column titles, aligned with the rows (rendered by the screen above the table)."""
+        line = Text(no_wrap=True, end="")
+        for column, col_width in visible_columns(self.size.width or 120):
+            title = Text(column.title, no_wrap=True, end="")
+            title.truncate(col_width, pad=True)
+            line.append_text(title)
+            line.append(" ")
+        return line
+
