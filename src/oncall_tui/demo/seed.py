@@ -32,8 +32,13 @@ DEMO_REPO = "acme/product"
 
 CUSTOMERS: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     # name, plan, codename, domains, contacts
-    ("Acme Logistics", "ultimate", "ceres", ("acme-logistics.com",),
-     ("Dana Whitfield", "Omar Haddad")),
+    (
+        "Acme Logistics",
+        "ultimate",
+        "ceres",
+        ("acme-logistics.com",),
+        ("Dana Whitfield", "Omar Haddad"),
+    ),
     ("Globex Health", "premium", "vesta", ("globexhealth.io",), ("Rita Okafor",)),
     ("Initech Banking", "ultimate", "eros", ("initech.bank",), ("Bill Lumbergh", "Joanna Park")),
     ("Umbrella Retail", "premium", "pallas", ("umbrella-retail.com",), ("Chris Redfield",)),
@@ -48,50 +53,90 @@ CUSTOMERS: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = 
 )
 
 SUBJECTS: tuple[tuple[str, str, Priority], ...] = (
-    ("Every page returns 502 after upgrading to Fleet {ver}",
-     "Since the upgrade to Fleet {ver} this morning every page of the UI returns 502 Bad "
-     "Gateway. The load balancer health checks fail too. Our hosts are on fleetd {agent}.",
-     Priority.P0),
-    ("Production instance unreachable, MySQL connection errors",
-     "Fleet server logs show `Error 1040: Too many connections` and the UI is down. We run "
-     "Fleet {ver} with 3 server instances behind an ALB.", Priority.P0),
-    ("Live query hangs at 95% and never finishes",
-     "Running a live query against ~2,000 hosts stalls at 95% responded. Fleet {ver}, "
-     "osquery {osq}. Browser: Chrome 126 on macOS 14.5.", Priority.P1),
-    ("fleetd not enrolling on Windows 11 hosts",
-     "New Windows 11 machines install fleetd {agent} but never show up in Fleet. Logs say "
-     "`enroll failed: certificate signed by unknown authority`.", Priority.P1),
-    ("Policies show stale results for a subset of hosts",
-     "About 10% of our Ubuntu 22.04 hosts report policy results that are two days old. "
-     "Fleet {ver}.", Priority.P2),
-    ("Vulnerability dashboard is empty after migration",
-     "After migrating to the new server, the software vulnerabilities page shows nothing. "
-     "Fleet {ver}, MySQL 8.0.36.", Priority.P2),
-    ("SSO login loop with Okta",
-     "Users get redirected back to the Okta login page in a loop. Started after renewing the "
-     "IdP certificate. Browser: Firefox 127.", Priority.P2),
-    ("Scheduled query results missing in S3",
-     "Query results for the `usb_devices` pack stopped arriving in our S3 bucket on Friday. "
-     "Fleet {ver}.", Priority.P2),
-    ("How do I configure scheduled queries for macOS only?",
-     "We want a query to run only on macOS hosts every hour. What is the recommended way?",
-     Priority.P3),
-    ("Question about rotating the enroll secret",
-     "Can we rotate the global enroll secret without re-enrolling every host?", Priority.P3),
-    ("License key purchase failed at checkout",
-     "Our card was charged but we never received the license key. Order ref 88231.",
-     Priority.P3),
-    ("Request: export host list as CSV with custom columns",
-     "Is there a way to export the hosts table with labels and last seen time?", Priority.P3),
-    ("MDM enrollment profile not installing on macOS 15",
-     "The enrollment profile downloads but macOS 15 says it is invalid. Fleet {ver}.",
-     Priority.P1),
-    ("API returns 500 when filtering hosts by label",
-     "`GET /api/v1/fleet/hosts?label_id=12` returns 500 on Fleet {ver}. Logs attached: "
-     "[ERROR] [osquery] distributed query failed", Priority.P2),
-    ("Need help sizing Redis for 50k hosts",
-     "We're planning a rollout to 50k hosts. What Redis capacity do you recommend?",
-     Priority.P3),
+    (
+        "Every page returns 502 after upgrading to Fleet {ver}",
+        "Since the upgrade to Fleet {ver} this morning every page of the UI returns 502 Bad "
+        "Gateway. The load balancer health checks fail too. Our hosts are on fleetd {agent}.",
+        Priority.P0,
+    ),
+    (
+        "Production instance unreachable, MySQL connection errors",
+        "Fleet server logs show `Error 1040: Too many connections` and the UI is down. We run "
+        "Fleet {ver} with 3 server instances behind an ALB.",
+        Priority.P0,
+    ),
+    (
+        "Live query hangs at 95% and never finishes",
+        "Running a live query against ~2,000 hosts stalls at 95% responded. Fleet {ver}, "
+        "osquery {osq}. Browser: Chrome 126 on macOS 14.5.",
+        Priority.P1,
+    ),
+    (
+        "fleetd not enrolling on Windows 11 hosts",
+        "New Windows 11 machines install fleetd {agent} but never show up in Fleet. Logs say "
+        "`enroll failed: certificate signed by unknown authority`.",
+        Priority.P1,
+    ),
+    (
+        "Policies show stale results for a subset of hosts",
+        "About 10% of our Ubuntu 22.04 hosts report policy results that are two days old. "
+        "Fleet {ver}.",
+        Priority.P2,
+    ),
+    (
+        "Vulnerability dashboard is empty after migration",
+        "After migrating to the new server, the software vulnerabilities page shows nothing. "
+        "Fleet {ver}, MySQL 8.0.36.",
+        Priority.P2,
+    ),
+    (
+        "SSO login loop with Okta",
+        "Users get redirected back to the Okta login page in a loop. Started after renewing the "
+        "IdP certificate. Browser: Firefox 127.",
+        Priority.P2,
+    ),
+    (
+        "Scheduled query results missing in S3",
+        "Query results for the `usb_devices` pack stopped arriving in our S3 bucket on Friday. "
+        "Fleet {ver}.",
+        Priority.P2,
+    ),
+    (
+        "How do I configure scheduled queries for macOS only?",
+        "We want a query to run only on macOS hosts every hour. What is the recommended way?",
+        Priority.P3,
+    ),
+    (
+        "Question about rotating the enroll secret",
+        "Can we rotate the global enroll secret without re-enrolling every host?",
+        Priority.P3,
+    ),
+    (
+        "License key purchase failed at checkout",
+        "Our card was charged but we never received the license key. Order ref 88231.",
+        Priority.P3,
+    ),
+    (
+        "Request: export host list as CSV with custom columns",
+        "Is there a way to export the hosts table with labels and last seen time?",
+        Priority.P3,
+    ),
+    (
+        "MDM enrollment profile not installing on macOS 15",
+        "The enrollment profile downloads but macOS 15 says it is invalid. Fleet {ver}.",
+        Priority.P1,
+    ),
+    (
+        "API returns 500 when filtering hosts by label",
+        "`GET /api/v1/fleet/hosts?label_id=12` returns 500 on Fleet {ver}. Logs attached: "
+        "[ERROR] [osquery] distributed query failed",
+        Priority.P2,
+    ),
+    (
+        "Need help sizing Redis for 50k hosts",
+        "We're planning a rollout to 50k hosts. What Redis capacity do you recommend?",
+        Priority.P3,
+    ),
 )
 
 CHAT_MESSAGES = (
@@ -151,8 +196,15 @@ def make_demo_data(now: datetime, seed: int = 1, count: int = 200) -> DemoData:
     data = DemoData()
     for i, (name, plan, codename, domains, contacts) in enumerate(CUSTOMERS, start=1):
         data.customers.append(
-            Customer(id=i, name=name, plan=plan, codename=codename, domains=domains,
-                     contacts=contacts, remote_id=str(900 + i))
+            Customer(
+                id=i,
+                name=name,
+                plan=plan,
+                codename=codename,
+                domains=domains,
+                contacts=contacts,
+                remote_id=str(900 + i),
+            )
         )
     zendesk_id = 41000
     tracker_number = 1200
@@ -161,8 +213,11 @@ def make_demo_data(now: datetime, seed: int = 1, count: int = 200) -> DemoData:
     n_helpdesk = max(0, count - n_bugs - n_chat)
 
     def fill(template: str) -> str:
-        return template.format(ver=_version(rng), agent=f"1.{rng.randint(25, 36)}.0",
-                               osq=f"5.{rng.randint(10, 14)}.{rng.randint(0, 2)}")
+        return template.format(
+            ver=_version(rng),
+            agent=f"1.{rng.randint(25, 36)}.0",
+            osq=f"5.{rng.randint(10, 14)}.{rng.randint(0, 2)}",
+        )
 
     def thread(index: int, opened: datetime, requester: str, n: int) -> None:
         when = opened
@@ -172,9 +227,15 @@ def make_demo_data(now: datetime, seed: int = 1, count: int = 200) -> DemoData:
                 break
             author = requester if j % 2 else rng.choice(AGENTS)
             data.comments.append(
-                Comment(id=0, ticket_id=index, author=author, body=rng.choice(COMMENT_LINES),
-                        created_at=when, public=rng.random() > 0.15,
-                        remote_id=f"c{index}-{j}")
+                Comment(
+                    id=0,
+                    ticket_id=index,
+                    author=author,
+                    body=rng.choice(COMMENT_LINES),
+                    created_at=when,
+                    public=rng.random() > 0.15,
+                    remote_id=f"c{index}-{j}",
+                )
             )
 
     # Help-desk tickets. The first few are placed on purpose so the demo always shows
@@ -188,8 +249,9 @@ def make_demo_data(now: datetime, seed: int = 1, count: int = 200) -> DemoData:
         (timedelta(hours=2), Priority.P1, "premium", Status.PENDING, ()),  # paused
         (timedelta(hours=20), Priority.P2, "ultimate", Status.OPEN, ("+more info please",)),
     ]
-    by_plan = {p: [c for c in data.customers if c.plan == p]
-               for p in ("free", "premium", "ultimate")}
+    by_plan = {
+        p: [c for c in data.customers if c.plan == p] for p in ("free", "premium", "ultimate")
+    }
     for i in range(n_helpdesk):
         subject, body, priority = SUBJECTS[rng.randrange(len(SUBJECTS))]
         labels: tuple[str, ...] = ()
@@ -245,8 +307,11 @@ def make_demo_data(now: datetime, seed: int = 1, count: int = 200) -> DemoData:
     # Chat threads: 24 calendar hours to answer.
     for i in range(n_chat):
         customer = rng.choice(data.customers)
-        opened = now - (timedelta(hours=23, minutes=20) if i == 0
-                        else timedelta(minutes=rng.randint(5, 60 * 30)))
+        opened = now - (
+            timedelta(hours=23, minutes=20)
+            if i == 0
+            else timedelta(minutes=rng.randint(5, 60 * 30))
+        )
         ts = f"{int(opened.timestamp())}.{rng.randint(100000, 999999)}"
         text = fill(rng.choice(CHAT_MESSAGES))
         data.tickets.append(
@@ -306,7 +371,5 @@ def seed_store(store: Store, data: DemoData) -> list[int]:
     """Write the demo data into ``store`` in one transaction; returns the new ticket ids."""
     with store.db.atomic():
         ids = {c.id: store.upsert_customer(c, source="zendesk") for c in data.customers}
-        tickets = [
-            replace(t, customer_id=ids.get(t.customer_id or -1)) for t in data.tickets
-        ]
+        tickets = [replace(t, customer_id=ids.get(t.customer_id or -1)) for t in data.tickets]
         return store.insert_tickets(tickets, data.comments)

@@ -26,7 +26,6 @@ class OncallApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark", "help", "Help", id="help"),
-        Binding("ctrl+p", "command_palette", "Commands", id="command-palette"),
     ]
 
     store_revision: reactive[int] = reactive(0)

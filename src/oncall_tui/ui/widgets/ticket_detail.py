@@ -154,7 +154,8 @@ class TicketDetail(VerticalScroll, can_focus=True):
         state = sla_rules.state_at(due=t.sla_due, warn_at=t.sla_warn_at, paused=t.is_paused,
                                    now=now, critical_seconds=settings.critical_seconds)
         grid.add_row(Text("Target"), Text(t.sla_target or "—"))
-        grid.add_row(Text("Due"), Text(f"{t.sla_due:%Y-%m-%d %H:%M} UTC"))
+        local_due = t.sla_due.astimezone(settings.calendar.tz)
+        grid.add_row(Text("Due"), Text(f"{local_due:%a %Y-%m-%d %H:%M %Z}"))
         grid.add_row(Text("Left"), Text(sla_rules.countdown_text(due=t.sla_due, paused=t.is_paused, now=now),
                                         style="bold"))
         grid.add_row(Text("State"), Text(str(state)))

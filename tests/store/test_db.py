@@ -1,0 +1,125 @@
+"""Opening the database: creation, permissions, migrations, refusal of bad files."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from oncall_tui.store import CorruptDatabaseError, NewerSchemaError, open_store
+from oncall_tui.store.migrations import SCHEMA_VERSION
+
+
+def test_new_database_is_private_wal_and_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "fresh" / "nested" / "cache.db"
+    store = open_store(path)
+    try:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+        assert stat.S_IMODE((tmp_path / "fresh").stat().st_mode) == 0o700
+        assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
+        tables = set(store.db.table_names())
+        assert {"customers", "tickets", "comments", "drafts", "outbox", "sync_state",
+                "ticket_fts"} <= tables
+    finally:
+        store.close()
+
+
+def test_existing_folder_permissions_are_left_alone(tmp_path: Path) -> None:
+    tmp_path.chmod(0o755)
+    open_store(tmp_path / "x.db").close()
+    assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o755
+
+
+def test_reopen_keeps_data_and_does_not_migrate_twice(tmp_path: Path) -> None:
+    path = tmp_path / "a.db"
+    s = open_store(path)
+    s.set_meta("k", "v")
+    s.close()
+    s = open_store(path)
+    try:
+        assert s.meta("k") == "v"
+        applied = s.db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0]
+        assert applied == SCHEMA_VERSION
+    finally:
+        s.close()
+
+
+def test_older_database_upgrades_in_place(tmp_path: Path) -> None:
+    """A database at schema 0 (created, nothing applied) gets every migration on open."""
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE unrelated_leftover (x)")
+    conn.commit()
+    conn.close()
+    s = open_store(path)
+    try:
+        assert s.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert "tickets" in s.db.table_names()
+        assert "unrelated_leftover" in s.db.table_names()
+    finally:
+        s.close()
+
+
+def test_newer_database_is_refused_and_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "newer.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE t (x)")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(NewerSchemaError, match="newer oncall-tui"):
+        open_store(path)
+    assert path.read_bytes() == before
+    assert not Path(str(path) + "-wal").exists()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"this is a text file, not a database\n" * 10, b"SQLite format 3\x00" + b"\xff" * 84],
+)
+def test_garbage_file_is_refused_and_untouched(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "junk.db"
+    path.write_bytes(content)
+    with pytest.raises(CorruptDatabaseError, match="left untouched"):
+        open_store(path)
+    assert path.read_bytes() == content
+
+
+def test_truncated_database_is_refused_and_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    s = open_store(path)
+    s.db.execute("CREATE TABLE filler (x)")
+    with s.db.atomic():
+        s.db.conn.executemany("INSERT INTO filler VALUES (?)", [("x" * 500,) for _ in range(2000)])
+    s.close()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode = DELETE")  # fold the WAL into the main file
+    conn.close()
+    for suffix in ("-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    truncated = path.read_bytes()
+    with pytest.raises(CorruptDatabaseError, match="truncated"):
+        open_store(path)
+    assert path.read_bytes() == truncated
+
+
+def test_wal_and_shm_files_are_private(tmp_path: Path) -> None:
+    path = tmp_path / "p.db"
+    s = open_store(path)
+    s.set_meta("x", "y")
+    try:
+        for suffix in ("-wal", "-shm"):
+            side = Path(str(path) + suffix)
+            if side.exists():
+                assert stat.S_IMODE(os.stat(side).st_mode) & 0o077 == 0
+    finally:
+        s.close()

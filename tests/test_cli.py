@@ -1,0 +1,132 @@
+"""The command line: flags, errors as one line with exit 2, demo database handling."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from oncall_tui import __version__
+from oncall_tui.cli import build_parser, main, open_app_context
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "oncall_tui", *args], capture_output=True,
+                          text=True, timeout=60, env=env)
+
+
+def test_version_and_help() -> None:
+    out = run("--version")
+    assert out.returncode == 0 and out.stdout.strip() == f"oncall-tui {__version__}"
+    out = run("--help")
+    assert out.returncode == 0 and "--demo" in out.stdout and "--db" in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--bogus"], "unrecognized arguments: --bogus"),
+        (["--seed", "abc"], "--seed: expected a whole number"),
+        (["--seed", "-3"], "--seed"),
+        (["--db"], "--db: expected one argument"),
+        (["nonsense-command"], "invalid choice"),
+    ],
+)
+def test_bad_arguments_give_one_line_and_exit_2(args: list[str], fragment: str,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert fragment in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("sync_interval = [", "invalid TOML"),
+        ("colour = 'blue'", "colour"),
+        ("sync_interval = 'soon'", "sync_interval: expected a number"),
+        ("bell = 3", "bell: expected true or false"),
+        ("[[views]]\nquery = 'is:open'\n", "views[0].name"),
+        ("[backends.github]\nrepos = ['nope']\n", "backends.github.repos"),
+        ("[backends.zendesk]\n", "backends.zendesk.url"),
+        ("[sla]\ncritical_minutes = 'x'\n", "sla.critical_minutes"),
+    ],
+)
+def test_bad_config_names_file_and_key(tmp_path: Path, text: str, fragment: str,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(text)
+    code = main(["--config", str(config), "--db", str(tmp_path / "x.db")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert str(config) in err and fragment in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_corrupt_database_is_reported_not_traced(tmp_path: Path) -> None:
+    db = tmp_path / "bad.db"
+    db.write_text("not a database")
+    out = run("--db", str(db))
+    assert out.returncode == 1
+    assert "not an SQLite database" in out.stderr and "Traceback" not in out.stderr
+    assert db.read_text() == "not a database"
+
+
+def test_demo_db_is_seeded_once_and_reopened(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    args = build_parser().parse_args(["--demo", "--db", str(db), "--seed", "3"])
+    ctx = open_app_context(args)
+    count = ctx.store.ticket_count()
+    assert 180 <= count <= 220
+    tid = ctx.store.open_queue(__import__("oncall_tui.domain.query", fromlist=["x"])
+                               .parse_query(""), limit=1)[0].id
+    ctx.store.assign(tid, "someone-new")
+    ctx.store.close()
+    ctx = open_app_context(args)  # reopened, not reseeded: the edit survives
+    try:
+        assert ctx.store.ticket_count() == count
+        assert ctx.store.get_ticket(tid).assignee == "someone-new"
+    finally:
+        ctx.store.close()
+
+
+def test_demo_refuses_to_seed_a_real_database(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "real.db"
+    from oncall_tui.store import open_store
+
+    open_store(db).close()
+    assert main(["--demo", "--db", str(db)]) == 2
+    assert "not a demo database" in capsys.readouterr().err
+
+
+def test_env_overrides_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from oncall_tui.paths import resolve_paths
+
+    monkeypatch.setenv("ONCALL_TUI_CONFIG", str(tmp_path / "c.toml"))
+    monkeypatch.setenv("ONCALL_TUI_DB", str(tmp_path / "d.db"))
+    paths = resolve_paths()
+    assert paths.config == tmp_path / "c.toml" and paths.db == tmp_path / "d.db"
+    explicit = resolve_paths(tmp_path / "x.toml", tmp_path / "y.db")
+    assert explicit.config == tmp_path / "x.toml" and explicit.db == tmp_path / "y.db"
+
+
+def test_default_paths_follow_platformdirs(tmp_path: Path) -> None:
+    from oncall_tui.paths import resolve_paths
+
+    paths = resolve_paths()
+    assert paths.config.name == "config.toml" and "oncall-tui" in str(paths.config)
+    assert paths.db.name == "oncall-tui.db" and "oncall-tui" in str(paths.db)
+
+
+def test_python_dash_m_runs_sla(tmp_path: Path) -> None:
+    out = run("--config", str(tmp_path / "missing.toml"), "sla", "due", "--opened",
+              "2026-11-25T15:00:00-08:00", "--business-hours", "4")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "2026-11-27T18:00:00Z\n"

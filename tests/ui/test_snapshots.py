@@ -1,0 +1,38 @@
+"""Snapshot tests: fixed terminal sizes, frozen clock (Monday 2026-11-23 10:30 PST), demo seed 1.
+
+Review each SVG diff like code (`pytest --snapshot-update` only after reading the report).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import settle_factory
+
+settle = settle_factory()
+
+
+def test_demo_first_screen(snap_compare: Any, make_app: Any) -> None:
+    """The queue on start: My queue view, breached rows first, countdowns, footer keys."""
+    assert snap_compare(make_app(), terminal_size=(120, 40), run_before=settle)
+
+
+def test_all_open_wide_with_detail(snap_compare: Any, make_app: Any) -> None:
+    """A wide terminal (160 cols): the All open view beside the first ticket's detail."""
+    assert snap_compare(make_app(), press=["5"], terminal_size=(160, 40), run_before=settle)
+
+
+def test_detail_full_screen_when_narrow(snap_compare: Any, make_app: Any) -> None:
+    """A narrow terminal (100 cols): enter opens the first ticket's detail full-screen."""
+    assert snap_compare(make_app(), press=["enter"], terminal_size=(100, 40), run_before=settle)
+
+
+def test_help_screen(snap_compare: Any, make_app: Any) -> None:
+    """`?` lists every key of the queue screen."""
+    assert snap_compare(make_app(), press=["question_mark"], terminal_size=(120, 40),
+                        run_before=settle)
+
+
+def test_waiting_on_customer_view(snap_compare: Any, make_app: Any) -> None:
+    """View 4: paused rows (pending / on hold / "+" labels) show "paused"."""
+    assert snap_compare(make_app(), press=["4"], terminal_size=(120, 40), run_before=settle)
