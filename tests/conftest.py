@@ -28,8 +28,13 @@ def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
-    for name in ("ONCALL_TUI_CONFIG", "ONCALL_TUI_DB", "ONCALL_TUI_ZENDESK_TOKEN",
-                 "ONCALL_TUI_GITHUB_TOKEN", "ONCALL_TUI_SLACK_TOKEN"):
+    for name in (
+        "ONCALL_TUI_CONFIG",
+        "ONCALL_TUI_DB",
+        "ONCALL_TUI_ZENDESK_TOKEN",
+        "ONCALL_TUI_GITHUB_TOKEN",
+        "ONCALL_TUI_SLACK_TOKEN",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -68,8 +73,9 @@ def make_app(tmp_path: Path, clock: FrozenClock) -> Iterator[Callable[..., Any]]
 
     stores: list[Store] = []
 
-    def factory(*, config: Config | None = None, seed: int | None = 1,
-                store: Store | None = None) -> OncallApp:
+    def factory(
+        *, config: Config | None = None, seed: int | None = 1, store: Store | None = None
+    ) -> OncallApp:
         cfg = config or Config(user=DEMO_USER, sync_interval=None)
         if store is None:
             store = open_store(tmp_path / f"app{len(stores)}.db", sla=cfg.sla, clock=clock)

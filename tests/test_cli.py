@@ -13,8 +13,13 @@ from oncall_tui.cli import build_parser, main, open_app_context
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "oncall_tui", *args], capture_output=True,
-                          text=True, timeout=60, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "oncall_tui", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
 
 
 def test_version_and_help() -> None:
@@ -34,8 +39,9 @@ def test_version_and_help() -> None:
         (["nonsense-command"], "invalid choice"),
     ],
 )
-def test_bad_arguments_give_one_line_and_exit_2(args: list[str], fragment: str,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_arguments_give_one_line_and_exit_2(
+    args: list[str], fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as exc:
         main(args)
     assert exc.value.code == 2
@@ -58,8 +64,9 @@ def test_bad_arguments_give_one_line_and_exit_2(args: list[str], fragment: str,
         ("[sla]\ncritical_minutes = 'x'\n", "sla.critical_minutes"),
     ],
 )
-def test_bad_config_names_file_and_key(tmp_path: Path, text: str, fragment: str,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_config_names_file_and_key(
+    tmp_path: Path, text: str, fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = tmp_path / "config.toml"
     config.write_text(text)
     code = main(["--config", str(config), "--db", str(tmp_path / "x.db")])
@@ -84,8 +91,9 @@ def test_demo_db_is_seeded_once_and_reopened(tmp_path: Path) -> None:
     ctx = open_app_context(args)
     count = ctx.store.ticket_count()
     assert 180 <= count <= 220
-    tid = ctx.store.open_queue(__import__("oncall_tui.domain.query", fromlist=["x"])
-                               .parse_query(""), limit=1)[0].id
+    tid = ctx.store.open_queue(
+        __import__("oncall_tui.domain.query", fromlist=["x"]).parse_query(""), limit=1
+    )[0].id
     ctx.store.assign(tid, "someone-new")
     ctx.store.close()
     ctx = open_app_context(args)  # reopened, not reseeded: the edit survives
@@ -96,8 +104,9 @@ def test_demo_db_is_seeded_once_and_reopened(tmp_path: Path) -> None:
         ctx.store.close()
 
 
-def test_demo_refuses_to_seed_a_real_database(tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_refuses_to_seed_a_real_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     db = tmp_path / "real.db"
     from oncall_tui.store import open_store
 
@@ -126,7 +135,15 @@ def test_default_paths_follow_platformdirs(tmp_path: Path) -> None:
 
 
 def test_python_dash_m_runs_sla(tmp_path: Path) -> None:
-    out = run("--config", str(tmp_path / "missing.toml"), "sla", "due", "--opened",
-              "2026-11-25T15:00:00-08:00", "--business-hours", "4")
+    out = run(
+        "--config",
+        str(tmp_path / "missing.toml"),
+        "sla",
+        "due",
+        "--opened",
+        "2026-11-25T15:00:00-08:00",
+        "--business-hours",
+        "4",
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout == "2026-11-27T18:00:00Z\n"

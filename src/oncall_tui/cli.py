@@ -64,10 +64,12 @@ def build_parser() -> ArgumentParser:
         epilog="Run without a command to open the app.",
     )
     parser.add_argument("--version", action="version", version=f"oncall-tui {__version__}")
-    parser.add_argument("--demo", action="store_true",
-                        help="open an embedded demo (no config, no network)")
-    parser.add_argument("--seed", type=_seed, default=1, metavar="N",
-                        help="demo data seed (default 1)")
+    parser.add_argument(
+        "--demo", action="store_true", help="open an embedded demo (no config, no network)"
+    )
+    parser.add_argument(
+        "--seed", type=_seed, default=1, metavar="N", help="demo data seed (default 1)"
+    )
     parser.add_argument("--db", metavar="PATH", help="database file (env ONCALL_TUI_DB)")
     parser.add_argument("--config", metavar="PATH", help="config file (env ONCALL_TUI_CONFIG)")
     parser.add_argument("--now", type=_instant, help=argparse.SUPPRESS)  # frozen clock: tests
@@ -117,8 +119,14 @@ def open_app_context(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             seed_store(store, make_demo_data(clock(), seed=args.seed))
             store.set_meta(DEMO_META_KEY, str(args.seed))
         paths = Paths(config=Path("/dev/null"), db=db_path, data_dir=db_path.parent)
-        return AppContext(config=config, paths=paths, secrets=MemorySecretStore(), store=store,
-                          clock=clock, demo=True)
+        return AppContext(
+            config=config,
+            paths=paths,
+            secrets=MemorySecretStore(),
+            store=store,
+            clock=clock,
+            demo=True,
+        )
     paths = resolve_paths(args.config, args.db)
     config = _load_config(paths)
     store = open_store(paths.db, sla=config.sla, clock=clock)

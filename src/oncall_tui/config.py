@@ -207,7 +207,10 @@ def _views(value: Any) -> tuple[ViewSpec, ...]:
         table = _table(item, key)
         _only(table, key, {"name", "query"})
         views.append(
-            ViewSpec(_string(table.get("name"), f"{key}.name"), _string(table.get("query", ""), f"{key}.query", allow_empty=True))
+            ViewSpec(
+                _string(table.get("name"), f"{key}.name"),
+                _string(table.get("query", ""), f"{key}.query", allow_empty=True),
+            )
         )
     return tuple(views)
 

@@ -94,7 +94,9 @@ class Credential:
         )
 
     def __repr__(self) -> str:
-        return f"Credential(kind={self.kind!r}, expires_at={self.expires_at!r}, login={self.login!r})"
+        return (
+            f"Credential(kind={self.kind!r}, expires_at={self.expires_at!r}, login={self.login!r})"
+        )
 
 
 class SecretStore(Protocol):

@@ -24,8 +24,15 @@ def test_new_database_is_private_wal_and_migrated(tmp_path: Path) -> None:
         assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
         tables = set(store.db.table_names())
-        assert {"customers", "tickets", "comments", "drafts", "outbox", "sync_state",
-                "ticket_fts"} <= tables
+        assert {
+            "customers",
+            "tickets",
+            "comments",
+            "drafts",
+            "outbox",
+            "sync_state",
+            "ticket_fts",
+        } <= tables
     finally:
         store.close()
 

@@ -18,13 +18,26 @@ ALL = parse_query("")
 
 def add_ticket(store: Store, clock: FrozenClock, **kw: object) -> int:
     customer_id = store.upsert_customer(
-        Customer(id=0, name="Globex Health", plan=str(kw.pop("plan", "premium")),
-                 codename="vesta", domains=("globexhealth.io",), contacts=("Rita Okafor",),
-                 remote_id=str(kw.pop("org", "1")))
+        Customer(
+            id=0,
+            name="Globex Health",
+            plan=str(kw.pop("plan", "premium")),
+            codename="vesta",
+            domains=("globexhealth.io",),
+            contacts=("Rita Okafor",),
+            remote_id=str(kw.pop("org", "1")),
+        )
     )
-    fields: dict = dict(id=0, source=Source.HELPDESK, subject="Printer on fire",
-                        opened_at=clock() - timedelta(minutes=30), updated_at=clock(),
-                        status=Status.OPEN, priority=Priority.P0, customer_id=customer_id)
+    fields: dict = dict(
+        id=0,
+        source=Source.HELPDESK,
+        subject="Printer on fire",
+        opened_at=clock() - timedelta(minutes=30),
+        updated_at=clock(),
+        status=Status.OPEN,
+        priority=Priority.P0,
+        customer_id=customer_id,
+    )
     fields.update(kw)
     return store.insert_tickets([Ticket(**fields)])[0]
 
@@ -49,19 +62,24 @@ def test_demo_has_breached_due_soon_and_paused(demo_store: Store, clock: FrozenC
     assert demo_store.queue_count(parse_query("sla:breached"), now=now) > 0
     assert demo_store.queue_count(parse_query("sla:critical"), now=now) > 0
     assert demo_store.queue_count(parse_query("is:paused is:open"), now=now) > 0
-    soon = [r for r in demo_store.open_queue(parse_query("is:open"), limit=300, now=now)
-            if r.sla_due and not r.paused and timedelta(0) < r.sla_due - now <= timedelta(hours=1)]
+    soon = [
+        r
+        for r in demo_store.open_queue(parse_query("is:open"), limit=300, now=now)
+        if r.sla_due and not r.paused and timedelta(0) < r.sla_due - now <= timedelta(hours=1)
+    ]
     assert soon
     bugs = demo_store.open_queue(parse_query("source:tracker"), limit=50, now=now)
-    stages = {("~investigate" in r.labels, ":product" in r.labels, ":incoming" in r.labels)
-              for r in bugs}
+    stages = {
+        ("~investigate" in r.labels, ":product" in r.labels, ":incoming" in r.labels) for r in bugs
+    }
     assert len(stages) >= 3
 
 
 def test_default_order_breached_then_due_then_paused_then_none(demo_store: Store) -> None:
     rows = demo_store.open_queue(ALL, limit=1000)
-    buckets = [0 if (r.sla_due and not r.paused) else 1 if r.paused and r.sla_due else 2
-               for r in rows]
+    buckets = [
+        0 if (r.sla_due and not r.paused) else 1 if r.paused and r.sla_due else 2 for r in rows
+    ]
     assert buckets == sorted(buckets)
     running = [r.sla_due for r in rows if r.sla_due and not r.paused]
     assert running == sorted(running)
@@ -103,8 +121,9 @@ def test_assignee_me_means_the_configured_user(demo_store: Store) -> None:
     assert rows and all(r.assignee == "sam" for r in rows)
 
 
-def test_full_text_search_covers_subject_comments_and_customer(store: Store,
-                                                               clock: FrozenClock) -> None:
+def test_full_text_search_covers_subject_comments_and_customer(
+    store: Store, clock: FrozenClock
+) -> None:
     tid = add_ticket(store, clock, subject="Hosts vanish from dashboard", body="nothing here")
     store.add_comment(tid, "the osquery watchdog killed it", public=False, author="sam")
     for words in ("vanish", "watchdog", "globex", "vesta", "dash"):
@@ -115,8 +134,9 @@ def test_full_text_search_covers_subject_comments_and_customer(store: Store,
         store.open_queue(parse_query(hostile))
 
 
-def test_local_edit_changes_row_and_queues_one_outbox_entry(store: Store,
-                                                            clock: FrozenClock) -> None:
+def test_local_edit_changes_row_and_queues_one_outbox_entry(
+    store: Store, clock: FrozenClock
+) -> None:
     tid = add_ticket(store, clock, priority=Priority.P2)
     before = store.get_ticket(tid)
     after = store.set_priority(tid, Priority.P0)
@@ -138,7 +158,10 @@ def test_undo_restores_the_row_and_cancels_the_entry(store: Store, clock: Frozen
     assert op is not None and op.kind == OpKind.SET_PRIORITY
     restored = store.get_ticket(tid)
     assert (restored.priority, restored.sla_due, restored.pending_ops) == (
-        before.priority, before.sla_due, 0)
+        before.priority,
+        before.sla_due,
+        0,
+    )
     assert store.get_op(op.id).state == OpState.CANCELLED  # type: ignore[arg-type,union-attr]
     assert store.undo_last() is None
 
@@ -166,8 +189,9 @@ def test_waiting_label_pauses_and_resumes_the_clock(store: Store, clock: FrozenC
     assert resumed.sla_due - due == timedelta(hours=1)  # premium P0: calendar hours
 
 
-def test_public_reply_is_first_response_and_stops_the_countdown(store: Store,
-                                                                clock: FrozenClock) -> None:
+def test_public_reply_is_first_response_and_stops_the_countdown(
+    store: Store, clock: FrozenClock
+) -> None:
     tid = add_ticket(store, clock)
     comment = store.add_comment(tid, "On it!", public=True, author="alex")
     assert comment.pending
@@ -194,10 +218,12 @@ def test_chat_metadata_is_local_only(store: Store, clock: FrozenClock) -> None:
     assert store.ops() == []  # Slack has no priorities: nothing to push
 
 
-def test_control_characters_are_neutralised_at_the_boundary(store: Store,
-                                                            clock: FrozenClock) -> None:
-    tid = add_ticket(store, clock, subject="\x1b]52;c;ZXZpbA==\x07 hi \x1b[31mred",
-                     body="line\r\nnext\x00")
+def test_control_characters_are_neutralised_at_the_boundary(
+    store: Store, clock: FrozenClock
+) -> None:
+    tid = add_ticket(
+        store, clock, subject="\x1b]52;c;ZXZpbA==\x07 hi \x1b[31mred", body="line\r\nnext\x00"
+    )
     t = store.get_ticket(tid)
     assert "\x1b" not in t.subject and "\x07" not in t.subject and "\x00" not in t.body
     assert "␛]52;c;ZXZpbA==␇ hi ␛[31mred" == t.subject
@@ -210,7 +236,9 @@ def test_sla_crossings(store: Store, clock: FrozenClock) -> None:
     assert due is not None
     before = due - timedelta(minutes=15, seconds=1)
     assert store.sla_crossings(before, before + timedelta(seconds=2)) == [
-        (tid, "Printer on fire", "critical")]
+        (tid, "Printer on fire", "critical")
+    ]
     assert store.sla_crossings(due - timedelta(seconds=1), due) == [
-        (tid, "Printer on fire", "breached")]
+        (tid, "Printer on fire", "breached")
+    ]
     assert store.sla_crossings(due, due + timedelta(seconds=5)) == []

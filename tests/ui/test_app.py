@@ -23,9 +23,7 @@ async def test_app_opens_on_the_demo_queue(make_app: Any) -> None:
         assert table.total > 0
         first = table.current
         assert first is not None
-        rendered = "\n".join(
-            line.text for line in (table.render_line(y) for y in range(5))
-        )
+        rendered = "\n".join(line.text for line in (table.render_line(y) for y in range(5)))
         assert first.subject[:20] in rendered
         status = str(app.screen.query_one(StatusBar).render())
         assert "in business hours" in status  # Monday 10:30 in Los Angeles
@@ -38,8 +36,21 @@ async def test_help_lists_every_binding_of_the_screen(make_app: Any) -> None:
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         descriptions = {d for _, d in app.screen.rows}
-        for expected in ("Quit", "Filter", "Assign me", "Priority", "Status", "Label", "Reply",
-                         "Note", "Browser", "Copy link", "Undo", "Open", "Help"):
+        for expected in (
+            "Quit",
+            "Filter",
+            "Assign me",
+            "Priority",
+            "Status",
+            "Label",
+            "Reply",
+            "Note",
+            "Browser",
+            "Copy link",
+            "Undo",
+            "Open",
+            "Help",
+        ):
             assert expected in descriptions
         await pilot.press("escape")
         assert isinstance(app.screen, QueueScreen)
@@ -53,18 +64,29 @@ async def test_q_quits(make_app: Any) -> None:
     assert app.return_code == 0
 
 
-async def test_customer_markup_and_escapes_show_literally(make_app: Any, store: Any,
-                                                          clock: Any) -> None:
+async def test_customer_markup_and_escapes_show_literally(
+    make_app: Any, store: Any, clock: Any
+) -> None:
     from datetime import timedelta
 
     from oncall_tui.domain.tickets import Customer, Priority, Source, Ticket
 
-    cid = store.upsert_customer(Customer(id=0, name="[link=http://x]Evil[/link]", plan="premium",
-                                         codename="ceres"))
-    store.insert_tickets([Ticket(id=0, source=Source.HELPDESK,
-                                 subject="[bold red]x[/] \x1b[31mred\x1b]8;;http://e\x07",
-                                 opened_at=clock() - timedelta(minutes=5), updated_at=clock(),
-                                 priority=Priority.P0, customer_id=cid)])
+    cid = store.upsert_customer(
+        Customer(id=0, name="[link=http://x]Evil[/link]", plan="premium", codename="ceres")
+    )
+    store.insert_tickets(
+        [
+            Ticket(
+                id=0,
+                source=Source.HELPDESK,
+                subject="[bold red]x[/] \x1b[31mred\x1b]8;;http://e\x07",
+                opened_at=clock() - timedelta(minutes=5),
+                updated_at=clock(),
+                priority=Priority.P0,
+                customer_id=cid,
+            )
+        ]
+    )
     app = make_app(store=store)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("5")  # All open (the ticket is unassigned)

@@ -29,8 +29,9 @@ def test_detail_full_screen_when_narrow(snap_compare: Any, make_app: Any) -> Non
 
 def test_help_screen(snap_compare: Any, make_app: Any) -> None:
     """`?` lists every key of the queue screen."""
-    assert snap_compare(make_app(), press=["question_mark"], terminal_size=(120, 40),
-                        run_before=settle)
+    assert snap_compare(
+        make_app(), press=["question_mark"], terminal_size=(120, 40), run_before=settle
+    )
 
 
 def test_waiting_on_customer_view(snap_compare: Any, make_app: Any) -> None:

@@ -153,7 +153,7 @@ def open_store(
         db.execute("PRAGMA foreign_keys = ON")
         if migrate and user_version < SCHEMA_VERSION:
             with db.atomic():
-                db.execute("PRAGMA application_id = %d" % APPLICATION_ID)
+                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             migrations.apply(db)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except sqlite3.DatabaseError as exc:
@@ -172,4 +172,3 @@ def transaction(db: Database) -> Iterator[Database]:
     """One atomic unit of work (nested calls become savepoints)."""
     with db.atomic():
         yield db
-

@@ -54,21 +54,26 @@ def _draft(row: Any) -> Draft:
 class DraftsMixin(StoreBase):
     """Saving, listing and discarding drafts."""
 
-    def create_draft(self, kind: str, ticket_id: int | None, fields: dict[str, str],
-                     meta: dict[str, Any] | None = None) -> int:
+    def create_draft(
+        self,
+        kind: str,
+        ticket_id: int | None,
+        fields: dict[str, str],
+        meta: dict[str, Any] | None = None,
+    ) -> int:
         """Start a draft; returns its id."""
         now = self.now()
         cur = self.db.execute(
             "INSERT INTO drafts (kind, ticket_id, title, fields, meta, created_at, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [kind, ticket_id, fields.get("title", ""), dumps(fields), dumps(meta or {}), now,
-             now],
+            [kind, ticket_id, fields.get("title", ""), dumps(fields), dumps(meta or {}), now, now],
         )
         assert cur.lastrowid is not None
         return cur.lastrowid
 
-    def save_draft(self, draft_id: int, fields: dict[str, str],
-                   meta: dict[str, Any] | None = None) -> None:
+    def save_draft(
+        self, draft_id: int, fields: dict[str, str], meta: dict[str, Any] | None = None
+    ) -> None:
         """Overwrite a draft's fields (and meta, if given) atomically."""
         if meta is None:
             self.db.execute(
@@ -97,8 +102,9 @@ class DraftsMixin(StoreBase):
             clauses.append("state != 'filed'")
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
-        return [_draft(r) for r in self.db.execute(sql + " ORDER BY updated_at DESC, id DESC",
-                                                   params)]
+        return [
+            _draft(r) for r in self.db.execute(sql + " ORDER BY updated_at DESC, id DESC", params)
+        ]
 
     def draft_for_ticket(self, kind: str, ticket_id: int) -> Draft | None:
         """The open draft of ``kind`` started from ``ticket_id``, if any."""

@@ -25,8 +25,21 @@ OUTBOX_COLUMNS = (
 
 def op_from_row(row: Sequence[Any]) -> Op:
     """Map an outbox row to an :class:`Op`."""
-    (id_, kind, source, ticket_id, remote_id, payload, key, base, undo, state, attempts, error,
-     created_at) = row
+    (
+        id_,
+        kind,
+        source,
+        ticket_id,
+        remote_id,
+        payload,
+        key,
+        base,
+        undo,
+        state,
+        attempts,
+        error,
+        created_at,
+    ) = row
     return Op(
         id=id_,
         kind=OpKind(kind),
@@ -80,8 +93,11 @@ class OutboxMixin(StoreBase):
         row = self._one(f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id = ?", [op_id])
         return op_from_row(row) if row else None
 
-    def ops(self, states: Sequence[OpState] = (OpState.PENDING, OpState.INFLIGHT),
-            ticket_id: int | None = None) -> list[Op]:
+    def ops(
+        self,
+        states: Sequence[OpState] = (OpState.PENDING, OpState.INFLIGHT),
+        ticket_id: int | None = None,
+    ) -> list[Op]:
         """Outbox entries in these states, oldest first."""
         marks = ",".join("?" * len(states))
         sql = f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE state IN ({marks})"
@@ -139,8 +155,14 @@ class OutboxMixin(StoreBase):
                 [error, self.now(), op_id],
             )
 
-    def mark_done(self, op_id: int, *, remote_id: str | None = None,
-                  version: str | None = None, url: str | None = None) -> None:
+    def mark_done(
+        self,
+        op_id: int,
+        *,
+        remote_id: str | None = None,
+        version: str | None = None,
+        url: str | None = None,
+    ) -> None:
         """The backend confirmed the entry; settle it and the ticket's pending marker."""
         with self.db.atomic():
             op = self.get_op(op_id)
@@ -152,8 +174,9 @@ class OutboxMixin(StoreBase):
             )
             self._settle_ticket(op, remote_id=remote_id, version=version, url=url)
 
-    def _settle_ticket(self, op: Op, *, remote_id: str | None, version: str | None,
-                       url: str | None) -> None:
+    def _settle_ticket(
+        self, op: Op, *, remote_id: str | None, version: str | None, url: str | None
+    ) -> None:
         if op.ticket_id is None:
             return
         self.db.execute(

@@ -176,7 +176,12 @@ class QueueMixin(StoreBase):
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     def open_queue(
-        self, query: Query, *, offset: int = 0, limit: int = 50, me: str = "me",
+        self,
+        query: Query,
+        *,
+        offset: int = 0,
+        limit: int = 50,
+        me: str = "me",
         now: datetime | None = None,
     ) -> list[QueueRow]:
         """One window of the queue, in urgency order (breached, soonest due, paused, none)."""

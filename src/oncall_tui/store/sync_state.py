@@ -56,9 +56,7 @@ class SyncStateMixin(StoreBase):
             "SELECT backend, cursor, last_attempt_at, last_success_at, last_error "
             "FROM sync_state ORDER BY backend"
         )
-        return [
-            BackendState(r[0], r[1], parse_iso(r[2]), parse_iso(r[3]), r[4]) for r in rows
-        ]
+        return [BackendState(r[0], r[1], parse_iso(r[2]), parse_iso(r[3]), r[4]) for r in rows]
 
     def log(self, backend: str, level: str, message: str) -> None:
         """Append to the sync log (messages must never contain secrets)."""

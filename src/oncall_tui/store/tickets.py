@@ -25,7 +25,6 @@ from oncall_tui.store.base import (
     COMMENT_COLUMNS,
     CUSTOMER_COLUMNS,
     TICKET_COLUMNS,
-    StoreBase,
     comment_from_row,
     customer_from_row,
     pauses_to_json,
@@ -137,11 +136,13 @@ class TicketsMixin(OutboxMixin):
                 {**values, "id": customer_id},
             )
             if existing[1] != customer.plan:
-                self.recompute_sla(self._ids("SELECT id FROM tickets WHERE customer_id = ?",
-                                             [customer_id]))
+                self.recompute_sla(
+                    self._ids("SELECT id FROM tickets WHERE customer_id = ?", [customer_id])
+                )
             if (existing[2], existing[3]) != (values["name"], customer.codename):
-                self.reindex(self._ids("SELECT id FROM tickets WHERE customer_id = ?",
-                                       [customer_id]))
+                self.reindex(
+                    self._ids("SELECT id FROM tickets WHERE customer_id = ?", [customer_id])
+                )
             return customer_id
 
     def _ids(self, sql: str, params: Any = ()) -> list[int]:
@@ -203,9 +204,7 @@ class TicketsMixin(OutboxMixin):
                 values = self._ticket_values(ticket, plans.get(ticket.customer_id or -1))
                 columns = ", ".join(values)
                 marks = ", ".join(f":{k}" for k in values)
-                cur = self.db.execute(
-                    f"INSERT INTO tickets ({columns}) VALUES ({marks})", values
-                )
+                cur = self.db.execute(f"INSERT INTO tickets ({columns}) VALUES ({marks})", values)
                 assert cur.lastrowid is not None
                 ids.append(cur.lastrowid)
             self.db.conn.executemany(
@@ -300,8 +299,7 @@ class TicketsMixin(OutboxMixin):
 
     def set_status(self, ticket_id: int, status: Status) -> Ticket:
         """Change the status (pending / on hold pause the SLA clock)."""
-        return self._edit(ticket_id, OpKind.SET_STATUS, {"status": str(status)},
-                          {"status": status})
+        return self._edit(ticket_id, OpKind.SET_STATUS, {"status": str(status)}, {"status": status})
 
     def set_priority(self, ticket_id: int, priority: Priority) -> Ticket:
         """Change the priority (the due instant is recomputed)."""
@@ -311,8 +309,7 @@ class TicketsMixin(OutboxMixin):
 
     def assign(self, ticket_id: int, assignee: str | None) -> Ticket:
         """Assign the ticket (None unassigns)."""
-        return self._edit(ticket_id, OpKind.ASSIGN, {"assignee": assignee},
-                          {"assignee": assignee})
+        return self._edit(ticket_id, OpKind.ASSIGN, {"assignee": assignee}, {"assignee": assignee})
 
     def add_labels(self, ticket_id: int, labels: Sequence[str]) -> Ticket:
         """Add labels (a "+" label pauses the SLA clock)."""
@@ -381,8 +378,7 @@ class TicketsMixin(OutboxMixin):
                 undo["columns"] = self._ticket_values(ticket, self.plan_of(ticket.customer_id))
             self.db.execute("UPDATE outbox SET undo = ? WHERE id = ?", [dumps(undo), op_id])
             self.reindex([ticket_id])
-            row = self._one(f"SELECT {COMMENT_COLUMNS} FROM comments WHERE id = ?",
-                            [cur.lastrowid])
+            row = self._one(f"SELECT {COMMENT_COLUMNS} FROM comments WHERE id = ?", [cur.lastrowid])
             assert row is not None
             return comment_from_row(row)
 

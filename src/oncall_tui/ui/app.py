@@ -41,8 +41,9 @@ class OncallApp(App[None]):
         if self.ctx.config.keys:
             self.set_keymap(dict(self.ctx.config.keys))
         self.push_screen(
-            QueueScreen(self.ctx.store, self.ctx.config, self.ctx.clock,
-                        templates=self._templates())
+            QueueScreen(
+                self.ctx.store, self.ctx.config, self.ctx.clock, templates=self._templates()
+            )
         )
 
     def _templates(self) -> list[object]:

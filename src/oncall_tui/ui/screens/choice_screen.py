@@ -18,8 +18,9 @@ class ChoiceScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel")]
 
-    def __init__(self, title: str, options: Sequence[tuple[str, str]],
-                 current: str | None = None) -> None:
+    def __init__(
+        self, title: str, options: Sequence[tuple[str, str]], current: str | None = None
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.options = list(options)

@@ -15,7 +15,7 @@ def binding_rows(screen: Screen[object]) -> list[tuple[str, str]]:
     """(keys, description) for each active binding of ``screen``, deduplicated."""
     app = screen.app
     rows: dict[str, list[str]] = {}
-    for key, active in screen.active_bindings.items():
+    for active in screen.active_bindings.values():
         binding = active.binding
         if not binding.description or not active.enabled:
             continue
@@ -47,8 +47,10 @@ class HelpScreen(ModalScreen[None]):
             for keys, description in self.rows:
                 table.add_row(Text(keys), Text(description))
             yield Static(table, id="help-table")
-            yield Label(Text("Every action is also in the command palette (ctrl+p)."),
-                        classes="dialog--hint")
+            yield Label(
+                Text("Every action is also in the command palette (ctrl+p)."),
+                classes="dialog--hint",
+            )
 
     def action_close(self) -> None:
         self.dismiss(None)

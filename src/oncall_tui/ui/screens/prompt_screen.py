@@ -30,7 +30,8 @@ class PromptScreen(ModalScreen[str | None]):
             yield Input(
                 id="prompt-input",
                 suggester=SuggestFromList(self.suggestions, case_sensitive=False)
-                if self.suggestions else None,
+                if self.suggestions
+                else None,
             )
             if self.hint:
                 yield Label(Text(self.hint), classes="dialog--hint")

@@ -31,6 +31,7 @@ from oncall_tui.ui.widgets.ticket_table import TicketTable
 WIDE = 150
 MAX_NOTIFICATIONS_PER_TICK = 3
 
+
 def load_detail(store: Store, ticket_id: int) -> DetailData:
     """Everything the detail shows for one ticket (a handful of indexed queries)."""
     ticket = store.get_ticket(ticket_id)
@@ -78,14 +79,18 @@ class QueueScreen(TicketActions, Screen[None]):
     def compose(self) -> ComposeResult:
         yield StatusBar(self.config.sla)
         yield Static(id="view-bar")
-        yield Input(placeholder="filter: words, priority:P0 plan:ultimate customer:vesta "
-                    "label:~investigate assignee:me source:chat", id="filter")
+        yield Input(
+            placeholder="filter: words, priority:P0 plan:ultimate customer:vesta "
+            "label:~investigate assignee:me source:chat",
+            id="filter",
+        )
         yield Static(id="filter-hint")
         with Horizontal(id="queue-body"):
             with Vertical(id="queue-pane"):
                 yield Static(id="table-header")
-                yield TicketTable(critical_seconds=self.config.sla.critical_seconds,
-                                  id="ticket-table")
+                yield TicketTable(
+                    critical_seconds=self.config.sla.critical_seconds, id="ticket-table"
+                )
             yield TicketDetail(id="detail")
         yield Footer(compact=True)
 
@@ -175,8 +180,12 @@ class QueueScreen(TicketActions, Screen[None]):
     def _announce(self, crossings: list[tuple[int, str, str]]) -> None:
         for ticket_id, subject, state in crossings[:MAX_NOTIFICATIONS_PER_TICK]:
             verb = "breached its SLA" if state == "breached" else "is due within minutes"
-            self.notify(f"#{ticket_id} {subject}", title=f"Ticket {verb}",
-                        severity="error" if state == "breached" else "warning", markup=False)
+            self.notify(
+                f"#{ticket_id} {subject}",
+                title=f"Ticket {verb}",
+                severity="error" if state == "breached" else "warning",
+                markup=False,
+            )
         if len(crossings) > MAX_NOTIFICATIONS_PER_TICK:
             self.notify(f"and {len(crossings) - MAX_NOTIFICATIONS_PER_TICK} more", markup=False)
         if crossings and self.config.bell:

@@ -43,7 +43,6 @@ COMMON_LABELS = [
 ]
 
 
-
 TICKET_BINDINGS = [
     Binding("a", "assign_me", "Assign me", id="assign-me"),
     Binding("p", "set_priority", "Priority", id="set-priority"),
@@ -84,8 +83,12 @@ class TicketActions:
     def action_assign_me(self) -> None:
         tid = self.current_id()
         if tid is not None:
-            self._guard(self.store.assign, tid, self.config.user,
-                        message=f"#{tid} assigned to {self.config.user}")
+            self._guard(
+                self.store.assign,
+                tid,
+                self.config.user,
+                message=f"#{tid} assigned to {self.config.user}",
+            )
 
     def action_set_priority(self) -> None:
         tid = self.current_id()
@@ -95,8 +98,12 @@ class TicketActions:
 
         def done(choice: str | None) -> None:
             if choice:
-                self._guard(self.store.set_priority, tid, Priority(choice),
-                            message=f"#{tid} priority {choice}")
+                self._guard(
+                    self.store.set_priority,
+                    tid,
+                    Priority(choice),
+                    message=f"#{tid} priority {choice}",
+                )
 
         self.app.push_screen(ChoiceScreen("Set priority", PRIORITY_CHOICES, current), done)
 
@@ -108,8 +115,9 @@ class TicketActions:
 
         def done(choice: str | None) -> None:
             if choice:
-                self._guard(self.store.set_status, tid, Status(choice),
-                            message=f"#{tid} status {choice}")
+                self._guard(
+                    self.store.set_status, tid, Status(choice), message=f"#{tid} status {choice}"
+                )
 
         self.app.push_screen(ChoiceScreen("Set status", STATUS_CHOICES, current), done)
 
@@ -123,11 +131,13 @@ class TicketActions:
             if not label:
                 return
             if label in ticket.labels:
-                self._guard(self.store.remove_labels, tid, [label],
-                            message=f"#{tid} label removed: {label}")
+                self._guard(
+                    self.store.remove_labels, tid, [label], message=f"#{tid} label removed: {label}"
+                )
             else:
-                self._guard(self.store.add_labels, tid, [label],
-                            message=f"#{tid} label added: {label}")
+                self._guard(
+                    self.store.add_labels, tid, [label], message=f"#{tid} label added: {label}"
+                )
 
         current = ", ".join(ticket.labels) or "none"
         self.app.push_screen(

@@ -33,7 +33,7 @@ class DetailData:
 
 
 def duration_text(delta: timedelta) -> str:
-    """"2d 3h 05m" style durations."""
+    """ "2d 3h 05m" style durations."""
     seconds = int(delta.total_seconds())
     sign = "-" if seconds < 0 else ""
     seconds = abs(seconds)
@@ -54,13 +54,21 @@ def quote_markdown(text: str) -> str:
 
 def thread_markdown(ticket: Ticket, comments: list[Comment], tz_name: str = "UTC") -> str:
     """The thread as Markdown: the opening message, then each comment."""
-    parts = [f"### {ticket.requester or 'Requester'} · {ticket.opened_at:%Y-%m-%d %H:%M} UTC",
-             "", quote_markdown(ticket.body) or "_(no text)_", ""]
+    parts = [
+        f"### {ticket.requester or 'Requester'} · {ticket.opened_at:%Y-%m-%d %H:%M} UTC",
+        "",
+        quote_markdown(ticket.body) or "_(no text)_",
+        "",
+    ]
     for comment in comments:
         kind = "" if comment.public else " · internal note"
         pending = " · ↻ not yet sent" if comment.pending else ""
-        parts += [f"### {comment.author}{kind}{pending} · {comment.created_at:%Y-%m-%d %H:%M} UTC",
-                  "", quote_markdown(comment.body), ""]
+        parts += [
+            f"### {comment.author}{kind}{pending} · {comment.created_at:%Y-%m-%d %H:%M} UTC",
+            "",
+            quote_markdown(comment.body),
+            "",
+        ]
     return "\n".join(parts)
 
 
@@ -117,19 +125,24 @@ class TicketDetail(VerticalScroll, can_focus=True):
         grid.add_row(Text("Ticket"), Text(f"{t.source} {t.remote_id or f'local #{t.id}'}"))
         if data.customer:
             c = data.customer
-            grid.add_row(Text("Customer"),
-                         Text(f"{c.name} · {c.codename or 'no codename'} · {c.plan}"))
+            grid.add_row(
+                Text("Customer"), Text(f"{c.name} · {c.codename or 'no codename'} · {c.plan}")
+            )
         grid.add_row(Text("Requester"), Text(t.requester or "—"))
-        grid.add_row(Text("Priority"), Text(f"{t.priority}   Status {t.status}   "
-                                            f"Assignee {t.assignee or '—'}"))
+        grid.add_row(
+            Text("Priority"),
+            Text(f"{t.priority}   Status {t.status}   Assignee {t.assignee or '—'}"),
+        )
         grid.add_row(Text("Labels"), Text(", ".join(t.labels) or "—"))
         if t.pending_ops:
             grid.add_row(Text("Sync"), Text(f"↻ {t.pending_ops} change(s) not yet confirmed"))
         for failure in data.failed:
             grid.add_row(Text("Failed", style="bold"), Text(failure))
         if t.conflict:
-            grid.add_row(Text("Conflict", style="bold"),
-                         Text("changed remotely and locally; see the sync log"))
+            grid.add_row(
+                Text("Conflict", style="bold"),
+                Text("changed remotely and locally; see the sync log"),
+            )
         outer = Table.grid()
         outer.add_row(title)
         outer.add_row(grid)
@@ -148,16 +161,23 @@ class TicketDetail(VerticalScroll, can_focus=True):
         if t.sla_due is None or t.is_done:
             grid.add_row(Text("SLA"), Text("no response target"))
             return grid
-        paused_for = sum(
-            (((p.end or now) - p.start) for p in t.pauses), timedelta()
+        paused_for = sum((((p.end or now) - p.start) for p in t.pauses), timedelta())
+        state = sla_rules.state_at(
+            due=t.sla_due,
+            warn_at=t.sla_warn_at,
+            paused=t.is_paused,
+            now=now,
+            critical_seconds=settings.critical_seconds,
         )
-        state = sla_rules.state_at(due=t.sla_due, warn_at=t.sla_warn_at, paused=t.is_paused,
-                                   now=now, critical_seconds=settings.critical_seconds)
         grid.add_row(Text("Target"), Text(t.sla_target or "—"))
         local_due = t.sla_due.astimezone(settings.calendar.tz)
         grid.add_row(Text("Due"), Text(f"{local_due:%a %Y-%m-%d %H:%M %Z}"))
-        grid.add_row(Text("Left"), Text(sla_rules.countdown_text(due=t.sla_due, paused=t.is_paused, now=now),
-                                        style="bold"))
+        grid.add_row(
+            Text("Left"),
+            Text(
+                sla_rules.countdown_text(due=t.sla_due, paused=t.is_paused, now=now), style="bold"
+            ),
+        )
         grid.add_row(Text("State"), Text(str(state)))
         grid.add_row(Text("Elapsed"), Text(duration_text(now - t.opened_at)))
         grid.add_row(Text("Paused"), Text(duration_text(paused_for)))

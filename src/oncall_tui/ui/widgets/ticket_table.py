@@ -244,7 +244,10 @@ class TicketTable(ScrollView, can_focus=True):
             return "none"
         return str(
             sla_rules.state_at(
-                due=row.sla_due, warn_at=row.sla_warn_at, paused=row.paused, now=now,
+                due=row.sla_due,
+                warn_at=row.sla_warn_at,
+                paused=row.paused,
+                now=now,
                 critical_seconds=self.critical_seconds,
             )
         )
@@ -252,8 +255,11 @@ class TicketTable(ScrollView, can_focus=True):
     def cells(self, row: QueueRow, now: datetime) -> dict[str, str]:
         """The text of each column for ``row``."""
         state = self.state_of(row, now)
-        countdown = sla_rules.countdown_text(due=row.sla_due, paused=row.paused, now=now) \
-            if row.is_open else "—"
+        countdown = (
+            sla_rules.countdown_text(due=row.sla_due, paused=row.paused, now=now)
+            if row.is_open
+            else "—"
+        )
         if state == "none":
             countdown = "—"
         customer = " ".join(x for x in (row.codename, row.customer_name) if x) or "—"
@@ -288,7 +294,9 @@ class TicketTable(ScrollView, can_focus=True):
             if column.key == "sla":
                 value.stylize(state_style)
             elif column.key == "priority" and row.priority in ("P0", "P1"):
-                value.stylize(self.get_component_rich_style(f"ticket-table--{row.priority.lower()}"))
+                value.stylize(
+                    self.get_component_rich_style(f"ticket-table--{row.priority.lower()}")
+                )
             elif column.key == "subject" and row.pending_ops:
                 value.stylize(self.get_component_rich_style("ticket-table--pending"), 0, 1)
             elif column.key in ("plan", "updated", "source"):
@@ -312,4 +320,3 @@ class TicketTable(ScrollView, can_focus=True):
             line.append_text(title)
             line.append(" ")
         return line
-

@@ -1,0 +1,143 @@
+"""Reply templates: canned answers with placeholders, filled from the ticket at hand.
+
+The package ships a library (``oncall_tui/data/reply_templates.toml``, loaded by
+``oncall_tui.resources.default_templates``); a team adds or replaces templates by id from
+its config with the same shape::
+
+    [templates.live-query-error]
+    title = "Apology: server error while running a live query"
+    body = '''
+    Hi {requester},
+    ...
+    '''
+
+Placeholders are ``{name}`` with a name from :data:`PLACEHOLDERS`. Filling never fails: a
+placeholder without a value stays visible as ``{issue_url}`` so the engineer sees what is
+left to fill in, and any other brace in the text (``{``, ``}``, ``{"json": 1}``) is kept
+as written. Replacement is a single pass: values containing braces are not expanded again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from oncall_tui.domain.errors import ConfigValueError
+
+#: Placeholder names a template may use, and what the app fills them with.
+PLACEHOLDERS: Mapping[str, str] = MappingProxyType(
+    {
+        "customer": "the customer's real name (for private replies only)",
+        "codename": "the customer's public codename, e.g. vesta",
+        "requester": "the person who opened the ticket",
+        "ticket_id": "the help-desk ticket number",
+        "ticket_url": "the ticket's link in the help desk",
+        "issue_url": "the public issue's link",
+        "agent": "the engineer replying (you)",
+    }
+)
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
+_KEYS = frozenset({"title", "body"})
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """One reply template."""
+
+    id: str
+    """Stable id, e.g. ``live-query-error``; config entries with the same id replace it."""
+    title: str
+    """Shown in the template picker."""
+    body: str
+    """The reply text with ``{placeholder}``s."""
+
+    @property
+    def placeholders(self) -> tuple[str, ...]:
+        """Placeholder names used in the body, in order of first use."""
+        return placeholders(self.body)
+
+
+def placeholders(text: str) -> tuple[str, ...]:
+    """The ``{name}`` placeholders in ``text``, in order of first use, without repeats."""
+    return tuple(dict.fromkeys(_PLACEHOLDER.findall(text)))
+
+
+def fill(template: Template | str, context: Mapping[str, str | None]) -> str:
+    """The template's body with every placeholder that has a value replaced.
+
+    Args:
+        template: a template or a raw body.
+        context: values by placeholder name; missing, None or empty values leave the
+            placeholder visible (``{issue_url}``).
+
+    Never raises on stray braces; values are inserted verbatim, not re-expanded.
+    """
+    body = template.body if isinstance(template, Template) else template
+
+    def replace(match: re.Match[str]) -> str:
+        value = context.get(match.group(1))
+        return value if isinstance(value, str) and value else match.group(0)
+
+    return _PLACEHOLDER.sub(replace, body)
+
+
+def missing(template: Template | str, context: Mapping[str, str | None]) -> tuple[str, ...]:
+    """Placeholders that :func:`fill` would leave visible with this context."""
+    body = template.body if isinstance(template, Template) else template
+    return tuple(name for name in placeholders(body) if not context.get(name))
+
+
+def parse_templates(
+    d: Mapping[str, Any], key: str = "templates", allowed: Iterable[str] = PLACEHOLDERS
+) -> list[Template]:
+    """Build templates from a TOML table of ``id -> {title, body}``, in file order.
+
+    Args:
+        d: e.g. ``{"ack": {"title": "On-call acknowledgement", "body": "Hi {requester}, ..."}}``.
+        key: dotted path of ``d`` in its file, prefixed to error keys.
+        allowed: the placeholder names a body may use (a misspelt ``{custmer}`` would
+            otherwise reach a customer).
+
+    Raises:
+        ConfigValueError: for a bad id, a missing or non-string title or body, an unknown
+            key or an unknown placeholder, naming e.g. ``templates.ack.body``.
+    """
+    names = set(allowed)
+    result: list[Template] = []
+    for template_id, table in d.items():
+        path = f"{key}.{template_id}" if key else str(template_id)
+        if not isinstance(template_id, str) or not _ID.fullmatch(template_id):
+            raise ConfigValueError(path, "an id of lowercase letters, digits, _ or -", template_id)
+        if not isinstance(table, Mapping):
+            raise ConfigValueError(path, "a table with title and body", table)
+        for name in table:
+            if name not in _KEYS:
+                raise ConfigValueError(f"{path}.{name}", "a known key (body, title)")
+        title = table.get("title")
+        if not isinstance(title, str) or not title.strip():
+            raise ConfigValueError(f"{path}.title", "a non-empty string", title)
+        body = table.get("body")
+        if not isinstance(body, str) or not body.strip():
+            raise ConfigValueError(f"{path}.body", "a non-empty string", body)
+        for name in placeholders(body):
+            if name not in names:
+                raise ConfigValueError(
+                    f"{path}.body",
+                    f"placeholders among {', '.join('{' + n + '}' for n in sorted(names))}",
+                    "{" + name + "}",
+                )
+        result.append(Template(id=template_id, title=title.strip(), body=body.strip("\n")))
+    return result
+
+
+def merge_templates(base: Iterable[Template], overrides: Iterable[Template]) -> list[Template]:
+    """``base`` with same-id templates replaced in place and new ones appended."""
+    merged = {t.id: t for t in base}
+    for template in overrides:
+        merged[template.id] = template
+    return list(merged.values())

@@ -1,0 +1,567 @@
+"""RunbookScreen: the runbooks for the ticket at hand, with a checklist kept per ticket.
+
+Opened with `R` from the queue or the detail (for that ticket) or from the command palette
+(no ticket: browse only). Wide terminals keep the ticket's summary in the left column above
+the runbook list; narrow ones give the runbook the whole screen under a one-line header.
+
+Runbooks are read once per run, off the UI thread, and kept in ``AppContext.extras``; the
+checklist lives in the store (``runbook_progress``), so it survives restarts. Placeholders
+are filled from the ticket; customer text stays data (``Text`` objects, escaped Markdown).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping, Sequence, Set
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Input, MarkdownViewer, OptionList, Static
+from textual.widgets.markdown import Markdown, MarkdownBlock
+from textual.widgets.option_list import Option
+
+from oncall_tui.clock import Clock
+from oncall_tui.config import Config
+from oncall_tui.domain import sla as sla_rules
+from oncall_tui.domain.runbooks import (
+    Runbook,
+    RunbookError,
+    Step,
+    StepKind,
+    Suggestion,
+    fill_placeholders,
+    placeholder_context,
+    progress_text,
+    render_with_progress,
+    steps,
+    suggest,
+)
+from oncall_tui.domain.tickets import Customer, Ticket
+from oncall_tui.runbook_library import LoadResult, load_runbooks
+from oncall_tui.store import Store
+from oncall_tui.ui.widgets.runbook_list import RunbookList
+from oncall_tui.ui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from oncall_tui.context import AppContext
+
+#: Same breakpoint as the queue: from this many columns the ticket stays beside the runbook.
+WIDE = 150
+#: ``AppContext.extras`` key of the per-run ``RunbookCache``.
+CACHE_KEY = "runbooks"
+#: Problems listed in the warning toast; the rest are counted.
+MAX_PROBLEMS_SHOWN = 5
+#: Lines of a code block shown in the step list (all of it is copied).
+CODE_PREVIEW_LINES = 4
+#: SLA states that colour the ticket's countdown (classes ``-warning``... in runbook.tcss).
+SLA_CLASSES = ("-ok", "-warning", "-critical", "-breached", "-paused")
+
+
+# --- the per-run cache and helpers the queue and the detail use ------------------------------
+
+
+@dataclass
+class RunbookCache:
+    """Runbooks read once per run (``F5`` on the runbook screen reads them again)."""
+
+    team_dir: Path | None
+    """The team's folder: ``Config.runbooks_dir`` or ``<data dir>/runbooks``."""
+    result: LoadResult | None = None
+    """None until the first load finished."""
+    reported: bool = False
+    """Whether the load's problems have been shown (they are shown once)."""
+
+    def by_slug(self) -> dict[str, Runbook]:
+        """The loaded runbooks by slug (empty before the first load)."""
+        return {r.slug: r for r in self.result.runbooks} if self.result else {}
+
+
+def team_runbooks_dir(config: Config, data_dir: Path) -> Path:
+    """Where the team's runbooks are: the configured folder, else ``<data dir>/runbooks``."""
+    return config.runbooks_dir if config.runbooks_dir is not None else data_dir / "runbooks"
+
+
+def runbook_cache(ctx: AppContext) -> RunbookCache:
+    """The run's runbook cache, created on first use."""
+    cache = ctx.extras.get(CACHE_KEY)
+    if not isinstance(cache, RunbookCache):
+        cache = RunbookCache(team_runbooks_dir(ctx.config, ctx.paths.data_dir))
+        ctx.extras[CACHE_KEY] = cache
+    return cache
+
+
+def progress_lines(progress: Mapping[str, Set[int]], runbooks: Mapping[str, Runbook]) -> list[str]:
+    """The detail's "Runbooks" lines, e.g. ``"Escalate a suspected bug 3/9"``, by title.
+
+    A slug whose runbook is not loaded (yet, or any more) is shown by slug and count.
+    """
+    lines: list[tuple[str, str]] = []
+    for slug, done in progress.items():
+        if not done:
+            continue
+        runbook = runbooks.get(slug)
+        if runbook is None:
+            lines.append((slug, f"{slug}: {len(done)} ticked"))
+        else:
+            lines.append((runbook.title.casefold(), progress_text(runbook, done)))
+    return [line for _, line in sorted(lines)]
+
+
+def problems_message(problems: Sequence[RunbookError]) -> str:
+    """One line per skipped file (``path: what is wrong``), at most ``MAX_PROBLEMS_SHOWN``."""
+    lines = [str(problem) for problem in problems[:MAX_PROBLEMS_SHOWN]]
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        lines.append(f"and {len(problems) - MAX_PROBLEMS_SHOWN} more")
+    return "\n".join(lines)
+
+
+def ticket_title(ticket: Ticket) -> str:
+    """``#123 Subject``: the id people see (the backend's), then the subject."""
+    return f"#{ticket.remote_id or ticket.id} {ticket.subject}"
+
+
+def step_prompt(step: Step, text: str, done: bool) -> Text:
+    """A step as a list row: ``[x]`` boxes for checklist items, ``•`` items, ``$`` code."""
+    prompt = Text()
+    if step.kind is StepKind.CHECK:
+        prompt.append("[x] " if done else "[ ] ", style="bold")
+        prompt.append(text, style="dim" if done else "")
+    elif step.kind is StepKind.ITEM:
+        prompt.append("•   ")
+        prompt.append(text)
+    else:
+        lines = text.split("\n")
+        prompt.append(f"{step.lang or 'code'}: ", style="bold")
+        shown = lines[:CODE_PREVIEW_LINES]
+        if len(lines) > CODE_PREVIEW_LINES:
+            shown.append("…")
+        prompt.append("\n".join(shown), style="italic")
+    return prompt
+
+
+# --- widgets private to the screen ------------------------------------------------------------
+
+
+class _RunbookViewer(MarkdownViewer):
+    """MarkdownViewer that opens web links in the browser instead of loading them as files."""
+
+    async def _on_markdown_link_clicked(self, message: Markdown.LinkClicked) -> None:
+        message.stop()
+        href = message.href
+        if href.startswith("#"):
+            self.document.goto_anchor(href[1:])
+        elif href.startswith(("https://", "http://", "mailto:")):
+            self.app.open_url(href)
+        else:
+            self.notify(f"Not a web link: {href}", severity="warning", markup=False)
+
+
+# --- the screen ---------------------------------------------------------------------------------
+
+
+class RunbookScreen(Screen[None]):
+    """Runbooks for one ticket (or none): search, suggestions, Markdown, a ticking checklist."""
+
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+        (0, "-narrow"),
+        (WIDE, "-wide"),
+    ]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "search", "Search", id="runbook-search"),
+        Binding("space,x", "tick", "Tick step", id="runbook-tick"),
+        Binding("y", "copy_step", "Copy step", id="runbook-copy"),
+        Binding("escape,q", "back", "Back", id="back"),
+        Binding("f5", "reload_runbooks", "Reload runbooks", show=False, id="runbook-reload"),
+    ]
+
+    class RunbooksLoaded(Message):
+        """The loader thread finished (posted from the worker)."""
+
+        def __init__(self, result: LoadResult) -> None:
+            super().__init__()
+            self.result = result
+
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        clock: Clock,
+        cache: RunbookCache,
+        ticket_id: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.config = config
+        self.clock = clock
+        self.cache = cache
+        self.ticket_id = ticket_id
+        self.ticket: Ticket | None = None
+        self.customer: Customer | None = None
+        self.context: dict[str, str] = {}
+        self.suggestions: list[Suggestion] = []
+        self.progress: dict[str, set[int]] = {}
+        self.runbook: Runbook | None = None
+        self.steps: list[Step] = []
+        self._prefix_lines = 0  # lines put before the runbook's body (title, summary)
+        self._wanted_markdown = ""
+        self._shown_markdown: str | None = None
+        self._rendering = False
+        self._scroll_home = False
+
+    @classmethod
+    def from_context(cls, ctx: AppContext, ticket_id: int | None = None) -> RunbookScreen:
+        """The screen for ``ticket_id`` (None: no ticket) with the run's store and cache."""
+        return cls(ctx.store, ctx.config, ctx.clock, runbook_cache(ctx), ticket_id)
+
+    # ---- layout --------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(self.config.sla)
+        yield Static(id="runbook-header")
+        with Horizontal(id="runbook-body"):
+            with Vertical(id="runbook-side"):
+                with Vertical(id="runbook-ticket"):
+                    yield Static(id="runbook-ticket-meta")
+                    yield Static(id="runbook-ticket-sla")
+                yield Input(placeholder="search runbooks", id="runbook-search")
+                yield RunbookList(id="runbook-list")
+            with Vertical(id="runbook-main"):
+                yield _RunbookViewer(open_links=False, id="runbook-viewer")
+                yield OptionList(id="runbook-steps")
+        yield Footer(compact=True)
+
+    @property
+    def runbook_list(self) -> RunbookList:
+        return self.query_one(RunbookList)
+
+    @property
+    def step_list(self) -> OptionList:
+        return self.query_one("#runbook-steps", OptionList)
+
+    @property
+    def viewer(self) -> MarkdownViewer:
+        return self.query_one(_RunbookViewer)
+
+    def on_mount(self) -> None:
+        self.query_one("#runbook-list", RunbookList).border_title = "Runbooks"
+        self.step_list.border_title = "Steps"
+        self.step_list.border_subtitle = "space ticks · y copies"
+        self.watch(self.app, "store_revision", self.reload, init=False)
+        self.set_interval(1.0, self.tick)
+        self._read_ticket()
+        self.tick()
+        if self.cache.result is None:
+            self.runbook_list.set_options([Option(Text("Loading runbooks…"), disabled=True)])
+            self.load_runbooks()
+        else:
+            self._show_list()
+        self.runbook_list.focus()
+
+    # ---- loading -------------------------------------------------------------------------
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="runbook",
+        exit_on_error=False,
+        description="Load runbooks",
+    )
+    def load_runbooks(self) -> None:
+        """Read the bundled and team runbooks (disk I/O: never on the UI thread)."""
+        try:
+            result = load_runbooks(self.cache.team_dir)
+        except Exception as exc:  # noqa: BLE001 - a loader bug must not take the app down
+            result = LoadResult([], [RunbookError("runbooks", f"cannot load runbooks: {exc}")])
+        self.post_message(self.RunbooksLoaded(result))
+
+    @on(RunbooksLoaded)
+    def _loaded(self, event: RunbooksLoaded) -> None:
+        self.cache.result = event.result
+        if event.result.problems and not self.cache.reported:
+            self.notify(
+                problems_message(event.result.problems),
+                title="Some runbooks were skipped",
+                severity="warning",
+                timeout=15,
+                markup=False,
+            )
+        self.cache.reported = True
+        self._read_progress()
+        self._show_list()
+
+    def action_reload_runbooks(self) -> None:
+        """Read the runbook files again (after editing a team runbook)."""
+        self.cache.reported = False
+        self.load_runbooks()
+
+    # ---- data ----------------------------------------------------------------------------
+
+    @property
+    def runbooks(self) -> list[Runbook]:
+        return self.cache.result.runbooks if self.cache.result else []
+
+    def _read_ticket(self) -> None:
+        self.ticket = self.customer = None
+        if self.ticket_id is not None:
+            try:
+                self.ticket = self.store.get_ticket(self.ticket_id)
+            except LookupError:
+                self.ticket = None
+        if self.ticket is not None:
+            self.customer = self.store.get_customer(self.ticket.customer_id)
+        self.context = placeholder_context(self.ticket, self.customer) if self.ticket else {}
+        self._read_progress()
+        self._show_ticket()
+
+    def _read_progress(self) -> None:
+        self.suggestions = suggest(self.runbooks, self.ticket) if self.ticket else []
+        self.progress = (
+            self.store.runbook_progress(self.ticket.id) if self.ticket is not None else {}
+        )
+
+    def reload(self, *_: object) -> None:
+        """Re-query the ticket and its progress (the store changed: a tick, a sync)."""
+        if not self.is_attached:
+            return
+        self._read_ticket()
+        self._show_list()
+        if self.runbook is not None:
+            self._show_steps()
+            self._render_runbook()
+
+    # ---- ticket summary ---------------------------------------------------------------------
+
+    def _show_ticket(self) -> None:
+        meta = self.query_one("#runbook-ticket-meta", Static)
+        header = Text(" Runbooks", style="bold", no_wrap=True, overflow="ellipsis")
+        ticket = self.ticket
+        if ticket is None:
+            note = "no ticket: browse only, progress is not recorded"
+            meta.update(Text(note, style="italic"))
+            header.append(f" · {note}", style="italic")
+            self.query_one("#runbook-header", Static).update(header)
+            return
+        text = Text()
+        text.append(ticket_title(ticket), style="bold")
+        customer = self.customer
+        if customer is not None:
+            text.append("\n")
+            text.append(customer.name)
+            text.append(f" · {customer.codename or 'no codename'} · {customer.plan}")
+        text.append(f"\n{ticket.priority} · {ticket.status} · {ticket.assignee or 'unassigned'}")
+        text.append(f"\nLabels: {', '.join(ticket.labels) or '—'}")
+        meta.update(text)
+        header.append(" · ")
+        header.append(ticket_title(ticket))
+        if customer is not None:
+            header.append(f" · {customer.name}")
+        self.query_one("#runbook-header", Static).update(header)
+
+    def tick(self) -> None:
+        """Once a second: the status bar and the ticket's SLA countdown."""
+        now = self.clock()
+        self.query_one(StatusBar).now = now
+        sla = self.query_one("#runbook-ticket-sla", Static)
+        ticket = self.ticket
+        if ticket is None:
+            sla.display = False
+            return
+        state = sla_rules.ticket_state(ticket, now, self.config.sla)
+        if ticket.first_response_at is not None:
+            text = "SLA met: answered"
+        elif ticket.sla_due is None or ticket.is_done:
+            text = "SLA: no response target"
+        else:
+            left = sla_rules.countdown_text(ticket.sla_due, ticket.is_paused, now)
+            text = f"SLA {left} · {state}"
+        sla.display = True
+        sla.update(Text(text))
+        for name in SLA_CLASSES:
+            sla.set_class(name == f"-{state}", name)
+
+    # ---- list and search -----------------------------------------------------------------
+
+    def _show_list(self) -> None:
+        query = self.query_one("#runbook-search", Input).value
+        self.runbook_list.show(self.runbooks, self.suggestions, query, self.progress)
+        if not self.runbooks and self.cache.result is not None:
+            self.runbook_list.set_options([Option(Text("No runbooks found."), disabled=True)])
+
+    @on(Input.Changed, "#runbook-search")
+    def _search_changed(self) -> None:
+        self._show_list()
+
+    @on(Input.Submitted, "#runbook-search")
+    def _search_submitted(self) -> None:
+        self.runbook_list.focus()
+
+    @on(RunbookList.RunbookHighlighted)
+    def _runbook_highlighted(self, event: RunbookList.RunbookHighlighted) -> None:
+        if event.runbook is not None and event.runbook != self.runbook:
+            self.runbook = event.runbook
+            self._scroll_home = True
+            self._show_steps(reset=True)
+            self._render_runbook()
+
+    @on(RunbookList.RunbookChosen)
+    def _runbook_chosen(self) -> None:
+        self.step_list.focus()
+
+    def action_search(self) -> None:
+        self.query_one("#runbook-search", Input).focus()
+
+    # ---- steps ---------------------------------------------------------------------------
+
+    @property
+    def done(self) -> set[int]:
+        """Ticked checklist items of the shown runbook for this ticket."""
+        return self.progress.get(self.runbook.slug, set()) if self.runbook else set()
+
+    @property
+    def current_step(self) -> Step | None:
+        index = self.step_list.highlighted
+        if index is None or not 0 <= index < len(self.steps):
+            return None
+        return self.steps[index]
+
+    def step_text(self, step: Step) -> str:
+        """The step as copied: placeholders filled, no Markdown escaping."""
+        return fill_placeholders(step.text, self.context)
+
+    def _show_steps(self, *, reset: bool = False) -> None:
+        step_list = self.step_list
+        if self.runbook is None:
+            step_list.clear_options()
+            return
+        done = self.done
+        prompts = [step_prompt(s, self.step_text(s), s.checklist_index in done) for s in self.steps]
+        if reset:
+            self.steps = steps(self.runbook)
+            prompts = [
+                step_prompt(s, self.step_text(s), s.checklist_index in done) for s in self.steps
+            ]
+            step_list.set_options(
+                [Option(p, id=f"step-{s.index}") for s, p in zip(self.steps, prompts, strict=True)]
+            )
+            step_list.highlighted = 0 if self.steps else None
+            return
+        for index, prompt in enumerate(prompts):
+            step_list.replace_option_prompt_at_index(index, prompt)
+
+    @on(OptionList.OptionHighlighted, "#runbook-steps")
+    def _step_highlighted(self) -> None:
+        if not self._rendering:
+            self._mark_current_step(scroll=self.step_list.has_focus)
+
+    def action_tick(self) -> None:
+        """Tick or untick the selected checklist item, stored for this ticket."""
+        step = self.current_step
+        if self.ticket is None or self.runbook is None:
+            self.notify("Open runbooks from a ticket (R) to keep a checklist.", severity="warning")
+            return
+        if step is None or step.checklist_index is None:
+            self.notify("Only checklist items ([ ]) can be ticked.", severity="warning")
+            return
+        done = step.checklist_index not in self.done
+        try:
+            self.store.set_runbook_item(
+                self.ticket.id, self.runbook.slug, step.checklist_index, done
+            )
+        except (sqlite3.Error, LookupError, ValueError) as exc:
+            self.notify(f"Could not save the checklist: {exc}", severity="error", markup=False)
+            return
+        self.reload()
+        # Other screens (the detail's progress lines) re-query on the revision bump.
+        self.app.store_revision += 1  # type: ignore[attr-defined]
+
+    def action_copy_step(self) -> None:
+        """Copy the selected step (or code block), placeholders filled."""
+        step = self.current_step
+        if step is None:
+            self.notify("No step selected.", severity="warning")
+            return
+        text = self.step_text(step)
+        self.app.copy_to_clipboard(text)
+        what = "code block" if step.kind is StepKind.CODE else f"step {step.index + 1}"
+        first = text.split("\n", 1)[0]
+        self.notify(f"Copied {what}: {first}", markup=False, timeout=3)
+
+    # ---- Markdown ---------------------------------------------------------------------------
+
+    def runbook_markdown(self, runbook: Runbook) -> str:
+        """The runbook as shown: title, summary, body with ticks and filled placeholders."""
+        prefix = f"# {runbook.title}\n\n"
+        if runbook.summary:
+            prefix += f"{runbook.summary}\n\n"
+        self._prefix_lines = prefix.count("\n")
+        body = render_with_progress(runbook, self.done)
+        return prefix + fill_placeholders(body, self.context, markdown=True)
+
+    def _render_runbook(self) -> None:
+        if self.runbook is None:
+            return
+        self._wanted_markdown = self.runbook_markdown(self.runbook)
+        if self._rendering:
+            return  # the running render picks the new text up when it is done
+        if self._wanted_markdown == self._shown_markdown:
+            self._mark_current_step(scroll=self.step_list.has_focus)
+            return
+        self._rendering = True
+        self.run_worker(
+            self._render_markdown(),
+            group="runbook-render",
+            exit_on_error=False,
+            description="Render runbook",
+        )
+
+    async def _render_markdown(self) -> None:
+        """Update the Markdown until it shows the latest wanted text (no cancelled updates)."""
+        viewer = self.viewer
+        try:
+            while self._shown_markdown != self._wanted_markdown:
+                markdown = self._wanted_markdown
+                await viewer.document.update(markdown)
+                self._shown_markdown = markdown
+            if self._scroll_home:
+                self._scroll_home = False
+                viewer.scroll_home(animate=False)
+            self._mark_current_step(scroll=self.step_list.has_focus)
+        finally:
+            self._rendering = False
+
+    def _mark_current_step(self, *, scroll: bool) -> None:
+        """Highlight the Markdown block of the selected step (the innermost that holds it)."""
+        document = self.viewer.document
+        for block in document.query(".-current-step"):
+            block.remove_class("-current-step")
+        step = self.current_step
+        if step is None:
+            return
+        line = step.line_no - 1 + self._prefix_lines
+        best: MarkdownBlock | None = None
+        best_span = 0
+        for block in document.query(MarkdownBlock):
+            start, end = block.source_range
+            if start <= line < end and (best is None or end - start <= best_span):
+                best, best_span = block, end - start
+        if best is not None:
+            best.add_class("-current-step")
+            if scroll:
+                best.scroll_visible(animate=False)
+
+    # ---- leaving ---------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        """Escape in the search goes back to the list; otherwise leave the screen."""
+        if isinstance(self.focused, Input):
+            self.runbook_list.focus()
+            return
+        self.dismiss(None)

@@ -1,0 +1,220 @@
+"""``oncall-tui sla``: run through a parser built with add_sla_subparser."""
+
+from __future__ import annotations
+
+import argparse
+import io
+
+import pytest
+
+from oncall_tui.domain.sla import SlaSettings, sla_settings_from_dict
+from oncall_tui.sla_cli import add_sla_subparser, run_sla
+
+DEFAULT = SlaSettings.default()
+
+
+def run(*argv: str, settings: SlaSettings = DEFAULT) -> tuple[int, str, str]:
+    parser = argparse.ArgumentParser(prog="oncall-tui")
+    add_sla_subparser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    out, err = io.StringIO(), io.StringIO()
+    code = run_sla(args, settings, out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("argv", "stdout"),
+    [
+        # One hour Wednesday, Thanksgiving closed, three hours Friday.
+        (
+            ["--opened", "2026-11-25T15:00:00-08:00", "--business-hours", "4"],
+            "2026-11-27T18:00:00Z",
+        ),
+        (["--opened", "2026-11-25T23:00:00Z", "--business-hours", "4"], "2026-11-27T18:00:00Z"),
+        (
+            ["--opened", "2026-11-25T15:00:00-08:00", "--business-hours", "1"],
+            "2026-11-26T00:00:00Z",
+        ),
+        (
+            ["--opened", "2026-11-23T07:00:00-08:00", "--business-hours", "0.25"],
+            "2026-11-23T15:15:00Z",
+        ),
+        (
+            ["--opened", "2026-11-23T07:00:00-08:00", "--business-hours", "0"],
+            "2026-11-23T15:00:00Z",
+        ),
+        (
+            ["--opened", "2026-11-25T15:00:00-08:00", "--calendar-hours", "4"],
+            "2026-11-26T03:00:00Z",
+        ),
+        (
+            ["--opened", "2026-11-25T15:00:00-08:00", "--calendar-hours", "1.5"],
+            "2026-11-26T00:30:00Z",
+        ),
+        (
+            ["--opened", "2026-11-25T15:00:00-08:00", "--plan", "premium", "--priority", "P1"],
+            "2026-11-27T18:00:00Z",
+        ),
+        (
+            ["--opened", "2026-11-21T10:00:00-08:00", "--plan", "Ultimate", "--priority", "p0"],
+            "2026-11-21T20:00:00Z",
+        ),
+        (
+            ["--opened", "2026-11-23T10:00:00-08:00", "--plan", "ultimate", "--priority", "P0"],
+            "2026-11-23T19:00:00Z",
+        ),
+        (["--opened", "2026-11-23T10:00:00-08:00", "--channel", "chat"], "2026-11-24T18:00:00Z"),
+        (["--opened", "2026-11-23T10:00:00-08:00", "--source", "chat"], "2026-11-24T18:00:00Z"),
+        (["--opened", "2026-11-23T14:00:00-08:00", "--channel", "form"], "2026-11-24T17:00:00Z"),
+        (["--opened", "2026-11-23T20:00:00-08:00", "--channel", "alert"], "2026-11-24T08:00:00Z"),
+        (["--opened", "2026-11-23T10:00:00-08:00", "--plan", "free", "--priority", "P0"], "none"),
+        (["--opened", "2026-11-23T10:00:00-08:00", "--source", "tracker"], "none"),
+    ],
+)
+def test_due(argv: list[str], stdout: str) -> None:
+    assert run("sla", "due", *argv) == (0, stdout + "\n", "")
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "stdout"),
+    [
+        ("2026-11-25T15:00:00Z", "2026-11-30T18:00:00Z", "75600"),
+        ("2026-11-30T18:00:00Z", "2026-11-25T15:00:00Z", "-75600"),
+        ("2026-11-23T07:00:00-08:00", "2026-11-23T16:00:00-08:00", "32400"),
+        ("2026-11-23T16:00:00-08:00", "2026-11-24T07:00:00-08:00", "0"),
+    ],
+)
+def test_between(start: str, end: str, stdout: str) -> None:
+    assert run("sla", "between", start, end) == (0, stdout + "\n", "")
+
+
+def test_calendar() -> None:
+    code, out, err = run("sla", "calendar", "--year", "2027")
+    assert (code, err) == (0, "")
+    assert out == (
+        "2027-01-01  New Year's Day\n"
+        "2027-01-18  Martin Luther King Jr. Day\n"
+        "2027-02-15  Washington's Birthday\n"
+        "2027-05-31  Memorial Day\n"
+        "2027-06-18  Juneteenth National Independence Day (observed)\n"
+        "2027-06-19  Juneteenth National Independence Day\n"
+        "2027-07-04  Independence Day\n"
+        "2027-07-05  Independence Day (observed)\n"
+        "2027-09-06  Labor Day\n"
+        "2027-10-11  Columbus Day\n"
+        "2027-11-11  Veterans Day\n"
+        "2027-11-25  Thanksgiving Day\n"
+        "2027-12-24  Christmas Day (observed)\n"
+        "2027-12-25  Christmas Day\n"
+        "2027-12-31  New Year's Day (observed)\n"
+    )
+
+
+def test_calendar_includes_config_closures_and_uses_config() -> None:
+    settings = sla_settings_from_dict(
+        {
+            "holidays": False,
+            "closures": [
+                {"date": "2027-12-23", "name": "Company day"},
+                {"date": "2027-12-30", "from": "12:00", "name": "Half day"},
+                {"start": "2027-08-02", "end": "2027-08-06", "name": "Offsite"},
+            ],
+        }
+    )
+    assert run("sla", "calendar", "--year", "2027", settings=settings) == (
+        0,
+        "2027-08-02  Offsite (to 2027-08-06)\n"
+        "2027-12-23  Company day\n"
+        "2027-12-30  Half day (from 12:00)\n",
+        "",
+    )
+    # Wednesday 15:00 + 2 business hours: one on Wednesday, Thursday is the company day,
+    # one on Friday from 07:00.
+    assert run(
+        "sla",
+        "due",
+        "--opened",
+        "2027-12-22T15:00:00-08:00",
+        "--business-hours",
+        "2",
+        settings=settings,
+    ) == (0, "2027-12-24T16:00:00Z\n", "")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["due", "--opened", "yesterday", "--business-hours", "4"],
+            "--opened: not an ISO 8601 instant: 'yesterday'",
+        ),
+        (
+            ["due", "--opened", "2026-11-25T15:00:00", "--business-hours", "4"],
+            "--opened: the instant '2026-11-25T15:00:00' needs a UTC offset or Z",
+        ),
+        (
+            ["due", "--opened", "2026-11-25T15:00:00Z", "--business-hours", "-1"],
+            "--business-hours: expected a non-negative number of hours, got '-1'",
+        ),
+        (
+            ["due", "--opened", "2026-11-25T15:00:00Z", "--business-hours", "four"],
+            "--business-hours: expected a number of hours, got 'four'",
+        ),
+        (
+            ["due", "--opened", "2026-11-25T15:00:00Z", "--calendar-hours", "nan"],
+            "--calendar-hours: expected a number of hours, got 'nan'",
+        ),
+        (
+            ["due", "--opened", "2026-11-25T15:00:00Z", "--plan", "gold", "--priority", "P1"],
+            "--plan: unknown plan 'gold' (known: free, premium, ultimate)",
+        ),
+        (
+            ["due", "--opened", "2026-11-25T15:00:00Z", "--plan", "premium", "--priority", "P5"],
+            "--priority: expected one of P0, P1, P2, P3, got 'P5'",
+        ),
+        (
+            ["due", "--opened", "2026-11-25T15:00:00Z", "--plan", "premium"],
+            "--plan needs --priority (P0, P1, P2 or P3)",
+        ),
+        (
+            ["due", "--opened", "2026-11-25T15:00:00Z", "--channel", "fax"],
+            "--channel: expected one of email, form, chat, alert, tracker, got 'fax'",
+        ),
+        (
+            ["due", "--opened", "2026-11-25T15:00:00Z"],
+            "give exactly one of --business-hours, --calendar-hours, or the policy options "
+            "(--plan/--priority/--channel/--source)",
+        ),
+        (
+            [
+                "due",
+                "--opened",
+                "2026-11-25T15:00:00Z",
+                "--business-hours",
+                "1",
+                "--calendar-hours",
+                "1",
+            ],
+            "give exactly one of --business-hours, --calendar-hours, or the policy options "
+            "(--plan/--priority/--channel/--source)",
+        ),
+        (
+            ["between", "2026-11-25T15:00:00Z", "2026-11-30"],
+            "END: the instant '2026-11-30' needs a UTC offset or Z",
+        ),
+        (["between", "now", "2026-11-30T00:00:00Z"], "START: not an ISO 8601 instant: 'now'"),
+        (["calendar", "--year", "twenty"], "--year: expected a year like 2027, got 'twenty'"),
+        (["calendar", "--year", "99999"], "--year: expected a year from 2 to 9998, got 99999"),
+    ],
+)
+def test_bad_input(argv: list[str], message: str) -> None:
+    assert run("sla", *argv) == (2, "", f"oncall-tui: error: {message}\n")
+
+
+def test_argparse_errors_exit_2() -> None:
+    with pytest.raises(SystemExit) as info:
+        run("sla", "due", "--business-hours", "4")  # --opened is required
+    assert info.value.code == 2
+    with pytest.raises(SystemExit) as info:
+        run("sla")  # a subcommand is required
+    assert info.value.code == 2
