@@ -5,10 +5,10 @@ from __future__ import annotations
 from oncall_tui.store.drafts import DraftsMixin
 from oncall_tui.store.queue import QueueMixin
 from oncall_tui.store.sync_state import SyncStateMixin
-from oncall_tui.store.tickets import TicketsMixin
+from oncall_tui.store.remote import RemoteMixin
 
 
-class Store(TicketsMixin, QueueMixin, DraftsMixin, SyncStateMixin):
+class Store(RemoteMixin, QueueMixin, DraftsMixin, SyncStateMixin):
     """The local cache. Open it with :func:`oncall_tui.store.db.open_store`.
 
     One connection per thread: the UI keeps one on the main thread, the sync engine opens its

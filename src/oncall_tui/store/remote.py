@@ -1,0 +1,276 @@
+"""Writing what the backends sent: one page and its cursor in one transaction.
+
+The records are duck-typed (the sync layer's ``RemoteTicket``, ``RemoteComment`` and
+``RemoteCustomer``), so the store does not import the layer above it.
+
+Two rules keep local intent safe:
+
+* a copy older than the newest one we know (``remote_updated_at``) is ignored, so a
+  just-pushed edit is not taken for a revert when the export's lagging copy arrives;
+* fields with an unsent local edit keep the local value until the outbox entry settles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, Protocol
+
+from oncall_tui.domain import sla as sla_rules
+from oncall_tui.domain.ops import OpKind
+from oncall_tui.domain.text import clean_line, clean_text
+from oncall_tui.domain.tickets import (
+    Channel,
+    Customer,
+    Priority,
+    Source,
+    Status,
+    Ticket,
+)
+from oncall_tui.store.db import iso, parse_iso
+from oncall_tui.store.tickets import TicketsMixin
+
+#: Which ticket fields each kind of outbox entry edits locally.
+OP_FIELDS: dict[str, tuple[str, ...]] = {
+    OpKind.SET_STATUS: ("status",),
+    OpKind.SET_PRIORITY: ("priority",),
+    OpKind.ASSIGN: ("assignee",),
+    OpKind.ADD_LABELS: ("labels",),
+    OpKind.REMOVE_LABELS: ("labels",),
+}
+#: Fields that exist only locally for chat threads (Slack has no status or priority).
+CHAT_LOCAL_FIELDS = ("status", "priority", "assignee", "labels")
+
+
+class RemoteCustomerLike(Protocol):
+    remote_id: str
+    name: str
+    plan: str
+    domains: tuple[str, ...]
+    contacts: tuple[str, ...]
+    codename: str | None
+
+
+class RemoteTicketLike(Protocol):
+    source: Source
+    remote_id: str
+    subject: str
+    body: str
+    status: Status
+    priority: Priority
+    channel: Channel
+    labels: tuple[str, ...]
+    assignee: str | None
+    requester: str | None
+    customer_remote_id: str | None
+    opened_at: datetime
+    updated_at: datetime
+    url: str | None
+    version: str | None
+
+
+class RemoteCommentLike(Protocol):
+    source: Source
+    ticket_remote_id: str
+    remote_id: str
+    author: str
+    body: str
+    public: bool
+    created_at: datetime
+
+
+class PageLike(Protocol):
+    tickets: Sequence[RemoteTicketLike]
+    comments: Sequence[RemoteCommentLike]
+    customers: Sequence[RemoteCustomerLike]
+    cursor: str | None
+
+
+class RemoteMixin(TicketsMixin):
+    """Applying pulled pages and push confirmations."""
+
+    def apply_page(self, backend: str, page: PageLike, *, save_cursor: bool = True) -> set[int]:
+        """Write a page of remote records and the backend's new cursor atomically.
+
+        Returns:
+            The local ids of tickets that changed.
+        """
+        with self.db.atomic():
+            changed = self._apply_records(backend, page.customers, page.tickets, page.comments)
+            if save_cursor:
+                self.db.execute(
+                    "INSERT INTO sync_state (backend, cursor) VALUES (?, ?) "
+                    "ON CONFLICT (backend) DO UPDATE SET cursor = excluded.cursor",
+                    [backend, page.cursor],
+                )
+        return changed
+
+    def apply_remote_ticket(self, backend: str, ticket: RemoteTicketLike) -> set[int]:
+        """Write one ticket a push returned (its newest copy)."""
+        with self.db.atomic():
+            return self._apply_records(backend, (), (ticket,), ())
+
+    def _customer_ids(self, backend: str, customers: Iterable[RemoteCustomerLike]) -> None:
+        for rc in customers:
+            self.upsert_customer(
+                Customer(id=0, name=rc.name, plan=rc.plan, codename=rc.codename,
+                         domains=tuple(rc.domains), contacts=tuple(rc.contacts),
+                         remote_id=rc.remote_id),
+                source=backend,
+            )
+
+    def _customer_for(self, backend: str, remote_id: str | None) -> int | None:
+        if remote_id is None:
+            return None
+        row = self._one(
+            "SELECT id FROM customers WHERE source = ? AND remote_id = ?", [backend, remote_id]
+        )
+        if row is None:  # the same organisation may be known through another backend
+            row = self._one("SELECT id FROM customers WHERE remote_id = ?", [remote_id])
+        return int(row[0]) if row else None
+
+    def _pending_fields(self, ticket_id: int) -> set[str]:
+        rows = self.db.execute(
+            "SELECT kind FROM outbox WHERE ticket_id = ? AND state IN ('pending', 'inflight', "
+            "'failed')",
+            [ticket_id],
+        )
+        fields: set[str] = set()
+        for (kind,) in rows:
+            fields.update(OP_FIELDS.get(kind, ()))
+        return fields
+
+    def _apply_records(
+        self,
+        backend: str,
+        customers: Iterable[RemoteCustomerLike],
+        tickets: Iterable[RemoteTicketLike],
+        comments: Iterable[RemoteCommentLike],
+    ) -> set[int]:
+        self._customer_ids(backend, customers)
+        changed: set[int] = set()
+        plans: dict[int, str] = {}
+        for rt in tickets:
+            tid = self._apply_ticket(backend, rt, plans)
+            if tid is not None:
+                changed.add(tid)
+        for rc in comments:
+            tid = self._apply_comment(rc)
+            if tid is not None:
+                changed.add(tid)
+        if changed:
+            self.reindex(sorted(changed))
+        return changed
+
+    def _apply_ticket(self, backend: str, rt: RemoteTicketLike, plans: dict[int, str]) -> int | None:
+        customer_id = self._customer_for(backend, rt.customer_remote_id)
+        existing = self.find_ticket(str(rt.source), rt.remote_id)
+        incoming = Ticket(
+            id=existing.id if existing else 0,
+            source=rt.source,
+            remote_id=rt.remote_id,
+            channel=rt.channel,
+            subject=rt.subject,
+            body=rt.body,
+            status=rt.status,
+            priority=rt.priority,
+            labels=tuple(rt.labels),
+            assignee=rt.assignee,
+            requester=rt.requester,
+            customer_id=customer_id if customer_id is not None else (
+                existing.customer_id if existing else None),
+            url=rt.url,
+            opened_at=rt.opened_at,
+            updated_at=rt.updated_at,
+            version=rt.version,
+            first_response_at=existing.first_response_at if existing else None,
+        )
+        if existing is None:
+            incoming = replace(incoming, pauses=sla_rules.update_pauses(None, incoming,
+                                                                        rt.opened_at))
+            values = self._ticket_values(incoming, self.plan_of(incoming.customer_id))
+            values["remote_updated_at"] = iso(rt.updated_at)
+            columns = ", ".join(values)
+            marks = ", ".join(f":{k}" for k in values)
+            cur = self.db.execute(f"INSERT INTO tickets ({columns}) VALUES ({marks})", values)
+            assert cur.lastrowid is not None
+            return int(cur.lastrowid)
+        known = self._one("SELECT remote_updated_at FROM tickets WHERE id = ?", [existing.id])
+        known_at = parse_iso(known[0]) if known else None
+        if known_at is not None and rt.updated_at < known_at:
+            return None  # an older copy (e.g. the export's one-minute lag): not a revert
+        keep = set(self._pending_fields(existing.id))
+        if rt.source == Source.CHAT:
+            keep.update(CHAT_LOCAL_FIELDS)
+        merged = replace(incoming, **{f: getattr(existing, f) for f in keep})
+        merged = replace(merged, pauses=sla_rules.update_pauses(existing, merged, rt.updated_at))
+        values = self._ticket_values(merged, self.plan_of(merged.customer_id))
+        values["remote_updated_at"] = iso(rt.updated_at)
+        old_values = self._ticket_values(existing, self.plan_of(existing.customer_id))
+        if all(old_values.get(k) == v for k, v in values.items() if k != "remote_updated_at"):
+            self.db.execute("UPDATE tickets SET remote_updated_at = ? WHERE id = ?",
+                            [values["remote_updated_at"], existing.id])
+            return None
+        assignments = ", ".join(f"{k} = :{k}" for k in values)
+        self.db.execute(f"UPDATE tickets SET {assignments} WHERE id = :id",
+                        {**values, "id": existing.id})
+        return existing.id
+
+    def _apply_comment(self, rc: RemoteCommentLike) -> int | None:
+        row = self._one(
+            "SELECT id, requester, first_response_at, customer_id FROM tickets "
+            "WHERE source = ? AND remote_id = ?",
+            [str(rc.source), rc.ticket_remote_id],
+        )
+        if row is None:
+            return None
+        tid = int(row[0])
+        cur = self.db.execute(
+            "INSERT OR IGNORE INTO comments (ticket_id, remote_id, author, body, public, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [tid, rc.remote_id, clean_line(rc.author), clean_text(rc.body), int(rc.public),
+             iso(rc.created_at)],
+        )
+        if cur.rowcount == 0:
+            return None
+        requester = row[1]
+        if rc.public and row[2] is None and requester and rc.author != requester:
+            # someone other than the requester answered publicly: the first response
+            ticket = self.get_ticket(tid)
+            answered = replace(ticket, first_response_at=rc.created_at)
+            cols = self.sla_columns(answered, self.plan_of(ticket.customer_id))
+            cols.update(first_response_at=iso(rc.created_at), id=tid)
+            self.db.execute(
+                "UPDATE tickets SET first_response_at = :first_response_at, paused = :paused, "
+                "is_open = :is_open, sla_bucket = :sla_bucket, sla_due = :sla_due, "
+                "sla_warn_at = :sla_warn_at, sla_target = :sla_target WHERE id = :id",
+                cols,
+            )
+        return tid
+
+    def settle_op(self, op_id: int, *, remote_id: str | None, version: str | None,
+                  url: str | None, ticket: Any = None, backend: str | None = None) -> None:
+        """The backend confirmed an entry: mark it done, then store its side effects.
+
+        A created tracker issue is linked to its support ticket and its draft becomes
+        "filed"; a returned ticket copy becomes the newest known version.
+        """
+        with self.db.atomic():
+            op = self.get_op(op_id)
+            if op is None:
+                return
+            self.mark_done(op_id, remote_id=remote_id, version=version, url=url)
+            if op.kind == OpKind.CREATE_ISSUE:
+                title = str(op.payload.get("title", ""))
+                self.db.execute(
+                    "UPDATE drafts SET state = 'filed', updated_at = ? WHERE outbox_id = ?",
+                    [self.now(), op_id],
+                )
+                if op.ticket_id is not None and url:
+                    self.link(op.ticket_id, url, title)
+            if ticket is not None and backend is not None:
+                self._apply_records(backend, (), (ticket,), ())
+            elif op.ticket_id is not None and version is not None:
+                self.db.execute("UPDATE tickets SET version = ? WHERE id = ?",
+                                [version, op.ticket_id])

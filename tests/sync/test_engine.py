@@ -1,0 +1,145 @@
+"""The sync engine against a scripted backend: pages, outbox, faults, exactly-once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from oncall_tui.domain.ops import OpState
+from oncall_tui.domain.query import parse_query
+from oncall_tui.domain.tickets import Priority, Status
+from oncall_tui.store import Store
+from oncall_tui.sync.engine import SyncEngine
+from tests.fakes import FakeBackend, remote_ticket
+
+pytestmark = pytest.mark.anyio
+
+
+async def synced(store: Store, clock: Any, n: int = 5) -> tuple[FakeBackend, SyncEngine]:
+    backend = FakeBackend([remote_ticket(i) for i in range(1, n + 1)])
+    engine = SyncEngine(store, [backend], clock)
+    report = await engine.run_once()
+    assert report.ok, report.summary()
+    return backend, engine
+
+
+async def test_first_sync_pages_to_the_end_with_cursor(store: Store, clock: Any) -> None:
+    backend, engine = await synced(store, clock)
+    assert store.ticket_count() == 5
+    assert store.cursor("fake") == "5"
+    customer = store.get_customer(store.find_ticket("helpdesk", "1").customer_id)
+    assert customer is not None and customer.codename == "vesta" and customer.plan == "premium"
+    report = await engine.run_once()
+    assert report.changed_ids == set()
+
+
+async def test_local_edit_is_pushed_once_and_settled(store: Store, clock: Any) -> None:
+    backend, engine = await synced(store, clock)
+    tid = store.find_ticket("helpdesk", "2").id
+    store.set_priority(tid, Priority.P0)
+    report = await engine.run_once()
+    assert report.outcomes["fake"].pushed == 1
+    assert backend.tickets["2"].priority == Priority.P0
+    assert list(backend.applied.values()) == [1]
+    ticket = store.get_ticket(tid)
+    assert ticket.pending_ops == 0 and ticket.priority == Priority.P0
+
+
+async def test_older_copy_is_not_taken_for_a_revert(store: Store, clock: Any) -> None:
+    backend, engine = await synced(store, clock)
+    stale = backend.tickets["3"]
+    tid = store.find_ticket("helpdesk", "3").id
+    store.set_status(tid, Status.PENDING)
+    await engine.run_once()
+    # the export's lagging copy (older updated_at, old status) arrives after the push
+    store.apply_page("fake", type("P", (), {"tickets": [stale], "comments": [],
+                                            "customers": [], "cursor": "5"})())
+    assert store.get_ticket(tid).status == Status.PENDING
+
+
+async def test_pending_local_field_survives_a_pull(store: Store, clock: Any) -> None:
+    backend, engine = await synced(store, clock)
+    tid = store.find_ticket("helpdesk", "4").id
+    store.assign(tid, "alex")  # not yet pushed
+    backend.touch(backend.tickets["4"])  # someone else changed the ticket remotely
+    await engine._pull(backend, __import__("oncall_tui.sync.engine", fromlist=["x"])
+                       .SyncReport(outcomes={"fake": __import__(
+                           "oncall_tui.sync.engine", fromlist=["x"]).BackendOutcome("fake")}))
+    assert store.get_ticket(tid).assignee == "alex"
+
+
+async def test_unclear_outcome_is_looked_up_not_resent(store: Store, clock: Any) -> None:
+    backend, engine = await synced(store, clock)
+    tid = store.find_ticket("helpdesk", "1").id
+    store.set_priority(tid, Priority.P3)
+    backend.script = ["unclear"]
+    report = await engine.run_once()
+    assert report.outcomes["fake"].error
+    (op,) = store.ops()
+    assert op.state == OpState.INFLIGHT
+    clock.advance(timedelta(minutes=10))
+    report = await engine.run_once()
+    assert report.ok
+    assert list(backend.applied.values()) == [1]  # applied exactly once
+    assert store.get_op(op.id).state == OpState.DONE
+
+
+async def test_rejected_entry_is_failed_with_message_not_dropped(store: Store, clock: Any) -> None:
+    backend, engine = await synced(store, clock)
+    tid = store.find_ticket("helpdesk", "1").id
+    store.assign(tid, "nobody")
+    backend.script = ["reject"]
+    await engine.run_once()
+    (op,) = store.ops((OpState.FAILED,))
+    assert "not an agent" in (op.error or "")
+    assert store.queue_count(parse_query("is:failed")) == 1
+
+
+async def test_rate_limit_waits_and_says_so(store: Store, clock: Any) -> None:
+    backend, engine = await synced(store, clock)
+    tid = store.find_ticket("helpdesk", "1").id
+    store.set_priority(tid, Priority.P2)
+    backend.script = ["429"]
+    report = await engine.run_once()
+    assert report.outcomes["fake"].waiting == 30
+    assert "rate limited" in report.summary()
+    assert not backend.applied
+    clock.advance(timedelta(seconds=31))
+    await engine.run_once()
+    assert list(backend.applied.values()) == [1]
+
+
+async def test_entries_apply_in_order_per_ticket(store: Store, clock: Any) -> None:
+    backend, engine = await synced(store, clock)
+    tid = store.find_ticket("helpdesk", "5").id
+    store.set_priority(tid, Priority.P0)
+    store.set_priority(tid, Priority.P3)
+    store.set_priority(tid, Priority.P2)
+    await engine.run_once()
+    assert backend.tickets["5"].priority == Priority.P2
+    assert store.get_ticket(tid).priority == Priority.P2
+
+
+async def test_reply_gets_its_remote_id_and_is_not_duplicated(store: Store, clock: Any) -> None:
+    backend, engine = await synced(store, clock)
+    tid = store.find_ticket("helpdesk", "1").id
+    store.add_comment(tid, "We are on it", public=True, author="alex")
+    await engine.run_once()
+    await engine.run_once()
+    bodies = [c.body for c in store.comments(tid)]
+    assert bodies.count("We are on it") == 1
+    assert not store.comments(tid)[-1].pending
+
+
+async def test_one_failing_backend_does_not_stop_the_others(store: Store, clock: Any) -> None:
+    good = FakeBackend([remote_ticket(1)])
+    bad = FakeBackend([remote_ticket(2, source=__import__(
+        "oncall_tui.domain.tickets", fromlist=["x"]).Source.TRACKER)])
+    bad.name, bad.source = "broken", __import__("oncall_tui.domain.tickets",
+                                               fromlist=["x"]).Source.TRACKER
+    bad.pull_faults = ["down"]
+    report = await SyncEngine(store, [good, bad], clock).run_once()
+    assert report.outcomes["fake"].error is None and report.outcomes["broken"].error
+    assert store.ticket_count() == 1
