@@ -74,7 +74,11 @@ def make_app(tmp_path: Path, clock: FrozenClock) -> Iterator[Callable[..., Any]]
     stores: list[Store] = []
 
     def factory(
-        *, config: Config | None = None, seed: int | None = 1, store: Store | None = None
+        *,
+        config: Config | None = None,
+        seed: int | None = 1,
+        store: Store | None = None,
+        backend: Any = None,
     ) -> OncallApp:
         cfg = config or Config(user=DEMO_USER, sync_interval=None)
         if store is None:
@@ -82,6 +86,15 @@ def make_app(tmp_path: Path, clock: FrozenClock) -> Iterator[Callable[..., Any]]
             if seed is not None:
                 seed_store(store, make_demo_data(clock(), seed=seed))
         stores.append(store)
+        engine_factory = None
+        if backend is not None:
+            from oncall_tui.sync.engine import SyncEngine
+
+            def engine_factory(app: Any) -> SyncEngine:
+                writer = open_store(store.path, sla=cfg.sla, clock=clock, migrate=False)
+                stores.append(writer)
+                return SyncEngine(writer, [backend], clock)
+
         ctx = AppContext(
             config=cfg,
             paths=Paths(config=tmp_path / "config.toml", db=store.path, data_dir=tmp_path),
@@ -89,6 +102,7 @@ def make_app(tmp_path: Path, clock: FrozenClock) -> Iterator[Callable[..., Any]]
             store=store,
             clock=clock,
             demo=True,
+            engine_factory=engine_factory,
         )
         return OncallApp(ctx)
 

@@ -24,10 +24,21 @@ T0 = datetime.fromisoformat("2026-11-23T17:00:00+00:00")
 
 def remote_ticket(n: int, **kw: object) -> RemoteTicket:
     fields: dict = dict(
-        source=Source.HELPDESK, remote_id=str(n), subject=f"Remote ticket {n}", body="body",
-        status=Status.OPEN, priority=Priority.P1, channel=Channel.EMAIL, labels=(),
-        assignee=None, requester="rita@globexhealth.io", customer_remote_id="org1",
-        opened_at=T0, updated_at=T0, url=f"https://fake/tickets/{n}", version="1",
+        source=Source.HELPDESK,
+        remote_id=str(n),
+        subject=f"Remote ticket {n}",
+        body="body",
+        status=Status.OPEN,
+        priority=Priority.P1,
+        channel=Channel.EMAIL,
+        labels=(),
+        assignee=None,
+        requester="rita@globexhealth.io",
+        customer_remote_id="org1",
+        opened_at=T0,
+        updated_at=T0,
+        url=f"https://fake/tickets/{n}",
+        version="1",
     )
     fields.update(kw)
     return RemoteTicket(**fields)
@@ -44,8 +55,11 @@ class FakeBackend:
         self.tickets: dict[str, RemoteTicket] = {t.remote_id: t for t in tickets or []}
         self.order: list[str] = list(self.tickets)
         self.comments: list[RemoteComment] = []
-        self.customers = [RemoteCustomer("org1", "Globex Health", "premium",
-                                         ("globexhealth.io",), ("Rita Okafor",), "vesta")]
+        self.customers = [
+            RemoteCustomer(
+                "org1", "Globex Health", "premium", ("globexhealth.io",), ("Rita Okafor",), "vesta"
+            )
+        ]
         self.page_size = page_size
         self.applied: Counter[str] = Counter()
         self.script: list[str] = []  # faults for the next pushes: "unclear", "429", "reject"
@@ -54,8 +68,11 @@ class FakeBackend:
 
     def touch(self, ticket: RemoteTicket) -> None:
         self.clock_step += 1
-        ticket = replace(ticket, updated_at=T0 + timedelta(minutes=self.clock_step),
-                         version=str(int(ticket.version or "0") + 1))
+        ticket = replace(
+            ticket,
+            updated_at=T0 + timedelta(minutes=self.clock_step),
+            version=str(int(ticket.version or "0") + 1),
+        )
         self.tickets[ticket.remote_id] = ticket
         if ticket.remote_id in self.order:
             self.order.remove(ticket.remote_id)
@@ -68,7 +85,7 @@ class FakeBackend:
                 raise RateLimited("fake: 429", retry_after=30)
             raise BackendUnavailable("fake: 503")
         start = int(cursor or 0)
-        ids = self.order[start:start + self.page_size]
+        ids = self.order[start : start + self.page_size]
         end = start + len(ids)
         return Page(
             tickets=tuple(self.tickets[i] for i in ids),
@@ -94,18 +111,26 @@ class FakeBackend:
         elif op.kind == OpKind.ADD_LABELS:
             ticket = replace(ticket, labels=ticket.labels + tuple(op.payload["labels"]))
         elif op.kind == OpKind.REMOVE_LABELS:
-            ticket = replace(ticket, labels=tuple(x for x in ticket.labels
-                                                  if x not in op.payload["labels"]))
+            ticket = replace(
+                ticket, labels=tuple(x for x in ticket.labels if x not in op.payload["labels"])
+            )
         elif op.kind in (OpKind.REPLY, OpKind.NOTE):
-            comment = RemoteComment(self.source, rid, f"c{len(self.comments) + 1}", "alex",
-                                    op.payload["body"], op.kind == OpKind.REPLY,
-                                    T0 + timedelta(hours=1))
+            comment = RemoteComment(
+                self.source,
+                rid,
+                f"c{len(self.comments) + 1}",
+                "alex",
+                op.payload["body"],
+                op.kind == OpKind.REPLY,
+                T0 + timedelta(hours=1),
+            )
             self.comments.append(comment)
             self.touch(ticket)
             return PushResult(remote_id=rid, comment=comment, ticket=self.tickets[rid])
         self.touch(ticket)
-        return PushResult(remote_id=rid, version=self.tickets[rid].version,
-                          ticket=self.tickets[rid])
+        return PushResult(
+            remote_id=rid, version=self.tickets[rid].version, ticket=self.tickets[rid]
+        )
 
     async def push(self, op: Op) -> PushResult:
         fault = self.script.pop(0) if self.script else None

@@ -688,3 +688,14 @@ def test_settings_are_hashable_and_comparable() -> None:
     assert replace(DEFAULT, critical_seconds=60) != DEFAULT
     assert re.fullmatch(r"SlaSettings\(.*\)", repr(DEFAULT), re.S)
     assert isinstance(DEFAULT.calendar, BusinessCalendar)
+
+
+def test_business_day_follows_the_calendar() -> None:
+    """One business day is the longest weekday's open time unless configured."""
+    short = BusinessCalendar(week=((OpeningWindow(9 * H, 17 * H),),) * 5 + ((), ()))
+    settings = SlaSettings(short, DEFAULT.plans, DEFAULT.channels)
+    assert settings.business_day_seconds == 8 * H
+    info = compute_due(ticket(la("2026-11-23 09:00"), "P2"), settings, "premium")
+    assert info is not None and info.due == la("2026-11-23 17:00")
+    hours = sla_settings_from_dict({"hours": {"monday": ["09:00-12:00", "13:00-18:00"]}})
+    assert hours.business_day_seconds == 8 * H

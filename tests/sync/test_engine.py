@@ -54,8 +54,10 @@ async def test_older_copy_is_not_taken_for_a_revert(store: Store, clock: Any) ->
     store.set_status(tid, Status.PENDING)
     await engine.run_once()
     # the export's lagging copy (older updated_at, old status) arrives after the push
-    store.apply_page("fake", type("P", (), {"tickets": [stale], "comments": [],
-                                            "customers": [], "cursor": "5"})())
+    store.apply_page(
+        "fake",
+        type("P", (), {"tickets": [stale], "comments": [], "customers": [], "cursor": "5"})(),
+    )
     assert store.get_ticket(tid).status == Status.PENDING
 
 
@@ -64,9 +66,14 @@ async def test_pending_local_field_survives_a_pull(store: Store, clock: Any) -> 
     tid = store.find_ticket("helpdesk", "4").id
     store.assign(tid, "alex")  # not yet pushed
     backend.touch(backend.tickets["4"])  # someone else changed the ticket remotely
-    await engine._pull(backend, __import__("oncall_tui.sync.engine", fromlist=["x"])
-                       .SyncReport(outcomes={"fake": __import__(
-                           "oncall_tui.sync.engine", fromlist=["x"]).BackendOutcome("fake")}))
+    await engine._pull(
+        backend,
+        __import__("oncall_tui.sync.engine", fromlist=["x"]).SyncReport(
+            outcomes={
+                "fake": __import__("oncall_tui.sync.engine", fromlist=["x"]).BackendOutcome("fake")
+            }
+        ),
+    )
     assert store.get_ticket(tid).assignee == "alex"
 
 
@@ -135,10 +142,17 @@ async def test_reply_gets_its_remote_id_and_is_not_duplicated(store: Store, cloc
 
 async def test_one_failing_backend_does_not_stop_the_others(store: Store, clock: Any) -> None:
     good = FakeBackend([remote_ticket(1)])
-    bad = FakeBackend([remote_ticket(2, source=__import__(
-        "oncall_tui.domain.tickets", fromlist=["x"]).Source.TRACKER)])
-    bad.name, bad.source = "broken", __import__("oncall_tui.domain.tickets",
-                                               fromlist=["x"]).Source.TRACKER
+    bad = FakeBackend(
+        [
+            remote_ticket(
+                2, source=__import__("oncall_tui.domain.tickets", fromlist=["x"]).Source.TRACKER
+            )
+        ]
+    )
+    bad.name, bad.source = (
+        "broken",
+        __import__("oncall_tui.domain.tickets", fromlist=["x"]).Source.TRACKER,
+    )
     bad.pull_faults = ["down"]
     report = await SyncEngine(store, [good, bad], clock).run_once()
     assert report.outcomes["fake"].error is None and report.outcomes["broken"].error

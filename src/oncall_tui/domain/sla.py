@@ -1045,7 +1045,8 @@ def sla_settings_from_dict(d: Mapping[str, Any], key_prefix: str = "sla") -> Sla
         hours = _number(d["business_day_hours"], k + "business_day_hours", lo=0)
         day_seconds = math.floor(hours * 3600)
         if not 0 < day_seconds <= 86_400:
-            raise _fail(k + "business_day_hours", "a number of hours above 0, at most 24", hours)
+            expected = "a number of hours above 0, at most 24"
+            raise _fail(k + "business_day_hours", expected, d["business_day_hours"])
 
     plans = _parse_plans(d["targets"], k + "targets") if "targets" in d else _default_plans()
     channels = (

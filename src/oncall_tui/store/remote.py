@@ -114,9 +114,15 @@ class RemoteMixin(TicketsMixin):
     def _customer_ids(self, backend: str, customers: Iterable[RemoteCustomerLike]) -> None:
         for rc in customers:
             self.upsert_customer(
-                Customer(id=0, name=rc.name, plan=rc.plan, codename=rc.codename,
-                         domains=tuple(rc.domains), contacts=tuple(rc.contacts),
-                         remote_id=rc.remote_id),
+                Customer(
+                    id=0,
+                    name=rc.name,
+                    plan=rc.plan,
+                    codename=rc.codename,
+                    domains=tuple(rc.domains),
+                    contacts=tuple(rc.contacts),
+                    remote_id=rc.remote_id,
+                ),
                 source=backend,
             )
 
@@ -163,7 +169,9 @@ class RemoteMixin(TicketsMixin):
             self.reindex(sorted(changed))
         return changed
 
-    def _apply_ticket(self, backend: str, rt: RemoteTicketLike, plans: dict[int, str]) -> int | None:
+    def _apply_ticket(
+        self, backend: str, rt: RemoteTicketLike, plans: dict[int, str]
+    ) -> int | None:
         customer_id = self._customer_for(backend, rt.customer_remote_id)
         existing = self.find_ticket(str(rt.source), rt.remote_id)
         incoming = Ticket(
@@ -178,8 +186,9 @@ class RemoteMixin(TicketsMixin):
             labels=tuple(rt.labels),
             assignee=rt.assignee,
             requester=rt.requester,
-            customer_id=customer_id if customer_id is not None else (
-                existing.customer_id if existing else None),
+            customer_id=customer_id
+            if customer_id is not None
+            else (existing.customer_id if existing else None),
             url=rt.url,
             opened_at=rt.opened_at,
             updated_at=rt.updated_at,
@@ -187,8 +196,9 @@ class RemoteMixin(TicketsMixin):
             first_response_at=existing.first_response_at if existing else None,
         )
         if existing is None:
-            incoming = replace(incoming, pauses=sla_rules.update_pauses(None, incoming,
-                                                                        rt.opened_at))
+            incoming = replace(
+                incoming, pauses=sla_rules.update_pauses(None, incoming, rt.opened_at)
+            )
             values = self._ticket_values(incoming, self.plan_of(incoming.customer_id))
             values["remote_updated_at"] = iso(rt.updated_at)
             columns = ", ".join(values)
@@ -209,12 +219,15 @@ class RemoteMixin(TicketsMixin):
         values["remote_updated_at"] = iso(rt.updated_at)
         old_values = self._ticket_values(existing, self.plan_of(existing.customer_id))
         if all(old_values.get(k) == v for k, v in values.items() if k != "remote_updated_at"):
-            self.db.execute("UPDATE tickets SET remote_updated_at = ? WHERE id = ?",
-                            [values["remote_updated_at"], existing.id])
+            self.db.execute(
+                "UPDATE tickets SET remote_updated_at = ? WHERE id = ?",
+                [values["remote_updated_at"], existing.id],
+            )
             return None
         assignments = ", ".join(f"{k} = :{k}" for k in values)
-        self.db.execute(f"UPDATE tickets SET {assignments} WHERE id = :id",
-                        {**values, "id": existing.id})
+        self.db.execute(
+            f"UPDATE tickets SET {assignments} WHERE id = :id", {**values, "id": existing.id}
+        )
         return existing.id
 
     def _apply_comment(self, rc: RemoteCommentLike) -> int | None:
@@ -229,8 +242,14 @@ class RemoteMixin(TicketsMixin):
         cur = self.db.execute(
             "INSERT OR IGNORE INTO comments (ticket_id, remote_id, author, body, public, "
             "created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [tid, rc.remote_id, clean_line(rc.author), clean_text(rc.body), int(rc.public),
-             iso(rc.created_at)],
+            [
+                tid,
+                rc.remote_id,
+                clean_line(rc.author),
+                clean_text(rc.body),
+                int(rc.public),
+                iso(rc.created_at),
+            ],
         )
         if cur.rowcount == 0:
             return None
@@ -249,8 +268,16 @@ class RemoteMixin(TicketsMixin):
             )
         return tid
 
-    def settle_op(self, op_id: int, *, remote_id: str | None, version: str | None,
-                  url: str | None, ticket: Any = None, backend: str | None = None) -> None:
+    def settle_op(
+        self,
+        op_id: int,
+        *,
+        remote_id: str | None,
+        version: str | None,
+        url: str | None,
+        ticket: Any = None,
+        backend: str | None = None,
+    ) -> None:
         """The backend confirmed an entry: mark it done, then store its side effects.
 
         A created tracker issue is linked to its support ticket and its draft becomes
@@ -272,5 +299,6 @@ class RemoteMixin(TicketsMixin):
             if ticket is not None and backend is not None:
                 self._apply_records(backend, (), (ticket,), ())
             elif op.ticket_id is not None and version is not None:
-                self.db.execute("UPDATE tickets SET version = ? WHERE id = ?",
-                                [version, op.ticket_id])
+                self.db.execute(
+                    "UPDATE tickets SET version = ? WHERE id = ?", [version, op.ticket_id]
+                )

@@ -72,17 +72,24 @@ class SyncReport:
         for o in self.outcomes.values():
             state = f"error: {o.error}" if o.error else "ok"
             wait = f", rate limited: waiting {o.waiting:.0f}s" if o.waiting else ""
-            lines.append(f"{o.name}: {state}; pulled {o.pulled}, pushed {o.pushed}, "
-                         f"failed {o.failed}{wait}")
+            lines.append(
+                f"{o.name}: {state}; pulled {o.pulled}, pushed {o.pushed}, failed {o.failed}{wait}"
+            )
         return "\n".join(lines) or "no backends configured (local only)"
 
 
 class SyncEngine:
     """Drains the outbox and pulls changes, one pass at a time."""
 
-    def __init__(self, store: Store, backends: Sequence[Backend], clock: Clock, *,
-                 progress: Callable[[str], None] | None = None,
-                 rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        backends: Sequence[Backend],
+        clock: Clock,
+        *,
+        progress: Callable[[str], None] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
         self.store = store
         self.backends = {b.source: b for b in backends}
         self.by_name = {b.name: b for b in backends}
@@ -119,9 +126,13 @@ class SyncEngine:
         skipped: set[str] = set()
         while True:
             ops = await self._db(self.store.due_ops, self.clock())
-            ops = [op for op in ops if self.backends.get(op.source) is not None
-                   and self.backends[op.source].name not in skipped
-                   and not self._blocked(self.backends[op.source].name)]
+            ops = [
+                op
+                for op in ops
+                if self.backends.get(op.source) is not None
+                and self.backends[op.source].name not in skipped
+                and not self._blocked(self.backends[op.source].name)
+            ]
             if not ops:
                 return
             for op in ops:
@@ -133,8 +144,9 @@ class SyncEngine:
                     skipped.add(backend.name)
                     break
 
-    async def _push_one(self, backend: Backend, op: Op, outcome: BackendOutcome,
-                        report: SyncReport) -> bool:
+    async def _push_one(
+        self, backend: Backend, op: Op, outcome: BackendOutcome, report: SyncReport
+    ) -> bool:
         """Push one entry; True means stop pushing to this backend for this pass."""
         assert op.id is not None
         try:
@@ -152,12 +164,17 @@ class SyncEngine:
                 report.changed_ids.add(op.ticket_id)
             return False
         except RateLimited as exc:
-            await self._db(self.store.mark_retry, op.id, timedelta(seconds=exc.retry_after),
-                           str(exc))
+            await self._db(
+                self.store.mark_retry, op.id, timedelta(seconds=exc.retry_after), str(exc)
+            )
             self._blocked_until[backend.name] = self.clock().timestamp() + exc.retry_after
             outcome.waiting = exc.retry_after
-            await self._db(self.store.log, backend.name, "warning",
-                           f"rate limited: waiting {exc.retry_after:.0f}s before sending more")
+            await self._db(
+                self.store.log,
+                backend.name,
+                "warning",
+                f"rate limited: waiting {exc.retry_after:.0f}s before sending more",
+            )
             return True
         except AuthFailed as exc:
             await self._db(self.store.mark_retry, op.id, timedelta(seconds=60), str(exc))
@@ -176,8 +193,15 @@ class SyncEngine:
             return False
         comment_id = result.comment.remote_id if result.comment else None
         remote_id = comment_id if op.kind in (OpKind.REPLY, OpKind.NOTE) else result.remote_id
-        await self._db(self.store.settle_op, op.id, remote_id=remote_id, version=result.version,
-                       url=result.url, ticket=result.ticket, backend=backend.name)
+        await self._db(
+            self.store.settle_op,
+            op.id,
+            remote_id=remote_id,
+            version=result.version,
+            url=result.url,
+            ticket=result.ticket,
+            backend=backend.name,
+        )
         outcome.pushed += 1
         if op.ticket_id is not None:
             report.changed_ids.add(op.ticket_id)
@@ -197,8 +221,12 @@ class SyncEngine:
             except RateLimited as exc:
                 self._blocked_until[backend.name] = self.clock().timestamp() + exc.retry_after
                 outcome.waiting = exc.retry_after
-                await self._db(self.store.log, backend.name, "warning",
-                               f"rate limited: next pull in {exc.retry_after:.0f}s")
+                await self._db(
+                    self.store.log,
+                    backend.name,
+                    "warning",
+                    f"rate limited: next pull in {exc.retry_after:.0f}s",
+                )
                 return
             except SyncError as exc:
                 outcome.error = str(exc)

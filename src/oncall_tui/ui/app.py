@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import ClassVar
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
+from textual.worker import Worker, WorkerState
 
 from oncall_tui.context import AppContext
 from oncall_tui.paths import styles_dir
 from oncall_tui.ui.commands import BindingCommands
+from oncall_tui.ui.messages import SyncFinished, SyncProgress, SyncStarted
 from oncall_tui.ui.screens.help_screen import HelpScreen, binding_rows
 from oncall_tui.ui.screens.queue_screen import QueueScreen
 
@@ -26,14 +30,19 @@ class OncallApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark", "help", "Help", id="help"),
+        Binding("ctrl+r", "sync_now", "Sync now", id="sync-now"),
     ]
 
     store_revision: reactive[int] = reactive(0)
     """Bumped whenever the store changed (local edit or sync); screens re-query on it."""
+    sync_status: reactive[str] = reactive("local only")
+    """One line about sync for the status bar: online/offline, last sync, pending, failed."""
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
         self.ctx = ctx
+        self.engine = None
+        self._last_sync: str | None = None
         if ctx.demo:
             self.sub_title = "demo"
 
@@ -45,6 +54,75 @@ class OncallApp(App[None]):
                 self.ctx.store, self.ctx.config, self.ctx.clock, templates=self._templates()
             )
         )
+        if self.ctx.engine_factory is not None:
+            self.engine = self.ctx.engine_factory(self)
+            self.run_sync()
+        self._update_sync_status()
+
+    # ---- background sync -------------------------------------------------------------------
+
+    @work(exclusive=True, group="sync", exit_on_error=False, description="Background sync")
+    async def run_sync(self) -> None:
+        """Sync passes in the background: one now, then one per interval (None: just one)."""
+        engine = self.engine
+        if engine is None:
+            return
+        while True:
+            self.post_message(SyncStarted())
+            report = await engine.run_once()
+            self.post_message(
+                SyncFinished(frozenset(report.changed_ids), report.summary(), report.ok)
+            )
+            interval = self.ctx.config.sync_interval
+            if interval is None:
+                return
+            await asyncio.sleep(interval)
+
+    def action_sync_now(self) -> None:
+        if self.engine is None:
+            self.notify("No backend is configured: oncall-tui is working locally.", timeout=4)
+            return
+        self.run_sync()
+
+    def on_sync_started(self, _: SyncStarted) -> None:
+        self._update_sync_status("syncing…")
+
+    def on_sync_progress(self, message: SyncProgress) -> None:
+        self._update_sync_status(message.text)
+
+    def on_sync_finished(self, message: SyncFinished) -> None:
+        if message.ok:
+            self._last_sync = f"{self.ctx.clock().astimezone():%H:%M}"
+            self._update_sync_status()
+        else:
+            self._update_sync_status("offline · " + message.summary.splitlines()[0])
+        if message.changed_ids:
+            self.store_revision += 1
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "sync" and event.state == WorkerState.ERROR:
+            self._update_sync_status("sync failed")
+            self.notify(f"Sync failed: {event.worker.error}", severity="error", markup=False)
+
+    def _update_sync_status(self, activity: str | None = None) -> None:
+        counts = self.ctx.store.outbox_counts()
+        pending = counts.get("pending", 0) + counts.get("inflight", 0)
+        failed = counts.get("failed", 0)
+        if self.engine is None:
+            parts = ["local only"]
+        elif activity:
+            parts = [activity]
+        else:
+            parts = [f"online · synced {self._last_sync}" if self._last_sync else "online"]
+        if pending:
+            parts.append(f"↻ {pending} pending")
+        if failed:
+            parts.append(f"⚠ {failed} failed")
+        self.sync_status = " · ".join(parts)
+
+    def watch_store_revision(self) -> None:
+        if self.is_mounted:
+            self._update_sync_status()
 
     def _templates(self) -> list[object]:
         try:

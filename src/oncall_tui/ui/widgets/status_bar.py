@@ -42,6 +42,13 @@ class StatusBar(Widget):
         self.settings = settings
         self.title = title
 
+    def on_mount(self) -> None:
+        if hasattr(self.app, "sync_status"):
+            self.watch(self.app, "sync_status", self._sync_changed)
+
+    def _sync_changed(self, value: str) -> None:
+        self.sync_text = value
+
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(f" {self.title} ", style="bold")

@@ -1,0 +1,444 @@
+"""What every backend adapter shares: the `Backend` protocol, wire-independent records, errors.
+
+Records (`RemoteTicket`, `RemoteComment`, `RemoteCustomer`) are what an adapter makes of the
+backend's JSON; the engine turns them into domain objects and writes them with the store. A
+`Page` is the unit of one pull step: the engine writes its records *and* its `cursor` in one
+transaction, so a crash re-fetches at most one page.
+
+The error tree (the only exceptions an adapter lets escape)::
+
+    SyncError                       anything that stopped a pull or a push
+     +-- AuthFailed                 401, revoked/expired token, missing scope: the user must sign in
+     +-- RateLimited(retry_after)   429 / rate limit exhausted: wait `retry_after` seconds
+     +-- BackendUnavailable         timeout, dropped connection, 5xx: try again later
+     +-- BadPayload                 the backend answered with something we cannot read
+     +-- Rejected(message)          a 4xx the user can fix (validation, 404, 422); do not retry
+
+Messages name the method and path of the request and what went wrong, never a token, an
+``Authorization`` header or a query string.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol, runtime_checkable
+
+from oncall_tui.domain.ops import Op, OpKind
+from oncall_tui.domain.tickets import Channel, Priority, Source, Status
+
+# --------------------------------------------------------------------------------------------
+# Errors
+
+
+class SyncError(Exception):
+    """Base of every error an adapter raises.
+
+    Attributes:
+        message: what went wrong, ready to show to the user (no secrets).
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class AuthFailed(SyncError):
+    """The backend refused our credentials (401, revoked token, missing scope)."""
+
+
+class RateLimited(SyncError):
+    """The backend asked us to slow down.
+
+    Attributes:
+        retry_after: seconds to wait before the next request to this backend.
+    """
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = max(0.0, float(retry_after))
+
+
+class BackendUnavailable(SyncError):
+    """The backend could not be reached or failed on its side (timeout, 5xx, dropped link).
+
+    Attributes:
+        retry_after: the backend's hint (``Retry-After`` on a 503), if it gave one.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class BadPayload(SyncError):
+    """The backend's answer is not what its API describes (bad JSON, wrong types, missing keys)."""
+
+
+class Rejected(SyncError):
+    """A request the backend refused for a reason the user can fix (validation, 404, 422).
+
+    Retrying the same request gives the same answer: the outbox marks the entry failed and shows
+    ``message``.
+
+    Attributes:
+        status: the HTTP status, if the refusal came as one.
+    """
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+# --------------------------------------------------------------------------------------------
+# Records
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteCustomer:
+    """A customer organisation as a backend knows it.
+
+    ``contacts`` lists the people of this organisation seen in the same page (not necessarily
+    all of them): the store merges them with the contacts it already has.
+    """
+
+    remote_id: str
+    name: str
+    plan: str
+    domains: tuple[str, ...] = ()
+    contacts: tuple[str, ...] = ()
+    codename: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteTicket:
+    """A ticket, chat thread or tracker issue as the backend has it now.
+
+    ``version`` changes whenever the backend's copy changes (the help desk's ``updated_at``, the
+    issue's ``updated_at``, the chat thread's latest message ts); the outbox sends it back as the
+    base version of an edit.
+    """
+
+    source: Source
+    remote_id: str
+    subject: str
+    body: str
+    status: Status
+    priority: Priority
+    channel: Channel
+    labels: tuple[str, ...]
+    assignee: str | None
+    requester: str | None
+    customer_remote_id: str | None
+    opened_at: datetime
+    updated_at: datetime
+    url: str | None
+    version: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteComment:
+    """One message of a ticket's thread; ``remote_id`` is unique within the backend."""
+
+    source: Source
+    ticket_remote_id: str
+    remote_id: str
+    author: str
+    body: str
+    public: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One step of an incremental pull.
+
+    Attributes:
+        tickets: tickets changed since the previous cursor (at most once each).
+        comments: comments of changed tickets; may repeat ones already stored (dedupe by id).
+        customers: customers referenced by these tickets.
+        cursor: opaque text to pass to the next ``fetch_changes`` call; store it in the same
+            transaction as the records.
+        done: True when the backend has nothing more for now: the engine waits for its next
+            sync interval. False means call again (after ``wait_hint``) to continue.
+        wait_hint: seconds to wait before the next call to this backend (its rate budget), or
+            None for no constraint.
+    """
+
+    tickets: tuple[RemoteTicket, ...] = ()
+    comments: tuple[RemoteComment, ...] = ()
+    customers: tuple[RemoteCustomer, ...] = ()
+    cursor: str | None = None
+    done: bool = True
+    wait_hint: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PushResult:
+    """What a backend answered to a pushed operation.
+
+    Attributes:
+        remote_id: the ticket's id at the backend (for a creation: the new one).
+        version: the ticket's version after the change, when the answer told it.
+        url: the ticket's web address, when known.
+        ticket: the ticket as the backend has it after the change, when the answer held it.
+        comment: the comment a reply or note created, when the answer held it.
+    """
+
+    remote_id: str
+    version: str | None = None
+    url: str | None = None
+    ticket: RemoteTicket | None = None
+    comment: RemoteComment | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# Protocols
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """One backend (help desk, tracker or chat) as the sync engine sees it."""
+
+    name: str
+    """Unique per configured backend; keys its cursor in ``sync_state``."""
+    source: Source
+    """Which kind of tickets it holds."""
+    supported_ops: frozenset[OpKind]
+    """What ``push`` accepts; other kinds raise :class:`Rejected`."""
+
+    async def fetch_changes(self, cursor: str | None) -> Page:
+        """Pull the next page of changes after ``cursor`` (None: start a first sync)."""
+        ...
+
+    async def push(self, op: Op) -> PushResult:
+        """Apply one outbox operation at the backend.
+
+        Raises:
+            SyncError: any subclass; :class:`Rejected` means do not retry.
+        """
+        ...
+
+    async def lookup(self, op: Op) -> PushResult | None:
+        """After an unclear outcome (timeout, dropped link), find out whether ``op`` happened.
+
+        Returns the result if the backend shows the operation was applied, None if it was not
+        or if the operation is safe to send again (setting a status twice changes nothing).
+        """
+        ...
+
+
+@runtime_checkable
+class Searchable(Protocol):
+    """A backend that can search its tickets (the bug report's "search first")."""
+
+    async def search_issues(self, query: str) -> list[RemoteTicket]:
+        """Tickets matching ``query`` (the backend's own search syntax, plain words work)."""
+        ...
+
+
+def unsupported(backend: str, op: Op) -> Rejected:
+    """The error for an operation kind a backend cannot carry."""
+    return Rejected(f"{backend}: cannot {op.kind.value.replace('_', ' ')} here")
+
+
+# --------------------------------------------------------------------------------------------
+# Reading payloads: typed access that fails with BadPayload, never KeyError or TypeError
+
+
+class Fields:
+    """Typed access to one JSON object of a payload.
+
+    Every getter raises :class:`BadPayload` naming the object and key when the value is missing
+    or of the wrong type, so mapping code reads like the wire format and cannot leak a
+    ``KeyError`` or ``TypeError``.
+    """
+
+    __slots__ = ("data", "what")
+
+    def __init__(self, obj: object, what: str) -> None:
+        if not isinstance(obj, dict):
+            raise BadPayload(f"{what}: expected a JSON object, got {_kind(obj)}")
+        self.data: dict[str, Any] = obj
+        self.what = what
+
+    def __contains__(self, key: str) -> bool:
+        return self.data.get(key) is not None
+
+    def _fail(self, key: str, expected: str, value: object) -> BadPayload:
+        return BadPayload(f"{self.what}.{key}: expected {expected}, got {_kind(value)}")
+
+    def raw(self, key: str) -> Any:
+        """The value as it is (None if absent)."""
+        return self.data.get(key)
+
+    def text(self, key: str) -> str:
+        """A required string."""
+        value = self.data.get(key)
+        if not isinstance(value, str):
+            raise self._fail(key, "a string", value)
+        return value
+
+    def opt_text(self, key: str) -> str | None:
+        """A string, or None if absent or null."""
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self._fail(key, "a string or null", value)
+        return value
+
+    def integer(self, key: str) -> int:
+        """A required integer (booleans are not integers here)."""
+        value = self.data.get(key)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self._fail(key, "an integer", value)
+        return value
+
+    def opt_integer(self, key: str) -> int | None:
+        """An integer, or None if absent or null."""
+        if self.data.get(key) is None:
+            return None
+        return self.integer(key)
+
+    def ident(self, key: str) -> str:
+        """A required id (integer or string), as text."""
+        value = self.data.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | str) or value == "":
+            raise self._fail(key, "an id", value)
+        return str(value)
+
+    def opt_ident(self, key: str) -> str | None:
+        """An id as text, or None if absent or null."""
+        if self.data.get(key) is None:
+            return None
+        return self.ident(key)
+
+    def flag(self, key: str, default: bool = False) -> bool:
+        """A boolean; ``default`` if absent or null."""
+        value = self.data.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise self._fail(key, "true or false", value)
+        return value
+
+    def items(self, key: str) -> list[Any]:
+        """A list; empty if absent or null."""
+        value = self.data.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self._fail(key, "a list", value)
+        return value
+
+    def objects(self, key: str) -> Iterator[Fields]:
+        """Each element of a list of objects."""
+        for i, item in enumerate(self.items(key)):
+            yield Fields(item, f"{self.what}.{key}[{i}]")
+
+    def texts(self, key: str) -> tuple[str, ...]:
+        """A list of strings; empty if absent or null."""
+        values = self.items(key)
+        for value in values:
+            if not isinstance(value, str):
+                raise self._fail(key, "a list of strings", value)
+        return tuple(values)
+
+    def sub(self, key: str) -> Fields:
+        """A required nested object."""
+        return Fields(self.data.get(key), f"{self.what}.{key}")
+
+    def opt_sub(self, key: str) -> Fields | None:
+        """A nested object, or None if absent or null."""
+        if self.data.get(key) is None:
+            return None
+        return self.sub(key)
+
+    def instant(self, key: str) -> datetime:
+        """A required ISO-8601 timestamp, as an aware UTC datetime."""
+        return parse_instant(self.text(key), f"{self.what}.{key}")
+
+    def opt_instant(self, key: str) -> datetime | None:
+        """An ISO-8601 timestamp, or None if absent or null."""
+        value = self.opt_text(key)
+        return None if value is None else parse_instant(value, f"{self.what}.{key}")
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "nothing"
+    name = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(type(value))
+    return name or f"a {type(value).__name__}"
+
+
+def parse_instant(value: str, what: str) -> datetime:
+    """Parse an ISO-8601 timestamp (``Z`` or offset; naive means UTC) into aware UTC."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadPayload(f"{what}: expected an ISO-8601 timestamp, got {value[:40]!r}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def format_instant(value: datetime) -> str:
+    """``YYYY-MM-DDTHH:MM:SSZ``, the form GitHub and Zendesk use."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def decode_json(text: str | bytes, what: str) -> Any:
+    """Parse JSON; malformed, undecodable or absurdly nested input raises BadPayload."""
+    try:
+        return json.loads(text)
+    except (ValueError, UnicodeDecodeError):  # JSONDecodeError is a ValueError
+        raise BadPayload(f"{what}: the answer is not valid JSON") from None
+    except RecursionError:
+        raise BadPayload(f"{what}: the answer is nested too deeply to read") from None
+
+
+# --------------------------------------------------------------------------------------------
+# Cursors: versioned JSON state, so an unreadable one restarts the pull instead of wedging it
+
+
+@dataclass(slots=True)
+class CursorState:
+    """The decoded state behind an adapter's cursor text.
+
+    Attributes:
+        data: adapter-specific JSON-serialisable state.
+        fresh: True when there was no usable cursor (first sync, or one we cannot read).
+    """
+
+    data: dict[str, Any] = field(default_factory=dict)
+    fresh: bool = True
+
+
+def decode_cursor(cursor: str | None, kind: str, version: int = 1) -> CursorState:
+    """Read a cursor written by :func:`encode_cursor` for this adapter ``kind``.
+
+    A missing cursor, one from another adapter or version, or unreadable text gives a fresh
+    state: the adapter starts its initial sync again, which is slower but always correct.
+    """
+    if not cursor:
+        return CursorState()
+    try:
+        data = json.loads(cursor)
+    except (ValueError, RecursionError):
+        return CursorState()
+    if not isinstance(data, dict) or data.get("kind") != kind or data.get("v") != version:
+        return CursorState()
+    state = data.get("state")
+    if not isinstance(state, dict):
+        return CursorState()
+    return CursorState(state, fresh=False)
+
+
+def encode_cursor(state: Mapping[str, Any], kind: str, version: int = 1) -> str:
+    """The cursor text for ``state`` (compact, key-sorted JSON)."""
+    return json.dumps(
+        {"kind": kind, "v": version, "state": state}, separators=(",", ":"), sort_keys=True
+    )

@@ -1,0 +1,58 @@
+"""The app's background sync worker: pulls on start and on ctrl+r, shows status, never blocks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from oncall_tui.domain.query import parse_query
+from tests.fakes import FakeBackend, remote_ticket
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_sync_on_start_and_on_ctrl_r(make_app: Any) -> None:
+    backend = FakeBackend([remote_ticket(1, subject="Pulled from the help desk")])
+    app = make_app(seed=None, backend=backend)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        store = app.ctx.store
+        assert store.ticket_count() == 1, (app.sync_status, [w.error for w in app.workers])
+        assert "online" in app.sync_status
+        backend.touch(remote_ticket(2, subject="Arrived later"))
+        await pilot.press("ctrl+r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert store.ticket_count() == 2
+        await pilot.press("5")
+        await pilot.pause()
+        assert app.screen.query_one("TicketTable").total == store.queue_count(
+            parse_query("is:open")
+        )
+
+
+async def test_local_edit_shows_pending_then_settles(make_app: Any) -> None:
+    backend = FakeBackend([remote_ticket(1)])
+    app = make_app(seed=None, backend=backend)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.press("5")
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        assert "1 pending" in app.sync_status
+        await pilot.press("ctrl+r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "pending" not in app.sync_status
+        assert backend.tickets["1"].assignee == "alex"
+
+
+async def test_without_backends_the_app_is_local_only(make_app: Any) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert app.sync_status.startswith("local only")
