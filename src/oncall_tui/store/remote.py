@@ -156,9 +156,8 @@ class RemoteMixin(TicketsMixin):
     ) -> set[int]:
         self._customer_ids(backend, customers)
         changed: set[int] = set()
-        plans: dict[int, str] = {}
         for rt in tickets:
-            tid = self._apply_ticket(backend, rt, plans)
+            tid = self._apply_ticket(backend, rt)
             if tid is not None:
                 changed.add(tid)
         for rc in comments:
@@ -169,9 +168,7 @@ class RemoteMixin(TicketsMixin):
             self.reindex(sorted(changed))
         return changed
 
-    def _apply_ticket(
-        self, backend: str, rt: RemoteTicketLike, plans: dict[int, str]
-    ) -> int | None:
+    def _apply_ticket(self, backend: str, rt: RemoteTicketLike) -> int | None:
         customer_id = self._customer_for(backend, rt.customer_remote_id)
         existing = self.find_ticket(str(rt.source), rt.remote_id)
         incoming = Ticket(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from oncall_tui.store.drafts import DraftsMixin
 from oncall_tui.store.queue import QueueMixin
-from oncall_tui.store.sync_state import SyncStateMixin
 from oncall_tui.store.remote import RemoteMixin
+from oncall_tui.store.sync_state import SyncStateMixin
 
 
 class Store(RemoteMixin, QueueMixin, DraftsMixin, SyncStateMixin):
