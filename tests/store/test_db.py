@@ -130,3 +130,32 @@ def test_wal_and_shm_files_are_private(tmp_path: Path) -> None:
                 assert stat.S_IMODE(os.stat(side).st_mode) & 0o077 == 0
     finally:
         s.close()
+
+
+def test_schema_1_database_gains_label_history_on_open(tmp_path: Path) -> None:
+    """A database written by the first release (schema 1) is upgraded in place."""
+    from sqlite_utils import Database
+
+    from oncall_tui.store.migrations import migrations
+
+    path = tmp_path / "v1.db"
+    db = Database(path)
+    migrations.apply(db, stop_before="0002_label_since")
+    db.execute("PRAGMA user_version = 1")
+    db.execute(
+        "INSERT INTO tickets (source, remote_id, subject, status, priority, labels, opened_at, "
+        "updated_at) VALUES ('tracker', 'a/b#1', 'Old bug', 'open', 'P2', "
+        "'[\"bug\",\"~investigate\"]', '2026-11-20T18:00:00Z', '2026-11-20T19:00:00Z')"
+    )
+    db.close()
+    store = open_store(path)
+    try:
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        ticket = store.find_ticket("tracker", "a/b#1")
+        assert ticket is not None
+        assert {k: v.isoformat() for k, v in ticket.label_since.items()} == {
+            "bug": "2026-11-20T19:00:00+00:00",
+            "~investigate": "2026-11-20T19:00:00+00:00",
+        }
+    finally:
+        store.close()

@@ -252,3 +252,44 @@ async def test_breach_notification_when_a_ticket_crosses(make_app: Any, clock: A
         await pilot.pause()
         titles = [n.title for n in app._notifications]
         assert "Ticket breached its SLA" in titles
+
+
+async def test_investigation_still_there_on_second_business_day_is_flagged(
+    make_app: Any, store: Any, clock: Any
+) -> None:
+    from oncall_tui.domain.tickets import Priority, Source, Ticket
+
+    friday = clock() - timedelta(days=3)  # Friday 10:30 in Los Angeles
+    store.insert_tickets(
+        [
+            Ticket(
+                id=0,
+                source=Source.TRACKER,
+                subject="Old investigation",
+                opened_at=friday,
+                updated_at=friday,
+                priority=Priority.P2,
+                remote_id="acme/product#1",
+                labels=("bug", "~investigate", ":help-customers"),
+            ),
+            Ticket(
+                id=0,
+                source=Source.TRACKER,
+                subject="Fresh investigation",
+                opened_at=clock() - timedelta(hours=2),
+                updated_at=clock() - timedelta(hours=2),
+                priority=Priority.P2,
+                remote_id="acme/product#2",
+                labels=("bug", "~investigate", ":help-customers"),
+            ),
+        ]
+    )
+    app = make_app(store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("6")  # Bugs under investigation
+        await pilot.pause()
+        t = table(app)
+        assert t.total == 2
+        lines = {t.row_at(i).subject: t.render_line(i).text for i in range(2)}
+        assert "⚑Old investigation" in lines["Old investigation"]
+        assert "⚑" not in lines["Fresh investigation"]

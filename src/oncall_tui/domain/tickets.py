@@ -59,6 +59,13 @@ def is_waiting_label(label: str) -> bool:
     return label.startswith("+")
 
 
+def labels_since(
+    previous: dict[str, datetime], labels: tuple[str, ...], at: datetime
+) -> dict[str, datetime]:
+    """When each of ``labels`` went on: kept from ``previous``, ``at`` for new ones."""
+    return {label: previous.get(label, at) for label in labels}
+
+
 @dataclass(frozen=True, slots=True)
 class Customer:
     """A customer organisation with its plan and its public codename."""
@@ -112,6 +119,7 @@ class Ticket:
     first_response_at: datetime | None = None
     pending_ops: int = 0
     conflict: bool = False
+    label_since: dict[str, datetime] = field(default_factory=dict, compare=False, hash=False)
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @property

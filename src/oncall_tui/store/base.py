@@ -28,7 +28,7 @@ FTS_CHUNK = 500
 TICKET_COLUMNS = (
     "id, source, remote_id, channel, subject, body, status, priority, labels, assignee, "
     "requester, customer_id, url, opened_at, updated_at, first_response_at, pauses, "
-    "sla_due, sla_warn_at, sla_target, version, pending_ops, conflict"
+    "sla_due, sla_warn_at, sla_target, version, pending_ops, conflict, label_since"
 )
 
 
@@ -114,6 +114,7 @@ def ticket_from_row(row: tuple[Any, ...] | Any) -> Ticket:
         version,
         pending_ops,
         conflict,
+        label_since,
     ) = row
     opened = parse_iso(opened_at)
     updated = parse_iso(updated_at)
@@ -142,6 +143,11 @@ def ticket_from_row(row: tuple[Any, ...] | Any) -> Ticket:
         version=version,
         pending_ops=pending_ops,
         conflict=bool(conflict),
+        label_since={
+            k: v
+            for k, v in ((k, parse_iso(v)) for k, v in json.loads(label_since).items())
+            if v is not None
+        },
     )
 
 

@@ -152,5 +152,16 @@ def m0001_initial(db: Database) -> None:
         db.execute(sql)
 
 
+@migrations(name="0002_label_since")
+def m0002_label_since(db: Database) -> None:
+    """When each current label went on a ticket (for "still investigating on day two")."""
+    db.execute("ALTER TABLE tickets ADD COLUMN label_since TEXT NOT NULL DEFAULT '{}'")
+    # Best knowledge for existing rows: the labels have been there since the last update.
+    db.execute(
+        "UPDATE tickets SET label_since = (SELECT json_group_object(value, tickets.updated_at) "
+        "FROM json_each(tickets.labels)) WHERE labels != '[]'"
+    )
+
+
 #: The schema version this build writes; a database with a higher one is refused.
 SCHEMA_VERSION = len(migrations._migrations)

@@ -41,12 +41,14 @@ class QueueRow:
     codename: str | None
     plan: str | None
     labels: str
+    investigating_since: datetime | None = None
 
 
 _ROW_SQL = (
     "SELECT t.id, t.source, t.subject, t.status, t.priority, t.assignee, t.updated_at, "
     "t.sla_due, t.sla_warn_at, t.sla_target, t.paused, t.is_open, t.pending_ops, t.conflict, "
-    "c.name, c.codename, c.plan, t.labels FROM tickets t LEFT JOIN customers c "
+    "c.name, c.codename, c.plan, t.labels, json_extract(t.label_since, '$.\"~investigate\"') "
+    "FROM tickets t LEFT JOIN customers c "
     "ON c.id = t.customer_id"
 )
 
@@ -73,6 +75,7 @@ def _row(r: Any) -> QueueRow:
         codename=r[15],
         plan=r[16],
         labels=r[17],
+        investigating_since=parse_iso(r[18]),
     )
 
 

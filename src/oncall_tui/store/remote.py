@@ -191,6 +191,7 @@ class RemoteMixin(TicketsMixin):
             updated_at=rt.updated_at,
             version=rt.version,
             first_response_at=existing.first_response_at if existing else None,
+            label_since=existing.label_since if existing else {},
         )
         if existing is None:
             incoming = replace(

@@ -20,6 +20,7 @@ from oncall_tui.domain.tickets import (
     Priority,
     Status,
     Ticket,
+    labels_since,
 )
 from oncall_tui.store.base import (
     COMMENT_COLUMNS,
@@ -185,6 +186,14 @@ class TicketsMixin(OutboxMixin):
             "updated_at": iso(ticket.updated_at),
             "first_response_at": iso(ticket.first_response_at),
             "pauses": pauses_to_json(ticket.pauses),
+            "label_since": dumps(
+                {
+                    label: iso(since)
+                    for label, since in labels_since(
+                        ticket.label_since, ticket.labels, ticket.updated_at
+                    ).items()
+                }
+            ),
             "version": ticket.version,
         }
         values.update(self.sla_columns(ticket, plan))

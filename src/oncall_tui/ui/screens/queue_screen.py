@@ -6,6 +6,7 @@ the queue on wide terminals, and every ticket action as one local transaction.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from rich.text import Text
@@ -19,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from oncall_tui.config import Config
+from oncall_tui.domain.labels import needs_second_day_review
 from oncall_tui.domain.query import Query, parse_query
 from oncall_tui.store import Store
 from oncall_tui.store.queue import QueueRow
@@ -89,10 +91,26 @@ class QueueScreen(TicketActions, Screen[None]):
             with Vertical(id="queue-pane"):
                 yield Static(id="table-header")
                 yield TicketTable(
-                    critical_seconds=self.config.sla.critical_seconds, id="ticket-table"
+                    critical_seconds=self.config.sla.critical_seconds,
+                    needs_review=self.needs_review,
+                    id="ticket-table",
                 )
             yield TicketDetail(id="detail")
         yield Footer(compact=True)
+
+    def needs_review(self, row: QueueRow, now: datetime) -> bool:
+        """A ``~investigate`` bug still there on a second business day (flagged ⚑)."""
+        if row.investigating_since is None:
+            return False
+        sla = self.config.sla
+        calendar = sla.calendar
+
+        def business_days(a: datetime, b: datetime) -> float:
+            return calendar.business_seconds_between(a, b) / sla.business_day_seconds
+
+        return needs_second_day_review(
+            json.loads(row.labels), row.investigating_since, now, business_days
+        )
 
     @property
     def table(self) -> TicketTable:

@@ -123,9 +123,16 @@ class TicketTable(ScrollView, can_focus=True):
             self.ticket_id = ticket_id
             super().__init__()
 
-    def __init__(self, *, critical_seconds: int = 900, id: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        critical_seconds: int = 900,
+        needs_review: Callable[[QueueRow, datetime], bool] | None = None,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
         self.critical_seconds = critical_seconds
+        self.needs_review = needs_review
         self._total = 0
         self._fetch: Fetch = lambda offset, limit: []
         self._cache_start = 0
@@ -263,7 +270,14 @@ class TicketTable(ScrollView, can_focus=True):
         if state == "none":
             countdown = "—"
         customer = " ".join(x for x in (row.codename, row.customer_name) if x) or "—"
-        marker = "↻" if row.pending_ops else ("⚠" if row.conflict else " ")
+        if row.pending_ops:
+            marker = "↻"  # a local change not yet confirmed by the backend
+        elif row.conflict:
+            marker = "⚠"
+        elif self.needs_review is not None and self.needs_review(row, now):
+            marker = "⚑"  # still under investigation on a second business day
+        else:
+            marker = " "
         return {
             "sla": countdown,
             "priority": str(row.priority),
@@ -297,7 +311,7 @@ class TicketTable(ScrollView, can_focus=True):
                 value.stylize(
                     self.get_component_rich_style(f"ticket-table--{row.priority.lower()}")
                 )
-            elif column.key == "subject" and row.pending_ops:
+            elif column.key == "subject" and cells["subject"][:1] in "↻⚑":
                 value.stylize(self.get_component_rich_style("ticket-table--pending"), 0, 1)
             elif column.key in ("plan", "updated", "source"):
                 value.stylize(self.get_component_rich_style("ticket-table--dim"))
