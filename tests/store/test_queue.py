@@ -242,3 +242,19 @@ def test_sla_crossings(store: Store, clock: FrozenClock) -> None:
         (tid, "Printer on fire", "breached")
     ]
     assert store.sla_crossings(due, due + timedelta(seconds=5)) == []
+
+
+def test_customer_contacts_accumulate_across_pages(store: Store) -> None:
+    first = Customer(id=0, name="Globex", plan="premium", codename="vesta",
+                     domains=("globex.io",), contacts=("Rita Okafor",), remote_id="7")
+    cid = store.upsert_customer(first, source="zendesk")
+    store.upsert_customer(
+        Customer(id=0, name="Globex", plan="ultimate", codename="vesta", domains=(),
+                 contacts=("Sam Lee",), remote_id="7"),
+        source="zendesk",
+    )
+    customer = store.get_customer(cid)
+    assert customer is not None
+    assert customer.contacts == ("Rita Okafor", "Sam Lee")
+    assert customer.domains == ("globex.io",)
+    assert customer.plan == "ultimate"

@@ -6,6 +6,7 @@ appended for the backend, with the values needed to undo it while it is still un
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -113,13 +114,15 @@ class TicketsMixin(OutboxMixin):
             existing = None
             if customer.remote_id is not None:
                 existing = self._one(
-                    "SELECT id, plan, name, codename FROM customers "
+                    "SELECT id, plan, name, codename, domains, contacts FROM customers "
                     "WHERE source = ? AND remote_id = ?",
                     [source, customer.remote_id],
                 )
             elif customer.id:
                 existing = self._one(
-                    "SELECT id, plan, name, codename FROM customers WHERE id = ?", [customer.id]
+                    "SELECT id, plan, name, codename, domains, contacts FROM customers "
+                    "WHERE id = ?",
+                    [customer.id],
                 )
             if existing is None:
                 cur = self.db.execute(
@@ -131,6 +134,12 @@ class TicketsMixin(OutboxMixin):
                 assert cur.lastrowid is not None
                 return cur.lastrowid
             customer_id = int(existing[0])
+            # A page only names the people it saw: add to what we know, never shrink it (the
+            # confidentiality guard is only as good as this list).
+            for column, index, new in (("domains", 4, customer.domains),
+                                       ("contacts", 5, customer.contacts)):
+                known = json.loads(existing[index])
+                values[column] = dumps(known + [x for x in new if x not in known])
             self.db.execute(
                 "UPDATE customers SET name = :name, plan = :plan, codename = :codename, "
                 "domains = :domains, contacts = :contacts WHERE id = :id",

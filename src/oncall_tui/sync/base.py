@@ -264,9 +264,6 @@ class Fields:
         self.data: dict[str, Any] = obj
         self.what = what
 
-    def __contains__(self, key: str) -> bool:
-        return self.data.get(key) is not None
-
     def _fail(self, key: str, expected: str, value: object) -> BadPayload:
         return BadPayload(f"{self.what}.{key}: expected {expected}, got {_kind(value)}")
 

@@ -1,0 +1,476 @@
+"""Wire-format fake backends: in-memory Zendesk, GitHub and Slack that speak the real APIs.
+
+Each fake (:mod:`.zendesk`, :mod:`.github`, :mod:`.slack`) answers the same paths, JSON shapes,
+pagination and headers as the real service, keeps its data in memory, applies pushes (so the
+outbox really changes something), counts every mutation (``fake.mutations``) so tests can
+assert exactly-once delivery, and injects faults from a :class:`~.faults.FaultPlan`.
+
+Three ways to talk to one:
+
+- ``httpx.MockTransport(fake.handler)``: a plain function; works with sync *and* async clients
+  (MockTransport awaits the result only if it is awaitable). Latency blocks the caller.
+- ``httpx.MockTransport(fake.async_handler)``: the same, but latency and slow bodies sleep
+  without blocking the event loop (the demo's choice).
+- :func:`serve_on_loopback`: a real HTTP server on ``127.0.0.1`` for end-to-end runs, where
+  timeouts and dropped connections happen on a real socket.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+import anyio
+import httpx
+
+from oncall_tui.clock import Clock, SystemClock
+from oncall_tui.demo.fakes.faults import Fault, FaultPlan
+
+DEFAULT_TOKEN = "demo-token"
+JSON_TYPE = "application/json; charset=utf-8"
+SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+CHUNK = 64
+
+
+@dataclass
+class Call:
+    """What a route function gets: the request, parsed."""
+
+    request: httpx.Request
+    path: str
+    """The path below the fake's prefix, %-encoded as it was sent."""
+    args: dict[str, str]
+    """Named groups of the route pattern."""
+    params: httpx.QueryParams
+    body: Any
+    """Parsed JSON or form body (a dict), None if empty."""
+    token: str | None
+    base: str
+    """Absolute URL of the fake's root as the client sees it (for links)."""
+
+    def param(self, name: str, default: str | None = None) -> str | None:
+        """A query parameter, or for form/JSON bodies a body field (Slack accepts both)."""
+        if name in self.params:
+            return self.params[name]
+        if isinstance(self.body, dict) and name in self.body:
+            value = self.body[name]
+            return value if isinstance(value, str) else json.dumps(value)
+        return default
+
+
+@dataclass
+class Logged:
+    """One request as the fake saw it, and its answer: for spec checks in tests."""
+
+    method: str
+    path: str
+    params: list[tuple[str, str]]
+    headers: dict[str, str]
+    body: Any
+    status: int
+    response: Any
+    fault: Fault | None = None
+
+
+@dataclass
+class Route:
+    """One endpoint: method, path pattern, function, and how faults apply to it."""
+
+    method: str
+    pattern: re.Pattern[str]
+    func: Callable[[Call], httpx.Response]
+    auth: bool = True
+    list_key: str | None = None
+    """Where the page's list lives (``""``: the body is the list), for ``Fault.REPEAT``."""
+
+
+class BodyError(ValueError):
+    """The request body is not what its content type says."""
+
+
+def json_response(status: int, data: Any, headers: dict[str, str] | None = None) -> httpx.Response:
+    """A JSON answer."""
+    body = json.dumps(data).encode()
+    return httpx.Response(
+        status, content=body, headers={"Content-Type": JSON_TYPE, **(headers or {})}
+    )
+
+
+@dataclass
+class _Prepared:
+    response: httpx.Response
+    fault: Fault | None
+    body: bytes = b""
+    after: BaseException | None = None
+
+
+class FakeServer(abc.ABC):
+    """The machinery every fake shares: routing, bearer auth, faults, logging, counters.
+
+    Args:
+        tokens: bearer tokens the fake accepts (OAuth flows add more).
+        faults: what goes wrong; none by default.
+        clock: the fake's notion of now (timestamps of what it creates, rate-limit windows).
+        prefix: a path prefix the API lives under (GitHub Enterprise's ``/api/v3``).
+    """
+
+    name = "fake"
+    #: Seconds between two pieces of customer activity in :meth:`tick`.
+    activity_interval = 8.0
+    #: Most activities one :meth:`tick` makes up for (after a long pause).
+    MAX_CATCH_UP = 5
+
+    def __init__(
+        self,
+        *,
+        tokens: tuple[str, ...] | list[str] | set[str] = (DEFAULT_TOKEN,),
+        faults: FaultPlan | None = None,
+        clock: Clock | None = None,
+        prefix: str = "",
+    ) -> None:
+        self.tokens: set[str] = set(tokens)
+        self.faults = faults or FaultPlan()
+        self.clock = clock or SystemClock()
+        self.prefix = prefix.rstrip("/")
+        self.mutations: Counter[str] = Counter()
+        self.log: list[Logged] = []
+        self.routes: list[Route] = []
+        self.lock = threading.RLock()
+        self._last_tick: datetime | None = None
+
+    # -- the demo's customers
+
+    @abc.abstractmethod
+    def add_activity(self) -> str:
+        """Something a customer does now (a new ticket, a reply); returns what it touched."""
+
+    def tick(self, now: datetime | None = None) -> list[str]:
+        """Let time pass to ``now``: one activity per ``activity_interval`` seconds since the
+        previous tick (the first tick only starts the count)."""
+        now = now or self.clock()
+        if self._last_tick is None or now < self._last_tick:
+            self._last_tick = now
+            return []
+        due = int((now - self._last_tick).total_seconds() // self.activity_interval)
+        if due:
+            self._last_tick += timedelta(seconds=due * self.activity_interval)
+        return [self.add_activity() for _ in range(min(due, self.MAX_CATCH_UP))]
+
+    # -- building
+
+    def route(
+        self,
+        method: str,
+        pattern: str,
+        func: Callable[[Call], httpx.Response],
+        *,
+        auth: bool = True,
+        list_key: str | None = None,
+    ) -> None:
+        """Register an endpoint; ``pattern`` is a regex over the whole path below the prefix."""
+        self.routes.append(Route(method, re.compile(pattern + r"\Z"), func, auth, list_key))
+
+    # -- answers a subclass can shape like its backend
+
+    def unauthorized(self, call: Call) -> httpx.Response:
+        """No or unknown token."""
+        return json_response(401, {"error": "unauthorized"})
+
+    def rate_limited(self, call: Call, retry_after: float) -> httpx.Response:
+        """The rate-limit answer."""
+        return json_response(
+            429, {"error": "rate limited"}, {"Retry-After": str(max(1, round(retry_after)))}
+        )
+
+    def server_error(self, call: Call, status: int) -> httpx.Response:
+        """A 5xx answer."""
+        headers = {"Retry-After": str(round(self.faults.retry_after))} if status == 503 else {}
+        return json_response(status, {"error": "server error"}, headers)
+
+    def not_found(self, call: Call) -> httpx.Response:
+        """No such endpoint or record."""
+        return json_response(404, {"error": "not found"})
+
+    def bad_request(self, call: Call, message: str) -> httpx.Response:
+        """A body the fake cannot read."""
+        return json_response(400, {"error": message})
+
+    def before(self, call: Call) -> httpx.Response | None:
+        """Runs before an authorized route (e.g. a spent rate limit answers instead)."""
+        return None
+
+    def after(self, call: Call, response: httpx.Response) -> httpx.Response:
+        """Runs after a route (e.g. to add rate-limit headers)."""
+        return response
+
+    # -- serving
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        """Answer one request (blocking: latency and slow bodies sleep in the caller)."""
+        prepared = self._prepare(request)
+        delay = self._delay(prepared)
+        if delay:
+            time.sleep(delay)
+        return self._finish(prepared)
+
+    async def async_handler(self, request: httpx.Request) -> httpx.Response:
+        """Answer one request without blocking the event loop."""
+        prepared = self._prepare(request)
+        if prepared.fault is Fault.LATENCY:
+            await anyio.sleep(self.faults.latency)
+        if prepared.fault is Fault.SLOW_BODY and prepared.after is None:
+            body, delay = prepared.body, self.faults.slow_chunk_delay
+
+            async def chunks() -> AsyncIterator[bytes]:
+                for start in range(0, len(body), CHUNK):
+                    await anyio.sleep(delay)
+                    yield body[start : start + CHUNK]
+
+            response = prepared.response
+            headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+            return httpx.Response(response.status_code, headers=headers, content=chunks())
+        return self._finish(prepared)
+
+    def _delay(self, prepared: _Prepared) -> float:
+        if prepared.fault is Fault.LATENCY:
+            return self.faults.latency
+        if prepared.fault is Fault.SLOW_BODY:
+            return self.faults.slow_chunk_delay * (len(prepared.body) // CHUNK + 1)
+        return 0.0
+
+    def _finish(self, prepared: _Prepared) -> httpx.Response:
+        if prepared.after is not None:
+            raise prepared.after
+        return prepared.response
+
+    def _prepare(self, request: httpx.Request) -> _Prepared:
+        """Route, authenticate, apply faults and log; delays are left to the caller."""
+        call = self._call(request)
+        route, args = self._match(call)
+        fault = self.faults.choose(request)
+        if fault is Fault.DROP:
+            raise httpx.RemoteProtocolError(
+                "Server disconnected without sending a response.", request=request
+            )
+        after: BaseException | None = None
+        body_error = None
+        try:
+            call.body = _parse_body(request)
+        except BodyError as exc:
+            body_error = str(exc)
+        if route is None:
+            response = self.not_found(call)
+        elif fault is Fault.RATE_LIMIT:
+            response = self.rate_limited(call, self.faults.retry_after)
+        elif fault is Fault.SERVER_ERROR:
+            response = self.server_error(call, 500)
+        elif fault is Fault.UNAVAILABLE:
+            response = self.server_error(call, 503)
+        elif route.auth and not self.authorized(call):
+            response = self.unauthorized(call)
+        elif body_error is not None:
+            response = self.bad_request(call, body_error)
+        else:
+            call.args = args
+            with self.lock:
+                response = self.before(call) or route.func(call)
+                response = self.after(call, response)
+        response.read()
+        body = response.content
+        if fault is Fault.REPEAT and route is not None and route.list_key is not None:
+            body = _repeat_first(body, route.list_key)
+            response = _with_body(response, body)
+        elif fault is Fault.MALFORMED:
+            body = body[: max(1, len(body) // 2)] or b"{"
+            response = _with_body(response, body, status=200)
+        elif fault is Fault.LOST_RESPONSE:
+            after = httpx.ReadError("Connection reset while reading the response.", request=request)
+        self._log(call, response, fault)
+        return _Prepared(response, fault, body, after)
+
+    def authorized(self, call: Call) -> bool:
+        """Whether the request carries a token the fake accepts."""
+        return call.token is not None and call.token in self.tokens
+
+    def _call(self, request: httpx.Request) -> Call:
+        path = request.url.raw_path.decode("ascii").split("?", 1)[0]  # as sent: %-encoded
+        if self.prefix and path.startswith(self.prefix):
+            path = path[len(self.prefix) :] or "/"
+        auth = request.headers.get("authorization", "")
+        scheme, _, token = auth.partition(" ")
+        port = f":{request.url.port}" if request.url.port else ""
+        return Call(
+            request=request,
+            path=path,
+            args={},
+            params=request.url.params,
+            body=None,
+            token=token.strip() if scheme.lower() in ("bearer", "token") and token else None,
+            base=f"{request.url.scheme}://{request.url.host}{port}{self.prefix}",
+        )
+
+    def _match(self, call: Call) -> tuple[Route | None, dict[str, str]]:
+        for route in self.routes:
+            if route.method != call.request.method:
+                continue
+            found = route.pattern.match(call.path)
+            if found:
+                return route, found.groupdict()
+        return None, {}
+
+    def _log(self, call: Call, response: httpx.Response, fault: Fault | None) -> None:
+        try:
+            answer = json.loads(response.content) if response.content else None
+        except (ValueError, RecursionError):
+            answer = None
+        with self.lock:
+            self.log.append(
+                Logged(
+                    method=call.request.method,
+                    path=call.path,
+                    params=list(call.params.multi_items()),
+                    headers={
+                        k: ("[redacted]" if k.lower() in SECRET_HEADERS else v)
+                        for k, v in call.request.headers.items()
+                    },
+                    body=call.body,
+                    status=response.status_code,
+                    response=answer,
+                    fault=fault,
+                )
+            )
+
+    # -- helpers for subclasses
+
+    def count(self, mutation: str) -> None:
+        """Record that a mutation was applied (tests assert exactly-once with this)."""
+        self.mutations[mutation] += 1
+
+
+def _parse_body(request: httpx.Request) -> Any:
+    content = request.content
+    if not content:
+        return None
+    kind = request.headers.get("content-type", "")
+    if "json" in kind:
+        try:
+            return json.loads(content)
+        except (ValueError, RecursionError):
+            raise BodyError("the body is not valid JSON") from None
+    if "x-www-form-urlencoded" in kind:
+        return dict(parse_qsl(content.decode("utf-8", "replace"), keep_blank_values=True))
+    raise BodyError(f"unsupported content type {kind or 'none'}")
+
+
+def _repeat_first(body: bytes, list_key: str) -> bytes:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body
+    items = data if list_key == "" else (data.get(list_key) if isinstance(data, dict) else None)
+    if isinstance(items, list) and items:
+        items.append(items[0])
+    return json.dumps(data).encode()
+
+
+def _with_body(response: httpx.Response, body: bytes, status: int | None = None) -> httpx.Response:
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+    return httpx.Response(status or response.status_code, headers=headers, content=body)
+
+
+# --------------------------------------------------------------------------------------------
+# A real socket
+
+
+def serve_on_loopback(fake: FakeServer) -> tuple[str, Callable[[], None]]:
+    """Serve ``fake`` over HTTP on 127.0.0.1 (a free port) in a background thread.
+
+    Returns the base URL (with the fake's prefix) and a function that stops the server.
+    Faults behave as on a real network: a drop closes the socket without an answer, a slow body
+    trickles in chunks, latency delays the status line.
+    """
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+            return  # keep test output clean
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            content = self.rfile.read(length) if length else b""
+            host = f"127.0.0.1:{port}"
+            request = httpx.Request(
+                self.command,
+                f"http://{host}{self.path}",
+                headers=[(k, v) for k, v in self.headers.items()],
+                content=content,
+            )
+            try:
+                prepared = fake._prepare(request)
+            except httpx.TransportError:
+                self.close_connection = True
+                return
+            if prepared.after is not None:  # applied, then the answer is lost
+                self.close_connection = True
+                return
+            if prepared.fault is Fault.LATENCY:
+                time.sleep(fake.faults.latency)
+            response = prepared.response
+            self.send_response(response.status_code)
+            for key, value in response.headers.items():
+                if key.lower() not in ("content-length", "transfer-encoding", "connection"):
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(prepared.body)))
+            self.end_headers()
+            if prepared.fault is Fault.SLOW_BODY:
+                for chunk in _chunks(prepared.body):
+                    time.sleep(fake.faults.slow_chunk_delay)
+                    self.wfile.write(chunk)
+                    self.wfile.flush()
+            else:
+                self.wfile.write(prepared.body)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name=f"{fake.name}-loopback")
+    thread.daemon = True
+    thread.start()
+    port = server.server_address[1]
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+    return f"http://127.0.0.1:{port}{fake.prefix}", stop
+
+
+def _chunks(body: bytes) -> Iterator[bytes]:
+    for start in range(0, len(body), CHUNK):
+        yield body[start : start + CHUNK]
+
+
+__all__ = [
+    "DEFAULT_TOKEN",
+    "Call",
+    "FakeServer",
+    "Fault",
+    "FaultPlan",
+    "Logged",
+    "Route",
+    "json_response",
+    "serve_on_loopback",
+]

@@ -1,0 +1,123 @@
+"""Fault injection for the fake backends: what bad wifi and busy servers do to a request.
+
+A :class:`FaultPlan` decides, request by request, whether something goes wrong: first from a
+scripted sequence (exact, for tests), then by probability from a seeded random generator (for
+the demo and soak tests; the same seed gives the same faults in the same order).
+
+>>> plan = FaultPlan(script=[Fault.RATE_LIMIT, None, Fault.DROP])
+>>> plan = FaultPlan(probabilities={Fault.LATENCY: 0.3, Fault.SERVER_ERROR: 0.05}, seed=7)
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import httpx
+
+
+class Fault(StrEnum):
+    """One way a request can go wrong."""
+
+    LATENCY = "latency"
+    """Answer normally after ``FaultPlan.latency`` seconds."""
+    RATE_LIMIT = "rate_limit"
+    """Refuse with the backend's rate-limit answer (429 or 403) and ``Retry-After``."""
+    SERVER_ERROR = "server_error"
+    """Answer 500."""
+    UNAVAILABLE = "unavailable"
+    """Answer 503 with ``Retry-After``."""
+    DROP = "drop"
+    """Close the connection before doing anything (``httpx.RemoteProtocolError``)."""
+    LOST_RESPONSE = "lost_response"
+    """Apply the request, then lose the answer (``httpx.ReadError``): an unclear outcome."""
+    MALFORMED = "malformed"
+    """Answer 200 with a JSON body cut in the middle."""
+    SLOW_BODY = "slow_body"
+    """Send the body in small chunks, ``FaultPlan.slow_chunk_delay`` seconds apart."""
+    REPEAT = "repeat"
+    """A list page repeats its first item (the export's "ticket changed twice")."""
+
+
+@dataclass
+class FaultPlan:
+    """Which faults hit which requests.
+
+    Attributes:
+        probabilities: chance per request of each fault, tried in this order.
+        script: faults for the next matching requests, one each (None = no fault), used
+            before any probability.
+        seed: seeds the random generator.
+        latency: seconds of ``LATENCY``.
+        retry_after: seconds the ``RATE_LIMIT`` and ``UNAVAILABLE`` answers ask to wait.
+        slow_chunk_delay: seconds between chunks of a ``SLOW_BODY``.
+        match: a regular expression; only requests whose path matches it can be hit.
+        injected: every fault dealt so far, as (method, path, fault): for assertions.
+    """
+
+    probabilities: Mapping[Fault, float] = field(default_factory=dict)
+    script: Iterable[Fault | None] = ()
+    seed: int = 0
+    latency: float = 0.5
+    retry_after: float = 2.0
+    slow_chunk_delay: float = 0.05
+    match: str | None = None
+    injected: list[tuple[str, str, Fault]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for fault, chance in self.probabilities.items():
+            if not 0.0 <= chance <= 1.0:
+                raise ValueError(f"probability of {fault} must be within 0..1, got {chance}")
+        self._queue: deque[Fault | None] = deque(self.script)
+        self._random = random.Random(self.seed)
+        self._pattern = re.compile(self.match) if self.match else None
+        self._lock = threading.Lock()
+
+    def add(self, *faults: Fault | None) -> None:
+        """Script more faults for the next matching requests."""
+        with self._lock:
+            self._queue.extend(faults)
+
+    def choose(self, request: httpx.Request) -> Fault | None:
+        """The fault (or None) for this request; draws in request order."""
+        path = request.url.path
+        if self._pattern is not None and not self._pattern.search(path):
+            return None
+        with self._lock:
+            if self._queue:
+                fault = self._queue.popleft()
+            else:
+                fault = None
+                for candidate, chance in self.probabilities.items():
+                    if chance and self._random.random() < chance:
+                        fault = candidate
+                        break
+            if fault is not None:
+                self.injected.append((request.method, path, fault))
+            return fault
+
+    @classmethod
+    def flaky(cls, seed: int = 0, rate: float = 0.1) -> FaultPlan:
+        """A bad-hotel-wifi mix for the demo: mostly latency, sometimes worse."""
+        return cls(
+            probabilities={
+                Fault.LATENCY: rate * 3,
+                Fault.SLOW_BODY: rate,
+                Fault.RATE_LIMIT: rate / 2,
+                Fault.SERVER_ERROR: rate / 4,
+                Fault.DROP: rate / 4,
+                Fault.LOST_RESPONSE: rate / 4,
+                Fault.REPEAT: rate / 2,
+            },
+            seed=seed,
+            latency=0.3,
+            retry_after=1.0,
+        )
+
+
+__all__ = ["Fault", "FaultPlan"]

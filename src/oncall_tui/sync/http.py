@@ -1,0 +1,247 @@
+"""The HTTP plumbing every adapter shares: one configured client, and error mapping.
+
+`build_client` makes the `httpx.AsyncClient` an adapter receives (base URL, auth header,
+User-Agent, timeouts, redacted debug logging). `send` performs one request and maps every httpx
+failure onto the :mod:`oncall_tui.sync.base` error tree; `check_status` does the same for HTTP
+statuses an adapter has no special meaning for. Nothing here ever puts a token, an
+``Authorization`` header or a query string into a message or a log line.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.utils
+import logging
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+from oncall_tui import __version__
+from oncall_tui.sync.base import (
+    AuthFailed,
+    BackendUnavailable,
+    BadPayload,
+    RateLimited,
+    Rejected,
+    SyncError,
+    decode_json,
+)
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"oncall-tui/{__version__} (httpx/{httpx.__version__})"
+#: Connect fast or give up (bad wifi); allow a slow server a while to send a large page.
+DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=30.0, write=15.0, pool=10.0)
+#: Header names whose values are secrets (compared lower-case).
+SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
+)
+#: Longest backend error text copied into a message.
+MAX_DETAIL = 200
+
+
+def redact(headers: Mapping[str, str] | httpx.Headers) -> dict[str, str]:
+    """A copy of ``headers`` with secret values replaced, safe to log or show."""
+    return {
+        key: ("[redacted]" if key.lower() in SECRET_HEADERS else value)
+        for key, value in headers.items()
+    }
+
+
+def auth_header(token: str, auth_scheme: str = "Bearer") -> str:
+    """The ``Authorization`` value: ``Bearer <token>``, or Basic with ``user:secret``."""
+    if auth_scheme.lower() == "basic":
+        return "Basic " + base64.b64encode(token.encode()).decode("ascii")
+    return f"{auth_scheme} {token}"
+
+
+async def _log_request(request: httpx.Request) -> None:
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("-> %s %s %s", request.method, request.url.path, redact(request.headers))
+
+
+async def _log_response(response: httpx.Response) -> None:
+    if log.isEnabledFor(logging.DEBUG):
+        request = response.request
+        log.debug("<- %s %s %s", request.method, request.url.path, response.status_code)
+
+
+def build_client(
+    base_url: str,
+    token: str | None,
+    auth_scheme: str = "Bearer",
+    transport: httpx.AsyncBaseTransport | None = None,
+    timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+    *,
+    headers: Mapping[str, str] | None = None,
+    user_agent: str = USER_AGENT,
+) -> httpx.AsyncClient:
+    """The client an adapter talks through.
+
+    Args:
+        base_url: the API root, e.g. ``https://acme.zendesk.com``,
+            ``https://ghe.example.com/api/v3`` or ``https://slack.com/api``.
+        token: the access token (None for unauthenticated calls such as OAuth endpoints). For
+            ``auth_scheme="Basic"`` pass ``user:secret`` (Zendesk: ``email/token:API_TOKEN``).
+        auth_scheme: ``Bearer`` (OAuth tokens, Slack, GitHub), ``token`` or ``Basic``.
+        transport: e.g. ``httpx.MockTransport(fake.handler)`` in tests and the demo.
+        timeout: httpx timeout (seconds or an ``httpx.Timeout``).
+        headers: extra default headers (e.g. GitHub's ``Accept``).
+        user_agent: sent with every request (GitHub rejects requests without one).
+
+    httpx itself masks ``Authorization`` in ``repr(headers)``, and drops it on redirects to
+    another origin; our debug log hooks go through :func:`redact`.
+    """
+    default_headers = {"User-Agent": user_agent, "Accept": "application/json"}
+    default_headers.update(headers or {})
+    if token:
+        default_headers["Authorization"] = auth_header(token, auth_scheme)
+    return httpx.AsyncClient(
+        base_url=base_url.rstrip("/") + "/",
+        headers=default_headers,
+        transport=transport,
+        timeout=timeout,
+        follow_redirects=True,
+        limits=httpx.Limits(max_connections=8, max_keepalive_connections=4),
+        event_hooks={"request": [_log_request], "response": [_log_response]},
+    )
+
+
+def parse_retry_after(value: str | None, now_ts: float, default: float = 60.0) -> float:
+    """Seconds to wait from a ``Retry-After`` value: delta-seconds or an HTTP-date.
+
+    Missing or unreadable values give ``default``; dates in the past give 0.
+    """
+    if value is None:
+        return default
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else default
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return default
+    if when is None:  # pragma: no cover - older Pythons returned None
+        return default
+    return max(0.0, when.timestamp() - now_ts)
+
+
+def same_origin(client: httpx.AsyncClient, url: str, backend: str) -> str:
+    """``url`` if it points at the client's own host, else BadPayload.
+
+    Pagination links come from the server; following one elsewhere would send our token there.
+    """
+    target = httpx.URL(url)
+    base = client.base_url
+    if (target.scheme, target.host, target.port) != (base.scheme, base.host, base.port):
+        raise BadPayload(f"{backend}: a pagination link points at another host ({target.host})")
+    return url
+
+
+def describe(method: str, url: httpx.URL | str) -> str:
+    """``GET /api/v2/tickets/1.json``: how messages name a request (path only, no query)."""
+    path = url.path if isinstance(url, httpx.URL) else httpx.URL(url).path
+    return f"{method} {path}"
+
+
+async def send(
+    client: httpx.AsyncClient,
+    method: str,
+    url: str | httpx.URL,
+    *,
+    backend: str,
+    params: Mapping[str, Any] | None = None,
+    json: Any = None,
+    data: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> httpx.Response:
+    """Send one request; every transport failure becomes a :class:`SyncError`.
+
+    The response is returned whatever its status: see :func:`check_status`.
+    """
+    what = f"{backend}: {describe(method, url)}"
+    try:
+        return await client.request(
+            method, url, params=params, json=json, data=data, headers=headers
+        )
+    except httpx.TimeoutException as exc:
+        raise BackendUnavailable(f"{what}: timed out ({type(exc).__name__})") from None
+    except httpx.DecodingError:
+        raise BadPayload(f"{what}: the answer's encoding is broken") from None
+    except httpx.TransportError as exc:  # connect/read/write errors, dropped connection
+        raise BackendUnavailable(f"{what}: connection failed ({type(exc).__name__})") from None
+    except httpx.InvalidURL:
+        raise Rejected(f"{what}: invalid URL") from None
+    except httpx.HTTPError as exc:  # redirects loops and the like
+        raise BackendUnavailable(f"{what}: {type(exc).__name__}") from None
+
+
+def response_json(response: httpx.Response, backend: str) -> Any:
+    """The response's JSON body; anything unreadable raises :class:`BadPayload`."""
+    return decode_json(
+        response.content, f"{backend}: {describe(response.request.method, response.request.url)}"
+    )
+
+
+def error_detail(response: httpx.Response) -> str:
+    """The backend's own short explanation of an error response, if it gave one."""
+    try:
+        body = decode_json(response.content, "error")
+    except SyncError:
+        return ""
+    parts: list[str] = []
+    if isinstance(body, dict):
+        for key in ("message", "error", "description", "error_description"):
+            value = body.get(key)
+            if isinstance(value, str) and value and value not in parts:
+                parts.append(value)
+            elif isinstance(value, dict):  # Zendesk: {"error": {"title", "message"}}
+                inner = value.get("message") or value.get("title")
+                if isinstance(inner, str):
+                    parts.append(inner)
+        details = body.get("details") or body.get("errors")
+        if details and not parts:
+            parts.append(str(details))
+    text = "; ".join(parts)
+    return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 1] + "…"
+
+
+def check_status(
+    response: httpx.Response,
+    backend: str,
+    now_ts: float,
+    *,
+    not_found_ok: bool = False,
+    on_error: Callable[[httpx.Response, str], None] | None = None,
+) -> None:
+    """Raise the :class:`SyncError` matching an error status; return for 1xx-3xx.
+
+    ``on_error(response, what)`` runs first, for statuses the backend gives its own meaning
+    (GitHub's rate-limited 403); it raises or returns to fall through to the defaults.
+    """
+    status = response.status_code
+    if status < 400 or (status == 404 and not_found_ok):
+        return
+    what = f"{backend}: {describe(response.request.method, response.request.url)}"
+    if on_error is not None:
+        on_error(response, what)
+    detail = error_detail(response)
+    suffix = f": {detail}" if detail else ""
+    if status == 401:
+        raise AuthFailed(f"{what}: not signed in or the token expired (401){suffix}")
+    if status == 403:
+        raise AuthFailed(f"{what}: the token may not do this (403){suffix}")
+    if status == 429:
+        retry = parse_retry_after(response.headers.get("retry-after"), now_ts)
+        raise RateLimited(f"{what}: rate limited, retry in {retry:.0f}s (429)", retry)
+    if status >= 500:
+        hint = response.headers.get("retry-after")
+        retry_after = parse_retry_after(hint, now_ts) if hint is not None else None
+        raise BackendUnavailable(f"{what}: server error ({status}){suffix}", retry_after)
+    raise Rejected(f"{what}: refused ({status}){suffix}", status)

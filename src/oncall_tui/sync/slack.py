@@ -1,0 +1,608 @@
+"""Slack: shared customer channels, where one thread is one ticket.
+
+Pull
+    Each pass reads ``conversations.history`` of every configured channel back to the watch
+    window (``oldest``, ``cursor`` pagination through ``response_metadata.next_cursor``). A
+    top-level message from a customer (anyone not in ``employees``; bots count as ours) opens a
+    ticket with ``Channel.CHAT`` (the 24-hour target). A thread whose ``latest_reply`` moved
+    since the last pass is read whole with ``conversations.replies``: it becomes one ticket
+    (``remote_id = "{channel}:{thread_ts}"``) if a customer spoke in it, and its replies become
+    comments (``remote_id = "{channel}:{ts}"``, so re-reading deduplicates). Status follows who
+    spoke last: no employee answer yet is NEW, the customer spoke last is OPEN, we did is
+    PENDING (the ball is in their court).
+
+Push
+    A reply is ``chat.postMessage`` (``channel``, ``thread_ts``, ``text``) carrying message
+    metadata with the outbox key, so `lookup` finds it in ``conversations.replies`` after an
+    unclear outcome. Threads have no status, labels or assignee at Slack.
+
+Errors
+    Slack answers HTTP 200 with ``ok: false`` and an ``error`` string: ``invalid_auth`` and
+    friends are :class:`AuthFailed`, ``ratelimited`` (or HTTP 429 with ``Retry-After``)
+    :class:`RateLimited`, server-side trouble :class:`BackendUnavailable`, anything else
+    :class:`Rejected`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from oncall_tui.clock import Clock, SystemClock
+from oncall_tui.domain.errors import ConfigValueError
+from oncall_tui.domain.ops import Op, OpKind
+from oncall_tui.domain.tickets import Channel, Priority, Source, Status
+from oncall_tui.sync.base import (
+    AuthFailed,
+    BackendUnavailable,
+    BadPayload,
+    Fields,
+    Page,
+    PushResult,
+    RateLimited,
+    Rejected,
+    RemoteComment,
+    RemoteTicket,
+    decode_cursor,
+    encode_cursor,
+    unsupported,
+)
+from oncall_tui.sync.http import check_status, parse_retry_after, response_json, send
+
+AUTH_ERRORS = frozenset(
+    {
+        "not_authed",
+        "invalid_auth",
+        "token_revoked",
+        "token_expired",
+        "account_inactive",
+        "missing_scope",
+        "no_permission",
+        "not_allowed_token_type",
+        "ekm_access_denied",
+    }
+)
+UNAVAILABLE_ERRORS = frozenset(
+    {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "team_not_found"}
+)
+#: Message subtypes that are not somebody speaking.
+SKIPPED_SUBTYPES = frozenset(
+    {
+        "channel_join",
+        "channel_leave",
+        "channel_topic",
+        "channel_purpose",
+        "channel_name",
+        "channel_archive",
+        "channel_unarchive",
+        "group_join",
+        "group_leave",
+        "pinned_item",
+        "unpinned_item",
+        "reminder_add",
+        "tombstone",
+        "message_deleted",
+        "message_changed",
+    }
+)
+METADATA_EVENT = "oncall_tui_reply"
+SUBJECT_LENGTH = 80
+
+
+# --------------------------------------------------------------------------------------------
+# Configuration
+
+
+@dataclass(frozen=True)
+class SlackConfig:
+    """Slack settings: ``[backends.slack]`` ``channels``, ``employees`` and ``options``."""
+
+    channels: tuple[str, ...]
+    """Channel ids to watch (``C0123ABCD``)."""
+    employees: frozenset[str] = frozenset()
+    """User ids of our own people; everyone else is a customer."""
+    bots_are_employees: bool = True
+    """Messages posted by bots (our auto-replies, integrations) count as ours."""
+    channel_customers: Mapping[str, str] = field(default_factory=dict)
+    """Channel id → the customer's remote id (shared channels belong to one customer)."""
+    workspace_url: str | None = None
+    """``https://acme.slack.com``, to link tickets to their threads."""
+    watch_days: float = 7.0
+    """How long a thread is watched for new replies (and how far the first sync reaches)."""
+    page_limit: int = 200
+    """Messages per request (Slack recommends no more than 200)."""
+    default_priority: Priority = Priority.P3
+    """Priority of a new chat ticket (chat threads carry no priority at Slack)."""
+
+    @classmethod
+    def from_options(
+        cls, channels: Iterable[str], employees: Iterable[str], options: Mapping[str, Any]
+    ) -> SlackConfig:
+        """Build from the config file's channels, employees and ``options``."""
+        key = "backends.slack.options"
+        known = {"bots_are_employees", "channel_customers", "workspace_url", "watch_days"}
+        for name in options:
+            if name not in known:
+                raise ConfigValueError(f"{key}.{name}", f"one of {', '.join(sorted(known))}")
+        customers = options.get("channel_customers", {})
+        if not isinstance(customers, Mapping) or not all(
+            isinstance(v, str) for v in customers.values()
+        ):
+            raise ConfigValueError(f"{key}.channel_customers", "a table of channel = customer id")
+        bots = options.get("bots_are_employees", True)
+        if not isinstance(bots, bool):
+            raise ConfigValueError(f"{key}.bots_are_employees", "true or false", bots)
+        url = options.get("workspace_url")
+        if url is not None and (not isinstance(url, str) or not url.startswith("https://")):
+            raise ConfigValueError(f"{key}.workspace_url", "https://<workspace>.slack.com", url)
+        days = options.get("watch_days", cls.watch_days)
+        if isinstance(days, bool) or not isinstance(days, int | float) or days <= 0:
+            raise ConfigValueError(f"{key}.watch_days", "a positive number of days", days)
+        return cls(
+            channels=tuple(channels),
+            employees=frozenset(employees),
+            bots_are_employees=bots,
+            channel_customers=dict(customers),
+            workspace_url=url.rstrip("/") if url else None,
+            watch_days=float(days),
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Mapping: wire JSON -> records (pure)
+
+
+def ts_to_datetime(ts: str) -> datetime:
+    """A Slack ``ts`` (``"1700000000.000100"``) as an aware UTC datetime."""
+    seconds, _, fraction = ts.partition(".")
+    if not seconds.isdigit() or (fraction and not fraction.isdigit()):
+        raise BadPayload(f"slack: {ts[:30]!r} is not a message timestamp")
+    micros = int((fraction + "000000")[:6]) if fraction else 0
+    return datetime.fromtimestamp(int(seconds), UTC) + timedelta(microseconds=micros)
+
+
+def datetime_to_ts(when: datetime) -> str:
+    """The Slack ``ts`` of an instant (for ``oldest``)."""
+    return f"{when.timestamp():.6f}"
+
+
+def _ts_key(ts: str) -> tuple[int, int]:
+    """Sort key of a ts (string comparison fails on different lengths)."""
+    seconds, _, fraction = ts.partition(".")
+    return int(seconds or 0), int((fraction + "000000")[:6] or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """The parts of a Slack message we use."""
+
+    ts: str
+    user: str
+    text: str
+    thread_ts: str | None
+    reply_count: int
+    latest_reply: str | None
+    is_bot: bool
+    subtype: str | None
+
+    @property
+    def is_parent(self) -> bool:
+        """The first message of a thread (or a message that could start one)."""
+        return self.thread_ts is None or self.thread_ts == self.ts
+
+
+def parse_message(payload: object) -> Message:
+    """One message object of history or replies."""
+    f = Fields(payload, "slack message")
+    ts = f.text("ts")
+    ts_to_datetime(ts)  # validate
+    user = f.opt_text("user") or f.opt_text("bot_id") or f.opt_text("username") or "unknown"
+    reply_count = f.opt_integer("reply_count") or 0
+    return Message(
+        ts=ts,
+        user=user,
+        text=f.opt_text("text") or "",
+        thread_ts=f.opt_text("thread_ts"),
+        reply_count=reply_count,
+        latest_reply=f.opt_text("latest_reply"),
+        is_bot=f.opt_text("bot_id") is not None or f.opt_text("subtype") == "bot_message",
+        subtype=f.opt_text("subtype"),
+    )
+
+
+def is_employee(message: Message, config: SlackConfig) -> bool:
+    """Whether a message is one of ours (an answer) rather than a customer's (a request)."""
+    return message.user in config.employees or (config.bots_are_employees and message.is_bot)
+
+
+def permalink(
+    config: SlackConfig, channel: str, ts: str, thread_ts: str | None = None
+) -> str | None:
+    """The web address of a message, if the workspace URL is configured."""
+    if not config.workspace_url:
+        return None
+    url = f"{config.workspace_url}/archives/{channel}/p{ts.replace('.', '')}"
+    if thread_ts and thread_ts != ts:
+        url += f"?thread_ts={thread_ts}&cid={channel}"
+    return url
+
+
+def _subject(text: str) -> str:
+    line = next((x.strip() for x in text.splitlines() if x.strip()), "") or "(no text)"
+    return line if len(line) <= SUBJECT_LENGTH else line[: SUBJECT_LENGTH - 1] + "…"
+
+
+def parse_thread(
+    channel: str, messages: Iterable[Message], config: SlackConfig
+) -> tuple[RemoteTicket | None, tuple[RemoteComment, ...]]:
+    """A thread (parent first) as one ticket and its replies as comments.
+
+    A thread in which no customer spoke is no ticket: (None, ()).
+    """
+    spoken = sorted(
+        (m for m in messages if m.subtype not in SKIPPED_SUBTYPES), key=lambda m: _ts_key(m.ts)
+    )
+    if not spoken:
+        return None, ()
+    customers = [m for m in spoken if not is_employee(m, config)]
+    if not customers:
+        return None, ()
+    parent, last = spoken[0], spoken[-1]
+    thread_ts = parent.thread_ts or parent.ts
+    remote_id = f"{channel}:{thread_ts}"
+    if is_employee(last, config):
+        status = Status.PENDING
+    elif any(is_employee(m, config) for m in spoken):
+        status = Status.OPEN
+    else:
+        status = Status.NEW
+    ticket = RemoteTicket(
+        source=Source.CHAT,
+        remote_id=remote_id,
+        subject=_subject(parent.text),
+        body=parent.text,
+        status=status,
+        priority=config.default_priority,
+        channel=Channel.CHAT,
+        labels=(),
+        assignee=None,
+        requester=customers[0].user,
+        customer_remote_id=config.channel_customers.get(channel),
+        opened_at=ts_to_datetime(customers[0].ts),
+        updated_at=ts_to_datetime(last.ts),
+        url=permalink(config, channel, thread_ts),
+        version=last.ts,
+    )
+    comments = tuple(
+        RemoteComment(
+            source=Source.CHAT,
+            ticket_remote_id=remote_id,
+            remote_id=f"{channel}:{m.ts}",
+            author=m.user,
+            body=m.text,
+            public=True,
+            created_at=ts_to_datetime(m.ts),
+        )
+        for m in spoken[1:]
+    )
+    return ticket, comments
+
+
+def slack_error(payload: object, what: str, now_ts: float, retry_after: str | None) -> None:
+    """Raise the error an ``ok: false`` answer means; return if ``ok`` is true."""
+    f = Fields(payload, what)
+    if f.flag("ok", default=False):
+        return
+    error = f.opt_text("error") or "unknown_error"
+    message = f"{what}: {error}"
+    if error in AUTH_ERRORS:
+        raise AuthFailed(message)
+    if error == "ratelimited":
+        raise RateLimited(message, parse_retry_after(retry_after, now_ts, default=30.0))
+    if error in UNAVAILABLE_ERRORS:
+        raise BackendUnavailable(message)
+    if error == "invalid_cursor":
+        raise BadPayload(message)
+    raise Rejected(message)
+
+
+# --------------------------------------------------------------------------------------------
+# The adapter
+
+
+class SlackBackend:
+    """Customer chat threads, over Slack's Web API.
+
+    Args:
+        client: from :func:`oncall_tui.sync.http.build_client` with ``https://slack.com/api``
+            and a bot token (scopes: ``channels:history``, ``groups:history``,
+            ``chat:write``).
+        config: channels, employees and options; see :class:`SlackConfig`.
+        clock: the wall clock (watch window).
+        name: the backend's name in ``sync_state``.
+    """
+
+    source = Source.CHAT
+    supported_ops = frozenset({OpKind.REPLY})
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        config: SlackConfig,
+        *,
+        clock: Clock | None = None,
+        name: str = "slack",
+    ) -> None:
+        self.client = client
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"SlackBackend(name={self.name!r}, channels={self.config.channels!r})"
+
+    async def call(self, method: str, **args: Any) -> Fields:
+        """Call one Web API method; reads go as GET, writes as POST with a JSON body."""
+        if method.startswith("chat."):
+            response = await send(self.client, "POST", method, backend=self.name, json=args)
+        else:
+            params = {k: v for k, v in args.items() if v is not None}
+            response = await send(self.client, "GET", method, backend=self.name, params=params)
+        now = self.clock().timestamp()
+        what = f"{self.name}: {method}"
+        if response.status_code == 429:
+            retry = parse_retry_after(response.headers.get("retry-after"), now, default=30.0)
+            raise RateLimited(f"{what}: rate limited, retry in {retry:.0f}s", retry)
+        check_status(response, self.name, now)
+        payload = response_json(response, self.name)
+        slack_error(payload, what, now, response.headers.get("retry-after"))
+        return Fields(payload, what)
+
+    # -- pull
+
+    async def fetch_changes(self, cursor: str | None) -> Page:
+        """One step of a pass: one history page of a channel, or one changed thread.
+
+        Cursor state: per channel the threads and messages already made tickets within the
+        watch window (``ts -> latest message seen``), and the tasks left in this pass.
+        """
+        state = decode_cursor(cursor, "slack").data
+        saved = state.get("channels")
+        channels: dict[str, Any] = {
+            c: {"threads": _threads((saved or {}).get(c) if isinstance(saved, dict) else None)}
+            for c in self.config.channels
+        }
+        todo = [t for t in state.get("todo", []) if _is_task(t) and t[1] in channels]
+        if not todo:  # a new pass: forget threads that left the watch window
+            horizon = _ts_key(datetime_to_ts(self._horizon()))
+            for entry in channels.values():
+                entry["threads"] = {
+                    ts: seen for ts, seen in entry["threads"].items() if _ts_key(ts) >= horizon
+                }
+            todo = [["history", c, None] for c in self.config.channels]
+        if not todo:  # no channels configured
+            return Page(cursor=encode_cursor({"channels": channels, "todo": []}, "slack"))
+        kind, channel, arg = todo.pop(0)
+        entry = channels[channel]
+        tickets: list[RemoteTicket] = []
+        comments: list[RemoteComment] = []
+        if kind == "history":
+            tickets, more, next_cursor = await self._history(channel, entry, arg)
+            todo[:0] = [["thread", channel, ts] for ts in more]
+            if next_cursor:
+                todo.insert(0, ["history", channel, next_cursor])
+        else:
+            ticket, found = await self._thread(channel, arg, entry)
+            if ticket is not None:
+                tickets.append(ticket)
+                comments.extend(found)
+        state = {"channels": channels, "todo": todo}
+        return Page(
+            tickets=tuple(tickets),
+            comments=tuple(comments),
+            cursor=encode_cursor(state, "slack"),
+            done=not todo,
+        )
+
+    def _horizon(self) -> datetime:
+        return self.clock() - timedelta(days=self.config.watch_days)
+
+    async def _history(
+        self, channel: str, entry: dict[str, Any], page_cursor: str | None
+    ) -> tuple[list[RemoteTicket], list[str], str | None]:
+        """One history page: new unthreaded customer messages, and threads with news."""
+        found = await self.call(
+            "conversations.history",
+            channel=channel,
+            oldest=datetime_to_ts(self._horizon()),
+            limit=self.config.page_limit,
+            cursor=page_cursor,
+        )
+        threads: dict[str, str] = entry.setdefault("threads", {})
+        tickets: list[RemoteTicket] = []
+        changed: list[str] = []
+        for item in found.items("messages"):
+            message = parse_message(item)
+            if not message.is_parent or message.subtype in SKIPPED_SUBTYPES:
+                continue  # thread broadcasts come again with their thread
+            seen = threads.get(message.ts)
+            if message.reply_count > 0:
+                latest = message.latest_reply or message.ts
+                if seen is None or _ts_key(latest) > _ts_key(seen):
+                    changed.append(message.ts)
+            elif seen is None:  # a new message nobody answered yet
+                ticket, _ = parse_thread(channel, [message], self.config)
+                if ticket is not None:
+                    tickets.append(ticket)
+                    threads[message.ts] = message.ts
+        meta = found.opt_sub("response_metadata")
+        next_cursor = meta.opt_text("next_cursor") if meta else None
+        return tickets, changed, next_cursor or None
+
+    async def _thread(
+        self, channel: str, thread_ts: str, entry: dict[str, Any]
+    ) -> tuple[RemoteTicket | None, tuple[RemoteComment, ...]]:
+        """Read a whole thread and remember its latest message; a deleted one is forgotten."""
+        try:
+            messages = await self.replies(channel, thread_ts)
+        except Rejected as exc:
+            if "thread_not_found" not in str(exc):
+                raise
+            entry.setdefault("threads", {}).pop(thread_ts, None)
+            return None, ()
+        if messages:
+            latest = max((m.ts for m in messages), key=_ts_key)
+            entry.setdefault("threads", {})[thread_ts] = latest
+        return parse_thread(channel, messages, self.config)
+
+    async def replies(
+        self, channel: str, thread_ts: str, oldest: str | None = None, metadata: bool = False
+    ) -> list[Message]:
+        """All messages of a thread (parent first unless ``oldest`` cuts it)."""
+        messages: list[Message] = []
+        page_cursor: str | None = None
+        for _ in range(50):  # safety bound: 50 pages
+            found = await self.call(
+                "conversations.replies",
+                channel=channel,
+                ts=thread_ts,
+                limit=self.config.page_limit,
+                cursor=page_cursor,
+                oldest=oldest,
+                include_all_metadata="true" if metadata else None,
+            )
+            messages.extend(parse_message(item) for item in found.items("messages"))
+            meta = found.opt_sub("response_metadata")
+            page_cursor = meta.opt_text("next_cursor") if meta else None
+            if not page_cursor:
+                break
+        return messages
+
+    # -- push
+
+    async def push(self, op: Op) -> PushResult:
+        """Post a thread reply; chat threads take nothing else."""
+        if op.kind is not OpKind.REPLY:
+            raise unsupported(self.name, op)
+        channel, thread_ts = split_remote_id(op.remote_id)
+        text = str(op.payload.get("body") or "")
+        if not text.strip():
+            raise Rejected(f"{self.name}: a reply needs some text")
+        found = await self.call(
+            "chat.postMessage",
+            channel=channel,
+            thread_ts=thread_ts,
+            text=text,
+            metadata={
+                "event_type": METADATA_EVENT,
+                "event_payload": {"idempotency_key": op.idempotency_key},
+            },
+        )
+        posted = found.opt_sub("message")
+        ts = found.opt_text("ts") or (posted.text("ts") if posted else None)
+        if ts is None:
+            raise BadPayload(f"{self.name}: chat.postMessage answered without a ts")
+        return PushResult(
+            remote_id=op.remote_id or "",
+            version=ts,
+            url=permalink(self.config, channel, ts, thread_ts),
+            comment=RemoteComment(
+                source=Source.CHAT,
+                ticket_remote_id=f"{channel}:{thread_ts}",
+                remote_id=f"{channel}:{ts}",
+                author=(posted.opt_text("user") if posted else None) or "me",
+                body=text,
+                public=True,
+                created_at=ts_to_datetime(ts),
+            ),
+        )
+
+    async def lookup(self, op: Op) -> PushResult | None:
+        """Find a reply by the outbox key in its message metadata."""
+        if op.kind is not OpKind.REPLY or not op.remote_id:
+            return None
+        channel, thread_ts = split_remote_id(op.remote_id)
+        oldest = datetime_to_ts(op.created_at - timedelta(minutes=10)) if op.created_at else None
+        found = await self.call(
+            "conversations.replies",
+            channel=channel,
+            ts=thread_ts,
+            oldest=oldest,
+            include_all_metadata="true",
+            limit=self.config.page_limit,
+        )
+        for item in found.items("messages"):
+            meta = item.get("metadata") if isinstance(item, dict) else None
+            payload = meta.get("event_payload") if isinstance(meta, dict) else None
+            if isinstance(payload, dict) and payload.get("idempotency_key") == op.idempotency_key:
+                message = parse_message(item)
+                return PushResult(
+                    remote_id=op.remote_id,
+                    version=message.ts,
+                    url=permalink(self.config, channel, message.ts, thread_ts),
+                    comment=RemoteComment(
+                        source=Source.CHAT,
+                        ticket_remote_id=op.remote_id,
+                        remote_id=f"{channel}:{message.ts}",
+                        author=message.user,
+                        body=message.text,
+                        public=True,
+                        created_at=ts_to_datetime(message.ts),
+                    ),
+                )
+        return None
+
+
+def split_remote_id(remote_id: str | None) -> tuple[str, str]:
+    """``C0123:1700000000.000100`` → (channel, thread ts)."""
+    channel, _, thread_ts = (remote_id or "").partition(":")
+    if not channel or not thread_ts:
+        raise Rejected(f"slack: {str(remote_id)[:60]!r} is not a thread id (channel:ts)")
+    return channel, thread_ts
+
+
+def _threads(entry: object) -> dict[str, str]:
+    """The watched threads of a saved channel entry, keeping only well-formed ones."""
+    threads = entry.get("threads") if isinstance(entry, dict) else None
+    if not isinstance(threads, dict):
+        return {}
+    return {
+        ts: seen
+        for ts, seen in threads.items()
+        if isinstance(seen, str) and _is_ts(ts) and _is_ts(seen)
+    }
+
+
+def _is_ts(value: str) -> bool:
+    seconds, _, fraction = value.partition(".")
+    return seconds.isdigit() and (not fraction or fraction.isdigit())
+
+
+def _is_task(value: object) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) == 3
+        and value[0] in ("history", "thread")
+        and isinstance(value[1], str)
+        and (value[2] is None or isinstance(value[2], str))
+        and (value[0] == "history" or value[2] is not None)
+    )
+
+
+__all__ = [
+    "Message",
+    "SlackBackend",
+    "SlackConfig",
+    "datetime_to_ts",
+    "is_employee",
+    "parse_message",
+    "parse_thread",
+    "permalink",
+    "slack_error",
+    "split_remote_id",
+    "ts_to_datetime",
+]

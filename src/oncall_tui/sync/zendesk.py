@@ -1,0 +1,828 @@
+"""Zendesk Support: tickets, their comments and the customers' organizations.
+
+Pull
+    The cursor-based incremental ticket export
+    (``GET /api/v2/incremental/tickets/cursor.json?start_time=…`` then ``?cursor=…`` until
+    ``end_of_stream``), sideloading ``users`` and ``organizations`` so requesters and their
+    customers arrive with the tickets. Each changed ticket's comments are then read
+    (``GET /api/v2/tickets/{id}/comments.json?include=users``) a few tickets per page.
+    The export allows ~10 requests a minute and never returns the last minute's changes:
+    ``Page.wait_hint`` carries that budget to the engine, and a change made in the last minute
+    arrives with the next pass.
+
+Push
+    ``PUT /api/v2/tickets/{id}.json`` for status, priority, assignee, tags and comments (a
+    public reply or an internal note is ``comment: {body, public}``); ``POST
+    /api/v2/tickets.json`` with an ``Idempotency-Key`` header (Zendesk replays the first answer
+    for two hours) and ``external_id = "oncall-tui:<key>"`` for creations, so `lookup` can
+    find one later by search. The cut API has no ``additional_tags``/``remove_tags``: label
+    changes read the ticket and write the whole tag list with ``safe_update`` so a concurrent
+    edit is retried instead of overwritten.
+
+Labels and tags
+    Zendesk tags are lower-case words without spaces, so labels map onto tags through
+    :class:`TagMap`: an explicit ``tag -> label`` table first (``options.tag_labels``), then the
+    waiting rule: a tag ``waiting_more_info_please`` is the label ``+more info please`` and
+    back ("+" labels mean the ball is in the customer's court); any other label is its tag
+    (lower-cased, spaces as ``_``).
+
+Customers
+    An organization is a customer: its plan is ``organization_fields.plan`` or a ``plan_<name>``
+    tag (else ``free``); its codename ``organization_fields.codename`` or a ``codename_<name>``
+    tag. Field names and tag prefixes are options.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any, NamedTuple, TypeVar
+
+import httpx
+
+from oncall_tui.clock import Clock, SystemClock
+from oncall_tui.domain.errors import ConfigValueError
+from oncall_tui.domain.ops import Op, OpKind
+from oncall_tui.domain.tickets import Channel, Priority, Source, Status
+from oncall_tui.sync.base import (
+    AuthFailed,
+    BackendUnavailable,
+    BadPayload,
+    Fields,
+    Page,
+    PushResult,
+    Rejected,
+    RemoteComment,
+    RemoteCustomer,
+    RemoteTicket,
+    decode_cursor,
+    encode_cursor,
+    unsupported,
+)
+from oncall_tui.sync.http import check_status, response_json, same_origin, send
+
+E = TypeVar("E", bound=StrEnum)
+
+EXPORT_PATH = "/api/v2/incremental/tickets/cursor.json"
+TICKETS_PATH = "/api/v2/tickets.json"
+SEARCH_PATH = "/api/v2/search.json"
+
+PRIORITY_FROM_WIRE = {
+    "urgent": Priority.P0,
+    "high": Priority.P1,
+    "normal": Priority.P2,
+    "low": Priority.P3,
+}
+PRIORITY_TO_WIRE = {value: key for key, value in PRIORITY_FROM_WIRE.items()}
+STATUS_FROM_WIRE = {status.value: status for status in Status} | {"deleted": Status.CLOSED}
+#: ``via.channel`` values and the channel they mean; anything else is email.
+CHANNEL_FROM_VIA = {
+    "email": Channel.EMAIL,
+    "web": Channel.FORM,
+    "web_form": Channel.FORM,
+    "web_widget": Channel.FORM,
+    "chat": Channel.CHAT,
+    "chat_transcript": Channel.CHAT,
+    "native_messaging": Channel.CHAT,
+    "messaging": Channel.CHAT,
+    "slack": Channel.CHAT,
+    "sunshine_conversations_api": Channel.CHAT,
+}
+MARKER_PREFIX = "oncall-tui:"
+#: Zendesk's minimum distance between ``start_time`` and now.
+EXPORT_LAG = 60
+
+
+# --------------------------------------------------------------------------------------------
+# Configuration
+
+
+@dataclass(frozen=True)
+class TagMap:
+    """How labels (ours) and tags (Zendesk's) translate, in both directions.
+
+    Attributes:
+        explicit: ``tag -> label`` pairs that win over every rule, e.g.
+            ``{"pending_customer": "+more info please"}``.
+        waiting_prefix: tags starting with it are "+" labels: ``waiting_more_info`` is
+            ``+more info``. Empty disables the rule.
+    """
+
+    explicit: Mapping[str, str] = field(default_factory=dict)
+    waiting_prefix: str = "waiting_"
+
+    def to_label(self, tag: str) -> str:
+        """The label a tag shows as."""
+        if tag in self.explicit:
+            return self.explicit[tag]
+        prefix = self.waiting_prefix
+        if prefix and tag.startswith(prefix) and len(tag) > len(prefix):
+            return "+" + tag[len(prefix) :].replace("_", " ")
+        return tag
+
+    def to_tag(self, label: str) -> str:
+        """The tag a label is stored as (Zendesk lower-cases tags and splits them at spaces)."""
+        for tag, mapped in self.explicit.items():
+            if mapped == label:
+                return tag
+        word = "_".join(label.strip().split()).lower()
+        if word.startswith("+") and self.waiting_prefix:
+            return self.waiting_prefix + word[1:].lstrip("_")
+        return word
+
+
+@dataclass(frozen=True)
+class ZendeskConfig:
+    """Zendesk options (``[backends.zendesk.options]``) with their defaults."""
+
+    tags: TagMap = field(default_factory=TagMap)
+    """Label ↔ tag translation."""
+    plan_field: str = "plan"
+    """Organization field holding the support plan."""
+    plan_tag_prefix: str = "plan_"
+    """Organization tag prefix naming the plan when the field is empty (``plan_premium``)."""
+    codename_field: str = "codename"
+    """Organization field holding the customer's public codename."""
+    codename_tag_prefix: str = "codename_"
+    """Organization tag prefix naming the codename (``codename_vesta``)."""
+    default_plan: str = "free"
+    """Plan of organizations that name none."""
+    alert_tags: tuple[str, ...] = ("alert",)
+    """Tickets carrying one of these tags are on-call alerts (Channel.ALERT)."""
+    history_days: int = 90
+    """How far back the first sync reaches."""
+    export_requests_per_minute: float = 10.0
+    """The incremental export's budget (30 with Zendesk's High Volume add-on)."""
+    comment_batch: int = 10
+    """Tickets whose comments one page reads."""
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any], history_days: int = 90) -> ZendeskConfig:
+        """Build from the config file's ``options`` table; bad values raise ConfigValueError."""
+        key = "backends.zendesk.options"
+        known = {
+            "tag_labels",
+            "waiting_tag_prefix",
+            "plan_field",
+            "plan_tag_prefix",
+            "codename_field",
+            "codename_tag_prefix",
+            "default_plan",
+            "alert_tags",
+            "export_requests_per_minute",
+            "comment_batch",
+        }
+        for name in options:
+            if name not in known:
+                raise ConfigValueError(f"{key}.{name}", f"one of {', '.join(sorted(known))}")
+        tag_labels = options.get("tag_labels", {})
+        if not isinstance(tag_labels, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) and " " not in k
+            for k, v in tag_labels.items()
+        ):
+            raise ConfigValueError(f"{key}.tag_labels", "a table of tag = label (tags: no spaces)")
+        strings = {}
+        for name in ("waiting_tag_prefix", "plan_field", "plan_tag_prefix", "codename_field"):
+            value = options.get(name)
+            if value is not None and not isinstance(value, str):
+                raise ConfigValueError(f"{key}.{name}", "a string", value)
+            strings[name] = value
+        alert_tags = options.get("alert_tags", cls.alert_tags)
+        if not isinstance(alert_tags, list | tuple) or not all(
+            isinstance(t, str) for t in alert_tags
+        ):
+            raise ConfigValueError(f"{key}.alert_tags", "a list of tags", alert_tags)
+        rate = options.get("export_requests_per_minute", cls.export_requests_per_minute)
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or rate <= 0:
+            raise ConfigValueError(f"{key}.export_requests_per_minute", "a positive number", rate)
+        batch = options.get("comment_batch", cls.comment_batch)
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+            raise ConfigValueError(f"{key}.comment_batch", "a positive whole number", batch)
+        return cls(
+            tags=TagMap(
+                explicit=dict(tag_labels),
+                waiting_prefix=strings["waiting_tag_prefix"] or TagMap.waiting_prefix,
+            ),
+            plan_field=strings["plan_field"] or cls.plan_field,
+            plan_tag_prefix=strings["plan_tag_prefix"] or cls.plan_tag_prefix,
+            codename_field=strings["codename_field"] or cls.codename_field,
+            codename_tag_prefix=str(options.get("codename_tag_prefix", cls.codename_tag_prefix)),
+            default_plan=str(options.get("default_plan", cls.default_plan)),
+            alert_tags=tuple(alert_tags),
+            history_days=history_days,
+            export_requests_per_minute=float(rate),
+            comment_batch=batch,
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Mapping: wire JSON -> records (pure)
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """The parts of a Zendesk user we use."""
+
+    id: str
+    name: str
+    email: str | None
+    organization_id: str | None
+
+    @property
+    def handle(self) -> str:
+        """How a ticket names this person: the email if known, else the id."""
+        return self.email or self.id
+
+
+def parse_user(payload: object) -> User:
+    """One user object (sideloaded or listed)."""
+    f = Fields(payload, "zendesk user")
+    return User(
+        id=f.ident("id"),
+        name=f.opt_text("name") or "",
+        email=f.opt_text("email"),
+        organization_id=f.opt_ident("organization_id"),
+    )
+
+
+def parse_users(payloads: Iterable[object]) -> dict[str, User]:
+    """Users by id."""
+    users = (parse_user(p) for p in payloads)
+    return {user.id: user for user in users}
+
+
+def _tagged(tags: Iterable[str], prefix: str) -> str | None:
+    for tag in tags:
+        if prefix and tag.startswith(prefix) and len(tag) > len(prefix):
+            return tag[len(prefix) :]
+    return None
+
+
+def parse_organization(
+    payload: object,
+    users: Mapping[str, User] | None = None,
+    config: ZendeskConfig | None = None,
+) -> RemoteCustomer:
+    """An organization as a customer; ``users`` in it become its contacts."""
+    config = config or ZendeskConfig()
+    f = Fields(payload, "zendesk organization")
+    remote_id = f.ident("id")
+    tags = f.texts("tags")
+    custom = f.opt_sub("organization_fields")
+    plan = custom.raw(config.plan_field) if custom else None
+    codename = custom.raw(config.codename_field) if custom else None
+    plan_text = plan.strip().lower() if isinstance(plan, str) and plan.strip() else None
+    codename_text = codename.strip() if isinstance(codename, str) and codename.strip() else None
+    contacts = sorted(
+        user.email
+        for user in (users or {}).values()
+        if user.organization_id == remote_id and user.email
+    )
+    return RemoteCustomer(
+        remote_id=remote_id,
+        name=f.text("name"),
+        plan=plan_text or _tagged(tags, config.plan_tag_prefix) or config.default_plan,
+        domains=f.texts("domain_names"),
+        contacts=tuple(contacts),
+        codename=codename_text or _tagged(tags, config.codename_tag_prefix),
+    )
+
+
+def ticket_url(base_url: str, ticket_id: str) -> str:
+    """The agent's web address of a ticket."""
+    return f"{base_url.rstrip('/')}/agent/tickets/{ticket_id}"
+
+
+def parse_ticket(
+    payload: object,
+    users: Mapping[str, User] | None = None,
+    config: ZendeskConfig | None = None,
+    base_url: str = "",
+) -> RemoteTicket:
+    """One ticket object (export, show, create, update or search result).
+
+    ``users`` (sideloaded) turn requester and assignee ids into email addresses; without them
+    the ids are used as they are.
+    """
+    config = config or ZendeskConfig()
+    users = users or {}
+    f = Fields(payload, "zendesk ticket")
+    remote_id = f.ident("id")
+    status_text = f.text("status")
+    status = STATUS_FROM_WIRE.get(status_text)
+    if status is None:
+        raise BadPayload(f"zendesk ticket {remote_id}: unknown status {status_text[:30]!r}")
+    priority_text = f.opt_text("priority")
+    priority = PRIORITY_FROM_WIRE.get(priority_text or "low", Priority.P3)
+    tags = f.texts("tags")
+    via = f.opt_sub("via")
+    via_channel = via.opt_text("channel") if via else None
+    channel = CHANNEL_FROM_VIA.get(via_channel or "", Channel.EMAIL)
+    if any(tag in config.alert_tags for tag in tags):
+        channel = Channel.ALERT
+
+    def who(key: str) -> str | None:
+        user_id = f.opt_ident(key)
+        if user_id is None:
+            return None
+        user = users.get(user_id)
+        return user.handle if user else user_id
+
+    requester_id = f.opt_ident("requester_id")
+    organization_id = f.opt_ident("organization_id")
+    requester = users.get(requester_id) if requester_id else None
+    if organization_id is None and requester is not None:
+        organization_id = requester.organization_id
+    updated = f.text("updated_at")
+    return RemoteTicket(
+        source=Source.HELPDESK,
+        remote_id=remote_id,
+        subject=f.opt_text("subject") or f.opt_text("raw_subject") or "",
+        body=f.opt_text("description") or "",
+        status=status,
+        priority=priority,
+        channel=channel,
+        labels=tuple(config.tags.to_label(tag) for tag in tags),
+        assignee=who("assignee_id"),
+        requester=who("requester_id"),
+        customer_remote_id=organization_id,
+        opened_at=f.instant("created_at"),
+        updated_at=f.instant("updated_at"),
+        url=ticket_url(base_url, remote_id) if base_url else f.opt_text("url"),
+        version=updated,
+    )
+
+
+def parse_comment(
+    payload: object, ticket_remote_id: str, users: Mapping[str, User] | None = None
+) -> RemoteComment:
+    """One comment of a ticket; its author is the user's name if sideloaded."""
+    f = Fields(payload, f"zendesk comment of ticket {ticket_remote_id}")
+    author_id = f.opt_ident("author_id")
+    user = (users or {}).get(author_id or "")
+    author = (user.name or user.handle) if user else (author_id or "unknown")
+    body = f.opt_text("plain_body")
+    if body is None:
+        body = f.opt_text("body") or ""
+    return RemoteComment(
+        source=Source.HELPDESK,
+        ticket_remote_id=ticket_remote_id,
+        remote_id=f.ident("id"),
+        author=author,
+        body=body,
+        public=f.flag("public", default=True),
+        created_at=f.instant("created_at"),
+    )
+
+
+class ExportPage(NamedTuple):
+    """What one page of the incremental export holds."""
+
+    tickets: tuple[RemoteTicket, ...]
+    customers: tuple[RemoteCustomer, ...]
+    after_cursor: str | None
+    end_of_stream: bool
+    users: Mapping[str, User]
+
+
+def parse_export_page(
+    payload: object, config: ZendeskConfig | None = None, base_url: str = ""
+) -> ExportPage:
+    """One incremental-export page with its sideloads.
+
+    A ticket changed twice shows up twice in the export; only its newest copy is kept.
+    """
+    config = config or ZendeskConfig()
+    f = Fields(payload, "zendesk export page")
+    users = parse_users(f.items("users"))
+    latest: dict[str, RemoteTicket] = {}
+    for item in f.items("tickets"):
+        ticket = parse_ticket(item, users, config, base_url)
+        seen = latest.get(ticket.remote_id)
+        if seen is None or ticket.updated_at >= seen.updated_at:
+            latest[ticket.remote_id] = ticket
+    customers = tuple(parse_organization(o, users, config) for o in f.items("organizations"))
+    return ExportPage(
+        tickets=tuple(latest.values()),
+        customers=customers,
+        after_cursor=f.opt_text("after_cursor"),
+        end_of_stream=f.flag("end_of_stream", default=False),
+        users=users,
+    )
+
+
+def comment_from_audit(payload: object, ticket_remote_id: str) -> RemoteComment | None:
+    """The comment an update created, read from the response's audit events."""
+    f = Fields(payload, "zendesk update")
+    audit = f.opt_sub("audit")
+    if audit is None:
+        return None
+    for event in audit.objects("events"):
+        if event.opt_text("type") == "Comment":
+            author = event.opt_ident("author_id") or audit.opt_ident("author_id") or "me"
+            return RemoteComment(
+                source=Source.HELPDESK,
+                ticket_remote_id=ticket_remote_id,
+                remote_id=event.ident("id"),
+                author=author,
+                body=event.opt_text("plain_body") or event.opt_text("body") or "",
+                public=event.flag("public", default=True),
+                created_at=audit.instant("created_at"),
+            )
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# The adapter
+
+
+class ZendeskBackend:
+    """The help desk, over Zendesk's REST API.
+
+    Args:
+        client: from :func:`oncall_tui.sync.http.build_client` with the account's URL
+            (``https://acme.zendesk.com``) and an OAuth token (or Basic ``email/token:KEY``).
+        config: options; see :class:`ZendeskConfig`.
+        clock: the wall clock (export start times, Retry-After dates).
+        name: the backend's name in ``sync_state``.
+    """
+
+    source = Source.HELPDESK
+    supported_ops = frozenset(
+        {
+            OpKind.SET_STATUS,
+            OpKind.SET_PRIORITY,
+            OpKind.ASSIGN,
+            OpKind.ADD_LABELS,
+            OpKind.REMOVE_LABELS,
+            OpKind.REPLY,
+            OpKind.NOTE,
+            OpKind.CREATE_TICKET,
+        }
+    )
+    #: Attempts of a tag read-modify-write when others edit the ticket at the same moment.
+    TAG_ATTEMPTS = 3
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        config: ZendeskConfig | None = None,
+        *,
+        clock: Clock | None = None,
+        name: str = "zendesk",
+    ) -> None:
+        self.client = client
+        self.config = config or ZendeskConfig()
+        self.clock = clock or SystemClock()
+        self.name = name
+        self.base_url = str(client.base_url).rstrip("/")
+        #: Users seen in sideloads, so push answers (which carry bare ids) map like pulls.
+        self.users: dict[str, User] = {}
+
+    def __repr__(self) -> str:
+        return f"ZendeskBackend(name={self.name!r}, base_url={self.base_url!r})"
+
+    # -- plumbing
+
+    def _now_ts(self) -> float:
+        return self.clock().timestamp()
+
+    async def _call(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        ok: Iterable[int] = (),
+        on_error: Callable[[httpx.Response, str], None] | None = None,
+    ) -> httpx.Response:
+        """Send one request; error statuses other than ``ok`` raise (see check_status)."""
+        response = await send(
+            self.client, method, url, backend=self.name, params=params, json=json, headers=headers
+        )
+        if response.status_code not in ok:
+            check_status(response, self.name, self._now_ts(), on_error=on_error)
+        return response
+
+    async def _json(self, method: str, url: str, **kwargs: Any) -> Any:
+        return response_json(await self._call(method, url, **kwargs), self.name)
+
+    # -- pull
+
+    @property
+    def export_interval(self) -> float:
+        """Seconds between two export requests that keep within the budget."""
+        return 60.0 / self.config.export_requests_per_minute
+
+    async def fetch_changes(self, cursor: str | None) -> Page:
+        """One step: comments of a few changed tickets if any wait, else one export page.
+
+        Cursor state: ``export`` (Zendesk's ``after_cursor``, or the first ``start_time``),
+        ``todo`` (ticket ids whose comments are still to read), ``eos`` (the last export page
+        ended the stream) and ``last_export`` (when, for the budget).
+        """
+        state = decode_cursor(cursor, "zendesk").data
+        todo = [str(x) for x in state.get("todo", []) if isinstance(x, str | int)]
+        if todo:
+            batch, rest = todo[: self.config.comment_batch], todo[self.config.comment_batch :]
+            comments: list[RemoteComment] = []
+            for ticket_id in batch:
+                comments.extend(await self.fetch_comments(ticket_id))
+            state["todo"] = rest
+            return self._page(state, comments=tuple(comments))
+        params: dict[str, Any] = {"include": "users,organizations"}
+        after = state.get("export")
+        if isinstance(after, str) and after:
+            params["cursor"] = after
+        else:
+            params["start_time"] = self._start_time()
+        state["last_export"] = self._now_ts()
+        answer = await self._json("GET", EXPORT_PATH, params=params, on_error=_export_error)
+        page = parse_export_page(answer, self.config, self.base_url)
+        self.users.update(page.users)
+        if page.after_cursor:
+            state["export"] = page.after_cursor
+        state["eos"] = page.end_of_stream
+        state["todo"] = [t.remote_id for t in page.tickets]
+        return self._page(state, tickets=page.tickets, customers=page.customers)
+
+    def _start_time(self) -> int:
+        now = self.clock()
+        start = now - timedelta(days=self.config.history_days)
+        return max(0, min(int(start.timestamp()), int(now.timestamp()) - EXPORT_LAG))
+
+    def _page(
+        self,
+        state: dict[str, Any],
+        *,
+        tickets: tuple[RemoteTicket, ...] = (),
+        comments: tuple[RemoteComment, ...] = (),
+        customers: tuple[RemoteCustomer, ...] = (),
+    ) -> Page:
+        todo = state.get("todo") or []
+        done = not todo and bool(state.get("eos"))
+        wait: float | None = None
+        if not todo:  # the next call is an export request: keep within its budget
+            last = state.get("last_export")
+            elapsed = self._now_ts() - last if isinstance(last, int | float) else math.inf
+            wait = max(0.0, self.export_interval - elapsed)
+        return Page(
+            tickets=tickets,
+            comments=comments,
+            customers=customers,
+            cursor=encode_cursor(state, "zendesk"),
+            done=done,
+            wait_hint=wait,
+        )
+
+    async def fetch_comments(self, ticket_id: str) -> list[RemoteComment]:
+        """All comments of one ticket but the first (it is the ticket's description).
+
+        A ticket deleted meanwhile (404) has none.
+        """
+        url = f"/api/v2/tickets/{_numeric(ticket_id)}/comments.json"
+        params: dict[str, Any] | None = {"include": "users"}
+        comments: list[RemoteComment] = []
+        for _ in range(100):  # a safety bound: 100 pages of 100 comments
+            response = await self._call("GET", url, params=params, ok=(404,))
+            if response.status_code == 404:
+                return []
+            f = Fields(response_json(response, self.name), "zendesk comments")
+            users = parse_users(f.items("users"))
+            self.users.update(users)
+            comments.extend(parse_comment(c, ticket_id, users) for c in f.items("comments"))
+            next_page = f.opt_text("next_page")
+            if not next_page:
+                break
+            url, params = same_origin(self.client, next_page, self.name), None
+        comments.sort(key=lambda c: c.created_at)
+        return comments[1:]
+
+    # -- push
+
+    async def push(self, op: Op) -> PushResult:
+        """Apply one outbox operation (see the module docstring for the requests)."""
+        if op.kind not in self.supported_ops:
+            raise unsupported(self.name, op)
+        if op.kind is OpKind.CREATE_TICKET:
+            return await self._create(op)
+        ticket_id = _numeric(_require(op.remote_id, "the ticket's Zendesk id", op))
+        if op.kind in (OpKind.ADD_LABELS, OpKind.REMOVE_LABELS):
+            return await self._change_tags(op, ticket_id)
+        body = self.update_body(op)
+        payload = await self._json("PUT", f"/api/v2/tickets/{ticket_id}.json", json=body)
+        return self._result(payload, op)
+
+    def update_body(self, op: Op) -> dict[str, Any]:
+        """The ``PUT /api/v2/tickets/{id}`` body for a field change or a comment."""
+        p = op.payload
+        ticket: dict[str, Any]
+        if op.kind is OpKind.SET_STATUS:
+            ticket = {"status": _enum(Status, _payload(p, "status", op), op).value}
+        elif op.kind is OpKind.SET_PRIORITY:
+            priority = _enum(Priority, _payload(p, "priority", op), op)
+            ticket = {"priority": PRIORITY_TO_WIRE[priority]}
+        elif op.kind is OpKind.ASSIGN:
+            assignee = p.get("assignee")
+            if assignee is None:
+                ticket = {"assignee_id": None}
+            elif isinstance(assignee, str) and "@" in assignee:
+                ticket = {"assignee_email": assignee}
+            elif isinstance(assignee, int | str) and str(assignee).isdigit():
+                ticket = {"assignee_id": int(assignee)}
+            else:
+                raise Rejected(
+                    f"{self.name}: assign needs an agent's email or Zendesk user id, "
+                    f"got {str(assignee)[:40]!r}"
+                )
+        elif op.kind in (OpKind.REPLY, OpKind.NOTE):
+            text = _payload(p, "body", op)
+            ticket = {"comment": {"body": text, "public": op.kind is OpKind.REPLY}}
+        else:  # pragma: no cover - guarded by supported_ops
+            raise unsupported(self.name, op)
+        return {"ticket": ticket}
+
+    def create_body(self, op: Op) -> dict[str, Any]:
+        """The ``POST /api/v2/tickets`` body of a CREATE_TICKET operation."""
+        p = op.payload
+        ticket: dict[str, Any] = {
+            "subject": _payload(p, "subject", op),
+            "comment": {"body": _payload(p, "body", op), "public": bool(p.get("public", True))},
+            "external_id": str(p.get("external_id") or marker(op.idempotency_key)),
+        }
+        requester = p.get("requester_id", p.get("requester"))
+        if isinstance(requester, int) or (isinstance(requester, str) and requester.isdigit()):
+            ticket["requester_id"] = int(requester)
+        if p.get("priority"):
+            ticket["priority"] = PRIORITY_TO_WIRE[_enum(Priority, p["priority"], op)]
+        if p.get("status"):
+            ticket["status"] = _enum(Status, p["status"], op).value
+        labels = p.get("labels") or []
+        if labels:
+            ticket["tags"] = [self.config.tags.to_tag(str(label)) for label in labels]
+        return {"ticket": ticket}
+
+    async def _create(self, op: Op) -> PushResult:
+        payload = await self._json(
+            "POST",
+            TICKETS_PATH,
+            json=self.create_body(op),
+            headers={"Idempotency-Key": op.idempotency_key},
+        )
+        return self._result(payload)
+
+    async def _change_tags(self, op: Op, ticket_id: str) -> PushResult:
+        labels = op.payload.get("labels")
+        if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+            raise Rejected(f"{self.name}: {op.kind.value} needs a list of labels")
+        wanted = [self.config.tags.to_tag(label) for label in labels]
+        url = f"/api/v2/tickets/{ticket_id}.json"
+        for _ in range(self.TAG_ATTEMPTS):
+            current = Fields(await self._json("GET", url), "zendesk ticket").sub("ticket")
+            tags = list(current.texts("tags"))
+            if op.kind is OpKind.ADD_LABELS:
+                new = tags + [t for t in wanted if t not in tags]
+            else:
+                new = [t for t in tags if t not in wanted]
+            if new == tags:  # nothing to change: already applied
+                return self._result({"ticket": current.data})
+            body = {
+                "ticket": {
+                    "tags": new,
+                    "safe_update": True,
+                    "updated_stamp": current.text("updated_at"),
+                }
+            }
+            response = await self._call("PUT", url, json=body, ok=(409,))
+            if response.status_code == 409:  # someone else changed it meanwhile: re-read
+                continue
+            return self._result(response_json(response, self.name))
+        raise BackendUnavailable(f"{self.name}: ticket {ticket_id} kept changing; will retry")
+
+    def _result(self, payload: object, op: Op | None = None) -> PushResult:
+        """The answer to a push. Its ticket names people by id only: it is returned when every
+        id maps to someone seen in a pull, so it never overwrites emails with bare ids."""
+        f = Fields(payload, "zendesk answer")
+        raw = Fields(f.raw("ticket"), "zendesk ticket")
+        if op is not None and op.kind is OpKind.ASSIGN:
+            email, assignee_id = op.payload.get("assignee"), raw.opt_ident("assignee_id")
+            if isinstance(email, str) and "@" in email and assignee_id:
+                known = self.users.get(assignee_id)
+                self.users[assignee_id] = User(
+                    assignee_id,
+                    known.name if known else "",
+                    email,
+                    known.organization_id if known else None,
+                )
+        ticket = parse_ticket(raw.data, self.users, self.config, self.base_url)
+        people = [raw.opt_ident("requester_id"), raw.opt_ident("assignee_id")]
+        complete = all(p is None or p in self.users for p in people)
+        return PushResult(
+            remote_id=ticket.remote_id,
+            version=ticket.version,
+            url=ticket.url,
+            ticket=ticket if complete else None,
+            comment=comment_from_audit(payload, ticket.remote_id),
+        )
+
+    async def lookup(self, op: Op) -> PushResult | None:
+        """Did an unclear creation or comment happen?
+
+        A creation is found by its ``external_id`` (search may lag a few minutes behind; the
+        Idempotency-Key covers a resend within two hours). A comment is found among the
+        ticket's comments by its text and visibility. Other operations are safe to resend.
+        """
+        if op.kind is OpKind.CREATE_TICKET:
+            external = str(op.payload.get("external_id") or marker(op.idempotency_key))
+            query = f'type:ticket external_id:"{external}"'
+            found = Fields(
+                await self._json("GET", SEARCH_PATH, params={"query": query}), "zendesk search"
+            )
+            for item in found.items("results"):
+                if isinstance(item, dict) and item.get("external_id") == external:
+                    return self._result({"ticket": item})
+            return None
+        if op.kind in (OpKind.REPLY, OpKind.NOTE) and op.remote_id:
+            text = str(op.payload.get("body", "")).strip()
+            public = op.kind is OpKind.REPLY
+            since = op.created_at - timedelta(minutes=5) if op.created_at else None
+            for comment in await self.fetch_comments(op.remote_id):
+                if (
+                    comment.body.strip() == text
+                    and comment.public == public
+                    and (since is None or comment.created_at >= since)
+                ):
+                    return PushResult(remote_id=op.remote_id, comment=comment)
+            return None
+        return None
+
+    async def search_issues(self, query: str) -> list[RemoteTicket]:
+        """Tickets matching ``query`` (Zendesk search syntax; plain words work)."""
+        found = Fields(
+            await self._json("GET", SEARCH_PATH, params={"query": f"type:ticket {query}"}),
+            "zendesk search",
+        )
+        return [
+            parse_ticket(item, {}, self.config, self.base_url)
+            for item in found.items("results")
+            if isinstance(item, dict) and item.get("result_type", "ticket") == "ticket"
+        ]
+
+
+def _export_error(response: httpx.Response, what: str) -> None:
+    if response.status_code == 403:
+        raise AuthFailed(f"{what}: the incremental export needs a Zendesk admin's token (403)")
+
+
+def marker(idempotency_key: str) -> str:
+    """The ``external_id`` a creation carries so a later lookup can find it."""
+    return MARKER_PREFIX + idempotency_key
+
+
+def _numeric(ticket_id: str) -> str:
+    if not ticket_id.isdigit():
+        raise Rejected(f"zendesk: {ticket_id[:40]!r} is not a ticket id")
+    return ticket_id
+
+
+def _require(value: str | None, what: str, op: Op) -> str:
+    if not value:
+        raise Rejected(f"zendesk: {op.kind.value} needs {what}")
+    return value
+
+
+def _enum(kind: type[E], value: Any, op: Op) -> E:
+    try:
+        return kind(value)
+    except ValueError:
+        shown = str(value)[:30]
+        raise Rejected(f"zendesk: {op.kind.value}: {shown!r} is not a {kind.__name__}") from None
+
+
+def _payload(payload: Mapping[str, Any], key: str, op: Op) -> Any:
+    value = payload.get(key)
+    if value is None or value == "":
+        raise Rejected(f"zendesk: {op.kind.value} needs {key!r}")
+    return value
+
+
+__all__ = [
+    "ExportPage",
+    "TagMap",
+    "User",
+    "ZendeskBackend",
+    "ZendeskConfig",
+    "comment_from_audit",
+    "marker",
+    "parse_comment",
+    "parse_export_page",
+    "parse_organization",
+    "parse_ticket",
+    "parse_user",
+    "parse_users",
+]
