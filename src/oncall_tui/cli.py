@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO
 
 from oncall_tui import __version__
 from oncall_tui.clock import Clock, FrozenClock, SystemClock
@@ -23,6 +23,9 @@ from oncall_tui.paths import Paths, resolve_paths
 
 EXIT_USAGE = 2
 DEMO_META_KEY = "demo_seed"
+DEMO_NOW_KEY = "demo_seeded_at"
+#: Seconds between sync passes in the demo (each pass lets the fakes make up some activity).
+DEMO_SYNC_INTERVAL = 5.0
 
 
 class UsageError(Exception):
@@ -74,9 +77,11 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--config", metavar="PATH", help="config file (env ONCALL_TUI_CONFIG)")
     parser.add_argument("--now", type=_instant, help=argparse.SUPPRESS)  # frozen clock: tests
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
+    from oncall_tui.cli_sync import add_sync_subparsers
     from oncall_tui.sla_cli import add_sla_subparser
 
     add_sla_subparser(sub)
+    add_sync_subparsers(sub)
     return parser
 
 
@@ -108,17 +113,36 @@ def open_app_context(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
         db_path = _demo_db(args)
         existed = db_path.exists() and db_path.stat().st_size > 0
-        config = Config(user=DEMO_USER, sync_interval=None)
+        config = Config(user=DEMO_USER, sync_interval=DEMO_SYNC_INTERVAL)
         store = open_store(db_path, sla=config.sla, clock=clock)
         if existed and store.meta(DEMO_META_KEY) is None:
             store.close()
             raise UsageError(
                 f"{db_path} is not a demo database; --demo will not write demo data into it"
             )
-        if not existed or store.meta(DEMO_META_KEY) is None:
-            seed_store(store, make_demo_data(clock(), seed=args.seed))
+        seeded_at = store.meta(DEMO_NOW_KEY)
+        if store.meta(DEMO_META_KEY) is None:
+            now = clock()
+            data = make_demo_data(now, seed=args.seed)
+            seed_store(store, data)
             store.set_meta(DEMO_META_KEY, str(args.seed))
+            store.set_meta(DEMO_NOW_KEY, now.isoformat())
+        elif seeded_at is not None:  # reopened: the fakes serve the records it was seeded with
+            data = make_demo_data(
+                datetime.fromisoformat(seeded_at), seed=int(store.meta(DEMO_META_KEY) or args.seed)
+            )
+        else:  # a demo database from before the live demo: no fakes to talk to
+            data = None
         paths = Paths(config=Path("/dev/null"), db=db_path, data_dir=db_path.parent)
+
+        def demo_engine(app: Any) -> Any:
+            from oncall_tui.demo.live import build_demo_backends
+            from oncall_tui.sync.engine import SyncEngine
+
+            demo = build_demo_backends(data, clock)
+            writer = open_store(db_path, sla=config.sla, clock=clock, migrate=False)
+            return SyncEngine(writer, demo.backends, clock, between_passes=demo.add_activity)
+
         return AppContext(
             config=config,
             paths=paths,
@@ -126,12 +150,35 @@ def open_app_context(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             store=store,
             clock=clock,
             demo=True,
+            engine_factory=demo_engine if data is not None else None,
         )
     paths = resolve_paths(args.config, args.db)
     config = _load_config(paths)
     store = open_store(paths.db, sla=config.sla, clock=clock)
     secrets = EnvFirstSecretStore(KeyringSecretStore())
-    return AppContext(config=config, paths=paths, secrets=secrets, store=store, clock=clock)
+    engine_factory = None
+    if config.backends:
+
+        def engine_factory(app: Any) -> Any:
+            from oncall_tui.sync.engine import SyncEngine
+            from oncall_tui.sync.factory import build_backends
+
+            built = build_backends(config, secrets, clock)
+            for problem in built.problems:
+                app.notify(problem, title="Sync", severity="warning", markup=False)
+            if not built.backends:
+                return None
+            writer = open_store(paths.db, sla=config.sla, clock=clock, migrate=False)
+            return SyncEngine(writer, built.backends, clock)
+
+    return AppContext(
+        config=config,
+        paths=paths,
+        secrets=secrets,
+        store=store,
+        clock=clock,
+        engine_factory=engine_factory,
+    )
 
 
 def run_app(args: argparse.Namespace) -> int:
@@ -154,6 +201,22 @@ def _run_sla(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return run_sla(args, config.sla, out, err)
 
 
+def _run_backend_command(args: argparse.Namespace) -> int:
+    from oncall_tui.cli_sync import load_config_or_error, run_auth, run_doctor, run_sync_once
+    from oncall_tui.secrets import EnvFirstSecretStore, KeyringSecretStore
+
+    paths = resolve_paths(args.config, args.db)
+    clock = _clock(args)
+    secrets = EnvFirstSecretStore(KeyringSecretStore())
+    if args.command == "doctor":
+        config, problem = load_config_or_error(paths)
+        return run_doctor(problem, config, paths, secrets, sys.stdout)
+    config = _load_config(paths)
+    if args.command == "auth":
+        return run_auth(args, config, secrets, clock, sys.stdout, sys.stderr)
+    return run_sync_once(config, paths, secrets, clock, sys.stdout, sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``oncall-tui`` console script."""
     parser = build_parser()
@@ -163,6 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "sla":
             return _run_sla(args, sys.stdout, sys.stderr)
+        if args.command in ("sync", "auth", "doctor"):
+            return _run_backend_command(args)
         return run_app(args)
     except (ConfigError, UsageError) as exc:
         print(f"oncall-tui: error: {exc}", file=sys.stderr)

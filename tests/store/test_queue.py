@@ -102,7 +102,7 @@ def test_window_matches_full_order(demo_store: Store) -> None:
         ("customer:globex", lambda r: r.codename == "vesta"),
         ("status:open", lambda r: r.status == "open"),
         ("label:~investigate", lambda r: "~investigate" in r.labels),
-        ("assignee:alex", lambda r: r.assignee == "alex"),
+        ("assignee:alex@support.example", lambda r: r.assignee == "alex@support.example"),
         ("assignee:none", lambda r: r.assignee is None),
         ("source:chat", lambda r: r.source == "chat"),
         ("-source:chat", lambda r: r.source != "chat"),
@@ -110,15 +110,15 @@ def test_window_matches_full_order(demo_store: Store) -> None:
     ],
 )
 def test_field_filters(demo_store: Store, query: str, check) -> None:  # type: ignore[no-untyped-def]
-    rows = demo_store.open_queue(parse_query(query), limit=1000, me="alex")
+    rows = demo_store.open_queue(parse_query(query), limit=1000, me="alex@support.example")
     assert rows, query
     assert all(check(r) for r in rows)
-    assert demo_store.queue_count(parse_query(query), me="alex") == len(rows)
+    assert demo_store.queue_count(parse_query(query), me="alex@support.example") == len(rows)
 
 
 def test_assignee_me_means_the_configured_user(demo_store: Store) -> None:
-    rows = demo_store.open_queue(parse_query("assignee:me"), limit=1000, me="sam")
-    assert rows and all(r.assignee == "sam" for r in rows)
+    rows = demo_store.open_queue(parse_query("assignee:me"), limit=1000, me="sam@support.example")
+    assert rows and all(r.assignee == "sam@support.example" for r in rows)
 
 
 def test_full_text_search_covers_subject_comments_and_customer(

@@ -56,7 +56,7 @@ async def test_views_switch_with_number_keys_and_show_counts(make_app: Any) -> N
         for n, view in enumerate(app.ctx.config.views, start=1):
             await pilot.press(str(n))
             await pilot.pause()
-            expected = store.queue_count(parse_query(view.query), me="alex")
+            expected = store.queue_count(parse_query(view.query), me="alex@support.example")
             assert screen.view_index == n - 1
             assert table(app).total == expected == screen.counts[n - 1]
         bar = str(screen.query_one("#view-bar").render())
@@ -101,7 +101,7 @@ async def test_assign_to_me(make_app: Any) -> None:
         await pilot.press("a")
         await pilot.pause()
         ticket = app.ctx.store.get_ticket(tid)
-        assert ticket.assignee == "alex" and ticket.pending_ops == 1
+        assert ticket.assignee == "alex@support.example" and ticket.pending_ops == 1
         assert [op.kind for op in app.ctx.store.ops(ticket_id=tid)] == [OpKind.ASSIGN]
 
 
@@ -140,7 +140,7 @@ async def test_label_toggle_pauses_sla(make_app: Any) -> None:
         await pilot.press("escape")  # clear the filter: the paused ticket left "sla:ok"
         await pilot.pause()
         app.screen.table.cursor = (
-            app.ctx.store.queue_position(app.screen.query_now(), tid, me="alex") or 0
+            app.ctx.store.queue_position(app.screen.query_now(), tid, me="alex@support.example") or 0
         )
         await pilot.press("l")
         await pilot.pause()
@@ -223,7 +223,7 @@ async def test_enter_opens_detail_full_screen_when_narrow(make_app: Any) -> None
         assert isinstance(app.screen, DetailScreen) and app.screen.ticket_id == tid
         await pilot.press("a")  # actions work from the detail too
         await pilot.pause()
-        assert app.ctx.store.get_ticket(tid).assignee == "alex"
+        assert app.ctx.store.get_ticket(tid).assignee == "alex@support.example"
         await pilot.press("q")
         await pilot.pause()
         assert isinstance(app.screen, QueueScreen)

@@ -47,7 +47,7 @@ async def test_local_edit_shows_pending_then_settles(make_app: Any) -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert "pending" not in app.sync_status
-        assert backend.tickets["1"].assignee == "alex"
+        assert backend.tickets["1"].assignee == "alex@support.example"
 
 
 async def test_without_backends_the_app_is_local_only(make_app: Any) -> None:

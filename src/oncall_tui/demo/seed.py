@@ -26,8 +26,9 @@ from oncall_tui.domain.tickets import (
 if TYPE_CHECKING:
     from oncall_tui.store import Store
 
-DEMO_USER = "alex"
-AGENTS = ("alex", "sam", "priya", "jordan", "mei")
+#: Agents are named by their help-desk identity (an email), as Zendesk assigns by email.
+AGENTS = tuple(f"{name}@support.example" for name in ("alex", "sam", "priya", "jordan", "mei"))
+DEMO_USER = AGENTS[0]
 DEMO_REPO = "acme/product"
 
 CUSTOMERS: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
@@ -186,6 +187,16 @@ class DemoData:
     comments: list[Comment] = field(default_factory=list)
 
 
+def comment_id(ticket: Ticket, when: datetime, j: int) -> str:
+    """A comment id in the format of the ticket's backend (so the fakes can serve it)."""
+    if ticket.source == Source.CHAT:
+        channel = (ticket.remote_id or "").partition(":")[0]
+        return f"{channel}:{int(when.timestamp())}.{j:06d}"
+    return str(
+        7_000_000 + int(ticket.remote_id.rpartition("#")[2] if ticket.remote_id else 0) * 10 + j
+    )
+
+
 def _version(rng: random.Random) -> str:
     return f"4.{rng.randint(50, 60)}.{rng.randint(0, 3)}"
 
@@ -234,7 +245,7 @@ def make_demo_data(now: datetime, seed: int = 1, count: int = 200) -> DemoData:
                     body=rng.choice(COMMENT_LINES),
                     created_at=when,
                     public=rng.random() > 0.15,
-                    remote_id=f"c{index}-{j}",
+                    remote_id=comment_id(data.tickets[index], when, j),
                 )
             )
 
@@ -291,7 +302,7 @@ def make_demo_data(now: datetime, seed: int = 1, count: int = 200) -> DemoData:
                 body=fill(body),
                 status=status,
                 priority=priority,
-                labels=labels,
+                labels=(*labels, "alert") if channel == Channel.ALERT else labels,
                 assignee=None if rng.random() < 0.3 else rng.choice(AGENTS),
                 requester=requester,
                 customer_id=customer.id,
@@ -299,7 +310,7 @@ def make_demo_data(now: datetime, seed: int = 1, count: int = 200) -> DemoData:
                 opened_at=opened,
                 updated_at=opened + (now - opened) / 3,
                 pauses=pauses,
-                version=str(opened.timestamp()),
+                version=(opened + (now - opened) / 3).strftime("%Y-%m-%dT%H:%M:%SZ"),
             )
         )
         thread(len(data.tickets) - 1, opened, requester, rng.randint(0, 4))
@@ -313,6 +324,7 @@ def make_demo_data(now: datetime, seed: int = 1, count: int = 200) -> DemoData:
             else timedelta(minutes=rng.randint(5, 60 * 30))
         )
         ts = f"{int(opened.timestamp())}.{rng.randint(100000, 999999)}"
+        channel = f"C0DEMO{customer.id:03d}"
         text = fill(rng.choice(CHAT_MESSAGES))
         data.tickets.append(
             Ticket(
@@ -327,7 +339,7 @@ def make_demo_data(now: datetime, seed: int = 1, count: int = 200) -> DemoData:
                 assignee=None,
                 requester=customer.contacts[0],
                 customer_id=customer.id,
-                url=f"https://demo.slack.example/archives/C0DEMO{customer.id:03d}/p{ts}",
+                url=f"https://demo.slack.example/archives/{channel}/p{ts.replace('.', '')}",
                 opened_at=opened,
                 updated_at=opened,
                 version=ts,
@@ -352,7 +364,7 @@ def make_demo_data(now: datetime, seed: int = 1, count: int = 200) -> DemoData:
                 body=f"Bug report ({stage}).\n\n### Reproduction steps\n\n1. Open the hosts "
                 f"page\n2. Filter by label\n3. Observe the error",
                 status=Status.OPEN,
-                priority=Priority.P2,
+                priority=Priority.P3,  # the tracker has no priorities (no P-label)
                 labels=(*labels, f"customer-{customer.codename}"),
                 assignee=rng.choice(AGENTS) if stage != "new" else None,
                 requester=rng.choice(AGENTS),

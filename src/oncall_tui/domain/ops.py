@@ -79,10 +79,10 @@ SUPPORTED: dict[Source, frozenset[OpKind]] = {
             OpKind.CREATE_TICKET,
         }
     ),
+    # Tracker assignees are developers' logins, not ours: assignment stays local.
     Source.TRACKER: frozenset(
         {
             OpKind.SET_STATUS,
-            OpKind.ASSIGN,
             OpKind.ADD_LABELS,
             OpKind.REMOVE_LABELS,
             OpKind.REPLY,

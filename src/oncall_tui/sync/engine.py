@@ -89,6 +89,7 @@ class SyncEngine:
         *,
         progress: Callable[[str], None] | None = None,
         rng: random.Random | None = None,
+        between_passes: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
         self.backends = {b.source: b for b in backends}
@@ -98,6 +99,8 @@ class SyncEngine:
         self.rng = rng or random.Random()
         self._lock = asyncio.Lock()
         self._blocked_until: dict[str, float] = {}
+        self.between_passes = between_passes
+        self.passes = 0
 
     async def _db(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
         """Run a store call off the event loop (its connection allows one call at a time)."""
@@ -106,6 +109,9 @@ class SyncEngine:
     async def run_once(self) -> SyncReport:
         """One pass: push due outbox entries, then pull each backend."""
         async with self._lock:
+            if self.passes and self.between_passes is not None:
+                self.between_passes()
+            self.passes += 1
             report = SyncReport()
             for backend in self.by_name.values():
                 report.outcomes[backend.name] = BackendOutcome(backend.name)

@@ -45,8 +45,10 @@ class DetailScreen(TicketActions, Screen[None]):
 
     def reload(self, *_: object) -> None:
         from oncall_tui.ui.screens.queue_screen import load_detail
+        from oncall_tui.ui.screens.runbook_screen import runbook_cache
 
-        data = load_detail(self.store, self.ticket_id)
+        runbooks = runbook_cache(self.app.ctx).by_slug()
+        data = load_detail(self.store, self.ticket_id, runbooks)
         self.query_one(TicketDetail).show(data, self.clock(), self.config.sla)
 
     def tick(self) -> None:

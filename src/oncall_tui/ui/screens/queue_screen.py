@@ -7,6 +7,7 @@ the queue on wide terminals, and every ticket action as one local transaction.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 
 from rich.text import Text
@@ -22,8 +23,10 @@ from textual.widgets import Footer, Input, Static
 from oncall_tui.config import Config
 from oncall_tui.domain.labels import needs_second_day_review
 from oncall_tui.domain.query import Query, parse_query
+from oncall_tui.domain.runbooks import Runbook
 from oncall_tui.store import Store
 from oncall_tui.store.queue import QueueRow
+from oncall_tui.ui.screens.runbook_screen import progress_lines, runbook_cache
 from oncall_tui.ui.screens.ticket_actions import TICKET_BINDINGS, TicketActions
 from oncall_tui.ui.widgets.status_bar import StatusBar
 from oncall_tui.ui.widgets.ticket_detail import DetailData, TicketDetail
@@ -34,7 +37,9 @@ WIDE = 150
 MAX_NOTIFICATIONS_PER_TICK = 3
 
 
-def load_detail(store: Store, ticket_id: int) -> DetailData:
+def load_detail(
+    store: Store, ticket_id: int, runbooks: Mapping[str, Runbook] | None = None
+) -> DetailData:
     """Everything the detail shows for one ticket (a handful of indexed queries)."""
     ticket = store.get_ticket(ticket_id)
     failed = [f"{op.kind}: {op.error}" for op in store.ops(("failed",), ticket_id=ticket_id)]  # type: ignore[arg-type]
@@ -43,7 +48,7 @@ def load_detail(store: Store, ticket_id: int) -> DetailData:
         customer=store.get_customer(ticket.customer_id),
         comments=store.comments(ticket_id),
         links=store.links(ticket_id),
-        runbooks=[],
+        runbooks=progress_lines(store.runbook_progress(ticket_id), runbooks or {}),
         failed=failed,
     )
 
@@ -231,7 +236,8 @@ class QueueScreen(TicketActions, Screen[None]):
         if not self.wide:
             return
         detail = self.query_one(TicketDetail)
-        data = load_detail(self.store, ticket_id) if ticket_id is not None else None
+        runbooks = runbook_cache(self.app.ctx).by_slug()
+        data = load_detail(self.store, ticket_id, runbooks) if ticket_id is not None else None
         detail.show(data, self.clock(), self.config.sla)
 
     # ---- filter and views ------------------------------------------------------------------

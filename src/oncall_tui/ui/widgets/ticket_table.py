@@ -285,7 +285,7 @@ class TicketTable(ScrollView, can_focus=True):
             "customer": customer,
             "subject": f"{marker}{row.subject}",
             "status": str(row.status),
-            "assignee": row.assignee or "—",
+            "assignee": (row.assignee or "—").split("@")[0],  # the full identity is in the detail
             "source": SOURCE_NAMES.get(str(row.source), str(row.source)),
             "updated": age_text(row.updated_at, now),
         }

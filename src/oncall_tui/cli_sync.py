@@ -1,0 +1,287 @@
+"""`oncall-tui sync --once`, `oncall-tui auth ...` and `oncall-tui doctor`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+import webbrowser
+from typing import Any, TextIO
+
+from oncall_tui.clock import Clock
+from oncall_tui.config import BACKEND_NAMES, Config, ConfigError, load_config
+from oncall_tui.domain.errors import ConfigValueError
+from oncall_tui.paths import Paths
+from oncall_tui.secrets import (
+    ENV_VARS,
+    Credential,
+    EnvFirstSecretStore,
+    Secret,
+    SecretStore,
+    SecretStoreUnavailable,
+)
+
+GITHUB_OAUTH_DEFAULT = "https://github.com"
+
+
+def add_sync_subparsers(sub: Any) -> None:
+    """Register `sync`, `auth` and `doctor`."""
+    sync = sub.add_parser("sync", help="pull and push once, with progress (for scripts)")
+    sync.add_argument(
+        "--once",
+        action="store_true",
+        required=True,
+        help="one pull and push, then exit (non-zero on failure)",
+    )
+    auth = sub.add_parser("auth", help="sign in to the backends (tokens go to the keyring)")
+    verbs = auth.add_subparsers(dest="auth_command", metavar="ACTION", required=True)
+    login = verbs.add_parser("login", help="sign in: zendesk (OAuth + PKCE), github (device flow)")
+    login.add_argument("backend", choices=("zendesk", "github"))
+    login.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="only print the address to open (a machine without a browser)",
+    )
+    login.add_argument(
+        "--token",
+        action="store_true",
+        help="paste a token instead (GitHub personal access token, or a legacy "
+        "Zendesk API token as email/token:TOKEN)",
+    )
+    setter = verbs.add_parser("set", help="store a token you paste (asked without echo)")
+    setter.add_argument("backend", choices=BACKEND_NAMES)
+    verbs.add_parser("status", help="what is set and when it expires (never the secret)")
+    logout = verbs.add_parser("logout", help="remove a backend's credential from the keyring")
+    logout.add_argument("backend", choices=BACKEND_NAMES)
+    sub.add_parser("doctor", help="check config, keyring, backends and tokens")
+
+
+def _read_secret(prompt: str, stdin: TextIO) -> str:
+    if stdin.isatty():
+        return getpass.getpass(prompt)
+    return stdin.readline().strip()
+
+
+def run_auth(
+    args: argparse.Namespace,
+    config: Config,
+    secrets: SecretStore,
+    clock: Clock,
+    out: TextIO,
+    err: TextIO,
+    stdin: TextIO = sys.stdin,
+    transport: Any = None,
+) -> int:
+    """Run an `auth` action; returns the exit status."""
+    from oncall_tui.sync.auth import AuthError, expires_text, github_device_login, zendesk_login
+
+    action = args.auth_command
+    try:
+        if action == "status":
+            env = secrets.from_env if isinstance(secrets, EnvFirstSecretStore) else None
+            for name in BACKEND_NAMES:
+                configured = "configured" if name in config.backends else "not configured"
+                from_env = env(name) if env else None
+                if from_env is not None:
+                    print(f"{name}: token from {ENV_VARS[name]} ({configured})", file=out)
+                    continue
+                credential = secrets.get(name)
+                if credential is None:
+                    print(f"{name}: not set ({configured})", file=out)
+                else:
+                    who = f" as {credential.login}" if credential.login else ""
+                    print(
+                        f"{name}: {credential.kind}{who}, {expires_text(credential, clock())} "
+                        f"({configured})",
+                        file=out,
+                    )
+            return 0
+        if action == "logout":
+            secrets.delete(args.backend)
+            print(f"{args.backend}: signed out (credential removed from the keyring)", file=out)
+            if isinstance(secrets, EnvFirstSecretStore) and secrets.from_env(args.backend):
+                print(f"note: {ENV_VARS[args.backend]} is still set in the environment", file=out)
+            return 0
+        if action == "set" or (action == "login" and args.token):
+            hint = {
+                "zendesk": "Zendesk API token as email/token:TOKEN (works until 2027-04-30)",
+                "github": "GitHub personal access token",
+                "slack": "Slack token of your team's app (xoxb-… or xoxp-…)",
+            }[args.backend]
+            value = _read_secret(f"{hint}: ", stdin)
+            if not value:
+                print("oncall-tui: error: no token given; nothing stored", file=err)
+                return 2
+            secrets.set(args.backend, Credential("token", Secret(value)))
+            print(f"{args.backend}: token stored in the keyring", file=out)
+            return 0
+        spec = config.backends.get(args.backend)
+        if spec is None:
+            print(
+                f"oncall-tui: error: [backends.{args.backend}] is not in the config; add it "
+                "first (see the README)",
+                file=err,
+            )
+            return 2
+        if not spec.client_id:
+            print(
+                f"oncall-tui: error: backends.{args.backend}.client_id is needed for OAuth "
+                f"sign-in (or use `oncall-tui auth login {args.backend} --token`)",
+                file=err,
+            )
+            return 2
+
+        def say(text: str) -> None:
+            print(text, file=out, flush=True)
+
+        if args.backend == "zendesk":
+            opener = (lambda url: None) if args.no_browser else webbrowser.open
+            credential = asyncio.run(
+                zendesk_login(
+                    spec.oauth_url or spec.url,
+                    spec.client_id,
+                    secrets,
+                    clock,
+                    open_browser=opener,
+                    say=say,
+                    transport=transport,
+                )
+            )
+        else:
+            credential = asyncio.run(
+                github_device_login(
+                    spec.oauth_url or GITHUB_OAUTH_DEFAULT,
+                    spec.client_id,
+                    secrets,
+                    clock,
+                    say=say,
+                    transport=transport,
+                )
+            )
+        print(f"{args.backend}: signed in; {expires_text(credential, clock())}", file=out)
+        return 0
+    except AuthError as exc:
+        print(f"oncall-tui: error: {args.backend}: {exc}", file=err)
+        return 1
+    except SecretStoreUnavailable as exc:
+        print(f"oncall-tui: error: {exc}", file=err)
+        return 1
+
+
+def run_sync_once(
+    config: Config,
+    paths: Paths,
+    secrets: SecretStore,
+    clock: Clock,
+    out: TextIO,
+    err: TextIO,
+    transports: Any = None,
+) -> int:
+    """One pull and push with progress; non-zero and a summary on failure."""
+    from rich.console import Console
+
+    from oncall_tui.store import open_store
+    from oncall_tui.sync.engine import SyncEngine
+    from oncall_tui.sync.factory import build_backends
+
+    try:
+        built = build_backends(config, secrets, clock, transports=transports)
+    except ConfigValueError as exc:
+        raise ConfigError(f"{paths.config}: {exc}") from None
+    for problem in built.problems:
+        print(f"warning: {problem}", file=err)
+    if not built.backends:
+        print("nothing to sync: no backend is configured and signed in (local only)", file=out)
+        return 1 if built.problems else 0
+    store = open_store(paths.db, sla=config.sla, clock=clock)
+    console = Console(file=err, stderr=True)
+
+    async def go() -> Any:
+        try:
+            with console.status("syncing…") as status:
+                engine = SyncEngine(
+                    store, built.backends, clock, progress=lambda text: status.update(text)
+                )
+                return await engine.run_once()
+        finally:
+            await built.aclose()
+
+    try:
+        report = asyncio.run(go())
+    finally:
+        store.close()
+    print(report.summary(), file=out)
+    counts = report.outcomes
+    failed = any(o.error or o.failed for o in counts.values()) or bool(built.problems)
+    return 1 if failed else 0
+
+
+def run_doctor(
+    config_error: str | None,
+    config: Config,
+    paths: Paths,
+    secrets: SecretStore,
+    out: TextIO,
+    transports: Any = None,
+) -> int:
+    """One pass/fail line per check; exit 1 if any failed."""
+    from oncall_tui.sync.doctor import probe
+    from oncall_tui.sync.factory import auth_for, sign_in_hint
+    from oncall_tui.sync.http import build_client
+
+    failures = 0
+
+    def line(ok: bool, what: str, detail: str) -> None:
+        nonlocal failures
+        failures += 0 if ok else 1
+        print(f"{'PASS' if ok else 'FAIL'}  {what}: {detail}", file=out)
+
+    if config_error:
+        line(False, "config", config_error)
+    elif paths.config.exists():
+        line(True, "config", f"{paths.config} is valid")
+    else:
+        line(True, "config", f"no file at {paths.config}; using defaults")
+    try:
+        import keyring
+        from keyring.backends import fail
+
+        ring = keyring.get_keyring()
+        if isinstance(ring, fail.Keyring):
+            line(False, "keyring", "no keyring backend; set " + ", ".join(ENV_VARS.values()))
+        else:
+            line(True, "keyring", type(ring).__name__)
+    except Exception as exc:  # a broken keyring install must not stop the other checks
+        line(False, "keyring", f"{type(exc).__name__}")
+    if not config.backends:
+        line(True, "backends", "none configured: oncall-tui works as a local-only tool")
+
+    async def probes() -> None:
+        for name, spec in config.backends.items():
+            try:
+                credential = secrets.get(name)
+            except SecretStoreUnavailable as exc:
+                line(False, name, str(exc))
+                continue
+            if credential is None:
+                line(False, name, f"not signed in; {sign_in_hint(name)}")
+                continue
+            token, scheme = auth_for(name, credential)
+            transport = transports(name) if transports else None
+            async with build_client(
+                spec.url, token, scheme, transport=transport, timeout=10
+            ) as client:
+                ok, message = await probe(name, spec, client)
+            line(ok, name, message)
+
+    asyncio.run(probes())
+    return 1 if failures else 0
+
+
+def load_config_or_error(paths: Paths) -> tuple[Config, str | None]:
+    """The config, or the defaults and the error text (doctor reports instead of stopping)."""
+    try:
+        return load_config(paths.config), None
+    except ConfigError as exc:
+        return Config(), str(exc)

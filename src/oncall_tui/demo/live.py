@@ -1,0 +1,147 @@
+"""The live demo: the real adapters and sync engine against the in-process wire fakes.
+
+The fakes are seeded with the very records the demo database was seeded with, so the first
+pull finds everything already cached; afterwards each sync pass lets the fakes make up a little
+activity (a new ticket, a customer reply, a chat message), so a new user sees sync happen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from oncall_tui.clock import Clock
+from oncall_tui.demo.fakes import DEFAULT_TOKEN
+from oncall_tui.demo.fakes.github import GitHubFake
+from oncall_tui.demo.fakes.slack import SlackFake
+from oncall_tui.demo.fakes.zendesk import ZendeskFake
+from oncall_tui.demo.seed import DEMO_REPO, DemoData
+from oncall_tui.domain.tickets import Source
+from oncall_tui.sync.base import Backend, RemoteComment, RemoteCustomer, RemoteTicket
+from oncall_tui.sync.github import GitHubBackend, GitHubConfig
+from oncall_tui.sync.http import build_client
+from oncall_tui.sync.slack import SlackBackend, SlackConfig
+from oncall_tui.sync.zendesk import ZendeskBackend, ZendeskConfig
+
+ZENDESK_URL = "https://demo.zendesk.example"
+GITHUB_URL = "https://api.github.example"
+SLACK_URL = "https://slack.example/api"
+
+
+@dataclass
+class DemoBackends:
+    """The fakes and the adapters talking to them."""
+
+    backends: list[Backend]
+    fakes: list[Any]
+    clients: list[httpx.AsyncClient] = field(default_factory=list)
+
+    def add_activity(self) -> None:
+        """Let each fake make up something new (called between sync passes)."""
+        for fake in self.fakes:
+            fake.add_activity()
+
+
+def remote_records(
+    data: DemoData,
+) -> tuple[
+    list[RemoteCustomer], dict[Source, list[RemoteTicket]], dict[Source, list[RemoteComment]]
+]:
+    """The demo data as the records the adapters produce."""
+    customers = {c.id: c for c in data.customers}
+    remote_customers = [
+        RemoteCustomer(c.remote_id or str(c.id), c.name, c.plan, c.domains, c.contacts, c.codename)
+        for c in data.customers
+    ]
+    tickets: dict[Source, list[RemoteTicket]] = {s: [] for s in Source}
+    comments: dict[Source, list[RemoteComment]] = {s: [] for s in Source}
+    for t in data.tickets:
+        customer = customers.get(t.customer_id or -1)
+        tickets[t.source].append(
+            RemoteTicket(
+                source=t.source,
+                remote_id=t.remote_id or "",
+                subject=t.subject,
+                body=t.body,
+                status=t.status,
+                priority=t.priority,
+                channel=t.channel,
+                labels=t.labels,
+                assignee=t.assignee,
+                requester=t.requester,
+                customer_remote_id=customer.remote_id if customer else None,
+                opened_at=t.opened_at,
+                updated_at=t.updated_at,
+                url=t.url,
+                version=t.version,
+            )
+        )
+    for c in data.comments:
+        t = data.tickets[c.ticket_id]
+        comments[t.source].append(
+            RemoteComment(
+                source=t.source,
+                ticket_remote_id=t.remote_id or "",
+                remote_id=c.remote_id or "",
+                author=c.author,
+                body=c.body,
+                public=c.public,
+                created_at=c.created_at,
+            )
+        )
+    return remote_customers, tickets, comments
+
+
+def build_demo_backends(data: DemoData, clock: Clock) -> DemoBackends:
+    """Seed the three fakes with ``data`` and build the real adapters over them."""
+    customers, tickets, comments = remote_records(data)
+    zendesk = ZendeskFake(
+        tickets=tickets[Source.HELPDESK],
+        comments=comments[Source.HELPDESK],
+        organizations=customers,
+        clock=clock,
+        export_lag=0,
+        export_rate_per_minute=None,
+    )
+    github = GitHubFake(
+        repos=(DEMO_REPO,),
+        issues=tickets[Source.TRACKER],
+        comments=comments[Source.TRACKER],
+        clock=clock,
+    )
+    channels = sorted({t.remote_id.partition(":")[0] for t in tickets[Source.CHAT]})
+    slack = SlackFake(
+        channels=channels,
+        messages=[
+            *tickets[Source.CHAT],
+            *sorted(comments[Source.CHAT], key=lambda c: c.created_at),
+        ],
+        clock=clock,
+    )
+    by_channel = {
+        t.remote_id.partition(":")[0]: t.customer_remote_id
+        for t in tickets[Source.CHAT]
+        if t.customer_remote_id
+    }
+
+    def client(fake: Any, url: str) -> httpx.AsyncClient:
+        return build_client(url, DEFAULT_TOKEN, transport=httpx.MockTransport(fake.async_handler))
+
+    clients = [client(zendesk, ZENDESK_URL), client(github, GITHUB_URL), client(slack, SLACK_URL)]
+    backends: Sequence[Backend] = [
+        ZendeskBackend(clients[0], ZendeskConfig(export_requests_per_minute=600), clock=clock),
+        GitHubBackend(clients[1], GitHubConfig(repos=(DEMO_REPO,)), clock=clock),
+        SlackBackend(
+            clients[2],
+            SlackConfig.from_options(
+                tuple(channels),
+                (),
+                {"channel_customers": by_channel, "workspace_url": "https://demo.slack.example"},
+            ),
+            clock=clock,
+        ),
+    ]
+    return DemoBackends(list(backends), [zendesk, github, slack], clients)
