@@ -74,9 +74,7 @@ class FakeBackend:
             version=str(int(ticket.version or "0") + 1),
         )
         self.tickets[ticket.remote_id] = ticket
-        if ticket.remote_id in self.order:
-            self.order.remove(ticket.remote_id)
-        self.order.append(ticket.remote_id)
+        self.order.append(ticket.remote_id)  # a change log: the cursor is a position in it
 
     async def fetch_changes(self, cursor: str | None) -> Page:
         if self.pull_faults:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -23,6 +24,12 @@ async def synced(store: Store, clock: Any, n: int = 5) -> tuple[FakeBackend, Syn
     report = await engine.run_once()
     assert report.ok, report.summary()
     return backend, engine
+
+
+async def pull_only(store: Store, backend: FakeBackend) -> None:
+    """A pull arriving before our unsent edit is pushed."""
+    page = await backend.fetch_changes(store.cursor("fake"))
+    store.apply_page("fake", page)
 
 
 async def test_first_sync_pages_to_the_end_with_cursor(store: Store, clock: Any) -> None:
@@ -157,3 +164,49 @@ async def test_one_failing_backend_does_not_stop_the_others(store: Store, clock:
     report = await SyncEngine(store, [good, bad], clock).run_once()
     assert report.outcomes["fake"].error is None and report.outcomes["broken"].error
     assert store.ticket_count() == 1
+
+
+async def test_different_fields_merge_without_conflict(store: Store, clock: Any) -> None:
+    backend, engine = await synced(store, clock)
+    tid = store.find_ticket("helpdesk", "1").id
+    store.assign(tid, "alex@support.example")  # ours, unsent
+    backend.touch(replace(backend.tickets["1"], priority=Priority.P0))  # theirs
+    await pull_only(store, backend)
+    ticket = store.get_ticket(tid)
+    assert (ticket.assignee, ticket.priority, ticket.conflict) == (
+        "alex@support.example",
+        Priority.P0,
+        False,
+    )
+
+
+async def test_same_field_changed_on_both_sides_is_a_conflict(store: Store, clock: Any) -> None:
+    backend, engine = await synced(store, clock)
+    tid = store.find_ticket("helpdesk", "2").id
+    store.set_priority(tid, Priority.P0)  # ours: P1 -> P0, unsent
+    backend.touch(replace(backend.tickets["2"], priority=Priority.P3))  # theirs: P1 -> P3
+    await pull_only(store, backend)
+    assert store.get_ticket(tid).conflict
+    assert store.conflicts(tid) == {"priority": {"mine": "P0", "theirs": "P3"}}
+    clock.advance(timedelta(minutes=10))
+    await engine.run_once()
+    assert backend.tickets["2"].priority == Priority.P3  # held until the user chooses
+    store.resolve_conflict(tid, keep_mine=True)
+    await engine.run_once()
+    assert backend.tickets["2"].priority == Priority.P0
+    assert store.get_ticket(tid).conflict is False
+
+
+async def test_taking_theirs_cancels_our_unsent_edit(store: Store, clock: Any) -> None:
+    backend, engine = await synced(store, clock)
+    tid = store.find_ticket("helpdesk", "3").id
+    store.set_priority(tid, Priority.P0)
+    backend.touch(replace(backend.tickets["3"], priority=Priority.P3))
+    await pull_only(store, backend)
+    store.resolve_conflict(tid, keep_mine=False)
+    ticket = store.get_ticket(tid)
+    assert (ticket.priority, ticket.pending_ops, ticket.conflict) == (Priority.P3, 0, False)
+    clock.advance(timedelta(minutes=10))
+    await engine.run_once()
+    assert backend.tickets["3"].priority == Priority.P3
+    assert not backend.applied

@@ -111,13 +111,17 @@ class OutboxMixin(StoreBase):
         """Entries ready to push: pending or in flight, whose backoff has passed, in order.
 
         Only the oldest unsettled entry of each ticket is returned, so a ticket's entries are
-        applied in the order they were made.
+        applied in the order they were made; a failed entry holds the ones after it until the
+        user retries or discards it, and a ticket in conflict waits for the user's choice.
         """
         rows = self.db.execute(
             f"SELECT {OUTBOX_COLUMNS} FROM outbox o WHERE state IN ('pending', 'inflight') "
             "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
             "AND (ticket_id IS NULL OR id = (SELECT min(id) FROM outbox p WHERE "
             "p.ticket_id = o.ticket_id AND p.state IN ('pending', 'inflight', 'failed'))) "
+            # a ticket in conflict waits until the user chose (keep mine / take theirs)
+            "AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.id = o.ticket_id "
+            "AND t.conflict IS NOT NULL) "
             "ORDER BY id LIMIT ?",
             [iso(now), limit],
         )

@@ -12,6 +12,7 @@ Two rules keep local intent safe:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -28,7 +29,7 @@ from oncall_tui.domain.tickets import (
     Status,
     Ticket,
 )
-from oncall_tui.store.db import iso, parse_iso
+from oncall_tui.store.db import dumps, iso, parse_iso
 from oncall_tui.store.tickets import TicketsMixin
 
 #: Which ticket fields each kind of outbox entry edits locally.
@@ -208,13 +209,17 @@ class RemoteMixin(TicketsMixin):
         known_at = parse_iso(known[0]) if known else None
         if known_at is not None and rt.updated_at < known_at:
             return None  # an older copy (e.g. the export's one-minute lag): not a revert
-        keep = set(self._pending_fields(existing.id))
+        pending = self._pending_fields(existing.id)
+        keep = set(pending)
         if rt.source == Source.CHAT:
             keep.update(CHAT_LOCAL_FIELDS)
         merged = replace(incoming, **{f: getattr(existing, f) for f in keep})
         merged = replace(merged, pauses=sla_rules.update_pauses(existing, merged, rt.updated_at))
         values = self._ticket_values(merged, self.plan_of(merged.customer_id))
         values["remote_updated_at"] = iso(rt.updated_at)
+        conflicts = self._conflicts(existing, incoming, pending)
+        if conflicts:
+            values["conflict"] = dumps(conflicts)
         old_values = self._ticket_values(existing, self.plan_of(existing.customer_id))
         if all(old_values.get(k) == v for k, v in values.items() if k != "remote_updated_at"):
             self.db.execute(
@@ -227,6 +232,69 @@ class RemoteMixin(TicketsMixin):
             f"UPDATE tickets SET {assignments} WHERE id = :id", {**values, "id": existing.id}
         )
         return existing.id
+
+    def _conflicts(self, mine: Ticket, theirs: Ticket, pending: set[str]) -> dict[str, Any]:
+        """Fields both sides changed since the base of the unsent local edit.
+
+        A field only we changed keeps ours, a field only they changed takes theirs (a field by
+        field merge); a field both changed to different values is a conflict for the user.
+        """
+        if not pending:
+            return {}
+        plan = self.plan_of(mine.customer_id)
+        mine_values = self._ticket_values(mine, plan)
+        their_values = self._ticket_values(theirs, plan)
+        bases = self._pending_bases(mine.id)
+        row = self._one("SELECT conflict FROM tickets WHERE id = ?", [mine.id])
+        found: dict[str, Any] = json.loads(row[0]) if row and row[0] else {}
+        for field in sorted(pending):
+            base = bases.get(field, mine_values[field])
+            if their_values[field] not in (base, mine_values[field]):
+                found[field] = {"mine": mine_values[field], "theirs": their_values[field]}
+        return found
+
+    def _pending_bases(self, ticket_id: int) -> dict[str, Any]:
+        """Each field's value before the oldest unsent local edit of it."""
+        rows = self.db.execute(
+            "SELECT undo FROM outbox WHERE ticket_id = ? AND state IN ('pending', 'inflight', "
+            "'failed') ORDER BY id DESC",
+            [ticket_id],
+        )
+        bases: dict[str, Any] = {}
+        for (undo,) in rows:  # newest first, so the oldest edit's value wins
+            bases.update(json.loads(undo).get("columns", {}))
+        return bases
+
+    def resolve_conflict(self, ticket_id: int, *, keep_mine: bool) -> None:
+        """Settle a conflict: keep our edits (they will be pushed) or take the remote values.
+
+        Taking theirs cancels the unsent entries for the conflicting fields.
+        """
+        with self.db.atomic():
+            row = self._one("SELECT conflict FROM tickets WHERE id = ?", [ticket_id])
+            conflicts: dict[str, Any] = json.loads(row[0]) if row and row[0] else {}
+            if not keep_mine and conflicts:
+                kinds = [k for k, fields in OP_FIELDS.items() if set(fields) & set(conflicts)]
+                marks = ",".join("?" * len(kinds))
+                cancelled = self.db.execute(
+                    f"UPDATE outbox SET state = 'cancelled', updated_at = ? WHERE ticket_id = ? "
+                    f"AND state IN ('pending', 'failed') AND kind IN ({marks})",
+                    [self.now(), ticket_id, *kinds],
+                ).rowcount
+                columns = {field: value["theirs"] for field, value in conflicts.items()}
+                assignments = ", ".join(f"{k} = :{k}" for k in columns)
+                self.db.execute(
+                    f"UPDATE tickets SET {assignments}, pending_ops = max(pending_ops - :n, 0) "
+                    "WHERE id = :id",
+                    {**columns, "n": cancelled, "id": ticket_id},
+                )
+                self.recompute_sla([ticket_id])
+            self.db.execute("UPDATE tickets SET conflict = NULL WHERE id = ?", [ticket_id])
+
+    def conflicts(self, ticket_id: int) -> dict[str, Any]:
+        """The ticket's unresolved conflicts: field → {"mine": ..., "theirs": ...}."""
+        row = self._one("SELECT conflict FROM tickets WHERE id = ?", [ticket_id])
+        return json.loads(row[0]) if row and row[0] else {}
 
     def _apply_comment(self, rc: RemoteCommentLike) -> int | None:
         row = self._one(

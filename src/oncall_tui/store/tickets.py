@@ -136,8 +136,10 @@ class TicketsMixin(OutboxMixin):
             customer_id = int(existing[0])
             # A page only names the people it saw: add to what we know, never shrink it (the
             # confidentiality guard is only as good as this list).
-            for column, index, new in (("domains", 4, customer.domains),
-                                       ("contacts", 5, customer.contacts)):
+            for column, index, new in (
+                ("domains", 4, customer.domains),
+                ("contacts", 5, customer.contacts),
+            ):
                 known = json.loads(existing[index])
                 values[column] = dumps(known + [x for x in new if x not in known])
             self.db.execute(
