@@ -1,0 +1,149 @@
+"""SyncLogScreen: each backend's state, the unsent and failed changes, and the sync log.
+
+A failed change holds the ones queued after it for the same ticket, so this is where the user
+retries it (after fixing the cause) or discards it (which restores the local value).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from oncall_tui.domain.ops import Op, OpState
+from oncall_tui.store import Store
+from oncall_tui.ui.widgets.status_bar import StatusBar
+
+
+def _when(at: datetime | None) -> str:
+    return f"{at:%Y-%m-%d %H:%M:%S} UTC" if at else "never"
+
+
+def describe(op: Op) -> Text:
+    """One line for an outbox entry (customer text stays plain text)."""
+    payload = op.payload
+    detail = (
+        payload.get("priority")
+        or payload.get("status")
+        or payload.get("assignee")
+        or ", ".join(payload.get("labels", []) or [])
+        or payload.get("title")
+        or (payload.get("body") or "")[:60]
+    )
+    state = {
+        OpState.FAILED: "⚠ failed",
+        OpState.INFLIGHT: "… in flight",
+        OpState.PENDING: "↻ pending",
+    }.get(op.state, str(op.state))
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f"{state:<12}", style="bold" if op.state == OpState.FAILED else "")
+    text.append(f"#{op.ticket_id or '-'} {op.source} {op.kind.replace('_', ' ')}: {detail}")
+    if op.error:
+        text.append(f"  — {op.error}", style="italic")
+    return text
+
+
+class SyncLogScreen(Screen[None]):
+    """Sync status and the outbox; `r` retries a failed change, `d` discards one."""
+
+    BINDINGS = [
+        Binding("escape,q", "back", "Back", id="back"),
+        Binding("r", "retry", "Retry", id="retry-change"),
+        Binding("d", "discard", "Discard", id="discard-change"),
+        Binding("ctrl+r", "app.sync_now", "Sync now", id="sync-now-log"),
+    ]
+
+    def __init__(self, store: Store, sla_settings: object) -> None:
+        super().__init__()
+        self.store = store
+        self.sla_settings = sla_settings
+        self.ops: list[Op] = []
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(self.sla_settings)  # type: ignore[arg-type]
+        with Vertical(id="sync-log-body"):
+            yield Label(Text("Backends"), classes="section-title")
+            yield Static(id="sync-backends")
+            yield Label(Text("Unsent and failed changes"), classes="section-title")
+            yield OptionList(id="sync-ops")
+            yield Label(Text("Log (newest first)"), classes="section-title")
+            yield Static(id="sync-lines")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "store_revision", self.reload, init=False)
+        self.reload()
+        self.query_one(OptionList).focus()
+
+    def reload(self, *_: object) -> None:
+        """Re-read states, entries and log lines."""
+        states = Table.grid(padding=(0, 2))
+        for column in ("backend", "last success", "last attempt", "error"):
+            states.add_column(column)
+        backend_states = self.store.backend_states()
+        if not backend_states:
+            states.add_row(Text("no sync yet (local only, or not run yet)"))
+        for s in backend_states:
+            states.add_row(
+                Text(s.backend, style="bold"),
+                Text(_when(s.last_success_at)),
+                Text(_when(s.last_attempt_at)),
+                Text(s.last_error or "—"),
+            )
+        self.query_one("#sync-backends", Static).update(states)
+        self.ops = self.store.ops((OpState.FAILED, OpState.PENDING, OpState.INFLIGHT))
+        self.ops.sort(key=lambda op: (op.state != OpState.FAILED, op.id or 0))
+        options = self.query_one(OptionList)
+        highlighted = options.highlighted
+        options.clear_options()
+        options.add_options(
+            [Option(describe(op), id=str(op.id)) for op in self.ops]
+            or [Option(Text("nothing waiting: every change was sent"), disabled=True)]
+        )
+        if self.ops:
+            options.highlighted = min(highlighted or 0, len(self.ops) - 1)
+        lines = Text()
+        for at, backend, level, message in self.store.log_entries(100):
+            lines.append(f"{at:%H:%M:%S} {backend:<8} {level:<7} ", style="dim")
+            lines.append(message + "\n")
+        self.query_one("#sync-lines", Static).update(lines or Text("(empty)"))
+
+    def _current(self) -> Op | None:
+        index = self.query_one(OptionList).highlighted
+        if index is None or not self.ops or index >= len(self.ops):
+            return None
+        return self.ops[index]
+
+    def action_retry(self) -> None:
+        op = self._current()
+        if op is None or op.state != OpState.FAILED:
+            self.notify("Only a failed change can be retried.", severity="warning")
+            return
+        assert op.id is not None
+        self.store.retry_failed(op.id)
+        self.app.store_revision += 1  # type: ignore[attr-defined]
+        self.app.action_sync_now()  # type: ignore[attr-defined]
+        self.notify("Queued again; syncing now.", timeout=3)
+
+    def action_discard(self) -> None:
+        op = self._current()
+        if op is None:
+            return
+        assert op.id is not None
+        if not self.store.discard(op.id):
+            self.notify(
+                "That change is being sent; it cannot be discarded now.", severity="warning"
+            )
+            return
+        self.app.store_revision += 1  # type: ignore[attr-defined]
+        self.notify("Discarded; the local value is restored.", timeout=3)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

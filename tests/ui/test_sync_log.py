@@ -1,0 +1,56 @@
+"""The sync log screen: states, failed changes retried or discarded, log lines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from oncall_tui.domain.ops import OpState
+from oncall_tui.ui.screens.sync_log_screen import SyncLogScreen
+from tests.fakes import FakeBackend, remote_ticket
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_failed_change_is_shown_retried_and_discarded(make_app: Any) -> None:
+    backend = FakeBackend([remote_ticket(1), remote_ticket(2)])
+    backend.script = ["reject"]
+    app = make_app(seed=None, backend=backend)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        store = app.ctx.store
+        tid = store.find_ticket("helpdesk", "1").id
+        store.assign(tid, "nobody@example.com")
+        app.store_revision += 1
+        await pilot.press("ctrl+r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "1 failed" in app.sync_status
+        app.push_screen(SyncLogScreen(store, app.ctx.config.sla))
+        await pilot.pause()
+        screen = app.screen
+        assert [op.state for op in screen.ops] == [OpState.FAILED]
+        assert "not an agent" in str(screen.ops[0].error)
+        lines = str(screen.query_one("#sync-lines").render())
+        assert "assign refused" in lines
+        await pilot.press("r")  # retry: the backend accepts it this time
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert store.get_ticket(tid).pending_ops == 0, (
+            store.ops(),
+            app.sync_status,
+            backend.applied,
+        )
+        assert backend.tickets["1"].assignee == "nobody@example.com"
+        # a second failure, discarded: the local value comes back
+        backend.script = ["reject"]
+        store.assign(tid, "someone@example.com")
+        await pilot.press("ctrl+r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.ops and screen.ops[0].state == OpState.FAILED
+        await pilot.press("d")
+        await pilot.pause()
+        assert store.get_ticket(tid).assignee == "nobody@example.com"
+        assert screen.ops == []
