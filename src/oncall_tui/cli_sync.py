@@ -72,6 +72,7 @@ def run_auth(
     err: TextIO,
     stdin: TextIO = sys.stdin,
     transport: Any = None,
+    sleep: Any = asyncio.sleep,
 ) -> int:
     """Run an `auth` action; returns the exit status."""
     from oncall_tui.sync.auth import AuthError, expires_text, github_device_login, zendesk_login
@@ -157,6 +158,7 @@ def run_auth(
                     clock,
                     say=say,
                     transport=transport,
+                    sleep=sleep,
                 )
             )
         print(f"{args.backend}: signed in; {expires_text(credential, clock())}", file=out)

@@ -1,0 +1,233 @@
+"""`sync --once`, `auth` and `doctor` end to end against the wire fakes (loopback sockets)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from oncall_tui.cli_sync import run_auth, run_doctor, run_sync_once
+from oncall_tui.clock import FrozenClock
+from oncall_tui.config import BackendConfig, Config
+from oncall_tui.demo.fakes import DEFAULT_TOKEN, serve_on_loopback
+from oncall_tui.demo.fakes.github import GitHubFake
+from oncall_tui.demo.fakes.zendesk import ZendeskFake
+from oncall_tui.paths import Paths
+from oncall_tui.secrets import Credential, MemorySecretStore, Secret
+from oncall_tui.store import open_store
+from oncall_tui.sync.auth import refresh_if_needed, zendesk_login
+from tests.conftest import FROZEN_NOW
+from tests.fakes import remote_ticket
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    """The suite's frozen Monday (tests/sync/conftest.py has an older clock of its own)."""
+    return FrozenClock(FROZEN_NOW)
+
+
+@pytest.fixture
+def zendesk(clock: Any) -> Iterator[tuple[ZendeskFake, str]]:
+    fake = ZendeskFake(
+        tickets=[remote_ticket(i, remote_id=str(100 + i)) for i in range(1, 4)],
+        clock=clock,
+        export_lag=0,
+        export_rate_per_minute=None,
+    )
+    url, stop = serve_on_loopback(fake)
+    yield fake, url
+    stop()
+
+
+def paths(tmp_path: Path) -> Paths:
+    return Paths(config=tmp_path / "config.toml", db=tmp_path / "db.sqlite", data_dir=tmp_path)
+
+
+def test_sync_once_over_loopback_pulls_and_pushes(
+    tmp_path: Path, clock: Any, zendesk: tuple[ZendeskFake, str]
+) -> None:
+    fake, url = zendesk
+    config = Config(backends={"zendesk": BackendConfig("zendesk", url)})
+    secrets = MemorySecretStore({"zendesk": Credential("oauth", Secret(DEFAULT_TOKEN))})
+    out, err = io.StringIO(), io.StringIO()
+    assert run_sync_once(config, paths(tmp_path), secrets, clock, out, err) == 0, err.getvalue()
+    assert "zendesk: ok; pulled 3" in out.getvalue()
+    store = open_store(paths(tmp_path).db, clock=clock)
+    try:
+        tid = store.find_ticket("helpdesk", "101").id
+        store.add_comment(tid, "Looking into it", public=True, author="agent@example.com")
+    finally:
+        store.close()
+    out = io.StringIO()
+    assert run_sync_once(config, paths(tmp_path), secrets, clock, out, err) == 0
+    assert "pushed 1" in out.getvalue()
+    assert any(c["body"] == "Looking into it" for c in fake.comments[101])
+
+
+def test_sync_once_fails_with_summary_when_the_backend_is_down(tmp_path: Path, clock: Any) -> None:
+    config = Config(backends={"zendesk": BackendConfig("zendesk", "http://127.0.0.1:9")})
+    secrets = MemorySecretStore({"zendesk": Credential("token", Secret("x"))})
+    out, err = io.StringIO(), io.StringIO()
+    assert run_sync_once(config, paths(tmp_path), secrets, clock, out, err) == 1
+    assert "zendesk: error" in out.getvalue()
+
+
+def test_sync_once_without_credentials_says_how_to_sign_in(tmp_path: Path, clock: Any) -> None:
+    config = Config(backends={"zendesk": BackendConfig("zendesk", "https://acme.zendesk.com")})
+    out, err = io.StringIO(), io.StringIO()
+    assert run_sync_once(config, paths(tmp_path), MemorySecretStore(), clock, out, err) == 1
+    assert "oncall-tui auth login zendesk" in err.getvalue()
+
+
+def test_zendesk_pkce_login_through_the_loopback_redirect(
+    clock: Any, zendesk: tuple[ZendeskFake, str]
+) -> None:
+    fake, url = zendesk
+    secrets = MemorySecretStore()
+    said: list[str] = []
+
+    def browser(address: str) -> None:
+        # the user's browser: the fake authorizes and redirects to our loopback listener
+        httpx.get(address, follow_redirects=True, timeout=10)
+
+    credential = asyncio.run(
+        zendesk_login(
+            url, "oncall-tui", secrets, clock, open_browser=browser, say=said.append, timeout=10
+        )
+    )
+    assert said and "/oauth/authorizations/new?" in said[0] and "code_challenge=" in said[0]
+    stored = secrets.get("zendesk")
+    assert stored is not None and stored == credential and stored.refresh is not None
+    assert stored.access.reveal() in fake.tokens
+    assert "zd-" not in repr(stored) and "zd-" not in str(said)
+
+
+def test_refresh_rotates_and_stores_before_use(
+    clock: Any, zendesk: tuple[ZendeskFake, str]
+) -> None:
+    fake, url = zendesk
+    secrets = MemorySecretStore()
+    asyncio.run(
+        zendesk_login(
+            url,
+            "oncall-tui",
+            secrets,
+            clock,
+            open_browser=lambda a: httpx.get(a, follow_redirects=True),
+            say=lambda s: None,
+            timeout=10,
+        )
+    )
+    first = secrets.get("zendesk")
+    assert first is not None
+    assert (
+        asyncio.run(refresh_if_needed("zendesk", url, "oncall-tui", first, secrets, clock)) is first
+    )  # not due yet
+    clock.advance(timedelta(minutes=58))
+    fresh = asyncio.run(refresh_if_needed("zendesk", url, "oncall-tui", first, secrets, clock))
+    assert fresh.refresh != first.refresh and secrets.get("zendesk") == fresh
+    with pytest.raises(Exception, match="refresh token"):  # the old one is void now
+        asyncio.run(refresh_if_needed("zendesk", url, "oncall-tui", first, secrets, clock))
+
+
+def test_github_device_flow_login(tmp_path: Path, clock: Any) -> None:
+    fake = GitHubFake(clock=clock, device_auto_approve_after=1)
+    url, stop = serve_on_loopback(fake)
+    try:
+        config = Config(
+            backends={
+                "github": BackendConfig(
+                    "github", url, repos=("acme/product",), client_id="Iv1.demo", oauth_url=url
+                )
+            }
+        )
+        secrets = MemorySecretStore()
+        args = argparse.Namespace(
+            auth_command="login", backend="github", token=False, no_browser=True
+        )
+        out, err = io.StringIO(), io.StringIO()
+
+        async def no_wait(seconds: float) -> None:
+            clock.advance(seconds)
+
+        code = run_auth(args, config, secrets, clock, out, err, sleep=no_wait)
+        assert code == 0, err.getvalue()
+        assert "enter the code" in out.getvalue()
+        credential = secrets.get("github")
+        assert credential is not None and credential.access.reveal().startswith("gho_")
+        assert credential.access.reveal() not in out.getvalue()
+    finally:
+        stop()
+
+
+def test_auth_set_status_logout_never_show_the_secret(clock: Any) -> None:
+    from oncall_tui.secrets import EnvFirstSecretStore
+
+    secrets = EnvFirstSecretStore(MemorySecretStore(), environ={})
+    out, err = io.StringIO(), io.StringIO()
+    token = "xoxb-1234567890-very-secret"
+    args = argparse.Namespace(auth_command="set", backend="slack", token=False)
+    assert run_auth(args, Config(), secrets, clock, out, err, stdin=io.StringIO(token)) == 0
+    out = io.StringIO()
+    assert (
+        run_auth(argparse.Namespace(auth_command="status"), Config(), secrets, clock, out, err) == 0
+    )
+    assert "slack: token" in out.getvalue() and token not in out.getvalue()
+    assert "zendesk: not set" in out.getvalue()
+    run_auth(
+        argparse.Namespace(auth_command="logout", backend="slack"),
+        Config(),
+        secrets,
+        clock,
+        out,
+        err,
+    )
+    assert secrets.get("slack") is None
+
+
+def test_env_token_takes_precedence(clock: Any) -> None:
+    from oncall_tui.secrets import EnvFirstSecretStore
+
+    inner = MemorySecretStore({"github": Credential("token", Secret("from-keyring"))})
+    secrets = EnvFirstSecretStore(inner, environ={"ONCALL_TUI_GITHUB_TOKEN": "from-env"})
+    assert secrets.get("github").access.reveal() == "from-env"  # type: ignore[union-attr]
+    out = io.StringIO()
+    run_auth(
+        argparse.Namespace(auth_command="status"), Config(), secrets, clock, out, io.StringIO()
+    )
+    assert "github: token from ONCALL_TUI_GITHUB_TOKEN" in out.getvalue()
+
+
+def test_doctor_lines(tmp_path: Path, clock: Any, zendesk: tuple[ZendeskFake, str]) -> None:
+    fake, url = zendesk
+    config = Config(
+        backends={
+            "zendesk": BackendConfig("zendesk", url),
+            "github": BackendConfig("github", "https://api.github.com", repos=("a/b",)),
+        }
+    )
+    secrets = MemorySecretStore({"zendesk": Credential("token", Secret(DEFAULT_TOKEN))})
+    out = io.StringIO()
+    assert run_doctor(None, config, paths(tmp_path), secrets, out) == 1
+    text = out.getvalue()
+    assert "PASS  config" in text
+    assert "PASS  zendesk: reachable, token accepted" in text
+    assert "FAIL  github: not signed in" in text
+    secrets.set("zendesk", Credential("token", Secret("wrong")))
+    out = io.StringIO()
+    run_doctor(
+        None,
+        Config(backends={"zendesk": BackendConfig("zendesk", url)}),
+        paths(tmp_path),
+        secrets,
+        out,
+    )
+    assert "FAIL  zendesk:" in out.getvalue() and "refused the token" in out.getvalue()
+    assert "wrong" not in out.getvalue()
