@@ -65,6 +65,7 @@ class FakeBackend:
         self.script: list[str] = []  # faults for the next pushes: "unclear", "429", "reject"
         self.pull_faults: list[str] = []
         self.clock_step = 0
+        self.wait_hint: float | None = None
 
     def touch(self, ticket: RemoteTicket) -> None:
         self.clock_step += 1
@@ -91,6 +92,7 @@ class FakeBackend:
             customers=tuple(self.customers),
             cursor=str(end),
             done=end >= len(self.order),
+            wait_hint=self.wait_hint,
         )
 
     def _apply(self, op: Op) -> PushResult:

@@ -210,3 +210,31 @@ async def test_taking_theirs_cancels_our_unsent_edit(store: Store, clock: Any) -
     await engine.run_once()
     assert backend.tickets["3"].priority == Priority.P3
     assert not backend.applied
+
+
+async def test_request_budget_is_waited_inside_the_pass(store: Store, clock: Any) -> None:
+    backend = FakeBackend([remote_ticket(i) for i in range(1, 6)], page_size=2)
+    backend.wait_hint = 6.0  # e.g. the help desk's ~10 export requests a minute
+    waits: list[float] = []
+    progress: list[str] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    engine = SyncEngine(store, [backend], clock, sleep=sleep, progress=progress.append)
+    report = await engine.run_once()
+    assert store.ticket_count() == 5 and report.ok
+    assert waits == [6.0, 6.0]  # between the three pages
+    assert any("request budget, next page in 6s" in p for p in progress)
+
+
+async def test_long_budget_wait_resumes_in_a_later_pass(store: Store, clock: Any) -> None:
+    backend = FakeBackend([remote_ticket(i) for i in range(1, 6)], page_size=2)
+    backend.wait_hint = 60.0
+    engine = SyncEngine(store, [backend], clock)
+    report = await engine.run_once()
+    assert store.ticket_count() == 2 and report.outcomes["fake"].waiting == 60.0
+    assert "request budget" in store.log_entries(1)[0][3]
+    clock.advance(61)
+    await engine.run_once()
+    assert store.ticket_count() == 4

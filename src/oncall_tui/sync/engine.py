@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -34,6 +34,8 @@ from oncall_tui.sync.base import (
 #: Pages pulled per backend per pass; the rest continues in the next pass.
 MAX_PAGES_PER_PASS = 50
 MAX_BACKOFF = 300.0
+#: A budget wait up to this long happens inside a pass (longer ones resume in a later pass).
+MAX_INLINE_WAIT = 15.0
 
 
 def backoff(attempts: int, rng: random.Random | None = None) -> float:
@@ -90,6 +92,7 @@ class SyncEngine:
         progress: Callable[[str], None] | None = None,
         rng: random.Random | None = None,
         between_passes: Callable[[], None] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.store = store
         self.backends = {b.source: b for b in backends}
@@ -100,6 +103,7 @@ class SyncEngine:
         self._lock = asyncio.Lock()
         self._blocked_until: dict[str, float] = {}
         self.between_passes = between_passes
+        self.sleep = sleep
         self.passes = 0
 
     async def _db(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -245,8 +249,18 @@ class SyncEngine:
             if page.done:
                 return
             if page.wait_hint:
-                # The backend's budget (e.g. the help desk's ~10 export requests a minute):
-                # continue in a later pass rather than sleeping here.
-                self._blocked_until[backend.name] = self.clock().timestamp() + page.wait_hint
-                outcome.waiting = page.wait_hint
-                return
+                # The backend's budget (e.g. the help desk's ~10 export requests a minute).
+                if page.wait_hint > MAX_INLINE_WAIT:
+                    self._blocked_until[backend.name] = self.clock().timestamp() + page.wait_hint
+                    outcome.waiting = page.wait_hint
+                    await self._db(
+                        self.store.log,
+                        backend.name,
+                        "info",
+                        f"request budget: next page in {page.wait_hint:.0f}s",
+                    )
+                    return
+                self.progress(f"{backend.name}: request budget, next page in {page.wait_hint:.0f}s")
+                await self.sleep(page.wait_hint)
+            # Local edits made meanwhile go out between pages, not after a long first sync.
+            await self._drain(report)
