@@ -20,6 +20,7 @@ from oncall_tui.domain.tickets import Source
 from oncall_tui.ui.screens.bug_report_screen import (
     AUTOSAVE_SECONDS,
     DRAFT_KIND,
+    REFRESH_SECONDS,
     BugReportScreen,
 )
 from oncall_tui.ui.screens.choice_screen import ChoiceScreen
@@ -85,6 +86,13 @@ async def fill(pilot: Any, screen: BugReportScreen, values: dict[str, str]) -> N
             widget.value = ""
             await pilot.press(*text)
         await pilot.pause()
+
+
+async def checks_done(pilot: Any) -> None:
+    """Let the debounce fire and the background guard check and search finish."""
+    await pilot.pause(REFRESH_SECONDS + 0.1)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
 
 
 def bug_ops(app: Any) -> list[Any]:
@@ -273,7 +281,7 @@ async def test_guard_blocks_then_override_is_recorded(make_app: Any) -> None:
         screen = await open_form(pilot)
         text = dict(REQUIRED_TEXT, actual="Dana at Acme Logistics sees it stay at 95%.")
         await fill(pilot, screen, text)
-        await pilot.pause(0.6)  # the debounced guard refresh
+        await checks_done(pilot)
         panel = str(screen.query_one("#guard-panel").render())
         assert '"Acme Logistics" in Actual behaviour' in panel
         assert '"Dana" in Actual behaviour' in panel
@@ -307,6 +315,30 @@ async def test_guard_blocks_then_override_is_recorded(make_app: Any) -> None:
         (op,) = bug_ops(app)
         assert op.payload["guard_override"]["reason"] == "customer agreed to be named"
         assert op.payload["guard_override"]["at"] == FROZEN_NOW.isoformat()
+
+
+async def test_guard_and_search_run_off_the_ui_thread(make_app: Any, monkeypatch: Any) -> None:
+    """A pasted log makes them slow; typing must not wait for them."""
+    import threading
+
+    from oncall_tui.ui.screens import bug_report_screen
+
+    threads: list[int] = []
+    real_check = bug_report_screen.guard.check
+
+    def spy(text: Any, customer: Any) -> Any:
+        threads.append(threading.get_ident())
+        return real_check(text, customer)
+
+    monkeypatch.setattr(bug_report_screen.guard, "check", spy)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_form(pilot)
+        await checks_done(pilot)
+        await fill(pilot, screen, {"actual": "error: request failed with code 500\n" * 2000})
+        await checks_done(pilot)
+        assert threads and threading.get_ident() not in threads
+        assert screen.hits == []  # and the results did arrive
 
 
 # --- submit, search first, preview --------------------------------------------------------------
@@ -361,7 +393,7 @@ async def test_submit_without_a_tracker_goes_to_local(make_app: Any) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_form(pilot)
         await fill(pilot, screen, {**REQUIRED_TEXT, "title": "Progress bar frozen"})
-        screen.refresh_checks()
+        await checks_done(pilot)
         assert not [m for m in screen.matches if m.score >= 0.34]
         await pilot.press("f5")  # nothing similar enough: filed at once
         await pilot.pause()
@@ -376,6 +408,7 @@ async def test_search_first_links_the_ticket_instead_of_filing(make_app: Any) ->
         screen = await open_form(pilot)
         ticket_id = screen.ticket_id
         await pilot.press("ctrl+s")  # a saved draft, to see it discarded
+        await checks_done(pilot)
         similar = screen.query_one(SimilarIssues)
         assert similar.matches[0].title == "Live query stalls at 95% on large host counts"
         issue = similar.matches[0]
@@ -421,6 +454,10 @@ async def test_preview_shows_the_issue_as_filed(make_app: Any) -> None:
         await pilot.pause()
         assert not screen.has_class("-preview")
         assert isinstance(screen.focused, TextArea)  # back where the engineer was
+        await pilot.press("f2", "f3")  # the similar issues, from the preview too
+        await pilot.pause()
+        assert not screen.has_class("-preview")
+        assert screen.focused is screen.query_one(SimilarIssues)
 
 
 # --- blank reports and config ------------------------------------------------------------------
@@ -435,7 +472,7 @@ async def test_blank_report_guard_finds_customer_by_codename(make_app: Any) -> N
         assert isinstance(screen, BugReportScreen) and screen.ticket is None
         assert field(screen, "title").value == ""
         await fill(pilot, screen, {"title": "Globex dashboard broken", "codename": "vesta"})
-        screen.refresh_checks()
+        await checks_done(pilot)
         assert [h.term for h in screen.hits] == ["Globex"]
 
 
@@ -446,7 +483,7 @@ async def test_bug_actions_are_in_the_command_palette(make_app: Any) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         names = {name for name, _, _ in BindingCommands(app.screen)._commands()}
-        assert {"New bug report (blank)", "Drafts", "Bug report", "Escalate bug"} <= names
+        assert {"New bug", "Drafts", "Bug report", "Escalate"} <= names
 
 
 async def test_bad_config_falls_back_to_defaults_with_a_notice(make_app: Any) -> None:
@@ -572,16 +609,15 @@ def _no_blink(app: Any) -> None:
 async def _blank_form(pilot: Any) -> None:
     await settle(pilot)
     await pilot.press("B")
-    await pilot.pause()
+    await checks_done(pilot)
     _no_blink(pilot.app)
 
 
 async def _ticket_form(pilot: Any) -> None:
     await settle(pilot)
     await pilot.press("b")
-    await pilot.pause()
+    await checks_done(pilot)
     _no_blink(pilot.app)
-    await pilot.pause(0.1)
 
 
 def test_snapshot_empty_form(snap_compare: Any, make_app: Any) -> None:

@@ -139,8 +139,9 @@ async def test_label_toggle_pauses_sla(make_app: Any) -> None:
         assert app.ctx.store.get_ticket(tid).is_paused
         await pilot.press("escape")  # clear the filter: the paused ticket left "sla:ok"
         await pilot.pause()
+        me = app.ctx.config.user
         app.screen.table.cursor = (
-            app.ctx.store.queue_position(app.screen.query_now(), tid, me="alex@support.example") or 0
+            app.ctx.store.queue_position(app.screen.query_now(), tid, me=me) or 0
         )
         await pilot.press("l")
         await pilot.pause()

@@ -56,3 +56,21 @@ async def test_without_backends_the_app_is_local_only(make_app: Any) -> None:
         await pilot.press("ctrl+r")
         await pilot.pause()
         assert app.sync_status.startswith("local only")
+
+
+async def test_a_local_edit_wakes_the_sync_loop(make_app: Any) -> None:
+    from oncall_tui.config import Config
+
+    backend = FakeBackend([remote_ticket(1)])
+    config = Config(user="alex@support.example", sync_interval=3600)  # an hour between pulls
+    app = make_app(seed=None, backend=backend, config=config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("5")
+        await pilot.pause()
+        await pilot.press("a")
+        for _ in range(50):  # the push goes out long before the hour is up
+            await pilot.pause(0.05)
+            if backend.tickets["1"].assignee == "alex@support.example":
+                break
+        assert backend.tickets["1"].assignee == "alex@support.example"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from typing import ClassVar
+from collections.abc import Iterable
+from typing import Any, ClassVar
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from oncall_tui.context import AppContext
@@ -18,7 +20,15 @@ from oncall_tui.ui.messages import SyncFinished, SyncProgress, SyncStarted
 from oncall_tui.ui.screens.help_screen import HelpScreen, binding_rows
 from oncall_tui.ui.screens.queue_screen import QueueScreen
 
-STYLE_FILES = ("app.tcss", "queue.tcss", "ticket.tcss", "dialogs.tcss")
+STYLE_FILES = (
+    "app.tcss",
+    "queue.tcss",
+    "ticket.tcss",
+    "dialogs.tcss",
+    "bug_report.tcss",
+    "runbook.tcss",
+    "sync_log.tcss",
+)
 
 
 class OncallApp(App[None]):
@@ -30,7 +40,10 @@ class OncallApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark", "help", "Help", id="help"),
-        Binding("ctrl+r", "sync_now", "Sync now", id="sync-now"),
+        Binding("ctrl+r", "sync_now", "Sync", id="sync-now"),
+        Binding("D", "drafts", "Drafts", id="drafts"),
+        Binding("B", "new_bug_report", "New bug", id="new-bug-report"),
+        Binding("L", "sync_log", "Sync log", id="sync-log"),
     ]
 
     store_revision: reactive[int] = reactive(0)
@@ -43,6 +56,7 @@ class OncallApp(App[None]):
         self.ctx = ctx
         self.engine = None
         self._last_sync: str | None = None
+        self._wake = asyncio.Event()
         if ctx.demo:
             self.sub_title = "demo"
 
@@ -68,6 +82,7 @@ class OncallApp(App[None]):
         if engine is None:
             return
         while True:
+            self._wake.clear()  # edits made during this pass wake the next one at once
             self.post_message(SyncStarted())
             report = await engine.run_once()
             self.post_message(
@@ -76,7 +91,14 @@ class OncallApp(App[None]):
             interval = self.ctx.config.sync_interval
             if interval is None:
                 return
-            await asyncio.sleep(interval)
+            try:  # the next pass: after the interval, or as soon as a local edit wants out
+                await asyncio.wait_for(self._wake.wait(), timeout=interval)
+            except TimeoutError:
+                pass
+
+    def request_push(self) -> None:
+        """A local edit was queued: wake the sync loop so it goes out now (when online)."""
+        self._wake.set()
 
     def action_sync_now(self) -> None:
         if self.engine is None:
@@ -130,6 +152,36 @@ class OncallApp(App[None]):
         except ImportError:
             return []
         return list(default_templates())
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "Browse runbooks", "Every runbook, without a ticket", self.action_runbooks
+        )
+
+    def action_runbooks(self) -> None:
+        """Runbooks without a ticket (the palette's "Browse runbooks")."""
+        from oncall_tui.ui.screens.runbook_screen import RunbookScreen
+
+        if not isinstance(self.screen, RunbookScreen):
+            self.push_screen(RunbookScreen.from_context(self.ctx))
+
+    def action_sync_log(self) -> None:
+        """Backends, unsent and failed changes, and the sync log."""
+        from oncall_tui.ui.screens.sync_log_screen import SyncLogScreen
+
+        if not isinstance(self.screen, SyncLogScreen):
+            self.push_screen(SyncLogScreen(self.ctx.store, self.ctx.config.sla))
+
+    def action_drafts(self) -> None:
+        from oncall_tui.ui.screens.drafts_screen import open_drafts
+
+        open_drafts(self)
+
+    def action_new_bug_report(self) -> None:
+        from oncall_tui.ui.screens.bug_report_screen import open_bug_report
+
+        open_bug_report(self, self.ctx.store, self.ctx.config, self.ctx.clock)
 
     def action_help(self) -> None:
         screen = self.screen

@@ -7,9 +7,9 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from oncall_tui.ui.screens.ticket_actions import TICKET_BINDINGS, TicketActions
+from oncall_tui.ui.widgets.key_bar import KeyBar
 from oncall_tui.ui.widgets.status_bar import StatusBar
 from oncall_tui.ui.widgets.ticket_detail import TicketDetail
 
@@ -31,7 +31,7 @@ class DetailScreen(TicketActions, Screen[None]):
     def compose(self) -> ComposeResult:
         yield StatusBar(self.config.sla)
         yield TicketDetail(id="detail")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.watch(self.app, "store_revision", self.reload, init=False)

@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from oncall_tui.config import Config
 from oncall_tui.domain.labels import needs_second_day_review
@@ -28,6 +28,7 @@ from oncall_tui.store import Store
 from oncall_tui.store.queue import QueueRow
 from oncall_tui.ui.screens.runbook_screen import progress_lines, runbook_cache
 from oncall_tui.ui.screens.ticket_actions import TICKET_BINDINGS, TicketActions
+from oncall_tui.ui.widgets.key_bar import KeyBar
 from oncall_tui.ui.widgets.status_bar import StatusBar
 from oncall_tui.ui.widgets.ticket_detail import DetailData, TicketDetail
 from oncall_tui.ui.widgets.ticket_table import TicketTable
@@ -101,7 +102,7 @@ class QueueScreen(TicketActions, Screen[None]):
                     id="ticket-table",
                 )
             yield TicketDetail(id="detail")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def needs_review(self, row: QueueRow, now: datetime) -> bool:
         """A ``~investigate`` bug still there on a second business day (flagged ⚑)."""

@@ -11,12 +11,14 @@ are filled from the ticket; customer text stays data (``Text`` objects, escaped 
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -27,6 +29,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, MarkdownViewer, OptionList, Static
 from textual.widgets.markdown import Markdown, MarkdownBlock
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
 
 from oncall_tui.clock import Clock
 from oncall_tui.config import Config
@@ -128,23 +131,56 @@ def ticket_title(ticket: Ticket) -> str:
     return f"#{ticket.remote_id or ticket.id} {ticket.subject}"
 
 
-def step_prompt(step: Step, text: str, done: bool) -> Text:
-    """A step as a list row: ``[x]`` boxes for checklist items, ``•`` items, ``$`` code."""
-    prompt = Text()
+def markdown_heading(runbook: Runbook) -> str:
+    """What the viewer shows above the body: the title, then the summary if there is one."""
+    heading = f"# {runbook.title}\n\n"
+    return heading + f"{runbook.summary}\n\n" if runbook.summary else heading
+
+
+_INLINE_RE = re.compile(r"(`[^`]+`|\*\*[^*]+\*\*|\*[^*\s][^*]*\*)")
+
+
+def inline_text(markdown: str, context: Mapping[str, str]) -> Text:
+    """A step's inline Markdown as ``Text``: code spans bold, ``*em*`` italic, rest as is.
+
+    Placeholders are filled per span, after splitting, so a filled-in value is never read
+    as Markdown (nor as markup: this is a ``Text``, not a markup string).
+    """
+    text = Text()
+    for i, part in enumerate(_INLINE_RE.split(markdown)):
+        if not part:
+            continue
+        if i % 2 == 0:
+            text.append(fill_placeholders(part, context))
+        elif part.startswith("`"):
+            text.append(fill_placeholders(part[1:-1], context), style="bold")
+        elif part.startswith("**"):
+            text.append(fill_placeholders(part[2:-2], context), style="bold")
+        else:
+            text.append(fill_placeholders(part[1:-1], context), style="italic")
+    return text
+
+
+def step_prompt(step: Step, context: Mapping[str, str], done: bool) -> Table:
+    """A step as a list row: ``[x]`` boxes for checklist items, ``•`` items, code blocks.
+
+    A two-column grid, so wrapped lines hang under the text rather than under the box.
+    """
+    grid = Table.grid(padding=(0, 1), expand=True)
+    grid.add_column(no_wrap=True)
+    grid.add_column(ratio=1)
     if step.kind is StepKind.CHECK:
-        prompt.append("[x] " if done else "[ ] ", style="bold")
-        prompt.append(text, style="dim" if done else "")
+        body = inline_text(step.text, context)
+        if done:
+            body.stylize("dim")
+        grid.add_row(Text("[x]" if done else "[ ]", style="bold"), body)
     elif step.kind is StepKind.ITEM:
-        prompt.append("•   ")
-        prompt.append(text)
+        grid.add_row(Text(" • "), inline_text(step.text, context))
     else:
-        lines = text.split("\n")
-        prompt.append(f"{step.lang or 'code'}: ", style="bold")
-        shown = lines[:CODE_PREVIEW_LINES]
-        if len(lines) > CODE_PREVIEW_LINES:
-            shown.append("…")
-        prompt.append("\n".join(shown), style="italic")
-    return prompt
+        lines = fill_placeholders(step.text, context).split("\n")
+        shown = lines[:CODE_PREVIEW_LINES] + (["…"] if len(lines) > CODE_PREVIEW_LINES else [])
+        grid.add_row(Text(" $ ", style="bold"), Text("\n".join(shown), style="italic"))
+    return grid
 
 
 # --- widgets private to the screen ------------------------------------------------------------
@@ -155,6 +191,7 @@ class _RunbookViewer(MarkdownViewer):
 
     async def _on_markdown_link_clicked(self, message: Markdown.LinkClicked) -> None:
         message.stop()
+        message.prevent_default()  # MarkdownViewer's own handler would read href as a file
         href = message.href
         if href.startswith("#"):
             self.document.goto_anchor(href[1:])
@@ -170,10 +207,7 @@ class _RunbookViewer(MarkdownViewer):
 class RunbookScreen(Screen[None]):
     """Runbooks for one ticket (or none): search, suggestions, Markdown, a ticking checklist."""
 
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
-        (0, "-narrow"),
-        (WIDE, "-wide"),
-    ]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "search", "Search", id="runbook-search"),
         Binding("space,x", "tick", "Tick step", id="runbook-tick"),
@@ -210,7 +244,7 @@ class RunbookScreen(Screen[None]):
         self.progress: dict[str, set[int]] = {}
         self.runbook: Runbook | None = None
         self.steps: list[Step] = []
-        self._prefix_lines = 0  # lines put before the runbook's body (title, summary)
+        self._step_keys: list[tuple[bool, str]] = []  # (ticked, text) each step row shows
         self._wanted_markdown = ""
         self._shown_markdown: str | None = None
         self._rendering = False
@@ -260,7 +294,7 @@ class RunbookScreen(Screen[None]):
         self.tick()
         if self.cache.result is None:
             self.runbook_list.set_options([Option(Text("Loading runbooks…"), disabled=True)])
-            self.load_runbooks()
+            self.load_library()
         else:
             self._show_list()
         self.runbook_list.focus()
@@ -274,11 +308,11 @@ class RunbookScreen(Screen[None]):
         exit_on_error=False,
         description="Load runbooks",
     )
-    def load_runbooks(self) -> None:
+    def load_library(self) -> None:
         """Read the bundled and team runbooks (disk I/O: never on the UI thread)."""
         try:
             result = load_runbooks(self.cache.team_dir)
-        except Exception as exc:  # noqa: BLE001 - a loader bug must not take the app down
+        except Exception as exc:  # a loader bug must not take the app down
             result = LoadResult([], [RunbookError("runbooks", f"cannot load runbooks: {exc}")])
         self.post_message(self.RunbooksLoaded(result))
 
@@ -296,11 +330,20 @@ class RunbookScreen(Screen[None]):
         self.cache.reported = True
         self._read_progress()
         self._show_list()
+        fresh = self.cache.by_slug().get(self.runbook.slug) if self.runbook else None
+        if fresh is not None and fresh != self.runbook:  # F5 after editing the shown file
+            self.runbook = fresh
+            self._show_steps(reset=True)
+            self._render_runbook()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group.startswith("runbook") and event.state == WorkerState.ERROR:
+            self.notify(f"Runbooks: {event.worker.error}", severity="error", markup=False)
 
     def action_reload_runbooks(self) -> None:
         """Read the runbook files again (after editing a team runbook)."""
         self.cache.reported = False
-        self.load_runbooks()
+        self.load_library()
 
     # ---- data ----------------------------------------------------------------------------
 
@@ -441,20 +484,23 @@ class RunbookScreen(Screen[None]):
         if self.runbook is None:
             step_list.clear_options()
             return
-        done = self.done
-        prompts = [step_prompt(s, self.step_text(s), s.checklist_index in done) for s in self.steps]
         if reset:
             self.steps = steps(self.runbook)
-            prompts = [
-                step_prompt(s, self.step_text(s), s.checklist_index in done) for s in self.steps
-            ]
+        done = self.done
+        keys = [(s.checklist_index in done, self.step_text(s)) for s in self.steps]
+        if reset:
             step_list.set_options(
-                [Option(p, id=f"step-{s.index}") for s, p in zip(self.steps, prompts, strict=True)]
+                Option(step_prompt(s, self.context, key[0]), id=f"step-{s.index}")
+                for s, key in zip(self.steps, keys, strict=True)
             )
             step_list.highlighted = 0 if self.steps else None
-            return
-        for index, prompt in enumerate(prompts):
-            step_list.replace_option_prompt_at_index(index, prompt)
+        else:  # a tick or a sync: redraw only the rows that changed
+            for s, key, old in zip(self.steps, keys, self._step_keys, strict=True):
+                if key != old:
+                    step_list.replace_option_prompt_at_index(
+                        s.index, step_prompt(s, self.context, key[0])
+                    )
+        self._step_keys = keys
 
     @on(OptionList.OptionHighlighted, "#runbook-steps")
     def _step_highlighted(self) -> None:
@@ -478,8 +524,8 @@ class RunbookScreen(Screen[None]):
         except (sqlite3.Error, LookupError, ValueError) as exc:
             self.notify(f"Could not save the checklist: {exc}", severity="error", markup=False)
             return
-        self.reload()
-        # Other screens (the detail's progress lines) re-query on the revision bump.
+        # Every screen re-queries on the bump: this one (watched in on_mount) and the
+        # detail behind it, whose "Runbooks" progress lines change.
         self.app.store_revision += 1  # type: ignore[attr-defined]
 
     def action_copy_step(self) -> None:
@@ -498,12 +544,9 @@ class RunbookScreen(Screen[None]):
 
     def runbook_markdown(self, runbook: Runbook) -> str:
         """The runbook as shown: title, summary, body with ticks and filled placeholders."""
-        prefix = f"# {runbook.title}\n\n"
-        if runbook.summary:
-            prefix += f"{runbook.summary}\n\n"
-        self._prefix_lines = prefix.count("\n")
-        body = render_with_progress(runbook, self.done)
-        return prefix + fill_placeholders(body, self.context, markdown=True)
+        done = self.progress.get(runbook.slug, set())
+        body = fill_placeholders(render_with_progress(runbook, done), self.context, markdown=True)
+        return markdown_heading(runbook) + body
 
     def _render_runbook(self) -> None:
         if self.runbook is None:
@@ -545,7 +588,8 @@ class RunbookScreen(Screen[None]):
         step = self.current_step
         if step is None:
             return
-        line = step.line_no - 1 + self._prefix_lines
+        assert self.runbook is not None  # a step is selected only while a runbook is shown
+        line = step.line_no - 1 + markdown_heading(self.runbook).count("\n")
         best: MarkdownBlock | None = None
         best_span = 0
         for block in document.query(MarkdownBlock):

@@ -53,6 +53,11 @@ TICKET_BINDINGS = [
     Binding("o", "open_browser", "Browser", id="open-browser"),
     Binding("y", "copy_link", "Copy link", id="copy-link"),
     Binding("u", "undo", "Undo", id="undo"),
+    Binding("b", "bug_report", "Bug report", id="bug-report"),
+    Binding("E", "escalate", "Escalate", id="escalate-bug"),
+    Binding("R", "runbooks", "Runbooks", id="runbooks"),
+    Binding("K", "keep_mine", "Keep mine", show=False, id="conflict-keep-mine"),
+    Binding("T", "take_theirs", "Take theirs", show=False, id="conflict-take-theirs"),
 ]
 
 
@@ -61,6 +66,7 @@ class TicketActions:
 
     store: Store
     config: Config
+    clock: Any
     templates: list[Any]
     app: Any
     notify: Any
@@ -69,7 +75,8 @@ class TicketActions:
         raise LookupError("no current ticket")
 
     def _after_edit(self, message: str) -> None:
-        self.app.store_revision += 1  # type: ignore[attr-defined]
+        self.app.store_revision += 1
+        self.app.request_push()  # type: ignore[attr-defined]
         self.notify(message, markup=False, timeout=3)
 
     def _guard(self, fn, *args, message: str) -> None:  # type: ignore[no-untyped-def]
@@ -228,6 +235,106 @@ class TicketActions:
             return
         self.app.copy_to_clipboard(url)
         self.notify(f"Copied {url}", markup=False, timeout=3)
+
+    def action_bug_report(self) -> None:
+        """File a bug report from the ticket (resumes its open draft if there is one)."""
+        tid = self.current_id()
+        if tid is not None:
+            from oncall_tui.ui.screens.bug_report_screen import open_bug_report
+
+            open_bug_report(self.app, self.store, self.config, self.clock, ticket_id=tid)
+
+    def action_escalate(self) -> None:
+        """Walk a tracker bug through the escalation labels (domain.labels)."""
+        tid = self.current_id()
+        if tid is None:
+            return
+        from oncall_tui.domain import labels as escalation
+        from oncall_tui.domain.tickets import Source
+        from oncall_tui.ui.screens.bug_report_screen import bug_report_settings
+
+        ticket = self.store.get_ticket(tid)
+        if ticket.source is not Source.TRACKER:
+            self.notify(
+                "Escalation labels go on tracker issues; this is not one. File a bug report "
+                "with b.",
+                severity="warning",
+            )
+            return
+        scheme = bug_report_settings(self.config).scheme
+        s = scheme
+        options = [
+            (
+                "suspect",
+                f"Suspected customer impact: +{s.investigate} +{s.help_customers}, "
+                f"-{s.incoming} -{s.reproduce}",
+            ),
+            ("reproduced", f"Reproduced: to the product board, +{s.product} -{s.investigate}"),
+            (
+                "not_reproduced",
+                f"Not reproduced: back to QA, +{s.incoming} +{s.reproduce} -{s.investigate}",
+            ),
+        ]
+        transitions = {
+            "suspect": escalation.suspect_customer_impact,
+            "reproduced": escalation.mark_reproduced,
+            "not_reproduced": escalation.mark_not_reproduced,
+        }
+        stage = escalation.stage_of(ticket.labels, scheme).value.replace("_", " ")
+        ref = ticket.remote_id or f"#{tid}"
+
+        def done(choice: str | None) -> None:
+            if choice not in transitions:
+                return
+            try:
+                change = transitions[choice](self.store.get_ticket(tid).labels, scheme)
+            except escalation.TransitionError as exc:
+                self.notify(str(exc), severity="error", markup=False)
+                return
+            if not change:
+                self.notify("Nothing to change: the labels are already there.", timeout=3)
+                return
+            shown = " ".join([*(f"+{x}" for x in change.add), *(f"-{x}" for x in change.remove)])
+            self._guard(self._relabel, tid, change, message=f"{ref} labels queued: {shown}")
+
+        self.app.push_screen(ChoiceScreen(f"Escalate {ref} (now: {stage})", options), done)
+
+    def action_runbooks(self) -> None:
+        """Runbooks beside the current ticket."""
+        tid = self.current_id()
+        if tid is not None:
+            from oncall_tui.ui.screens.runbook_screen import RunbookScreen
+
+            self.app.push_screen(RunbookScreen.from_context(self.app.ctx, tid))
+
+    def _resolve(self, keep_mine: bool) -> None:
+        tid = self.current_id()
+        if tid is None:
+            return
+        if not self.store.conflicts(tid):
+            self.notify("This ticket has no conflict to resolve.", timeout=3)
+            return
+        self.store.resolve_conflict(tid, keep_mine=keep_mine)
+        self._after_edit(
+            f"#{tid}: keeping your changes; they will be sent"
+            if keep_mine
+            else f"#{tid}: took the remote values; your unsent changes were dropped"
+        )
+
+    def action_keep_mine(self) -> None:
+        """Conflict: keep the local edits (they are pushed over the remote change)."""
+        self._resolve(keep_mine=True)
+
+    def action_take_theirs(self) -> None:
+        """Conflict: take the remote values and drop the unsent local edits."""
+        self._resolve(keep_mine=False)
+
+    def _relabel(self, tid: int, change: Any) -> None:
+        with self.store.db.atomic():
+            if change.remove:
+                self.store.remove_labels(tid, list(change.remove))
+            if change.add:
+                self.store.add_labels(tid, list(change.add))
 
     def action_undo(self) -> None:
         op = self.store.undo_last()

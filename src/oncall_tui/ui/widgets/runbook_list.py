@@ -10,7 +10,9 @@ from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.padding import Padding
 from rich.style import Style
+from rich.table import Table
 from rich.text import Text
 from textual import on
 from textual.message import Message
@@ -18,6 +20,9 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from oncall_tui.domain.runbooks import Runbook, RunbookOrigin, Suggestion, fuzzy_filter
+
+#: Reasons shown under a suggested runbook; more are elided.
+MAX_REASONS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +90,7 @@ class RunbookList(OptionList):
         self._by_slug: dict[str, Runbook] = {}
         self._current: str | None = None
         self._ids: list[str | None] = []
+        self._keys: list[tuple[object, ...]] = []  # what each prompt was drawn from
 
     @property
     def current(self) -> Runbook | None:
@@ -103,15 +109,18 @@ class RunbookList(OptionList):
         progress = progress or {}
         self._by_slug = {r.slug: r for r in runbooks}
         entries = list_entries(runbooks, suggestions, query)
-        options = [self._option(entry, progress) for entry in entries]
-        ids = [option.id for option in options]
+        keys = [self._key(entry, progress) for entry in entries]
+        ids = [entry.runbook.slug if entry.runbook else None for entry in entries]
         if ids == self._ids:
-            # Same rows (a tick, a sync): only the prompts change; no jump, no flicker.
-            for index, option in enumerate(options):
-                self.replace_option_prompt_at_index(index, option.prompt)
+            # Same rows (a tick, a sync): redraw only the prompts that changed; no jump.
+            for index, (entry, key) in enumerate(zip(entries, keys, strict=True)):
+                if key != self._keys[index]:
+                    self.replace_option_prompt_at_index(index, self._option(entry, progress).prompt)
+            self._keys = keys
         else:
             keep = self._current
-            self._ids = ids
+            options = [self._option(entry, progress) for entry in entries]
+            self._ids, self._keys = ids, keys
             self.set_options(options)
             if keep is not None and keep in ids:
                 self.highlighted = ids.index(keep)
@@ -120,6 +129,15 @@ class RunbookList(OptionList):
                     (i for i, option in enumerate(options) if not option.disabled), None
                 )
         self._announce()
+
+    @staticmethod
+    def _key(entry: RunbookEntry, progress: Mapping[str, Set[int]]) -> tuple[object, ...]:
+        runbook = entry.runbook
+        if runbook is None:
+            return (entry.heading,)
+        done = progress.get(runbook.slug, set())
+        ticked = sum(1 for item in runbook.checklist if item.index in done)
+        return (runbook, entry.suggestion, ticked)
 
     def _option(self, entry: RunbookEntry, progress: Mapping[str, Set[int]]) -> Option:
         if entry.runbook is None:
@@ -138,10 +156,17 @@ class RunbookList(OptionList):
             text.append(f"  {ticked}/{total}", style=self._style(name))
         if runbook.origin is RunbookOrigin.TEAM:
             text.append("  team", style=self._style("runbook-list--team"))
-        if entry.suggestion is not None:
-            reasons = ", ".join(entry.suggestion.reasons)
-            text.append(f"\n  suggested: {reasons}", style=self._style("runbook-list--reasons"))
-        return Option(text, id=runbook.slug)
+        if entry.suggestion is None:
+            return Option(text, id=runbook.slug)
+        reasons = list(entry.suggestion.reasons[:MAX_REASONS])
+        if len(entry.suggestion.reasons) > MAX_REASONS:
+            reasons.append("…")
+        why = Text(f"suggested: {', '.join(reasons)}", style=self._style("runbook-list--reasons"))
+        grid = Table.grid(expand=True)
+        grid.add_column(ratio=1)
+        grid.add_row(text)
+        grid.add_row(Padding(why, (0, 0, 0, 2)))
+        return Option(grid, id=runbook.slug)
 
     def _style(self, component: str) -> Style:
         # Before the first layout the component styles are not computed yet: plain text then.

@@ -7,7 +7,7 @@ thread goes through the Markdown widget, which renders Markdown but not Rich mar
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from rich.table import Table
 from rich.text import Text
@@ -52,10 +52,14 @@ def quote_markdown(text: str) -> str:
     return text.replace("<", "&lt;").replace(">", "&gt;")
 
 
-def thread_markdown(ticket: Ticket, comments: list[Comment], tz_name: str = "UTC") -> str:
-    """The thread as Markdown: the opening message, then each comment."""
+def thread_markdown(ticket: Ticket, comments: list[Comment], tz: tzinfo = UTC) -> str:
+    """The thread as Markdown: the opening message, then each comment (times in ``tz``)."""
+
+    def when(at: datetime) -> str:
+        return f"{at.astimezone(tz):%a %Y-%m-%d %H:%M %Z}"
+
     parts = [
-        f"### {ticket.requester or 'Requester'} · {ticket.opened_at:%Y-%m-%d %H:%M} UTC",
+        f"### {ticket.requester or 'Requester'} · {when(ticket.opened_at)}",
         "",
         quote_markdown(ticket.body) or "_(no text)_",
         "",
@@ -64,7 +68,7 @@ def thread_markdown(ticket: Ticket, comments: list[Comment], tz_name: str = "UTC
         kind = "" if comment.public else " · internal note"
         pending = " · ↻ not yet sent" if comment.pending else ""
         parts += [
-            f"### {comment.author}{kind}{pending} · {comment.created_at:%Y-%m-%d %H:%M} UTC",
+            f"### {comment.author}{kind}{pending} · {when(comment.created_at)}",
             "",
             quote_markdown(comment.body),
             "",
@@ -106,7 +110,7 @@ class TicketDetail(VerticalScroll, can_focus=True):
         meta.update(self._meta(data))
         self.refresh_sla(now)
         self.query_one("#detail-links", Static).update(self._links(data))
-        thread.update(thread_markdown(data.ticket, data.comments))
+        thread.update(thread_markdown(data.ticket, data.comments, settings.calendar.tz))
         self.scroll_home(animate=False)
 
     def refresh_sla(self, now: datetime) -> None:

@@ -301,7 +301,7 @@ class TicketTable(ScrollView, can_focus=True):
         state = self.state_of(row, now)
         cells = self.cells(row, now)
         line = Text(no_wrap=True, overflow="ellipsis", end="")
-        state_style = self.get_component_rich_style(f"ticket-table--{state}")
+        state_style = self.get_component_rich_style(f"ticket-table--{state}", partial=True)
         for column, col_width in visible_columns(width):
             value = Text(cells[column.key], no_wrap=True, overflow="ellipsis", end="")
             value.truncate(col_width, overflow="ellipsis", pad=True)
@@ -309,18 +309,22 @@ class TicketTable(ScrollView, can_focus=True):
                 value.stylize(state_style)
             elif column.key == "priority" and row.priority in ("P0", "P1"):
                 value.stylize(
-                    self.get_component_rich_style(f"ticket-table--{row.priority.lower()}")
+                    self.get_component_rich_style(
+                        f"ticket-table--{row.priority.lower()}", partial=True
+                    )
                 )
             elif column.key == "subject" and cells["subject"][:1] in "↻⚑":
-                value.stylize(self.get_component_rich_style("ticket-table--pending"), 0, 1)
+                value.stylize(
+                    self.get_component_rich_style("ticket-table--pending", partial=True), 0, 1
+                )
             elif column.key in ("plan", "updated", "source"):
-                value.stylize(self.get_component_rich_style("ticket-table--dim"))
+                value.stylize(self.get_component_rich_style("ticket-table--dim", partial=True))
             line.append_text(value)
             line.append(" ")
         line.truncate(width, pad=True)
         style: Style = base
         if index == self.cursor:
-            style = base + self.get_component_rich_style("ticket-table--cursor")
+            style = base + self.get_component_rich_style("ticket-table--cursor", partial=True)
         segments = list(line.render(self.app.console))
         strip = Strip(segments, width)
         return strip.apply_style(style) if style else strip

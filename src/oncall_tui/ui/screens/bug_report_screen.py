@@ -1,0 +1,898 @@
+"""BugReportScreen: file a customer bug report, search first, keep the customer anonymous.
+
+The form comes from the schema (the packaged default, or the team's ``[bug_report]`` config;
+a bad config is reported and the default used). Opened with `b` on a ticket (pre-filled from
+it, or resuming that ticket's open draft), blank with `B` or from the command palette, and
+from the drafts screen (`D`).
+
+Everything typed is saved to the store at most ``AUTOSAVE_SECONDS`` after the first unsaved
+change (one atomic statement per save), so a killed process loses under a second of typing
+and drafting never needs the network. Beside the form, debounced as the text changes: tracker
+issues from the local cache that look like the same bug (enter on one links the ticket to it
+instead of filing), and the confidentiality guard's hits in context.
+
+Submitting validates every field, refuses while the guard has unresolved hits, offers the
+similar issues once more, then turns the draft into one ``CREATE_ISSUE`` outbox entry and
+marks the draft "submitted" in the same transaction. The sync engine files the issue, then
+marks the draft "filed" and links the ticket to the new issue.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.markup import escape
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.timer import Timer
+from textual.widgets import Collapsible, Footer, Label, Markdown, Static
+
+from oncall_tui.clock import Clock
+from oncall_tui.config import Config
+from oncall_tui.domain import guard
+from oncall_tui.domain.bug_report import (
+    TICKET_URL_KEY,
+    BugReportDraft,
+    FieldError,
+    FieldRole,
+    FormSchema,
+    IssuePreview,
+    create_issue_payload,
+    parse_form_schema,
+    prefill,
+    public_text,
+    rank_similar,
+    render_issue,
+    similar_issue_query,
+    validate,
+    validate_field,
+)
+from oncall_tui.domain.errors import ConfigValueError
+from oncall_tui.domain.labels import DEFAULT_SCHEME, LabelScheme, parse_label_scheme
+from oncall_tui.domain.ops import Op, OpKind
+from oncall_tui.domain.query import parse_query
+from oncall_tui.domain.tickets import Customer, Source, Ticket
+from oncall_tui.store import Store, open_store
+from oncall_tui.store.db import iso, parse_iso
+from oncall_tui.store.drafts import Draft
+from oncall_tui.store.tickets import UnknownTicket
+from oncall_tui.ui.screens.choice_screen import ChoiceScreen
+from oncall_tui.ui.screens.prompt_screen import PromptScreen
+from oncall_tui.ui.widgets.form_field import FormFieldBox
+from oncall_tui.ui.widgets.guard_panel import GuardPanel
+from oncall_tui.ui.widgets.similar_issues import IssueMatch, SimilarIssues
+
+#: ``drafts.kind`` of bug reports.
+DRAFT_KIND = "bug_report"
+#: Repository name in the payload when no tracker is configured (filed once one is).
+LOCAL_REPO = "local"
+#: Longest wait between a change and its save: a killed process loses at most this much.
+AUTOSAVE_SECONDS = 0.8
+#: Quiet time after typing before the similar issues and the guard are refreshed.
+REFRESH_SECONDS = 0.4
+#: Issues fetched from the cache per search, ranked, and shown.
+SEARCH_LIMIT = 20
+MAX_CANDIDATES = 40
+MAX_SHOWN = 8
+#: Single title keywords searched on their own (the full-text search ANDs its words).
+MAX_SINGLE_WORDS = 6
+#: Matches at least this alike are offered once more when submitting.
+PROMPT_SCORE = 0.34
+
+
+# --- settings and pure helpers -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BugReportSettings:
+    """The form, the label names and the target repository, from the config."""
+
+    schema: FormSchema
+    scheme: LabelScheme
+    repo: str
+    """``owner/name`` of the first configured GitHub repository, else :data:`LOCAL_REPO`."""
+    problems: tuple[str, ...] = ()
+    """Config errors that made us fall back to the defaults (shown once as a toast)."""
+
+
+def bug_report_settings(config: Config) -> BugReportSettings:
+    """Parse ``config.bug_report`` and the GitHub backend; never raises."""
+    from oncall_tui.resources import default_form_schema
+
+    base = default_form_schema()
+    table: Mapping[str, Any] = config.bug_report or {}
+    problems: list[str] = []
+    try:
+        schema = parse_form_schema(table, key="bug_report", base=base)
+    except ConfigValueError as exc:
+        schema = base
+        problems.append(f"{exc}. Using the default form.")
+    raw_labels = table.get("labels", {})
+    try:
+        if not isinstance(raw_labels, Mapping):
+            raise ConfigValueError("bug_report.labels", "a table of label names", raw_labels)
+        scheme = parse_label_scheme(raw_labels, key="bug_report.labels")
+    except ConfigValueError as exc:
+        scheme = DEFAULT_SCHEME
+        problems.append(f"{exc}. Using the default labels.")
+    github = config.backends.get("github")
+    repo = github.repos[0] if github is not None and github.repos else LOCAL_REPO
+    return BugReportSettings(schema, scheme, repo, tuple(problems))
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~])")
+
+
+def md_inline(text: str) -> str:
+    """Plain text inside our Markdown: punctuation escaped, whitespace collapsed."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def preview_markdown(preview: IssuePreview, repo: str) -> str:
+    """The issue as it will be filed: title, labels, repository, then the body."""
+    labels = " ".join(f"`{label}`" for label in preview.labels)
+    where = (
+        "not configured: queued locally, filed once a tracker is set up"
+        if repo == LOCAL_REPO
+        else f"`{repo}`"
+    )
+    parts = [
+        f"# {md_inline(preview.title) or '_(no title yet)_'}",
+        "",
+        f"**Labels:** {labels}  ",
+        f"**Repository:** {where}",
+        "",
+        "---",
+        "",
+        preview.body_markdown or "_(nothing filled in yet)_",
+    ]
+    return "\n".join(parts)
+
+
+def override_to_meta(override: guard.GuardOverride | None) -> dict[str, Any] | None:
+    """A :class:`GuardOverride` as draft meta (JSON)."""
+    if override is None:
+        return None
+    return {"reason": override.reason, "at": iso(override.at), "terms": list(override.terms)}
+
+
+def override_from_meta(data: Any) -> guard.GuardOverride | None:
+    """Inverse of :func:`override_to_meta`; None for anything malformed."""
+    if not isinstance(data, Mapping):
+        return None
+    try:
+        at = parse_iso(str(data["at"]))
+        if at is None:
+            return None
+        return guard.GuardOverride(
+            reason=str(data["reason"]), at=at, terms=tuple(str(t) for t in data["terms"])
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def find_similar(
+    store: Store,
+    values: Mapping[str, str],
+    schema: FormSchema,
+    queries: Sequence[str] | None = None,
+) -> list[IssueMatch]:
+    """Tracker issues in the local cache that look like this draft, best first.
+
+    Each search variant of :func:`similar_issue_query` runs as a ``source:tracker`` full-text
+    query; since that ANDs its words, the title's longest keywords are also searched one by
+    one. The union is ranked with :func:`rank_similar`. ``queries``: the variants, if
+    already computed for these values.
+    """
+    if queries is None:
+        queries = similar_issue_query(values, schema)
+    words: list[str] = []
+    for q in queries:
+        if not q.startswith('"'):
+            words.extend(q.split())
+    singles = sorted(dict.fromkeys(words), key=len, reverse=True)[:MAX_SINGLE_WORDS]
+    found: dict[int, Ticket] = {}
+    for q in [*queries, *singles]:
+        rows = store.open_queue(parse_query(f"source:tracker {q}"), limit=SEARCH_LIMIT)
+        for row in rows:
+            if row.id not in found and len(found) < MAX_CANDIDATES:
+                found[row.id] = store.get_ticket(row.id)
+    ranked = rank_similar([(t.id, t.subject, t.body) for t in found.values()], values, schema)
+    return [
+        IssueMatch(
+            id=r.id,
+            ref=found[r.id].remote_id or f"#{r.id}",
+            title=found[r.id].subject,
+            url=found[r.id].url,
+            status=str(found[r.id].status),
+            score=r.score,
+        )
+        for r in ranked[:MAX_SHOWN]
+    ]
+
+
+# --- opening the form ----------------------------------------------------------------------------
+
+
+def open_bug_report(
+    app: App[Any],
+    store: Store,
+    config: Config,
+    clock: Clock,
+    *,
+    ticket_id: int | None = None,
+    draft: Draft | None = None,
+) -> None:
+    """Push the form: for a saved draft, for a ticket (resuming its open draft), or blank."""
+    if isinstance(app.screen, BugReportScreen):
+        return
+    settings = bug_report_settings(config)
+    if draft is not None:
+        screen = BugReportScreen.from_draft(store, config, clock, draft, settings=settings)
+    elif ticket_id is not None:
+        ticket = store.get_ticket(ticket_id)
+        if ticket.source is Source.TRACKER:
+            app.notify(
+                f"{ticket.remote_id or ticket_id} is already a tracker issue: escalate it with E.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        existing = store.draft_for_ticket(DRAFT_KIND, ticket_id)
+        if existing is not None:
+            app.notify(f"Resuming your draft from {existing.updated_at:%Y-%m-%d %H:%M} UTC.")
+            screen = BugReportScreen.from_draft(store, config, clock, existing, settings=settings)
+        else:
+            queued = [
+                d
+                for d in store.drafts(DRAFT_KIND)
+                if d.ticket_id == ticket_id and d.state == "submitted"
+            ]
+            if queued:
+                app.notify(
+                    "A bug report from this ticket is already queued for filing; this starts "
+                    "another one.",
+                    severity="warning",
+                )
+            customer = store.get_customer(ticket.customer_id)
+            comments = [c.body for c in store.comments(ticket_id)]
+            values = prefill(settings.schema, ticket, customer, ticket.url, comments)
+            screen = BugReportScreen(
+                store, config, clock, values=values, ticket_id=ticket_id, settings=settings
+            )
+    else:
+        screen = BugReportScreen(store, config, clock, values={}, settings=settings)
+
+    def closed(result: BugReportDraft | None) -> None:
+        app.store_revision += 1  # type: ignore[attr-defined]
+
+    app.push_screen(screen, closed)
+
+
+# --- the screen ----------------------------------------------------------------------------------
+
+
+class BugReportScreen(ModalScreen[BugReportDraft | None]):
+    """The bug-report form; dismisses with the submitted draft, or None when left or linked."""
+
+    class ChecksDone(Message, bubble=False):
+        """The background guard check and similar-issue search finished (from the thread)."""
+
+        def __init__(
+            self,
+            values: dict[str, str],
+            hits: list[guard.GuardHit],
+            queries: tuple[str, ...] | None,
+            matches: list[IssueMatch] | None,
+        ) -> None:
+            super().__init__()
+            self.values = values
+            self.hits = hits
+            self.queries = queries
+            """None when the run failed (the error is the worker's)."""
+            self.matches = matches
+            """None when the run did not search (queries unchanged, or no second connection)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", id="save-report", priority=True),
+        Binding("f5", "submit", "Submit", id="submit-report", priority=True),
+        Binding(
+            "ctrl+enter", "submit", "Submit", show=False, id="submit-report-alt", priority=True
+        ),
+        Binding("f2", "toggle_preview", "Preview", id="preview-report", priority=True),
+        Binding("f3", "similar", "Similar issues", id="similar-issues", priority=True),
+        Binding("f4", "override_guard", "Override guard", id="override-guard", priority=True),
+        Binding("escape", "leave", "Leave (draft kept)", id="leave-report"),
+    ]
+
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        clock: Clock,
+        *,
+        values: Mapping[str, str],
+        ticket_id: int | None = None,
+        draft_id: int | None = None,
+        override: guard.GuardOverride | None = None,
+        settings: BugReportSettings | None = None,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.config = config
+        self.clock = clock
+        self.settings = settings or bug_report_settings(config)
+        self.schema = self.settings.schema
+        self.values: dict[str, str] = dict(values)
+        """Field values by id, plus the ticket link; what gets saved."""
+        self.ticket_id = ticket_id
+        self.draft_id = draft_id
+        self.override = override
+        self.ticket: Ticket | None = None
+        self.customer: Customer | None = None
+        self.hits: list[guard.GuardHit] = []
+        self.matches: list[IssueMatch] = []
+        self.saved_at: datetime | None = None
+        self._dirty = False
+        self._save_timer: Timer | None = None
+        self._refresh_timer: Timer | None = None
+        self._last_queries: tuple[str, ...] | None = None
+        """The search variants the shown matches were found with."""
+        self._checked: dict[str, str] | None = None
+        """The values the shown hits and matches were computed for."""
+        self._checks_running = False
+        self._checks_pending = False
+        self._customers: list[Customer] | None = None
+        self._return_focus: Any = None
+        if ticket_id is not None:
+            try:
+                self.ticket = store.get_ticket(ticket_id)
+            except UnknownTicket:
+                self.ticket_id = None
+            else:
+                self.customer = store.get_customer(self.ticket.customer_id)
+
+    @classmethod
+    def from_draft(
+        cls,
+        store: Store,
+        config: Config,
+        clock: Clock,
+        draft: Draft,
+        *,
+        settings: BugReportSettings | None = None,
+    ) -> BugReportScreen:
+        """Resume a saved draft."""
+        return cls(
+            store,
+            config,
+            clock,
+            values={str(k): str(v) for k, v in draft.fields.items()},
+            ticket_id=draft.ticket_id,
+            draft_id=draft.id,
+            override=override_from_meta(draft.meta.get("override")),
+            settings=settings,
+        )
+
+    # ---- layout ------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="bug-report-header")
+        with Horizontal(id="bug-report-body"):
+            with VerticalScroll(id="bug-report-form", can_focus=False):
+                yield Static(
+                    Text("* required. Everything here will be public: no customer names."),
+                    classes="bug-report--legend",
+                )
+                for section in self.schema.sections:
+                    boxes = [FormFieldBox(f, self.values.get(f.id, "")) for f in section.fields]
+                    if section.collapsed:
+                        yield Collapsible(
+                            *boxes,
+                            title=escape(section.title),
+                            collapsed=True,
+                            id=f"section-{section.id}",
+                        )
+                    else:
+                        with Vertical(id=f"section-{section.id}", classes="form-section"):
+                            yield Label(Text(section.title), classes="form-section--title")
+                            yield from boxes
+            with VerticalScroll(id="bug-report-preview"):
+                yield Markdown(id="preview-markdown")
+            with Vertical(id="bug-report-side"):
+                yield Label(Text("Similar issues (local cache)"), classes="side--title")
+                yield SimilarIssues(id="similar-issues")
+                yield Label(Text("Confidentiality"), classes="side--title")
+                yield GuardPanel(id="guard-panel")
+                yield Static(id="submit-problems")
+        yield Static(
+            Text(
+                "Saved as you type · F5 submits (or ctrl+enter, which most terminals cannot "
+                "send) · esc leaves; the draft is kept"
+            ),
+            id="bug-report-hint",
+        )
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        for problem in self.settings.problems:
+            self.notify(problem, title="Bug-report config", severity="error", markup=False)
+        self.query_one("#submit-problems", Static).display = False
+        self._update_header()
+        self.refresh_checks()
+        # Issues a sync brings into the cache are offered as soon as they land.
+        self.watch(self.app, "store_revision", self._store_changed, init=False)
+        self.box(self.schema.title_field.id).focus_input()
+
+    def _store_changed(self, *_: object) -> None:
+        self._last_queries = None  # a sync may have brought matching issues
+        self.refresh_checks()
+
+    def on_unmount(self) -> None:
+        # Whatever closes the screen (esc, q, the app exiting), nothing typed is lost.
+        if self._dirty:
+            try:
+                self.save(update_ui=False)
+            except sqlite3.Error:
+                pass
+
+    def box(self, field_id: str) -> FormFieldBox:
+        """The field's box."""
+        return self.query_one(f"#box-{field_id}", FormFieldBox)
+
+    def _update_header(self) -> None:
+        header = Text(no_wrap=True, overflow="ellipsis")
+        header.append(" Bug report", style="bold")
+        if self.ticket is not None:
+            header.append(f" · from #{self.ticket.remote_id or self.ticket.id} ")
+            header.append(self.ticket.subject)
+        else:
+            header.append(" · no ticket")
+        if self._dirty:
+            state = "unsaved changes"
+        elif self.saved_at is not None:
+            state = f"draft saved {self.saved_at:%H:%M:%S} UTC"
+        elif self.draft_id is not None:
+            state = "draft"
+        else:
+            state = "not saved yet"
+        header.append(f"  [{state}]", style="italic")
+        self.query_one("#bug-report-header", Static).update(header)
+
+    # ---- editing, autosave -------------------------------------------------------------------
+
+    @on(FormFieldBox.ValueChanged)
+    def _value_changed(self, event: FormFieldBox.ValueChanged) -> None:
+        self.values[event.field_id] = event.value
+        self._dirty = True
+        if self._save_timer is None:
+            self._save_timer = self.set_timer(AUTOSAVE_SECONDS, self._autosave)
+        if self._refresh_timer is not None:
+            self._refresh_timer.stop()
+        self._refresh_timer = self.set_timer(REFRESH_SECONDS, self.refresh_checks)
+        if event.box.has_class("-invalid"):  # clear the message as soon as it is fixed
+            event.box.set_error(validate_field(event.box.field, event.value))
+        self._update_header()
+
+    @on(FormFieldBox.Left)
+    def _field_left(self, event: FormFieldBox.Left) -> None:
+        event.box.set_error(validate_field(event.box.field, self.values.get(event.field_id)))
+
+    def _autosave(self) -> None:
+        self._save_timer = None
+        if self._dirty:
+            try:
+                self.save()
+            except sqlite3.Error as exc:
+                self.notify(
+                    f"Could not save the draft: {exc}. Still trying as you type.",
+                    severity="error",
+                    markup=False,
+                )
+
+    def _meta(self) -> dict[str, Any]:
+        return {
+            "codename": self._codename(),
+            "override": override_to_meta(self.override),
+            "repo": self.settings.repo,
+        }
+
+    def save(self, *, update_ui: bool = True) -> None:
+        """Write the draft now (creating it on first save): one atomic statement."""
+        fields = dict(self.values)
+        if self.draft_id is None:
+            self.draft_id = self.store.create_draft(
+                DRAFT_KIND, self.ticket_id, fields, self._meta()
+            )
+        else:
+            self.store.save_draft(self.draft_id, fields, self._meta())
+        self._dirty = False
+        self.saved_at = self.clock()
+        if update_ui:
+            self._update_header()
+
+    def _stop_timers(self) -> None:
+        for timer in (self._save_timer, self._refresh_timer):
+            if timer is not None:
+                timer.stop()
+        self._save_timer = self._refresh_timer = None
+
+    def action_save(self) -> None:
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._save_timer = None
+        try:
+            self.save()
+        except sqlite3.Error as exc:
+            self.notify(f"Could not save the draft: {exc}", severity="error", markup=False)
+            return
+        self.notify("Draft saved.", timeout=2)
+
+    def action_leave(self) -> None:
+        self._stop_timers()
+        if self._dirty:
+            try:
+                self.save()
+            except sqlite3.Error as exc:
+                self.notify(f"Could not save the draft: {exc}", severity="error", markup=False)
+                return
+        if self.draft_id is not None:
+            self.notify("Draft kept: D lists your drafts.", timeout=3)
+        self.dismiss(None)
+
+    # ---- the guard and similar issues --------------------------------------------------------
+
+    def _codename(self) -> str | None:
+        customer = self._guard_customer()
+        return customer.codename if customer is not None else None
+
+    def _guard_customer(self) -> Customer | None:
+        """The ticket's customer; without a ticket, the one whose codename is typed."""
+        if self.customer is not None:
+            return self.customer
+        field = self.schema.by_role(FieldRole.CODENAME)
+        typed = (self.values.get(field.id) or "").strip().casefold() if field else ""
+        if not typed:
+            return None
+        if self._customers is None:
+            self._customers = self.store.customers()
+        return next((c for c in self._customers if (c.codename or "").casefold() == typed), None)
+
+    def refresh_checks(self) -> None:
+        """Re-run the guard and the similar-issue search in a background thread.
+
+        Both can take a while on a pasted log, so the form never waits for them; one run at
+        a time, and a change made meanwhile runs them again when it ends.
+        """
+        self._refresh_timer = None
+        if self._checks_running:
+            self._checks_pending = True
+            return
+        self._checks_running = True
+        self._run_checks(dict(self.values), self._guard_customer(), self._last_queries)
+
+    @work(thread=True, group="bug-report-checks", exit_on_error=False)
+    def _run_checks(
+        self,
+        values: dict[str, str],
+        customer: Customer | None,
+        last_queries: tuple[str, ...] | None,
+    ) -> None:
+        hits: list[guard.GuardHit] = []
+        queries: tuple[str, ...] | None = None
+        matches: list[IssueMatch] | None = None
+        try:
+            if customer is not None:
+                hits = guard.check(public_text(self.schema, values), customer)
+            queries = tuple(similar_issue_query(values, self.schema))
+            if queries != last_queries and str(self.store.path) != ":memory:":
+                # One connection per thread: a short-lived reader of its own.
+                reader = open_store(
+                    self.store.path, sla=self.store.sla, clock=self.store.clock, migrate=False
+                )
+                try:
+                    matches = find_similar(reader, values, self.schema, queries) if queries else []
+                finally:
+                    reader.close()
+        finally:  # thread-safe and never blocks, even while the app shuts down
+            self.post_message(self.ChecksDone(values, hits, queries, matches))
+
+    @on(ChecksDone)
+    def _checks_done(self, event: ChecksDone) -> None:
+        self._checks_running = False
+        queries, matches = event.queries, event.matches
+        if queries is not None:  # else the run failed: keep what is shown, submit re-checks
+            self.hits = event.hits
+            self._show_guard()
+            if queries != self._last_queries:
+                if matches is None:
+                    self.search_similar()  # no second connection (an in-memory store)
+                else:
+                    self._show_matches(queries, matches)
+            self._checked = event.values
+            self._refresh_problems()
+        if self._checks_pending:
+            self._checks_pending = False
+            self.refresh_checks()
+
+    def _show_guard(self) -> None:
+        blocking = {h.field_id for h in guard.unresolved(self.hits, self.override)}
+        for f in self.schema.fields:
+            self.box(f.id).set_guard(f.id in blocking)
+        labels = {f.id: f.label for f in self.schema.fields}
+        labels[TICKET_URL_KEY] = "Ticket link"
+        self.query_one(GuardPanel).show(
+            self.hits, self.override, labels, has_customer=self._guard_customer() is not None
+        )
+
+    def _show_matches(self, queries: tuple[str, ...], matches: list[IssueMatch]) -> None:
+        self._last_queries = queries
+        self.matches = matches
+        empty = (
+            "Nothing similar in the cache."
+            if queries
+            else "Type a title to look for existing issues."
+        )
+        self.query_one(SimilarIssues).show(self.matches, empty)
+
+    def check_guard(self) -> list[guard.GuardHit]:
+        """Check the current values now (before filing); updates the panel, returns the hits."""
+        customer = self._guard_customer()
+        text = public_text(self.schema, self.values)
+        self.hits = guard.check(text, customer) if customer is not None else []
+        self._show_guard()
+        return self.hits
+
+    def search_similar(self) -> list[IssueMatch]:
+        """The similar issues for the current values, searched now unless already shown."""
+        if self._checked == self.values and self._last_queries is not None:
+            return self.matches
+        queries = tuple(similar_issue_query(self.values, self.schema))
+        if queries != self._last_queries:
+            found = find_similar(self.store, self.values, self.schema, queries) if queries else []
+            self._show_matches(queries, found)
+        return self.matches
+
+    def action_similar(self) -> None:
+        self.remove_class("-preview")
+        self.query_one(SimilarIssues).focus()
+
+    @on(SimilarIssues.IssueChosen)
+    def _issue_chosen(self, event: SimilarIssues.IssueChosen) -> None:
+        self.offer_link(event.match)
+
+    def offer_link(self, match: IssueMatch) -> None:
+        """Ask, then link the ticket to ``match`` and discard this draft."""
+        if self.ticket is None:
+            if match.url:
+                self.app.open_url(match.url)
+            self.notify(
+                "This report has no support ticket to link; opened the issue instead.",
+                markup=False,
+            )
+            return
+        options = [
+            (
+                "link",
+                f"Link #{self.ticket.remote_id or self.ticket.id} to {match.ref} and "
+                "discard this draft",
+            ),
+            ("back", "Back to the form"),
+        ]
+
+        def done(choice: str | None) -> None:
+            if choice == "link":
+                self.link_to(match)
+
+        self.app.push_screen(ChoiceScreen(f"Same bug as {match.ref}? {match.title}", options), done)
+
+    def link_to(self, match: IssueMatch) -> None:
+        """Link the ticket to an existing issue instead of filing; the draft is discarded."""
+        assert self.ticket is not None
+        self._stop_timers()
+        try:
+            with self.store.db.atomic():
+                self.store.link(self.ticket.id, match.url or match.ref, match.title, match.id)
+                if self.draft_id is not None:
+                    self.store.delete_draft(self.draft_id)
+        except sqlite3.Error as exc:
+            self.notify(f"Could not link: {exc}", severity="error", markup=False)
+            return
+        self._dirty = False
+        self.draft_id = None
+        self.notify(
+            f"#{self.ticket.remote_id or self.ticket.id} linked to {match.ref}; draft discarded. "
+            "Reply (r) to share the issue with the customer.",
+            markup=False,
+        )
+        self.dismiss(None)
+
+    def action_override_guard(self) -> None:
+        hits = self.check_guard()
+        blocking = guard.unresolved(hits, self.override)
+        if not hits:
+            self.notify("The guard found nothing to override.", timeout=3)
+            return
+        if not blocking:
+            self.notify("Your override already covers every mention.", timeout=3)
+            return
+        terms = ", ".join(dict.fromkeys(f'"{h.term}"' for h in blocking))
+
+        def done(reason: str | None) -> None:
+            if not reason:
+                return
+            self.override = guard.override_for(hits, reason, self.clock())
+            try:
+                self.save()
+            except sqlite3.Error as exc:
+                self.notify(f"Could not save the draft: {exc}", severity="error", markup=False)
+            self.check_guard()
+            self.notify(f"Guard overridden for {terms}.", markup=False, timeout=3)
+
+        self.app.push_screen(
+            PromptScreen(
+                "Override the confidentiality guard",
+                hint=f"Why file despite {terms}? The reason is kept with the report.",
+            ),
+            done,
+        )
+
+    # ---- preview -------------------------------------------------------------------------------
+
+    def preview(self) -> IssuePreview:
+        """The issue exactly as it will be filed."""
+        return render_issue(self.schema, self.values, self.settings.scheme)
+
+    async def action_toggle_preview(self) -> None:
+        showing = not self.has_class("-preview")
+        if showing:
+            self._return_focus = self.focused
+            await self.query_one("#preview-markdown", Markdown).update(
+                preview_markdown(self.preview(), self.settings.repo)
+            )
+        self.set_class(showing, "-preview")
+        if showing:
+            self.query_one("#bug-report-preview").focus()
+        elif self._return_focus is not None and self._return_focus.is_attached:
+            self._return_focus.focus()
+        else:
+            self.box(self.schema.title_field.id).focus_input()
+
+    # ---- submit --------------------------------------------------------------------------------
+
+    def _show_problems(self, errors: list[FieldError], blocking: list[guard.GuardHit]) -> None:
+        """List what stops filing beside the form (hidden when nothing does)."""
+        labels = {f.id: f.label for f in self.schema.fields}
+        labels[TICKET_URL_KEY] = "Ticket link"
+        text = Text()
+        if errors or blocking:
+            text.append("Cannot submit yet:\n", style="bold")
+        for error in errors:
+            text.append(f"• {labels[error.field_id]}: ", style="bold")
+            text.append(error.message)
+            text.append("\n")
+        for hit in blocking:
+            text.append(f"• {labels.get(hit.field_id, hit.field_id)}: ", style="bold")
+            text.append(f'"{hit.term}" names the customer\n')
+        problems = self.query_one("#submit-problems", Static)
+        problems.update(text)
+        problems.display = bool(errors or blocking)
+
+    def _refresh_problems(self) -> None:
+        """Keep the list from the last refused submit up to date as fields are fixed."""
+        if self.query_one("#submit-problems", Static).display:
+            blocking = guard.unresolved(self.hits, self.override)
+            self._show_problems(validate(self.schema, self.values), blocking)
+
+    def _focus_field(self, field_id: str) -> None:
+        box = self.box(field_id)
+        for ancestor in box.ancestors:
+            if isinstance(ancestor, Collapsible) and ancestor.collapsed:
+                ancestor.collapsed = False
+        if self.has_class("-preview"):
+            self.remove_class("-preview")
+        self.call_after_refresh(box.focus_input)
+
+    def action_submit(self) -> None:
+        errors = validate(self.schema, self.values)
+        blocking = guard.unresolved(self.check_guard(), self.override)
+        self._show_problems(errors, blocking)
+        if errors:
+            by_field: dict[str, list[str]] = {}
+            for error in errors:
+                by_field.setdefault(error.field_id, []).append(error.message)
+            for f in self.schema.fields:
+                messages = by_field.get(f.id)
+                self.box(f.id).set_error(" ".join(messages) if messages else None)
+            self._focus_field(errors[0].field_id)
+            self.notify(
+                f"{len(errors)} field(s) to fix before filing; the first is focused.",
+                severity="error",
+            )
+            return
+        if blocking:
+            if blocking[0].field_id != TICKET_URL_KEY:
+                self._focus_field(blocking[0].field_id)
+            self.notify(
+                "The public issue would name the customer: fix the highlighted words, or F4 "
+                "to override with a reason.",
+                severity="error",
+            )
+            return
+        similar = [m for m in self.search_similar() if m.score >= PROMPT_SCORE]
+        if not similar:
+            self.file()
+            return
+        options: list[tuple[str, str]] = []
+        for i, match in enumerate(similar):
+            verb = "Link the ticket to" if self.ticket is not None else "Open"
+            options.append((f"match-{i}", f"{verb} {match.ref}: {match.title}"))
+        options.append(("file", "None of these: file a new issue"))
+
+        def done(choice: str | None) -> None:
+            if choice == "file":
+                self.file()
+            elif choice and choice.startswith("match-"):
+                match = similar[int(choice.removeprefix("match-"))]
+                if self.ticket is not None:
+                    self.link_to(match)
+                else:
+                    self.offer_link(match)
+
+        self.app.push_screen(
+            ChoiceScreen("Search first: these issues look like the same bug", options), done
+        )
+
+    def file(self) -> int | None:
+        """Queue the issue: one CREATE_ISSUE outbox entry, draft "submitted", one transaction."""
+        preview = self.preview()
+        draft = BugReportDraft(
+            values=self.values,
+            ticket_id=self.ticket_id,
+            codename=self._codename(),
+            override=self.override,
+        )
+        payload = create_issue_payload(preview, draft, self.settings.repo)
+        op = Op(
+            kind=OpKind.CREATE_ISSUE,
+            source=Source.TRACKER,
+            payload=payload,
+            idempotency_key=str(uuid.uuid4()),
+            ticket_id=self.ticket_id,
+        )
+        self._stop_timers()
+        fields = dict(self.values)
+        try:
+            with self.store.db.atomic():
+                draft_id = self.draft_id
+                if draft_id is None:
+                    draft_id = self.store.create_draft(
+                        DRAFT_KIND, self.ticket_id, fields, self._meta()
+                    )
+                else:
+                    self.store.save_draft(draft_id, fields, self._meta())
+                op_id = self.store.enqueue(op)
+                self.store.set_draft_state(draft_id, "submitted", op_id)
+        except sqlite3.Error as exc:
+            self.notify(f"Could not queue the report: {exc}", severity="error", markup=False)
+            return None
+        self.draft_id = draft_id
+        self._dirty = False
+        if self.settings.repo == LOCAL_REPO:
+            where = "no tracker is configured yet: it is filed once one is"
+        else:
+            where = f"it is filed in {self.settings.repo} on the next sync"
+        self.notify(f"Bug report queued; {where}.", markup=False)
+        self.dismiss(draft)
+        return op_id
