@@ -74,3 +74,33 @@ async def test_a_local_edit_wakes_the_sync_loop(make_app: Any) -> None:
             if backend.tickets["1"].assignee == "alex@support.example":
                 break
         assert backend.tickets["1"].assignee == "alex@support.example"
+
+
+async def test_conflict_is_shown_in_the_detail_and_resolved_with_keys(make_app: Any) -> None:
+    from dataclasses import replace
+
+    from oncall_tui.domain.tickets import Priority
+
+    backend = FakeBackend([remote_ticket(1, priority=Priority.P1)])
+    app = make_app(seed=None, backend=backend)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        store = app.ctx.store
+        tid = store.find_ticket("helpdesk", "1").id
+        store.set_priority(tid, Priority.P0)  # ours, not yet sent
+        backend.touch(replace(backend.tickets["1"], priority=Priority.P3))  # theirs
+        store.apply_page("fake", await backend.fetch_changes(store.cursor("fake")))
+        await pilot.press("5")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        from rich.console import Console
+
+        console = Console(width=100, record=True, file=__import__("io").StringIO())
+        console.print(app.screen.query_one("#detail-meta").content)
+        meta = console.export_text()
+        assert "priority: yours P0 · theirs P3" in meta
+        await pilot.press("T")
+        await pilot.pause()
+        ticket = store.get_ticket(tid)
+        assert (ticket.priority, ticket.conflict, ticket.pending_ops) == (Priority.P3, False, 0)

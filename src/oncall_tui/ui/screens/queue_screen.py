@@ -51,6 +51,7 @@ def load_detail(
         links=store.links(ticket_id),
         runbooks=progress_lines(store.runbook_progress(ticket_id), runbooks or {}),
         failed=failed,
+        conflicts=store.conflicts(ticket_id),
     )
 
 

@@ -28,8 +28,8 @@ class DetailData:
     comments: list[Comment]
     links: list[tuple[str, str]] = field(default_factory=list)
     runbooks: list[str] = field(default_factory=list)
-    pending: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    conflicts: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def duration_text(delta: timedelta) -> str:
@@ -142,10 +142,13 @@ class TicketDetail(VerticalScroll, can_focus=True):
             grid.add_row(Text("Sync"), Text(f"↻ {t.pending_ops} change(s) not yet confirmed"))
         for failure in data.failed:
             grid.add_row(Text("Failed", style="bold"), Text(failure))
-        if t.conflict:
+        for name, sides in data.conflicts.items():
             grid.add_row(
                 Text("Conflict", style="bold"),
-                Text("changed remotely and locally; see the sync log"),
+                Text(
+                    f"{name}: yours {sides.get('mine')} · theirs {sides.get('theirs')}  "
+                    "(K keep yours, T take theirs)"
+                ),
             )
         outer = Table.grid()
         outer.add_row(title)
