@@ -160,10 +160,15 @@ def open_app_context(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     if config.backends:
 
         def engine_factory(app: Any) -> Any:
+            from oncall_tui.domain.errors import ConfigValueError
             from oncall_tui.sync.engine import SyncEngine
             from oncall_tui.sync.factory import build_backends
 
-            built = build_backends(config, secrets, clock)
+            try:
+                built = build_backends(config, secrets, clock)
+            except ConfigValueError as exc:  # adapter options: load_config does not read them
+                app.notify(f"{paths.config}: {exc}", title="Sync", severity="error", markup=False)
+                return None
             for problem in built.problems:
                 app.notify(problem, title="Sync", severity="warning", markup=False)
             if not built.backends:
@@ -186,11 +191,12 @@ def run_app(args: argparse.Namespace) -> int:
     ctx = open_app_context(args)
     from oncall_tui.ui.app import OncallApp
 
+    app = OncallApp(ctx)
     try:
-        OncallApp(ctx).run()
+        app.run()
     finally:
         ctx.store.close()
-    return 0
+    return app.return_code or 0  # Textual sets 1 after a crash it has reported
 
 
 def _run_sla(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -29,6 +29,7 @@ The shape, with every key optional::
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -63,6 +64,8 @@ DEFAULT_VIEWS: tuple[ViewSpec, ...] = (
 )
 
 BACKEND_NAMES = ("zendesk", "github", "slack")
+#: Ten years: further back than any help desk keeps, and safe for datetime arithmetic.
+MAX_HISTORY_DAYS = 3650
 DEFAULT_URLS = {
     "zendesk": None,  # every account has its own subdomain
     "github": "https://api.github.com",
@@ -146,15 +149,22 @@ def load_config(path: Path) -> Config:
     except FileNotFoundError:
         return Config()
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read config: {exc}") from None
+        raise ConfigError(_printable(f"{path}: cannot read config: {exc}")) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+        raise ConfigError(_printable(f"{path}: invalid TOML: {exc}")) from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
     try:
         return config_from_dict(data)
     except ConfigValueError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
+        raise ConfigError(_printable(f"{path}: {exc}")) from None
+
+
+def _printable(text: str) -> str:
+    """One terminal-safe line: newlines and control characters (keys may hold any) escaped."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 def config_from_dict(data: Mapping[str, Any]) -> Config:
@@ -175,11 +185,17 @@ def config_from_dict(data: Mapping[str, Any]) -> Config:
     if "bell" in data:
         kwargs["bell"] = _bool(data["bell"], "bell")
     if "runbooks_dir" in data:
-        kwargs["runbooks_dir"] = Path(_string(data["runbooks_dir"], "runbooks_dir")).expanduser()
+        folder = _string(data["runbooks_dir"], "runbooks_dir")
+        try:
+            kwargs["runbooks_dir"] = Path(folder).expanduser()
+        except RuntimeError:  # "~someone" for a user this machine does not know
+            raise ConfigValueError("runbooks_dir", "a folder path", folder) from None
     if "history_days" in data:
         days = data["history_days"]
-        if not isinstance(days, int) or isinstance(days, bool) or days < 1:
-            raise ConfigValueError("history_days", "a whole number of days, at least 1", days)
+        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_HISTORY_DAYS:
+            raise ConfigValueError(
+                "history_days", f"a whole number of days, 1 to {MAX_HISTORY_DAYS}", days
+            )
         kwargs["history_days"] = days
     if "views" in data:
         kwargs["views"] = _views(data["views"])
@@ -281,7 +297,12 @@ def _strings(value: Any, key: str) -> tuple[str, ...]:
 
 
 def _number(value: Any, key: str, expected: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+    ):
         raise ConfigValueError(key, expected, value)
     return float(value)
 

@@ -24,6 +24,7 @@ from oncall_tui.store import open_store
 from oncall_tui.sync.base import Page, RemoteComment, RemoteTicket
 
 T0 = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
+PAUSE = 0.001
 
 
 def remote(n: int, step: int) -> RemoteTicket:
@@ -73,6 +74,10 @@ def main() -> int:
         time.sleep(0.005)
     started = time.monotonic()
     for i in range(iterations):
+        # A real instance never writes back to back: the UI waits for keys, the engine for
+        # the network. Without any gap, SQLite's busy handler (sleeps of up to 100 ms, not a
+        # queue) can starve one writer past the busy timeout under three hammering writers.
+        time.sleep(PAUSE)
         try:
             if role.startswith("ui"):
                 tid = ids[i % len(ids)]

@@ -5,8 +5,9 @@ Soak mode (outside CI) multiplies every budget here: ``ONCALL_SOAK=1`` gives x20
 well under a minute). It is an environment variable rather than a pytest option because an
 option declared in this nested conftest is unknown when pytest starts from the repository root.
 
-Tests marked ``product_bug("Bn: ...")`` find a product bug: they fail until the fix ``Bn`` of the
-reliability report is applied (``pytest tests/reliability -m product_bug`` lists them).
+Tests marked ``product_bug("Bn: ...")`` found a product bug when they were written and now guard
+its fix (``pytest tests/reliability -m product_bug`` lists them; the bugs are described in the
+notes of issue 9).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def fuzz(max_examples: int) -> settings:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "product_bug(what): finds a product bug; fails until the reliability report's fix lands",
+        "product_bug(what): a regression test for a product bug the reliability suite found",
     )
 
 
@@ -85,15 +86,17 @@ GITHUB_TOKEN = "ghp_" + "R3liab1l1tyT0kenX9q2w8e7r6t5y4u3i2o1"[:36]
 
 def has_control(text: str) -> bool:
     """True if ``text`` holds a character a terminal would act on (C0 but \\n \\t, DEL, C1)."""
-    return any(
-        (ord(ch) < 0x20 and ch not in "\n\t") or 0x7F <= ord(ch) <= 0x9F for ch in text
-    )
+    return any((ord(ch) < 0x20 and ch not in "\n\t") or 0x7F <= ord(ch) <= 0x9F for ch in text)
 
 
-def screen_lines(app: Any) -> list[Any]:
-    """Every rendered line (a ``Strip`` of ``Segment``s) of the app's current screen."""
-    compositor = app.screen._compositor  # Textual has no public per-frame segment API
-    return list(compositor.render_strips())
+def screen_lines(app: Any) -> list[list[Any]]:
+    """The segments of each screen line, exactly as the driver would write a full frame.
+
+    Textual has no public per-frame segment API; this is what ``export_screenshot`` renders
+    (background screens and toasts included).
+    """
+    update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    return [[seg for strip in line for seg in strip] for line in update.strips]
 
 
 def screen_text(app: Any) -> str:

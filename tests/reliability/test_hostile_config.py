@@ -13,13 +13,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from oncall_tui.config import TOP_LEVEL_KEYS, Config, ConfigError, load_config
 from tests.reliability.conftest import fuzz, has_control
-
-import pytest
 
 NOW = datetime(2026, 11, 23, 18, 30, tzinfo=UTC)
 
@@ -57,17 +56,35 @@ def document(data: dict[str, Any]) -> str:
 
 
 keys = st.sampled_from(sorted(TOP_LEVEL_KEYS)) | st.text(max_size=12)
-nested_keys = (
-    st.sampled_from(
-        [
-            "url", "repos", "channels", "employees", "options", "client_id", "zendesk",
-            "github", "slack", "name", "query", "timezone", "holidays", "hours", "targets",
-            "closures", "critical_minutes", "warning_fraction", "business_day_hours",
-            "sync-now", "quit", "channels", "schema", "labels", "sections",
-        ]
-    )
-    | st.text(max_size=10)
-)
+nested_keys = st.sampled_from(
+    [
+        "url",
+        "repos",
+        "channels",
+        "employees",
+        "options",
+        "client_id",
+        "zendesk",
+        "github",
+        "slack",
+        "name",
+        "query",
+        "timezone",
+        "holidays",
+        "hours",
+        "targets",
+        "closures",
+        "critical_minutes",
+        "warning_fraction",
+        "business_day_hours",
+        "sync-now",
+        "quit",
+        "channels",
+        "schema",
+        "labels",
+        "sections",
+    ]
+) | st.text(max_size=10)
 scalars = (
     st.none().map(lambda _: "")
     | st.booleans()
@@ -76,9 +93,21 @@ scalars = (
     | st.text(max_size=40)
     | st.sampled_from(
         [
-            "~nosuchuser-oncall/runbooks", "~", "https://acme.zendesk.com", "acme/product",
-            "America/Los_Angeles", "../../etc/passwd", "US", "Mon-Fri 09:00-17:00", "4h",
-            "C0123ABCD", "is:open priority:P0", "ctrl+r", "P1", "\x1b[31m", "a" * 2000,
+            "~nosuchuser-oncall/runbooks",
+            "~",
+            "https://acme.zendesk.com",
+            "acme/product",
+            "America/Los_Angeles",
+            "../../etc/passwd",
+            "US",
+            "Mon-Fri 09:00-17:00",
+            "4h",
+            "C0123ABCD",
+            "is:open priority:P0",
+            "ctrl+r",
+            "P1",
+            "\x1b[31m",
+            "a" * 2000,
         ]
     )
     | st.datetimes(
@@ -137,6 +166,10 @@ def test_unreadable_and_odd_files(tmp_path: Path) -> None:
     assert check(undecodable) is None
     assert check(tmp_path) is None  # a folder
     assert check(tmp_path / "missing.toml") == Config()
+
+
+@pytest.mark.product_bug("B3: deeply nested TOML escapes load_config as RecursionError")
+def test_deeply_nested_toml_is_a_config_error(tmp_path: Path) -> None:
     huge = tmp_path / "huge.toml"
     huge.write_text("x = [" + "[" * 5000 + "]" * 5000 + "]\n")
     assert check(huge) is None

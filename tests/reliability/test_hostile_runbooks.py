@@ -6,6 +6,7 @@ the others, never an exception that stops the runbook screen.
 
 from __future__ import annotations
 
+import pytest
 import yaml
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -13,30 +14,88 @@ from hypothesis import strategies as st
 from oncall_tui.domain.runbooks import Runbook, RunbookError, parse_runbook
 from tests.reliability.conftest import HOSTILE, fuzz
 
-import pytest
-
 #: Pieces of YAML syntax, explicit tags included (the loader resolves them even though its
 #: implicit resolvers only know null and merge).
 FRAGMENTS = [
-    "title:", "summary:", "tags:", "applies_to:", "priorities:", "labels:", "keywords:",
-    "sources:", "!!int", "!!float", "!!bool", "!!timestamp", "!!binary", "!!set", "!!omap",
-    "!!pairs", "!!str", "!!null", "!!map", "!!seq", "!!python/object:os.system", "!custom",
-    "&a", "*a", "<<:", "? ", "- ", "[", "]", "{", "}", "'", '"', "|", ">", "%YAML 1.1",
-    "%TAG ! tag:x,2000:", "---", "...", "\t", "#", ":", ",", "~", "null", "P0", "helpdesk",
-    "abc", "12", "0x1F", "1e999", "2024-13-45", "2024-01-01", ".nan", "yes", "=", "\\",
-    "\x00", "\x1b", "\ufeff", "é", "🔥", "\n", "\n  ", "\n    ",
+    "title:",
+    "summary:",
+    "tags:",
+    "applies_to:",
+    "priorities:",
+    "labels:",
+    "keywords:",
+    "sources:",
+    "!!int",
+    "!!float",
+    "!!bool",
+    "!!timestamp",
+    "!!binary",
+    "!!set",
+    "!!omap",
+    "!!pairs",
+    "!!str",
+    "!!null",
+    "!!map",
+    "!!seq",
+    "!!python/object:os.system",
+    "!custom",
+    "&a",
+    "*a",
+    "<<:",
+    "? ",
+    "- ",
+    "[",
+    "]",
+    "{",
+    "}",
+    "'",
+    '"',
+    "|",
+    ">",
+    "%YAML 1.1",
+    "%TAG ! tag:x,2000:",
+    "---",
+    "...",
+    "\t",
+    "#",
+    ":",
+    ",",
+    "~",
+    "null",
+    "P0",
+    "helpdesk",
+    "abc",
+    "12",
+    "0x1F",
+    "1e999",
+    "2024-13-45",
+    "2024-01-01",
+    ".nan",
+    "yes",
+    "=",
+    "\\",
+    "\x00",
+    "\x1b",
+    "\ufeff",
+    "é",
+    "🔥",
+    "\n",
+    "\n  ",
+    "\n    ",
 ]
 front_matter = st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=6), max_size=40).map(
     lambda parts: " ".join(parts)
 )
 structured = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(
-        st.sampled_from(["title", "summary", "tags", "applies_to", "priorities", "labels"])
-        | st.text(max_size=8),
-        inner,
-        max_size=4,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(["title", "summary", "tags", "applies_to", "priorities", "labels"])
+            | st.text(max_size=8),
+            inner,
+            max_size=4,
+        )
     ),
     max_leaves=12,
 )
@@ -58,6 +117,8 @@ def parses_or_runbook_error(text: str) -> None:
 @example("title: !!bool abc", "")  # KeyError from the bool table
 @example("title: !!timestamp 2024-13-45", "")  # ValueError: month must be in 1..12
 @example("title: !!float abc", "")
+@example("title: !!int", "")  # IndexError: an empty scalar
+@example("title: !!timestamp x", "")  # AttributeError: the regex did not match
 def test_any_front_matter_is_a_runbook_or_a_runbook_error(front: str, body: str) -> None:
     parses_or_runbook_error(f"---\n{front}\n---\n{body}")
 

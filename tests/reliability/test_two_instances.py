@@ -144,3 +144,36 @@ def test_concurrent_label_edits_keep_every_label(tmp_path: Path, clock: FrozenCl
         assert store.db.execute("SELECT count(*) FROM outbox").fetchone()[0] == len(made)
     finally:
         store.close()
+
+
+@pytest.mark.anyio
+@pytest.mark.product_bug("B1: 'database is locked' in a UI action crashes the app")
+async def test_an_edit_while_another_instance_writes_is_refused_gently(
+    make_app: Any, anyio_backend: str
+) -> None:
+    """Another instance (or a long first sync) holds the write lock past the busy timeout:
+    the edit must fail with a message and leave the app running, and work once it is free."""
+    import sqlite3
+
+    app = make_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await pilot.press("5")  # All open
+        await pilot.pause()
+        store = app.ctx.store
+        store.db.execute("PRAGMA busy_timeout = 200")  # keep the test short
+        other = sqlite3.connect(store.path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        before = store.outbox_counts()
+        try:
+            await pilot.press("a")  # assign me
+            await pilot.pause()
+            assert app.is_running, "the app crashed on a busy database"
+            shown = " ".join(str(n.message) for n in app._notifications).lower()
+            assert "busy" in shown or "locked" in shown or "try again" in shown, shown
+            assert store.outbox_counts() == before
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        await pilot.press("a")
+        await pilot.pause()
+        assert store.outbox_counts().get("pending", 0) == before.get("pending", 0) + 1

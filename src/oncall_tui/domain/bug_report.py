@@ -529,10 +529,15 @@ def validate(schema: FormSchema, values: Mapping[str, str]) -> list[FieldError]:
 # --------------------------------------------------------------------------- pre-fill
 
 _V = r"v?(\d+\.\d+(?:\.\d+){0,2}(?:-[0-9A-Za-z]+(?:\.[0-9A-Za-z]+)*)?)(?!\.?\d)"
-_FILLER = r"(?:\s+(?:server|premium|free|version|ver\.?|is|was|on|at|to|now|running))*\s*[:=]?\s*"
+# One whitespace run, then an optional ":"/"=" and its own run: "\s*[:=]?\s*" would try every
+# split of a long blank run (quadratic on customer text).
+_FILLER = (
+    r"(?:\s+(?:server|premium|free|version|ver\.?|is|was|on|at|to|now|running))*"
+    r"\s*(?:[:=]\s*)?"
+)
 _SERVER_RES = (
     re.compile(r"\bfleet\b" + _FILLER + _V, re.IGNORECASE),
-    re.compile(r"\bserver\s+version\s*(?:is\s+)?[:=]?\s*" + _V, re.IGNORECASE),
+    re.compile(r"\bserver\s+version\s*(?:is\s+)?(?:[:=]\s*)?" + _V, re.IGNORECASE),
 )
 _AGENT_RES = {
     "fleetd": re.compile(r"\bfleetd\b" + _FILLER + _V, re.IGNORECASE),
@@ -878,6 +883,10 @@ def _title_and_texts(values: Mapping[str, str], schema: FormSchema | None) -> tu
     return title, texts
 
 
+#: Error messages taken from a draft; the dedupe below is quadratic in their number.
+MAX_ERROR_MESSAGES = 20
+
+
 def _error_messages(texts: Iterable[str]) -> list[str]:
     found: list[str] = []
     for text in texts:
@@ -892,6 +901,8 @@ def _error_messages(texts: Iterable[str]) -> list[str]:
         message = _SPACE_BEFORE_CLOSE.sub(r"\1", message)
         if len(message) >= 8 and not any(message in seen for seen in cleaned):
             cleaned.append(message)  # "502 Bad Gateway" inside "Request failed: 502..." is dropped
+            if len(cleaned) >= MAX_ERROR_MESSAGES:  # a pasted log: enough to search with
+                break
     return cleaned
 
 

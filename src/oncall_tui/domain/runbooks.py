@@ -275,6 +275,12 @@ def _load_yaml(raw: str, where: str) -> Any:
         raise RunbookError(where, f"invalid YAML in the front matter: {exc}") from None
     except RecursionError:
         raise RunbookError(where, "invalid YAML in the front matter: nested too deeply") from None
+    except Exception:  # noqa: BLE001
+        # An explicit tag with a value it cannot hold ("!!int abc", "!!bool maybe",
+        # "!!timestamp"): PyYAML's constructors raise ValueError, KeyError, IndexError...
+        raise RunbookError(
+            where, "invalid YAML in the front matter: a '!!' tag does not fit its value"
+        ) from None
 
 
 def _kind(value: object) -> str:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
+# Lone surrogates too ("\\ud800" is valid JSON): SQLite cannot even store them as UTF-8.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f\ud800-\udfff]")
 
 
 def _picture(match: re.Match[str]) -> str:
@@ -19,7 +20,7 @@ def _picture(match: re.Match[str]) -> str:
         return chr(0x2400 + code)  # ␀ .. ␟
     if code == 0x7F:
         return "\u2421"  # ␡
-    return "\ufffd"  # C1 controls have no pictures
+    return "\ufffd"  # C1 controls and lone surrogates have no pictures
 
 
 def clean_text(text: str) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -88,6 +88,27 @@ class PageLike(Protocol):
     cursor: str | None
 
 
+def inert(record: Any) -> Any:
+    """A copy of a remote record (a dataclass) whose text can no longer drive a terminal.
+
+    ``body`` keeps its lines (:func:`clean_text`); every other string, and the strings of
+    tuples (labels, domains, contacts), becomes one inert line (:func:`clean_line`). Ids are
+    cleaned the same way on every page, so they still match each other.
+    """
+    changes: dict[str, Any] = {}
+    for f in fields(record):
+        value = getattr(record, f.name)
+        if isinstance(value, str):
+            new: Any = clean_text(value) if f.name == "body" else clean_line(value)
+        elif isinstance(value, tuple) and all(isinstance(v, str) for v in value):
+            new = tuple(clean_line(v) for v in value)
+        else:
+            continue
+        if new != value:
+            changes[f.name] = new
+    return replace(record, **changes) if changes else record
+
+
 class RemoteMixin(TicketsMixin):
     """Applying pulled pages and push confirmations."""
 
@@ -155,14 +176,14 @@ class RemoteMixin(TicketsMixin):
         tickets: Iterable[RemoteTicketLike],
         comments: Iterable[RemoteCommentLike],
     ) -> set[int]:
-        self._customer_ids(backend, customers)
+        self._customer_ids(backend, (inert(c) for c in customers))
         changed: set[int] = set()
         for rt in tickets:
-            tid = self._apply_ticket(backend, rt)
+            tid = self._apply_ticket(backend, inert(rt))
             if tid is not None:
                 changed.add(tid)
         for rc in comments:
-            tid = self._apply_comment(rc)
+            tid = self._apply_comment(inert(rc))
             if tid is not None:
                 changed.add(tid)
         if changed:

@@ -333,22 +333,27 @@ class TicketsMixin(OutboxMixin):
 
     def add_labels(self, ticket_id: int, labels: Sequence[str]) -> Ticket:
         """Add labels (a "+" label pauses the SLA clock)."""
-        ticket = self.get_ticket(ticket_id)
-        new = [x for x in labels if x not in ticket.labels]
-        if not new:
-            return ticket
-        return self._edit(
-            ticket_id, OpKind.ADD_LABELS, {"labels": new}, {"labels": ticket.labels + tuple(new)}
-        )
+        with self.db.atomic():  # read and write in one transaction: no lost update
+            ticket = self.get_ticket(ticket_id)
+            new = [x for x in labels if x not in ticket.labels]
+            if not new:
+                return ticket
+            return self._edit(
+                ticket_id,
+                OpKind.ADD_LABELS,
+                {"labels": new},
+                {"labels": ticket.labels + tuple(new)},
+            )
 
     def remove_labels(self, ticket_id: int, labels: Sequence[str]) -> Ticket:
         """Remove labels."""
-        ticket = self.get_ticket(ticket_id)
-        gone = [x for x in labels if x in ticket.labels]
-        if not gone:
-            return ticket
-        kept = tuple(x for x in ticket.labels if x not in gone)
-        return self._edit(ticket_id, OpKind.REMOVE_LABELS, {"labels": gone}, {"labels": kept})
+        with self.db.atomic():  # read and write in one transaction: no lost update
+            ticket = self.get_ticket(ticket_id)
+            gone = [x for x in labels if x in ticket.labels]
+            if not gone:
+                return ticket
+            kept = tuple(x for x in ticket.labels if x not in gone)
+            return self._edit(ticket_id, OpKind.REMOVE_LABELS, {"labels": gone}, {"labels": kept})
 
     def add_comment(self, ticket_id: int, body: str, *, public: bool, author: str) -> Comment:
         """Queue a public reply or an internal note; it shows in the thread at once.

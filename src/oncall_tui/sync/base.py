@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from oncall_tui.domain.ops import Op, OpKind
+from oncall_tui.domain.text import clean_line
 from oncall_tui.domain.tickets import Channel, Priority, Source, Status
 
 # --------------------------------------------------------------------------------------------
@@ -41,6 +42,7 @@ class SyncError(Exception):
     """
 
     def __init__(self, message: str) -> None:
+        message = clean_line(message)  # backends' own words may carry terminal escapes
         super().__init__(message)
         self.message = message
 
@@ -379,7 +381,10 @@ def parse_instant(value: str, what: str) -> datetime:
         raise BadPayload(f"{what}: expected an ISO-8601 timestamp, got {value[:40]!r}") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # "0001-01-01T00:00+01:00" is in year 0 in UTC
+        raise BadPayload(f"{what}: timestamp out of range, got {value[:40]!r}") from None
 
 
 def format_instant(value: datetime) -> str:

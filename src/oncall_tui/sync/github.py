@@ -158,7 +158,10 @@ def repo_of(f: Fields, fallback: str | None = None) -> str:
     """``owner/name`` from an issue's ``repository_url``."""
     url = f.opt_text("repository_url")
     if url:
-        parts = httpx.URL(url).path.rstrip("/").split("/")
+        try:
+            parts = httpx.URL(url).path.rstrip("/").split("/")
+        except httpx.InvalidURL:
+            raise BadPayload(f"{f.what}: repository_url is not a URL") from None
         if len(parts) >= 2 and parts[-2] and parts[-1]:
             return f"{parts[-2]}/{parts[-1]}"
     if fallback:

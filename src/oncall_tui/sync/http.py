@@ -208,8 +208,24 @@ def error_detail(response: httpx.Response) -> str:
         details = body.get("details") or body.get("errors")
         if details and not parts:
             parts.append(str(details))
-    text = "; ".join(parts)
+    text = without_credentials("; ".join(parts), response.request)
     return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 1] + "…"
+
+
+def without_credentials(text: str, request: httpx.Request) -> str:
+    """``text`` with the request's own credential cut out, should the backend echo it."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    secrets = [value]
+    if scheme.lower() == "basic":
+        try:
+            user_secret = base64.b64decode(value, validate=True).decode()
+        except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
+            user_secret = ""
+        secrets += [user_secret, user_secret.rpartition(":")[2]]
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= 8:
+            text = text.replace(secret, "[redacted]")
+    return text
 
 
 def check_status(

@@ -159,10 +159,14 @@ class SlackConfig:
 def ts_to_datetime(ts: str) -> datetime:
     """A Slack ``ts`` (``"1700000000.000100"``) as an aware UTC datetime."""
     seconds, _, fraction = ts.partition(".")
-    if not seconds.isdigit() or (fraction and not fraction.isdigit()):
+    # isdecimal() and isascii(): "²".isdigit() is true but int("²") fails
+    if not (ts.isascii() and seconds.isdecimal() and (not fraction or fraction.isdecimal())):
         raise BadPayload(f"slack: {ts[:30]!r} is not a message timestamp")
     micros = int((fraction + "000000")[:6]) if fraction else 0
-    return datetime.fromtimestamp(int(seconds), UTC) + timedelta(microseconds=micros)
+    try:
+        return datetime.fromtimestamp(int(seconds), UTC) + timedelta(microseconds=micros)
+    except (OverflowError, OSError, ValueError):
+        raise BadPayload(f"slack: {ts[:30]!r} is out of range for a timestamp") from None
 
 
 def datetime_to_ts(when: datetime) -> str:
@@ -199,7 +203,9 @@ def parse_message(payload: object) -> Message:
     """One message object of history or replies."""
     f = Fields(payload, "slack message")
     ts = f.text("ts")
-    ts_to_datetime(ts)  # validate
+    for value in (ts, f.opt_text("thread_ts"), f.opt_text("latest_reply")):
+        if value is not None:
+            ts_to_datetime(value)  # validate: they are compared and sorted as timestamps
     user = f.opt_text("user") or f.opt_text("bot_id") or f.opt_text("username") or "unknown"
     reply_count = f.opt_integer("reply_count") or 0
     return Message(

@@ -6,6 +6,7 @@ the app's ``store_revision`` bump makes every screen re-query.
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from textual.binding import Binding
@@ -84,6 +85,13 @@ class TicketActions:
             fn(*args)
         except (ValueError, LookupError) as exc:
             self.notify(str(exc), severity="error", markup=False)
+            return
+        except sqlite3.OperationalError as exc:  # another instance or a long sync is writing
+            self.notify(
+                f"The local database is busy ({exc}): nothing was changed, try again.",
+                severity="error",
+                markup=False,
+            )
             return
         self._after_edit(message)
 
