@@ -1,7 +1,7 @@
 """Writing what the backends sent: one page and its cursor in one transaction.
 
-The records are duck-typed (the sync layer's ``RemoteTicket``, ``RemoteComment`` and
-``RemoteCustomer``), so the store does not import the layer above it.
+The records are the domain's ``RemoteTicket``, ``RemoteComment`` and ``RemoteCustomer`` (the
+sync adapters make them), so the store does not import the layer above it.
 
 Two rules keep local intent safe:
 
@@ -13,20 +13,17 @@ Two rules keep local intent safe:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import fields, replace
-from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from oncall_tui.domain import sla as sla_rules
 from oncall_tui.domain.ops import OpKind
+from oncall_tui.domain.remote import Page, RemoteComment, RemoteCustomer, RemoteTicket
 from oncall_tui.domain.text import clean_line, clean_text
 from oncall_tui.domain.tickets import (
-    Channel,
     Customer,
-    Priority,
     Source,
-    Status,
     Ticket,
 )
 from oncall_tui.store.db import dumps, iso, parse_iso
@@ -42,50 +39,6 @@ OP_FIELDS: dict[str, tuple[str, ...]] = {
 }
 #: Fields that exist only locally for chat threads (Slack has no status or priority).
 CHAT_LOCAL_FIELDS = ("status", "priority", "assignee", "labels")
-
-
-class RemoteCustomerLike(Protocol):
-    remote_id: str
-    name: str
-    plan: str
-    domains: tuple[str, ...]
-    contacts: tuple[str, ...]
-    codename: str | None
-
-
-class RemoteTicketLike(Protocol):
-    source: Source
-    remote_id: str
-    subject: str
-    body: str
-    status: Status
-    priority: Priority
-    channel: Channel
-    labels: tuple[str, ...]
-    assignee: str | None
-    requester: str | None
-    customer_remote_id: str | None
-    opened_at: datetime
-    updated_at: datetime
-    url: str | None
-    version: str | None
-
-
-class RemoteCommentLike(Protocol):
-    source: Source
-    ticket_remote_id: str
-    remote_id: str
-    author: str
-    body: str
-    public: bool
-    created_at: datetime
-
-
-class PageLike(Protocol):
-    tickets: Sequence[RemoteTicketLike]
-    comments: Sequence[RemoteCommentLike]
-    customers: Sequence[RemoteCustomerLike]
-    cursor: str | None
 
 
 def inert(record: Any) -> Any:
@@ -112,7 +65,7 @@ def inert(record: Any) -> Any:
 class RemoteMixin(TicketsMixin):
     """Applying pulled pages and push confirmations."""
 
-    def apply_page(self, backend: str, page: PageLike, *, save_cursor: bool = True) -> set[int]:
+    def apply_page(self, backend: str, page: Page, *, save_cursor: bool = True) -> set[int]:
         """Write a page of remote records and the backend's new cursor atomically.
 
         Returns:
@@ -128,12 +81,12 @@ class RemoteMixin(TicketsMixin):
                 )
         return changed
 
-    def apply_remote_ticket(self, backend: str, ticket: RemoteTicketLike) -> set[int]:
+    def apply_remote_ticket(self, backend: str, ticket: RemoteTicket) -> set[int]:
         """Write one ticket a push returned (its newest copy)."""
         with self.db.atomic():
             return self._apply_records(backend, (), (ticket,), ())
 
-    def _customer_ids(self, backend: str, customers: Iterable[RemoteCustomerLike]) -> None:
+    def _customer_ids(self, backend: str, customers: Iterable[RemoteCustomer]) -> None:
         for rc in customers:
             self.upsert_customer(
                 Customer(
@@ -172,9 +125,9 @@ class RemoteMixin(TicketsMixin):
     def _apply_records(
         self,
         backend: str,
-        customers: Iterable[RemoteCustomerLike],
-        tickets: Iterable[RemoteTicketLike],
-        comments: Iterable[RemoteCommentLike],
+        customers: Iterable[RemoteCustomer],
+        tickets: Iterable[RemoteTicket],
+        comments: Iterable[RemoteComment],
     ) -> set[int]:
         self._customer_ids(backend, (inert(c) for c in customers))
         changed: set[int] = set()
@@ -190,7 +143,7 @@ class RemoteMixin(TicketsMixin):
             self.reindex(sorted(changed))
         return changed
 
-    def _apply_ticket(self, backend: str, rt: RemoteTicketLike) -> int | None:
+    def _apply_ticket(self, backend: str, rt: RemoteTicket) -> int | None:
         customer_id = self._customer_for(backend, rt.customer_remote_id)
         existing = self.find_ticket(str(rt.source), rt.remote_id)
         incoming = Ticket(
@@ -317,7 +270,7 @@ class RemoteMixin(TicketsMixin):
         row = self._one("SELECT conflict FROM tickets WHERE id = ?", [ticket_id])
         return json.loads(row[0]) if row and row[0] else {}
 
-    def _apply_comment(self, rc: RemoteCommentLike) -> int | None:
+    def _apply_comment(self, rc: RemoteComment) -> int | None:
         row = self._one(
             "SELECT id, requester, first_response_at, customer_id FROM tickets "
             "WHERE source = ? AND remote_id = ?",

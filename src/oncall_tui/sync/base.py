@@ -27,8 +27,12 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from oncall_tui.domain.ops import Op, OpKind
+from oncall_tui.domain.remote import Page as Page  # re-exported: adapters build these
+from oncall_tui.domain.remote import RemoteComment as RemoteComment
+from oncall_tui.domain.remote import RemoteCustomer as RemoteCustomer
+from oncall_tui.domain.remote import RemoteTicket as RemoteTicket
 from oncall_tui.domain.text import clean_line
-from oncall_tui.domain.tickets import Channel, Priority, Source, Status
+from oncall_tui.domain.tickets import Source
 
 # --------------------------------------------------------------------------------------------
 # Errors
@@ -95,87 +99,7 @@ class Rejected(SyncError):
 
 
 # --------------------------------------------------------------------------------------------
-# Records
-
-
-@dataclass(frozen=True, slots=True)
-class RemoteCustomer:
-    """A customer organisation as a backend knows it.
-
-    ``contacts`` lists the people of this organisation seen in the same page (not necessarily
-    all of them): the store merges them with the contacts it already has.
-    """
-
-    remote_id: str
-    name: str
-    plan: str
-    domains: tuple[str, ...] = ()
-    contacts: tuple[str, ...] = ()
-    codename: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RemoteTicket:
-    """A ticket, chat thread or tracker issue as the backend has it now.
-
-    ``version`` changes whenever the backend's copy changes (the help desk's ``updated_at``, the
-    issue's ``updated_at``, the chat thread's latest message ts); the outbox sends it back as the
-    base version of an edit.
-    """
-
-    source: Source
-    remote_id: str
-    subject: str
-    body: str
-    status: Status
-    priority: Priority
-    channel: Channel
-    labels: tuple[str, ...]
-    assignee: str | None
-    requester: str | None
-    customer_remote_id: str | None
-    opened_at: datetime
-    updated_at: datetime
-    url: str | None
-    version: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class RemoteComment:
-    """One message of a ticket's thread; ``remote_id`` is unique within the backend."""
-
-    source: Source
-    ticket_remote_id: str
-    remote_id: str
-    author: str
-    body: str
-    public: bool
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """One step of an incremental pull.
-
-    Attributes:
-        tickets: tickets changed since the previous cursor (at most once each).
-        comments: comments of changed tickets; may repeat ones already stored (dedupe by id).
-        customers: customers referenced by these tickets.
-        cursor: opaque text to pass to the next ``fetch_changes`` call; store it in the same
-            transaction as the records.
-        done: True when the backend has nothing more for now: the engine waits for its next
-            sync interval. False means call again (after ``wait_hint``) to continue.
-        wait_hint: seconds to wait before the next call to this backend (its rate budget), or
-            None for no constraint.
-    """
-
-    tickets: tuple[RemoteTicket, ...] = ()
-    comments: tuple[RemoteComment, ...] = ()
-    customers: tuple[RemoteCustomer, ...] = ()
-    cursor: str | None = None
-    done: bool = True
-    wait_hint: float | None = None
-
+# Records (defined in the domain, so the store can take them without importing this layer)
 
 @dataclass(frozen=True, slots=True)
 class PushResult:
