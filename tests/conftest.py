@@ -116,6 +116,6 @@ def settle_factory() -> Callable[[Any], Any]:
 
     async def settle(pilot: Any) -> None:
         await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+        await pilot.pause(0.3)  # the side detail follows the cursor after a short rest
 
     return settle

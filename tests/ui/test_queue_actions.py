@@ -235,7 +235,7 @@ async def test_detail_beside_queue_when_wide(make_app: Any) -> None:
     async with app.run_test(size=(160, 40)) as pilot:
         t = await all_open(pilot)
         await pilot.press("j")
-        await pilot.pause()
+        await pilot.pause(0.3)
         detail = app.screen.query_one("TicketDetail")
         assert detail.display and detail.data.ticket.id == t.current.id
 

@@ -18,6 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from oncall_tui.config import Config
@@ -36,6 +37,8 @@ from oncall_tui.ui.widgets.ticket_table import TicketTable
 #: Side-by-side detail from this many columns; narrower terminals open it full-screen.
 WIDE = 150
 MAX_NOTIFICATIONS_PER_TICK = 3
+#: Seconds the cursor rests before the side detail follows it.
+DETAIL_DELAY = 0.12
 
 
 def load_detail(
@@ -82,6 +85,7 @@ class QueueScreen(TicketActions, Screen[None]):
         self.counts: list[int] = [0] * len(config.views)
         self._last_tick: datetime | None = None
         self._detail_id: int | None = None
+        self._detail_timer: Timer | None = None
 
     # ---- layout --------------------------------------------------------------------------
 
@@ -146,8 +150,8 @@ class QueueScreen(TicketActions, Screen[None]):
         view = self.config.views[self.view_index]
         return parse_query(view.query) & parse_query(self.filter_text)
 
-    def reload(self, *_: object) -> None:
-        """Re-query the window and the view counts (on any change of data, view or filter)."""
+    def reload(self, *_: object, counts: bool = True) -> None:
+        """Re-query the window (and the views' counts, unless only the view or filter moved)."""
         query = self.query_now()
         me = self.config.user
         now = self.clock()
@@ -158,15 +162,21 @@ class QueueScreen(TicketActions, Screen[None]):
             return store.open_queue(query, offset=offset, limit=limit, me=me, now=self.clock())
 
         self.table.set_source(total, fetch)
-        self.counts = [
-            store.queue_count(parse_query(v.query), me=me, now=now) for v in self.config.views
-        ]
+        if counts:
+            self.recount(now)
         self._render_view_bar()
         hint = self.query_one("#filter-hint", Static)
         hint.update(Text("; ".join(query.problems)) if query.problems else "")
         hint.display = bool(query.problems)
         self.query_one("#table-header", Static).update(self.table.header_text())
-        self._show_detail(self.table.current.id if self.table.current else None)
+        self._show_detail_soon(self.table.current.id if self.table.current else None)
+
+    def recount(self, now: datetime) -> None:
+        """Count each view (on data changes, and once a minute for the time-based views)."""
+        me = self.config.user
+        self.counts = [
+            self.store.queue_count(parse_query(v.query), me=me, now=now) for v in self.config.views
+        ]
 
     def _render_view_bar(self) -> None:
         bar = Text(no_wrap=True, overflow="ellipsis")
@@ -181,21 +191,23 @@ class QueueScreen(TicketActions, Screen[None]):
     def watch_view_index(self) -> None:
         if self.is_mounted:
             self.table.cursor = 0
-            self.reload()
+            self.reload(counts=False)
 
     def watch_filter_text(self) -> None:
         if self.is_mounted:
             self.table.cursor = 0
-            self.reload()
+            self.reload(counts=False)
 
     # ---- the per-second tick ----------------------------------------------------------------
 
     def tick(self) -> None:
         """Repaint countdowns of the visible rows; announce tickets going critical or breaching."""
         now = self.clock()
-        self.table.now = now
-        self.table.refresh()
+        self.table.now = now  # repaints the visible lines only
         self.query_one(StatusBar).now = now
+        if self._last_tick is not None and now.minute != self._last_tick.minute:
+            self.recount(now)  # "Breaching soon" and friends move with time
+            self._render_view_bar()
         if self._detail_id is not None and self.wide:
             self.query_one(TicketDetail).refresh_sla(now)
         if self._last_tick is not None and now > self._last_tick:
@@ -220,8 +232,7 @@ class QueueScreen(TicketActions, Screen[None]):
 
     @on(TicketTable.Highlighted)
     def _highlighted(self, event: TicketTable.Highlighted) -> None:
-        if self.wide:
-            self._show_detail(event.ticket_id)
+        self._show_detail_soon(event.ticket_id)
 
     @on(TicketTable.Chosen)
     def _chosen(self, event: TicketTable.Chosen) -> None:
@@ -232,6 +243,15 @@ class QueueScreen(TicketActions, Screen[None]):
             from oncall_tui.ui.screens.detail_screen import DetailScreen
 
             self.app.push_screen(DetailScreen(self, event.ticket_id))
+
+    def _show_detail_soon(self, ticket_id: int | None) -> None:
+        """Show the detail once the cursor rests (holding j must not re-render every row)."""
+        self._detail_id = ticket_id
+        if not self.wide:
+            return
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        self._detail_timer = self.set_timer(DETAIL_DELAY, lambda: self._show_detail(ticket_id))
 
     def _show_detail(self, ticket_id: int | None) -> None:
         self._detail_id = ticket_id

@@ -32,8 +32,10 @@ class StatusBar(Widget):
 
     DEFAULT_CSS = "StatusBar { height: 1; }"
 
-    now: reactive[datetime | None] = reactive(None)
-    """The instant shown; set by the app's clock tick."""
+    now: reactive[datetime | None] = reactive(None, repaint=False)
+    """The instant shown; set once a second by the screen's tick."""
+    hours_text: reactive[str] = reactive("")
+    """Inside or outside business hours, and the next change (repaints only when it changes)."""
     sync_text: reactive[str] = reactive("local only")
     """What the sync engine says (online/offline, last sync, pending, failed)."""
 
@@ -49,14 +51,17 @@ class StatusBar(Widget):
     def _sync_changed(self, value: str) -> None:
         self.sync_text = value
 
+    def watch_now(self, now: datetime | None) -> None:
+        if now is None:
+            return
+        is_open, hours = hours_status(self.settings, now)
+        self.set_class(not is_open, "-after-hours")
+        self.hours_text = ("● " if is_open else "○ ") + hours
+
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(f" {self.title} ", style="bold")
-        if self.now is not None:
-            is_open, hours = hours_status(self.settings, self.now)
-            self.set_class(not is_open, "-after-hours")
-            text.append("● " if is_open else "○ ")
-            text.append(hours)
+        text.append(self.hours_text)
         text.append("   ")
         text.append(self.sync_text)
         return text

@@ -87,6 +87,7 @@ class TicketDetail(VerticalScroll, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.data: DetailData | None = None
+        self._shown_sla: tuple[object, ...] | None = None
         self.now: datetime | None = None
         self.settings: sla_rules.SlaSettings | None = None
 
@@ -108,6 +109,7 @@ class TicketDetail(VerticalScroll, can_focus=True):
             thread.update("")
             return
         meta.update(self._meta(data))
+        self._shown_sla = None
         self.refresh_sla(now)
         self.query_one("#detail-links", Static).update(self._links(data))
         thread.update(thread_markdown(data.ticket, data.comments, settings.calendar.tz))
@@ -118,7 +120,20 @@ class TicketDetail(VerticalScroll, can_focus=True):
         if self.data is None or self.settings is None:
             return
         self.now = now
+        key = self._sla_key(self.data.ticket, now)
+        if key == self._shown_sla:
+            return  # the breakdown reads the same as a second ago: no re-layout
+        self._shown_sla = key
         self.query_one("#detail-sla", Static).update(self._sla(self.data.ticket, now))
+
+    def _sla_key(self, t: Ticket, now: datetime) -> tuple[object, ...]:
+        """What the breakdown shows, to skip identical updates (it mostly changes by minutes)."""
+        settings = self.settings
+        assert settings is not None
+        state = sla_rules.state_at(due=t.sla_due, warn_at=t.sla_warn_at, paused=t.is_paused,
+                                   now=now, critical_seconds=settings.critical_seconds)
+        left = sla_rules.countdown_text(due=t.sla_due, paused=t.is_paused, now=now)
+        return (t, state, left, duration_text(now - t.opened_at))
 
     def _meta(self, data: DetailData) -> Table:
         t = data.ticket
