@@ -26,6 +26,9 @@ from oncall_tui.store.queue import QueueRow
 
 Fetch = Callable[[int, int], Sequence[QueueRow]]
 
+#: Rendered lines kept (a screenful or two per width and cursor position).
+LINE_CACHE_SIZE = 512
+
 SOURCE_NAMES = {"helpdesk": "desk", "chat": "chat", "tracker": "tracker"}
 
 
@@ -137,6 +140,7 @@ class TicketTable(ScrollView, can_focus=True):
         self._fetch: Fetch = lambda offset, limit: []
         self._cache_start = 0
         self._cache: list[QueueRow] = []
+        self._lines: dict[tuple[object, ...], Strip] = {}
 
     # ---- data ----------------------------------------------------------------------------
 
@@ -294,12 +298,35 @@ class TicketTable(ScrollView, can_focus=True):
         width = self.size.width
         index = int(self.scroll_y) + y
         row = self.row_at(index)
-        base = self.rich_style
         if row is None:
-            return Strip.blank(width, base)
+            return Strip.blank(width, self.rich_style)
         now = self.now or row.updated_at
         state = self.state_of(row, now)
         cells = self.cells(row, now)
+        # A line is rebuilt only when what it shows changed: most seconds, a countdown reads
+        # the same as a second ago ("3h 12m"), so the per-second tick costs a dict look-up.
+        key = (
+            row.id,
+            width,
+            index == self.cursor,
+            self.has_focus,
+            state,
+            *cells.values(),
+            self.app.theme,
+        )
+        cached = self._lines.get(key)
+        if cached is not None:
+            return cached
+        strip = self._build_line(row, index, state, cells, width)
+        if len(self._lines) >= LINE_CACHE_SIZE:
+            self._lines.clear()
+        self._lines[key] = strip
+        return strip
+
+    def _build_line(
+        self, row: QueueRow, index: int, state: str, cells: dict[str, str], width: int
+    ) -> Strip:
+        base = self.rich_style
         line = Text(no_wrap=True, overflow="ellipsis", end="")
         state_style = self.get_component_rich_style(f"ticket-table--{state}", partial=True)
         for column, col_width in visible_columns(width):
@@ -325,8 +352,7 @@ class TicketTable(ScrollView, can_focus=True):
         style: Style = base
         if index == self.cursor:
             style = base + self.get_component_rich_style("ticket-table--cursor", partial=True)
-        segments = list(line.render(self.app.console))
-        strip = Strip(segments, width)
+        strip = Strip(list(line.render(self.app.console)), width)
         return strip.apply_style(style) if style else strip
 
     def header_text(self) -> Text:
