@@ -196,6 +196,9 @@ def run_app(args: argparse.Namespace) -> int:
         app.run()
     finally:
         ctx.store.close()
+    if app.database_error:
+        print(f"oncall-tui: error: {app.database_error}", file=sys.stderr)
+        return 1
     return app.return_code or 0  # Textual sets 1 after a crash it has reported
 
 

@@ -9,6 +9,7 @@ prints a traceback (with locals) and, today, exits 0.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import sys
@@ -28,14 +29,12 @@ pytestmark = pytest.mark.slow
 
 
 def real_db(path: Path) -> bytes:
-    """A seeded demo database folded into one file (no -wal), as after a clean exit."""
+    """A seeded demo database as after a clean exit: in WAL mode, the WAL folded in and gone."""
     clock = FrozenClock(NOW)
     store = open_store(path, clock=clock)
     seed_store(store, make_demo_data(clock(), seed=1))
     store.close()
-    conn = sqlite3.connect(path)
-    conn.execute("PRAGMA journal_mode = DELETE")
-    conn.close()
+    assert not path.with_name(path.name + "-wal").exists()
     return path.read_bytes()
 
 
@@ -133,7 +132,22 @@ def test_damaged_or_newer_file_is_refused_untouched(tmp_path: Path, name: str) -
 
 @pytest.mark.product_bug("B16: damage past page 1 is not detected at open; the UI crashes")
 def test_zeroed_table_page_is_refused_untouched(tmp_path: Path) -> None:
-    check_refused(tmp_path, "zeroed-table-page", zeroed_table_page)
+    """Damage past the first pages is found by the background check right after the first
+    paint (not on the start-up path): the app leaves the screen, exits 1 and prints one line.
+    """
+    db = tmp_path / "zeroed-table-page.db"
+    zeroed_table_page(db)
+    before = db.read_bytes()
+    out = run_cli(db)
+    assert out.returncode == 1, out.stderr[-600:]
+    screen_free = re.sub(
+        r"\x1b(\[[0-9;?<>=$]*[A-Za-z~]|\][^\x07\x1b]*(\x07|\x1b\\)|[()][0-9A-B]|.)", "", out.stderr
+    )
+    assert "Traceback" not in screen_free
+    last = screen_free.strip().splitlines()[-1]
+    assert last.startswith("oncall-tui: error:") and str(db) in last
+    assert "damaged" in last and "move it aside" in last.lower() and "sync again" in last
+    assert db.read_bytes() == before
 
 
 @pytest.mark.product_bug("B13: `oncall-tui` exits 0 after the UI crashed")

@@ -173,19 +173,6 @@ def open_store(
                 "oncall-tui, or move the file aside to start a fresh cache; it was left "
                 "untouched."
             )
-        if migrate and not memory and user_version > 0:
-            # Damage past the first page only shows when a query reads it (in the UI, as a
-            # crash): look at every page once, read-only, before anything is written.
-            # About 0.15 s for 100k tickets (140 MB) with a warm cache.
-            found = [str(row[0]) for row in db.execute("PRAGMA quick_check(3)")]
-            if found != ["ok"]:
-                conn.close()
-                detail = " ".join(" ".join(found).split())[:200]  # one line
-                raise CorruptDatabaseError(
-                    f"{path}: the database is damaged ({detail}). The file "
-                    "was left untouched. Move it aside (or pass --db with another path) and "
-                    "oncall-tui will create a fresh database and sync again."
-                )
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if not memory:
             db.execute("PRAGMA journal_mode = WAL")
@@ -205,6 +192,37 @@ def open_store(
     from oncall_tui.store.store import Store
 
     return Store(db, sla=sla or SlaSettings.default(), clock=clock or SystemClock(), path=path)
+
+
+DAMAGE_ADVICE = (
+    "The file was left untouched. Move it aside (or pass --db with another path) and "
+    "oncall-tui will create a fresh database and sync again."
+)
+
+
+def check_integrity(path: str | Path) -> str | None:
+    """Look at every page once, read-only: None if sound, else a one-line description.
+
+    Damage past the first pages only shows when a query happens to read it, so the app runs
+    this in the background after its first paint (about 0.15 s for 100k tickets, warm cache)
+    rather than on the start-up path.
+    """
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.Error as exc:
+        return str(exc)
+    try:
+        found = [str(row[0]) for row in conn.execute("PRAGMA quick_check(3)")]
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
+    finally:
+        conn.close()
+    return None if found == ["ok"] else " ".join(" ".join(found).split())[:200]
+
+
+def damage_message(path: str | Path, detail: str) -> str:
+    """What to tell the user about a damaged database (one line)."""
+    return f"{path}: the database is damaged ({detail}). {DAMAGE_ADVICE}"
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
@@ -55,6 +56,8 @@ class OncallApp(App[None]):
         super().__init__()
         self.ctx = ctx
         self.engine = None
+        self.database_error: str | None = None
+        """Set when the database turned out damaged; the CLI prints it after exit."""
         self._last_sync: str | None = None
         self._wake = asyncio.Event()
         if ctx.demo:
@@ -72,6 +75,41 @@ class OncallApp(App[None]):
             self.engine = self.ctx.engine_factory(self)
             self.run_sync()
         self._update_sync_status()
+        if str(self.ctx.store.path) != ":memory:":
+            self.call_after_refresh(self.check_integrity)
+
+    # ---- a damaged database ------------------------------------------------------------------
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="integrity",
+        exit_on_error=False,
+        description="Database integrity check",
+    )
+    def check_integrity(self) -> None:
+        """Read every page once, off the UI thread, after the first paint."""
+        from oncall_tui.store.db import check_integrity
+
+        problem = check_integrity(self.ctx.store.path)
+        if problem is not None:
+            self.call_from_thread(self._database_damaged, problem)
+
+    def _database_damaged(self, detail: str) -> None:
+        from oncall_tui.store.db import damage_message
+
+        self.database_error = damage_message(self.ctx.store.path, detail)
+        self.exit(return_code=1)
+
+    def _handle_exception(self, error: Exception) -> None:
+        # A page that cannot be read surfaces as a query error anywhere in the UI: say what
+        # it means and how to go on, instead of a traceback.
+        if isinstance(error, sqlite3.DatabaseError) and not isinstance(
+            error, sqlite3.OperationalError
+        ):
+            self._database_damaged(str(error))
+            return
+        super()._handle_exception(error)
 
     # ---- background sync -------------------------------------------------------------------
 

@@ -27,7 +27,6 @@ from oncall_tui.domain.query import Query, parse_query
 from oncall_tui.domain.runbooks import Runbook
 from oncall_tui.store import Store
 from oncall_tui.store.queue import QueueRow
-from oncall_tui.ui.screens.runbook_screen import progress_lines, runbook_cache
 from oncall_tui.ui.screens.ticket_actions import TICKET_BINDINGS, TicketActions
 from oncall_tui.ui.widgets.key_bar import KeyBar
 from oncall_tui.ui.widgets.status_bar import StatusBar
@@ -45,6 +44,8 @@ def load_detail(
     store: Store, ticket_id: int, runbooks: Mapping[str, Runbook] | None = None
 ) -> DetailData:
     """Everything the detail shows for one ticket (a handful of indexed queries)."""
+    from oncall_tui.ui.screens.runbook_screen import progress_lines  # off the start-up path
+
     ticket = store.get_ticket(ticket_id)
     failed = [f"{op.kind}: {op.error}" for op in store.ops(("failed",), ticket_id=ticket_id)]  # type: ignore[arg-type]
     return DetailData(
@@ -131,9 +132,15 @@ class QueueScreen(TicketActions, Screen[None]):
         self.query_one("#filter", Input).display = False
         self.watch(self.app, "store_revision", self.reload, init=False)
         self.set_interval(1.0, self.tick)
-        self.reload()
-        self.tick()
+        self.reload(counts=False)
         self.table.focus()
+        # After the first paint: the calendar (holidays) for the status line, and the counts.
+        self.call_after_refresh(self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        self.recount(self.clock())
+        self._render_view_bar()
+        self.tick()
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width >= WIDE, "-wide")
@@ -258,6 +265,8 @@ class QueueScreen(TicketActions, Screen[None]):
         if not self.wide:
             return
         detail = self.query_one(TicketDetail)
+        from oncall_tui.ui.screens.runbook_screen import runbook_cache
+
         runbooks = runbook_cache(self.app.ctx).by_slug()
         data = load_detail(self.store, ticket_id, runbooks) if ticket_id is not None else None
         detail.show(data, self.clock(), self.config.sla)
