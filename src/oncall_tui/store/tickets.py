@@ -10,15 +10,19 @@ import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from oncall_tui.domain import sla as sla_rules
 from oncall_tui.domain.ops import Op, OpKind, is_supported
 from oncall_tui.domain.text import clean_line, clean_text
 from oncall_tui.domain.tickets import (
+    DONE_STATUSES,
+    Channel,
     Comment,
     Customer,
     Priority,
+    Source,
     Status,
     Ticket,
     labels_since,
@@ -29,11 +33,18 @@ from oncall_tui.store.base import (
     TICKET_COLUMNS,
     comment_from_row,
     customer_from_row,
+    pauses_from_json,
     pauses_to_json,
     ticket_from_row,
 )
-from oncall_tui.store.db import dumps, iso
+from oncall_tui.store.db import dumps, iso, parse_iso
 from oncall_tui.store.outbox import OutboxMixin
+
+
+def _at(text: str) -> datetime:
+    when = parse_iso(text)
+    assert when is not None
+    return when
 
 
 class UnknownTicket(LookupError):
@@ -248,6 +259,9 @@ class TicketsMixin(OutboxMixin):
     def recompute_sla(self, ticket_ids: Sequence[int] | None = None) -> int:
         """Recompute stored due instants (after a calendar, policy or plan change).
 
+        Only what the SLA needs is read, answered and closed tickets skip the calendar, and
+        only rows whose SLA columns change are written.
+
         Args:
             ticket_ids: which tickets; None means every open ticket.
 
@@ -255,27 +269,71 @@ class TicketsMixin(OutboxMixin):
             How many tickets were recomputed.
         """
         plans = {c.id: c.plan for c in self.customers()}
+        sql = (
+            "SELECT id, source, channel, status, priority, labels, opened_at, updated_at, "
+            "first_response_at, pauses, customer_id, paused, is_open, sla_bucket, sla_due, "
+            "sla_warn_at, sla_target FROM tickets"
+        )
         if ticket_ids is None:
-            rows = self.db.execute(f"SELECT {TICKET_COLUMNS} FROM tickets WHERE is_open = 1")
+            chunks: list[list[Any]] = [[]]
+            sql += " WHERE is_open = 1"
         else:
-            marks = ",".join("?" * len(ticket_ids))
-            rows = self.db.execute(
-                f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id IN ({marks})", list(ticket_ids)
-            )
+            ids = list(ticket_ids)
+            chunks = [ids[i : i + 10_000] for i in range(0, len(ids), 10_000)]
+        done = {str(x) for x in DONE_STATUSES}
         updates = []
-        for row in rows.fetchall():
-            ticket = ticket_from_row(row)
-            cols = self.sla_columns(ticket, plans.get(ticket.customer_id or -1))
-            cols["id"] = ticket.id
-            updates.append(cols)
+        seen = 0
+        for chunk in chunks:
+            where = f" WHERE id IN ({','.join('?' * len(chunk))})" if chunk else ""
+            for row in self.db.execute(sql + where, chunk).fetchall():
+                seen += 1
+                (
+                    tid,
+                    source,
+                    channel,
+                    status,
+                    priority,
+                    labels,
+                    opened,
+                    updated,
+                    answered,
+                    pauses,
+                    customer_id,
+                    *old,
+                ) = row
+                if status in done or answered is not None:
+                    new = [0, int(status not in done), 2, None, None, None]
+                else:
+                    ticket = Ticket(
+                        id=tid,
+                        source=Source(source),
+                        channel=Channel(channel),
+                        subject="",
+                        status=Status(status),
+                        priority=Priority(priority),
+                        labels=tuple(json.loads(labels)),
+                        opened_at=_at(opened),
+                        updated_at=_at(updated),
+                        pauses=pauses_from_json(pauses),
+                    )
+                    cols = self.sla_columns(ticket, plans.get(customer_id or -1))
+                    new = [
+                        cols["paused"],
+                        cols["is_open"],
+                        cols["sla_bucket"],
+                        cols["sla_due"],
+                        cols["sla_warn_at"],
+                        cols["sla_target"],
+                    ]
+                if new != list(old):
+                    updates.append((*new, tid))
         with self.db.atomic():
             self.db.conn.executemany(
-                "UPDATE tickets SET paused = :paused, is_open = :is_open, "
-                "sla_bucket = :sla_bucket, sla_due = :sla_due, sla_warn_at = :sla_warn_at, "
-                "sla_target = :sla_target WHERE id = :id",
+                "UPDATE tickets SET paused = ?, is_open = ?, sla_bucket = ?, sla_due = ?, "
+                "sla_warn_at = ?, sla_target = ? WHERE id = ?",
                 updates,
             )
-        return len(updates)
+        return seen
 
     # ---- local edits -----------------------------------------------------------------------
 
