@@ -90,6 +90,12 @@ def fts_expression(words: tuple[str, ...]) -> str | None:
     return " AND ".join(f'"{t}"*' for t in tokens)
 
 
+def _broad(words: tuple[str, ...]) -> bool:
+    """True when every typed word is a prefix of at most two letters (it matches most rows)."""
+    tokens = [t for w in words for t in _FTS_WORD.findall(w)]
+    return bool(tokens) and all(len(t) <= 2 for t in tokens)
+
+
 def _term_sql(term: Term, now: datetime, me: str, critical: timedelta) -> tuple[str, list[Any]]:
     values = list(term.values)
     marks = ",".join("?" * len(values))
@@ -164,7 +170,9 @@ def _term_sql(term: Term, now: datetime, me: str, critical: timedelta) -> tuple[
 class QueueMixin(StoreBase):
     """Windowed queue queries and counts."""
 
-    def _where(self, query: Query, now: datetime, me: str) -> tuple[str, list[Any]]:
+    def _where(
+        self, query: Query, now: datetime, me: str, *, window: bool = False
+    ) -> tuple[str, list[Any]]:
         clauses: list[str] = []
         params: list[Any] = []
         critical = timedelta(seconds=self.sla.critical_seconds)
@@ -174,7 +182,15 @@ class QueueMixin(StoreBase):
             params += p
         fts = fts_expression(query.words)
         if fts is not None:
-            clauses.append("t.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?)")
+            if window and _broad(query.words):
+                # One or two letters match most tickets: walk the urgency order and probe the
+                # (prefix-indexed) full-text index per row; the window fills within a few rows.
+                clauses.append(
+                    "EXISTS (SELECT 1 FROM ticket_fts WHERE ticket_fts MATCH ? "
+                    "AND ticket_fts.rowid = t.id)"
+                )
+            else:
+                clauses.append("t.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?)")
             params.append(fts)
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
@@ -188,7 +204,7 @@ class QueueMixin(StoreBase):
         now: datetime | None = None,
     ) -> list[QueueRow]:
         """One window of the queue, in urgency order (breached, soonest due, paused, none)."""
-        where, params = self._where(query, now or self.clock(), me)
+        where, params = self._where(query, now or self.clock(), me, window=offset < 1000)
         rows = self.db.execute(
             f"{_ROW_SQL}{where} ORDER BY {ORDER} LIMIT ? OFFSET ?",
             [*params, limit, max(offset, 0)],
