@@ -238,3 +238,28 @@ async def test_long_budget_wait_resumes_in_a_later_pass(store: Store, clock: Any
     clock.advance(61)
     await engine.run_once()
     assert store.ticket_count() == 4
+
+
+async def test_live_tracker_search_lands_in_the_cache(store: Store, clock: Any) -> None:
+    from oncall_tui.domain.tickets import Source
+
+    class Tracker(FakeBackend):
+        name = "tracker"
+        source = Source.TRACKER
+
+        async def search_issues(self, query: str) -> list[Any]:
+            return [t for t in self.tickets.values() if query.lower() in t.subject.lower()]
+
+    tracker = Tracker(
+        [
+            remote_ticket(
+                1, source=Source.TRACKER, remote_id="acme/p#1", subject="Live query stalls at 95%"
+            ),
+            remote_ticket(2, source=Source.TRACKER, remote_id="acme/p#2", subject="Unrelated"),
+        ]
+    )
+    engine = SyncEngine(store, [tracker], clock)
+    changed = await engine.search_tracker("live query")
+    assert len(changed) == 1
+    assert store.find_ticket("tracker", "acme/p#1") is not None
+    assert store.find_ticket("tracker", "acme/p#2") is None

@@ -13,7 +13,7 @@ Two rules keep local intent safe:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import fields, replace
 from typing import Any
 
@@ -80,6 +80,11 @@ class RemoteMixin(TicketsMixin):
                     [backend, page.cursor],
                 )
         return changed
+
+    def apply_records(self, backend: str, tickets: Sequence[RemoteTicket]) -> set[int]:
+        """Write tickets found outside the incremental pull (e.g. a live search)."""
+        with self.db.atomic():
+            return self._apply_records(backend, (), tickets, ())
 
     def apply_remote_ticket(self, backend: str, ticket: RemoteTicket) -> set[int]:
         """Write one ticket a push returned (its newest copy)."""

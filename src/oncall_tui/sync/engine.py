@@ -19,6 +19,7 @@ from datetime import timedelta
 
 from oncall_tui.clock import Clock
 from oncall_tui.domain.ops import Op, OpKind, OpState
+from oncall_tui.domain.tickets import Source
 from oncall_tui.store import Store
 from oncall_tui.sync.base import (
     AuthFailed,
@@ -125,6 +126,27 @@ class SyncEngine:
             for outcome in report.outcomes.values():
                 await self._db(self.store.record_outcome, outcome.name, outcome.error)
             return report
+
+    # ---- search ------------------------------------------------------------------------------
+
+    async def search_tracker(self, query: str) -> set[int]:
+        """Live search of the tracker (the bug report's "search first"); results are cached.
+
+        Returns the ids of cached tickets that changed. Never raises for a backend's trouble:
+        offline, the local cache is all there is.
+        """
+        changed: set[int] = set()
+        for backend in self.by_name.values():
+            search = getattr(backend, "search_issues", None)
+            if backend.source != Source.TRACKER or search is None or self._blocked(backend.name):
+                continue
+            try:
+                found = await search(query)
+            except SyncError as exc:
+                await self._db(self.store.log, backend.name, "info", f"live search: {exc}")
+                continue
+            changed |= await self._db(self.store.apply_records, backend.name, found)
+        return changed
 
     # ---- push ----------------------------------------------------------------------------------
 

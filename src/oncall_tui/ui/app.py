@@ -134,6 +134,20 @@ class OncallApp(App[None]):
             except TimeoutError:
                 pass
 
+    @work(
+        exclusive=True,
+        group="tracker-search",
+        exit_on_error=False,
+        description="Live tracker search",
+    )
+    async def search_tracker(self, query: str) -> None:
+        """Search the tracker online (when a backend is there); results land in the cache."""
+        if self.engine is None or not query:
+            return
+        changed = await self.engine.search_tracker(query)
+        if changed:
+            self.store_revision += 1
+
     def request_push(self) -> None:
         """A local edit was queued: wake the sync loop so it goes out now (when online)."""
         self._wake.set()

@@ -616,6 +616,8 @@ class BugReportScreen(ModalScreen[BugReportDraft | None]):
             self.hits = event.hits
             self._show_guard()
             if queries != self._last_queries:
+                if queries and hasattr(self.app, "search_tracker"):
+                    self.app.search_tracker(queries[0])  # online too; results re-run this
                 if matches is None:
                     self.search_similar()  # no second connection (an in-memory store)
                 else:
