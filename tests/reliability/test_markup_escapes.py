@@ -93,7 +93,7 @@ async def show_all_open(pilot: Any) -> None:
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     await pilot.press("5")  # "All open"
-    await pilot.pause()
+    await pilot.pause(0.3)  # the side detail follows the cursor once it rests
     assert isinstance(pilot.app.screen, QueueScreen)
     assert pilot.app.screen.query_one(TicketTable).total == 1
 
