@@ -79,7 +79,12 @@ class SyncLogScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.watch(self.app, "store_revision", self.reload, init=False)
+        self.set_interval(1.0, self._tick)
+        self._tick()
         self.reload()
+
+    def _tick(self) -> None:
+        self.query_one(StatusBar).now = self.app.ctx.clock()  # type: ignore[attr-defined]
         self.query_one(OptionList).focus()
 
     def reload(self, *_: object) -> None:
