@@ -21,11 +21,14 @@ LIMIT_S = 1.0
 
 def run(opts: Options) -> Report:
     from oncall_tui.clock import FrozenClock
-    from oncall_tui.store import open_store
+    from oncall_tui.store import StoreError, open_store
 
     report = Report("sla", "SLA due instants for every ticket from scratch (recompute_sla)")
     copy = fresh_copy(cached_db(opts.n, opts.seed), CACHE_DIR / "work")
-    store = open_store(copy, clock=FrozenClock(NOW))
+    try:
+        store = open_store(copy, clock=FrozenClock(NOW))
+    except StoreError as exc:  # e.g. a child running newer code migrated the cache mid-run
+        raise RuntimeError(f"cannot open the cached database ({exc}); run again") from None
     reps = opts.reps(5, 2)
     try:
         ids = [int(r[0]) for r in store.db.execute("SELECT id FROM tickets ORDER BY id")]

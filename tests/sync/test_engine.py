@@ -263,3 +263,18 @@ async def test_live_tracker_search_lands_in_the_cache(store: Store, clock: Any) 
     assert len(changed) == 1
     assert store.find_ticket("tracker", "acme/p#1") is not None
     assert store.find_ticket("tracker", "acme/p#2") is None
+
+
+async def test_a_pass_that_hits_the_page_cap_says_there_is_more(
+    store: Store, clock: Any, monkeypatch: Any
+) -> None:
+    import oncall_tui.sync.engine as engine_module
+
+    monkeypatch.setattr(engine_module, "MAX_PAGES_PER_PASS", 2)
+    backend = FakeBackend([remote_ticket(i) for i in range(1, 10)], page_size=2)
+    engine = SyncEngine(store, [backend], clock)
+    report = await engine.run_once()
+    assert report.more and store.ticket_count() == 4
+    while report.more:
+        report = await engine.run_once()
+    assert store.ticket_count() == 9

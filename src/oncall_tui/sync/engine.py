@@ -55,6 +55,8 @@ class BackendOutcome:
     failed: int = 0
     error: str | None = None
     waiting: float | None = None
+    more: bool = False
+    """The pass stopped at MAX_PAGES_PER_PASS with pages still to pull."""
 
 
 @dataclass
@@ -63,6 +65,11 @@ class SyncReport:
 
     changed_ids: set[int] = field(default_factory=set)
     outcomes: dict[str, BackendOutcome] = field(default_factory=dict)
+
+    @property
+    def more(self) -> bool:
+        """A backend has pages left that nothing stops us from pulling now (a first sync)."""
+        return any(o.more and o.error is None for o in self.outcomes.values())
 
     @property
     def ok(self) -> bool:
@@ -286,3 +293,4 @@ class SyncEngine:
                 await self.sleep(page.wait_hint)
             # Local edits made meanwhile go out between pages, not after a long first sync.
             await self._drain(report)
+        outcome.more = True  # the page cap bounds one pass, not the sync: go on at once

@@ -34,6 +34,7 @@ Customers
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -531,8 +532,9 @@ class ZendeskBackend:
         if todo:
             batch, rest = todo[: self.config.comment_batch], todo[self.config.comment_batch :]
             comments: list[RemoteComment] = []
-            for ticket_id in batch:
-                comments.extend(await self.fetch_comments(ticket_id))
+            # One batch in flight together: each request waits on the network, not on us.
+            for thread in await asyncio.gather(*(self.fetch_comments(t) for t in batch)):
+                comments.extend(thread)
             state["todo"] = rest
             return self._page(state, comments=tuple(comments))
         params: dict[str, Any] = {"include": "users,organizations"}

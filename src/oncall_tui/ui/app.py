@@ -129,6 +129,8 @@ class OncallApp(App[None]):
             interval = self.ctx.config.sync_interval
             if interval is None:
                 return
+            if report.more:  # a first sync of 100,000 tickets is ~200 passes: no wait between
+                continue
             try:  # the next pass: after the interval, or as soon as a local edit wants out
                 await asyncio.wait_for(self._wake.wait(), timeout=interval)
             except TimeoutError:

@@ -402,6 +402,7 @@ def serve_on_loopback(fake: FakeServer) -> tuple[str, Callable[[], None]]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # else ~40 ms of delayed ACK on every request
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
             return  # keep test output clean
