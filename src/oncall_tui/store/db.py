@@ -224,9 +224,3 @@ def damage_message(path: str | Path, detail: str) -> str:
     """What to tell the user about a damaged database (one line)."""
     return f"{path}: the database is damaged ({detail}). {DAMAGE_ADVICE}"
 
-
-@contextmanager
-def transaction(db: Database) -> Iterator[Database]:
-    """One atomic unit of work (nested calls become savepoints)."""
-    with db.atomic():
-        yield db

@@ -73,6 +73,8 @@ class OncallApp(App[None]):
         )
         if self.ctx.engine_factory is not None:
             self.engine = self.ctx.engine_factory(self)
+            if self.engine is not None:  # its progress reaches the status line
+                self.engine.progress = lambda text: self.post_message(SyncProgress(text))
             self.run_sync()
         self._update_sync_status()
         if str(self.ctx.store.path) != ":memory:":
