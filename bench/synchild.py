@@ -1,16 +1,19 @@
 """Child processes of the first-sync benchmark (each in its own process, for its peak RSS).
 
-``python -m bench.synchild floor URL TOKEN DB``
-    The floor: fetch every export page with httpx (async, one connection) and ``json.loads``
-    it (timed: fetch + parse), turn each page's tickets into row tuples (untimed), then one
-    ``executemany`` upsert of every row into an empty database with the product's schema in
-    one transaction, with plain ``sqlite3`` (timed: upsert).
+``python -m bench.synchild floor URL TOKEN DB [--tickets-only]``
+    The floor: fetch every ticket export page, then every comment event page (the pages the
+    product reads; not with ``--tickets-only``) with httpx (async, one connection) and
+    ``json.loads`` them (timed: fetch + parse), turn their tickets and comments into row
+    tuples (untimed), then ``executemany`` of every ticket row (upsert) and comment row into
+    an empty database with the product's schema in one transaction, with plain ``sqlite3``
+    (timed: upsert).
 
 ``python -m bench.synchild product URL TOKEN DB [--profile PATH]``
     The product: an empty database, the Zendesk adapter built by
     ``oncall_tui.sync.factory.build_backends`` from a config naming the fake's URL, and
-    ``SyncEngine.run_once()`` called pass after pass, back to back, until the adapter's cursor
-    says the export ended and no ticket's comments are left to read. The export budget is set
+    ``SyncEngine.run_once()`` called pass after pass, back to back, until a pass ends with
+    both exports read to their end (the tickets, then the comments' ticket events). The
+    export budget is set
     out of the way (``export_requests_per_minute``), so we measure our code, not Zendesk's
     limit; the app itself would wait ``sync_interval`` between passes.
 
@@ -63,10 +66,42 @@ UPSERT = (
 )
 
 
-async def _fetch_all(url: str, token: str) -> tuple[float, list[tuple[Any, ...]], int, int]:
+COMMENT_INSERT = (
+    "INSERT OR IGNORE INTO comments (ticket_id, remote_id, author, body, public, created_at) "
+    "VALUES ((SELECT id FROM tickets WHERE source = 'helpdesk' AND remote_id = ?), "
+    "?, ?, ?, ?, ?)"
+)
+
+
+def _comment_rows(event: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The comments of one ticket event (none for the update that created the ticket: its
+    comment is the description, which the ticket row holds), as the product leaves them."""
+    children = event.get("child_events") or []
+    if any(c.get("event_type") == "Create" for c in children):
+        return []
+    return [
+        (
+            str(event["ticket_id"]),
+            str(c["id"]),
+            str(c.get("author_id")),
+            c.get("plain_body") or c.get("body") or "",
+            int(bool(c.get("public", True))),
+            c.get("created_at") or event.get("created_at"),
+        )
+        for c in children
+        if c.get("event_type") == "Comment"
+    ]
+
+
+async def _fetch_all(
+    url: str, token: str, events: bool
+) -> tuple[float, list[tuple[Any, ...]], list[tuple[Any, ...]], int, int]:
+    """Every ticket page, then (``events``) every comment event page, as the product reads
+    them: (fetch + parse seconds, ticket rows, comment rows, pages, bytes)."""
     import httpx
 
     rows: list[tuple[Any, ...]] = []
+    comments: list[tuple[Any, ...]] = []
     busy = 0.0
     pages = 0
     size = 0
@@ -87,15 +122,30 @@ async def _fetch_all(url: str, token: str) -> tuple[float, list[tuple[Any, ...]]
             if page.get("end_of_stream") or not page.get("after_cursor"):
                 break
             params = {"cursor": page["after_cursor"], "include": "users,organizations"}
-    return busy, rows, pages, size
+        params = {"start_time": start_time, "include": "comment_events"}
+        while events:
+            t0 = time.perf_counter()
+            response = await client.get("/api/v2/incremental/ticket_events.json", params=params)
+            response.raise_for_status()
+            page = json.loads(response.content)
+            busy += time.perf_counter() - t0
+            pages += 1
+            size += len(response.content)
+            for event in page["ticket_events"]:
+                comments.extend(_comment_rows(event))
+            if page.get("end_of_stream"):
+                break
+            end, last = int(page["end_time"]), int(params["start_time"])
+            params = {"start_time": end if end > last else last + 1, "include": "comment_events"}
+    return busy, rows, comments, pages, size
 
 
-def floor(url: str, token: str, db: str) -> dict[str, Any]:
+def floor(url: str, token: str, db: str, events: bool = True) -> dict[str, Any]:
     import sqlite3
 
     from oncall_tui.store import open_store
 
-    fetch_parse, rows, pages, size = asyncio.run(_fetch_all(url, token))
+    fetch_parse, rows, comments, pages, size = asyncio.run(_fetch_all(url, token, events))
     open_store(db).close()  # the product's schema, empty
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA journal_mode = WAL")
@@ -103,12 +153,14 @@ def floor(url: str, token: str, db: str) -> dict[str, Any]:
     t0 = time.perf_counter()
     with conn:
         conn.executemany(UPSERT, rows)
+        conn.executemany(COMMENT_INSERT, comments)
     upsert = time.perf_counter() - t0
     conn.close()
     return {
         "fetch_parse_s": fetch_parse,
         "upsert_s": upsert,
         "tickets": len(rows),
+        "comments": len({c[:2] for c in comments}),  # pages repeat their boundary second
         "pages": pages,
         "bytes": size,
         "memory": read_status_mb(),
@@ -128,7 +180,6 @@ async def _product(url: str, token: str, db: str, synchronous_store: bool) -> di
     from oncall_tui.config import BackendConfig, Config
     from oncall_tui.secrets import Credential, MemorySecretStore, Secret
     from oncall_tui.store import open_store
-    from oncall_tui.sync.base import decode_cursor
     from oncall_tui.sync.engine import SyncEngine
     from oncall_tui.sync.factory import build_backends
 
@@ -166,9 +217,8 @@ async def _product(url: str, token: str, db: str, synchronous_store: bool) -> di
             if outcome.error:
                 raise RuntimeError(f"sync failed: {outcome.error}")
             pulled += outcome.pulled
-            state = decode_cursor(writer.cursor("zendesk"), "zendesk").data
-            if state.get("eos") and not state.get("todo"):
-                break
+            if not outcome.more and not outcome.waiting:
+                break  # the pass read both exports (tickets, then comment events) to the end
             if outcome.waiting:
                 await asyncio.sleep(min(outcome.waiting, 1.0))
         elapsed = time.perf_counter() - t0
@@ -211,7 +261,10 @@ def product(url: str, token: str, db: str, profile: str | None) -> dict[str, Any
 def main(argv: list[str]) -> int:
     kind, url, token, db = argv[:4]
     profile = argv[argv.index("--profile") + 1] if "--profile" in argv else None
-    info = floor(url, token, db) if kind == "floor" else product(url, token, db, profile)
+    if kind == "floor":  # the static server (no fake) serves the ticket pages only
+        info = floor(url, token, db, events="--tickets-only" not in argv)
+    else:
+        info = product(url, token, db, profile)
     print("INFO " + json.dumps(info), flush=True)
     print("DONE", flush=True)
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -12,6 +13,7 @@ from oncall_tui.domain.ops import OpState
 from oncall_tui.domain.query import parse_query
 from oncall_tui.domain.tickets import Priority, Status
 from oncall_tui.store import Store
+from oncall_tui.sync.base import BackendUnavailable
 from oncall_tui.sync.engine import SyncEngine
 from tests.fakes import FakeBackend, remote_ticket
 
@@ -278,3 +280,52 @@ async def test_a_pass_that_hits_the_page_cap_says_there_is_more(
     while report.more:
         report = await engine.run_once()
     assert store.ticket_count() == 9
+
+
+async def test_the_next_page_is_read_while_this_one_is_written(store: Store, clock: Any) -> None:
+    backend = FakeBackend([remote_ticket(i) for i in range(1, 8)], page_size=2)
+    engine = SyncEngine(store, [backend], clock)
+    fetch = backend.fetch_changes
+    asked = 0
+    ahead: list[int] = []  # while each page is written: pages asked for beyond it
+
+    async def counted(cursor: str | None):  # type: ignore[no-untyped-def]
+        nonlocal asked
+        asked += 1
+        return await fetch(cursor)
+
+    apply_page = store.apply_page
+
+    def apply(*args: Any, **kwargs: Any) -> set[int]:
+        time.sleep(0.05)  # a page that takes a while to write
+        ahead.append(asked - len(ahead) - 1)
+        return apply_page(*args, **kwargs)
+
+    backend.fetch_changes = counted  # type: ignore[method-assign]
+    store.apply_page = apply  # type: ignore[method-assign]
+    report = await engine.run_once()
+    assert report.ok and store.ticket_count() == 7 and store.cursor("fake") == "7"
+    assert ahead == [1, 1, 1, 0]  # the next read overlapped each write; none after the last
+
+
+async def test_a_failed_read_ahead_keeps_the_written_page_and_says_why(
+    store: Store, clock: Any
+) -> None:
+    backend = FakeBackend([remote_ticket(i) for i in range(1, 6)], page_size=2)
+    engine = SyncEngine(store, [backend], clock)
+    fetch = backend.fetch_changes
+    calls = 0
+
+    async def flaky(cursor: str | None):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise BackendUnavailable("fake: 503")
+        return await fetch(cursor)
+
+    backend.fetch_changes = flaky  # type: ignore[method-assign]
+    report = await engine.run_once()
+    assert report.outcomes["fake"].error == "fake: 503"
+    assert store.cursor("fake") == "2" and store.ticket_count() == 2
+    report = await engine.run_once()  # the next pass goes on from the written page
+    assert report.ok and store.ticket_count() == 5 and store.cursor("fake") == "5"

@@ -20,7 +20,7 @@ from oncall_tui.demo.fakes.zendesk import ZendeskFake
 from oncall_tui.sync.base import BackendUnavailable
 from oncall_tui.sync.http import build_client
 from oncall_tui.sync.zendesk import ZendeskBackend, ZendeskConfig
-from tests.sync.spec_check import load_spec, spec_path
+from tests.sync.spec_check import extra_path, load_spec, spec_path
 
 pytestmark = pytest.mark.anyio
 AUTH = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
@@ -344,3 +344,22 @@ def test_spec_copies_match_the_shared_ones() -> None:
         ours = json.loads(spec_path(backend).read_text())
         theirs = json.loads((shared / f"{backend}.cut.json").read_text())
         assert ours == theirs, f"tests/fixtures/{backend}/openapi.cut.json is out of date"
+
+
+def test_extra_operations_exist_in_the_full_vendor_description() -> None:
+    """The hand-copied operations beyond the cut (openapi.extra.json) are the vendor's own."""
+    shared = Path(__file__).resolve().parents[3] / "shared" / "api-specs"
+    full = shared / "zendesk-support-oas.full.yaml"
+    if not full.is_file():  # a clone without shared/ beside it: nothing to compare
+        return
+    text = full.read_text()
+    extra = json.loads(extra_path("zendesk").read_text())
+    for path in extra["paths"]:
+        if not path.endswith(".json"):
+            assert f"\n  {path}:\n" in text, path
+            block = text.split(f"\n  {path}:\n", 1)[1][:400]
+            assert "$ref: '#/components/parameters/IncrementalUnixTime'" in block
+            assert "operationId: IncrementalTicketEvents" in block
+    param = extra["components"]["parameters"]["IncrementalUnixTime"]
+    declared = text.split("\n    IncrementalUnixTime:\n", 1)[1][:400]
+    assert f"name: {param['name']}" in declared and "required: true" in declared

@@ -38,6 +38,7 @@ from oncall_tui.sync.zendesk import (
     ZendeskConfig,
     comment_from_audit,
     parse_comment,
+    parse_events_page,
     parse_export_page,
     parse_ticket,
     parse_users,
@@ -241,20 +242,35 @@ async def test_pages_through_the_export_and_reads_comments(clock: FrozenClock) -
     fake.add_comment(
         {"ticket_id": 3, "author_id": 7, "body": "On it.", "created_at": "2025-03-04T10:00:00Z"}
     )
-    adapter = backend(fake, clock, comment_batch=10)
+    adapter = backend(fake, clock)
     assert isinstance(adapter, Backend) and isinstance(adapter, Searchable)
 
     pages, cursor = await drain(adapter)
     tickets = [t for p in pages for t in p.tickets]
     assert sorted(t.remote_id for t in tickets) == ["1", "2", "3", "4", "5"]
-    assert [c.body for p in pages for c in p.comments] == ["On it."]  # the description is the body
+    # time-based pages repeat their boundary second (the store ignores a comment it has)
+    comments = list({c.remote_id: c for p in pages for c in p.comments}.values())
+    assert [c.body for c in comments] == ["On it."]  # the description is the body
+    assert (comments[0].ticket_remote_id, comments[0].author) == ("3", "Alice Agent")
+    assert comments[0].author_handle == "alice@acme.example"
     assert {c.remote_id for p in pages for c in p.customers} == {"9001"}
     assert pages[-1].done and not any(p.done for p in pages[:-1])
-    exports = [e for e in fake.log if "incremental" in e.path]
+    # every ticket page first, then the comments from the ticket event export
+    kinds = ["tickets" if p.tickets else "comments" if p.comments else "-" for p in pages]
+    assert kinds[:3] == ["tickets"] * 3 and "tickets" not in kinds[3:]
+    exports = [e for e in fake.log if "incremental/tickets" in e.path]
     assert len(exports) == 3
     assert ("include", "users,organizations") in exports[0].params
     assert exports[0].params[0][0] == "start_time" or ("start_time" in dict(exports[0].params))
     assert all("cursor" in dict(e.params) for e in exports[1:])
+    events = [e for e in fake.log if "ticket_events" in e.path]
+    assert len(events) == len(pages) - 3
+    assert all(dict(e.params)["include"] == "comment_events" for e in events)
+    starts = [int(dict(e.params)["start_time"]) for e in events]
+    assert starts == sorted(starts) and len(set(starts)) == len(starts)  # always onwards
+    # no request per ticket: the staff list once (Alice is no requester or assignee)
+    others = [e.path for e in fake.log if "incremental" not in e.path]
+    assert others == ["/api/v2/users.json", "/api/v2/users.json"]
     # the budget: an export page is followed by a wait of 60/10 seconds
     assert pages[-1].wait_hint == pytest.approx(6.0)
 
@@ -282,8 +298,13 @@ async def test_the_last_minute_is_left_for_the_next_pass(clock: FrozenClock) -> 
 async def test_export_rate_limit_is_rate_limited_with_retry_after(clock: FrozenClock) -> None:
     fake = make_fake(clock, export_rate_per_minute=2)
     adapter = backend(fake, clock)
-    page = await adapter.fetch_changes(None)
-    page = await adapter.fetch_changes(page.cursor)
+    page = await adapter.fetch_changes(None)  # tickets
+    for _ in range(3):  # events, tickets, events: each export has its own budget
+        page = await adapter.fetch_changes(page.cursor)
+    assert [e.path.rsplit("/", 1)[-1] for e in fake.log] == [
+        "cursor.json",
+        "ticket_events.json",
+    ] * 2
     with pytest.raises(RateLimited) as caught:
         await adapter.fetch_changes(page.cursor)
     assert caught.value.retry_after == pytest.approx(60)
@@ -565,7 +586,7 @@ def test_options_from_the_config_file() -> None:
     for bad in (
         {"nope": 1},
         {"tag_labels": {"has space": "x"}},
-        {"comment_batch": 0},
+        {"comment_batch": 10},
         {"export_requests_per_minute": "fast"},
     ):
         with pytest.raises(ConfigValueError):
@@ -582,3 +603,119 @@ async def test_the_fake_takes_records_and_gives_them_back(clock: FrozenClock) ->
     assert {c.remote_id: c for p in pages for c in p.customers} == {
         c.remote_id: c for c in page.customers
     }
+
+
+# -- comments from the ticket event export
+
+
+def test_events_page_maps_comments_and_leaves_out_descriptions() -> None:
+    users = parse_users([{"id": 7, "name": "Alice Agent", "email": "alice@acme.example"}])
+    payload = {
+        "ticket_events": [
+            {  # the update that created ticket 1: its comment is the description
+                "id": 100,
+                "ticket_id": 1,
+                "timestamp": 1700000000,
+                "created_at": "2023-11-14T22:13:20Z",
+                "updater_id": 9,
+                "child_events": [
+                    {"id": 101, "event_type": "Create", "status": "new"},
+                    {"id": 102, "event_type": "Comment", "body": "Help!", "author_id": 9},
+                ],
+            },
+            {  # an answer, with no created_at of its own
+                "id": 200,
+                "ticket_id": 1,
+                "timestamp": 1700000100,
+                "created_at": "2023-11-14T22:15:00Z",
+                "updater_id": 7,
+                "child_events": [
+                    {"id": 201, "event_type": "Change", "field_name": "status"},
+                    {"id": 202, "type": "Comment", "body": "On it", "public": False},
+                ],
+            },
+            {"id": 300, "ticket_id": 2, "timestamp": 1700000200, "child_events": []},
+        ],
+        "end_time": 1700000200,
+        "end_of_stream": True,
+    }
+    page = parse_events_page(payload, users)
+    assert page.end_time == 1700000200 and page.end_of_stream
+    [answer] = page.comments
+    assert (answer.ticket_remote_id, answer.remote_id, answer.body) == ("1", "202", "On it")
+    assert (answer.author, answer.author_handle, answer.public) == (
+        "Alice Agent",
+        "alice@acme.example",
+        False,
+    )
+    assert answer.created_at == datetime(2023, 11, 14, 22, 15, tzinfo=UTC)
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(
+                st.sampled_from(
+                    [
+                        "ticket_events",
+                        "ticket_id",
+                        "child_events",
+                        "event_type",
+                        "id",
+                        "created_at",
+                        "body",
+                        "public",
+                        "author_id",
+                        "end_time",
+                        "end_of_stream",
+                        "type",
+                    ]
+                ),
+                inner,
+                max_size=5,
+            )
+        ),
+        max_leaves=20,
+    )
+)
+@settings(max_examples=300, deadline=None)
+def test_any_events_page_parses_or_raises_bad_payload(payload: object) -> None:
+    with contextlib.suppress(BadPayload):
+        parse_events_page(payload)
+
+
+async def test_a_second_fuller_than_a_page_is_read_whole_and_passed(clock: FrozenClock) -> None:
+    fake = make_fake(clock, export_page_size=2)
+    seed_customers(fake)
+    fake.add_ticket(ticket(1, hours_ago=3))
+    for n in range(5):  # five answers stamped the same second
+        fake.add_comment(
+            {"ticket_id": 1, "author_id": 7, "body": f"a{n}", "created_at": "2025-03-04T10:00:00Z"}
+        )
+    fake.add_comment(
+        {"ticket_id": 1, "author_id": 7, "body": "later", "created_at": "2025-03-04T10:00:05Z"}
+    )
+    pages, _ = await drain(backend(fake, clock), limit=10)
+    bodies = {c.body for p in pages for c in p.comments}
+    assert bodies == {"a0", "a1", "a2", "a3", "a4", "later"}
+    assert len([e for e in fake.log if "ticket_events" in e.path]) <= 3
+
+
+async def test_a_cursor_of_the_per_ticket_version_goes_on_with_the_event_stream(
+    clock: FrozenClock,
+) -> None:
+    fake = make_fake(clock)
+    seed_customers(fake)
+    fake.add_ticket(ticket(1, hours_ago=3))
+    fake.add_comment(
+        {"ticket_id": 1, "author_id": 7, "body": "hi", "created_at": "2025-03-04T10:00:00Z"}
+    )
+    adapter = backend(fake, clock)
+    pages, cursor = await drain(adapter)
+    state = json.loads(cursor)
+    state["state"] = {"export": state["state"]["export"], "eos": True, "todo": ["1"]}
+    pages, _ = await drain(adapter, json.dumps(state))
+    assert [c.body for p in pages for c in p.comments] == ["hi"]
+    assert "todo" not in json.loads(pages[-1].cursor)["state"]

@@ -56,7 +56,12 @@ class RemoteTicket:
 
 @dataclass(frozen=True, slots=True)
 class RemoteComment:
-    """One message of a ticket's thread; ``remote_id`` is unique within the backend."""
+    """One message of a ticket's thread; ``remote_id`` is unique within the backend.
+
+    ``author`` is how the thread shows the writer (a name); ``author_handle`` is how tickets
+    name people (``RemoteTicket.requester``: an email or id), so a reply from the requester
+    is told apart from an answer (the first response) even when names are known.
+    """
 
     source: Source
     ticket_remote_id: str
@@ -65,6 +70,7 @@ class RemoteComment:
     body: str
     public: bool
     created_at: datetime
+    author_handle: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,9 +23,13 @@ def _picture(match: re.Match[str]) -> str:
     return "\ufffd"  # C1 controls and lone surrogates have no pictures
 
 
+# Anything clean_line would change (every C0 control, including newline and tab).
+_LINE_UNSAFE = re.compile(r"[\x00-\x1f\x7f\x80-\x9f\ud800-\udfff]")
+
+
 def clean_text(text: str) -> str:
     """Return ``text`` with terminal control characters made visible and inert."""
-    if not text:
+    if not text or _CONTROL.search(text) is None:  # \r is a control too: nothing to change
         return text
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return _CONTROL.sub(_picture, text)
@@ -33,4 +37,6 @@ def clean_text(text: str) -> str:
 
 def clean_line(text: str) -> str:
     """Like :func:`clean_text`, for one-line fields: newlines and tabs become spaces."""
+    if not text or _LINE_UNSAFE.search(text) is None:
+        return text
     return clean_text(text).replace("\n", " ").replace("\t", " ")

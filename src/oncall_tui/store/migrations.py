@@ -184,5 +184,24 @@ def m0003_fts_prefix_index(db: Database) -> None:
     )
 
 
+@migrations(name="0004_pending_comments")
+def m0004_pending_comments(db: Database) -> None:
+    """Comments that arrived before their ticket (the help desk exports comments and tickets
+    as two streams); each moves into ``comments`` when its ticket arrives."""
+    db.execute(
+        """CREATE TABLE pending_comments (
+            source TEXT NOT NULL,
+            ticket_remote_id TEXT NOT NULL,
+            remote_id TEXT NOT NULL,
+            author TEXT NOT NULL DEFAULT '',
+            author_handle TEXT,
+            body TEXT NOT NULL DEFAULT '',
+            public INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (source, ticket_remote_id, remote_id)
+        )"""
+    )
+
+
 #: The schema version this build writes; a database with a higher one is refused.
 SCHEMA_VERSION = len(migrations._migrations)

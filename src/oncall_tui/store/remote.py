@@ -12,9 +12,11 @@ Two rules keep local intent safe:
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import fields, replace
+from datetime import datetime
 from typing import Any
 
 from oncall_tui.domain import sla as sla_rules
@@ -26,6 +28,7 @@ from oncall_tui.domain.tickets import (
     Source,
     Ticket,
 )
+from oncall_tui.store.base import TICKET_COLUMNS, ticket_from_row
 from oncall_tui.store.db import dumps, iso, parse_iso
 from oncall_tui.store.tickets import TicketsMixin
 
@@ -49,17 +52,22 @@ def inert(record: Any) -> Any:
     cleaned the same way on every page, so they still match each other.
     """
     changes: dict[str, Any] = {}
-    for f in fields(record):
-        value = getattr(record, f.name)
+    for name in _field_names(type(record)):
+        value = getattr(record, name)
         if isinstance(value, str):
-            new: Any = clean_text(value) if f.name == "body" else clean_line(value)
+            new: Any = clean_text(value) if name == "body" else clean_line(value)
         elif isinstance(value, tuple) and all(isinstance(v, str) for v in value):
             new = tuple(clean_line(v) for v in value)
         else:
             continue
         if new != value:
-            changes[f.name] = new
+            changes[name] = new
     return replace(record, **changes) if changes else record
+
+
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(kind))
 
 
 class RemoteMixin(TicketsMixin):
@@ -136,17 +144,257 @@ class RemoteMixin(TicketsMixin):
     ) -> set[int]:
         self._customer_ids(backend, (inert(c) for c in customers))
         changed: set[int] = set()
-        for rt in tickets:
-            tid = self._apply_ticket(backend, inert(rt))
-            if tid is not None:
-                changed.add(tid)
-        for rc in comments:
-            tid = self._apply_comment(inert(rc))
-            if tid is not None:
-                changed.add(tid)
+        incoming = [inert(rt) for rt in tickets]
+        if incoming:
+            changed |= self._apply_tickets(backend, incoming)
+        thread = [inert(rc) for rc in comments]
+        if thread:
+            changed |= self._apply_comments(thread)
         if changed:
             self.reindex(sorted(changed))
         return changed
+
+    def _apply_tickets(self, backend: str, tickets: Sequence[RemoteTicket]) -> set[int]:
+        """Known tickets one by one (merge rules), new ones in one statement."""
+        latest: dict[tuple[str, str], RemoteTicket] = {}
+        for rt in tickets:
+            key = (str(rt.source), rt.remote_id)
+            seen = latest.get(key)
+            if seen is None or rt.updated_at >= seen.updated_at:
+                latest[key] = rt
+        known = self._ticket_ids(latest)
+        changed: set[int] = set()
+        fresh: list[RemoteTicket] = []
+        for key, rt in latest.items():
+            if key in known:
+                tid = self._apply_ticket(backend, rt)
+                if tid is not None:
+                    changed.add(tid)
+            else:
+                fresh.append(rt)
+        if fresh:
+            changed |= self._insert_remote_tickets(backend, fresh)
+        return changed
+
+    def _ticket_ids(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """Local ids of the cached tickets among (source, remote id) keys."""
+        by_source: dict[str, list[str]] = {}
+        for source, remote_id in keys:
+            by_source.setdefault(source, []).append(remote_id)
+        found: dict[tuple[str, str], int] = {}
+        for source, remote_ids in by_source.items():
+            for chunk in _chunks(remote_ids):
+                rows = self.db.execute(
+                    f"SELECT remote_id, id FROM tickets WHERE source = ? "
+                    f"AND remote_id IN ({','.join('?' * len(chunk))})",
+                    [source, *chunk],
+                )
+                found.update(((source, remote_id), tid) for remote_id, tid in rows)
+        return found
+
+    def _customer_map(self, backend: str, remote_ids: Iterable[str]) -> dict[str, int]:
+        """Local customer ids by remote id; this backend's own record wins (the same
+        organisation may be known through another backend)."""
+        found: dict[str, int] = {}
+        for chunk in _chunks(sorted(set(remote_ids))):
+            rows = self.db.execute(
+                f"SELECT remote_id, id, source = ? FROM customers "
+                f"WHERE remote_id IN ({','.join('?' * len(chunk))}) ORDER BY source = ?, id",
+                [backend, *chunk, backend],
+            )
+            for remote_id, cid, _own in rows:  # own rows last, so they win
+                found[remote_id] = cid
+        return found
+
+    def _insert_remote_tickets(self, backend: str, fresh: Sequence[RemoteTicket]) -> set[int]:
+        customer_ids = self._customer_map(
+            backend, (rt.customer_remote_id for rt in fresh if rt.customer_remote_id is not None)
+        )
+        plans = dict(self.db.execute("SELECT id, plan FROM customers").fetchall())
+        rows: list[dict[str, Any]] = []
+        for rt in fresh:
+            customer_id = customer_ids.get(rt.customer_remote_id or "")
+            ticket = Ticket(
+                id=0,
+                source=rt.source,
+                remote_id=rt.remote_id,
+                channel=rt.channel,
+                subject=rt.subject,
+                body=rt.body,
+                status=rt.status,
+                priority=rt.priority,
+                labels=tuple(rt.labels),
+                assignee=rt.assignee,
+                requester=rt.requester,
+                customer_id=customer_id,
+                url=rt.url,
+                opened_at=rt.opened_at,
+                updated_at=rt.updated_at,
+                version=rt.version,
+            )
+            ticket = replace(ticket, pauses=sla_rules.update_pauses(None, ticket, rt.opened_at))
+            values = self._ticket_values(ticket, plans.get(customer_id))
+            values["remote_updated_at"] = iso(rt.updated_at)
+            rows.append(values)
+        columns = list(rows[0])
+        self.db.conn.executemany(
+            f"INSERT INTO tickets ({', '.join(columns)}) "
+            f"VALUES ({', '.join(':' + c for c in columns)})",
+            rows,
+        )
+        ids = self._ticket_ids((str(rt.source), rt.remote_id) for rt in fresh)
+        self._adopt_pending(list(ids))
+        return set(ids.values())
+
+    def _adopt_pending(self, keys: Sequence[tuple[str, str]]) -> None:
+        """Move comments that waited for these (just inserted) tickets into their threads."""
+        waiting: list[RemoteComment] = []
+        by_source: dict[str, list[str]] = {}
+        for source, remote_id in keys:
+            by_source.setdefault(source, []).append(remote_id)
+        for source, remote_ids in by_source.items():
+            for chunk in _chunks(remote_ids):
+                marks = ",".join("?" * len(chunk))
+                rows = self.db.execute(
+                    "SELECT ticket_remote_id, remote_id, author, author_handle, body, public, "
+                    f"created_at FROM pending_comments WHERE source = ? "
+                    f"AND ticket_remote_id IN ({marks})",
+                    [source, *chunk],
+                ).fetchall()
+                if not rows:
+                    continue
+                self.db.execute(
+                    f"DELETE FROM pending_comments WHERE source = ? "
+                    f"AND ticket_remote_id IN ({marks})",
+                    [source, *chunk],
+                )
+                for ticket_remote_id, remote_id, author, handle, body, public, at in rows:
+                    created = parse_iso(at)
+                    assert created is not None
+                    waiting.append(
+                        RemoteComment(
+                            source=Source(source),
+                            ticket_remote_id=ticket_remote_id,
+                            remote_id=remote_id,
+                            author=author,
+                            body=body,
+                            public=bool(public),
+                            created_at=created,
+                            author_handle=handle,
+                        )
+                    )
+        if waiting:
+            self._apply_comments(waiting)
+
+    def _apply_comments(self, comments: Sequence[RemoteComment]) -> set[int]:
+        """Add new comments to their tickets' threads (a repeated one is ignored); keep those
+        of tickets not cached yet for later; mark first responses. Returns changed ids."""
+        keys = {(str(rc.source), rc.ticket_remote_id) for rc in comments}
+        tickets: dict[tuple[str, str], tuple[int, str | None, str | None]] = {}
+        for source in {k[0] for k in keys}:
+            remote_ids = sorted(r for s, r in keys if s == source)
+            for chunk in _chunks(remote_ids):
+                rows = self.db.execute(
+                    "SELECT remote_id, id, requester, first_response_at FROM tickets "
+                    f"WHERE source = ? AND remote_id IN ({','.join('?' * len(chunk))})",
+                    [source, *chunk],
+                )
+                for remote_id, tid, requester, answered in rows:
+                    tickets[(source, remote_id)] = (tid, requester, answered)
+        orphans = [rc for rc in comments if (str(rc.source), rc.ticket_remote_id) not in tickets]
+        if orphans:
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO pending_comments (source, ticket_remote_id, remote_id, "
+                "author, author_handle, body, public, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        str(rc.source),
+                        rc.ticket_remote_id,
+                        rc.remote_id,
+                        clean_line(rc.author),
+                        rc.author_handle,
+                        clean_text(rc.body),
+                        int(rc.public),
+                        iso(rc.created_at),
+                    )
+                    for rc in orphans
+                ],
+            )
+        tids = sorted({t[0] for t in tickets.values()})
+        have: set[tuple[int, str]] = set()
+        for chunk in _chunks(tids):
+            have.update(
+                self.db.execute(
+                    "SELECT ticket_id, remote_id FROM comments "
+                    f"WHERE ticket_id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+            )
+        new: list[tuple[int, RemoteComment]] = []
+        for rc in comments:
+            found = tickets.get((str(rc.source), rc.ticket_remote_id))
+            if found is None or (found[0], rc.remote_id) in have:
+                continue
+            have.add((found[0], rc.remote_id))
+            new.append((found[0], rc))
+        if not new:
+            return set()
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO comments (ticket_id, remote_id, author, body, public, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    tid,
+                    rc.remote_id,
+                    clean_line(rc.author),
+                    clean_text(rc.body),
+                    int(rc.public),
+                    iso(rc.created_at),
+                )
+                for tid, rc in new
+            ],
+        )
+        first: dict[int, datetime] = {}
+        for tid, rc in new:
+            _tid, requester, answered = tickets[(str(rc.source), rc.ticket_remote_id)]
+            if answered is not None or not rc.public or not requester:
+                continue
+            if requester in (rc.author, rc.author_handle):
+                continue  # the customer writing again is not an answer
+            if tid not in first or rc.created_at < first[tid]:
+                first[tid] = rc.created_at
+        if first:
+            self._mark_first_responses(first)
+        return {tid for tid, _rc in new}
+
+    def _mark_first_responses(self, first: dict[int, datetime]) -> None:
+        """Someone other than the requester answered publicly: the SLA's first response.
+
+        Closed and solved tickets have no running target: only the instant is written.
+        """
+        self.db.conn.executemany(
+            "UPDATE tickets SET first_response_at = ? WHERE id = ? AND is_open = 0",
+            [(iso(at), tid) for tid, at in first.items()],
+        )
+        plans = dict(self.db.execute("SELECT id, plan FROM customers").fetchall())
+        updates: list[dict[str, Any]] = []
+        for chunk in _chunks(sorted(first)):
+            rows = self.db.execute(
+                f"SELECT {TICKET_COLUMNS} FROM tickets "
+                f"WHERE is_open = 1 AND id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            for row in rows:
+                ticket = replace(ticket_from_row(row), first_response_at=first[row[0]])
+                cols = self.sla_columns(ticket, plans.get(ticket.customer_id))
+                cols.update(first_response_at=iso(first[row[0]]), id=ticket.id)
+                updates.append(cols)
+        self.db.conn.executemany(
+            "UPDATE tickets SET first_response_at = :first_response_at, paused = :paused, "
+            "is_open = :is_open, sla_bucket = :sla_bucket, sla_due = :sla_due, "
+            "sla_warn_at = :sla_warn_at, sla_target = :sla_target WHERE id = :id",
+            updates,
+        )
 
     def _apply_ticket(self, backend: str, rt: RemoteTicket) -> int | None:
         customer_id = self._customer_for(backend, rt.customer_remote_id)
@@ -275,44 +523,6 @@ class RemoteMixin(TicketsMixin):
         row = self._one("SELECT conflict FROM tickets WHERE id = ?", [ticket_id])
         return json.loads(row[0]) if row and row[0] else {}
 
-    def _apply_comment(self, rc: RemoteComment) -> int | None:
-        row = self._one(
-            "SELECT id, requester, first_response_at, customer_id FROM tickets "
-            "WHERE source = ? AND remote_id = ?",
-            [str(rc.source), rc.ticket_remote_id],
-        )
-        if row is None:
-            return None
-        tid = int(row[0])
-        cur = self.db.execute(
-            "INSERT OR IGNORE INTO comments (ticket_id, remote_id, author, body, public, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                tid,
-                rc.remote_id,
-                clean_line(rc.author),
-                clean_text(rc.body),
-                int(rc.public),
-                iso(rc.created_at),
-            ],
-        )
-        if cur.rowcount == 0:
-            return None
-        requester = row[1]
-        if rc.public and row[2] is None and requester and rc.author != requester:
-            # someone other than the requester answered publicly: the first response
-            ticket = self.get_ticket(tid)
-            answered = replace(ticket, first_response_at=rc.created_at)
-            cols = self.sla_columns(answered, self.plan_of(ticket.customer_id))
-            cols.update(first_response_at=iso(rc.created_at), id=tid)
-            self.db.execute(
-                "UPDATE tickets SET first_response_at = :first_response_at, paused = :paused, "
-                "is_open = :is_open, sla_bucket = :sla_bucket, sla_due = :sla_due, "
-                "sla_warn_at = :sla_warn_at, sla_target = :sla_target WHERE id = :id",
-                cols,
-            )
-        return tid
-
     def settle_op(
         self,
         op_id: int,
@@ -347,3 +557,9 @@ class RemoteMixin(TicketsMixin):
                 self.db.execute(
                     "UPDATE tickets SET version = ? WHERE id = ?", [version, op.ticket_id]
                 )
+
+
+def _chunks(values: Sequence[Any], size: int = 900) -> Iterator[list[Any]]:
+    """``values`` in slices small enough for one statement's parameters."""
+    for start in range(0, len(values), size):
+        yield list(values[start : start + size])

@@ -12,6 +12,7 @@ nothing is applied twice and nothing is lost.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from oncall_tui.sync.base import (
     Backend,
     BackendUnavailable,
     BadPayload,
+    Page,
     PushResult,
     RateLimited,
     Rejected,
@@ -253,44 +255,63 @@ class SyncEngine:
         if outcome.error or self._blocked(backend.name):
             return
         cursor = await self._db(self.store.cursor, backend.name)
-        for _ in range(MAX_PAGES_PER_PASS):
-            self.progress(f"{backend.name}: pulling")
-            try:
-                page = await backend.fetch_changes(cursor)
-            except RateLimited as exc:
-                self._blocked_until[backend.name] = self.clock().timestamp() + exc.retry_after
-                outcome.waiting = exc.retry_after
-                await self._db(
-                    self.store.log,
-                    backend.name,
-                    "warning",
-                    f"rate limited: next pull in {exc.retry_after:.0f}s",
-                )
-                return
-            except SyncError as exc:
-                outcome.error = str(exc)
-                await self._db(self.store.log, backend.name, "error", f"pull failed: {exc}")
-                return
-            changed = await self._db(self.store.apply_page, backend.name, page)
-            report.changed_ids |= changed
-            outcome.pulled += len(page.tickets)
-            cursor = page.cursor
-            if page.done:
-                return
-            if page.wait_hint:
-                # The backend's budget (e.g. the help desk's ~10 export requests a minute).
-                if page.wait_hint > MAX_INLINE_WAIT:
-                    self._blocked_until[backend.name] = self.clock().timestamp() + page.wait_hint
-                    outcome.waiting = page.wait_hint
+        self.progress(f"{backend.name}: pulling")
+        fetching: asyncio.Future[Page] | None = asyncio.ensure_future(backend.fetch_changes(cursor))
+        try:
+            for n in range(MAX_PAGES_PER_PASS):
+                assert fetching is not None
+                try:
+                    page = await fetching
+                except RateLimited as exc:
+                    self._blocked_until[backend.name] = self.clock().timestamp() + exc.retry_after
+                    outcome.waiting = exc.retry_after
                     await self._db(
                         self.store.log,
                         backend.name,
-                        "info",
-                        f"request budget: next page in {page.wait_hint:.0f}s",
+                        "warning",
+                        f"rate limited: next pull in {exc.retry_after:.0f}s",
                     )
                     return
-                self.progress(f"{backend.name}: request budget, next page in {page.wait_hint:.0f}s")
-                await self.sleep(page.wait_hint)
-            # Local edits made meanwhile go out between pages, not after a long first sync.
-            await self._drain(report)
-        outcome.more = True  # the page cap bounds one pass, not the sync: go on at once
+                except SyncError as exc:
+                    outcome.error = str(exc)
+                    await self._db(self.store.log, backend.name, "error", f"pull failed: {exc}")
+                    return
+                fetching = None
+                if not page.done and not page.wait_hint and n + 1 < MAX_PAGES_PER_PASS:
+                    # Ask for the next page while this one is written: the network and the
+                    # backend's work overlap with SQLite's. Nothing is stored until a page is
+                    # written with its cursor, so an unused answer is simply asked again.
+                    fetching = asyncio.ensure_future(backend.fetch_changes(page.cursor))
+                changed = await self._db(self.store.apply_page, backend.name, page)
+                report.changed_ids |= changed
+                outcome.pulled += len(page.tickets)
+                if page.done:
+                    return
+                if page.wait_hint:
+                    # The backend's budget (e.g. the help desk's ~10 export requests a minute).
+                    if page.wait_hint > MAX_INLINE_WAIT:
+                        until = self.clock().timestamp() + page.wait_hint
+                        self._blocked_until[backend.name] = until
+                        outcome.waiting = page.wait_hint
+                        await self._db(
+                            self.store.log,
+                            backend.name,
+                            "info",
+                            f"request budget: next page in {page.wait_hint:.0f}s",
+                        )
+                        return
+                    self.progress(
+                        f"{backend.name}: request budget, next page in {page.wait_hint:.0f}s"
+                    )
+                    await self.sleep(page.wait_hint)
+                # Local edits made meanwhile go out between pages, not after a long first sync.
+                await self._drain(report)
+                if fetching is None and n + 1 < MAX_PAGES_PER_PASS:
+                    self.progress(f"{backend.name}: pulling")
+                    fetching = asyncio.ensure_future(backend.fetch_changes(page.cursor))
+            outcome.more = True  # the page cap bounds one pass, not the sync: go on at once
+        finally:
+            if fetching is not None:  # a pass that ended early drops its read-ahead
+                fetching.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await fetching

@@ -3,6 +3,8 @@
 Endpoints (each also without the ``.json`` suffix)::
 
     GET  /api/v2/incremental/tickets/cursor.json   start_time | cursor, include=users,organizations
+    GET  /api/v2/incremental/ticket_events.json    start_time, include=comment_events (time-based:
+                                                   one audit per comment, 1000 a page)
     GET  /api/v2/tickets/{id}.json                 POST /api/v2/tickets.json (Idempotency-Key)
     PUT  /api/v2/tickets/{id}.json                 status, priority, assignee, tags, comment,
                                                    safe_update + updated_stamp (409 on conflict)
@@ -12,15 +14,17 @@ Endpoints (each also without the ``.json`` suffix)::
     GET  /oauth/authorizations/new                 auto-approves: 302 to redirect_uri?code=
     POST /oauth/tokens                             authorization_code (+PKCE) | refresh_token
 
-Like the real one, the export leaves out the last minute (``export_lag``) and allows
+Like the real one, each export leaves out the last minute (``export_lag``) and allows
 ``export_rate_per_minute`` requests a minute per token.
 """
 
 from __future__ import annotations
 
 import base64
+import bisect
 import hashlib
 import json
+import math
 import random
 import secrets as _secrets
 from collections.abc import Iterable, Mapping
@@ -154,7 +158,8 @@ class ZendeskFake(FakeServer):
         self._changed: dict[int, int] = {}  # ticket id -> sequence number of its last change
         self._next_id = 1000
         self._idempotency: dict[str, tuple[str, int, datetime]] = {}
-        self._export_calls: dict[str, list[float]] = {}
+        self._export_calls: dict[tuple[str, str], list[float]] = {}
+        self._events: list[tuple[int, int, int, int]] | None = None  # (ts, audit, ticket, index)
         self._grants: dict[str, _Grant] = {}
         self._refresh: dict[str, str] = {}  # live refresh token -> scope
         self._expiry: dict[str, datetime] = {}  # OAuth access token -> expiry
@@ -377,6 +382,7 @@ class ZendeskFake(FakeServer):
             "via": {"channel": "api", "source": {"from": {}, "to": {}, "rel": None}},
         }
         self.comments.setdefault(tid, []).append(record)
+        self._events = None
         return record
 
     def _touch(self, tid: int, bump: bool = True) -> None:
@@ -435,6 +441,12 @@ class ZendeskFake(FakeServer):
         self.route(
             "GET", rf"/api/v2/incremental/tickets/cursor{j}", self._export, list_key="tickets"
         )
+        self.route(
+            "GET",
+            rf"/api/v2/incremental/ticket_events{j}",
+            self._ticket_events,
+            list_key="ticket_events",
+        )
         self.route("GET", rf"/api/v2/tickets/(?P<id>\d+){j}", self._show)
         self.route("PUT", rf"/api/v2/tickets/(?P<id>\d+){j}", self._update)
         self.route("POST", rf"/api/v2/tickets{j}", self._create)
@@ -476,13 +488,107 @@ class ZendeskFake(FakeServer):
 
     # -- export
 
+    def _over_budget(self, call: Call, export: str) -> httpx.Response | None:
+        """429 when this token asked this export too often in the last minute."""
+        if self.export_rate_per_minute is None:
+            return None
+        now_ts = self.clock().timestamp()
+        key = (call.token or "", export)
+        recent = [t for t in self._export_calls.get(key, []) if now_ts - t < 60]
+        if len(recent) >= self.export_rate_per_minute:
+            return self.rate_limited(call, 60 - (now_ts - recent[0]))
+        self._export_calls[key] = [*recent, now_ts]
+        return None
+
+    def _event_index(self) -> list[tuple[int, int, int, int]]:
+        """Every comment as one ticket update, in time order (rebuilt after a change)."""
+        if self._events is None:
+            self._events = sorted(
+                (int(_parse_iso(c["created_at"]).timestamp()), int(c["audit_id"]), tid, i)
+                for tid, thread in self.comments.items()
+                for i, c in enumerate(thread)
+            )
+        return self._events
+
+    def _ticket_events(self, call: Call) -> httpx.Response:
+        """The time-based incremental ticket event export: an audit per comment.
+
+        The first comment of a ticket is its creation (``Create`` child events before it).
+        Pages hold ``export_page_size`` events, stretched to the end of their last second;
+        ``end_time`` is that second (the next page's ``start_time``, so its events repeat).
+        """
+        refused = self._over_budget(call, "ticket_events")
+        if refused is not None:
+            return refused
+        start = call.param("start_time")
+        if start is None or not start.isdigit():
+            return _error(400, "InvalidPaginationParameter", "start_time is required")
+        horizon = int((self._now() - timedelta(seconds=self.export_lag)).timestamp())
+        since = int(start)
+        if since > horizon:
+            return _error(
+                422, "InvalidValue", "Too recent start_time. Use a start_time older than 1 minute."
+            )
+        index = self._event_index()
+        first = bisect.bisect_left(index, (since,))
+        stop = bisect.bisect_right(index, (horizon, math.inf))
+        last = min(stop, first + self.export_page_size)
+        while last < stop and index[last][0] == index[last - 1][0]:
+            last += 1  # the rest of the last second
+        with_comments = "comment_events" in (call.param("include") or "")
+        events = [self._ticket_event(*entry, with_comments) for entry in index[first:last]]
+        end_time = index[last - 1][0] if last > first else since
+        query = urlencode(
+            {"start_time": end_time, **({"include": "comment_events"} if with_comments else {})}
+        )
+        return json_response(
+            200,
+            {
+                "ticket_events": events,
+                "count": len(events),
+                "end_time": end_time,
+                "next_page": f"{call.base}/api/v2/incremental/ticket_events.json?{query}",
+                "end_of_stream": last >= stop,
+            },
+        )
+
+    def _ticket_event(
+        self, ts: int, audit_id: int, tid: int, index: int, with_comment: bool
+    ) -> dict[str, Any]:
+        comment = self.comments[tid][index]
+        children: list[dict[str, Any]] = []
+        if index == 0:
+            ticket = self.tickets.get(tid, {})
+            children += [
+                {
+                    "id": audit_id * 10 + n,
+                    "event_type": "Create",
+                    "type": "Create",
+                    key: ticket.get(key),
+                }
+                for n, key in enumerate(("subject", "status", "priority"), start=1)
+            ]
+        if with_comment:
+            children.append({**comment, "event_type": "Comment"})
+        return {
+            "id": audit_id,
+            "ticket_id": tid,
+            "timestamp": ts,
+            "created_at": comment["created_at"],
+            "updater_id": comment["author_id"],
+            "via": "Web service",
+            "system": {},
+            "event_type": "Audit",
+            "merged_ticket_ids": [],
+            "comment_present": True,
+            "comment_public": comment["public"],
+            "child_events": children,
+        }
+
     def _export(self, call: Call) -> httpx.Response:
-        if self.export_rate_per_minute is not None:
-            now_ts = self.clock().timestamp()
-            recent = [t for t in self._export_calls.get(call.token or "", []) if now_ts - t < 60]
-            if len(recent) >= self.export_rate_per_minute:
-                return self.rate_limited(call, 60 - (now_ts - recent[0]))
-            self._export_calls[call.token or ""] = [*recent, now_ts]
+        refused = self._over_budget(call, "tickets")
+        if refused is not None:
+            return refused
         cursor = call.param("cursor")
         start = call.param("start_time")
         horizon = self._now() - timedelta(seconds=self.export_lag)

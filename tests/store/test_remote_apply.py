@@ -1,0 +1,101 @@
+"""Writing pulled pages: many new tickets at once, comments before their tickets, answers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from oncall_tui.domain.query import parse_query
+from oncall_tui.domain.remote import Page, RemoteComment, RemoteCustomer
+from oncall_tui.domain.tickets import Source, Status
+from oncall_tui.store import Store
+from tests.fakes import T0, remote_ticket
+
+
+def comment(ticket: int, n: int, *, minutes: int = 10, **kw: object) -> RemoteComment:
+    values: dict = dict(
+        source=Source.HELPDESK,
+        ticket_remote_id=str(ticket),
+        remote_id=f"c{ticket}-{n}",
+        author="Alice Agent",
+        body=f"comment {n} on {ticket}",
+        public=True,
+        created_at=T0 + timedelta(minutes=minutes),
+        author_handle="alice@support.example",
+    )
+    values.update(kw)
+    return RemoteComment(**values)
+
+
+def test_a_page_of_new_tickets_lands_with_customer_plan_sla_and_index(store: Store) -> None:
+    org = RemoteCustomer("org1", "Globex Health", "premium", ("globexhealth.io",))
+    tickets = tuple(remote_ticket(n, subject=f"Printer {n} on fire") for n in range(1, 301))
+    changed = store.apply_page("zendesk", Page(tickets=tickets, customers=(org,), cursor="c1"))
+    assert len(changed) == 300 and store.cursor("zendesk") == "c1"
+    one = store.find_ticket("helpdesk", "7")
+    assert one is not None and one.subject == "Printer 7 on fire"
+    customer = store.get_customer(one.customer_id)
+    assert customer is not None and customer.name == "Globex Health"
+    assert one.sla_due is not None  # premium P1: the SLA columns were computed
+    assert store.queue_count(parse_query("fire")) == 300  # and the text is searchable
+
+
+def test_a_ticket_twice_in_one_page_is_stored_once_newest_copy(store: Store) -> None:
+    old = remote_ticket(1, subject="old")
+    new = remote_ticket(1, subject="new", updated_at=T0 + timedelta(minutes=5))
+    store.apply_page("zendesk", Page(tickets=(new, old)))
+    assert store.ticket_count() == 1
+    found = store.find_ticket("helpdesk", "1")
+    assert found is not None and found.subject == "new"
+
+
+def test_comments_that_arrive_before_their_ticket_wait_for_it(store: Store) -> None:
+    early = (comment(5, 1), comment(5, 2, minutes=20), comment(6, 1))
+    assert store.apply_page("zendesk", Page(comments=early, cursor="e1")) == set()
+    assert store.ticket_count() == 0
+    store.apply_page("zendesk", Page(tickets=(remote_ticket(5),), cursor="t1"))
+    five = store.find_ticket("helpdesk", "5")
+    assert five is not None
+    assert [c.body for c in store.comments(five.id)] == ["comment 1 on 5", "comment 2 on 5"]
+    assert five.first_response_at == T0 + timedelta(minutes=10)  # an agent answered
+    assert store.queue_count(parse_query("comment")) == 1  # the adopted thread is indexed
+    # the other ticket's comment still waits; a repeat of an adopted one is not duplicated
+    store.apply_page("zendesk", Page(comments=(comment(5, 1),)))
+    assert len(store.comments(five.id)) == 2
+    store.apply_page("zendesk", Page(tickets=(remote_ticket(6),)))
+    six = store.find_ticket("helpdesk", "6")
+    assert six is not None and len(store.comments(six.id)) == 1
+    left = store.db.execute("SELECT count(*) FROM pending_comments").fetchone()[0]
+    assert left == 0
+
+
+def test_a_reply_from_the_requester_is_not_the_first_response(store: Store) -> None:
+    """Zendesk names comment authors ("Rita Jones") but tickets by email: the handle decides."""
+    store.apply_page("zendesk", Page(tickets=(remote_ticket(1),)))
+    again = comment(1, 1, author="Rita Jones", author_handle="rita@globexhealth.io")
+    store.apply_page("zendesk", Page(comments=(again,)))
+    ticket = store.find_ticket("helpdesk", "1")
+    assert ticket is not None and ticket.first_response_at is None
+    answer = comment(1, 2, minutes=30)
+    internal = comment(1, 3, minutes=20, public=False)
+    store.apply_page("zendesk", Page(comments=(answer, internal)))
+    ticket = store.find_ticket("helpdesk", "1")
+    assert ticket is not None and ticket.first_response_at == T0 + timedelta(minutes=30)
+
+
+def test_the_earliest_answer_in_a_page_is_the_first_response(store: Store) -> None:
+    store.apply_page("zendesk", Page(tickets=(remote_ticket(1),)))
+    late, early = comment(1, 1, minutes=50), comment(1, 2, minutes=15)
+    store.apply_page("zendesk", Page(comments=(late, early)))
+    ticket = store.find_ticket("helpdesk", "1")
+    assert ticket is not None and ticket.first_response_at == T0 + timedelta(minutes=15)
+
+
+def test_known_tickets_still_merge_one_by_one(store: Store) -> None:
+    store.apply_page("zendesk", Page(tickets=(remote_ticket(1), remote_ticket(2))))
+    solved = remote_ticket(1, status=Status.SOLVED, updated_at=T0 + timedelta(hours=1))
+    stale = remote_ticket(2, subject="stale", updated_at=T0 - timedelta(hours=1))
+    changed = store.apply_page("zendesk", Page(tickets=(solved, stale, remote_ticket(3))))
+    one, two = store.find_ticket("helpdesk", "1"), store.find_ticket("helpdesk", "2")
+    assert one is not None and one.status is Status.SOLVED
+    assert two is not None and two.subject == "Remote ticket 2"  # an older copy is ignored
+    assert two.id not in changed and one.id in changed and store.ticket_count() == 3
