@@ -7,7 +7,7 @@ from datetime import timedelta
 from oncall_tui.domain.query import parse_query
 from oncall_tui.domain.remote import Page, RemoteComment, RemoteCustomer
 from oncall_tui.domain.tickets import Source, Status
-from oncall_tui.store import Store
+from oncall_tui.store import Store, open_store
 from tests.fakes import T0, remote_ticket
 
 
@@ -99,3 +99,28 @@ def test_known_tickets_still_merge_one_by_one(store: Store) -> None:
     assert one is not None and one.status is Status.SOLVED
     assert two is not None and two.subject == "Remote ticket 2"  # an older copy is ignored
     assert two.id not in changed and one.id in changed and store.ticket_count() == 3
+
+
+def test_a_thread_grown_mid_stream_is_indexed_once_the_stream_ends(store: Store) -> None:
+    store.apply_page("zendesk", Page(tickets=(remote_ticket(1), remote_ticket(2))))
+    later = comment(1, 1, body="kernel panic on boot")
+    store.apply_page("zendesk", Page(comments=(later,), done=False))
+    one = store.find_ticket("helpdesk", "1")
+    assert one is not None and [c.body for c in store.comments(one.id)] == [later.body]
+    assert store.queue_count(parse_query("kernel")) == 0  # more comment pages follow
+    # a ticket record changing mid-stream is indexed at once, its thread too
+    store.apply_page(
+        "zendesk",
+        Page(
+            tickets=(remote_ticket(2, subject="Disk full", updated_at=T0 + timedelta(1)),),
+            done=False,
+        ),
+    )
+    assert store.queue_count(parse_query("disk")) == 1
+    store.close()  # the stale mark survives a restart (it is written with the page)
+    reopened = open_store(store.path, sla=store.sla, clock=store.clock)
+    reopened.apply_page("zendesk", Page(comments=(comment(2, 1, body="boot loop"),)))
+    assert reopened.queue_count(parse_query("kernel")) == 1  # the settled page indexed both
+    assert reopened.queue_count(parse_query("boot")) == 2
+    assert reopened.db.execute("SELECT count(*) FROM fts_stale").fetchone()[0] == 0
+    reopened.close()

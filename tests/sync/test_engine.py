@@ -13,7 +13,7 @@ from oncall_tui.domain.ops import OpState
 from oncall_tui.domain.query import parse_query
 from oncall_tui.domain.tickets import Priority, Status
 from oncall_tui.store import Store
-from oncall_tui.sync.base import BackendUnavailable
+from oncall_tui.sync.base import BackendUnavailable, Page
 from oncall_tui.sync.engine import SyncEngine
 from tests.fakes import FakeBackend, remote_ticket
 
@@ -63,10 +63,7 @@ async def test_older_copy_is_not_taken_for_a_revert(store: Store, clock: Any) ->
     store.set_status(tid, Status.PENDING)
     await engine.run_once()
     # the export's lagging copy (older updated_at, old status) arrives after the push
-    store.apply_page(
-        "fake",
-        type("P", (), {"tickets": [stale], "comments": [], "customers": [], "cursor": "5"})(),
-    )
+    store.apply_page("fake", Page(tickets=(stale,), cursor="5"))
     assert store.get_ticket(tid).status == Status.PENDING
 
 

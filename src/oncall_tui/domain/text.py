@@ -40,3 +40,13 @@ def clean_line(text: str) -> str:
     if not text or _LINE_UNSAFE.search(text) is None:
         return text
     return clean_text(text).replace("\n", " ").replace("\t", " ")
+
+
+def is_unsafe(text: str) -> bool:
+    """Would :func:`clean_text` change ``text``?"""
+    return _CONTROL.search(text) is not None
+
+
+def is_unsafe_line(text: str) -> bool:
+    """Would :func:`clean_line` change ``text``?"""
+    return _LINE_UNSAFE.search(text) is not None

@@ -203,5 +203,12 @@ def m0004_pending_comments(db: Database) -> None:
     )
 
 
+@migrations(name="0005_fts_stale")
+def m0005_fts_stale(db: Database) -> None:
+    """Tickets whose thread grew while a stream of comment pages was still being read: their
+    full-text entry is rewritten once, when the stream ends, instead of after every page."""
+    db.execute("CREATE TABLE fts_stale (ticket_id INTEGER PRIMARY KEY)")
+
+
 #: The schema version this build writes; a database with a higher one is refused.
 SCHEMA_VERSION = len(migrations._migrations)

@@ -12,7 +12,6 @@ Two rules keep local intent safe:
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import fields, replace
@@ -22,7 +21,7 @@ from typing import Any
 from oncall_tui.domain import sla as sla_rules
 from oncall_tui.domain.ops import OpKind
 from oncall_tui.domain.remote import Page, RemoteComment, RemoteCustomer, RemoteTicket
-from oncall_tui.domain.text import clean_line, clean_text
+from oncall_tui.domain.text import clean_line, clean_text, is_unsafe, is_unsafe_line
 from oncall_tui.domain.tickets import (
     Customer,
     Source,
@@ -51,8 +50,15 @@ def inert(record: Any) -> Any:
     tuples (labels, domains, contacts), becomes one inert line (:func:`clean_line`). Ids are
     cleaned the same way on every page, so they still match each other.
     """
+    names = _field_names(type(record))
+    lines = [getattr(record, n) for n in names if n != "body"]
+    texts = [v for v in lines if isinstance(v, str)]
+    texts += [x for v in lines if isinstance(v, tuple) for x in v if isinstance(x, str)]
+    body = getattr(record, "body", None)
+    if not is_unsafe_line(" ".join(texts)) and not (isinstance(body, str) and is_unsafe(body)):
+        return record  # the usual case: one look at the record's text, nothing to change
     changes: dict[str, Any] = {}
-    for name in _field_names(type(record)):
+    for name in names:
         value = getattr(record, name)
         if isinstance(value, str):
             new: Any = clean_text(value) if name == "body" else clean_line(value)
@@ -65,9 +71,14 @@ def inert(record: Any) -> Any:
     return replace(record, **changes) if changes else record
 
 
-@functools.cache
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _field_names(kind: type) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(kind))
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(kind))
+    return names
 
 
 class RemoteMixin(TicketsMixin):
@@ -80,7 +91,9 @@ class RemoteMixin(TicketsMixin):
             The local ids of tickets that changed.
         """
         with self.db.atomic():
-            changed = self._apply_records(backend, page.customers, page.tickets, page.comments)
+            changed = self._apply_records(
+                backend, page.customers, page.tickets, page.comments, settled=page.done
+            )
             if save_cursor:
                 self.db.execute(
                     "INSERT INTO sync_state (backend, cursor) VALUES (?, ?) "
@@ -100,7 +113,25 @@ class RemoteMixin(TicketsMixin):
             return self._apply_records(backend, (), (ticket,), ())
 
     def _customer_ids(self, backend: str, customers: Iterable[RemoteCustomer]) -> None:
+        """Store a page's customers; most pages repeat what is known, so those are skipped."""
+        customers = list(customers)
+        known: dict[str, tuple[Any, ...]] = {}
+        for chunk in _chunks(sorted({rc.remote_id for rc in customers})):
+            rows = self.db.execute(
+                "SELECT remote_id, name, plan, codename, domains, contacts FROM customers "
+                f"WHERE source = ? AND remote_id IN ({','.join('?' * len(chunk))})",
+                [backend, *chunk],
+            )
+            known.update((row[0], row[1:]) for row in rows)
         for rc in customers:
+            row = known.get(rc.remote_id)
+            if (
+                row is not None
+                and row[:3] == (clean_line(rc.name), rc.plan, rc.codename)
+                and set(rc.domains) <= set(json.loads(row[3]))
+                and set(rc.contacts) <= set(json.loads(row[4]))
+            ):
+                continue
             self.upsert_customer(
                 Customer(
                     id=0,
@@ -141,18 +172,37 @@ class RemoteMixin(TicketsMixin):
         customers: Iterable[RemoteCustomer],
         tickets: Iterable[RemoteTicket],
         comments: Iterable[RemoteComment],
+        *,
+        settled: bool = True,
     ) -> set[int]:
+        """Write records; ``settled`` False means more pages of the same pull follow.
+
+        A ticket whose record changed is re-indexed at once. One whose thread alone grew in
+        an unsettled page (a long stream of comment pages: a first sync's history touches a
+        ticket on several of them) is marked stale and re-indexed once, with every other
+        stale one, when a settled page arrives.
+        """
         self._customer_ids(backend, (inert(c) for c in customers))
         changed: set[int] = set()
         incoming = [inert(rt) for rt in tickets]
         if incoming:
             changed |= self._apply_tickets(backend, incoming)
         thread = [inert(rc) for rc in comments]
-        if thread:
-            changed |= self._apply_comments(thread)
-        if changed:
-            self.reindex(sorted(changed))
-        return changed
+        grown = self._apply_comments(thread) if thread else set()
+        if settled:
+            stale = {r[0] for r in self.db.execute("SELECT ticket_id FROM fts_stale")}
+            if stale:
+                self.db.execute("DELETE FROM fts_stale")
+            refresh = changed | grown | stale
+        else:
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO fts_stale (ticket_id) VALUES (?)",
+                [(tid,) for tid in sorted(grown - changed)],
+            )
+            refresh = changed
+        if refresh:
+            self.reindex(sorted(refresh))
+        return changed | grown
 
     def _apply_tickets(self, backend: str, tickets: Sequence[RemoteTicket]) -> set[int]:
         """Known tickets one by one (merge rules), new ones in one statement."""
