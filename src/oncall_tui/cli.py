@@ -11,7 +11,7 @@ import atexit
 import shutil
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
@@ -76,13 +76,84 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--db", metavar="PATH", help="database file (env ONCALL_TUI_DB)")
     parser.add_argument("--config", metavar="PATH", help="config file (env ONCALL_TUI_CONFIG)")
     parser.add_argument("--now", type=_instant, help=argparse.SUPPRESS)  # frozen clock: tests
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
+    parser.add_subparsers(
+        dest="command",
+        metavar="COMMAND",
+        parser_class=ArgumentParser,
+        action=_Subcommands,
+        declare=_declare_subcommands,
+    )
+    return parser
+
+
+def _declare_subcommands(sub: Any) -> None:
     from oncall_tui.cli_sync import add_sync_subparsers
     from oncall_tui.sla_cli import add_sla_subparser
 
     add_sla_subparser(sub)
     add_sync_subparsers(sub)
-    return parser
+
+
+class _DeclaredOnUse(dict[str, Any]):
+    """The subcommand parsers by name: declared the first time anyone looks at them."""
+
+    def __init__(self, declare: Callable[[], None]) -> None:
+        super().__init__()
+        self._declare: Callable[[], None] | None = declare
+
+    def _ready(self) -> None:
+        declare, self._declare = self._declare, None
+        if declare is not None:
+            declare()
+
+    def __contains__(self, key: object) -> bool:
+        self._ready()
+        return super().__contains__(key)
+
+    def __getitem__(self, key: str) -> Any:
+        self._ready()
+        return super().__getitem__(key)
+
+    def __iter__(self) -> Iterator[str]:
+        self._ready()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._ready()
+        return super().__len__()
+
+    def keys(self) -> Any:
+        self._ready()
+        return super().keys()
+
+    def items(self) -> Any:
+        self._ready()
+        return super().items()
+
+    def values(self) -> Any:
+        self._ready()
+        return super().values()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._ready()
+        return super().get(key, default)
+
+
+class _Subcommands(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """``COMMAND``: its subparsers are declared only when a command is given (or help shown).
+
+    Opening the app parses the top-level options only, so the dozen subcommand parsers
+    (~2 ms of a cold start) are not built; a command name, a wrong one, or ``--help`` builds
+    them all first, and argparse then behaves exactly as if they had been there from the start.
+    """
+
+    def __init__(self, *args: Any, declare: Callable[[Any], None], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._name_parser_map = self.choices = _DeclaredOnUse(lambda: declare(self))
+
+    def _get_subactions(self) -> list[argparse.Action]:
+        self._name_parser_map._ready()  # type: ignore[attr-defined]
+        return super()._get_subactions()  # type: ignore[no-any-return]
 
 
 def _clock(args: argparse.Namespace) -> Clock:

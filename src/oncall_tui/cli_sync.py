@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import sys
-import webbrowser
 from typing import Any, TextIO
 
 from oncall_tui.clock import Clock
@@ -59,6 +57,8 @@ def add_sync_subparsers(sub: Any) -> None:
 
 def _read_secret(prompt: str, stdin: TextIO) -> str:
     if stdin.isatty():
+        import getpass
+
         return getpass.getpass(prompt)
     return stdin.readline().strip()
 
@@ -137,6 +137,8 @@ def run_auth(
             print(text, file=out, flush=True)
 
         if args.backend == "zendesk":
+            import webbrowser
+
             opener = (lambda url: None) if args.no_browser else webbrowser.open
             credential = asyncio.run(
                 zendesk_login(

@@ -159,3 +159,50 @@ def test_schema_1_database_gains_label_history_on_open(tmp_path: Path) -> None:
         }
     finally:
         store.close()
+
+
+def test_schema_version_is_the_number_of_migrations() -> None:
+    """db.py spells the schema version out (to open a database without importing the
+    migrations and sqlite-utils); it must follow migrations.py."""
+    from oncall_tui.store import db, migrations
+
+    assert db.SCHEMA_VERSION == migrations.SCHEMA_VERSION == len(migrations.migrations._migrations)
+
+
+def test_reading_an_up_to_date_database_does_not_import_sqlite_utils(tmp_path: Path) -> None:
+    """Start-up speed: sqlite-utils (and numpy, which it pulls in) load at the first write."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "cache.db"
+    open_store(path).close()
+    code = (
+        "import sys\n"
+        "from oncall_tui.store import open_store\n"
+        f"store = open_store({str(path)!r})\n"
+        "assert store.meta('x') is None and store.outbox_counts() == {}\n"
+        "assert 'sqlite_utils' not in sys.modules, 'read path imported sqlite-utils'\n"
+        "store.set_meta('x', 'y')\n"
+        "assert store.meta('x') == 'y' and 'sqlite_utils' in sys.modules\n"
+        "assert 'numpy' not in sys.modules\n"
+        "store.close()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_sqlite_utils_without_numpy_leaves_numpy_importable() -> None:
+    import subprocess
+    import sys
+
+    pytest.importorskip("numpy")
+    code = (
+        "import sys\n"
+        "from oncall_tui.store.db import import_sqlite_utils\n"
+        "import_sqlite_utils()\n"
+        "assert 'numpy' not in sys.modules and 'pandas' not in sys.modules\n"
+        "import numpy\n"
+        "assert numpy.zeros(2).sum() == 0\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -7,8 +7,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlite_utils import Database
-
 from oncall_tui.clock import Clock
 from oncall_tui.domain.sla import SlaSettings
 from oncall_tui.domain.tickets import (
@@ -21,7 +19,7 @@ from oncall_tui.domain.tickets import (
     Status,
     Ticket,
 )
-from oncall_tui.store.db import iso, parse_iso
+from oncall_tui.store.db import Database, iso, parse_iso
 
 FTS_CHUNK = 500
 

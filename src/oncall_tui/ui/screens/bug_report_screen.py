@@ -63,6 +63,7 @@ from oncall_tui.domain.labels import DEFAULT_SCHEME, LabelScheme, parse_label_sc
 from oncall_tui.domain.ops import Op, OpKind
 from oncall_tui.domain.query import parse_query
 from oncall_tui.domain.tickets import Customer, Source, Ticket
+from oncall_tui.paths import styles_dir
 from oncall_tui.store import Store, open_store
 from oncall_tui.store.db import iso, parse_iso
 from oncall_tui.store.drafts import Draft
@@ -285,6 +286,8 @@ def open_bug_report(
 
 class BugReportScreen(ModalScreen[BugReportDraft | None]):
     """The bug-report form; dismisses with the submitted draft, or None when left or linked."""
+
+    CSS_PATH: ClassVar = [styles_dir() / "bug_report.tcss"]  # loaded when first shown
 
     class ChecksDone(Message, bubble=False):
         """The background guard check and similar-issue search finished (from the thread)."""

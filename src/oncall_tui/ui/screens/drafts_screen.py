@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Footer, Static
 from oncall_tui.clock import Clock
 from oncall_tui.config import Config
 from oncall_tui.domain.ops import OpState
+from oncall_tui.paths import styles_dir
 from oncall_tui.store import Store
 from oncall_tui.store.drafts import Draft
 from oncall_tui.store.tickets import UnknownTicket
@@ -44,6 +45,8 @@ def open_drafts(app: Any) -> None:
 
 class DraftsScreen(Screen[None]):
     """Drafts, most recently edited first."""
+
+    CSS_PATH: ClassVar = [styles_dir() / "bug_report.tcss"]  # loaded when first shown
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "resume", "Resume", id="resume-draft", priority=True),

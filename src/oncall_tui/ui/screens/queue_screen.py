@@ -9,29 +9,32 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
+from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from oncall_tui.config import Config
-from oncall_tui.domain.labels import needs_second_day_review
 from oncall_tui.domain.query import Query, parse_query
-from oncall_tui.domain.runbooks import Runbook
 from oncall_tui.store import Store
-from oncall_tui.store.queue import QueueRow
+from oncall_tui.store.queue import QueueCounter, QueueRow
 from oncall_tui.ui.screens.ticket_actions import TICKET_BINDINGS, TicketActions
 from oncall_tui.ui.widgets.key_bar import KeyBar
 from oncall_tui.ui.widgets.status_bar import StatusBar
 from oncall_tui.ui.widgets.ticket_detail import DetailData, TicketDetail
 from oncall_tui.ui.widgets.ticket_table import TicketTable
+
+if TYPE_CHECKING:
+    from oncall_tui.domain.runbooks import Runbook  # PyYAML: not on the start-up path
 
 #: Side-by-side detail from this many columns; narrower terminals open it full-screen.
 WIDE = 150
@@ -72,6 +75,14 @@ class QueueScreen(TicketActions, Screen[None]):
         ],
     ]
 
+    class Counted(Message):
+        """A background count of the queue finished (``total`` None: it failed)."""
+
+        def __init__(self, generation: int, total: int | None) -> None:
+            self.generation = generation
+            self.total = total
+            super().__init__()
+
     view_index: reactive[int] = reactive(0)
     """Which configured view is shown."""
     filter_text: reactive[str] = reactive("")
@@ -87,6 +98,9 @@ class QueueScreen(TicketActions, Screen[None]):
         self._last_tick: datetime | None = None
         self._detail_id: int | None = None
         self._detail_timer: Timer | None = None
+        self._counter: QueueCounter | None = None
+        self._count_generation = 0
+        self._count_query = Query()
 
     # ---- layout --------------------------------------------------------------------------
 
@@ -107,13 +121,16 @@ class QueueScreen(TicketActions, Screen[None]):
                     needs_review=self.needs_review,
                     id="ticket-table",
                 )
-            yield TicketDetail(id="detail")
+            if self.app.size.width >= WIDE:  # narrower, it is mounted once the screen is wide
+                yield TicketDetail(id="detail")
         yield KeyBar()
 
     def needs_review(self, row: QueueRow, now: datetime) -> bool:
         """A ``~investigate`` bug still there on a second business day (flagged ⚑)."""
         if row.investigating_since is None:
             return False
+        from oncall_tui.domain.labels import needs_second_day_review  # rarely needed: lazily
+
         sla = self.config.sla
         calendar = sla.calendar
 
@@ -129,6 +146,7 @@ class QueueScreen(TicketActions, Screen[None]):
         return self.query_one(TicketTable)
 
     def on_mount(self) -> None:
+        self._counter = self.store.queue_counter()
         self.query_one("#filter", Input).display = False
         self.watch(self.app, "store_revision", self.reload, init=False)
         self.set_interval(1.0, self.tick)
@@ -144,6 +162,8 @@ class QueueScreen(TicketActions, Screen[None]):
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width >= WIDE, "-wide")
+        if event.size.width >= WIDE and not self.query(TicketDetail):
+            self.query_one("#queue-body").mount(TicketDetail(id="detail"))
         self.query_one("#table-header", Static).update(self.table.header_text())
 
     @property
@@ -158,17 +178,29 @@ class QueueScreen(TicketActions, Screen[None]):
         return parse_query(view.query) & parse_query(self.filter_text)
 
     def reload(self, *_: object, counts: bool = True) -> None:
-        """Re-query the window (and the views' counts, unless only the view or filter moved)."""
+        """Re-query the window (and the views' counts, unless only the view or filter moved).
+
+        While a filter is typed, the filtered window shows at once and its total is counted
+        in the background (:meth:`_count_in_background`); data changes count at once.
+        """
         query = self.query_now()
         me = self.config.user
         now = self.clock()
-        total = self.store.queue_count(query, me=me, now=now)
+        self._count_generation += 1  # any count still running is for an older result
+        if self._counter is not None:
+            self._counter.interrupt()
+        later = not counts and bool(self.filter_text) and self._counter is not None
+        total = None if later else self.store.queue_count(query, me=me, now=now)
         store = self.store
 
         def fetch(offset: int, limit: int) -> list[QueueRow]:
             return store.open_queue(query, offset=offset, limit=limit, me=me, now=self.clock())
 
         self.table.set_source(total, fetch)
+        if not self.table.exact:  # the window did not reach the end of the result
+            self._count_query = query
+            # Once the window is painted: the count must not slow down the frame with the rows.
+            self.call_after_refresh(self._start_count, self._count_generation, query, me, now)
         if counts:
             self.recount(now)
         self._render_view_bar()
@@ -177,6 +209,43 @@ class QueueScreen(TicketActions, Screen[None]):
         hint.display = bool(query.problems)
         self.query_one("#table-header", Static).update(self.table.header_text())
         self._show_detail_soon(self.table.current.id if self.table.current else None)
+
+    def _start_count(self, generation: int, query: Query, me: str, now: datetime) -> None:
+        if generation == self._count_generation:  # else a newer keystroke came first
+            self._count_in_background(generation, query, me, now)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="queue-count",
+        exit_on_error=False,
+        description="Counting the filtered queue",
+    )
+    def _count_in_background(self, generation: int, query: Query, me: str, now: datetime) -> None:
+        """Count ``query`` on the counter's own connection; a newer reload makes it stale."""
+        assert self._counter is not None
+        total: int | None = None
+        try:
+            total = self._counter.count(
+                query, me=me, now=now, wanted=lambda: generation == self._count_generation
+            )
+        finally:  # thread-safe and never blocks; a stale or interrupted count is ignored
+            self.post_message(self.Counted(generation, total))
+
+    @on(Counted)
+    def _counted(self, event: Counted) -> None:
+        if event.generation != self._count_generation:
+            return
+        if not self.table.exact:  # (else scrolling found the end first)
+            total = event.total
+            if total is None:  # the count failed, not stale: count here (an error surfaces)
+                total = self.store.queue_count(self._count_query, me=self.config.user)
+            self.table.set_total(total)
+        self._render_view_bar()
+
+    def on_unmount(self) -> None:
+        if self._counter is not None:
+            self._counter.close()
 
     def recount(self, now: datetime) -> None:
         """Count each view (on data changes, and once a minute for the time-based views)."""
@@ -192,7 +261,8 @@ class QueueScreen(TicketActions, Screen[None]):
             bar.append(f" {i + 1} {view.name} ({count}) ", style=style)
             bar.append(" ")
         if self.filter_text:
-            bar.append(f"  filter: {self.filter_text} → {self.table.total}", style="italic")
+            found = self.table.total if self.table.exact else "counting…"
+            bar.append(f"  filter: {self.filter_text} → {found}", style="italic")
         self.query_one("#view-bar", Static).update(bar)
 
     def watch_view_index(self) -> None:

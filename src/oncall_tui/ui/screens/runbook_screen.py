@@ -48,6 +48,7 @@ from oncall_tui.domain.runbooks import (
     suggest,
 )
 from oncall_tui.domain.tickets import Customer, Ticket
+from oncall_tui.paths import styles_dir
 from oncall_tui.runbook_library import LoadResult, load_runbooks
 from oncall_tui.store import Store
 from oncall_tui.ui.widgets.runbook_list import RunbookList
@@ -207,6 +208,7 @@ class _RunbookViewer(MarkdownViewer):
 class RunbookScreen(Screen[None]):
     """Runbooks for one ticket (or none): search, suggestions, Markdown, a ticking checklist."""
 
+    CSS_PATH: ClassVar = [styles_dir() / "runbook.tcss"]  # loaded when first shown
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "search", "Search", id="runbook-search"),

@@ -7,6 +7,7 @@ retries it (after fixing the cause) or discards it (which restores the local val
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from rich.table import Table
 from rich.text import Text
@@ -18,6 +19,7 @@ from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from oncall_tui.domain.ops import Op, OpState
+from oncall_tui.paths import styles_dir
 from oncall_tui.store import Store
 from oncall_tui.ui.widgets.status_bar import StatusBar
 
@@ -53,6 +55,7 @@ def describe(op: Op) -> Text:
 class SyncLogScreen(Screen[None]):
     """Sync status and the outbox; `r` retries a failed change, `d` discards one."""
 
+    CSS_PATH: ClassVar = [styles_dir() / "sync_log.tcss"]  # loaded when first shown
     BINDINGS = [
         Binding("escape,q", "back", "Back", id="back"),
         Binding("r", "retry", "Retry", id="retry-change"),

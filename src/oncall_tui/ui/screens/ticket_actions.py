@@ -15,7 +15,6 @@ from oncall_tui.config import Config
 from oncall_tui.domain.tickets import Priority, Status
 from oncall_tui.store import Store
 from oncall_tui.ui.screens.choice_screen import ChoiceScreen
-from oncall_tui.ui.screens.compose_screen import ComposeScreen
 from oncall_tui.ui.screens.prompt_screen import PromptScreen
 
 PRIORITY_CHOICES = [
@@ -188,6 +187,7 @@ class TicketActions:
         if tid is None:
             return
         from oncall_tui.domain.templates import fill
+        from oncall_tui.ui.screens.compose_screen import ComposeScreen  # TextArea: off start-up
 
         templates = {t.id: t for t in self.templates}
         options = [("", "Blank reply")] + [(t.id, t.title) for t in self.templates]
@@ -210,6 +210,7 @@ class TicketActions:
         tid = self.current_id()
         if tid is None:
             return
+        from oncall_tui.ui.screens.compose_screen import ComposeScreen  # TextArea: off start-up
 
         def write(text: str | None) -> None:
             if text:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from rich.style import Style
 from rich.text import Text
+from textual.geometry import Size
 from textual.widget import Widget
 
 
@@ -24,6 +25,11 @@ class KeyBar(Widget):
     }
     KeyBar > .key-bar--key { text-style: bold; }
     """
+
+    _rendered: tuple[object, Text] | None = None
+    """The last text and what it was built from: layout asks for it several times a frame."""
+    _measuring: int | None = None
+    """The width layout is measuring the height for (see :meth:`get_content_height`)."""
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -45,12 +51,26 @@ class KeyBar(Widget):
             result.append(("^p", "Commands", self.app.COMMAND_PALETTE_BINDING))
         return result
 
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        # The wrapping depends on the width: use the one being measured. (Asking for
+        # content_size here would make the screen lay itself out again, inside its layout.)
+        self._measuring = width
+        try:
+            return super().get_content_height(container, viewport, width)
+        finally:
+            self._measuring = None
+
     def render(self) -> Text:
         key_style = self.get_component_rich_style("key-bar--key", partial=True)
-        width = max(self.content_size.width, 20)
+        measuring = self._measuring
+        width = max(self.content_size.width if measuring is None else measuring, 20)
+        entries = self.entries()
+        built_from = (width, key_style, entries)
+        if self._rendered is not None and self._rendered[0] == built_from:
+            return self._rendered[1].copy()
         text = Text(no_wrap=True, overflow="crop")
         column = 0
-        for shown, description, key in self.entries():
+        for shown, description, key in entries:
             entry = len(shown) + 1 + len(description)
             if column and column + 2 + entry > width:  # wrap whole entries, never inside one
                 text.append("\n")
@@ -62,4 +82,5 @@ class KeyBar(Widget):
             text.append(shown, style=key_style + click)
             text.append(f" {description}", style=click)
             column += entry
-        return text
+        self._rendered = (built_from, text)
+        return text.copy()

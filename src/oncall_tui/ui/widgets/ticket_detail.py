@@ -2,21 +2,29 @@
 
 Customer text is data: metadata is built from ``Text`` objects (never markup strings) and the
 thread goes through the Markdown widget, which renders Markdown but not Rich markup.
+
+The parts are mounted when the first ticket is shown, not at start-up: the queue composes this
+widget on every terminal size (hidden below 150 columns) and its first frame shows no ticket
+in it anyway. That keeps the Markdown widget (markdown-it and Pygments: ~30 ms of imports)
+and three empty widgets off the queue's first frame.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from oncall_tui.domain import sla as sla_rules
 from oncall_tui.domain.tickets import Comment, Customer, Ticket
+
+if TYPE_CHECKING:
+    from textual.widgets import Markdown
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,9 @@ def thread_markdown(ticket: Ticket, comments: list[Comment], tz: tzinfo = UTC) -
     return "\n".join(parts)
 
 
+_PARTS = ("detail-meta", "detail-sla", "detail-links")
+
+
 class TicketDetail(VerticalScroll, can_focus=True):
     """The selected ticket, in full."""
 
@@ -90,29 +101,43 @@ class TicketDetail(VerticalScroll, can_focus=True):
         self._shown_sla: tuple[object, ...] | None = None
         self.now: datetime | None = None
         self.settings: sla_rules.SlaSettings | None = None
+        self._mounted_parts: tuple[Static, Static, Static] | None = None
+        self._thread: Markdown | None = None
 
-    def compose(self) -> ComposeResult:
-        yield Static(id="detail-meta")
-        yield Static(id="detail-sla")
-        yield Static(id="detail-links")
-        yield Markdown(id="detail-thread")
+    def _parts(self) -> tuple[Static, Static, Static]:
+        """The metadata, SLA and links parts (mounted by the first call)."""
+        if self._mounted_parts is None:
+            meta, sla, links = (Static(id=name) for name in _PARTS)
+            self.mount(meta, sla, links)
+            self._mounted_parts = (meta, sla, links)
+        return self._mounted_parts
+
+    def _set_thread(self, markdown: str) -> None:
+        """Show ``markdown`` in the thread, mounting the Markdown widget the first time."""
+        if self._thread is None:
+            if markdown:
+                from textual.widgets import Markdown
+
+                self._thread = Markdown(markdown, id="detail-thread")
+                self.mount(self._thread)
+            return
+        self._thread.update(markdown)
 
     def show(self, data: DetailData | None, now: datetime, settings: sla_rules.SlaSettings) -> None:
         """Display ``data`` (None clears)."""
         self.data, self.now, self.settings = data, now, settings
-        meta = self.query_one("#detail-meta", Static)
-        thread = self.query_one("#detail-thread", Markdown)
+        meta, sla, links = self._parts()
         if data is None:
             meta.update(Text("No ticket selected."))
-            self.query_one("#detail-sla", Static).update("")
-            self.query_one("#detail-links", Static).update("")
-            thread.update("")
+            sla.update("")
+            links.update("")
+            self._set_thread("")
             return
         meta.update(self._meta(data))
         self._shown_sla = None
         self.refresh_sla(now)
-        self.query_one("#detail-links", Static).update(self._links(data))
-        thread.update(thread_markdown(data.ticket, data.comments, settings.calendar.tz))
+        links.update(self._links(data))
+        self._set_thread(thread_markdown(data.ticket, data.comments, settings.calendar.tz))
         self.scroll_home(animate=False)
 
     def refresh_sla(self, now: datetime) -> None:
@@ -124,14 +149,19 @@ class TicketDetail(VerticalScroll, can_focus=True):
         if key == self._shown_sla:
             return  # the breakdown reads the same as a second ago: no re-layout
         self._shown_sla = key
-        self.query_one("#detail-sla", Static).update(self._sla(self.data.ticket, now))
+        self._parts()[1].update(self._sla(self.data.ticket, now))
 
     def _sla_key(self, t: Ticket, now: datetime) -> tuple[object, ...]:
         """What the breakdown shows, to skip identical updates (it mostly changes by minutes)."""
         settings = self.settings
         assert settings is not None
-        state = sla_rules.state_at(due=t.sla_due, warn_at=t.sla_warn_at, paused=t.is_paused,
-                                   now=now, critical_seconds=settings.critical_seconds)
+        state = sla_rules.state_at(
+            due=t.sla_due,
+            warn_at=t.sla_warn_at,
+            paused=t.is_paused,
+            now=now,
+            critical_seconds=settings.critical_seconds,
+        )
         left = sla_rules.countdown_text(due=t.sla_due, paused=t.is_paused, now=now)
         return (t, state, left, duration_text(now - t.opened_at))
 

@@ -93,8 +93,11 @@ class TicketTable(ScrollView, can_focus=True):
         "ticket-table--dim",
     }
 
+    # Rows are laid out to the width (cells end in "…"), so there is never anything to scroll
+    # sideways; without overflow-x hidden a vertical scrollbar would make Textual add a
+    # horizontal one that hides the last row (where "end" puts the cursor).
     DEFAULT_CSS = """
-    TicketTable { height: 1fr; }
+    TicketTable { height: 1fr; overflow-x: hidden; }
     """
 
     BINDINGS = [
@@ -137,6 +140,8 @@ class TicketTable(ScrollView, can_focus=True):
         self.critical_seconds = critical_seconds
         self.needs_review = needs_review
         self._total = 0
+        self._exact = True
+        self._to_bottom = False
         self._fetch: Fetch = lambda offset, limit: []
         self._cache_start = 0
         self._cache: list[QueueRow] = []
@@ -146,27 +151,89 @@ class TicketTable(ScrollView, can_focus=True):
 
     @property
     def total(self) -> int:
-        """How many rows the queue has."""
+        """How many rows the queue has (while :attr:`exact` is False: how many are known)."""
         return self._total
 
-    def set_source(self, total: int, fetch: Fetch, *, keep: int | None = None) -> None:
+    @property
+    def exact(self) -> bool:
+        """False while the total is not counted yet (see :meth:`set_source`)."""
+        return self._exact
+
+    def set_source(self, total: int | None, fetch: Fetch, *, keep: int | None = None) -> None:
         """Point the table at a (new) result: ``total`` rows fetched through ``fetch``.
 
         Args:
+            total: how many rows there are, or None when not counted yet: the table then
+                fetches the window around the cursor at once and knows the rows it fetched
+                (a window that comes back short is the end, and the total is exact); the
+                size grows as fetches find more rows, until :meth:`set_total` gives the count.
             keep: a row index to put the cursor on (e.g. where the same ticket now stands).
         """
-        self._total = total
         self._fetch = fetch
+        self._cache_start = 0
         self._cache = []
-        self.virtual_size = Size(self.size.width, total)
-        cursor = self.cursor if keep is None else keep
-        self.cursor = min(max(cursor, 0), max(total - 1, 0))
+        self._to_bottom = False
+        cursor = max(self.cursor if keep is None else keep, 0)
+        if total is None:
+            self._exact = False
+            self._total = cursor + 1  # lets row_at() fetch the cursor's window
+            self._fill(cursor)
+            if not self._cache and cursor:  # the result ends above the cursor
+                cursor = 0
+                self._fill(0)
+            cursor = min(cursor, max(self._total - 1, 0))
+        else:
+            self._exact = True
+            self._total = total
+            cursor = min(cursor, max(total - 1, 0))
+        self.virtual_size = Size(self.size.width, self._total)
+        self.cursor = cursor
         self.refresh()
+
+    def set_total(self, total: int) -> None:
+        """The count of the current result arrived: size the table to it."""
+        self._exact = True
+        self._set_size(total)
+        if self._to_bottom:  # ``end`` was pressed before the count was known
+            self._to_bottom = False
+            self.cursor = max(total - 1, 0)
+        elif self.cursor >= total:
+            self.cursor = max(total - 1, 0)
+        self.refresh()
+
+    def _set_size(self, total: int) -> None:
+        self._total = total
+        self.virtual_size = Size(self.size.width, total)
 
     def invalidate(self) -> None:
         """Drop the cached rows (the data changed) and repaint."""
         self._cache = []
         self.refresh()
+
+    def _fill(self, index: int) -> None:
+        """Fetch the window around ``index`` (a screenful above, two below)."""
+        height = max(self.size.height, 10)
+        start = max(0, index - height)
+        limit = height * 3
+        self._cache_start = start
+        self._cache = list(self._fetch(start, limit))
+        if not self._exact:
+            end = start + len(self._cache)
+            if len(self._cache) < limit and (self._cache or start == 0):
+                self._exact = True  # the window came back short: the result ends here
+                self._set_size(end)
+            elif end > self._total:
+                self._set_size(end)  # more rows than known: the scrollbar grows
+
+    def _look_ahead(self, index: int) -> None:
+        """Not counted yet: fetch on when ``index`` nears the last known row, so the cursor
+        and the scrollbar can go further (the size grows, or the end is found)."""
+        if not self._exact and index + max(self.size.height, 10) >= self._total:
+            self._fill(index)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._look_ahead(int(new_value) + self.size.height - 1)  # the bottom line
 
     def row_at(self, index: int) -> QueueRow | None:
         """The row at ``index``, fetched with its neighbours if not cached."""
@@ -174,9 +241,7 @@ class TicketTable(ScrollView, can_focus=True):
             return None
         offset = index - self._cache_start
         if not 0 <= offset < len(self._cache):
-            height = max(self.size.height, 10)
-            self._cache_start = max(0, index - height)
-            self._cache = list(self._fetch(self._cache_start, height * 3))
+            self._fill(index)
             offset = index - self._cache_start
             if not 0 <= offset < len(self._cache):
                 return None
@@ -198,6 +263,7 @@ class TicketTable(ScrollView, can_focus=True):
     def watch_cursor(self, old: int, new: int) -> None:
         self._scroll_to_cursor()
         self.refresh()
+        self._look_ahead(new)
         row = self.row_at(new)
         self.post_message(self.Highlighted(row.id if row else None))
 
@@ -210,6 +276,7 @@ class TicketTable(ScrollView, can_focus=True):
             self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
 
     def _move(self, delta: int) -> None:
+        self._to_bottom = False
         if self._total:
             self.cursor = min(max(self.cursor + delta, 0), self._total - 1)
 
@@ -224,6 +291,8 @@ class TicketTable(ScrollView, can_focus=True):
 
     def action_bottom(self) -> None:
         self._move(self._total)
+        # Not counted yet: the last row known so far, and the true last one when counted.
+        self._to_bottom = not self._exact
 
     def action_page_down(self) -> None:
         self._move(max(self.size.height - 1, 1))
@@ -239,6 +308,7 @@ class TicketTable(ScrollView, can_focus=True):
     def on_click(self, event: Click) -> None:
         index = int(self.scroll_y) + event.y
         if 0 <= index < self._total:
+            self._to_bottom = False
             if index == self.cursor and event.chain >= 2:
                 self.action_choose()
             self.cursor = index

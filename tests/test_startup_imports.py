@@ -1,0 +1,62 @@
+"""Cold start: what the queue's first frame does not need stays unimported until it is needed.
+
+Guards the start-up work (bench measure 1): sqlite-utils (and numpy behind it) wait for the
+first write, the Markdown widget for the first ticket shown, PyYAML for the runbooks, the
+bug-report domain for the form, the subcommands' parsers for a subcommand.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from oncall_tui.store import open_store
+
+NOT_BEFORE_FIRST_FRAME = (
+    "sqlite_utils",
+    "numpy",
+    "markdown_it",
+    "yaml",
+    "textual.widgets._markdown",
+    "textual.widgets._text_area",
+    "oncall_tui.domain.bug_report",
+    "oncall_tui.domain.runbooks",
+    "oncall_tui.cli_sync",
+    "oncall_tui.sla_cli",
+)
+
+
+def test_queue_first_frame_imports_only_what_it_needs(tmp_path: Path) -> None:
+    db = tmp_path / "cache.db"
+    open_store(db).close()  # created and migrated here: the child opens an up-to-date one
+    config = tmp_path / "config.toml"
+    config.write_text('user = "alex"\nsync_interval = 0\n')
+    code = textwrap.dedent(
+        f"""
+        import asyncio, sys
+        from oncall_tui import cli
+
+        args = cli.build_parser().parse_args(
+            ["--db", {str(db)!r}, "--config", {str(config)!r}, "--now", "2026-11-23T18:30:00Z"]
+        )
+        ctx = cli.open_app_context(args)
+        from oncall_tui.ui.app import OncallApp
+
+        app = OncallApp(ctx)
+        loaded = []
+
+        async def first_frame():
+            async with app.run_test(size=(120, 40)):
+                loaded.extend(m for m in {NOT_BEFORE_FIRST_FRAME!r} if m in sys.modules)
+
+        asyncio.run(first_frame())
+        ctx.store.close()
+        assert not loaded, loaded
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
