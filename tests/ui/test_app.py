@@ -108,3 +108,33 @@ async def test_command_palette_offers_screen_actions(make_app: Any) -> None:
         provider = BindingCommands(app.screen)
         names = {name for name, _, _ in provider._commands()}
         assert {"Assign me", "Priority", "Undo", "Filter"} <= names
+
+
+def _cells(strip: Any) -> list[tuple[str, Any]]:
+    return [(ch, seg.style) for seg in strip for ch in seg.text]
+
+
+@pytest.mark.parametrize("width", [60, 90, 119, 158])
+async def test_rows_built_from_segments_look_exactly_like_rows_built_as_text(
+    make_app: Any, width: int
+) -> None:
+    """The fast line builder (segments) and the plain one (a rich Text) give the same cells,
+    the same styles: cut subjects ("…"), wide characters, markers, the cursor row."""
+    app = make_app()
+    async with app.run_test(size=(width + 2, 40)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(TicketTable)
+        now = table.now
+        compared = 0
+        for index in range(min(table.total, 30)):
+            row = table.row_at(index)
+            assert row is not None
+            state = table.state_of(row, now or row.updated_at)
+            for subject in (row.subject, "↻ " + row.subject, "顧客のログイン問題が解決しない" * 3):
+                cells = {**table.cells(row, now or row.updated_at), "subject": subject}
+                fast = table._build_line(row, index, state, cells, width)
+                slow = table._build_line_text(row, index, state, cells, width)
+                assert fast.cell_length == slow.cell_length == width
+                assert _cells(fast) == _cells(slow), (index, subject)
+                compared += 1
+        assert compared > 30

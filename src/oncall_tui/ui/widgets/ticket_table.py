@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
@@ -61,6 +63,14 @@ def visible_columns(width: int) -> list[tuple[Column, int]]:
     fixed = sum(c.width for c in shown if c.width) + len(shown)  # one space between columns
     rest = max(12, width - fixed)
     return [(c, c.width or rest) for c in shown]
+
+
+def _fit(text: str, width: int) -> str:
+    """``text`` in exactly ``width`` cells: padded, or cut with "…" (as ``Text.truncate``)."""
+    length = cell_len(text)
+    if length > width:
+        return set_cell_size(text, width - 1) + "…"
+    return text + " " * (width - length) if length < width else text
 
 
 def age_text(then: datetime, now: datetime) -> str:
@@ -146,6 +156,7 @@ class TicketTable(ScrollView, can_focus=True):
         self._cache_start = 0
         self._cache: list[QueueRow] = []
         self._lines: dict[tuple[object, ...], Strip] = {}
+        self._component_styles: dict[tuple[str, str, bool], Style] = {}
 
     # ---- data ----------------------------------------------------------------------------
 
@@ -396,6 +407,50 @@ class TicketTable(ScrollView, can_focus=True):
     def _build_line(
         self, row: QueueRow, index: int, state: str, cells: dict[str, str], width: int
     ) -> Strip:
+        """One row as segments: each cell fitted to its column (``…`` when cut), one space
+        between cells, styled like a ``Text`` of the cells would be, without building one."""
+        columns = visible_columns(width)
+        if sum(w for _c, w in columns) + len(columns) > width:
+            return self._build_line_text(row, index, state, cells, width)
+        component = self._component_style
+        plain = Style()
+        segments: list[Segment] = []
+        for column, col_width in columns:
+            value = _fit(cells[column.key], col_width)
+            if column.key == "sla":
+                segments.append(Segment(value, component(f"ticket-table--{state}")))
+            elif column.key == "priority" and row.priority in ("P0", "P1"):
+                segments.append(Segment(value, component(f"ticket-table--{row.priority.lower()}")))
+            elif column.key == "subject" and value[:1] in "↻⚑":
+                segments.append(Segment(value[:1], component("ticket-table--pending")))
+                segments.append(Segment(value[1:], plain))
+            elif column.key in ("plan", "updated", "source"):
+                segments.append(Segment(value, component("ticket-table--dim")))
+            else:
+                segments.append(Segment(value, plain))
+            segments.append(Segment(" ", plain))
+        used = sum(w for _c, w in columns) + len(columns)
+        if used < width:
+            segments.append(Segment(" " * (width - used), plain))
+        strip = Strip(Segment.simplify(segments), width)
+        style: Style = self.rich_style
+        if index == self.cursor:
+            style = style + component("ticket-table--cursor")
+        return strip.apply_style(style) if style else strip
+
+    def _component_style(self, name: str) -> Style:
+        """A component class's style (cached per theme and focus: the tick asks for them on
+        every rebuilt line)."""
+        key = (name, self.app.theme, self.has_focus)
+        style = self._component_styles.get(key)
+        if style is None:
+            style = self._component_styles[key] = self.get_component_rich_style(name, partial=True)
+        return style
+
+    def _build_line_text(
+        self, row: QueueRow, index: int, state: str, cells: dict[str, str], width: int
+    ) -> Strip:
+        """The same line through a ``Text`` (for a width the columns do not fit)."""
         base = self.rich_style
         line = Text(no_wrap=True, overflow="ellipsis", end="")
         state_style = self.get_component_rich_style(f"ticket-table--{state}", partial=True)
