@@ -71,6 +71,37 @@ def inert(record: Any) -> Any:
     return replace(record, **changes) if changes else record
 
 
+def _local_ticket(
+    rt: RemoteTicket,
+    *,
+    ticket_id: int = 0,
+    customer_id: int | None,
+    first_response_at: datetime | None = None,
+    label_since: dict[str, datetime] | None = None,
+) -> Ticket:
+    """The cached form of a backend's ticket (what only we know is passed in)."""
+    return Ticket(
+        id=ticket_id,
+        source=rt.source,
+        remote_id=rt.remote_id,
+        channel=rt.channel,
+        subject=rt.subject,
+        body=rt.body,
+        status=rt.status,
+        priority=rt.priority,
+        labels=tuple(rt.labels),
+        assignee=rt.assignee,
+        requester=rt.requester,
+        customer_id=customer_id,
+        url=rt.url,
+        opened_at=rt.opened_at,
+        updated_at=rt.updated_at,
+        version=rt.version,
+        first_response_at=first_response_at,
+        label_since=label_since or {},
+    )
+
+
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
@@ -264,24 +295,7 @@ class RemoteMixin(TicketsMixin):
         rows: list[dict[str, Any]] = []
         for rt in fresh:
             customer_id = customer_ids.get(rt.customer_remote_id or "")
-            ticket = Ticket(
-                id=0,
-                source=rt.source,
-                remote_id=rt.remote_id,
-                channel=rt.channel,
-                subject=rt.subject,
-                body=rt.body,
-                status=rt.status,
-                priority=rt.priority,
-                labels=tuple(rt.labels),
-                assignee=rt.assignee,
-                requester=rt.requester,
-                customer_id=customer_id,
-                url=rt.url,
-                opened_at=rt.opened_at,
-                updated_at=rt.updated_at,
-                version=rt.version,
-            )
+            ticket = _local_ticket(rt, customer_id=customer_id)
             ticket = replace(ticket, pauses=sla_rules.update_pauses(None, ticket, rt.opened_at))
             values = self._ticket_values(ticket, plans.get(customer_id))
             values["remote_updated_at"] = iso(rt.updated_at)
@@ -447,41 +461,18 @@ class RemoteMixin(TicketsMixin):
         )
 
     def _apply_ticket(self, backend: str, rt: RemoteTicket) -> int | None:
-        customer_id = self._customer_for(backend, rt.customer_remote_id)
+        """A newer copy of a cached ticket, merged field by field with unsent local edits."""
         existing = self.find_ticket(str(rt.source), rt.remote_id)
-        incoming = Ticket(
-            id=existing.id if existing else 0,
-            source=rt.source,
-            remote_id=rt.remote_id,
-            channel=rt.channel,
-            subject=rt.subject,
-            body=rt.body,
-            status=rt.status,
-            priority=rt.priority,
-            labels=tuple(rt.labels),
-            assignee=rt.assignee,
-            requester=rt.requester,
-            customer_id=customer_id
-            if customer_id is not None
-            else (existing.customer_id if existing else None),
-            url=rt.url,
-            opened_at=rt.opened_at,
-            updated_at=rt.updated_at,
-            version=rt.version,
-            first_response_at=existing.first_response_at if existing else None,
-            label_since=existing.label_since if existing else {},
-        )
         if existing is None:
-            incoming = replace(
-                incoming, pauses=sla_rules.update_pauses(None, incoming, rt.opened_at)
-            )
-            values = self._ticket_values(incoming, self.plan_of(incoming.customer_id))
-            values["remote_updated_at"] = iso(rt.updated_at)
-            columns = ", ".join(values)
-            marks = ", ".join(f":{k}" for k in values)
-            cur = self.db.execute(f"INSERT INTO tickets ({columns}) VALUES ({marks})", values)
-            assert cur.lastrowid is not None
-            return int(cur.lastrowid)
+            return next(iter(self._insert_remote_tickets(backend, [rt])), None)
+        customer_id = self._customer_for(backend, rt.customer_remote_id)
+        incoming = _local_ticket(
+            rt,
+            ticket_id=existing.id,
+            customer_id=customer_id if customer_id is not None else existing.customer_id,
+            first_response_at=existing.first_response_at,
+            label_since=existing.label_since,
+        )
         known = self._one("SELECT remote_updated_at FROM tickets WHERE id = ?", [existing.id])
         known_at = parse_iso(known[0]) if known else None
         if known_at is not None and rt.updated_at < known_at:
