@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 
 from oncall_tui.domain.ops import OpKind
 from oncall_tui.domain.query import parse_query
+from oncall_tui.store.queue import QueueCounter
 from oncall_tui.ui.screens.choice_screen import ChoiceScreen
 from oncall_tui.ui.screens.compose_screen import ComposeScreen
 from oncall_tui.ui.screens.detail_screen import DetailScreen
@@ -294,3 +296,40 @@ async def test_investigation_still_there_on_second_business_day_is_flagged(
         lines = {t.row_at(i).subject: t.render_line(i).text for i in range(2)}
         assert "⚑Old investigation" in lines["Old investigation"]
         assert "⚑" not in lines["Fresh investigation"]
+
+
+async def test_view_counts_follow_a_change_without_holding_up_the_screen(
+    make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an edit the views are recounted on their own connection, off the UI thread."""
+    threads: set[int] = set()
+    real = QueueCounter.count
+
+    def count(counter: QueueCounter, query: Any, **kw: Any) -> int | None:
+        threads.add(threading.get_ident())
+        return real(counter, query, **kw)
+
+    monkeypatch.setattr(QueueCounter, "count", count)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen: QueueScreen = app.screen
+        names = [v.name for v in app.ctx.config.views]
+        unassigned = names.index("Unassigned")
+        before = list(screen.counts)
+        await pilot.press(str(unassigned + 1))
+        await pilot.pause()
+        generation = screen._views_generation
+        await pilot.press("a")  # assign the first unassigned ticket to me
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen._views_generation > generation
+        assert threads and threading.get_ident() not in threads  # counted in a worker
+        assert screen.counts[unassigned] == before[unassigned] - 1
+        assert screen.counts[names.index("My queue")] == before[names.index("My queue")] + 1
+        bar = str(screen.query_one("#view-bar").render())
+        assert f"Unassigned ({before[unassigned] - 1})" in bar
+        # an answer for older data (a count overtaken by another change) is dropped
+        screen.post_message(QueueScreen.ViewsCounted(generation, [0] * len(names)))
+        await pilot.pause()
+        assert screen.counts[unassigned] == before[unassigned] - 1
