@@ -84,12 +84,17 @@ async def test_rows_show_at_once_and_the_count_when_counted(make_app: Any, gate:
         assert 0 < t.total < len(expected)  # the rows fetched so far
         assert [t.row_at(i).id for i in range(t.total)] == expected[: t.total]
         assert "filter: a → counting…" in bar(app)  # never a number that is not the count
+        field = app.screen.query_one("#filter")
+        assert str(field.border_subtitle) == " counting… "  # seen at any width
         gate.open.set()
         await counted(pilot)
         assert t.exact
         assert t.total == len(expected)
         assert t.virtual_size.height == len(expected)
         assert f"filter: a → {len(expected)}" in bar(app)
+        assert str(field.border_subtitle) == f" {len(expected)} tickets "
+        await pilot.press("escape")
+        assert field.border_subtitle is None
 
 
 async def test_a_count_for_an_older_keystroke_is_ignored(make_app: Any, gate: Gate) -> None:

@@ -318,9 +318,18 @@ class QueueScreen(TicketActions, Screen[None]):
             style = "reverse bold" if i == self.view_index else ""
             bar.append(f" {i + 1} {view.name} ({count}) ", style=style)
             bar.append(" ")
+        field = self.query_one("#filter", Input)
         if self.filter_text:
-            found = self.table.total if self.table.exact else "counting…"
+            found = str(self.table.total) if self.table.exact else "counting…"
             bar.append(f"  filter: {self.filter_text} → {found}", style="italic")
+            # The view bar is full below ~190 columns: the filter box shows the count too.
+            total = self.table.total
+            matched = (
+                found if not self.table.exact else f"{total} ticket{'' if total == 1 else 's'}"
+            )
+            field.border_subtitle = Text(f" {matched} ")
+        else:
+            field.border_subtitle = None
         self.query_one("#view-bar", Static).update(bar)
 
     def watch_view_index(self) -> None:
