@@ -27,21 +27,6 @@ def _picture(match: re.Match[str]) -> str:
 _LINE_UNSAFE = re.compile(r"[\x00-\x1f\x7f\x80-\x9f\ud800-\udfff]")
 
 
-def clean_text(text: str) -> str:
-    """Return ``text`` with terminal control characters made visible and inert."""
-    if not text or _CONTROL.search(text) is None:  # \r is a control too: nothing to change
-        return text
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL.sub(_picture, text)
-
-
-def clean_line(text: str) -> str:
-    """Like :func:`clean_text`, for one-line fields: newlines and tabs become spaces."""
-    if not text or _LINE_UNSAFE.search(text) is None:
-        return text
-    return clean_text(text).replace("\n", " ").replace("\t", " ")
-
-
 def is_unsafe(text: str) -> bool:
     """Would :func:`clean_text` change ``text``?"""
     return _CONTROL.search(text) is not None
@@ -50,3 +35,18 @@ def is_unsafe(text: str) -> bool:
 def is_unsafe_line(text: str) -> bool:
     """Would :func:`clean_line` change ``text``?"""
     return _LINE_UNSAFE.search(text) is not None
+
+
+def clean_text(text: str) -> str:
+    """Return ``text`` with terminal control characters made visible and inert."""
+    if not text or not is_unsafe(text):  # \r is a control too: nothing to change
+        return text
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub(_picture, text)
+
+
+def clean_line(text: str) -> str:
+    """Like :func:`clean_text`, for one-line fields: newlines and tabs become spaces."""
+    if not text or not is_unsafe_line(text):
+        return text
+    return clean_text(text).replace("\n", " ").replace("\t", " ")

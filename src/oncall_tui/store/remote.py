@@ -259,18 +259,20 @@ class RemoteMixin(TicketsMixin):
 
     def _ticket_ids(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
         """Local ids of the cached tickets among (source, remote id) keys."""
-        by_source: dict[str, list[str]] = {}
-        for source, remote_id in keys:
-            by_source.setdefault(source, []).append(remote_id)
-        found: dict[tuple[str, str], int] = {}
-        for source, remote_ids in by_source.items():
-            for chunk in _chunks(remote_ids):
-                rows = self.db.execute(
-                    f"SELECT remote_id, id FROM tickets WHERE source = ? "
-                    f"AND remote_id IN ({','.join('?' * len(chunk))})",
-                    [source, *chunk],
-                )
-                found.update(((source, remote_id), tid) for remote_id, tid in rows)
+        return {key: row[0] for key, row in self._ticket_rows(keys, "id").items()}
+
+    def _ticket_rows(
+        self, keys: Iterable[tuple[str, str]], columns: str
+    ) -> dict[tuple[str, str], tuple[Any, ...]]:
+        """``columns`` of the cached tickets among (source, remote id) keys, by key."""
+        found: dict[tuple[str, str], tuple[Any, ...]] = {}
+        for source, chunk, marks in _by_source(keys):
+            rows = self.db.execute(
+                f"SELECT remote_id, {columns} FROM tickets "
+                f"WHERE source = ? AND remote_id IN ({marks})",
+                [source, *chunk],
+            )
+            found.update(((source, row[0]), tuple(row[1:])) for row in rows)
         return found
 
     def _customer_map(self, backend: str, remote_ids: Iterable[str]) -> dict[str, int]:
@@ -291,7 +293,7 @@ class RemoteMixin(TicketsMixin):
         customer_ids = self._customer_map(
             backend, (rt.customer_remote_id for rt in fresh if rt.customer_remote_id is not None)
         )
-        plans = dict(self.db.execute("SELECT id, plan FROM customers").fetchall())
+        plans = self.plans()
         rows: list[dict[str, Any]] = []
         for rt in fresh:
             customer_id = customer_ids.get(rt.customer_remote_id or "")
@@ -313,58 +315,41 @@ class RemoteMixin(TicketsMixin):
     def _adopt_pending(self, keys: Sequence[tuple[str, str]]) -> None:
         """Move comments that waited for these (just inserted) tickets into their threads."""
         waiting: list[RemoteComment] = []
-        by_source: dict[str, list[str]] = {}
-        for source, remote_id in keys:
-            by_source.setdefault(source, []).append(remote_id)
-        for source, remote_ids in by_source.items():
-            for chunk in _chunks(remote_ids):
-                marks = ",".join("?" * len(chunk))
-                rows = self.db.execute(
-                    "SELECT ticket_remote_id, remote_id, author, author_handle, body, public, "
-                    f"created_at FROM pending_comments WHERE source = ? "
-                    f"AND ticket_remote_id IN ({marks})",
-                    [source, *chunk],
-                ).fetchall()
-                if not rows:
-                    continue
-                self.db.execute(
-                    f"DELETE FROM pending_comments WHERE source = ? "
-                    f"AND ticket_remote_id IN ({marks})",
-                    [source, *chunk],
-                )
-                for ticket_remote_id, remote_id, author, handle, body, public, at in rows:
-                    created = parse_iso(at)
-                    assert created is not None
-                    waiting.append(
-                        RemoteComment(
-                            source=Source(source),
-                            ticket_remote_id=ticket_remote_id,
-                            remote_id=remote_id,
-                            author=author,
-                            body=body,
-                            public=bool(public),
-                            created_at=created,
-                            author_handle=handle,
-                        )
+        for source, chunk, marks in _by_source(keys):
+            where = f"WHERE source = ? AND ticket_remote_id IN ({marks})"
+            rows = self.db.execute(
+                "SELECT ticket_remote_id, remote_id, author, author_handle, body, public, "
+                f"created_at FROM pending_comments {where}",
+                [source, *chunk],
+            ).fetchall()
+            if not rows:
+                continue
+            self.db.execute(f"DELETE FROM pending_comments {where}", [source, *chunk])
+            for ticket_remote_id, remote_id, author, handle, body, public, at in rows:
+                created = parse_iso(at)
+                assert created is not None
+                waiting.append(
+                    RemoteComment(
+                        source=Source(source),
+                        ticket_remote_id=ticket_remote_id,
+                        remote_id=remote_id,
+                        author=author,
+                        body=body,
+                        public=bool(public),
+                        created_at=created,
+                        author_handle=handle,
                     )
+                )
         if waiting:
             self._apply_comments(waiting)
 
     def _apply_comments(self, comments: Sequence[RemoteComment]) -> set[int]:
         """Add new comments to their tickets' threads (a repeated one is ignored); keep those
         of tickets not cached yet for later; mark first responses. Returns changed ids."""
-        keys = {(str(rc.source), rc.ticket_remote_id) for rc in comments}
-        tickets: dict[tuple[str, str], tuple[int, str | None, str | None]] = {}
-        for source in {k[0] for k in keys}:
-            remote_ids = sorted(r for s, r in keys if s == source)
-            for chunk in _chunks(remote_ids):
-                rows = self.db.execute(
-                    "SELECT remote_id, id, requester, first_response_at FROM tickets "
-                    f"WHERE source = ? AND remote_id IN ({','.join('?' * len(chunk))})",
-                    [source, *chunk],
-                )
-                for remote_id, tid, requester, answered in rows:
-                    tickets[(source, remote_id)] = (tid, requester, answered)
+        tickets = self._ticket_rows(
+            {(str(rc.source), rc.ticket_remote_id) for rc in comments},
+            "id, requester, first_response_at",
+        )
         orphans = [rc for rc in comments if (str(rc.source), rc.ticket_remote_id) not in tickets]
         if orphans:
             self.db.conn.executemany(
@@ -440,7 +425,7 @@ class RemoteMixin(TicketsMixin):
             "UPDATE tickets SET first_response_at = ? WHERE id = ? AND is_open = 0",
             [(iso(at), tid) for tid, at in first.items()],
         )
-        plans = dict(self.db.execute("SELECT id, plan FROM customers").fetchall())
+        plans = self.plans()
         updates: list[dict[str, Any]] = []
         for chunk in _chunks(sorted(first)):
             rows = self.db.execute(
@@ -598,6 +583,16 @@ class RemoteMixin(TicketsMixin):
                 self.db.execute(
                     "UPDATE tickets SET version = ? WHERE id = ?", [version, op.ticket_id]
                 )
+
+
+def _by_source(keys: Iterable[tuple[str, str]]) -> Iterator[tuple[str, list[str], str]]:
+    """(source, a slice of its remote ids, their ``?`` marks) for (source, remote id) keys."""
+    by_source: dict[str, list[str]] = {}
+    for source, remote_id in keys:
+        by_source.setdefault(source, []).append(remote_id)
+    for source, remote_ids in by_source.items():
+        for chunk in _chunks(sorted(set(remote_ids))):
+            yield source, chunk, ",".join("?" * len(chunk))
 
 
 def _chunks(values: Sequence[Any], size: int = 900) -> Iterator[list[Any]]:

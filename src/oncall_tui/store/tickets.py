@@ -95,6 +95,10 @@ class TicketsMixin(OutboxMixin):
         )
         return [comment_from_row(r) for r in rows]
 
+    def plans(self) -> dict[int | None, str]:
+        """Every customer's support plan, by customer id (``.get(None)`` is None: no customer)."""
+        return dict(self.db.execute("SELECT id, plan FROM customers").fetchall())
+
     def plan_of(self, customer_id: int | None) -> str | None:
         """The support plan of a customer."""
         if customer_id is None:
@@ -228,7 +232,7 @@ class TicketsMixin(OutboxMixin):
 
         ``Comment.ticket_id`` refers to the position of its ticket in ``tickets``.
         """
-        plans = {c.id: c.plan for c in self.customers()}
+        plans = self.plans()
         ids: list[int] = []
         with self.db.atomic():
             for ticket in tickets:
@@ -268,7 +272,7 @@ class TicketsMixin(OutboxMixin):
         Returns:
             How many tickets were recomputed.
         """
-        plans = {c.id: c.plan for c in self.customers()}
+        plans = self.plans()
         sql = (
             "SELECT id, source, channel, status, priority, labels, opened_at, updated_at, "
             "first_response_at, pauses, customer_id, paused, is_open, sla_bucket, sla_due, "
