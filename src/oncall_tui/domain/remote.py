@@ -52,6 +52,9 @@ class RemoteTicket:
     updated_at: datetime
     url: str | None
     version: str | None
+    group: str | None = None
+    """Who may see it, in the backend's terms: the help desk's group id, the tracker's
+    repository, the chat channel (team mode publishes each group on its own subjects)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,17 @@ class RemoteComment:
 
 
 @dataclass(frozen=True, slots=True)
+class RemoteRemoval:
+    """A ticket that left what this cache is fed (team mode: moved to a group it does not
+    read). ``as_of`` is the ticket's ``updated_at`` as last seen there: a cached copy newer
+    than that (it arrived through another group) stays."""
+
+    source: Source
+    remote_id: str
+    as_of: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     """One step of an incremental pull.
 
@@ -87,6 +101,7 @@ class Page:
             sync interval. False means call again (after ``wait_hint``) to continue.
         wait_hint: seconds to wait before the next call to this backend (its rate budget), or
             None for no constraint.
+        removed: tickets to drop from the cache (team mode only; applied before the records).
     """
 
     tickets: tuple[RemoteTicket, ...] = ()
@@ -95,3 +110,4 @@ class Page:
     cursor: str | None = None
     done: bool = True
     wait_hint: float | None = None
+    removed: tuple[RemoteRemoval, ...] = ()

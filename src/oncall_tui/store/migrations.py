@@ -210,5 +210,57 @@ def m0005_fts_stale(db: Database) -> None:
     db.execute("CREATE TABLE fts_stale (ticket_id INTEGER PRIMARY KEY)")
 
 
+
+@migrations(name="0011_team")
+def m0011_team(db: Database) -> None:
+    """Team mode's relay: what it has put in the stream, what it has still to publish, the
+    comments waiting for their ticket's group, and the chat messages its out-of-hours reply
+    has to answer."""
+    statements = [
+        # One row per stream subject: the record it holds now (as published) and its digest,
+        # so an unchanged record is not published again and a ticket that moves to another
+        # group can leave its old subjects.
+        """CREATE TABLE team_index (
+            subject TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            source TEXT NOT NULL,
+            grp TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            ticket_id TEXT,
+            digest TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            seq INTEGER
+        )""",
+        "CREATE INDEX team_index_record ON team_index (source, kind, record_id)",
+        "CREATE INDEX team_index_ticket ON team_index (source, ticket_id)",
+        # Written in the transaction of the page they came with; deleted once the stream
+        # acknowledged them. payload NULL: purge the subject.
+        """CREATE TABLE team_outgoing (
+            id INTEGER PRIMARY KEY,
+            subject TEXT NOT NULL,
+            payload TEXT,
+            digest TEXT
+        )""",
+        """CREATE TABLE team_held (
+            source TEXT NOT NULL,
+            ticket_id TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            PRIMARY KEY (source, ticket_id, record_id)
+        )""",
+        """CREATE TABLE team_chat (
+            key TEXT PRIMARY KEY,
+            thread TEXT NOT NULL,
+            author TEXT NOT NULL,
+            body TEXT NOT NULL,
+            at TEXT NOT NULL,
+            files INTEGER NOT NULL DEFAULT 0,
+            state TEXT NOT NULL DEFAULT 'new'
+        )""",
+        "CREATE INDEX team_chat_state ON team_chat (state, at)",
+    ]
+    for sql in statements:
+        db.execute(sql)
+
 #: The schema version this build writes; a database with a higher one is refused.
 SCHEMA_VERSION = len(migrations._migrations)

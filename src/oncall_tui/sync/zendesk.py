@@ -355,6 +355,7 @@ def parse_ticket(
         updated_at=f.instant("updated_at"),
         url=ticket_url(base_url, remote_id) if base_url else f.opt_text("url"),
         version=updated,
+        group=f.opt_ident("group_id"),
     )
 
 

@@ -278,6 +278,7 @@ class ZendeskFake(FakeServer):
                 "requester_id": requester["id"] if requester else AGENT_ID,
                 "assignee_id": assignee["id"] if assignee else None,
                 "organization_id": org_id,
+                "group_id": int(ticket.group) if (ticket.group or "").isdigit() else None,
                 "via": {"channel": VIA_OF_CHANNEL.get(ticket.channel, "email")},
                 "created_at": _iso(ticket.opened_at),
                 "updated_at": _iso(ticket.updated_at),
