@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import os
 import shutil
 import sys
 import tempfile
@@ -88,10 +89,12 @@ def build_parser() -> ArgumentParser:
 
 def _declare_subcommands(sub: Any) -> None:
     from oncall_tui.cli_sync import add_sync_subparsers
+    from oncall_tui.cli_team import add_team_subparsers
     from oncall_tui.sla_cli import add_sla_subparser
 
     add_sla_subparser(sub)
     add_sync_subparsers(sub)
+    add_team_subparsers(sub)
 
 
 class _DeclaredOnUse(dict[str, Any]):
@@ -228,7 +231,11 @@ def open_app_context(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     store = open_store(paths.db, sla=config.sla, clock=clock)
     secrets = EnvFirstSecretStore(KeyringSecretStore())
     engine_factory = None
-    if config.backends:
+    if config.team is not None:  # team mode: the relay's stream, pushes with our own tokens
+        from oncall_tui.cli_team import team_engine_factory
+
+        engine_factory = team_engine_factory(config, paths, secrets, clock)
+    elif config.backends:
 
         def engine_factory(app: Any) -> Any:
             from oncall_tui.domain.errors import ConfigValueError
@@ -294,6 +301,15 @@ def _run_backend_command(args: argparse.Namespace) -> int:
     config = _load_config(paths)
     if args.command == "auth":
         return run_auth(args, config, secrets, clock, sys.stdout, sys.stderr)
+    if args.command == "relay":
+        from oncall_tui.cli_team import run_relay
+
+        db_given = bool(args.db or os.environ.get("ONCALL_TUI_DB"))
+        return run_relay(args, config, paths, secrets, clock, sys.stdout, sys.stderr, db_given)
+    if config.team is not None:
+        from oncall_tui.cli_team import run_team_sync_once
+
+        return run_team_sync_once(config, paths, secrets, clock, sys.stdout, sys.stderr)
     return run_sync_once(config, paths, secrets, clock, sys.stdout, sys.stderr)
 
 
@@ -306,8 +322,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "sla":
             return _run_sla(args, sys.stdout, sys.stderr)
-        if args.command in ("sync", "auth", "doctor"):
+        if args.command in ("sync", "auth", "doctor", "relay"):
             return _run_backend_command(args)
+        if args.command == "demo":
+            from oncall_tui.cli_team import run_demo_serve
+
+            return run_demo_serve(args, sys.stdout, _clock(args))
         return run_app(args)
     except (ConfigError, UsageError) as exc:
         print(f"oncall-tui: error: {exc}", file=sys.stderr)

@@ -48,7 +48,7 @@ def add_sync_subparsers(sub: Any) -> None:
         "Zendesk API token as email/token:TOKEN)",
     )
     setter = verbs.add_parser("set", help="store a token you paste (asked without echo)")
-    setter.add_argument("backend", choices=BACKEND_NAMES)
+    setter.add_argument("backend", choices=(*BACKEND_NAMES, "nats"))
     verbs.add_parser("status", help="what is set and when it expires (never the secret)")
     logout = verbs.add_parser("logout", help="remove a backend's credential from the keyring")
     logout.add_argument("backend", choices=BACKEND_NAMES)
@@ -109,6 +109,7 @@ def run_auth(
                 "zendesk": "Zendesk API token as email/token:TOKEN (works until 2027-04-30)",
                 "github": "GitHub personal access token",
                 "slack": "Slack token of your team's app (xoxb-… or xoxp-…)",
+                "nats": "team NATS password (with [team] user), token or nkey seed",
             }[args.backend]
             value = _read_secret(f"{hint}: ", stdin)
             if not value:

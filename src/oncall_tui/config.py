@@ -38,6 +38,7 @@ from typing import Any
 
 from oncall_tui.domain.errors import ConfigValueError
 from oncall_tui.domain.sla import SlaSettings, sla_settings_from_dict
+from oncall_tui.team.config import RelayConfig, TeamConfig, relay_from_dict, team_from_dict
 
 
 class ConfigError(Exception):
@@ -121,6 +122,10 @@ class Config:
     """The ``[templates]`` table (extra reply templates)."""
     backends: Mapping[str, BackendConfig] = field(default_factory=dict)
     """Configured backends by name; none configured means local-only."""
+    team: TeamConfig | None = None
+    """``[team]``: read the team relay's stream instead of pulling the backends."""
+    relay: RelayConfig | None = None
+    """``[relay]``: settings of ``oncall-tui relay``."""
 
 
 TOP_LEVEL_KEYS = {
@@ -135,6 +140,8 @@ TOP_LEVEL_KEYS = {
     "bug_report": "a table",
     "templates": "a table",
     "backends": "a table of backend tables",
+    "team": "a table (team mode: url, user, groups...)",
+    "relay": "a table (the relay's interval, lease, after_hours)",
 }
 
 
@@ -209,6 +216,10 @@ def config_from_dict(data: Mapping[str, Any]) -> Config:
             kwargs[name] = _table(data[name], name)
     if "backends" in data:
         kwargs["backends"] = _backends(_table(data["backends"], "backends"))
+    if "team" in data:
+        kwargs["team"] = team_from_dict(_table(data["team"], "team"))
+    if "relay" in data:
+        kwargs["relay"] = relay_from_dict(_table(data["relay"], "relay"))
     return Config(**kwargs)
 
 

@@ -18,6 +18,7 @@ ENV_VARS = {
     "zendesk": "ONCALL_TUI_ZENDESK_TOKEN",
     "github": "ONCALL_TUI_GITHUB_TOKEN",
     "slack": "ONCALL_TUI_SLACK_TOKEN",
+    "nats": "ONCALL_TUI_NATS_SECRET",  # team mode: NATS password, token or nkey seed
 }
 
 

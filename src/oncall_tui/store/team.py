@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from oncall_tui.domain import team as wire
+from oncall_tui.domain.ops import Op
 from oncall_tui.domain.remote import (
     Page,
     RemoteComment,
@@ -465,6 +466,19 @@ class TeamMixin(RemoteMixin):
     def set_chat_state(self, key: str, state: str) -> None:
         """Move a kept chat message on."""
         self.db.execute("UPDATE team_chat SET state = ? WHERE key = ?", [state, key])
+
+    def enqueue_unclear(self, op: Op) -> int:
+        """Append ``op`` already in flight: before it is sent, the adapter looks for an
+        earlier attempt (another relay's, or one whose answer was lost)."""
+        with self.db.atomic():
+            op_id = self.enqueue(op)
+            self.mark_inflight(op_id)
+        return op_id
+
+    def op_by_key(self, idempotency_key: str) -> Op | None:
+        """The outbox entry with this key, if there is one."""
+        row = self._one("SELECT id FROM outbox WHERE idempotency_key = ?", [idempotency_key])
+        return self.get_op(int(row[0])) if row else None
 
     def op_state(self, idempotency_key: str) -> tuple[str, str | None] | None:
         """(state, remote id) of the outbox entry with this key, if there is one."""

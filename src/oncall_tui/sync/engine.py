@@ -136,6 +136,15 @@ class SyncEngine:
                 await self._db(self.store.record_outcome, outcome.name, outcome.error)
             return report
 
+    async def push_once(self) -> SyncReport:
+        """Only drain the outbox (no pull): the relay sends its automation's entries."""
+        async with self._lock:
+            report = SyncReport()
+            for backend in self.by_name.values():
+                report.outcomes[backend.name] = BackendOutcome(backend.name)
+            await self._drain(report)
+            return report
+
     # ---- search ------------------------------------------------------------------------------
 
     async def search_tracker(self, query: str) -> set[int]:
@@ -171,6 +180,8 @@ class SyncEngine:
                 op
                 for op in ops
                 if self.backends.get(op.source) is not None
+                # team mode without the member's own sign-in: the change waits for one
+                and getattr(self.backends[op.source], "can_push", True)
                 and self.backends[op.source].name not in skipped
                 and not self._blocked(self.backends[op.source].name)
             ]

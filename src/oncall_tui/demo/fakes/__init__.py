@@ -298,8 +298,13 @@ class FakeServer(abc.ABC):
         self._log(call, response, fault)
         return _Prepared(response, fault, body, after)
 
+    #: Accept any bearer token (``oncall-tui demo serve``: nothing to sign in to).
+    any_token = False
+
     def authorized(self, call: Call) -> bool:
         """Whether the request carries a token the fake accepts."""
+        if self.any_token:
+            return call.token is not None
         return call.token is not None and call.token in self.tokens
 
     def _call(self, request: httpx.Request) -> Call:
@@ -392,12 +397,17 @@ def _with_body(response: httpx.Response, body: bytes, status: int | None = None)
 # A real socket
 
 
-def serve_on_loopback(fake: FakeServer) -> tuple[str, Callable[[], None]]:
-    """Serve ``fake`` over HTTP on 127.0.0.1 (a free port) in a background thread.
+def serve_on_loopback(
+    fake: FakeServer,
+    port: int = 0,
+    access_log: Callable[[str, str, int], None] | None = None,
+) -> tuple[str, Callable[[], None]]:
+    """Serve ``fake`` over HTTP on 127.0.0.1 (``port``, or a free one) in a background thread.
 
     Returns the base URL (with the fake's prefix) and a function that stops the server.
     Faults behave as on a real network: a drop closes the socket without an answer, a slow body
-    trickles in chunks, latency delays the status line.
+    trickles in chunks, latency delays the status line. ``access_log`` is told each request's
+    method, path (without the query) and status (0: no answer was sent).
     """
 
     class Handler(BaseHTTPRequestHandler):
@@ -421,7 +431,12 @@ def serve_on_loopback(fake: FakeServer) -> tuple[str, Callable[[], None]]:
                 prepared = fake._prepare(request)
             except httpx.TransportError:
                 self.close_connection = True
+                if access_log is not None:
+                    access_log(self.command, self.path.split("?", 1)[0], 0)
                 return
+            if access_log is not None:
+                status = 0 if prepared.after is not None else prepared.response.status_code
+                access_log(self.command, self.path.split("?", 1)[0], status)
             if prepared.after is not None:  # applied, then the answer is lost
                 self.close_connection = True
                 return
@@ -444,7 +459,7 @@ def serve_on_loopback(fake: FakeServer) -> tuple[str, Callable[[], None]]:
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name=f"{fake.name}-loopback")
     thread.daemon = True

@@ -1,0 +1,301 @@
+"""Team mode on the command line: ``oncall-tui relay``, ``oncall-tui demo serve``, and a
+member's ``sync --once`` and background engine reading the team's stream."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from oncall_tui.clock import Clock
+from oncall_tui.config import Config, ConfigError
+from oncall_tui.domain.errors import ConfigValueError
+from oncall_tui.paths import Paths
+from oncall_tui.secrets import SecretStore
+
+RELAY_DB = "relay.db"
+
+
+def add_team_subparsers(sub: Any) -> None:
+    """Register ``relay`` and ``demo``."""
+    relay = sub.add_parser(
+        "relay", help="the team relay: pull the backends, publish to the team's NATS stream"
+    )
+    relay.add_argument(
+        "--once", action="store_true", help="one pass, then exit (non-zero on failure)"
+    )
+    demo = sub.add_parser("demo", help="the demo's fake backends, for trying team mode")
+    verbs = demo.add_subparsers(dest="demo_command", metavar="ACTION", required=True)
+    serve = verbs.add_parser(
+        "serve", help="serve fake Zendesk, GitHub and Slack on 127.0.0.1 (ports N, N+1, N+2)"
+    )
+    serve.add_argument("--port", type=_port, default=8720, metavar="N", help="default 8720")
+    serve.add_argument(
+        "--seed", type=int, default=1, metavar="N", help="demo data seed (default 1)"
+    )
+    serve.add_argument(
+        "--quiet-activity",
+        action="store_true",
+        help="no made-up customer activity (the data stays as seeded)",
+    )
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {value!r}") from None
+    if not 1 <= port <= 65533:
+        raise argparse.ArgumentTypeError(f"expected a port from 1 to 65533, got {port}")
+    return port
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --------------------------------------------------------------------------------------------
+# Members
+
+
+def build_member_backends(
+    config: Config,
+    secrets: SecretStore,
+    clock: Clock,
+    *,
+    transports: Any = None,
+) -> tuple[list[Any], Any, list[str]]:
+    """The member's engine backends: one :class:`TeamBackend` per source read, each pushing
+    with the member's own adapter when signed in. Returns (backends, built adapters, notes).
+
+    Raises:
+        ConfigValueError: bad adapter options in the config.
+    """
+    from oncall_tui.sync.factory import build_backends
+    from oncall_tui.team.connect import Connection, team_secret
+    from oncall_tui.team.member import TeamBackend, TeamFeed, filters_for, sources_for
+
+    assert config.team is not None
+    built = build_backends(config, secrets, clock, transports=transports)
+    notes = [
+        f"{p}; until then your changes there wait (team mode reads them from the relay)"
+        for p in built.problems
+    ]
+    own = {b.source: b for b in built.backends}
+    connection = Connection(config.team, team_secret(secrets), name=f"oncall-tui {config.user}")
+    feed = TeamFeed(connection)
+    backends = [
+        TeamBackend(feed, source, filters_for(config.team, source), own.get(source))
+        for source in sources_for(config.team)
+    ]
+    return backends, (built, feed), notes
+
+
+async def close_member(handle: Any) -> None:
+    """Close what :func:`build_member_backends` opened."""
+    built, feed = handle
+    await feed.aclose()
+    await built.aclose()
+
+
+def team_engine_factory(config: Config, paths: Paths, secrets: SecretStore, clock: Clock) -> Any:
+    """The app's engine factory in team mode (same contract as direct mode's)."""
+
+    def factory(app: Any) -> Any:
+        from oncall_tui.store import open_store
+        from oncall_tui.sync.engine import SyncEngine
+
+        try:
+            backends, _handle, notes = build_member_backends(config, secrets, clock)
+        except ConfigValueError as exc:
+            app.notify(f"{paths.config}: {exc}", title="Sync", severity="error", markup=False)
+            return None
+        for note in notes:
+            app.notify(note, title="Team", severity="information", markup=False)
+        writer = open_store(paths.db, sla=config.sla, clock=clock, migrate=False)
+        return SyncEngine(writer, backends, clock)
+
+    return factory
+
+
+def run_team_sync_once(
+    config: Config,
+    paths: Paths,
+    secrets: SecretStore,
+    clock: Clock,
+    out: TextIO,
+    err: TextIO,
+    transports: Any = None,
+) -> int:
+    """A member's ``sync --once``: send the outbox with the member's own tokens, read what
+    the stream holds (every pass until caught up), exit."""
+    from oncall_tui.store import open_store
+    from oncall_tui.sync.engine import SyncEngine
+
+    try:
+        backends, handle, notes = build_member_backends(
+            config, secrets, clock, transports=transports
+        )
+    except ConfigValueError as exc:
+        raise ConfigError(f"{paths.config}: {exc}") from None
+    for note in notes:
+        print(f"note: {note}", file=err)
+    store = open_store(paths.db, sla=config.sla, clock=clock)
+
+    async def go() -> Any:
+        try:
+            engine = SyncEngine(store, backends, clock)
+            report = await engine.run_once()
+            pulled = {name: o.pulled for name, o in report.outcomes.items()}
+            while report.more:
+                report = await engine.run_once()
+                for name, o in report.outcomes.items():
+                    pulled[name] = pulled.get(name, 0) + o.pulled
+            for name, o in report.outcomes.items():
+                o.pulled = pulled.get(name, 0)
+            return report
+        finally:
+            await close_member(handle)
+
+    try:
+        report = asyncio.run(go())
+    finally:
+        store.close()
+    print(report.summary().replace(": ok;", ": ok (team stream);"), file=out)
+    failed = any(o.error or o.failed for o in report.outcomes.values())
+    return 1 if failed else 0
+
+
+# --------------------------------------------------------------------------------------------
+# The relay
+
+
+def run_relay(
+    args: argparse.Namespace,
+    config: Config,
+    paths: Paths,
+    secrets: SecretStore,
+    clock: Clock,
+    out: TextIO,
+    err: TextIO,
+    db_given: bool,
+    transports: Any = None,
+) -> int:
+    """``oncall-tui relay [--once]``: runs until stopped (SIGTERM/SIGINT end it cleanly)."""
+    from oncall_tui.store import open_store
+    from oncall_tui.sync.factory import build_backends
+    from oncall_tui.team.connect import Connection, team_secret
+    from oncall_tui.team.relay import Relay
+
+    if config.team is None:
+        print(
+            f'oncall-tui: error: {paths.config}: the relay needs [team] url = "nats://…"',
+            file=err,
+        )
+        return 2
+    try:
+        built = build_backends(config, secrets, clock, transports=transports)
+    except ConfigValueError as exc:
+        raise ConfigError(f"{paths.config}: {exc}") from None
+    for problem in built.problems:
+        print(f"warning: {problem}", file=err)
+    if not built.backends:
+        print("oncall-tui: error: the relay has no signed-in backend to pull", file=err)
+        return 1
+    db = paths.db if db_given else paths.data_dir / RELAY_DB
+    store = open_store(db, sla=config.sla, clock=clock)
+
+    def log(line: str) -> None:
+        print(f"{_stamp()} {line}", file=out, flush=True)
+
+    connection = Connection(config.team, team_secret(secrets), name="oncall-tui relay")
+    relay = Relay(config, store, built.backends, clock, connection, log=log)
+    where = ", ".join(config.team.urls)
+    log(f"relay {relay.relay_id} starting: {where}, stream {config.team.stream}")
+
+    async def go() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+        try:
+            return await relay.run(once=args.once, stop=stop)
+        finally:
+            await built.aclose()
+
+    from oncall_tui.sync.base import SyncError
+
+    try:
+        return asyncio.run(go())
+    except SyncError as exc:
+        print(f"oncall-tui: error: {exc}", file=err)
+        return 1
+    finally:
+        store.close()
+
+
+# --------------------------------------------------------------------------------------------
+# demo serve
+
+
+def run_demo_serve(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
+    """Serve the three fakes on loopback until interrupted; an access line per request."""
+    from oncall_tui.demo.fakes import serve_on_loopback
+    from oncall_tui.demo.live import build_demo_backends
+    from oncall_tui.demo.seed import DEMO_REPO, make_demo_data
+
+    data = make_demo_data(clock(), seed=args.seed)
+    demo = build_demo_backends(data, clock)
+    lock = threading.Lock()
+
+    def access(name: str) -> Callable[[str, str, int], None]:
+        def line(method: str, path: str, status: int) -> None:
+            with lock:
+                print(f"{_stamp()} {name} {method} {path} {status or '-'}", file=out, flush=True)
+
+        return line
+
+    stops = []
+    urls = []
+    try:
+        for offset, fake in enumerate(demo.fakes):
+            fake.any_token = True
+            url, stop = serve_on_loopback(fake, args.port + offset, access(fake.name))
+            stops.append(stop)
+            urls.append(url)
+    except OSError as exc:
+        for stop in stops:
+            stop()
+        print(f"oncall-tui: error: cannot listen on 127.0.0.1:{args.port}+: {exc}", file=sys.stderr)
+        return 1
+    slack = demo.fakes[2]
+    channels = ", ".join(f'"{c}"' for c in slack.channels)
+    with lock:
+        print(
+            "# fake backends on loopback; any token works (e.g. ONCALL_TUI_ZENDESK_TOKEN=demo)\n"
+            f'[backends.zendesk]\nurl = "{urls[0]}"\n'
+            f'[backends.github]\nurl = "{urls[1]}"\nrepos = ["{DEMO_REPO}"]\n'
+            f'[backends.slack]\nurl = "{urls[2]}/api"\nchannels = [{channels}]\n',
+            file=out,
+            flush=True,
+        )
+    try:
+        while True:
+            time.sleep(1.0)
+            if not args.quiet_activity:
+                for fake in demo.fakes:
+                    with fake.lock:
+                        fake.tick()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for stop in stops:
+            stop()
