@@ -122,10 +122,10 @@ def start_cluster(folder: Path, accounts: str = "") -> NatsCluster:
     ports = [(free_port(), free_port()) for _ in range(3)]
     nodes = []
     for i, (client, route) in enumerate(ports):
-        routes = ", ".join(f'"nats-route://127.0.0.1:{r}"' for j, (_c, r) in enumerate(ports) if j != i)
-        cluster = (
-            f'cluster {{ name: "team", listen: "127.0.0.1:{route}", routes: [{routes}] }}'
+        routes = ", ".join(
+            f'"nats-route://127.0.0.1:{r}"' for j, (_c, r) in enumerate(ports) if j != i
         )
+        cluster = f'cluster {{ name: "team", listen: "127.0.0.1:{route}", routes: [{routes}] }}'
         nodes.append(write_node(folder, f"n{i + 1}", client, accounts=accounts, cluster=cluster))
     for node in nodes:
         node.start()

@@ -60,7 +60,9 @@ async def test_members_converge_on_the_relay_and_never_pull_the_backends(
     config = team_config(urls_of(served), [nats_server.url])
     members = [replace(config, user=f"m{i}") for i in range(3)]
     dbs = [tmp_path / f"m{i}.db" for i in range(3)]
-    relay, built = await start_relay(config, tmp_path / "relay.db", clock, secrets_for("service"), lines)
+    relay, built = await start_relay(
+        config, tmp_path / "relay.db", clock, secrets_for("service"), lines
+    )
     try:
         await relay_pass(relay, lines)
         assert "relay pass 1 (leader): zendesk pulled" in lines[-1]
@@ -127,7 +129,9 @@ async def test_a_member_offline_for_a_day_catches_up_from_its_position(
     served = serve(fakes)
     lines: list[str] = []
     config = team_config(urls_of(served), [nats_server.url])
-    relay, built = await start_relay(config, tmp_path / "relay.db", clock, secrets_for("service"), lines)
+    relay, built = await start_relay(
+        config, tmp_path / "relay.db", clock, secrets_for("service"), lines
+    )
     member = replace(config, user="m2")
     db = tmp_path / "m2.db"
     try:
@@ -173,7 +177,9 @@ async def test_an_interrupted_batch_is_read_again_not_skipped(tmp_path, nats_ser
     served = serve(fakes)
     lines: list[str] = []
     config = team_config(urls_of(served), [nats_server.url])
-    relay, built = await start_relay(config, tmp_path / "relay.db", clock, secrets_for("service"), lines)
+    relay, built = await start_relay(
+        config, tmp_path / "relay.db", clock, secrets_for("service"), lines
+    )
     db = tmp_path / "m.db"
     try:
         await relay_pass(relay, lines)

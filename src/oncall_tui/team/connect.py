@@ -9,10 +9,12 @@ nats-py's options and nowhere else.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 from collections.abc import Callable
 from typing import Any
 
+from oncall_tui.domain.team import token
 from oncall_tui.secrets import SecretStore, SecretStoreUnavailable
 from oncall_tui.sync.base import AuthFailed, BackendUnavailable, SyncError
 from oncall_tui.team.config import TeamConfig
@@ -44,6 +46,8 @@ def connect_options(team: TeamConfig, secret: str | None) -> dict[str, Any]:
     if team.user:
         options["user"] = team.user
         options["password"] = secret or ""
+        # Replies (the stream's deliveries) come to inboxes only this user may read.
+        options["inbox_prefix"] = f"_INBOX_{token(team.user)}"
     elif secret and secret.startswith("SU"):
         options["nkeys_seed_str"] = secret
     elif secret:
@@ -73,6 +77,7 @@ class Connection:
         self.nc: Any = None
         self.js: Any = None
         self.refused: str | None = None
+        self._refusal = asyncio.Event()
         self._lock = asyncio.Lock()
 
     async def open(self) -> Any:
@@ -87,6 +92,7 @@ class Connection:
                 text = str(exc)
                 if "permissions violation" in text.lower() or "authorization" in text.lower():
                     self.refused = text.removeprefix("nats: ")
+                    self._refusal.set()
 
             options = connect_options(self.team, self._secret)
             options.update(
@@ -111,6 +117,23 @@ class Connection:
                 raise map_error(exc, "connect") from None
             self.js = self.nc.jetstream(timeout=10)
             return self.js
+
+    async def request(self, call: Any, what: str) -> Any:
+        """Await one JetStream API call, or fail at once if the server refuses it (a refused
+        request would otherwise only time out)."""
+        self._refusal.clear()
+        task = asyncio.ensure_future(call)
+        refused = asyncio.ensure_future(self._refusal.wait())
+        try:
+            await asyncio.wait({task, refused}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            refused.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            raise self.error(RuntimeError("refused"), what)
+        return task.result()
 
     async def close(self) -> None:
         """Close the connection (pending publications are flushed first)."""

@@ -127,7 +127,9 @@ class TeamFeed:
             mem_storage=True,
             max_waiting=4,
         )
-        info = await js.add_consumer(self.team.stream, config)
+        info = await self.connection.request(
+            js.add_consumer(self.team.stream, config), f"reading {subject}"
+        )
         sub = await js.pull_subscribe_bind(consumer=name, stream=self.team.stream)
         consumer = _Consumer(name, sub, after + 1, int(info.num_pending or 0))
         self._consumers[subject] = consumer
