@@ -467,6 +467,34 @@ class TeamMixin(RemoteMixin):
         """Move a kept chat message on."""
         self.db.execute("UPDATE team_chat SET state = ? WHERE key = ?", [state, key])
 
+    def settle_op(
+        self,
+        op_id: int,
+        *,
+        remote_id: str | None,
+        version: str | None,
+        url: str | None,
+        ticket: Any = None,
+        backend: str | None = None,
+    ) -> None:
+        """As :meth:`RemoteMixin.settle_op`; a creation without a ticket of its own (the
+        relay's out-of-hours ticket) also keeps the new remote id on its outbox entry."""
+        with self.db.atomic():
+            super().settle_op(
+                op_id,
+                remote_id=remote_id,
+                version=version,
+                url=url,
+                ticket=ticket,
+                backend=backend,
+            )
+            if remote_id is not None:
+                self.db.execute(
+                    "UPDATE outbox SET remote_id = coalesce(remote_id, ?) "
+                    "WHERE id = ? AND kind = 'create_ticket' AND ticket_id IS NULL",
+                    [remote_id, op_id],
+                )
+
     def enqueue_unclear(self, op: Op) -> int:
         """Append ``op`` already in flight: before it is sent, the adapter looks for an
         earlier attempt (another relay's, or one whose answer was lost)."""

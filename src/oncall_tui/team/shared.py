@@ -53,8 +53,9 @@ class SharedState:
 
         try:
             entry = await self.kv.get(key)
-        except (jerr.KeyNotFoundError, jerr.KeyDeletedError):
-            return None, 0
+        except (jerr.KeyNotFoundError, jerr.KeyDeletedError) as exc:
+            marker = getattr(exc, "entry", None)  # a delete marker: writable with its revision
+            return None, int(getattr(marker, "revision", 0) or 0)
         try:
             value = json.loads(entry.value or b"null")
         except ValueError:
@@ -141,6 +142,13 @@ class Lease:
         except jerr.KeyWrongLastSequenceError:
             pass
         value, revision = await self.state.get(self.KEY)
+        if value is None and revision:  # released (a delete marker): free to take
+            try:
+                return self._got(
+                    await self.state.write(self.KEY, self._value(), last=revision, ttl=self.ttl)
+                )
+            except jerr.KeyWrongLastSequenceError:
+                return False
         if value is None or value.get("id") != self.relay_id:
             return False
         try:  # our own lease from before a restart: go on with it
