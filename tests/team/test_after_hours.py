@@ -118,7 +118,9 @@ async def test_out_of_hours_messages_get_one_reply_and_one_ticket(tmp_path, nats
             clock.advance(600)  # past the retry backoff; still Saturday night
             lines.append((await relay.run_pass()).line())
         assert zendesk.mutations["create_ticket"] == 2, lines[-6:]  # looked up, not created again
-        assert slack.mutations["post_message"] == 2, lines[-6:]  # one per thread, the lost one found
+        assert slack.mutations["post_message"] == 2, lines[
+            -6:
+        ]  # one per thread, the lost one found
         assert [f for (_m, _p, f) in slack.faults.injected] == [Fault.LOST_RESPONSE]
         second_thread = [
             m for m in thread_messages(slack, channel, second["ts"]) if m["ts"] != second["ts"]

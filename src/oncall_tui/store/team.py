@@ -279,6 +279,11 @@ class TeamMixin(RemoteMixin):
             )
             return
         group = row[0] or None
+        subject = wire.comment_subject(
+            source, group, rc.ticket_remote_id, rc.remote_id, self.team_prefix
+        )
+        if self._one("SELECT 1 FROM team_index WHERE subject = ?", [subject]) is not None:
+            return  # comments are written once (caches ignore a repeated one): nothing to add
         self._put(
             wire.comment_subject(
                 source, group, rc.ticket_remote_id, rc.remote_id, self.team_prefix
