@@ -24,6 +24,7 @@ BENCHMARKS = {
     "sync": ("bench.sync", 5),
     "sla": ("bench.sla", 6),
     "rss": ("bench.rss", 7),
+    "team": ("bench.team", 8),
 }
 
 
@@ -34,7 +35,7 @@ def _resolve(names: list[str]) -> list[str]:
         name = by_number.get(name, name)
         if name not in BENCHMARKS:
             raise SystemExit(
-                f"unknown benchmark {name!r}; choose from {', '.join(BENCHMARKS)} (or 1-7)"
+                f"unknown benchmark {name!r}; choose from {', '.join(BENCHMARKS)} (or 1-8)"
             )
         out.append(name)
     return out
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         "names",
         nargs="*",
         metavar="NAME",
-        help=f"benchmarks to run: {', '.join(BENCHMARKS)} or 1-7 (default all)",
+        help=f"benchmarks to run: {', '.join(BENCHMARKS)} or 1-8 (default all)",
     )
     parser.add_argument(
         "--quick",
