@@ -164,8 +164,8 @@ def test_demo_serve_relays_members_and_failover(tmp_path: Path, nats_server: Nat
         time.sleep(2.5)  # another pass or two as leader
         assert "leading (term 2)" in logs[1].read_text()
         assert stream_last_seq(nats_server.url) == seq  # nothing published twice
-        leader_lines = [l for l in logs[1].read_text().splitlines() if "(leader)" in l]
-        assert leader_lines and all("published 0," in l for l in leader_lines), leader_lines
+        leader_lines = [x for x in logs[1].read_text().splitlines() if "(leader)" in x]
+        assert leader_lines and all("published 0," in x for x in leader_lines), leader_lines
     finally:
         for proc in procs:
             if proc.poll() is None:

@@ -138,11 +138,11 @@ async def test_a_member_without_group_200_never_receives_its_tickets(
         await nc.subscribe("oncall.>", cb=take)
         await nc.subscribe("_INBOX.>", cb=take)
         js = nc.jetstream(timeout=1)
-        with pytest.raises(Exception):
+        with pytest.raises(nats.errors.TimeoutError):  # refused: no answer comes
             await js.add_consumer(
                 "ONCALL", api.ConsumerConfig(name="peek", ack_policy=api.AckPolicy.NONE)
             )
-        with pytest.raises(Exception):
+        with pytest.raises(nats.errors.TimeoutError):
             await js.get_last_msg("ONCALL", "oncall.helpdesk.200.>")
         await asyncio.sleep(0.2)
         await nc.close()
