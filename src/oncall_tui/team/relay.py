@@ -48,6 +48,8 @@ PUBLISH_BATCH = 500
 ACK_TIMEOUT = 30.0
 #: A standby looks for a free lease this often (so it leads within lease_ttl + this).
 LEASE_POLL = 5.0
+#: Messages a standby reads from the stream in one pass (it goes on at once if there are more).
+FOLLOW_CHUNK = 50_000
 
 
 class LostLease(SyncError):
@@ -286,9 +288,8 @@ class Relay:
                 self.log(report.line())
                 if once:
                     return 0 if report.ok else 1
-                wait = (
-                    0.0 if report.more else (self.settings.interval if self.leading else LEASE_POLL)
-                )
+                behind = report.more or report.followed >= FOLLOW_CHUNK
+                wait = 0.0 if behind else (self.settings.interval if self.leading else LEASE_POLL)
                 if stop is not None:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), wait)
@@ -438,5 +439,5 @@ class Relay:
                 total += len(messages)
             if not left or not messages:
                 return total
-            if not to_end and total >= 50_000:
+            if not to_end and total >= FOLLOW_CHUNK:
                 return total
