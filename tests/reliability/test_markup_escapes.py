@@ -23,6 +23,7 @@ from oncall_tui.domain.query import parse_query
 from oncall_tui.sync.base import Rejected, RemoteComment, RemoteCustomer
 from oncall_tui.ui.screens.bug_report_screen import BugReportScreen
 from oncall_tui.ui.screens.queue_screen import QueueScreen
+from oncall_tui.ui.widgets.ticket_detail import TicketDetail
 from oncall_tui.ui.widgets.ticket_table import TicketTable
 from tests.fakes import FakeBackend, remote_ticket
 from tests.reliability.conftest import (
@@ -93,7 +94,14 @@ async def show_all_open(pilot: Any) -> None:
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     await pilot.press("5")  # "All open"
-    await pilot.pause(0.3)  # the side detail follows the cursor once it rests
+    # The side detail follows the cursor once it rests: wait for it (a fixed pause is too
+    # short on a loaded machine), then for the frame that paints it.
+    detail = pilot.app.screen.query_one(TicketDetail)
+    for _ in range(200):
+        if detail.data is not None:
+            break
+        await pilot.pause(0.05)
+    await pilot.pause()
     assert isinstance(pilot.app.screen, QueueScreen)
     assert pilot.app.screen.query_one(TicketTable).total == 1
 
