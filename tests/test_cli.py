@@ -136,8 +136,6 @@ def test_default_paths_follow_platformdirs(tmp_path: Path) -> None:
 
 def test_python_dash_m_runs_sla(tmp_path: Path) -> None:
     out = run(
-        "--config",
-        str(tmp_path / "missing.toml"),
         "sla",
         "due",
         "--opened",
