@@ -106,6 +106,18 @@ class StoreBase:
         return tuple(row) if row is not None else None
 
 
+def _strings(text: str) -> tuple[str, ...]:
+    """A JSON array of strings (labels, domains, contacts) as a tuple.
+
+    Raises:
+        ValueError: not JSON, or not an array of strings.
+    """
+    value = json.loads(text)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"expected a JSON array of strings, got {text[:40]!r}")
+    return tuple(value)
+
+
 def pauses_to_json(pauses: tuple[PauseInterval, ...]) -> str:
     """Serialise pause intervals."""
     return json.dumps([[iso(p.start), iso(p.end)] for p in pauses])
@@ -184,7 +196,7 @@ def _ticket_decode(row: tuple[Any, ...] | Any) -> Ticket:
         body=body,
         status=Status(status),
         priority=Priority(priority),
-        labels=tuple(json.loads(labels)),
+        labels=_strings(labels),
         assignee=assignee,
         requester=requester,
         customer_id=customer_id,
@@ -228,8 +240,8 @@ def _customer_decode(row: tuple[Any, ...] | Any) -> Customer:
         name=name,
         plan=plan,
         codename=codename,
-        domains=tuple(json.loads(domains)),
-        contacts=tuple(json.loads(contacts)),
+        domains=_strings(domains),
+        contacts=_strings(contacts),
         remote_id=remote_id,
     )
 
