@@ -311,7 +311,7 @@ def test_a_url_the_config_accepts_builds_a_client(tmp_path: Path, url: str) -> N
     from oncall_tui.sync.http import build_client
 
     path = tmp_path / "config.toml"
-    path.write_text(f'[backends.zendesk]\nurl = {toml_str(url)}\n')
+    path.write_text(f"[backends.zendesk]\nurl = {toml_str(url)}\n")
     config = check(path)
     if config is None:
         return

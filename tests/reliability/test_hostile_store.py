@@ -273,9 +273,7 @@ FOREIGN = {
 
 
 @pytest.mark.parametrize("name", list(FOREIGN))
-def test_another_applications_database_is_refused_and_not_written(
-    tmp_path: Any, name: str
-) -> None:
+def test_another_applications_database_is_refused_and_not_written(tmp_path: Any, name: str) -> None:
     """It used to be migrated into ours (our tables added, WAL turned on); one whose table
     names clashed was half-migrated while the message said "left untouched"."""
     from oncall_tui.store import open_store
@@ -313,9 +311,7 @@ def drop_column(store: Store, table: str, column: str) -> None:
         (lambda s: drop_column(s, "drafts", "title"), "column drafts.title is missing"),
     ],
 )
-def test_a_dropped_table_or_column_is_named_at_open(
-    tmp_path: Any, damage: Any, named: str
-) -> None:
+def test_a_dropped_table_or_column_is_named_at_open(tmp_path: Any, damage: Any, named: str) -> None:
     from oncall_tui.store import CorruptDatabaseError, open_store
 
     path = tmp_path / "x.db"
@@ -337,7 +333,11 @@ def local_ticket(**kw: Any) -> Any:
     from oncall_tui.domain.tickets import Ticket
 
     fields: dict[str, Any] = dict(
-        id=0, source=Source.HELPDESK, remote_id="9", subject="Printer", opened_at=T0,
+        id=0,
+        source=Source.HELPDESK,
+        remote_id="9",
+        subject="Printer",
+        opened_at=T0,
         updated_at=T0,
     )
     fields.update(kw)
