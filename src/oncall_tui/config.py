@@ -29,7 +29,6 @@ The shape, with every key optional::
 
 from __future__ import annotations
 
-import difflib
 import math
 import os
 import stat
@@ -38,10 +37,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from oncall_tui.domain.errors import ConfigValueError
-from oncall_tui.domain.query import ALIASES, FIELDS, parse_query
 from oncall_tui.domain.sla import SlaSettings, sla_settings_from_dict
 from oncall_tui.team.config import RelayConfig, TeamConfig, relay_from_dict, team_from_dict
 
@@ -316,6 +313,10 @@ def _check_view_query(text: str, key: str) -> None:
     The ``/`` filter reads an unknown ``field:value`` as free words (the user sees the result
     as they type); in a view nobody would notice, so there it is an error.
     """
+    import difflib  # only for a config with views: start-up imports nothing it does not use
+
+    from oncall_tui.domain.query import ALIASES, FIELDS, parse_query
+
     parsed = parse_query(text)
     if parsed.problems:
         raise ConfigValueError(key, f"a valid query ({parsed.problems[0]})", text)
@@ -371,6 +372,8 @@ def _url(value: Any, key: str) -> str:
     """An http(s) URL that every HTTP client can use: parsed here, so a typo is one line at
     start-up rather than an exception in the middle of building a client (with the token in
     its frame)."""
+    from urllib.parse import urlsplit
+
     url = _string(value, key)
     expected = "an http(s):// URL like https://acme.zendesk.com"
     if url != url.strip() or any(not ch.isprintable() or ch.isspace() for ch in url):

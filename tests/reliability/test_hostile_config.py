@@ -447,3 +447,15 @@ async def test_a_valid_remap_takes_effect_and_the_old_key_is_free(
         await pilot.press("s")
         await pilot.pause()
         assert type(app.screen).__name__ == "SyncLogScreen"
+
+
+def test_the_readme_lists_every_binding_id() -> None:
+    """The README's list of ids is what the keymap check accepts, no more, no less."""
+    import re
+
+    from oncall_tui.ui.keymap import known_ids
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("Binding ids:") : readme.index("Tokens never reach")]
+    listed = set(re.findall(r"`([a-z0-9-]+)`", section)) | {f"view-{n}" for n in range(1, 10)}
+    assert listed == known_ids(), (sorted(known_ids() - listed), sorted(listed - known_ids()))
