@@ -136,8 +136,6 @@ def test_default_paths_follow_platformdirs(tmp_path: Path) -> None:
 
 def test_python_dash_m_runs_sla(tmp_path: Path) -> None:
     out = run(
-        "--config",
-        str(tmp_path / "missing.toml"),
         "sla",
         "due",
         "--opened",
@@ -147,3 +145,56 @@ def test_python_dash_m_runs_sla(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout == "2026-11-27T18:00:00Z\n"
+
+
+@pytest.mark.anyio
+async def test_demo_says_it_ignores_a_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], anyio_backend: str
+) -> None:
+    from oncall_tui.cli import build_parser, open_app_context
+    from oncall_tui.ui.app import OncallApp
+
+    config = tmp_path / "config.toml"
+    config.write_text('user = "someone@else"\n')
+    args = build_parser().parse_args(
+        ["--demo", "--config", str(config), "--db", str(tmp_path / "demo.db")]
+    )
+    ctx = open_app_context(args)
+    ctx.engine_factory = None
+    err = capsys.readouterr().err
+    assert err.startswith("oncall-tui: note: --demo ignores the config") and str(config) in err
+    assert ctx.config.user != "someone@else"
+    app = OncallApp(ctx)
+    try:
+        async with app.run_test(size=(120, 40), notifications=True) as pilot:
+            await pilot.pause()
+            shown = " ".join(str(n.message) for n in app._notifications)
+    finally:
+        ctx.store.close()
+    assert "--demo ignores the config" in shown
+
+
+def test_demo_without_a_config_says_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from oncall_tui.cli import build_parser, open_app_context
+
+    ctx = open_app_context(build_parser().parse_args(["--demo", "--db", str(tmp_path / "d.db")]))
+    ctx.store.close()
+    assert capsys.readouterr().err == "" and ctx.notices == ()
+
+
+def test_a_missing_config_named_on_the_command_line_or_in_the_environment_stops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "typo.toml"
+    assert main(["--config", str(missing), "--db", str(tmp_path / "x.db")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert (
+        err == f"oncall-tui: error: {missing}: no such config file (check --config / "
+        "ONCALL_TUI_CONFIG)"
+    )
+    monkeypatch.setenv("ONCALL_TUI_CONFIG", str(missing))
+    assert main(["sla", "calendar", "--year", "2027"]) == 2
+    assert str(missing) in capsys.readouterr().err
+    assert not (tmp_path / "x.db").exists()

@@ -20,7 +20,7 @@ from typing import Any, NoReturn, TextIO
 from oncall_tui import __version__
 from oncall_tui.clock import Clock, FrozenClock, SystemClock
 from oncall_tui.config import Config, ConfigError, load_config
-from oncall_tui.paths import Paths, resolve_paths
+from oncall_tui.paths import PathError, Paths, resolve_paths
 
 EXIT_USAGE = 2
 DEMO_META_KEY = "demo_seed"
@@ -163,8 +163,33 @@ def _clock(args: argparse.Namespace) -> Clock:
     return FrozenClock(args.now) if args.now else SystemClock()
 
 
-def _load_config(paths: Paths) -> Config:
-    return load_config(paths.config)
+def _load_config(paths: Paths, *, keys: bool = False) -> Config:
+    """The config (a file named with --config or ONCALL_TUI_CONFIG must exist); with ``keys``,
+    its ``[keys]`` checked against the app's bindings too (that imports the UI)."""
+    config = load_config(paths.config, required=paths.config_given)
+    if keys and config.keys:
+        from dataclasses import replace
+
+        from oncall_tui.ui.keymap import KeymapError, check_keymap
+
+        try:
+            config = replace(config, keys=check_keymap(config.keys))
+        except KeymapError as exc:
+            raise ConfigError(f"{paths.config}: {exc}") from None
+    return config
+
+
+def _demo_notice(args: argparse.Namespace) -> str | None:
+    """What --demo leaves aside, said once (the demo has its own settings and data)."""
+    import os
+
+    from oncall_tui.paths import CONFIG_ENV
+
+    given = args.config or os.environ.get(CONFIG_ENV)
+    if not given:
+        return None
+    source = "--config" if args.config else CONFIG_ENV
+    return f"--demo ignores the config {given} ({source}): the demo runs on its own settings"
 
 
 def _demo_db(args: argparse.Namespace) -> Path:
@@ -185,6 +210,9 @@ def open_app_context(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     if args.demo:
         from oncall_tui.demo.seed import DEMO_USER, make_demo_data, seed_store
 
+        notice = _demo_notice(args)
+        if notice:
+            print(f"oncall-tui: note: {notice}", file=sys.stderr)
         db_path = _demo_db(args)
         existed = db_path.exists() and db_path.stat().st_size > 0
         config = Config(user=DEMO_USER, sync_interval=DEMO_SYNC_INTERVAL)
@@ -225,9 +253,10 @@ def open_app_context(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             clock=clock,
             demo=True,
             engine_factory=demo_engine if data is not None else None,
+            notices=(notice,) if notice else (),
         )
     paths = resolve_paths(args.config, args.db)
-    config = _load_config(paths)
+    config = _load_config(paths, keys=True)
     store = open_store(paths.db, sla=config.sla, clock=clock)
     secrets = EnvFirstSecretStore(KeyringSecretStore())
     engine_factory = None
@@ -246,6 +275,17 @@ def open_app_context(args: argparse.Namespace):  # type: ignore[no-untyped-def]
                 built = build_backends(config, secrets, clock)
             except ConfigValueError as exc:  # adapter options: load_config does not read them
                 app.notify(f"{paths.config}: {exc}", title="Sync", severity="error", markup=False)
+                return None
+            except Exception as exc:  # noqa: BLE001 - anything else a backend's config trips
+                from oncall_tui.secrets import redact_text
+
+                detail = redact_text(" ".join(f"{type(exc).__name__}: {exc}".split()))[:300]
+                app.notify(
+                    f"{paths.config}: cannot set up the backends ({detail}); working locally",
+                    title="Sync",
+                    severity="error",
+                    markup=False,
+                )
                 return None
             for problem in built.problems:
                 app.notify(problem, title="Sync", severity="warning", markup=False)
@@ -296,9 +336,9 @@ def _run_backend_command(args: argparse.Namespace) -> int:
     clock = _clock(args)
     secrets = EnvFirstSecretStore(KeyringSecretStore())
     if args.command == "doctor":
-        config, problem = load_config_or_error(paths)
+        config, problem = load_config_or_error(paths, check=lambda: _load_config(paths, keys=True))
         return run_doctor(problem, config, paths, secrets, sys.stdout)
-    config = _load_config(paths)
+    config = _load_config(paths, keys=True)  # the same config the app would refuse
     if args.command == "auth":
         return run_auth(args, config, secrets, clock, sys.stdout, sys.stderr)
     if args.command == "relay":
@@ -313,8 +353,32 @@ def _run_backend_command(args: argparse.Namespace) -> int:
     return run_sync_once(config, paths, secrets, clock, sys.stdout, sys.stderr)
 
 
+def _redacted_excepthook(kind: Any, value: Any, tb: Any) -> None:
+    import traceback
+
+    from oncall_tui.secrets import redact_text
+
+    sys.stderr.write(redact_text("".join(traceback.format_exception(kind, value, tb))))
+
+
+def _redacted_thread_excepthook(hook_args: Any) -> None:
+    if hook_args.exc_type is SystemExit:
+        return
+    _redacted_excepthook(hook_args.exc_type, hook_args.exc_value, hook_args.exc_traceback)
+
+
+def install_redacted_tracebacks() -> None:
+    """Every traceback this process prints goes through the secrets redactor (tokens from the
+    keyring or the environment never reach the terminal, a log or a bug report)."""
+    import threading
+
+    sys.excepthook = _redacted_excepthook
+    threading.excepthook = _redacted_thread_excepthook
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``oncall-tui`` console script."""
+    install_redacted_tracebacks()
     parser = build_parser()
     args = parser.parse_args(argv)
     from oncall_tui.store import StoreError
@@ -329,7 +393,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_demo_serve(args, sys.stdout, _clock(args))
         return run_app(args)
-    except (ConfigError, UsageError) as exc:
+    except (ConfigError, UsageError, PathError) as exc:
         print(f"oncall-tui: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except StoreError as exc:
@@ -337,6 +401,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - a bug: report it, without any secret
+        from oncall_tui.secrets import redact_text
+
+        _redacted_excepthook(type(exc), exc, exc.__traceback__)
+        detail = redact_text(" ".join(str(exc).split()))[:200]
+        print(
+            f"oncall-tui: error: unexpected {type(exc).__name__}: {detail} (a bug; the report "
+            "above holds no secrets)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

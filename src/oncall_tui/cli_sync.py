@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from oncall_tui.clock import Clock
@@ -230,17 +231,22 @@ def run_doctor(
     out: TextIO,
     transports: Any = None,
 ) -> int:
-    """One pass/fail line per check; exit 1 if any failed."""
+    """One line per check (PASS, FAIL, or NOTE for what is only worth knowing); exit 1 if any
+    check failed. A local-only setup passes; so do tokens from the environment without a
+    keyring."""
+    from oncall_tui.secrets import redact_text
+    from oncall_tui.store.db import inspect_database
     from oncall_tui.sync.doctor import probe
     from oncall_tui.sync.factory import auth_for, sign_in_hint
     from oncall_tui.sync.http import build_client
 
     failures = 0
 
-    def line(ok: bool, what: str, detail: str) -> None:
+    def line(ok: bool | None, what: str, detail: str) -> None:
         nonlocal failures
-        failures += 0 if ok else 1
-        print(f"{'PASS' if ok else 'FAIL'}  {what}: {detail}", file=out)
+        failures += 1 if ok is False else 0
+        label = "NOTE" if ok is None else "PASS" if ok else "FAIL"
+        print(f"{label}  {what}: {detail}", file=out)
 
     if config_error:
         line(False, "config", config_error)
@@ -248,45 +254,85 @@ def run_doctor(
         line(True, "config", f"{paths.config} is valid")
     else:
         line(True, "config", f"no file at {paths.config}; using defaults")
-    try:
-        import keyring
-        from keyring.backends import fail
-
-        ring = keyring.get_keyring()
-        if isinstance(ring, fail.Keyring):
-            line(False, "keyring", "no keyring backend; set " + ", ".join(ENV_VARS.values()))
-        else:
-            line(True, "keyring", type(ring).__name__)
-    except Exception as exc:  # a broken keyring install must not stop the other checks
-        line(False, "keyring", f"{type(exc).__name__}")
+    ok, detail = inspect_database(paths.db)
+    line(ok, "database", detail)
+    env = secrets.from_env if isinstance(secrets, EnvFirstSecretStore) else None
+    from_env = [name for name in config.backends if env is not None and env(name) is not None]
+    keyring_ok, keyring_detail = _keyring_state()
+    if config_error:
+        line(None, "backends", "not checked: fix the config first")
+        return 1
     if not config.backends:
+        line(None, "keyring", f"not needed: no backend is configured ({keyring_detail})")
         line(True, "backends", "none configured: oncall-tui works as a local-only tool")
+    elif len(from_env) == len(config.backends):
+        tokens = ", ".join(ENV_VARS[name] for name in from_env)
+        line(None, "keyring", f"not needed: tokens from {tokens}")
+    elif keyring_ok:
+        line(True, "keyring", keyring_detail)
+    else:
+        line(
+            None,
+            "keyring",
+            f"{keyring_detail}; tokens can come from "
+            + ", ".join(ENV_VARS[name] for name in config.backends),
+        )
 
     async def probes() -> None:
         for name, spec in config.backends.items():
             try:
                 credential = secrets.get(name)
-            except SecretStoreUnavailable as exc:
-                line(False, name, str(exc))
-                continue
+            except SecretStoreUnavailable:
+                credential = None
             if credential is None:
-                line(False, name, f"not signed in; {sign_in_hint(name)}")
+                hint = (
+                    f"set {ENV_VARS[name]} (this machine has no keyring)"
+                    if not keyring_ok
+                    else sign_in_hint(name)
+                )
+                line(False, name, f"not signed in; {hint}")
                 continue
             token, scheme = auth_for(name, credential)
             transport = transports(name) if transports else None
-            async with build_client(
-                spec.url, token, scheme, transport=transport, timeout=10
-            ) as client:
-                ok, message = await probe(name, spec, client)
-            line(ok, name, message)
+            try:
+                async with build_client(
+                    spec.url, token, scheme, transport=transport, timeout=10
+                ) as client:
+                    ok, message = await probe(name, spec, client)
+            except Exception as exc:  # noqa: BLE001 - one backend's trouble is one line
+                ok, message = False, redact_text(f"{type(exc).__name__}: {exc}")[:200]
+            source = f" (token from {ENV_VARS[name]})" if name in from_env else ""
+            line(ok, name, message + source)
 
     asyncio.run(probes())
     return 1 if failures else 0
 
 
-def load_config_or_error(paths: Paths) -> tuple[Config, str | None]:
-    """The config, or the defaults and the error text (doctor reports instead of stopping)."""
+def _keyring_state() -> tuple[bool, str]:
+    """(usable, one line): the keyring backend this machine has, if any."""
     try:
-        return load_config(paths.config), None
+        import keyring
+        from keyring.backends import fail
+
+        ring = keyring.get_keyring()
+    except Exception as exc:  # noqa: BLE001 - a broken keyring install must not stop doctor
+        return False, f"the keyring cannot be loaded ({type(exc).__name__})"
+    if isinstance(ring, fail.Keyring):
+        return False, "no keyring on this machine"
+    return True, type(ring).__name__
+
+
+def load_config_or_error(
+    paths: Paths, check: Callable[[], Config] | None = None
+) -> tuple[Config, str | None]:
+    """The config, or the defaults and the error text (doctor reports instead of stopping).
+
+    ``check`` loads it with every check the app makes (keys against the bindings); by default
+    the file is only parsed.
+    """
+    try:
+        if check is not None:
+            return check(), None
+        return load_config(paths.config, required=paths.config_given), None
     except ConfigError as exc:
         return Config(), str(exc)

@@ -8,7 +8,7 @@ file, the key (or line) and what was expected, e.g.::
 The shape, with every key optional::
 
     user = "alice@acme.com"        # who "assignee:me" is (your help-desk identity)
-    sync_interval = 60             # seconds between background pulls; 0 = only on ctrl+r
+    sync_interval = 60             # seconds between pulls (5 to 86400); 0 = only on ctrl+r
     bell = false                   # ring the terminal bell when a ticket goes critical
     runbooks_dir = "~/team-runbooks"
     history_days = 90              # how far back the first sync reaches
@@ -30,6 +30,8 @@ The shape, with every key optional::
 from __future__ import annotations
 
 import math
+import os
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -65,6 +67,12 @@ DEFAULT_VIEWS: tuple[ViewSpec, ...] = (
 )
 
 BACKEND_NAMES = ("zendesk", "github", "slack")
+#: A config is a few kilobytes; anything past this is not one (``/dev/zero``, a log file...).
+MAX_CONFIG_BYTES = 1024 * 1024
+#: Seconds between background pulls, when not 0 (manual): Zendesk's export allows 10 requests
+#: a minute per account, shared by the whole team; a day is the longest useful wait.
+MIN_SYNC_INTERVAL = 5.0
+MAX_SYNC_INTERVAL = 86_400.0
 #: Ten years: further back than any help desk keeps, and safe for datetime arithmetic.
 MAX_HISTORY_DAYS = 3650
 DEFAULT_URLS = {
@@ -145,18 +153,36 @@ TOP_LEVEL_KEYS = {
 }
 
 
-def load_config(path: Path) -> Config:
+def load_config(path: Path, *, required: bool = False) -> Config:
     """Read and validate the config at ``path``; a missing file gives the defaults.
 
+    Only a regular file of at most :data:`MAX_CONFIG_BYTES` is read: a folder, a device
+    (``/dev/zero``), a FIFO (which would block until someone writes to it) or a socket is
+    refused without reading.
+
+    Args:
+        path: the config file.
+        required: the user named this file (``--config``, ``ONCALL_TUI_CONFIG``): a missing
+            file is an error rather than the defaults.
+
     Raises:
-        ConfigError: unreadable file, TOML syntax error, unknown key or bad value.
+        ConfigError: missing (when required) or unreadable file, not a regular file, too
+            large, TOML syntax error, unknown key or bad value.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_config_text(path)
     except FileNotFoundError:
+        if required:
+            raise ConfigError(
+                _printable(f"{path}: no such config file (check --config / ONCALL_TUI_CONFIG)")
+            ) from None
         return Config()
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         raise ConfigError(_printable(f"{path}: cannot read config: {exc}")) from None
+    except OSError as exc:
+        raise ConfigError(
+            _printable(f"{path}: cannot read config: {exc.strerror or exc}")
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -167,6 +193,40 @@ def load_config(path: Path) -> Config:
         return config_from_dict(data)
     except ConfigValueError as exc:
         raise ConfigError(_printable(f"{path}: {exc}")) from None
+
+
+def _read_config_text(path: Path) -> str:
+    """The file's text, if it is a regular file of a sane size (never blocks on a FIFO).
+
+    Raises:
+        OSError: cannot open or read it, or it is not a regular file or too large (as an
+            OSError whose ``strerror`` says so).
+        UnicodeDecodeError: not UTF-8.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise OSError(0, "it is a folder, not a config file")
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(0, "not a regular file (a device, pipe or socket)")
+        if st.st_size > MAX_CONFIG_BYTES:
+            raise OSError(
+                0, f"{st.st_size:,} bytes; a config is at most {MAX_CONFIG_BYTES // 1024} KiB"
+            )
+        chunks = []
+        left = MAX_CONFIG_BYTES + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 65536))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        if left <= 0:  # grew while being read
+            raise OSError(0, f"larger than {MAX_CONFIG_BYTES // 1024} KiB")
+    finally:
+        os.close(fd)
+    return b"".join(chunks).decode("utf-8")
 
 
 def _printable(text: str) -> str:
@@ -187,7 +247,13 @@ def config_from_dict(data: Mapping[str, Any]) -> Config:
     if "user" in data:
         kwargs["user"] = _string(data["user"], "user")
     if "sync_interval" in data:
-        value = _number(data["sync_interval"], "sync_interval", TOP_LEVEL_KEYS["sync_interval"])
+        expected = (
+            f"a number of seconds from {MIN_SYNC_INTERVAL:g} to {MAX_SYNC_INTERVAL:g}, "
+            "or 0 (only on demand)"
+        )
+        value = _number(data["sync_interval"], "sync_interval", expected)
+        if value != 0 and not MIN_SYNC_INTERVAL <= value <= MAX_SYNC_INTERVAL:
+            raise ConfigValueError("sync_interval", expected, data["sync_interval"])
         kwargs["sync_interval"] = None if value == 0 else float(value)
     if "bell" in data:
         kwargs["bell"] = _bool(data["bell"], "bell")
@@ -207,6 +273,8 @@ def config_from_dict(data: Mapping[str, Any]) -> Config:
     if "views" in data:
         kwargs["views"] = _views(data["views"])
     if "keys" in data:
+        # Binding ids, key names and collisions are checked against the app's bindings by
+        # oncall_tui.ui.keymap.check_keymap (it needs the UI); here only the shape.
         keys = _table(data["keys"], "keys")
         kwargs["keys"] = {k: _string(v, f"keys.{k}") for k, v in keys.items()}
     if "sla" in data:
@@ -233,13 +301,34 @@ def _views(value: Any) -> tuple[ViewSpec, ...]:
         key = f"views[{i}]"
         table = _table(item, key)
         _only(table, key, {"name", "query"})
-        views.append(
-            ViewSpec(
-                _string(table.get("name"), f"{key}.name"),
-                _string(table.get("query", ""), f"{key}.query", allow_empty=True),
-            )
-        )
+        query = _string(table.get("query", ""), f"{key}.query", allow_empty=True)
+        _check_view_query(query, f"{key}.query")
+        views.append(ViewSpec(_string(table.get("name"), f"{key}.name"), query))
     return tuple(views)
+
+
+def _check_view_query(text: str, key: str) -> None:
+    """A saved view must mean what it says: no bad value, no misspelt field.
+
+    The ``/`` filter reads an unknown ``field:value`` as free words (the user sees the result
+    as they type); in a view nobody would notice, so there it is an error.
+    """
+    import difflib  # only for a config with views: start-up imports nothing it does not use
+
+    from oncall_tui.domain.query import ALIASES, FIELDS, parse_query
+
+    parsed = parse_query(text)
+    if parsed.problems:
+        raise ConfigValueError(key, f"a valid query ({parsed.problems[0]})", text)
+    known = sorted(set(FIELDS) | set(ALIASES))
+    for word in parsed.words:
+        name, sep, rest = word.lstrip("-").partition(":")
+        if sep and name.isalpha() and not rest.startswith("/"):  # https://... is a word
+            close = difflib.get_close_matches(name.lower(), known, n=1)
+            hint = f"did you mean {close[0]}?" if close else f"fields: {', '.join(sorted(FIELDS))}"
+            raise ConfigValueError(
+                key, f"a query of known fields ({name!r} is not one; {hint})", text
+            )
 
 
 def _backends(table: Mapping[str, Any]) -> dict[str, BackendConfig]:
@@ -254,9 +343,7 @@ def _backends(table: Mapping[str, Any]) -> dict[str, BackendConfig]:
         url = spec.get("url", DEFAULT_URLS[name])
         if url is None:
             raise ConfigValueError(f"{key}.url", "the account's URL, e.g. https://acme.zendesk.com")
-        url = _string(url, f"{key}.url")
-        if not url.startswith(("https://", "http://")):
-            raise ConfigValueError(f"{key}.url", "an http(s):// URL", url)
+        url = _url(url, f"{key}.url")
         repos = _strings(spec.get("repos", []), f"{key}.repos")
         for repo in repos:
             if repo.count("/") != 1 or not all(repo.split("/")):
@@ -273,10 +360,65 @@ def _backends(table: Mapping[str, Any]) -> dict[str, BackendConfig]:
             channels=channels,
             employees=_strings(spec.get("employees", []), f"{key}.employees"),
             client_id=_optional_string(spec.get("client_id"), f"{key}.client_id"),
-            oauth_url=_optional_string(spec.get("oauth_url"), f"{key}.oauth_url"),
+            oauth_url=None
+            if spec.get("oauth_url") is None
+            else _url(spec["oauth_url"], f"{key}.oauth_url").rstrip("/"),
             options=_table(spec.get("options", {}), f"{key}.options"),
         )
     return result
+
+
+def _url(value: Any, key: str) -> str:
+    """An http(s) URL that every HTTP client can use: parsed here, so a typo is one line at
+    start-up rather than an exception in the middle of building a client (with the token in
+    its frame)."""
+    from urllib.parse import urlsplit
+
+    url = _string(value, key)
+    expected = "an http(s):// URL like https://acme.zendesk.com"
+    if url != url.strip() or any(not ch.isprintable() or ch.isspace() for ch in url):
+        raise ConfigValueError(key, expected + " (no spaces or control characters)", url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises for a port that is not a number from 0 to 65535
+    except ValueError as exc:
+        raise ConfigValueError(key, expected, f"{url} ({exc})") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ConfigValueError(key, expected, url)
+    if not parts.hostname:
+        raise ConfigValueError(key, expected + " (with a host name)", url)
+    if port == 0:
+        raise ConfigValueError(key, expected + " (a port from 1 to 65535)", url)
+    if parts.username is not None or parts.password is not None:
+        raise ConfigValueError(
+            key, "a URL without a user name or password (sign in with `oncall-tui auth`)"
+        )
+    if parts.query or parts.fragment:  # not echoed: a query may carry a token
+        raise ConfigValueError(key, expected + " (without ? or #)")
+    if not _valid_host(parts.hostname):
+        raise ConfigValueError(key, expected + " (a valid host name)", url)
+    return url
+
+
+def _valid_host(host: str) -> bool:
+    """An international host name must be valid IDNA 2008, as httpx (``idna``) requires."""
+    if host.isascii():
+        return True
+    try:
+        import idna  # httpx's own dependency: the same rules the client will apply
+    except ImportError:  # pragma: no cover - installed with httpx
+        try:
+            host.encode("idna")
+        except UnicodeError:
+            return False
+        return True
+    try:
+        idna.encode(host, uts46=True)
+    except idna.IDNAError:
+        return False
+    except UnicodeError:
+        return False
+    return True
 
 
 def _only(table: Mapping[str, Any], key: str, known: set[str]) -> None:

@@ -32,5 +32,7 @@ class AppContext:
     """Running on the embedded demo."""
     engine_factory: Any = None
     """Builds the sync engine (its own store connection) when the app starts; None = local only."""
+    notices: tuple[str, ...] = ()
+    """One-line messages shown as toasts when the app starts (e.g. what --demo ignores)."""
     extras: dict[str, Any] = field(default_factory=dict)
     """Things a subsystem hands to another (e.g. the demo's fakes)."""

@@ -23,6 +23,8 @@ class Paths:
     """The SQLite database."""
     data_dir: Path
     """The user data dir (database, team runbooks by default, logs)."""
+    config_given: bool = False
+    """The user named the config (``--config`` or ``ONCALL_TUI_CONFIG``): it must exist."""
 
     @property
     def log_file(self) -> Path:
@@ -43,13 +45,33 @@ def user_data_dir() -> Path:
 def resolve_paths(config: str | Path | None = None, db: str | Path | None = None) -> Paths:
     """Resolve file locations: explicit flag, then environment variable, then platform default."""
     env = os.environ
-    config_path = Path(config or env.get(CONFIG_ENV) or user_config_dir() / "config.toml")
+    given = config or env.get(CONFIG_ENV)
+    config_path = Path(given or user_config_dir() / "config.toml")
     db_path = Path(db or env.get(DB_ENV) or user_data_dir() / "oncall-tui.db")
     return Paths(
-        config=config_path.expanduser(),
-        db=db_path.expanduser(),
+        config=_expand(config_path),
+        db=_expand(db_path),
         data_dir=user_data_dir(),
+        config_given=bool(given),
     )
+
+
+class PathError(ValueError):
+    """A path given on the command line or in the environment cannot be used as typed."""
+
+
+def _expand(path: Path) -> Path:
+    """``~`` expanded.
+
+    Raises:
+        PathError: ``~name`` for a user this machine does not know (kept as typed, it would
+            be a folder named ``~name`` in the current directory).
+    """
+    try:
+        return path.expanduser()
+    except RuntimeError:
+        user = str(path).split("/", 1)[0]
+        raise PathError(f"{path}: there is no user {user[1:]!r} on this machine") from None
 
 
 def styles_dir() -> Path:

@@ -1,17 +1,24 @@
 """Where tokens live: the OS keyring, or environment variables on headless machines.
 
 Secrets never reach config files, the database, logs or tracebacks: :class:`Secret` wraps a
-value so that ``repr``/``str`` never show it.
+value so that ``repr``/``str`` never show it, and every value ever wrapped (and every
+``ONCALL_TUI_*_TOKEN``) is remembered so that :func:`redact_text` can take it out of any text
+that is about to be shown: a crash report's traceback (a frame's locals hold the plain token
+once a request header is built), an exception message that echoes a header.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
+from urllib.parse import quote
 
 SERVICE = "oncall-tui"
 ENV_VARS = {
@@ -26,6 +33,54 @@ class SecretStoreUnavailable(Exception):
     """No keyring backend is available on this machine."""
 
 
+#: Shorter values are not redacted (they would blank out ordinary words).
+MIN_REDACTED = 6
+REDACTED = "[redacted]"
+_known: set[str] = set()
+_known_lock = threading.Lock()
+#: Token shapes redacted even when this process never saw the value: GitHub, Slack, and any
+#: Bearer/Basic/token credential as it appears in a header.
+_TOKEN_PATTERNS = re.compile(
+    r"\b(?:gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{20,}|xox[abposr]-[A-Za-z0-9-]{8,})"
+    r"|(?<=Bearer )[^\s'\",]{8,}|(?<=Basic )[A-Za-z0-9+/=]{8,}"
+    r"|(?<=token )(?=[^\s'\",]*\d)[^\s'\",]{8,}",
+    re.IGNORECASE,
+)
+
+
+def remember_secret(value: str) -> None:
+    """Have :func:`redact_text` take ``value`` out of any text from now on."""
+    if len(value) < MIN_REDACTED:
+        return
+    with _known_lock:
+        _known.add(value)
+
+
+def _forms(value: str) -> set[str]:
+    """The ways ``value`` shows up in text: itself, base64 (Basic auth), URL-quoted, and for a
+    Zendesk ``email/token:TOKEN`` the bare token too."""
+    forms = {value, base64.b64encode(value.encode()).decode("ascii"), quote(value, safe="")}
+    if "/token:" in value:
+        forms.add(value.split("/token:", 1)[1])
+    return {f for f in forms if len(f) >= MIN_REDACTED}
+
+
+def redact_text(text: str, environ: Mapping[str, str] | None = None) -> str:
+    """``text`` with every secret this process knows, and every token-shaped string, replaced.
+
+    The secrets known are every :class:`Secret` created so far and the ``ONCALL_TUI_*_TOKEN``
+    environment variables (read now, so a crash before any secret was loaded is covered).
+    """
+    env = os.environ if environ is None else environ
+    with _known_lock:
+        values = set(_known)
+    values |= {env[name] for name in ENV_VARS.values() if len(env.get(name, "")) >= MIN_REDACTED}
+    forms = {form for value in values for form in _forms(value)}
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, REDACTED)
+    return _TOKEN_PATTERNS.sub(REDACTED, text)
+
+
 class Secret:
     """A string that refuses to show itself in reprs, logs or tracebacks."""
 
@@ -33,6 +88,7 @@ class Secret:
 
     def __init__(self, value: str) -> None:
         self._value = value
+        remember_secret(value)
 
     def reveal(self) -> str:
         """The secret itself: only for building a request header."""

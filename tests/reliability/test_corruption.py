@@ -9,6 +9,7 @@ prints a traceback (with locals) and, today, exits 0.
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import subprocess
@@ -21,6 +22,7 @@ import pytest
 
 from oncall_tui.clock import FrozenClock
 from oncall_tui.demo.seed import make_demo_data, seed_store
+from oncall_tui.domain.query import parse_query
 from oncall_tui.store import open_store
 from oncall_tui.store.migrations import SCHEMA_VERSION
 
@@ -162,3 +164,166 @@ def test_a_crashed_ui_gives_a_non_zero_exit_status(
 
     monkeypatch.setattr(OncallApp, "run", crashed_run)
     assert main(["--db", str(tmp_path / "ok.db")]) != 0
+
+
+# -- not ours, pieces missing, cannot be written, and paths that are not database files -----------
+
+
+def foreign(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT)")
+    conn.execute("INSERT INTO moz_places (url) VALUES ('https://example.com')")
+    conn.commit()
+    conn.close()
+
+
+def dropped_table(path: Path) -> None:
+    real_db(path)
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE comments")
+    conn.commit()
+    conn.close()
+
+
+def dropped_column(path: Path) -> None:
+    real_db(path)
+    conn = sqlite3.connect(path)
+    conn.execute("ALTER TABLE tickets DROP COLUMN requester")
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (foreign, ("not an oncall-tui database", "moz_places", "left untouched", "--db")),
+        (dropped_table, ("table comments is missing", "move it aside", "sync again")),
+        (dropped_column, ("column tickets.requester is missing", "move it aside")),
+    ],
+)
+def test_foreign_or_incomplete_files_are_refused_untouched(
+    tmp_path: Path, make: Callable[[Path], None], words: tuple[str, ...]
+) -> None:
+    db = tmp_path / "x.db"
+    make(db)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    out = run_cli(db)
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 1 and len(lines) == 1, out.stderr[-600:]
+    assert "Traceback" not in out.stderr
+    for word in words:
+        assert word.lower() in lines[0].lower(), f"{word!r} not in: {lines[0]}"
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def run_read_only(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m oncall_tui ARGS`` with ``folder`` mounted read-only (a private mount
+    namespace: ``unshare``, as root or in a user namespace). Where that is not allowed and
+    we are not root, the folder's write permission is taken away instead."""
+    if not _can_unshare() and os.geteuid() != 0:
+        folder.chmod(0o555)
+        try:
+            return subprocess.run(
+                [sys.executable, "-m", "oncall_tui", *args],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                stdin=subprocess.DEVNULL,
+            )
+        finally:
+            folder.chmod(0o755)
+    inner = " ".join(
+        [
+            f"mount --bind {folder} {folder} && mount -o remount,bind,ro {folder} {folder} &&",
+            "exec",
+            sys.executable,
+            "-m",
+            "oncall_tui",
+            *args,
+        ]
+    )
+    return subprocess.run(
+        ["unshare", "-rm", "sh", "-c", inner],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def _can_unshare() -> bool:
+    try:
+        probe = subprocess.run(["unshare", "-rm", "true"], capture_output=True, timeout=10)
+    except OSError:
+        return False
+    return probe.returncode == 0
+
+
+def test_a_read_only_file_system_keeps_the_unsent_changes(tmp_path: Path) -> None:
+    """The advice used to be "move it aside" (a fresh database syncs again), which throws
+    away changes not yet sent. On a read-only file system the message says to keep the file
+    and how to go on; the file is not touched."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    db = folder / "x.db"
+    clock = FrozenClock(NOW)
+    store = open_store(db, clock=clock)
+    seed_store(store, make_demo_data(clock(), seed=1))
+    tid = store.open_queue(parse_query(""), limit=1)[0].id
+    store.add_comment(tid, "a note not yet sent", public=False, author="alex")
+    store.close()
+    before = db.read_bytes()
+    out = run_read_only(folder, "--db", str(db))
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 1 and len(lines) == 1, out.stderr[-600:]
+    message = lines[0]
+    assert "Keep the file" in message and "not yet sent" in message, message
+    assert "read-only" in message or not _can_unshare(), message
+    assert "Move it aside" not in message and "--db" in message
+    doctor = run_read_only(folder, "--db", str(db), "doctor")
+    assert "FAIL  database:" in doctor.stdout and "Keep the file" in doctor.stdout, doctor.stdout
+    new = run_read_only(folder, "--db", str(folder / "new.db"))
+    assert new.returncode == 1 and "cannot create the database" in new.stderr, new.stderr
+    assert db.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/proc/x.db",
+        "/proc/self/x.db",
+        "/dev/null",
+        "/dev/zero",
+        "/",
+        "/etc/passwd",
+        "{tmp}",
+        "{tmp}/file/under/a/file.db",
+        "{tmp}/fifo",
+        "~nosuchuser-oncall/x.db",
+    ],
+)
+def test_no_database_path_gives_a_traceback(tmp_path: Path, path: str) -> None:
+    """Each path, for the app, `sync --once` and `doctor`: one line (doctor: a FAIL line or
+    a PASS for a path it may create), never a traceback, never a hang."""
+    (tmp_path / "file").write_text("a file, not a folder")
+    os.mkfifo(tmp_path / "fifo")
+    db = path.format(tmp=tmp_path)
+    for args in (["--db", db], ["--db", db, "sync", "--once"], ["--db", db, "doctor"]):
+        out = subprocess.run(
+            [sys.executable, "-m", "oncall_tui", *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            stdin=subprocess.DEVNULL,
+        )
+        assert "Traceback" not in out.stderr + out.stdout, (args, out.stderr[-800:])
+        if args[-1] == "doctor" and out.returncode != 2:
+            assert "database:" in out.stdout, out.stdout
+            continue
+        if args[-1] == "--once" and out.returncode == 0:  # no backend: the db is not opened
+            assert "nothing to sync" in out.stdout, out.stdout
+            continue
+        lines = out.stderr.strip().splitlines()
+        assert out.returncode != 0 and len(lines) == 1, (args, out.stderr[-600:])
+        assert lines[0].startswith("oncall-tui: error: "), lines
+    assert (Path("/etc/passwd")).read_bytes().startswith(b"root:")

@@ -9,6 +9,7 @@ keep a character a terminal would act on: the design neutralises them at this bo
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -222,3 +223,212 @@ def test_a_failing_page_writes_nothing_not_even_its_cursor(store: Store) -> None
         store.apply_page("zendesk", Page((ticket("3"), broken), cursor="after"))
     assert store.cursor("zendesk") == "before"
     assert store.find_ticket("helpdesk", "3") is None
+
+
+# -- files that are not ours, schemas with pieces missing, rows that cannot be read back ---------
+
+
+def files_of(folder: Any) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def foreign_notes_app(path: Any) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+    conn.execute("INSERT INTO notes (body) VALUES ('not yours')")
+    conn.commit()
+    conn.close()
+
+
+def foreign_with_our_table_names(path: Any) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE tickets (id INTEGER PRIMARY KEY, title TEXT)")  # clashes
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+
+
+def foreign_application_id(path: Any) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA application_id = 1179402567")  # an app's own id ("FOSL")
+    conn.execute("CREATE TABLE t (x)")
+    conn.commit()
+    conn.close()
+
+
+def foreign_in_wal_mode(path: Any) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("CREATE TABLE places (id INTEGER PRIMARY KEY, url TEXT)")
+    conn.commit()
+    conn.close()
+
+
+FOREIGN = {
+    "another app's tables": foreign_notes_app,
+    "tables named like ours": foreign_with_our_table_names,
+    "another application id": foreign_application_id,
+    "a foreign file in WAL mode": foreign_in_wal_mode,
+}
+
+
+@pytest.mark.parametrize("name", list(FOREIGN))
+def test_another_applications_database_is_refused_and_not_written(tmp_path: Any, name: str) -> None:
+    """It used to be migrated into ours (our tables added, WAL turned on); one whose table
+    names clashed was half-migrated while the message said "left untouched"."""
+    from oncall_tui.store import open_store
+    from oncall_tui.store.db import ForeignDatabaseError
+
+    path = tmp_path / "other.db"
+    FOREIGN[name](path)
+    before = files_of(tmp_path)
+    for migrate in (True, False):
+        with pytest.raises(ForeignDatabaseError) as caught:
+            open_store(path, migrate=migrate)
+        message = str(caught.value)
+        assert "not an oncall-tui database" in message and "left untouched" in message
+        assert "\n" not in message
+    assert files_of(tmp_path) == before, "the foreign file (or its WAL) was changed"
+
+
+def drop_table(store: Store, table: str) -> None:
+    store.db.conn.execute(f"DROP TABLE {table}")
+    store.db.conn.commit()
+
+
+def drop_column(store: Store, table: str, column: str) -> None:
+    store.db.conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    store.db.conn.commit()
+
+
+@pytest.mark.parametrize(
+    ("damage", "named"),
+    [
+        (lambda s: drop_table(s, "comments"), "table comments is missing"),
+        (lambda s: drop_table(s, "sync_log"), "table sync_log is missing"),
+        (lambda s: drop_table(s, "runbook_progress"), "table runbook_progress is missing"),
+        (lambda s: drop_column(s, "tickets", "requester"), "column tickets.requester is missing"),
+        (lambda s: drop_column(s, "drafts", "title"), "column drafts.title is missing"),
+    ],
+)
+def test_a_dropped_table_or_column_is_named_at_open(tmp_path: Any, damage: Any, named: str) -> None:
+    from oncall_tui.store import CorruptDatabaseError, open_store
+
+    path = tmp_path / "x.db"
+    store = open_store(path)
+    store.insert_tickets([local_ticket()])
+    store.add_comment(1, "queued note", public=False, author="alex")  # one unsent change
+    damage(store)
+    store.close()
+    before = files_of(tmp_path)
+    with pytest.raises(CorruptDatabaseError) as caught:
+        open_store(path)
+    message = str(caught.value)
+    assert named in message and "left untouched" in message, message
+    assert "1 change not yet sent" in message, message
+    assert files_of(tmp_path) == before
+
+
+def local_ticket(**kw: Any) -> Any:
+    from oncall_tui.domain.tickets import Ticket
+
+    fields: dict[str, Any] = dict(
+        id=0,
+        source=Source.HELPDESK,
+        remote_id="9",
+        subject="Printer",
+        opened_at=T0,
+        updated_at=T0,
+    )
+    fields.update(kw)
+    return Ticket(**fields)
+
+
+DAMAGED_ROWS = {
+    "labels: bad JSON": ("tickets", "labels", "[not json"),
+    "labels: JSON but not a list": ("tickets", "labels", '{"a": 1}'),
+    "pauses: bad JSON": ("tickets", "pauses", "[[1,"),
+    "label_since: bad JSON": ("tickets", "label_since", "{"),
+    "updated_at: not a date": ("tickets", "updated_at", "yesterday"),
+    "opened_at: not a date": ("tickets", "opened_at", "2026-13-45T99:00:00Z"),
+    "sla_due: not a date": ("tickets", "sla_due", "soon"),
+    "status: unknown": ("tickets", "status", "exploded"),
+    "priority: unknown": ("tickets", "priority", "P9"),
+    "source: unknown": ("tickets", "source", "fax"),
+    "channel: unknown": ("tickets", "channel", "pigeon"),
+}
+
+
+@pytest.mark.parametrize("case", list(DAMAGED_ROWS))
+def test_a_damaged_ticket_row_is_left_out_and_noted(store: Store, case: str) -> None:
+    """A row with bad JSON, a bad date or an unknown enum value crashed the queue; now the
+    queue shows the others and the sync log names the table and the row."""
+    from oncall_tui.store.db import DamagedRowError
+
+    table, column, value = DAMAGED_ROWS[case]
+    ids = store.insert_tickets([local_ticket(remote_id=str(n)) for n in range(3)])
+    store.db.execute(f"UPDATE {table} SET {column} = ? WHERE id = ?", [value, ids[1]])
+    rows = store.open_queue(parse_query(""))
+    assert [r.id for r in rows] == [ids[0], ids[2]]
+    for query in ("label:bug", "-label:bug", "printer", "is:open", "sla:breached"):
+        store.open_queue(parse_query(query))  # one bad row must not fail the whole query
+        store.queue_count(parse_query(query))
+    for row in rows:
+        store.get_ticket(row.id)  # what the queue shows can be opened
+    with pytest.raises(DamagedRowError, match=f"tickets row {ids[1]} is damaged"):
+        store.get_ticket(ids[1])
+    notes = [m for _, backend, level, m in store.log_entries() if backend == "store"]
+    assert len(notes) == 1 and f"tickets row {ids[1]} is damaged" in notes[0], notes
+    store.open_queue(parse_query(""))
+    assert len([m for _, b, _, m in store.log_entries() if b == "store"]) == 1, "noted twice"
+    assert store.damage_notes and "tickets" in store.damage_notes[0]
+
+
+def test_damaged_comments_customers_drafts_and_log_rows_are_left_out(store: Store) -> None:
+    [tid] = store.insert_tickets([local_ticket()])
+    store.add_comment(tid, "fine", public=False, author="alex")
+    store.add_comment(tid, "broken", public=False, author="alex")
+    store.db.execute("UPDATE comments SET created_at = 'later' WHERE body = 'broken'")
+    assert [c.body for c in store.comments(tid)] == ["fine"]
+    good = store.create_draft("bug_report", None, {"title": "good"})
+    bad = store.create_draft("bug_report", None, {"title": "bad"})
+    store.db.execute("UPDATE drafts SET fields = '{oops' WHERE id = ?", [bad])
+    assert [d.id for d in store.drafts()] == [good]
+    store.db.execute(
+        "INSERT INTO customers (name, plan, domains, contacts) VALUES ('Ok', 'free', '[]', '[]')"
+    )
+    store.db.execute(
+        "INSERT INTO customers (name, plan, domains, contacts) VALUES ('Bad', 'free', 'x', '[]')"
+    )
+    assert [c.name for c in store.customers()] == ["Ok"]
+    store.db.execute(
+        "INSERT INTO sync_log (at, backend, level, message) VALUES ('whenever', 'x', 'info', 'm')"
+    )
+    entries = store.log_entries()
+    assert all(backend != "x" for _, backend, _, _ in entries)
+    tables = {note.split(" row ")[0] for note in store.damage_notes if " row " in note}
+    assert tables >= {"comments", "drafts", "customers", "sync_log"}, store.damage_notes
+
+
+@pytest.mark.anyio
+async def test_the_app_stays_usable_with_a_damaged_row(
+    make_app: Any, demo_store: Store, anyio_backend: str
+) -> None:
+    from oncall_tui.ui.widgets.ticket_table import TicketTable
+
+    first = demo_store.open_queue(parse_query(""), limit=1)[0].id
+    demo_store.db.execute("UPDATE tickets SET status = 'exploded' WHERE id = ?", [first])
+    app = make_app(store=demo_store)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await pilot.pause()
+        await pilot.pause(0.2)
+        table = app.screen.query_one(TicketTable)
+        assert table.total > 0
+        shown = " ".join(str(n.message) for n in app._notifications)
+        assert f"tickets row {first} is damaged" in shown, shown
+        await pilot.press("j", "k", "enter")  # moving and opening still work
+        await pilot.pause()
+        await pilot.press("escape", "L")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "SyncLogScreen"
+    assert app.return_code in (None, 0)

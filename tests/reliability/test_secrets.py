@@ -17,6 +17,9 @@ import dataclasses
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -263,3 +266,203 @@ async def test_bad_adapter_options_neither_crash_nor_leak(
         assert_absent("the crash report (traceback with locals)", out.getvalue())
     assert crashed is None and app.return_code in (None, 0), "the app crashed on a config value"
     assert "low_water" in shown, "the bad option is not reported"
+
+
+# -- every config typo of issue 15/20, with tokens set: no token in any output ---------------------
+
+SLACK_TOKEN = "xoxb-" + "R3liab1l1ty-5lack-T0ken-9q2w8e7r6t5y"
+ZENDESK_TOKEN = "agent@acme.com/token:" + "Zd3skT0kenR3liab1l1ty9q2w8e7r"
+BACKENDS = """
+[backends.github]
+repos = ["acme/product"]
+{github}
+[backends.zendesk]
+url = "https://acme.zendesk.com"
+[backends.slack]
+channels = ["C0123ABCD"]
+"""
+TYPOS: dict[str, str | None] = {
+    "ipv6 url without ]": BACKENDS.format(github='url = "http://[::1"'),
+    "port out of range": BACKENDS.format(github='url = "https://ghe.example.com:99999"'),
+    "url with a password": BACKENDS.format(github=f'url = "https://x:{TOKEN}@ghe.example.com"'),
+    "critical_minutes = 1e300": "[sla]\ncritical_minutes = 1e300\n" + BACKENDS.format(github=""),
+    "target 99999999999h": '[sla.targets.premium]\nP0 = "99999999999h"\n'
+    + BACKENDS.format(github=""),
+    "sync_interval = 0.000001": "sync_interval = 0.000001\n" + BACKENDS.format(github=""),
+    "assign-me = q": '[keys]\nassign-me = "q"\n' + BACKENDS.format(github=""),
+    "misspelt binding id": '[keys]\nasign-me = "A"\n' + BACKENDS.format(github=""),
+    "bad key name": '[keys]\nassign-me = "ctrl+nope"\n' + BACKENDS.format(github=""),
+    "invalid view query": '[[views]]\nname = "P0"\nquery = "priorty:P0"\n'
+    + BACKENDS.format(github=""),
+    "missing --config file": None,  # the path does not exist
+    "--config /dev/zero": "/dev/zero",
+    "a FIFO as config": "FIFO",
+    "TOML syntax": "sync_interval = [\n" + BACKENDS.format(github=""),
+}
+
+
+def token_forms() -> list[bytes]:
+    return [*forms(), *forms(SLACK_TOKEN), *forms(ZENDESK_TOKEN), b"R3liab1l1ty"]
+
+
+def run_with_tokens(tmp_path: Path, config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path / "home"),
+        "XDG_CONFIG_HOME": str(tmp_path / "home" / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "home" / "data"),
+        "ONCALL_TUI_GITHUB_TOKEN": TOKEN,
+        "ONCALL_TUI_SLACK_TOKEN": SLACK_TOKEN,
+        "ONCALL_TUI_ZENDESK_TOKEN": ZENDESK_TOKEN,
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        "TEXTUAL_LOG": str(tmp_path / "home" / "textual.log"),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "oncall_tui", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        env=env,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("typo", list(TYPOS))
+def test_config_typos_stop_in_one_line_without_a_token(tmp_path: Path, typo: str) -> None:
+    """Each typo, with all three tokens in the environment, through the real entry point (the
+    app, ``doctor`` and ``sync --once``): one line naming the file, exit 2 (doctor: 1), no
+    traceback, and no token in stdout, stderr or any file written (config and data dirs, the
+    Textual log, the database)."""
+    (tmp_path / "home").mkdir()
+    text = TYPOS[typo]
+    if text is None:
+        config = tmp_path / "nope.toml"
+    elif text == "/dev/zero":
+        config = Path("/dev/zero")
+    elif text == "FIFO":
+        config = tmp_path / "config.fifo"
+        os.mkfifo(config)
+    else:
+        config = tmp_path / "config.toml"
+        config.write_text(text)
+    db = tmp_path / "x.db"
+    outputs = []
+    for args in ([], ["sync", "--once"], ["doctor"]):
+        out = run_with_tokens(tmp_path, config, "--db", str(db), *args)
+        outputs.append(out)
+        for where, text_out in (("stdout", out.stdout), ("stderr", out.stderr)):
+            blob = text_out.encode()
+            for form in token_forms():
+                assert form not in blob, f"{typo}: the token is in {where} of {args}"
+        assert "Traceback" not in out.stderr + out.stdout, out.stderr[-800:]
+        if args == ["doctor"]:
+            assert out.returncode == 1 and "FAIL  config:" in out.stdout, out.stdout
+            assert str(config) in out.stdout
+        else:
+            lines = out.stderr.strip().splitlines()
+            assert out.returncode == 2, (args, out.returncode, out.stderr[-500:])
+            assert len(lines) == 1 and lines[0].startswith("oncall-tui: error: "), lines
+            assert str(config) in lines[0]
+    for path in tmp_path.rglob("*"):  # what the runs wrote (the typo's own file aside)
+        if path.is_file() and not path.is_fifo() and path != config:
+            data = path.read_bytes()
+            for form in token_forms():
+                assert form not in data, f"{typo}: the token is in {path.relative_to(tmp_path)}"
+
+
+# -- a crash that does happen: the report goes through the redactor -----------------------------
+
+CRASHING_APP = """
+import sys
+from pathlib import Path
+from oncall_tui.cli import install_redacted_tracebacks, build_parser, open_app_context
+from oncall_tui.secrets import EnvFirstSecretStore, MemorySecretStore
+from oncall_tui.ui.screens.queue_screen import QueueScreen
+from oncall_tui.ui.app import OncallApp
+
+install_redacted_tracebacks()
+token = EnvFirstSecretStore(MemorySecretStore()).get("github").access.reveal()
+
+def crash(self):
+    headers = {"Authorization": "Bearer " + token}
+    raise RuntimeError(f"boom while sending {headers}")
+
+QueueScreen.on_mount = crash
+ctx = open_app_context(build_parser().parse_args(["--db", sys.argv[1]]))
+app = OncallApp(ctx)
+app.run(headless=True)
+ctx.store.close()
+sys.exit(app.return_code or 0)
+"""
+
+
+@pytest.mark.slow
+def test_the_apps_crash_report_holds_no_token(tmp_path: Path) -> None:
+    """A real crash of the real app (an exception with the token in its message and in a
+    frame's locals, as when ``url = "http://[::1"`` crashed building a client): Textual's
+    report is printed, without locals, through the redactor."""
+    (tmp_path / "home").mkdir()
+    script = tmp_path / "crash.py"
+    script.write_text(CRASHING_APP)
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path / "home"),
+        "ONCALL_TUI_GITHUB_TOKEN": TOKEN,
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+    }
+    out = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "x.db")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        env=env,
+    )
+    assert out.returncode == 1, out.stderr[-800:]
+    assert "RuntimeError" in out.stderr and "boom while sending" in out.stderr, out.stderr
+    assert "[redacted]" in out.stderr
+    for form in forms():
+        assert form not in out.stderr.encode(), "the token is in the crash report"
+    assert TOKEN[4:20] not in out.stderr
+
+
+def test_the_cli_reports_an_unexpected_error_without_the_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from oncall_tui import cli
+
+    monkeypatch.setenv("ONCALL_TUI_GITHUB_TOKEN", TOKEN)
+
+    def broken(args: Any) -> int:
+        authorization = f"Bearer {TOKEN}"  # a local, as in a request being built
+        raise ValueError(f"cannot send with {authorization}")
+
+    monkeypatch.setattr(cli, "run_app", broken)
+    assert cli.main(["--db", str(tmp_path / "x.db")]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "ValueError" in err
+    assert err.strip().splitlines()[-1].startswith("oncall-tui: error: unexpected ValueError")
+    assert_absent("the CLI's report of an unexpected error", err)
+
+
+def test_redact_text_takes_out_every_form(monkeypatch: pytest.MonkeyPatch) -> None:
+    from oncall_tui.secrets import redact_text
+
+    Secret(BASIC)  # known to the process from now on
+    monkeypatch.setenv("ONCALL_TUI_SLACK_TOKEN", SLACK_TOKEN)
+    text = " | ".join(
+        [
+            TOKEN,
+            f"Authorization: Bearer {TOKEN}",
+            "Basic " + base64.b64encode(BASIC.encode()).decode(),
+            BASIC,
+            SLACK_TOKEN,
+            "ghp_" + "Z" * 36,  # a token this process never saw: redacted by its shape
+            "token accepted",  # ordinary words stay
+        ]
+    )
+    redacted = redact_text(text)
+    assert_absent("redact_text()", redacted)
+    assert SLACK_TOKEN not in redacted and "ghp_ZZZZ" not in redacted
+    assert redacted.endswith("token accepted")

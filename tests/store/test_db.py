@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from oncall_tui.store import CorruptDatabaseError, NewerSchemaError, open_store
+from oncall_tui.store.db import APPLICATION_ID
 from oncall_tui.store.migrations import SCHEMA_VERSION
 
 
@@ -58,9 +59,11 @@ def test_reopen_keeps_data_and_does_not_migrate_twice(tmp_path: Path) -> None:
 
 
 def test_older_database_upgrades_in_place(tmp_path: Path) -> None:
-    """A database at schema 0 (created, nothing applied) gets every migration on open."""
+    """An oncall-tui database at schema 0 (its application id set, nothing applied yet: the
+    first migration was interrupted) gets every migration on open."""
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     conn.execute("CREATE TABLE unrelated_leftover (x)")
     conn.commit()
     conn.close()
@@ -76,6 +79,7 @@ def test_older_database_upgrades_in_place(tmp_path: Path) -> None:
 def test_newer_database_is_refused_and_untouched(tmp_path: Path) -> None:
     path = tmp_path / "newer.db"
     conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     conn.execute("CREATE TABLE t (x)")
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
     conn.commit()
@@ -140,6 +144,7 @@ def test_schema_1_database_gains_label_history_on_open(tmp_path: Path) -> None:
 
     path = tmp_path / "v1.db"
     db = Database(path)
+    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")  # as every release has set it
     migrations.apply(db, stop_before="0002_label_since")
     db.execute("PRAGMA user_version = 1")
     db.execute(

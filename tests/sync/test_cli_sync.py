@@ -231,3 +231,143 @@ def test_doctor_lines(tmp_path: Path, clock: Any, zendesk: tuple[ZendeskFake, st
     )
     assert "FAIL  zendesk:" in out.getvalue() and "refused the token" in out.getvalue()
     assert "wrong" not in out.getvalue()
+
+
+# -- doctor on the setups people really have (issue 20 item 7) -----------------------------------
+
+
+def doctor_cli(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Any:
+    """The real entry point: ``python -m oncall_tui ... doctor`` (no keyring, isolated dirs)."""
+    import os
+    import subprocess
+    import sys
+
+    full = {
+        **os.environ,
+        "HOME": str(tmp_path / "home"),
+        "XDG_CONFIG_HOME": str(tmp_path / "home" / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "home" / "data"),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        **(env or {}),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "oncall_tui", *args, "doctor"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        env=full,
+    )
+
+
+@pytest.mark.slow
+def test_doctor_passes_a_local_only_setup_without_a_keyring(tmp_path: Path) -> None:
+    out = doctor_cli(tmp_path)
+    assert out.returncode == 0, out.stdout + out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("PASS  config: no file at")
+    assert lines[1].startswith("PASS  database:") and "will be created" in lines[1]
+    assert "FAIL" not in out.stdout and "no keyring backend" not in out.stdout
+    assert "NOTE  keyring: not needed" in out.stdout
+    assert "PASS  backends: none configured" in out.stdout
+    assert not (tmp_path / "home" / "data" / "oncall-tui" / "oncall-tui.db").exists()
+
+
+def test_doctor_accepts_environment_tokens_and_says_not_signed_in(
+    tmp_path: Path, clock: Any, zendesk: tuple[ZendeskFake, str]
+) -> None:
+    """No keyring on the machine: the env token is used and passes; the backend without one
+    is "not signed in" with the variable to set (it said "no keyring backend")."""
+    from oncall_tui.secrets import EnvFirstSecretStore, KeyringSecretStore
+
+    fake, url = zendesk
+    config = Config(
+        backends={
+            "zendesk": BackendConfig("zendesk", url),
+            "slack": BackendConfig("slack", "http://127.0.0.1:9", channels=("C1",)),
+        }
+    )
+    secrets = EnvFirstSecretStore(KeyringSecretStore(), {"ONCALL_TUI_ZENDESK_TOKEN": DEFAULT_TOKEN})
+    out = io.StringIO()
+    assert run_doctor(None, config, paths(tmp_path), secrets, out) == 1
+    text = out.getvalue()
+    assert "PASS  zendesk: reachable, token accepted" in text
+    assert "(token from ONCALL_TUI_ZENDESK_TOKEN)" in text
+    assert "FAIL  slack: not signed in; set ONCALL_TUI_SLACK_TOKEN" in text
+    assert "no keyring backend" not in text and "FAIL  keyring" not in text
+    secrets = EnvFirstSecretStore(KeyringSecretStore(), {"ONCALL_TUI_ZENDESK_TOKEN": DEFAULT_TOKEN})
+    out = io.StringIO()
+    only_zendesk = Config(backends={"zendesk": BackendConfig("zendesk", url)})
+    assert run_doctor(None, only_zendesk, paths(tmp_path), secrets, out) == 0, out.getvalue()
+    assert "NOTE  keyring: not needed: tokens from ONCALL_TUI_ZENDESK_TOKEN" in out.getvalue()
+
+
+def test_doctor_checks_the_database_path(tmp_path: Path, clock: Any) -> None:
+    import sqlite3
+
+    db = tmp_path / "db.sqlite"
+    store = open_store(db, clock=clock)
+    store.add_comment(_local_ticket(store), "not sent yet", public=False, author="alex")
+    store.close()
+    out = io.StringIO()
+    assert run_doctor(None, Config(), paths(tmp_path), MemorySecretStore(), out) == 0
+    assert "PASS  database:" in out.getvalue() and "1 change not yet sent" in out.getvalue()
+    other = tmp_path / "other.sqlite"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE moz_places (x)")
+    conn.commit()
+    conn.close()
+    for bad, fragment in [
+        (other, "not an oncall-tui database"),
+        (tmp_path, "is a folder"),
+        (Path("/proc/x.db"), "cannot be created"),
+        (tmp_path / "db.sqlite" / "under.db", "is not a folder"),
+    ]:
+        out = io.StringIO()
+        where = Paths(config=tmp_path / "c.toml", db=bad, data_dir=tmp_path)
+        assert run_doctor(None, Config(), where, MemorySecretStore(), out) == 1, bad
+        assert "FAIL  database:" in out.getvalue() and fragment in out.getvalue(), out.getvalue()
+
+
+def _local_ticket(store: Any) -> int:
+    from oncall_tui.domain.tickets import Source, Ticket
+
+    now = FROZEN_NOW
+    [tid] = store.insert_tickets(
+        [Ticket(id=0, source=Source.HELPDESK, subject="x", opened_at=now, updated_at=now)]
+    )
+    return int(tid)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("config", "fragment"),
+    [
+        ('[keys]\nasign-me = "A"\n', "keys.asign-me: no binding has this id"),
+        ('[keys]\nassign-me = "q"\n', "q is already 'Quit'"),
+        ('[[views]]\nname = "x"\nquery = "priorty:P0"\n', "did you mean priority?"),
+        (None, "no such config file"),
+    ],
+)
+def test_doctor_and_the_app_stop_on_the_same_config_mistakes(
+    tmp_path: Path, config: str | None, fragment: str
+) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "home").mkdir()
+    path = tmp_path / "config.toml"
+    if config is not None:
+        path.write_text(config)
+    out = doctor_cli(tmp_path, "--config", str(path))
+    assert out.returncode == 1 and f"FAIL  config: {path}:" in out.stdout, out.stdout
+    assert fragment in out.stdout
+    app = subprocess.run(
+        [sys.executable, "-m", "oncall_tui", "--config", str(path), "--db", str(tmp_path / "d")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert app.returncode == 2 and fragment in app.stderr
+    assert len(app.stderr.strip().splitlines()) == 1 and "Traceback" not in app.stderr

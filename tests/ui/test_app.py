@@ -138,3 +138,21 @@ async def test_rows_built_from_segments_look_exactly_like_rows_built_as_text(
                 assert _cells(fast) == _cells(slow), (index, subject)
                 compared += 1
         assert compared > 30
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("second", ["s", "p", "l", "c", "D", "question_mark"])
+async def test_keys_typed_after_q_in_one_burst_are_dropped(
+    make_app: Any, anyio_backend: str, second: str
+) -> None:
+    """``q`` then ``s`` typed quickly (one read from the terminal) opened the status dialog
+    on an app that was shutting down: ``NoMatches`` and a traceback instead of an exit."""
+    from textual import events
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.post_message(events.Key("q", "q"))
+        app.post_message(events.Key(second, None))
+        await pilot.pause()
+    assert app.return_code in (None, 0)

@@ -165,6 +165,12 @@ class SpanUnit(StrEnum):
 
 
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86_400, "bm": 60, "bh": 3600}
+#: The longest target, per unit: a year of calendar time, or of business time counted as
+#: if every hour were a business hour (no support plan promises more; far longer targets
+#: overflow the date arithmetic).
+MAX_SPAN = {"m": 366 * 1440, "h": 366 * 24, "d": 366, "bm": 366 * 1440, "bh": 366 * 24, "bd": 366}
+#: The longest "critical" threshold, in minutes: a week.
+MAX_CRITICAL_MINUTES = 7 * 24 * 60
 _SPAN_RE = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(bd|bh|bm|d|h|m)\s*$", re.IGNORECASE)
 
 
@@ -195,12 +201,15 @@ class TargetSpan:
         """Parse ``"4h"``, ``"4bh"``, ``"1bd"``, ``"0.25h"``, ``"30bm"``...
 
         Raises:
-            ValueError: not of that shape, or zero.
+            ValueError: not of that shape, zero, or longer than a year (:data:`MAX_SPAN`).
         """
         m = _SPAN_RE.match(text)
         if not m:
             raise ValueError(f"not a duration like 4h, 4bh or 1bd: {text!r}")
-        return cls(Fraction(m[1]), SpanUnit(m[2].lower()))
+        amount, unit = Fraction(m[1]), m[2].lower()
+        if amount > MAX_SPAN[unit]:
+            raise ValueError(f"longer than a year: {text!r}")
+        return cls(amount, SpanUnit(unit))
 
     @property
     def business(self) -> bool:
@@ -780,7 +789,7 @@ _TOP_KEYS = (
     "channels",
 )
 _CLOSURE_KEYS = ("name", "date", "from", "to", "start", "end")
-_SPAN_EXPECTED = 'a duration like "4h", "4bh" or "1bd", or "none"'
+_SPAN_EXPECTED = 'a duration like "4h", "4bh" or "1bd" (at most a year), or "none"'
 
 
 def _fail(key: str, expected: str, got: object = None) -> ConfigValueError:
@@ -1039,7 +1048,11 @@ def sla_settings_from_dict(d: Mapping[str, Any], key_prefix: str = "sla") -> Sla
         fraction = _number(d["warning_fraction"], k + "warning_fraction", lo=0, hi=1)
     critical = 15 * 60
     if "critical_minutes" in d:
-        critical = math.floor(_number(d["critical_minutes"], k + "critical_minutes", lo=0) * 60)
+        minutes = _number(d["critical_minutes"], k + "critical_minutes", lo=0)
+        if minutes > MAX_CRITICAL_MINUTES:
+            expected = f"a number of minutes from 0 to {MAX_CRITICAL_MINUTES} (a week)"
+            raise _fail(k + "critical_minutes", expected, d["critical_minutes"])
+        critical = math.floor(minutes * 60)
     day_seconds = 0  # the calendar's longest weekday
     if "business_day_hours" in d:
         hours = _number(d["business_day_hours"], k + "business_day_hours", lo=0)

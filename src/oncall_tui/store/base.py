@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from oncall_tui.clock import Clock
 from oncall_tui.domain.sla import SlaSettings
@@ -19,7 +20,11 @@ from oncall_tui.domain.tickets import (
     Status,
     Ticket,
 )
-from oncall_tui.store.db import Database, iso, parse_iso
+from oncall_tui.store.db import DamagedRowError, Database, iso, parse_iso
+
+T = TypeVar("T")
+#: What decoding a damaged row raises (bad JSON, date or enum, a NULL where text belongs).
+DECODE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, AssertionError, ArithmeticError)
 
 FTS_CHUNK = 500
 
@@ -38,6 +43,9 @@ class StoreBase:
         self.sla = sla
         self.clock = clock
         self.path = path
+        self.damage_notes: list[str] = []
+        """Damaged rows left out of lists so far (each also noted once in the sync log)."""
+        self._damaged: set[tuple[str, object]] = set()
 
     def close(self) -> None:
         """Close the connection."""
@@ -66,9 +74,48 @@ class StoreBase:
                 chunk,
             )
 
+    def skip_damaged(self, error: DamagedRowError) -> None:
+        """Note a damaged row a list leaves out: once per row, in the sync log."""
+        key = (error.table, error.row_id)
+        if key in self._damaged:
+            return
+        self._damaged.add(key)
+        note = f"{error}; left out (the rest of the database is used as usual)"
+        self.damage_notes.append(note)
+        try:
+            self.db.execute(
+                "INSERT INTO sync_log (at, backend, level, message) VALUES (?, 'store', "
+                "'error', ?)",
+                [self.now(), note],
+            )
+        except sqlite3.Error as exc:  # locked or read-only: the note stays in damage_notes
+            self.damage_notes.append(f"(could not write that to the sync log: {exc})")
+
+    def decode_all(self, rows: Iterable[Any], decode: Callable[[Any], T]) -> list[T]:
+        """Each row decoded; damaged rows are left out and noted (:meth:`skip_damaged`)."""
+        result = []
+        for row in rows:
+            try:
+                result.append(decode(row))
+            except DamagedRowError as error:
+                self.skip_damaged(error)
+        return result
+
     def _one(self, sql: str, params: Any = ()) -> tuple[Any, ...] | None:
         row = self.db.execute(sql, params).fetchone()
         return tuple(row) if row is not None else None
+
+
+def _strings(text: str) -> tuple[str, ...]:
+    """A JSON array of strings (labels, domains, contacts) as a tuple.
+
+    Raises:
+        ValueError: not JSON, or not an array of strings.
+    """
+    value = json.loads(text)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"expected a JSON array of strings, got {text[:40]!r}")
+    return tuple(value)
 
 
 def pauses_to_json(pauses: tuple[PauseInterval, ...]) -> str:
@@ -86,7 +133,30 @@ def pauses_from_json(text: str) -> tuple[PauseInterval, ...]:
     return tuple(result)
 
 
+def decoded(table: str, decode: Callable[[Any], T]) -> Callable[[Any], T]:
+    """``decode`` raising :class:`DamagedRowError` (naming ``table`` and the row's first
+    column, its id) for a row it cannot read."""
+
+    def safe(row: Any) -> T:
+        try:
+            return decode(row)
+        except DECODE_ERRORS as exc:
+            raise DamagedRowError(table, row[0] if len(row) else "?", exc) from None
+
+    safe.__doc__ = decode.__doc__
+    return safe
+
+
 def ticket_from_row(row: tuple[Any, ...] | Any) -> Ticket:
+    """Map a row selected with :data:`TICKET_COLUMNS` to a :class:`Ticket`.
+
+    Raises:
+        DamagedRowError: the row holds a value that cannot be read back.
+    """
+    return _ticket_from_row(row)
+
+
+def _ticket_decode(row: tuple[Any, ...] | Any) -> Ticket:
     """Map a row selected with :data:`TICKET_COLUMNS` to a :class:`Ticket`."""
     (
         id_,
@@ -126,7 +196,7 @@ def ticket_from_row(row: tuple[Any, ...] | Any) -> Ticket:
         body=body,
         status=Status(status),
         priority=Priority(priority),
-        labels=tuple(json.loads(labels)),
+        labels=_strings(labels),
         assignee=assignee,
         requester=requester,
         customer_id=customer_id,
@@ -149,28 +219,48 @@ def ticket_from_row(row: tuple[Any, ...] | Any) -> Ticket:
     )
 
 
+_ticket_from_row = decoded("tickets", _ticket_decode)
+
 CUSTOMER_COLUMNS = "id, name, plan, codename, domains, contacts, remote_id"
 
 
 def customer_from_row(row: tuple[Any, ...] | Any) -> Customer:
-    """Map a row selected with :data:`CUSTOMER_COLUMNS` to a :class:`Customer`."""
+    """Map a row selected with :data:`CUSTOMER_COLUMNS` to a :class:`Customer`.
+
+    Raises:
+        DamagedRowError: the row holds a value that cannot be read back.
+    """
+    return _customer_from_row(row)
+
+
+def _customer_decode(row: tuple[Any, ...] | Any) -> Customer:
     id_, name, plan, codename, domains, contacts, remote_id = row
     return Customer(
         id=id_,
         name=name,
         plan=plan,
         codename=codename,
-        domains=tuple(json.loads(domains)),
-        contacts=tuple(json.loads(contacts)),
+        domains=_strings(domains),
+        contacts=_strings(contacts),
         remote_id=remote_id,
     )
 
+
+_customer_from_row = decoded("customers", _customer_decode)
 
 COMMENT_COLUMNS = "id, ticket_id, author, body, created_at, public, remote_id, outbox_id"
 
 
 def comment_from_row(row: tuple[Any, ...] | Any) -> Comment:
-    """Map a row selected with :data:`COMMENT_COLUMNS` to a :class:`Comment`."""
+    """Map a row selected with :data:`COMMENT_COLUMNS` to a :class:`Comment`.
+
+    Raises:
+        DamagedRowError: the row holds a value that cannot be read back.
+    """
+    return _comment_from_row(row)
+
+
+def _comment_decode(row: tuple[Any, ...] | Any) -> Comment:
     id_, ticket_id, author, body, created_at, public, remote_id, outbox_id = row
     created = parse_iso(created_at)
     assert created is not None
@@ -184,3 +274,6 @@ def comment_from_row(row: tuple[Any, ...] | Any) -> Comment:
         remote_id=remote_id,
         pending=outbox_id is not None and remote_id is None,
     )
+
+
+_comment_from_row = decoded("comments", _comment_decode)

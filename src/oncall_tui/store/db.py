@@ -1,8 +1,17 @@
 """Opening the database: file checks, pragmas, migrations, and the :class:`Store` facade.
 
 ``open_store`` refuses, before writing a single byte, a file that is not an SQLite database,
-one that is truncated, and one written by a newer oncall-tui; each with a message that says
-what to do next. The file is never "repaired" or overwritten.
+one that is truncated, another application's database, one whose tables or columns are gone,
+and one written by a newer oncall-tui; each with a message that says what to do next. The file
+is never "repaired" or overwritten. A file it cannot write (a read-only file system, a folder
+without write permission) is reported as such: it may hold changes not yet sent, so the advice
+is never to throw it away.
+
+Nothing in this process opens a database file outside SQLite while SQLite holds it: on POSIX,
+closing *any* descriptor of a file drops every lock the process holds on it, so a second
+process would believe it is the last connection and delete the live WAL (SQLite's "How To
+Corrupt An SQLite Database File", section 2.2). The raw header check runs only while no
+connection of this process is open on the file (:data:`HELD` counts them).
 
 Opening an up-to-date database and reading it does not import sqlite-utils (~30 ms, a fifth
 of a cold start): :class:`Database` answers reads on the bare connection and hands everything
@@ -15,8 +24,10 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import stat
 import struct
 import sys
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -55,6 +66,48 @@ class CorruptDatabaseError(StoreError):
     """The file is not a usable SQLite database."""
 
 
+class DamagedRowError(StoreError):
+    """One row cannot be read back (bad JSON, date or enum): names the table and the row.
+
+    Lists (the queue, a thread, the drafts) leave such a row out and note it in the sync log;
+    asking for that one row raises this.
+    """
+
+    def __init__(self, table: str, row_id: object, detail: object) -> None:
+        self.table = table
+        self.row_id = row_id
+        shown = " ".join(str(detail).split())[:160]
+        super().__init__(f"{table} row {row_id} is damaged ({shown})")
+
+
+class ForeignDatabaseError(StoreError):
+    """The file is another application's SQLite database."""
+
+
+class UnwritableDatabaseError(StoreError):
+    """The database cannot be opened or written here (permissions, read-only file system...)."""
+
+
+#: SQLite's primary result codes that :func:`open_store` tells apart.
+_SQLITE_PERM, _SQLITE_BUSY, _SQLITE_LOCKED = 3, 5, 6
+_SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_NOTADB = 11, 13, 26
+#: Tables every oncall-tui database has had since the first release (columns are checked
+#: against the list written at the last migration, see :func:`_check_schema`).
+CORE_TABLES = (
+    "customers",
+    "tickets",
+    "comments",
+    "drafts",
+    "outbox",
+    "sync_state",
+    "sync_log",
+    "meta",
+    "ticket_fts",
+)
+#: The meta key holding every table's columns as the migrations left them (JSON).
+SCHEMA_COLUMNS_KEY = "schema_columns"
+
+
 def iso(value: datetime | None) -> str | None:
     """A timezone-aware datetime as UTC ISO-8601 text with a trailing Z (sortable)."""
     if value is None:
@@ -76,12 +129,90 @@ def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+class HeldFiles:
+    """The database files this process holds SQLite connections to, by (device, inode).
+
+    :func:`open_store` and :func:`connect_read_only` count a connection in when they open it
+    and out when it is closed; the raw header check (Python's ``open``) runs only while the
+    count is zero. Every check and every connect happens under one lock, so no thread reads a
+    header while another opens a connection to the same file.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self._counts: dict[tuple[int, int], int] = {}
+
+    @staticmethod
+    def key(path: Path) -> tuple[int, int] | None:
+        """(device, inode) of ``path``, or None if there is no such file (stat opens nothing)."""
+        try:
+            st = os.stat(path)
+        except (OSError, ValueError):
+            return None
+        return st.st_dev, st.st_ino
+
+    def held(self, path: Path) -> bool:
+        """True while a connection of this process is open on the file at ``path``."""
+        key = self.key(path)
+        with self.lock:
+            return key is not None and self._counts.get(key, 0) > 0
+
+    def hold(self, path: Path) -> tuple[int, int] | None:
+        """Count in a connection just opened on ``path``; returns the key to release."""
+        key = self.key(path)
+        if key is not None:
+            with self.lock:
+                self._counts[key] = self._counts.get(key, 0) + 1
+        return key
+
+    def release(self, key: tuple[int, int] | None) -> None:
+        """Count out a connection that was closed."""
+        if key is None:
+            return
+        with self.lock:
+            left = self._counts.get(key, 0) - 1
+            if left > 0:
+                self._counts[key] = left
+            else:
+                self._counts.pop(key, None)
+
+
+#: This process's connections, by file.
+HELD = HeldFiles()
+
+
+def connect_read_only(path: str | Path, **kwargs: Any) -> tuple[sqlite3.Connection, Any]:
+    """A read-only SQLite connection to ``path``, counted in :data:`HELD`.
+
+    Returns the connection and the key to hand to ``HELD.release`` once it is closed.
+    """
+    target = Path(path)
+    uri = target.absolute().as_uri() + "?mode=ro"  # quoted: '#', '?' or '%' in a name are safe
+    with HELD.lock:
+        conn = sqlite3.connect(uri, uri=True, **kwargs)
+        return conn, HELD.hold(target)
+
+
 def _check_file(path: Path) -> None:
-    """Refuse files that are not ours to open, without writing to them."""
+    """Refuse files that are not ours to open, without writing to them.
+
+    Reads the first 100 bytes with Python's ``open``: the caller makes sure no connection of
+    this process is open on the file (see :class:`HeldFiles`).
+    """
     try:
-        size = path.stat().st_size
+        st = path.stat()
     except FileNotFoundError:
         return
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot use this path for the database: {exc.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise StoreError(f"{path} is a folder; pass --db with the path of a database file")
+    if not stat.S_ISREG(st.st_mode):
+        raise StoreError(
+            f"{path} is not a regular file (a device, pipe or socket); pass --db with the path "
+            "of a database file"
+        )
+    size = st.st_size
     if size == 0:
         return  # an empty file is a new database (e.g. created by us with mode 0600)
     try:
@@ -89,10 +220,7 @@ def _check_file(path: Path) -> None:
             header = fh.read(100)
     except OSError as exc:
         raise StoreError(f"{path}: cannot read the database: {exc.strerror}") from None
-    advice = (
-        "The file was left untouched. Move it aside (or pass --db with another path) and "
-        "oncall-tui will create a fresh database and sync again."
-    )
+    advice = DAMAGE_ADVICE
     if len(header) < 100 or not header.startswith(SQLITE_MAGIC):
         raise CorruptDatabaseError(f"{path}: this is not an SQLite database. {advice}")
     page_size = struct.unpack(">H", header[16:18])[0]
@@ -179,9 +307,10 @@ class Database:
     :func:`_immediate_transaction`), for the store's own calls and sqlite-utils' alike.
     """
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, held: tuple[int, int] | None = None) -> None:
         self.conn = conn
         self._full: Any = None
+        self._held = held
 
     @property
     def full(self) -> Any:
@@ -217,8 +346,10 @@ class Database:
             self.conn.execute("ROLLBACK")
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connection (and count it out of :data:`HELD`)."""
         self.conn.close()
+        held, self._held = self._held, None
+        HELD.release(held)
 
     def __getitem__(self, table_name: str) -> Any:
         return self.full[table_name]
@@ -253,11 +384,136 @@ def _connect(path: Path) -> sqlite3.Connection:
 
         ensure_private_dir(path.parent)
         # Create the file ourselves so it is private (0600) from its first byte; SQLite gives
-        # its -wal and -shm files the same mode.
+        # its -wal and -shm files the same mode. (No connection can hold a file that did not
+        # exist a moment ago, so this descriptor drops nobody's locks.)
         fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
         os.close(fd)
     conn = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
     return conn
+
+
+def _read_only_fs(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):
+        return False
+
+
+def _keep_advice(path: Path) -> str:
+    """What to do about a database that cannot be written: never "throw it away"."""
+    where = "the file system is read-only" if _read_only_fs(path.parent) else None
+    why = f" ({where})" if where else ""
+    return (
+        f"Keep the file{why}: it may hold changes not yet sent. Make {path.parent} writable "
+        "and start again, or copy the file to a writable folder and pass --db with the copy."
+    )
+
+
+def _unwritable(path: Path, detail: str) -> UnwritableDatabaseError:
+    return UnwritableDatabaseError(
+        f"{path}: cannot open the database for writing ({detail}). {_keep_advice(path)}"
+    )
+
+
+def _sqlite_failure(path: Path, exc: sqlite3.Error) -> StoreError:
+    """The message for an SQLite error while opening ``path``, by its result code."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    detail = " ".join(str(exc).split())[:200]
+    if primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB) or (
+        primary is None and not isinstance(exc, sqlite3.OperationalError)
+    ):
+        return CorruptDatabaseError(
+            f"{path}: the database cannot be read ({detail}). {DAMAGE_ADVICE}"
+        )
+    if primary in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        return StoreError(
+            f"{path}: another program kept the database locked for over "
+            f"{BUSY_TIMEOUT_MS // 1000} s ({detail}); close it (a sqlite3 shell, a backup "
+            "tool) and start again"
+        )
+    if primary == _SQLITE_FULL:
+        return StoreError(
+            f"{path}: the disk is full ({detail}); free some space and start again (the file "
+            "may hold changes not yet sent: keep it)"
+        )
+    return _unwritable(path, detail)
+
+
+def _ownership(db: Database, path: Path, user_version: int) -> None:
+    """Refuse another application's database, reading only (nothing is written before)."""
+    app_id = int(db.execute("PRAGMA application_id").fetchone()[0])
+    if app_id == APPLICATION_ID:
+        return
+    tables = [
+        str(r[0])
+        for r in db.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+            "AND name NOT LIKE 'sqlite_%' ORDER BY name LIMIT 6"
+        )
+    ]
+    if app_id == 0 and user_version == 0 and not tables:
+        return  # a new, empty database: ours to create
+    shown = ", ".join(tables[:5]) + (", …" if len(tables) > 5 else "")
+    what = f"application id {app_id:#x}" if app_id else "no oncall-tui application id"
+    holds = f", tables: {shown}" if tables else ""
+    raise ForeignDatabaseError(
+        f"{path}: this is not an oncall-tui database ({what}{holds}); it was left untouched. "
+        "Pass --db with another path (or leave --db out to use oncall-tui's own file)."
+    )
+
+
+def _present_columns(db: Database) -> dict[str, set[str]]:
+    present: dict[str, set[str]] = {}
+    for table, column in db.execute(
+        "SELECT m.name, p.name FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS p "
+        "WHERE m.type = 'table'"
+    ):
+        present.setdefault(str(table), set()).add(str(column))
+    return present
+
+
+def _check_schema(db: Database, path: Path) -> None:
+    """Refuse an up-to-date database whose tables or columns are gone, naming the first one.
+
+    The tables every release had are checked by name; the columns against the list the last
+    migration wrote to ``meta`` (a database migrated before that list existed is checked by
+    table only). A query on a column dropped later is caught by the app (see ``ui/app.py``).
+    """
+    present = _present_columns(db)
+    for table in CORE_TABLES:
+        if table not in present:
+            raise _damaged_schema(db, path, f"table {table} is missing")
+    row = db.execute("SELECT value FROM meta WHERE key = ?", [SCHEMA_COLUMNS_KEY]).fetchone()
+    if row is None:
+        return
+    try:
+        expected = json.loads(row[0])
+        items = sorted(expected.items()) if isinstance(expected, dict) else []
+    except ValueError:
+        items = []
+    for table, columns in items:
+        if table not in present:
+            raise _damaged_schema(db, path, f"table {table} is missing")
+        for column in columns if isinstance(columns, list) else ():
+            if column not in present[table]:
+                raise _damaged_schema(db, path, f"column {table}.{column} is missing")
+
+
+def _damaged_schema(db: Database, path: Path, what: str) -> CorruptDatabaseError:
+    try:
+        unsent = int(
+            db.execute("SELECT count(*) FROM outbox WHERE state NOT IN ('done')").fetchone()[0]
+        )
+    except sqlite3.Error:
+        unsent = 0
+    keep = (
+        f" It holds {unsent} change{'s' if unsent != 1 else ''} not yet sent (in its outbox "
+        "table): keep the moved file."
+        if unsent
+        else ""
+    )
+    return CorruptDatabaseError(f"{path}: the database is damaged: {what}. {DAMAGE_ADVICE}{keep}")
 
 
 def open_store(
@@ -269,6 +525,10 @@ def open_store(
 ) -> Store:
     """Open (creating if needed) the database at ``path`` and bring its schema up to date.
 
+    Everything is checked before the first write: a file that is not an SQLite database, a
+    truncated one, another application's, one with tables or columns gone, and a newer one
+    are refused and left byte for byte as they were.
+
     Args:
         path: database file, or ``":memory:"``.
         sla: SLA settings used to compute due instants when tickets change.
@@ -276,38 +536,51 @@ def open_store(
         migrate: apply pending migrations (the sync engine's second connection skips it).
 
     Raises:
-        StoreError: the file is not a database, is truncated or corrupt, or is newer.
+        StoreError: the file is not a database, is truncated, corrupt, foreign or newer, or
+            cannot be created or written (each with a message ready to show).
     """
     path = Path(path)
     memory = str(path) == ":memory:"
-    if not memory:
-        _check_file(path)
     try:
-        conn = _connect(path)
-        db = Database(conn)
+        with HELD.lock:
+            if not memory and not HELD.held(path):
+                _check_file(path)  # raw header read: only while no connection of ours is open
+            conn = _connect(path)
+            db = Database(conn, None if memory else HELD.hold(path))
+    except sqlite3.Error as exc:
+        raise _sqlite_failure(path, exc) from None
+    except OSError as exc:
+        raise StoreError(
+            f"{path}: cannot create the database here ({exc.strerror or exc}); pass --db "
+            "with a path in a folder you can write to"
+        ) from None
+    try:
         db.execute("PRAGMA recursive_triggers = on")  # as sqlite-utils' Database sets it
-        user_version = db.execute("PRAGMA user_version").fetchone()[0]
+        user_version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        if not memory:
+            _ownership(db, path, user_version)
         if user_version > SCHEMA_VERSION:
-            conn.close()
             raise NewerSchemaError(
                 f"{path}: this database was written by a newer oncall-tui (schema "
                 f"{user_version}; this version knows up to {SCHEMA_VERSION}). Upgrade "
                 "oncall-tui, or move the file aside to start a fresh cache; it was left "
                 "untouched."
             )
+        if user_version == SCHEMA_VERSION and not memory:
+            _check_schema(db, path)
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if not memory:
-            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA journal_mode = WAL")  # the first write to a new file
         db.execute("PRAGMA synchronous = NORMAL")  # durable at each WAL checkpoint; safe in WAL
         db.execute("PRAGMA foreign_keys = ON")
         if migrate and user_version < SCHEMA_VERSION:
             _migrate(db)
-    except sqlite3.DatabaseError as exc:
-        raise CorruptDatabaseError(
-            f"{path}: the database cannot be read ({exc}). The file was left untouched. Move "
-            "it aside (or pass --db with another path) and oncall-tui will create a fresh "
-            "database and sync again."
-        ) from None
+    except StoreError:
+        db.close()
+        raise
+    except sqlite3.Error as exc:
+        db.close()
+        raise _sqlite_failure(path, exc) from None
     from oncall_tui.store.store import Store
 
     return Store(db, sla=sla or SlaSettings.default(), clock=clock or SystemClock(), path=path)
@@ -326,7 +599,88 @@ def _migrate(db: Database) -> None:
     with db.atomic():
         db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     schema.migrations.apply(db.full)  # sqlite-utils' own Database, as migrations expect
-    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    columns = {table: sorted(cols) for table, cols in sorted(_present_columns(db).items())}
+    with db.atomic():
+        db.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+            [SCHEMA_COLUMNS_KEY, dumps(columns)],
+        )
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _cannot_create_in(folder: Path) -> str | None:
+    """Why no file can be created in ``folder`` (tried for real with a temporary file, since
+    permission bits say nothing for root, /proc or a read-only mount), or None."""
+    import tempfile
+
+    try:
+        fd, name = tempfile.mkstemp(prefix=".oncall-tui-check-", dir=folder)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    os.close(fd)
+    os.unlink(name)
+    return None
+
+
+def inspect_database(path: str | Path) -> tuple[bool, str]:
+    """``doctor``'s look at the database path: (ok, one line), writing nothing.
+
+    Checks what :func:`open_store` would (a regular file, ours, not newer, tables and columns
+    there, readable) on a read-only connection, and that the file, or the folder it would be
+    created in, can be written.
+    """
+    target = Path(path)
+    if not target.exists():
+        folder = target.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir():
+            return False, f"{target}: {folder} is not a folder; pass --db with another path"
+        problem = _cannot_create_in(folder)
+        if problem:
+            return False, f"{target}: cannot be created in {folder} ({problem})"
+        return True, f"{target} does not exist yet; it will be created (readable by you only)"
+    try:
+        with HELD.lock:
+            if not HELD.held(target):
+                _check_file(target)
+            conn, held = connect_read_only(target, timeout=BUSY_TIMEOUT_MS / 1000)
+        db = Database(conn, held)
+        try:
+            user_version = int(db.execute("PRAGMA user_version").fetchone()[0])
+            _ownership(db, target, user_version)
+            if user_version > SCHEMA_VERSION:
+                return False, (
+                    f"{target}: written by a newer oncall-tui (schema {user_version}, this "
+                    f"version knows up to {SCHEMA_VERSION}); upgrade oncall-tui"
+                )
+            if user_version == 0:
+                return True, f"{target}: an empty database; oncall-tui will set it up"
+            if user_version == SCHEMA_VERSION:
+                _check_schema(db, target)
+            tickets = int(db.execute("SELECT count(*) FROM tickets").fetchone()[0])
+            unsent = int(
+                db.execute("SELECT count(*) FROM outbox WHERE state != 'done'").fetchone()[0]
+            )
+        finally:
+            db.close()
+    except StoreError as exc:
+        return False, str(exc)
+    except sqlite3.Error as exc:
+        return False, str(_sqlite_failure(target, exc))
+    if _read_only_fs(target.parent) or not (
+        os.access(target, os.W_OK) and os.access(target.parent, os.W_OK | os.X_OK)
+    ):
+        return False, f"{target}: readable but cannot be written. {_keep_advice(target)}"
+    upgrade = (
+        f" (upgraded to schema {SCHEMA_VERSION} on the next start)"
+        if user_version < SCHEMA_VERSION
+        else ""
+    )
+    return True, (
+        f"{target}: schema {user_version}{upgrade}, {tickets:,} tickets, {unsent} change"
+        f"{'s' if unsent != 1 else ''} not yet sent"
+    )
 
 
 DAMAGE_ADVICE = (
@@ -343,7 +697,7 @@ def check_integrity(path: str | Path) -> str | None:
     rather than on the start-up path.
     """
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn, held = connect_read_only(path, timeout=BUSY_TIMEOUT_MS / 1000)
     except sqlite3.Error as exc:
         return str(exc)
     try:
@@ -352,6 +706,7 @@ def check_integrity(path: str | Path) -> str | None:
         return str(exc)
     finally:
         conn.close()
+        HELD.release(held)
     return None if found == ["ok"] else " ".join(" ".join(found).split())[:200]
 
 

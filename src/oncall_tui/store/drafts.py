@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from oncall_tui.store.base import StoreBase
+from oncall_tui.store.base import StoreBase, decoded
 from oncall_tui.store.db import dumps, parse_iso
 
 
@@ -34,7 +34,7 @@ class Draft:
 _COLUMNS = "id, kind, ticket_id, title, fields, meta, state, outbox_id, created_at, updated_at"
 
 
-def _draft(row: Any) -> Draft:
+def _draft_decode(row: Any) -> Draft:
     created, updated = parse_iso(row[8]), parse_iso(row[9])
     assert created is not None and updated is not None
     return Draft(
@@ -49,6 +49,9 @@ def _draft(row: Any) -> Draft:
         created_at=created,
         updated_at=updated,
     )
+
+
+_draft = decoded("drafts", _draft_decode)
 
 
 class DraftsMixin(StoreBase):
@@ -102,9 +105,8 @@ class DraftsMixin(StoreBase):
             clauses.append("state != 'filed'")
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
-        return [
-            _draft(r) for r in self.db.execute(sql + " ORDER BY updated_at DESC, id DESC", params)
-        ]
+        rows = self.db.execute(sql + " ORDER BY updated_at DESC, id DESC", params)
+        return self.decode_all(rows, _draft)
 
     def draft_for_ticket(self, kind: str, ticket_id: int) -> Draft | None:
         """The open draft of ``kind`` started from ``ticket_id``, if any."""

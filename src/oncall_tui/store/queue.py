@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from oncall_tui.domain.query import Query, Term
-from oncall_tui.domain.tickets import Priority, Source, Status
-from oncall_tui.store.base import StoreBase
-from oncall_tui.store.db import BUSY_TIMEOUT_MS, iso, parse_iso
+from oncall_tui.domain.tickets import Channel, Priority, Source, Status
+from oncall_tui.store.base import StoreBase, decoded
+from oncall_tui.store.db import BUSY_TIMEOUT_MS, HELD, connect_read_only, iso, parse_iso
 
 ORDER = "t.sla_bucket, t.sla_due, t.id"
 #: Filter fields that are the customer's (tested on ``customers cu``).
@@ -53,13 +53,27 @@ class QueueRow:
 _ROW_SQL = (
     "SELECT t.id, t.source, t.subject, t.status, t.priority, t.assignee, t.updated_at, "
     "t.sla_due, t.sla_warn_at, t.sla_target, t.paused, t.is_open, t.pending_ops, t.conflict, "
-    "c.name, c.codename, c.plan, t.labels, json_extract(t.label_since, '$.\"~investigate\"') "
+    "c.name, c.codename, c.plan, t.labels, "
+    "CASE WHEN json_valid(t.label_since) THEN "
+    "json_extract(t.label_since, '$.\"~investigate\"') END, "
+    # What opening the ticket reads beyond the row: checked here, so that a row the queue
+    # shows can be opened (a damaged one is left out and noted instead).
+    "t.channel, t.opened_at, t.first_response_at, "
+    "CASE WHEN json_valid(t.labels) AND json_valid(t.pauses) AND json_valid(t.label_since) "
+    "THEN json_type(t.labels) = 'array' AND json_type(t.pauses) = 'array' "
+    "AND json_type(t.label_since) = 'object' ELSE 0 END "
     "FROM tickets t LEFT JOIN customers c "
     "ON c.id = t.customer_id"
 )
 
 
-def _row(r: Any) -> QueueRow:
+def _row_decode(r: Any) -> QueueRow:
+    if not r[22]:
+        raise ValueError("labels, pauses or label_since is not the JSON it should be")
+    Channel(r[19])
+    if parse_iso(r[20]) is None:
+        raise ValueError("no opened_at")
+    parse_iso(r[21])
     updated = parse_iso(r[6])
     assert updated is not None
     return QueueRow(
@@ -83,6 +97,9 @@ def _row(r: Any) -> QueueRow:
         labels=r[17],
         investigating_since=parse_iso(r[18]),
     )
+
+
+_row = decoded("tickets", _row_decode)
 
 
 _FTS_WORD = re.compile(r"\w+", re.UNICODE)
@@ -111,8 +128,10 @@ def _term_sql(term: Term, now: datetime, me: str, critical: timedelta) -> tuple[
     if field == "plan":
         return f"cu.plan IN ({marks})", [v.lower() for v in values]
     if field == "label":
+        # json_valid first: one damaged row must not make the whole query fail.
         return (
-            f"EXISTS (SELECT 1 FROM json_each(t.labels) WHERE lower(value) IN ({marks}))",
+            "EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(t.labels) THEN t.labels "
+            f"ELSE '[]' END) WHERE lower(value) IN ({marks}))",
             [v.lower() for v in values],
         )
     if field == "customer":
@@ -236,7 +255,7 @@ class QueueMixin(StoreBase):
             f"{_ROW_SQL}{where} ORDER BY {ORDER} LIMIT ? OFFSET ?",
             [*params, limit, max(offset, 0)],
         )
-        return [_row(r) for r in rows]
+        return self.decode_all(rows, _row)
 
     def _count_sql(self, query: Query, me: str, now: datetime | None) -> tuple[str, list[Any]]:
         where, params = self._where(query, now or self.clock(), me)
@@ -301,13 +320,15 @@ class QueueCounter:
         self._store = store
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
+        self._held: tuple[int, int] | None = None
         self._closed = False
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            uri = Path(self._store.path).resolve().as_uri() + "?mode=ro"
-            self._conn = sqlite3.connect(
-                uri, uri=True, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
+            self._conn, self._held = connect_read_only(
+                Path(self._store.path).resolve(),
+                check_same_thread=False,
+                timeout=BUSY_TIMEOUT_MS / 1000,
             )
         return self._conn
 
@@ -347,3 +368,5 @@ class QueueCounter:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+                HELD.release(self._held)
+                self._held = None

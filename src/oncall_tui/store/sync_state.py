@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from oncall_tui.store.base import StoreBase
+from oncall_tui.store.base import StoreBase, decoded
 from oncall_tui.store.db import parse_iso
 
 LOG_KEEP = 2000
@@ -71,11 +72,17 @@ class SyncStateMixin(StoreBase):
     def log_entries(self, limit: int = 200) -> list[tuple[datetime, str, str, str]]:
         """The newest sync log lines, newest first."""
         rows = self.db.execute(
-            "SELECT at, backend, level, message FROM sync_log ORDER BY id DESC LIMIT ?", [limit]
+            "SELECT id, at, backend, level, message FROM sync_log ORDER BY id DESC LIMIT ?",
+            [limit],
         )
-        result = []
-        for at, backend, level, message in rows:
-            when = parse_iso(at)
-            assert when is not None
-            result.append((when, backend, level, message))
-        return result
+        return self.decode_all(rows, _log_entry)
+
+
+def _log_entry_decode(row: Any) -> tuple[datetime, str, str, str]:
+    _, at, backend, level, message = row
+    when = parse_iso(at)
+    assert when is not None
+    return when, str(backend), str(level), str(message)
+
+
+_log_entry = decoded("sync_log", _log_entry_decode)

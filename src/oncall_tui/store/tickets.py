@@ -85,7 +85,7 @@ class TicketsMixin(OutboxMixin):
     def customers(self) -> list[Customer]:
         """Every customer, by name."""
         rows = self.db.execute(f"SELECT {CUSTOMER_COLUMNS} FROM customers ORDER BY name")
-        return [customer_from_row(r) for r in rows]
+        return self.decode_all(rows, customer_from_row)
 
     def comments(self, ticket_id: int) -> list[Comment]:
         """The ticket's thread, oldest first."""
@@ -93,7 +93,7 @@ class TicketsMixin(OutboxMixin):
             f"SELECT {COMMENT_COLUMNS} FROM comments WHERE ticket_id = ? ORDER BY created_at, id",
             [ticket_id],
         )
-        return [comment_from_row(r) for r in rows]
+        return self.decode_all(rows, comment_from_row)
 
     def plans(self) -> dict[int | None, str]:
         """Every customer's support plan, by customer id (``.get(None)`` is None: no customer)."""

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import io
 import sqlite3
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from textual import work
+from textual.actions import ActionParseResult
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -52,6 +56,16 @@ def _freeze_startup_objects() -> None:
         gc.freeze()
 
 
+def _damage(error: BaseException) -> bool:
+    """True for an SQLite error that means the database file or its schema is damaged."""
+    if not isinstance(error, sqlite3.DatabaseError):
+        return False
+    if not isinstance(error, sqlite3.OperationalError):
+        return True
+    text = str(error)
+    return text.startswith(("no such table", "no such column")) or "malformed" in text
+
+
 class OncallApp(App[None]):
     """The on-call support console."""
 
@@ -80,6 +94,7 @@ class OncallApp(App[None]):
         self.database_error: str | None = None
         """Set when the database turned out damaged; the CLI prints it after exit."""
         self._last_sync: str | None = None
+        self._damage_reported = 0
         self._wake = asyncio.Event()
         if ctx.demo:
             self.sub_title = "demo"
@@ -93,12 +108,15 @@ class OncallApp(App[None]):
     def on_mount(self) -> None:
         if self.ctx.config.keys:
             self.set_keymap(dict(self.ctx.config.keys))
+        for notice in self.ctx.notices:
+            self.notify(notice, timeout=10, markup=False)
         if self.ctx.engine_factory is not None:
             self.engine = self.ctx.engine_factory(self)
             if self.engine is not None:  # its progress reaches the status line
                 self.engine.progress = lambda text: self.post_message(SyncProgress(text))
             self.run_sync()
         self._update_sync_status()
+        self.call_after_refresh(self._report_damaged_rows)
         if str(self.ctx.store.path) != ":memory:":
             self.call_after_refresh(self.check_integrity)
 
@@ -119,6 +137,22 @@ class OncallApp(App[None]):
         if problem is not None:
             self.call_from_thread(self._database_damaged, problem)
 
+    def _report_damaged_rows(self) -> None:
+        """A toast for rows the store left out since the last one (each is in the sync log)."""
+        notes = self.ctx.store.damage_notes
+        new = notes[self._damage_reported :]
+        if not new:
+            return
+        self._damage_reported = len(notes)
+        more = f" (and {len(new) - 1} more)" if len(new) > 1 else ""
+        self.notify(
+            f"{new[0]}{more}. Details in the sync log (L).",
+            title="Database",
+            severity="warning",
+            timeout=10,
+            markup=False,
+        )
+
     def _database_damaged(self, detail: str) -> None:
         from oncall_tui.store.db import damage_message
 
@@ -126,14 +160,64 @@ class OncallApp(App[None]):
         self.exit(return_code=1)
 
     def _handle_exception(self, error: Exception) -> None:
-        # A page that cannot be read surfaces as a query error anywhere in the UI: say what
-        # it means and how to go on, instead of a traceback.
-        if isinstance(error, sqlite3.DatabaseError) and not isinstance(
-            error, sqlite3.OperationalError
-        ):
-            self._database_damaged(str(error))
+        # A page that cannot be read, or a table or column that is gone, surfaces as a query
+        # error anywhere in the UI: say what it means and how to go on, not a traceback.
+        if _damage(error):
+            self._database_damaged(" ".join(str(error).split()))
             return
         super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        """The crash report: Python's plain traceback, without the frames' locals (a
+        request's headers hold the plain token), redacted *before* it is laid out (a token
+        wrapped over two lines would escape a search afterwards)."""
+        import traceback
+
+        from rich.text import Text
+
+        from oncall_tui.secrets import redact_text
+
+        self.bell()
+        error = sys.exc_info()[1] or self._exception
+        if error is None:
+            report = "the app stopped on an unexpected error\n"
+        else:
+            report = "".join(traceback.format_exception(error))
+        self._exit_renderables.append(Text(redact_text(report)))
+        self._close_messages_no_wait()
+
+    def _print_error_renderables(self) -> None:
+        """Print the crash report (the first one, as Textual does) with every secret the
+        process knows, and anything shaped like a token, taken out."""
+        from rich.console import Console
+
+        from oncall_tui.secrets import redact_text
+
+        if not self._exit_renderables:
+            return
+        buffer = io.StringIO()
+        width = max(self.error_console.width, 200)  # wide: fewer tokens split by wrapping
+        console = Console(file=buffer, width=width, color_system=None, markup=False)
+        console.print(self._exit_renderables[0])
+        more = len(self._exit_renderables) - 1
+        self._exit_renderables.clear()
+        sys.stderr.write(redact_text(buffer.getvalue()))
+        if more:
+            sys.stderr.write(f"\n(and {more} more error{'s' if more > 1 else ''})\n")
+        sys.stderr.flush()
+
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """Run an action, unless the app is already on its way out: keys typed in the same
+        burst as ``q`` (``q`` then ``s``) would open dialogs on an app that is shutting down
+        (a ``NoMatches`` traceback); they are dropped."""
+        if self._exit:
+            return True
+        return await super().run_action(action, default_namespace, namespaces)
 
     # ---- background sync -------------------------------------------------------------------
 
@@ -223,6 +307,7 @@ class OncallApp(App[None]):
     def watch_store_revision(self) -> None:
         if self.is_mounted:
             self._update_sync_status()
+            self.call_after_refresh(self._report_damaged_rows)
 
     def _templates(self) -> list[object]:
         try:
