@@ -115,11 +115,12 @@ def test_generic_only_name_matches_as_a_whole() -> None:
 def test_domain_name_is_a_distinctive_word() -> None:
     customer = Customer(id=4, name="Blue Harbor Logistics", plan="premium", domains=("bhl.co.uk",))
     assert found("bhl ships from BHL.co.uk", customer) == ["bhl", "BHL.co.uk"]
-    # ordinary words in the name: found alone only as written for a name
-    assert found("Blue Harbor's hosts", customer) == ["Blue", "Harbor"]
+    # ordinary words in the name: found as the name (Capitalised), never alone
+    assert found("Blue Harbor's hosts", customer) == ["Blue Harbor"]
+    assert found("Blue and Harbor", customer) == []
     assert found("blue harbor", customer) == []
     assert found("BLUE HARBOR LOGISTICS", customer) == ["BLUE HARBOR LOGISTICS"]
-    assert found("logistics in blue", customer) == ["logistics"]
+    assert found("logistics in blue", customer) == []
 
 
 def test_hit_details_and_context() -> None:
@@ -131,6 +132,7 @@ def test_hit_details_and_context() -> None:
         start=50,
         end=54,
         context="…" + "x " * 15 + "Acme" + " y" * 15 + "…",
+        customer="Acme Corp",
     )
     (hit,) = check({"steps": "1. open\n\tAcme\x1b[0m page"}, ACME)
     assert hit.context == "1. open  Acme [0m page"

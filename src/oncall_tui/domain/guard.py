@@ -10,10 +10,13 @@ What counts as a hit (all matches respect letter boundaries, so "acme" is not fo
 
 * **Company name.** The full name, with any punctuation, spacing or none between its words
   ("Acme, Inc.", "acme-inc", "AcmeInc"); the name without its legal form ("Global
-  Solutions" of "Global Solutions Inc"); and each *distinctive* word alone: legal and
-  generic words ("Inc", "Corp", "LLC", "The", "Software"...) are dropped (they still count
-  inside the full name). Distinctive words match in any case ("acme", "ACME") and spelled
-  with dots ("A.C.M.E.").
+  Solutions" of "Global Solutions Inc"); and each *distinctive* word alone: legal, generic
+  and industry words ("Inc", "Corp", "LLC", "The", "Software", "Health", "Logistics"...) are
+  dropped (they still count inside the full name). Distinctive words match in any case
+  ("acme", "ACME") and spelled with dots ("A.C.M.E."). A name is matched as a phrase: an
+  ordinary word that is only part of it ("Blue" of "Blue Harbor") is not a hit on its own;
+  only a name whose one distinctive word is an ordinary word ("Target Corporation") is
+  found by that word alone, Capitalised or in UPPER case.
 * **Domains.** Each of ``Customer.domains`` as a whole domain or a subdomain's tail
   ("acme.com", "@acme.com", "fleet.acme.com", "acme dot com", "acme[.]com"), and the
   domain's own name ("acme" of acme.com) as a distinctive word.
@@ -31,6 +34,14 @@ will load" is not. Terms shorter than three letters match alone only in the exac
 given.
 The customer's codename never counts as a hit. Accent-insensitive matching ("Société" vs
 "Societe") is not attempted.
+
+Public writes (:func:`needs_guard`: comments and labels on tracker issues, messages into
+shared chat channels, bug reports) are checked with :func:`check_public` against *every*
+known customer, not only the ticket's own: "Acme Logistics sees it too" on another
+customer's issue names Acme. For other customers a contact's first name alone is not
+looked for (it would flag every "Thanks Chris" to a developer); their full names, surnames,
+e-mails, domains and company names are. :func:`neutralise` keeps ``@mentions`` and ``#123``
+references in public text from notifying people or cross-linking issues.
 """
 
 from __future__ import annotations
@@ -39,8 +50,10 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
-from oncall_tui.domain.tickets import Customer
+from oncall_tui.domain.ops import OpKind
+from oncall_tui.domain.tickets import Customer, Source
 
 CONTEXT_CHARS = 30
 """Characters shown either side of a hit."""
@@ -61,6 +74,25 @@ GENERIC_WORDS = LEGAL_WORDS | frozenset(
     industries partners associates ventures services service solutions systems system
     technologies technology tech software labs lab consulting digital networks network
     cloud data security media studio studios agency foundation trust bank
+    """.split()
+) | frozenset(
+    # Industry words: "Globex Health" is Globex; "the load balancer health check" names no one.
+    """
+    health healthcare medical medicine pharma pharmaceuticals biotech bio therapeutics
+    diagnostics clinic clinics hospital hospitals care logistics freight shipping transport
+    transportation retail foods food beverages brewing coffee grocery restaurants
+    aerospace aviation airlines airways robotics automation motors automotive banking
+    finance financial payments insurance credit capital investments energy power utilities
+    telecom telecommunications communications wireless mobile internet online web hosting
+    computing computers electronics semiconductors devices analytics insights research
+    sciences science engineering construction manufacturing materials chemicals mining
+    steel metals plastics packaging paper textiles apparel fashion beauty cosmetics
+    entertainment games gaming music records pictures films publishing press news
+    education learning academy institute university college school schools
+    hotels hospitality travel tours properties realty homes estates farms agriculture
+    confections candy bakery supply supplies distribution trading imports exports wholesale
+    marketing advertising design creative interactive innovations dynamics management
+    advisors consultants brands products stores shop shops mart market markets
     """.split()
 )
 
@@ -103,6 +135,9 @@ COMMON_WORDS = frozenset(
     vista walker wall ward water wave way well wells west white wild will wind window
     windows wing
     winter wise wolf wood woods work world young zenith zone
+    bucket buckets queue queues stream cache batch pool worker job task field form page
+    panel button menu tab sheet cluster region instance pod node shard replica mirror
+    proxy gateway portal router bridge hook token key lock vault badge sentry beacon
     """.split()
 )
 
@@ -133,6 +168,8 @@ class GuardHit:
     start: int
     end: int
     context: str
+    customer: str = ""
+    """The customer the term identifies (its company name), for "names Acme Logistics"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +279,13 @@ def _word_term(word: str, *, capitalised_only: bool = False) -> _Term:
     return _Term(word, re.compile(source, flags))
 
 
-def _customer_terms(customer: Customer) -> list[_Term]:
+@lru_cache(maxsize=4096)
+def _customer_terms(customer: Customer, first_names: bool = True) -> tuple[_Term, ...]:
+    """The customer's identifying terms, compiled once per customer (and per variant)."""
+    return tuple(_build_terms(customer, first_names))
+
+
+def _build_terms(customer: Customer, first_names: bool) -> list[_Term]:
     codename = (customer.codename or "").strip().casefold()
     terms: list[_Term] = []
     seen: set[str] = set()
@@ -270,7 +313,10 @@ def _customer_terms(customer: Customer) -> list[_Term]:
         if phrase != words:
             add_phrase(phrase, " ".join(phrase))
     for word in distinctive:
-        add_word(word)
+        # An ordinary word that is only part of the name is found inside the phrase only
+        # ("Blue" of "Blue Harbor"); alone it names the customer only when it is the name.
+        if len(distinctive) == 1 or not _is_common(word):
+            add_word(word)
 
     domains = [d.strip().lower().lstrip("@") for d in customer.domains if d.strip()]
     for contact in customer.contacts:
@@ -284,9 +330,9 @@ def _customer_terms(customer: Customer) -> list[_Term]:
         if len(person) >= 2:
             add_phrase([person[-1], person[0]], " ".join(person))  # "Doe, Jane"
             add_word(person[-1])  # surname
-            if not _is_common(person[0]) and len(person[0]) >= 3:
+            if first_names and not _is_common(person[0]) and len(person[0]) >= 3:
                 add_word(person[0], capitalised_only=True)
-        else:
+        elif first_names:
             add_word(person[0], capitalised_only=True)
 
     for domain in dict.fromkeys(domains):
@@ -316,21 +362,135 @@ def check(text_by_field: Mapping[str, str], customer: Customer) -> list[GuardHit
         Hits in field order, then by position; overlapping matches are reported once, as
         the longest one (the whole "Acme Corp" rather than "Acme" inside it).
     """
-    terms = _customer_terms(customer)
+    return _scan(text_by_field, [(customer.name, _customer_terms(customer))])
+
+
+def _scan(
+    text_by_field: Mapping[str, str], sets: Sequence[tuple[str, Sequence[_Term]]]
+) -> list[GuardHit]:
     hits: list[GuardHit] = []
     for field_id, text in text_by_field.items():
         if not text:
             continue
         found = sorted(
-            ((m.start(), m.end(), t.term) for t in terms for m in t.pattern.finditer(text)),
+            (
+                (m.start(), m.end(), t.term, who)
+                for who, terms in sets
+                for t in terms
+                for m in t.pattern.finditer(text)
+            ),
             key=lambda x: (x[0], x[0] - x[1]),
         )
         last_end = -1
-        for start, end, term in found:
+        for start, end, term, who in found:
             if start >= last_end and end > start:
-                hits.append(GuardHit(field_id, term, start, end, _context(text, start, end)))
+                hits.append(
+                    GuardHit(field_id, term, start, end, _context(text, start, end), who)
+                )
                 last_end = end
     return hits
+
+
+def check_public(
+    text_by_field: Mapping[str, str],
+    customers: Iterable[Customer],
+    *,
+    own: Customer | None = None,
+    audience: Customer | None = None,
+) -> list[GuardHit]:
+    """Find every mention of any known customer in text that is about to be made public.
+
+    Args:
+        text_by_field: the text that will be published, by field id.
+        customers: every known customer (the ticket's own included or not).
+        own: the customer the ticket is about: checked with every term, first names alone
+            included ("Jane says..."), since the writer is talking about them.
+        audience: a customer who is the audience itself (the customer's own shared chat
+            channel): not a leak to name them there, so not checked.
+
+    Returns:
+        Hits in field order, then by position, each naming its customer; overlapping
+        matches of several customers are reported once, as the longest.
+    """
+    sets: list[tuple[str, Sequence[_Term]]] = []
+    seen: set[int] = set()
+    skip = audience.id if audience is not None else None
+    if own is not None and own.id != skip:
+        sets.append((own.name, _customer_terms(own)))
+        seen.add(own.id)
+    for customer in customers:
+        if customer.id in seen or customer.id == skip:
+            continue
+        seen.add(customer.id)
+        sets.append((customer.name, _customer_terms(customer, False)))
+    return _scan(text_by_field, sets)
+
+
+def needs_guard(source: Source, kind: OpKind) -> bool:
+    """True for a write that the public (or other customers) will read.
+
+    Comments and labels on tracker issues, new tracker issues (bug reports) and messages
+    into shared chat channels. A help-desk reply goes to the customer themselves and an
+    internal note to colleagues: neither needs the guard.
+    """
+    if source is Source.TRACKER:
+        return kind in (OpKind.REPLY, OpKind.ADD_LABELS, OpKind.CREATE_ISSUE)
+    if source is Source.CHAT:
+        return kind is OpKind.REPLY
+    return kind is OpKind.CREATE_ISSUE
+
+
+#: ``@login``, ``@org/team``, ``#123``, ``owner/repo#123``, and Slack's ``<@U123>``,
+#: ``<!here>``, ``<!channel>``, ``<!subteam^S1>``, ``<#C123>``: each notifies people or
+#: links (and back-links) another issue when posted.
+_REFERENCE = re.compile(
+    r"<[@#!][^<>\s]{1,80}>"
+    r"|(?<![\w`.+-])@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9_.-]+)?(?![\w@])"
+    r"|(?<![\w`&])(?:[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)?#[0-9]{1,9}(?![\w])"
+)
+_CODE = re.compile(r"```.*?(?:```|\Z)|`[^`\n]*`", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """An ``@mention`` or ``#123`` reference in public text."""
+
+    text: str
+    start: int
+    end: int
+
+
+def references(text: str) -> list[Reference]:
+    """The mentions and issue references in ``text`` (outside code spans), in order."""
+    code = [(m.start(), m.end()) for m in _CODE.finditer(text)]
+    found = []
+    for m in _REFERENCE.finditer(text):
+        if any(a <= m.start() < b for a, b in code):
+            continue
+        found.append(Reference(m.group(0), m.start(), m.end()))
+    return found
+
+
+def neutralise(text: str, keep: Iterable[str] = ()) -> str:
+    """``text`` with each reference made inert, except those in ``keep`` (kept on purpose).
+
+    ``@alice`` and ``#123`` become code spans (`` `@alice` ``, `` `#123` ``): shown as
+    written, notifying and linking nothing; Slack's ``<!here>`` becomes `` `@here` ``.
+    """
+    kept = set(keep)
+    out: list[str] = []
+    pos = 0
+    for ref in references(text):
+        if ref.text in kept:
+            continue
+        shown = ref.text
+        if shown.startswith("<") and shown.endswith(">"):
+            shown = "@" + shown[2:-1] if shown[1] == "!" else shown[1:-1]
+        out.append(text[pos : ref.start])
+        out.append(f"`{shown}`")
+        pos = ref.end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def replace_hits(text: str, hits: Iterable[GuardHit], replacement: str) -> str:

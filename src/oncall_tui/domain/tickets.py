@@ -145,3 +145,40 @@ class Comment:
     public: bool = True
     remote_id: str | None = None
     pending: bool = False
+
+
+#: How each source's backend is named to the user (the adapters: Zendesk, Slack, GitHub).
+BACKEND_NAMES: dict[Source, str] = {
+    Source.HELPDESK: "zendesk",
+    Source.CHAT: "slack",
+    Source.TRACKER: "github",
+}
+
+
+def ticket_ref(source: Source | str, remote_id: str | None) -> str:
+    """How a ticket is named to the user: its backend and the backend's own number.
+
+    ``zendesk #41165``, ``acme/product#1204`` (a tracker id names its repository),
+    ``slack C0123ABCD thread 1700000000.000100``; a ticket the backend has not confirmed yet
+    is ``new zendesk ticket``. Never the local id, which appears nowhere on screen.
+    """
+    src = Source(source)
+    name = BACKEND_NAMES[src]
+    if not remote_id:
+        return f"new {name} {'issue' if src is Source.TRACKER else 'ticket'}"
+    if src is Source.TRACKER:
+        return remote_id
+    if src is Source.CHAT:
+        channel, _, ts = remote_id.partition(":")
+        return f"slack {channel} thread {ts}" if ts else f"slack {channel}"
+    return f"{name} #{remote_id}"
+
+
+def ticket_title(source: Source | str, remote_id: str | None, subject: str, width: int = 40) -> str:
+    """The reference and the start of the subject, for toasts and dialogs:
+    ``zendesk #41165 “MDM enrollment profile not…”``."""
+    text = " ".join(subject.split())
+    if len(text) > width:
+        text = text[: width - 1].rstrip() + "…"
+    ref = ticket_ref(source, remote_id)
+    return f"{ref} “{text}”" if text else ref
