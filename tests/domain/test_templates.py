@@ -10,11 +10,15 @@ from oncall_tui.domain.errors import ConfigValueError
 from oncall_tui.domain.templates import (
     PLACEHOLDERS,
     Template,
+    display_name,
     fill,
     merge_templates,
     missing,
     parse_templates,
     placeholders,
+    reflow,
+    render,
+    unfilled,
 )
 from oncall_tui.resources import default_templates
 
@@ -143,3 +147,81 @@ def test_fill_never_raises(body: str, context: dict[str, str]) -> None:
     assert isinstance(result, str)
     if not placeholders(body):
         assert result == body
+
+
+# ---- issue 14: reflowed bodies, display names, placeholders that block ---------------------
+
+
+def test_reflow_joins_wrapped_lines_and_keeps_structure() -> None:
+    body = (
+        "Hi {requester},\n"
+        "\n"
+        "Thanks for letting us know. I'm {agent}, the engineer on call this week, and I'm\n"
+        "looking into this now. I'll update this ticket as soon as I know more.\n"
+        "\n"
+        "- the server version and the agent (fleetd or osquery) with its version number\n"
+        "  on an affected host\n"
+        "- the server logs\n"
+        "\n"
+        "    fleetctl debug archive --context default --output /tmp/archive.tgz now\n"
+        "    second line of code\n"
+        "\n"
+        "Thanks,\n"
+        "{agent}"
+    )
+    assert reflow(body).split("\n") == [
+        "Hi {requester},",
+        "",
+        "Thanks for letting us know. I'm {agent}, the engineer on call this week, and I'm "
+        "looking into this now. I'll update this ticket as soon as I know more.",
+        "",
+        "- the server version and the agent (fleetd or osquery) with its version number "
+        "on an affected host",
+        "- the server logs",
+        "",
+        "    fleetctl debug archive --context default --output /tmp/archive.tgz now",
+        "    second line of code",
+        "",
+        "Thanks,",
+        "{agent}",
+    ]
+
+
+def test_every_shipped_template_renders_without_hard_breaks() -> None:
+    from oncall_tui.resources import default_templates
+
+    for template in default_templates():
+        text = render(template, {}).text
+        for paragraph in text.split("\n\n"):
+            lines = paragraph.split("\n")
+            prose = [x for x in lines if not x.lstrip().startswith(("-", "{")) and len(x) > 50]
+            assert len(prose) <= 1, (template.id, paragraph)
+
+
+def test_render_names_what_it_could_not_fill() -> None:
+    template = Template("t", "T", "Hi {requester},\n\nthe issue: {issue_url}\n{agent}")
+    out = render(template, {"requester": "Rita Okafor", "agent": "alex"})
+    assert out.missing == ("issue_url",)
+    assert out.text == "Hi Rita Okafor,\n\nthe issue: {issue_url}\nalex"
+    assert unfilled(out.text) == ("issue_url",)
+    assert unfilled('a literal {"json": 1} and {not_a_placeholder}') == ()
+
+
+@pytest.mark.parametrize(
+    ("requester", "contacts", "name"),
+    [
+        ("rita@globexhealth.io", ("Rita Okafor",), "Rita Okafor"),
+        ("Rita Okafor <rita@globexhealth.io>", (), "Rita Okafor"),
+        ('"Okafor, Rita" <rita@globexhealth.io>', (), "Okafor, Rita"),
+        ("jane@acme.com", ("Jane Doe <jane@acme.com>", "Will Page"), "Jane Doe"),
+        ("jd@acme.com", ("Jane Doe <JD@acme.com>",), "Jane Doe"),
+        ("jane.doe@acme.com", ("Jane Miller", "Jane Doe"), "Jane Doe"),
+        ("dana.whitfield@acme.com", (), "Dana Whitfield"),
+        ("x7@acme.com", (), None),
+        ("", (), None),
+        (None, (), None),
+        ("Pepper Hale", (), "Pepper Hale"),
+    ],
+)
+def test_display_name(requester: str | None, contacts: tuple[str, ...], name: str | None) -> None:
+    assert display_name(requester, contacts) == name

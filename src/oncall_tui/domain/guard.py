@@ -67,17 +67,20 @@ LEGAL_WORDS = frozenset(
 )
 
 #: Legal forms and filler words that identify no one on their own.
-GENERIC_WORDS = LEGAL_WORDS | frozenset(
-    """
+GENERIC_WORDS = (
+    LEGAL_WORDS
+    | frozenset(
+        """
     for in on at by to companies group holding holdings international intl global
     worldwide enterprises enterprise
     industries partners associates ventures services service solutions systems system
     technologies technology tech software labs lab consulting digital networks network
     cloud data security media studio studios agency foundation trust bank
     """.split()
-) | frozenset(
-    # Industry words: "Globex Health" is Globex; "the load balancer health check" names no one.
-    """
+    )
+    | frozenset(
+        # Industry words: "Globex Health" is Globex; "the load balancer health check" names no one.
+        """
     health healthcare medical medicine pharma pharmaceuticals biotech bio therapeutics
     diagnostics clinic clinics hospital hospitals care logistics freight shipping transport
     transportation retail foods food beverages brewing coffee grocery restaurants
@@ -94,6 +97,7 @@ GENERIC_WORDS = LEGAL_WORDS | frozenset(
     marketing advertising design creative interactive innovations dynamics management
     advisors consultants brands products stores shop shops mart market markets
     """.split()
+    )
 )
 
 #: Ordinary English words that are also company or people's names: alone, these match only
@@ -384,9 +388,7 @@ def _scan(
         last_end = -1
         for start, end, term, who in found:
             if start >= last_end and end > start:
-                hits.append(
-                    GuardHit(field_id, term, start, end, _context(text, start, end), who)
-                )
+                hits.append(GuardHit(field_id, term, start, end, _context(text, start, end), who))
                 last_end = end
     return hits
 

@@ -13,8 +13,11 @@ its config with the same shape::
 
 Placeholders are ``{name}`` with a name from :data:`PLACEHOLDERS`. Filling never fails: a
 placeholder without a value stays visible as ``{issue_url}`` so the engineer sees what is
-left to fill in, and any other brace in the text (``{``, ``}``, ``{"json": 1}``) is kept
-as written. Replacement is a single pass: values containing braces are not expanded again.
+left to fill in (:func:`unfilled`: the reply cannot be sent until it is), and any other
+brace in the text (``{``, ``}``, ``{"json": 1}``) is kept as written. Replacement is a
+single pass: values containing braces are not expanded again. :func:`render` also reflows
+the body (:func:`reflow`): the TOML is wrapped for the file, the reply is wrapped by the
+reader's window. ``{requester}`` is the requester's :func:`display_name`.
 """
 
 from __future__ import annotations
@@ -141,3 +144,105 @@ def merge_templates(base: Iterable[Template], overrides: Iterable[Template]) -> 
     for template in overrides:
         merged[template.id] = template
     return list(merged.values())
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
+
+
+def reflow(text: str) -> str:
+    """Join the hard-wrapped lines of each paragraph into one line (the reader's window
+    wraps them), keeping blank lines, list items, indented code and short lines.
+
+    A line is a wrapped one when it is long (at least 60% of the longest line) and the next
+    line continues it (not blank, not a new list item); so "Thanks," above "{agent}" and
+    each item of a list stay on their own lines, while an item's indented continuation
+    joins its item.
+    """
+    lines = text.split("\n")
+    longest = max((len(line.rstrip()) for line in lines), default=0)
+    if longest < 40:
+        return text  # nothing looks hard-wrapped
+    threshold = longest * 0.6
+    out: list[str] = []
+    joinable = False
+    for line in lines:
+        stripped = line.strip()
+        continues = (
+            joinable
+            and bool(stripped)
+            and not _LIST_ITEM.match(line)
+            and not line.startswith(("    ", "\t"))
+            and bool(out)
+        )
+        if continues:
+            out[-1] = out[-1].rstrip() + " " + stripped
+        else:
+            out.append(line.rstrip())
+        current = out[-1]
+        joinable = (
+            bool(stripped)
+            and len(line.rstrip()) >= threshold
+            and not line.startswith(("    ", "\t"))
+        )
+        if not current.strip():
+            joinable = False
+    return "\n".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A template filled in for one ticket."""
+
+    text: str
+    """The reply text (reflowed; placeholders without a value left as ``{name}``)."""
+    missing: tuple[str, ...]
+    """Placeholders that could not be filled: sending is blocked until they are replaced."""
+
+
+def render(template: Template, context: Mapping[str, str | None]) -> Rendered:
+    """``template`` reflowed and filled from ``context``, with what is left to fill."""
+    body = reflow(template.body)
+    return Rendered(fill(body, context), missing(body, context))
+
+
+def unfilled(text: str) -> tuple[str, ...]:
+    """Known placeholders still in ``text`` (``{issue_url}``): a reply must not go out so."""
+    return tuple(name for name in placeholders(text) if name in PLACEHOLDERS)
+
+
+_EMAIL_NAME = re.compile(r"^\s*\"?([^\"<>@]+?)\"?\s*<[^<>@\s]+@[^<>\s]+>\s*$")
+
+
+def display_name(requester: str | None, contacts: Iterable[str] = ()) -> str | None:
+    """The requester as a person is greeted: "Rita Okafor", not "rita" of rita@globex.io.
+
+    From, in order: the name in ``"Rita Okafor <rita@globex.io>"``; the customer contact with
+    that e-mail; the contact whose first name is the e-mail's local part ("rita" → "Rita
+    Okafor"); the local part itself when it reads as a name ("rita.okafor" → "Rita Okafor").
+    None when nothing reads as a name (``x7@...``): the greeting is then left for the writer.
+    """
+    if not requester or not requester.strip():
+        return None
+    text = requester.strip()
+    named = _EMAIL_NAME.match(text)
+    if named:
+        return " ".join(named.group(1).split())
+    if "@" not in text:
+        return " ".join(text.split())
+    email = text.strip("<>").casefold()
+    local = email.split("@", 1)[0]
+    people = [c for c in contacts if c.strip()]
+    for contact in people:
+        if email in contact.casefold():
+            name = re.sub(r"<[^>]*>|\S+@\S+", " ", contact)
+            if name.strip():
+                return " ".join(name.split())
+    parts = [p for p in re.split(r"[._+-]+", local) if p]
+    for contact in people:
+        words = re.sub(r"<[^>]*>|\S+@\S+", " ", contact).split()
+        if words and parts and words[0].casefold() == parts[0]:
+            if len(parts) == 1 or (len(words) > 1 and words[-1].casefold() == parts[-1]):
+                return " ".join(words)
+    if parts and all(p.isalpha() and len(p) > 1 for p in parts):
+        return " ".join(p.capitalize() for p in parts)
+    return None
