@@ -9,6 +9,7 @@ The shape, with every key optional::
 
     user = "alice@acme.com"        # who "assignee:me" is (your help-desk identity)
     sync_interval = 60             # seconds between pulls (5 to 86400); 0 = only on ctrl+r
+    undo_seconds = 10              # a change waits this long before it is sent (u undoes it)
     bell = false                   # ring the terminal bell when a ticket goes critical
     runbooks_dir = "~/team-runbooks"
     history_days = 90              # how far back the first sync reaches
@@ -22,6 +23,7 @@ The shape, with every key optional::
 
     [sla]                          # calendar, holidays, targets: see domain/sla.py
     [bug_report]                   # schema, repository, labels: see domain/bug_report.py
+    [templates.ack]                # reply templates (title, body); same id replaces a shipped one
     [backends.zendesk]             # url = "https://acme.zendesk.com"
     [backends.github]              # url = "https://api.github.com", repos = ["acme/product"]
     [backends.slack]               # url = "https://slack.com/api", channels = ["C0123ABCD"]
@@ -73,6 +75,8 @@ MAX_CONFIG_BYTES = 1024 * 1024
 #: a minute per account, shared by the whole team; a day is the longest useful wait.
 MIN_SYNC_INTERVAL = 5.0
 MAX_SYNC_INTERVAL = 86_400.0
+#: An hour: longer, a change would seem lost rather than waiting.
+MAX_UNDO_SECONDS = 3600
 #: Ten years: further back than any help desk keeps, and safe for datetime arithmetic.
 MAX_HISTORY_DAYS = 3650
 DEFAULT_URLS = {
@@ -118,6 +122,9 @@ class Config:
     """Team runbooks folder; None means ``<data dir>/runbooks``."""
     history_days: int = 90
     """How far back the first sync reaches."""
+    undo_seconds: float = 10.0
+    """How long a change waits in the outbox before it is sent, so `u` can take it back; 0
+    sends at once."""
     views: tuple[ViewSpec, ...] = DEFAULT_VIEWS
     """Queue views, bound to keys 1-9 in order."""
     keys: Mapping[str, str] = field(default_factory=dict)
@@ -142,6 +149,7 @@ TOP_LEVEL_KEYS = {
     "bell": "true or false",
     "runbooks_dir": "a folder path",
     "history_days": "a whole number of days",
+    "undo_seconds": "a number of seconds, 0 to 3600 (0 = send at once)",
     "views": "an array of [[views]] tables",
     "keys": "a table of binding id = keys",
     "sla": "a table",
@@ -270,6 +278,11 @@ def config_from_dict(data: Mapping[str, Any]) -> Config:
                 "history_days", f"a whole number of days, 1 to {MAX_HISTORY_DAYS}", days
             )
         kwargs["history_days"] = days
+    if "undo_seconds" in data:
+        undo = _number(data["undo_seconds"], "undo_seconds", TOP_LEVEL_KEYS["undo_seconds"])
+        if undo > MAX_UNDO_SECONDS:
+            raise ConfigValueError("undo_seconds", TOP_LEVEL_KEYS["undo_seconds"], undo)
+        kwargs["undo_seconds"] = undo
     if "views" in data:
         kwargs["views"] = _views(data["views"])
     if "keys" in data:
@@ -282,6 +295,10 @@ def config_from_dict(data: Mapping[str, Any]) -> Config:
     for name in ("bug_report", "templates"):
         if name in data:
             kwargs[name] = _table(data[name], name)
+    if "templates" in data:
+        from oncall_tui.domain.templates import parse_templates
+
+        parse_templates(kwargs["templates"], key="templates")  # a bad one: one line at start
     if "backends" in data:
         kwargs["backends"] = _backends(_table(data["backends"], "backends"))
     if "team" in data:

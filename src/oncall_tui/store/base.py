@@ -46,6 +46,9 @@ class StoreBase:
         self.damage_notes: list[str] = []
         """Damaged rows left out of lists so far (each also noted once in the sync log)."""
         self._damaged: set[tuple[str, object]] = set()
+        self.undo_seconds: float = 0.0
+        """How long an entry queued through this connection waits before it may be sent
+        (the app sets the config's ``undo_seconds`` on its own connection; 0: at once)."""
 
     def close(self) -> None:
         """Close the connection."""

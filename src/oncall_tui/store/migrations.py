@@ -262,5 +262,13 @@ def m0011_team(db: Database) -> None:
     for sql in statements:
         db.execute(sql)
 
+
+@migrations(name="0012_outbox_send_after")
+def m0012_outbox_send_after(db: Database) -> None:
+    """When an outbox entry may be sent: a change waits out the undo window first (NULL:
+    at once, as every entry queued before this version)."""
+    db.execute("ALTER TABLE outbox ADD COLUMN send_after TEXT")
+
+
 #: The schema version this build writes; a database with a higher one is refused.
 SCHEMA_VERSION = len(migrations._migrations)

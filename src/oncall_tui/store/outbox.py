@@ -8,6 +8,7 @@ after a crash is looked up, not blindly resent), and done only after the backend
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -61,13 +62,19 @@ class OutboxMixin(StoreBase):
     """Appending, taking and settling outbox entries."""
 
     def enqueue(self, op: Op) -> int:
-        """Append ``op`` (inside the caller's transaction, if any); returns its id."""
+        """Append ``op`` (inside the caller's transaction, if any); returns its id.
+
+        It waits :attr:`undo_seconds` (rounded up to the second) before it may be sent.
+        """
         now = self.now()
+        send_after = None
+        if self.undo_seconds > 0:
+            send_after = iso(self.clock() + timedelta(seconds=math.ceil(self.undo_seconds)))
         with self.db.atomic():
             cur = self.db.execute(
                 "INSERT INTO outbox (kind, source, ticket_id, remote_id, payload, "
-                "idempotency_key, base_version, undo, state, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+                "idempotency_key, base_version, undo, state, created_at, updated_at, "
+                "send_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
                 [
                     str(op.kind),
                     str(op.source),
@@ -79,6 +86,7 @@ class OutboxMixin(StoreBase):
                     dumps(op.undo),
                     now,
                     now,
+                    send_after,
                 ],
             )
             if op.ticket_id is not None:
@@ -110,6 +118,7 @@ class OutboxMixin(StoreBase):
     def due_ops(self, now: datetime, limit: int = 50) -> list[Op]:
         """Entries ready to push: pending or in flight, whose backoff has passed, in order.
 
+        An entry still in its undo window (``send_after`` later than ``now``) is not due yet.
         Only the oldest unsettled entry of each ticket is returned, so a ticket's entries are
         applied in the order they were made; a failed entry holds the ones after it until the
         user retries or discards it, and a ticket in conflict waits for the user's choice.
@@ -117,13 +126,14 @@ class OutboxMixin(StoreBase):
         rows = self.db.execute(
             f"SELECT {OUTBOX_COLUMNS} FROM outbox o WHERE state IN ('pending', 'inflight') "
             "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
+            "AND (send_after IS NULL OR send_after <= ?) "  # the undo window is over
             "AND (ticket_id IS NULL OR id = (SELECT min(id) FROM outbox p WHERE "
             "p.ticket_id = o.ticket_id AND p.state IN ('pending', 'inflight', 'failed'))) "
             # a ticket in conflict waits until the user chose (keep mine / take theirs)
             "AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.id = o.ticket_id "
             "AND t.conflict IS NOT NULL) "
             "ORDER BY id LIMIT ?",
-            [iso(now), limit],
+            [iso(now), iso(now), limit],
         )
         return [op_from_row(r) for r in rows]
 
@@ -220,18 +230,63 @@ class OutboxMixin(StoreBase):
             self._revert(op)
             return True
 
-    def undo_last(self) -> Op | None:
-        """Undo the most recent entry that has not been sent yet; None if there is none."""
+    def undo_last(self, now: datetime | None = None) -> Op | None:
+        """Undo the most recent entry that has not been sent yet; None if there is none.
+
+        With ``now`` (a sync engine is running), only an entry still in its undo window
+        qualifies: the engine takes an entry only once its window is over, so one undone
+        before then can never be on its way out.
+        """
+        sql = f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE state = 'pending' AND attempts = 0"
+        params: list[Any] = []
+        if now is not None:
+            sql += " AND send_after > ?"
+            params.append(iso(now))
         with self.db.atomic():
-            row = self._one(
-                f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE state = 'pending' AND attempts = 0 "
-                "ORDER BY id DESC LIMIT 1"
-            )
+            row = self._one(sql + " ORDER BY id DESC LIMIT 1", params)
             if row is None:
                 return None
             op = op_from_row(row)
             self._revert(op)
             return op
+
+    def waiting(self, now: datetime) -> dict[int, datetime]:
+        """Tickets with an entry in its undo window, and when the last one ends."""
+        rows = self.db.execute(
+            "SELECT ticket_id, max(send_after) FROM outbox WHERE state = 'pending' "
+            "AND send_after > ? AND ticket_id IS NOT NULL GROUP BY ticket_id",
+            [iso(now)],
+        )
+        result: dict[int, datetime] = {}
+        for tid, until in rows:
+            when = parse_iso(until)
+            if when is not None:
+                result[int(tid)] = when
+        return result
+
+    def waiting_count(self, now: datetime) -> int:
+        """How many entries are in their undo window."""
+        row = self._one(
+            "SELECT count(*) FROM outbox WHERE state = 'pending' AND send_after > ?", [iso(now)]
+        )
+        return int(row[0]) if row else 0
+
+    def next_send_after(self, now: datetime) -> datetime | None:
+        """When the first undo window still running ends (None: none is)."""
+        row = self._one(
+            "SELECT min(send_after) FROM outbox WHERE state = 'pending' AND send_after > ?",
+            [iso(now)],
+        )
+        return parse_iso(row[0]) if row else None
+
+    def send_waiting_now(self, now: datetime) -> int:
+        """End every undo window at once (ctrl+r, quitting); returns how many entries."""
+        cur = self.db.execute(
+            "UPDATE outbox SET send_after = NULL, updated_at = ? WHERE state = 'pending' "
+            "AND send_after > ?",
+            [self.now(), iso(now)],
+        )
+        return cur.rowcount
 
     def _revert(self, op: Op) -> None:
         self.db.execute(

@@ -277,16 +277,43 @@ class QueueMixin(StoreBase):
     def queue_position(
         self, query: Query, ticket_id: int, *, me: str = "me", now: datetime | None = None
     ) -> int | None:
-        """Where ``ticket_id`` stands in the queue (to keep the cursor on it after a reload)."""
-        where, params = self._where(query, now or self.clock(), me)
-        ids = self.db.execute(
-            f"SELECT t.id FROM tickets t{where} ORDER BY {ORDER}",
-            params,
-        )
-        for position, (tid,) in enumerate(ids):
-            if tid == ticket_id:
-                return position
-        return None
+        """Where ``ticket_id`` stands in the queue (None: it is not in it).
+
+        Used to keep the cursor on a ticket that moved beyond the window the table holds:
+        one look-up by id, then a count of the rows before it in the urgency order, range
+        by range on the urgency index (each bounded by the ticket's own key), never a walk
+        over the whole result.
+        """
+        when = now or self.clock()
+        where, params = self._where(query, when, me)
+        key = self._one("SELECT sla_bucket, sla_due FROM tickets WHERE id = ?", [ticket_id])
+        if key is None:
+            return None
+        joiner = " AND " if where else " WHERE "
+        inside = self._one(f"SELECT 1 FROM tickets t{where}{joiner}t.id = ?", [*params, ticket_id])
+        if inside is None:
+            return None
+        bucket, due = key
+        # Rows before (bucket, due, id) in ``ORDER BY sla_bucket, sla_due, id`` (NULLs first).
+        if due is None:
+            ranges = [
+                ("t.sla_bucket < ?", [bucket]),
+                ("t.sla_bucket = ? AND t.sla_due IS NULL AND t.id < ?", [bucket, ticket_id]),
+            ]
+        else:
+            ranges = [
+                ("t.sla_bucket < ?", [bucket]),
+                ("t.sla_bucket = ? AND t.sla_due IS NULL", [bucket]),
+                ("t.sla_bucket = ? AND t.sla_due < ?", [bucket, due]),
+                ("t.sla_bucket = ? AND t.sla_due = ? AND t.id < ?", [bucket, due, ticket_id]),
+            ]
+        total = 0
+        for condition, values in ranges:
+            row = self._one(
+                f"SELECT count(*) FROM tickets t{where}{joiner}{condition}", [*params, *values]
+            )
+            total += int(row[0]) if row else 0
+        return total
 
     def sla_crossings(self, since: datetime, until: datetime) -> list[tuple[int, str, str]]:
         """Open tickets that went critical or breached in ``(since, until]``: (id, subject, state).
