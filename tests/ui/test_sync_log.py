@@ -16,7 +16,10 @@ pytestmark = pytest.mark.anyio
 async def test_failed_change_is_shown_retried_and_discarded(make_app: Any) -> None:
     backend = FakeBackend([remote_ticket(1), remote_ticket(2)])
     backend.script = ["reject"]
-    app = make_app(seed=None, backend=backend)
+    from oncall_tui.config import Config
+
+    config = Config(user="alex@support.example", sync_interval=None, undo_seconds=0)
+    app = make_app(seed=None, backend=backend, config=config)
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
         store = app.ctx.store

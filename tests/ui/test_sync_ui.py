@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from oncall_tui.domain.query import parse_query
+from oncall_tui.ui.screens.choice_screen import ChoiceScreen
 from tests.fakes import FakeBackend, remote_ticket
 
 pytestmark = pytest.mark.anyio
@@ -42,11 +43,14 @@ async def test_local_edit_shows_pending_then_settles(make_app: Any) -> None:
         await pilot.pause()
         await pilot.press("a")
         await pilot.pause()
-        assert "1 pending" in app.sync_status
-        await pilot.press("ctrl+r")
+        assert "1 waiting" in app.sync_status  # its undo window
+        await pilot.press("ctrl+r")  # sync now offers to send what waits
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceScreen)
+        await pilot.press("enter")  # send it now
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert "pending" not in app.sync_status
+        assert "pending" not in app.sync_status and "waiting" not in app.sync_status
         assert backend.tickets["1"].assignee == "alex@support.example"
 
 
@@ -62,7 +66,7 @@ async def test_a_local_edit_wakes_the_sync_loop(make_app: Any) -> None:
     from oncall_tui.config import Config
 
     backend = FakeBackend([remote_ticket(1)])
-    config = Config(user="alex@support.example", sync_interval=3600)  # an hour between pulls
+    config = Config(user="alex@support.example", sync_interval=3600, undo_seconds=0)
     app = make_app(seed=None, backend=backend, config=config)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.2)
@@ -70,6 +74,32 @@ async def test_a_local_edit_wakes_the_sync_loop(make_app: Any) -> None:
         await pilot.pause()
         await pilot.press("a")
         for _ in range(50):  # the push goes out long before the hour is up
+            await pilot.pause(0.05)
+            if backend.tickets["1"].assignee == "alex@support.example":
+                break
+        assert backend.tickets["1"].assignee == "alex@support.example"
+
+
+async def test_a_waiting_edit_goes_out_when_its_window_ends(make_app: Any, clock: Any) -> None:
+    """Neither at once (u can still take it back) nor at the next interval: at window's end."""
+    from oncall_tui.config import Config
+
+    backend = FakeBackend([remote_ticket(1)])
+    config = Config(user="alex@support.example", sync_interval=3600, undo_seconds=1)
+    app = make_app(seed=None, backend=backend, config=config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("5")
+        await pilot.pause()
+        passes = app.engine.passes
+        await pilot.press("a")
+        await pilot.pause(0.6)
+        assert backend.tickets["1"].assignee is None  # waiting out its window
+        assert app.engine.passes == passes  # and the edit did not start a pass of its own
+        line = app.screen.query_one("TicketTable").render_line(0).text
+        assert "↶Remote ticket 1" in line  # the row shows it waits
+        clock.advance(1)  # the window is over
+        for _ in range(60):
             await pilot.pause(0.05)
             if backend.tickets["1"].assignee == "alex@support.example":
                 break

@@ -290,8 +290,7 @@ class QueueMixin(StoreBase):
         if key is None:
             return None
         joiner = " AND " if where else " WHERE "
-        inside = self._one(f"SELECT 1 FROM tickets t{where}{joiner}t.id = ?", [*params, ticket_id])
-        if inside is None:
+        if not self.in_queue(query, ticket_id, me=me, now=when):
             return None
         bucket, due = key
         # Rows before (bucket, due, id) in ``ORDER BY sla_bucket, sla_due, id`` (NULLs first).
@@ -314,6 +313,15 @@ class QueueMixin(StoreBase):
             )
             total += int(row[0]) if row else 0
         return total
+
+    def in_queue(
+        self, query: Query, ticket_id: int, *, me: str = "me", now: datetime | None = None
+    ) -> bool:
+        """True if ``ticket_id`` is in the result of ``query`` (one look-up by id)."""
+        where, params = self._where(query, now or self.clock(), me)
+        joiner = " AND " if where else " WHERE "
+        row = self._one(f"SELECT 1 FROM tickets t{where}{joiner}t.id = ?", [*params, ticket_id])
+        return row is not None
 
     def sla_crossings(self, since: datetime, until: datetime) -> list[tuple[int, str, str]]:
         """Open tickets that went critical or breached in ``(since, until]``: (id, subject, state).

@@ -66,6 +66,15 @@ def _damage(error: BaseException) -> bool:
     return text.startswith(("no such table", "no such column")) or "malformed" in text
 
 
+#: Shortest wait of the sync loop for an undo window (a clock that stands still: tests).
+MIN_WAKE_SECONDS = 0.2
+
+
+def plural(n: int, word: str) -> str:
+    """``1 change``, ``2 changes``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 class OncallApp(App[None]):
     """The on-call support console."""
 
@@ -96,6 +105,9 @@ class OncallApp(App[None]):
         self._last_sync: str | None = None
         self._damage_reported = 0
         self._wake = asyncio.Event()
+        self._quit_after_sync = False
+        # Changes made here wait out the undo window before the engine may send them.
+        ctx.store.undo_seconds = ctx.config.undo_seconds
         if ctx.demo:
             self.sub_title = "demo"
 
@@ -223,7 +235,12 @@ class OncallApp(App[None]):
 
     @work(exclusive=True, group="sync", exit_on_error=False, description="Background sync")
     async def run_sync(self) -> None:
-        """Sync passes in the background: one now, then one per interval (None: just one)."""
+        """Sync passes in the background: one now, then one per interval (None: just one).
+
+        Between passes the loop also wakes when a change's undo window ends, so it goes out
+        then, not at the next interval; a local edit wakes it at once only when the edit is
+        due at once (``undo_seconds = 0``).
+        """
         engine = self.engine
         if engine is None:
             return
@@ -235,14 +252,37 @@ class OncallApp(App[None]):
                 SyncFinished(frozenset(report.changed_ids), report.summary(), report.ok)
             )
             interval = self.ctx.config.sync_interval
-            if interval is None:
+            if interval is None or self._quit_after_sync:
                 return
             if report.more:  # a first sync of 100,000 tickets is ~200 passes: no wait between
                 continue
-            try:  # the next pass: after the interval, or as soon as a local edit wants out
-                await asyncio.wait_for(self._wake.wait(), timeout=interval)
+            await self._wait_for_next_pass(interval)
+
+    async def _wait_for_next_pass(self, interval: float) -> None:
+        """Until the interval is over, a change is due (an undo window ended), or ctrl+r."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + interval
+        while True:
+            timeout = deadline - loop.time()
+            store = self.ctx.store
+            next_send = store.next_send_after(self.ctx.clock())
+            by_window = False
+            if next_send is not None:
+                until = (next_send - self.ctx.clock()).total_seconds()
+                if until < timeout:
+                    timeout, by_window = max(until, MIN_WAKE_SECONDS), True
+            if timeout <= 0:
+                return
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
             except TimeoutError:
-                pass
+                if not by_window or store.due_ops(self.ctx.clock(), limit=1):
+                    return
+                continue  # the window is not over by our clock yet (a frozen one): wait on
+            self._wake.clear()
+            if store.due_ops(self.ctx.clock(), limit=1):
+                return  # an edit due at once, or ctrl+r
+            # an edit that waits out its undo window: wake again when the window ends
 
     @work(
         exclusive=True,
@@ -259,14 +299,44 @@ class OncallApp(App[None]):
             self.store_revision += 1
 
     def request_push(self) -> None:
-        """A local edit was queued: wake the sync loop so it goes out now (when online)."""
+        """A local edit was queued: wake the sync loop, which sends it when it is due (at
+        once, or when its undo window ends)."""
         self._wake.set()
 
+    def after_edit(self, message: str) -> None:
+        """A local edit was made: every screen re-queries, the engine is told, a toast."""
+        self.store_revision += 1
+        self.request_push()
+        self.notify(message, markup=False, timeout=3)
+
     def action_sync_now(self) -> None:
+        """Sync now; changes waiting out their undo window may go now too (asked first)."""
         if self.engine is None:
             self.notify("No backend is configured: oncall-tui is working locally.", timeout=4)
             return
-        self.run_sync()
+        waiting = self.ctx.store.waiting_count(self.ctx.clock())
+        if not waiting:
+            self.run_sync()
+            return
+        from oncall_tui.ui.screens.choice_screen import ChoiceScreen
+
+        def chosen(choice: str | None) -> None:
+            if choice == "send":
+                self.ctx.store.send_waiting_now(self.ctx.clock())
+                self.store_revision += 1
+            if choice in ("send", "sync"):
+                self.run_sync()
+
+        self.push_screen(
+            ChoiceScreen(
+                f"Sync now: {plural(waiting, 'change')} waiting to be sent",
+                [
+                    ("send", f"Send {'it' if waiting == 1 else 'them'} now, then sync"),
+                    ("sync", "Sync; send each when its undo window ends (u can still undo)"),
+                ],
+            ),
+            chosen,
+        )
 
     def on_sync_started(self, _: SyncStarted) -> None:
         self._update_sync_status("syncing…")
@@ -275,6 +345,9 @@ class OncallApp(App[None]):
         self._update_sync_status(message.text)
 
     def on_sync_finished(self, message: SyncFinished) -> None:
+        if self._quit_after_sync:
+            self.exit()
+            return
         if message.ok:
             self._last_sync = f"{self.ctx.clock().astimezone():%H:%M}"
             self._update_sync_status()
@@ -290,7 +363,8 @@ class OncallApp(App[None]):
 
     def _update_sync_status(self, activity: str | None = None) -> None:
         counts = self.ctx.store.outbox_counts()
-        pending = counts.get("pending", 0) + counts.get("inflight", 0)
+        waiting = self.ctx.store.waiting_count(self.ctx.clock()) if counts.get("pending") else 0
+        pending = counts.get("pending", 0) + counts.get("inflight", 0) - waiting
         failed = counts.get("failed", 0)
         if self.engine is None:
             parts = ["local only"]
@@ -298,6 +372,8 @@ class OncallApp(App[None]):
             parts = [activity]
         else:
             parts = [f"online · synced {self._last_sync}" if self._last_sync else "online"]
+        if waiting:
+            parts.append(f"↶ {waiting} waiting (u undoes)")
         if pending:
             parts.append(f"↻ {pending} pending")
         if failed:
@@ -310,11 +386,13 @@ class OncallApp(App[None]):
             self.call_after_refresh(self._report_damaged_rows)
 
     def _templates(self) -> list[object]:
-        try:
-            from oncall_tui.resources import default_templates
-        except ImportError:
-            return []
-        return list(default_templates())
+        """The shipped reply templates, with the config's ``[templates.*]`` merged in (a
+        team template of the same id replaces the shipped one)."""
+        from oncall_tui.domain.templates import merge_templates, parse_templates
+        from oncall_tui.resources import default_templates
+
+        team = parse_templates(self.ctx.config.templates, key="templates")  # checked at load
+        return list(merge_templates(default_templates(), team))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -355,8 +433,35 @@ class OncallApp(App[None]):
         self.push_screen(HelpScreen(binding_rows(screen), type(screen).__name__))
 
     def action_quit(self) -> None:  # type: ignore[override]
-        """Quit from the queue; go back from any other screen."""
+        """Quit from the queue (offering to send what waits); go back from any other screen."""
         if len(self.screen_stack) > 1:
             self.pop_screen()
-        else:
+            return
+        waiting = (
+            self.ctx.store.waiting_count(self.ctx.clock()) if self.engine is not None else 0
+        )
+        if not waiting:
             self.exit()
+            return
+        from oncall_tui.ui.screens.choice_screen import ChoiceScreen
+
+        def chosen(choice: str | None) -> None:
+            if choice == "send":
+                self.ctx.store.send_waiting_now(self.ctx.clock())
+                self._quit_after_sync = True
+                self._update_sync_status("sending before quitting…")
+                self.run_sync()  # exits when the pass is over (SyncFinished)
+            elif choice == "later":
+                self.exit()
+
+        self.push_screen(
+            ChoiceScreen(
+                f"Quit: {plural(waiting, 'change')} not sent yet",
+                [
+                    ("send", "Send now, then quit"),
+                    ("later", "Quit; send next time oncall-tui starts"),
+                    ("stay", "Stay"),
+                ],
+            ),
+            chosen,
+        )

@@ -1,44 +1,338 @@
-"""ComposeScreen: write a reply or an internal note (pre-filled from a template)."""
+"""ComposeScreen: write a reply or an internal note, kept as a draft while it is written.
+
+Like a bug report, what is typed is saved to the store at most ``AUTOSAVE_SECONDS`` after a
+change (one atomic statement per save), so a killed process loses under a second of typing.
+Esc leaves and keeps the draft (and says so); `r` / `c` on the same ticket resumes it, and
+`D` lists it with every other draft.
+
+Sending (ctrl+s) is refused, with the reason on the dialog, while a known placeholder is
+left (``{issue_url}``), and, for text the public or other customers will read (a comment on
+a tracker issue, a message into a shared chat channel), while the confidentiality guard
+finds a customer's name that no override covers (F4 records a reason). ``@mentions`` and
+``#123`` references in public text are made inert unless the writer keeps them. The reply
+and the draft's removal are one transaction.
+"""
 
 from __future__ import annotations
 
+import sqlite3
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Label, TextArea
+from textual.timer import Timer
+from textual.widgets import Footer, Label, Static, TextArea
+
+from oncall_tui.domain import guard
+from oncall_tui.domain.ops import OpKind
+from oncall_tui.domain.templates import unfilled
+from oncall_tui.domain.tickets import Ticket, ticket_title
+from oncall_tui.store import Store
+from oncall_tui.ui.widgets.guard_panel import hit_text
+
+#: ``drafts.kind`` of a public reply and of an internal note.
+REPLY_KIND = "reply"
+NOTE_KIND = "note"
+#: Longest wait between a change and its save: a killed process loses at most this much.
+AUTOSAVE_SECONDS = 0.8
 
 
-class ComposeScreen(ModalScreen[str | None]):
-    """A text editor in a dialog; ctrl+s queues the text, escape cancels."""
+@dataclass(frozen=True)
+class Sent:
+    """What the dialog queued (it dismisses with this, or None when left)."""
 
-    BINDINGS = [
+    ticket_id: int
+    kind: str
+    text: str
+
+
+def compose_title(kind: str, ticket: Ticket) -> str:
+    """The dialog's title: what is written, on which ticket (named as the queue shows it)."""
+    name = ticket_title(ticket.source, ticket.remote_id, ticket.subject)
+    if kind == NOTE_KIND:
+        return f"Internal note on {name}"
+    return f"Reply on {name}" + (
+        " (public)" if guard.needs_guard(ticket.source, OpKind.REPLY) else ""
+    )
+
+
+class ComposeScreen(ModalScreen[Sent | None]):
+    """A text editor in a dialog; ctrl+s queues the text, escape leaves (draft kept)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "send", "Queue it", id="send", priority=True),
-        Binding("escape", "cancel", "Cancel", id="cancel"),
+        Binding("f4", "override_guard", "Override guard", id="override-guard-reply"),
+        Binding("escape", "leave", "Leave (draft kept)", id="leave-reply"),
     ]
 
-    def __init__(self, title: str, text: str = "") -> None:
+    def __init__(
+        self,
+        store: Store,
+        ticket: Ticket,
+        kind: str,
+        text: str = "",
+        *,
+        author: str,
+        clock: Any,
+        draft_id: int | None = None,
+        template: str | None = None,
+    ) -> None:
         super().__init__()
-        self.title_text = title
+        self.store = store
+        self.ticket = ticket
+        self.kind = kind
         self.initial = text
+        self.author = author
+        self.clock = clock
+        self.draft_id = draft_id
+        self.template = template
+        self.override: guard.GuardOverride | None = None
+        self._dirty = False
+        self._save_timer: Timer | None = None
+        if draft_id is not None:
+            draft = store.get_draft(draft_id)
+            if draft is not None:
+                from oncall_tui.ui.screens.bug_report_screen import override_from_meta
+
+                self.override = override_from_meta(draft.meta.get("override"))
+
+    @property
+    def public(self) -> bool:
+        """True when what is written here is public (or read by other customers)."""
+        kind = OpKind.NOTE if self.kind == NOTE_KIND else OpKind.REPLY
+        return guard.needs_guard(self.ticket.source, kind)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog -wide"):
-            yield Label(Text(self.title_text), classes="dialog--title")
+            yield Label(Text(compose_title(self.kind, self.ticket)), classes="dialog--title")
             yield TextArea(self.initial, id="compose-text", soft_wrap=True, show_line_numbers=False)
-            yield Label(Text("ctrl+s queue · esc cancel"), classes="dialog--hint")
+            yield Static(id="compose-problems")
+            yield Label(
+                Text(
+                    "ctrl+s queue · esc leave (the draft is kept; "
+                    f"{'c' if self.kind == NOTE_KIND else 'r'} resumes it, D lists drafts)"
+                    + (" · F4 override the guard" if self.public else "")
+                ),
+                classes="dialog--hint",
+            )
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(TextArea).focus()
+        self.query_one("#compose-problems", Static).display = False
+        area = self.query_one(TextArea)
+        area.focus()
+        if self.draft_id is not None:
+            area.cursor_location = area.document.end
+
+    # ---- the draft -------------------------------------------------------------------------
+
+    @property
+    def text(self) -> str:
+        return self.query_one(TextArea).text
+
+    @on(TextArea.Changed)
+    def _changed(self, _: TextArea.Changed) -> None:
+        if self.text == self.initial and self.draft_id is None:
+            return  # the template as it was: nothing typed yet
+        self._dirty = True
+        if self._save_timer is None:
+            self._save_timer = self.set_timer(AUTOSAVE_SECONDS, self._autosave)
+
+    def _autosave(self) -> None:
+        self._save_timer = None
+        if self._dirty:
+            try:
+                self.save()
+            except sqlite3.Error as exc:
+                self.notify(
+                    f"Could not save the draft: {exc}. Still trying as you type.",
+                    severity="error",
+                    markup=False,
+                )
+
+    def _meta(self) -> dict[str, Any]:
+        from oncall_tui.ui.screens.bug_report_screen import override_to_meta
+
+        return {"template": self.template, "override": override_to_meta(self.override)}
+
+    def save(self) -> None:
+        """Write the draft now (creating it on the first save): one atomic statement."""
+        fields = {"body": self.text, "title": first_line(self.text)}
+        if self.draft_id is None:
+            self.draft_id = self.store.create_draft(self.kind, self.ticket.id, fields, self._meta())
+        else:
+            self.store.save_draft(self.draft_id, fields, self._meta())
+        self._dirty = False
+
+    def on_unmount(self) -> None:
+        # Whatever closes the dialog (esc, the app quitting), nothing typed is lost.
+        if self._dirty:
+            try:
+                self.save()
+            except sqlite3.Error:
+                pass  # the autosave a moment ago has the text but for its last keystrokes
+
+    def action_leave(self) -> None:
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._save_timer = None
+        if self._dirty or (self.draft_id is None and self.text.strip() != self.initial.strip()):
+            try:
+                self.save()
+            except sqlite3.Error as exc:
+                self.notify(f"Could not save the draft: {exc}", severity="error", markup=False)
+                return
+        what = "note" if self.kind == NOTE_KIND else "reply"
+        key = "c" if self.kind == NOTE_KIND else "r"
+        if self.draft_id is not None:
+            self.notify(
+                f"Draft {what} kept: {key} on this ticket resumes it; D lists your drafts.",
+                timeout=4,
+            )
+        else:
+            self.notify(f"Nothing typed: no {what} draft kept.", timeout=3)
+        self.dismiss(None)
+
+    # ---- sending ---------------------------------------------------------------------------
+
+    def _problems(self, lines: list[Text]) -> None:
+        box = self.query_one("#compose-problems", Static)
+        text = Text()
+        for i, line in enumerate(lines):
+            if i:
+                text.append("\n")
+            text.append_text(line)
+        box.update(text)
+        box.display = bool(lines)
+
+    def hits(self, text: str) -> list[guard.GuardHit]:
+        """The guard's findings in ``text`` (public text only)."""
+        if not self.public:
+            return []
+        customer = self.store.get_customer(self.ticket.customer_id)
+        from oncall_tui.domain.tickets import Source
+
+        audience = customer if self.ticket.source is Source.CHAT else None
+        return guard.check_public(
+            {"body": text}, self.store.customers(), own=customer, audience=audience
+        )
 
     def action_send(self) -> None:
-        text = self.query_one(TextArea).text.strip()
+        text = self.text.strip()
         if not text:
             self.notify("Nothing to send: the text is empty.", severity="warning")
             return
-        self.dismiss(text)
+        left = unfilled(text)
+        if left:
+            names = ", ".join("{" + n + "}" for n in left)
+            self._problems([Text(f"Fill in {names} before sending: it was not known here.")])
+            self.notify(f"Not sent: {names} is still to be filled in.", severity="error")
+            return
+        blocking = guard.unresolved(self.hits(text), self.override)
+        if blocking:
+            self._problems(
+                [Text("Not sent: this is public and names a customer.", style="bold")]
+                + [hit_text(h, "the text", False) for h in blocking]
+                + [Text("Use the codename, or F4 to override with a reason.", style="italic")]
+            )
+            self.notify(
+                "Not sent: the text would name a customer in public (F4 overrides with a reason).",
+                severity="error",
+            )
+            return
+        refs = guard.references(text) if self.public else []
+        if not refs:
+            self._queue(text)
+            return
+        shown = ", ".join(dict.fromkeys(r.text for r in refs))
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+        def decided(choice: str | None) -> None:
+            if choice == "inert":
+                self._queue(guard.neutralise(text))
+            elif choice == "live":
+                self._queue(text)
+
+        from oncall_tui.ui.screens.choice_screen import ChoiceScreen
+
+        self.app.push_screen(
+            ChoiceScreen(
+                f"Public text with {shown}",
+                [
+                    ("inert", "Send them as plain text (nobody is notified, nothing linked)"),
+                    ("live", "Keep them live: notify those people and link those issues"),
+                ],
+            ),
+            decided,
+        )
+
+    def _queue(self, text: str) -> None:
+        public = self.kind != NOTE_KIND
+        try:
+            with self.store.db.atomic():
+                self.store.add_comment(self.ticket.id, text, public=public, author=self.author)
+                if self.draft_id is not None:
+                    self.store.delete_draft(self.draft_id)
+        except (ValueError, LookupError) as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        except sqlite3.OperationalError as exc:
+            self.notify(
+                f"The local database is busy ({exc}): nothing was queued, try again.",
+                severity="error",
+                markup=False,
+            )
+            return
+        if self.override is not None:
+            self.store.log(
+                "guard",
+                "warning",
+                f"override on {ticket_title(self.ticket.source, self.ticket.remote_id, '')}: "
+                f"{', '.join(self.override.terms)}; reason: {self.override.reason}",
+            )
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._save_timer = None
+        self._dirty = False
+        self.draft_id = None
+        self.dismiss(Sent(self.ticket.id, self.kind, text))
+
+    def action_override_guard(self) -> None:
+        if not self.public:
+            self.notify("A help-desk reply or note is private: the guard does not apply.")
+            return
+        hits = self.hits(self.text)
+        blocking = guard.unresolved(hits, self.override)
+        if not blocking:
+            self.notify("The guard found nothing to override.", timeout=3)
+            return
+        terms = ", ".join(dict.fromkeys(f'"{h.term}"' for h in blocking))
+
+        def done(reason: str | None) -> None:
+            if not reason:
+                return
+            self.override = guard.override_for(hits, reason, self.clock())
+            self._dirty = True
+            self._autosave()
+            self._problems([])
+            self.notify(f"Guard overridden for {terms}.", markup=False, timeout=3)
+
+        from oncall_tui.ui.screens.prompt_screen import PromptScreen
+
+        self.app.push_screen(
+            PromptScreen(
+                "Override the confidentiality guard",
+                hint=f"Why publish {terms}? The reason is recorded in the sync log.",
+            ),
+            done,
+        )
+
+
+def first_line(text: str, width: int = 60) -> str:
+    """The draft's title in lists: its first non-blank line, cut to ``width``."""
+    line = next((x.strip() for x in text.splitlines() if x.strip()), "")
+    return line if len(line) <= width else line[: width - 1] + "…"

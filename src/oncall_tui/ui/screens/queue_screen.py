@@ -25,6 +25,7 @@ from textual.widgets import Input, Static
 
 from oncall_tui.config import Config
 from oncall_tui.domain.query import Query, parse_query
+from oncall_tui.domain.tickets import ticket_ref, ticket_title
 from oncall_tui.store import Store
 from oncall_tui.store.queue import QueueCounter, QueueRow
 from oncall_tui.ui.screens.ticket_actions import TICKET_BINDINGS, TicketActions
@@ -41,6 +42,8 @@ WIDE = 150
 MAX_NOTIFICATIONS_PER_TICK = 3
 #: Seconds the cursor rests before the side detail follows it.
 DETAIL_DELAY = 0.12
+#: Seconds the queue's notice line stays (where the selected ticket went).
+NOTICE_SECONDS = 12.0
 
 
 def load_detail(
@@ -111,6 +114,7 @@ class QueueScreen(TicketActions, Screen[None]):
         self._view_counter: QueueCounter | None = None
         self._views_generation = 0
         self._count_query = Query()
+        self._notice_timer: Timer | None = None
 
     # ---- layout --------------------------------------------------------------------------
 
@@ -131,6 +135,7 @@ class QueueScreen(TicketActions, Screen[None]):
                     needs_review=self.needs_review,
                     id="ticket-table",
                 )
+                yield Static(id="queue-notice")
             if self.app.size.width >= WIDE:  # narrower, it is mounted once the screen is wide
                 yield TicketDetail(id="detail")
         yield KeyBar()
@@ -188,11 +193,13 @@ class QueueScreen(TicketActions, Screen[None]):
         view = self.config.views[self.view_index]
         return parse_query(view.query) & parse_query(self.filter_text)
 
-    def reload(self, *_: object, counts: bool = True) -> None:
+    def reload(self, *_: object, counts: bool = True, follow: bool = True) -> None:
         """Re-query the window (and the views' counts, unless only the view or filter moved).
 
-        While a filter is typed, the filtered window shows at once and its total is counted
-        in the background (:meth:`_count_in_background`); data changes count at once.
+        The cursor stays on the ticket it was on (``follow``; a new view or filter starts at
+        the top); if that ticket left the view, the notice line says where it went. While a
+        filter is typed, the filtered window shows at once and its total is counted in the
+        background (:meth:`_count_in_background`); data changes count at once.
         """
         query = self.query_now()
         me = self.config.user
@@ -207,7 +214,15 @@ class QueueScreen(TicketActions, Screen[None]):
         def fetch(offset: int, limit: int) -> list[QueueRow]:
             return store.open_queue(query, offset=offset, limit=limit, me=me, now=self.clock())
 
-        self.table.set_source(total, fetch)
+        def locate(ticket_id: int) -> int | None:
+            return store.queue_position(query, ticket_id, me=me, now=now)
+
+        self.table.waiting = self.store.waiting(now)
+        moved = self.table.set_source(
+            total, fetch, keep=None if follow else 0, locate=locate if follow else None
+        )
+        if moved.left and moved.ticket_id is not None:
+            self._ticket_left(moved.ticket_id, moved.now_on, now)
         if not self.table.exact:  # the window did not reach the end of the result
             self._count_query = query
             # Once the window is painted: the count must not slow down the frame with the rows.
@@ -220,6 +235,43 @@ class QueueScreen(TicketActions, Screen[None]):
         hint.display = bool(query.problems)
         self.query_one("#table-header", Static).update(self.table.header_text())
         self._show_detail_soon(self.table.current.id if self.table.current else None)
+
+    def _ticket_left(self, ticket_id: int, now_on: int | None, now: datetime) -> None:
+        """Say on the notice line that the selected ticket left the view, and where it is."""
+        try:
+            ticket = self.store.get_ticket(ticket_id)
+        except LookupError:
+            where = "it is gone from the cache"
+            name = "The ticket"
+        else:
+            name = ticket_title(ticket.source, ticket.remote_id, ticket.subject)
+            me = self.config.user
+            views = [
+                v.name
+                for i, v in enumerate(self.config.views)
+                if i != self.view_index
+                and self.store.in_queue(parse_query(v.query), ticket_id, me=me, now=now)
+            ]
+            where = f"now in {', '.join(views)}" if views else "now in none of your views"
+        view = self.config.views[self.view_index].name
+        text = f"{name} left {view} ({where})"
+        if now_on is not None:
+            other = self.store.get_ticket(now_on)
+            text += f" · cursor on {ticket_ref(other.source, other.remote_id)}"
+        self.show_notice(text)
+
+    def show_notice(self, text: str) -> None:
+        """One line above the keys, for a while (customer text: plain, never markup)."""
+        notice = self.query_one("#queue-notice", Static)
+        notice.update(Text(text, no_wrap=False))
+        notice.add_class("-shown")
+        if self._notice_timer is not None:
+            self._notice_timer.stop()
+        self._notice_timer = self.set_timer(NOTICE_SECONDS, self._clear_notice)
+
+    def _clear_notice(self) -> None:
+        self._notice_timer = None
+        self.query_one("#queue-notice", Static).remove_class("-shown")
 
     def _start_count(self, generation: int, query: Query, me: str, now: datetime) -> None:
         if generation == self._count_generation:  # else a newer keystroke came first
@@ -334,13 +386,11 @@ class QueueScreen(TicketActions, Screen[None]):
 
     def watch_view_index(self) -> None:
         if self.is_mounted:
-            self.table.cursor = 0
-            self.reload(counts=False)
+            self.reload(counts=False, follow=False)
 
     def watch_filter_text(self) -> None:
         if self.is_mounted:
-            self.table.cursor = 0
-            self.reload(counts=False)
+            self.reload(counts=False, follow=False)
 
     # ---- the per-second tick ----------------------------------------------------------------
 
@@ -350,7 +400,12 @@ class QueueScreen(TicketActions, Screen[None]):
         self.table.now = now  # repaints the visible lines only
         self.query_one(StatusBar).now = now
         if self._last_tick is not None and now.minute != self._last_tick.minute:
-            self.recount(now)  # "Breaching soon" and friends move with time
+            if any(term.field == "sla" for term in self.query_now().terms):
+                # "Breaching soon" and friends gain rows with time: show them, the cursor
+                # staying on its ticket (views whose rows do not depend on time cost nothing)
+                self.reload()
+            else:
+                self.recount(now)
             self._render_view_bar()
         if self._detail_id is not None and self.wide:
             self.query_one(TicketDetail).refresh_sla(now)
@@ -361,8 +416,9 @@ class QueueScreen(TicketActions, Screen[None]):
     def _announce(self, crossings: list[tuple[int, str, str]]) -> None:
         for ticket_id, subject, state in crossings[:MAX_NOTIFICATIONS_PER_TICK]:
             verb = "breached its SLA" if state == "breached" else "is due within minutes"
+            ticket = self.store.get_ticket(ticket_id)  # by primary key: named as shown
             self.notify(
-                f"#{ticket_id} {subject}",
+                ticket_title(ticket.source, ticket.remote_id, subject, width=60),
                 title=f"Ticket {verb}",
                 severity="error" if state == "breached" else "warning",
                 markup=False,

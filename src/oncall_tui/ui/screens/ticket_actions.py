@@ -12,7 +12,9 @@ from typing import Any
 from textual.binding import Binding
 
 from oncall_tui.config import Config
-from oncall_tui.domain.tickets import Priority, Status
+from oncall_tui.domain import guard
+from oncall_tui.domain.ops import OpKind
+from oncall_tui.domain.tickets import Priority, Source, Status, Ticket, ticket_ref, ticket_title
 from oncall_tui.store import Store
 from oncall_tui.ui.screens.choice_screen import ChoiceScreen
 from oncall_tui.ui.screens.prompt_screen import PromptScreen
@@ -62,7 +64,11 @@ TICKET_BINDINGS = [
 
 
 class TicketActions:
-    """Mixin for a Screen with ``store``, ``config``, ``templates`` and ``current_id()``."""
+    """Mixin for a Screen with ``store``, ``config``, ``templates`` and ``current_id()``.
+
+    Every toast and dialog names the ticket as the queue and the detail show it (its backend
+    and the backend's number, with the start of its subject), never by the local id.
+    """
 
     store: Store
     config: Config
@@ -74,25 +80,31 @@ class TicketActions:
     def current_id(self) -> int | None:  # overridden by each screen
         raise LookupError("no current ticket")
 
-    def _after_edit(self, message: str) -> None:
-        self.app.store_revision += 1
-        self.app.request_push()  # type: ignore[attr-defined]
-        self.notify(message, markup=False, timeout=3)
+    def _ticket_name(self, tid: int, *, subject: bool = True) -> str:
+        ticket = self.store.get_ticket(tid)
+        if not subject:
+            return ticket_ref(ticket.source, ticket.remote_id)
+        return ticket_title(ticket.source, ticket.remote_id, ticket.subject)
 
-    def _guard(self, fn, *args, message: str) -> None:  # type: ignore[no-untyped-def]
+    def _after_edit(self, message: str) -> None:
+        self.app.after_edit(message)
+
+    def _guard(self, fn, *args, message: str) -> Any:  # type: ignore[no-untyped-def]
+        """Run one local edit; a refusal or a busy database is one clear line, not a crash."""
         try:
-            fn(*args)
+            result = fn(*args)
         except (ValueError, LookupError) as exc:
             self.notify(str(exc), severity="error", markup=False)
-            return
+            return None
         except sqlite3.OperationalError as exc:  # another instance or a long sync is writing
             self.notify(
                 f"The local database is busy ({exc}): nothing was changed, try again.",
                 severity="error",
                 markup=False,
             )
-            return
-        self._after_edit(message)
+            return None
+        self._after_edit(message() if callable(message) else message)
+        return result if result is not None else True
 
     def action_assign_me(self) -> None:
         tid = self.current_id()
@@ -101,7 +113,7 @@ class TicketActions:
                 self.store.assign,
                 tid,
                 self.config.user,
-                message=f"#{tid} assigned to {self.config.user}",
+                message=f"{self._ticket_name(tid)} assigned to {self.config.user}",
             )
 
     def action_set_priority(self) -> None:
@@ -109,6 +121,7 @@ class TicketActions:
         if tid is None:
             return
         current = str(self.store.get_ticket(tid).priority)
+        name = self._ticket_name(tid)
 
         def done(choice: str | None) -> None:
             if choice:
@@ -116,47 +129,115 @@ class TicketActions:
                     self.store.set_priority,
                     tid,
                     Priority(choice),
-                    message=f"#{tid} priority {choice}",
+                    message=f"{name}: priority {choice}",
                 )
 
-        self.app.push_screen(ChoiceScreen("Set priority", PRIORITY_CHOICES, current), done)
+        self.app.push_screen(ChoiceScreen(f"Priority of {name}", PRIORITY_CHOICES, current), done)
 
     def action_set_status(self) -> None:
         tid = self.current_id()
         if tid is None:
             return
         current = str(self.store.get_ticket(tid).status)
+        name = self._ticket_name(tid)
 
         def done(choice: str | None) -> None:
             if choice:
                 self._guard(
-                    self.store.set_status, tid, Status(choice), message=f"#{tid} status {choice}"
+                    self.store.set_status, tid, Status(choice), message=f"{name}: status {choice}"
                 )
 
-        self.app.push_screen(ChoiceScreen("Set status", STATUS_CHOICES, current), done)
+        self.app.push_screen(ChoiceScreen(f"Status of {name}", STATUS_CHOICES, current), done)
+
+    # ---- the guard on public labels ------------------------------------------------------------
+
+    def _public_hits(self, ticket: Ticket, text_by_field: dict[str, str]) -> list[guard.GuardHit]:
+        """The guard's findings for labels or text about to be published on ``ticket``."""
+        customer = self.store.get_customer(ticket.customer_id)
+        return guard.check_public(text_by_field, self.store.customers(), own=customer)
+
+    def _guarded_labels(self, ticket: Ticket, labels: list[str], then: Any, *, name: str) -> None:
+        """Run ``then()`` unless a label going on a public issue names a customer; then the
+        engineer may still add it, with a reason that goes to the sync log."""
+        if not labels or not guard.needs_guard(ticket.source, OpKind.ADD_LABELS):
+            then()
+            return
+        hits = self._public_hits(ticket, {label: label for label in labels})
+        if not hits:
+            then()
+            return
+        named = ", ".join(dict.fromkeys(f"“{h.field_id}” names {h.customer}" for h in hits))
+
+        def reason(text: str | None) -> None:
+            if not text:
+                self.notify("Label not added.", timeout=3)
+                return
+            self.store.log(
+                "guard",
+                "warning",
+                f"override on {ticket_ref(ticket.source, ticket.remote_id)}: labels "
+                f"{', '.join(labels)}; reason: {text}",
+            )
+            then()
+
+        def choice(value: str | None) -> None:
+            if value == "override":
+                self.app.push_screen(
+                    PromptScreen(
+                        "Override the confidentiality guard",
+                        hint=f"Why put {named} on a public issue? The reason is recorded in "
+                        "the sync log.",
+                    ),
+                    reason,
+                )
+            else:
+                self.notify("Label not added: it would name a customer in public.", timeout=4)
+
+        self.app.push_screen(
+            ChoiceScreen(
+                f"{name} is public: {named}",
+                [
+                    ("cancel", "Don't add it (use the codename label, e.g. customer-<codename>)"),
+                    ("override", "Add it anyway, with a reason"),
+                ],
+            ),
+            choice,
+        )
 
     def action_toggle_label(self) -> None:
         tid = self.current_id()
         if tid is None:
             return
         ticket = self.store.get_ticket(tid)
+        name = self._ticket_name(tid)
 
         def done(label: str | None) -> None:
             if not label:
                 return
             if label in ticket.labels:
                 self._guard(
-                    self.store.remove_labels, tid, [label], message=f"#{tid} label removed: {label}"
+                    self.store.remove_labels,
+                    tid,
+                    [label],
+                    message=f"{name}: label removed: {label}",
                 )
             else:
-                self._guard(
-                    self.store.add_labels, tid, [label], message=f"#{tid} label added: {label}"
+                self._guarded_labels(
+                    ticket,
+                    [label],
+                    lambda: self._guard(
+                        self.store.add_labels,
+                        tid,
+                        [label],
+                        message=f"{name}: label added: {label}",
+                    ),
+                    name=name,
                 )
 
         current = ", ".join(ticket.labels) or "none"
         self.app.push_screen(
             PromptScreen(
-                "Add or remove a label",
+                f"Add or remove a label on {name}",
                 hint=f"Now: {current}. A label already there is removed; a label starting "
                 "with + pauses the SLA clock.",
                 suggestions=sorted(set(COMMON_LABELS) | set(ticket.labels)),
@@ -164,65 +245,111 @@ class TicketActions:
             done,
         )
 
+    # ---- replies and notes -------------------------------------------------------------------
+
     def _template_context(self, tid: int) -> dict[str, str]:
+        """Values for the placeholders; what is not known here stays unfilled (and blocks)."""
+        from oncall_tui.domain.templates import display_name
+
         ticket = self.store.get_ticket(tid)
         customer = self.store.get_customer(ticket.customer_id)
+        public = guard.needs_guard(ticket.source, OpKind.REPLY)
         context = {
-            "ticket_id": ticket.remote_id or str(ticket.id),
+            "ticket_id": ticket.remote_id or "",
             "ticket_url": ticket.url or "",
-            "requester": (ticket.requester or "").split("@")[0] or "there",
+            "requester": display_name(ticket.requester, customer.contacts if customer else ())
+            or "",
             "agent": self.config.user,
             "subject": ticket.subject,
         }
         if customer:
-            context["customer"] = customer.name
+            if not public:  # the real name goes to the customer only, never in public
+                context["customer"] = customer.name
             context["codename"] = customer.codename or ""
         links = self.store.links(tid)
         if links:
             context["issue_url"] = links[-1][0]
         return {k: v for k, v in context.items() if v}
 
+    def _open_compose(
+        self,
+        tid: int,
+        kind: str,
+        text: str = "",
+        *,
+        draft_id: int | None = None,
+        template: str | None = None,
+    ) -> None:
+        open_compose(
+            self.app,
+            self.store,
+            self.store.get_ticket(tid),
+            kind,
+            text,
+            author=self.config.user,
+            clock=self.clock,
+            draft_id=draft_id,
+            template=template,
+        )
+
+    def _resume(self, tid: int, kind: str) -> bool:
+        """Open the ticket's draft of ``kind`` if there is one (r / c resume it)."""
+        draft = self.store.draft_for_ticket(kind, tid)
+        if draft is None:
+            return False
+        what = "reply" if kind == "reply" else "note"
+        self.notify(
+            f"Resuming your {what} draft from {draft.updated_at:%Y-%m-%d %H:%M} UTC.", timeout=3
+        )
+        self._open_compose(tid, kind, draft.fields.get("body", ""), draft_id=draft.id)
+        return True
+
     def action_reply(self) -> None:
         tid = self.current_id()
-        if tid is None:
+        if tid is None or self._resume(tid, "reply"):
             return
-        from oncall_tui.domain.templates import fill
-        from oncall_tui.ui.screens.compose_screen import ComposeScreen  # TextArea: off start-up
+        from oncall_tui.domain.templates import render
 
         templates = {t.id: t for t in self.templates}
         options = [("", "Blank reply")] + [(t.id, t.title) for t in self.templates]
-
-        def write(text: str | None) -> None:
-            if text:
-                self._guard(self._reply, tid, text, message=f"#{tid} reply queued")
+        name = self._ticket_name(tid)
 
         def chosen(template_id: str | None) -> None:
             if template_id is None:
                 return
             body = ""
             if template_id:
-                body = fill(templates[template_id], self._template_context(tid))
-            self.app.push_screen(ComposeScreen(f"Reply to #{tid}", body), write)
+                rendered = render(templates[template_id], self._template_context(tid))
+                body = rendered.text
+                if rendered.missing:
+                    names = ", ".join("{" + n + "}" for n in rendered.missing)
+                    self.notify(
+                        f"Fill in {names}: not known for {self._ticket_name(tid, subject=False)}. "
+                        "The reply cannot be sent until it is.",
+                        severity="warning",
+                        markup=False,
+                        timeout=6,
+                    )
+            self._open_compose(tid, "reply", body, template=template_id or None)
 
-        self.app.push_screen(ChoiceScreen("Reply with a template", options), chosen)
+        self.app.push_screen(ChoiceScreen(f"Reply on {name}: a template", options), chosen)
 
     def action_note(self) -> None:
         tid = self.current_id()
-        if tid is None:
+        if tid is None or self._resume(tid, "note"):
             return
-        from oncall_tui.ui.screens.compose_screen import ComposeScreen  # TextArea: off start-up
+        ticket = self.store.get_ticket(tid)
+        from oncall_tui.domain.ops import is_supported
 
-        def write(text: str | None) -> None:
-            if text:
-                self._guard(self._note, tid, text, message=f"#{tid} internal note queued")
-
-        self.app.push_screen(ComposeScreen(f"Internal note on #{tid}"), write)
-
-    def _reply(self, tid: int, text: str) -> None:
-        self.store.add_comment(tid, text, public=True, author=self.config.user)
-
-    def _note(self, tid: int, text: str) -> None:
-        self.store.add_comment(tid, text, public=False, author=self.config.user)
+        if not is_supported(ticket.source, OpKind.NOTE):
+            self.notify(
+                f"{self._ticket_name(tid, subject=False)} is public: internal notes are not possible "
+                "there (anything written is public). Reply with r.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self._open_compose(tid, "note")
 
     def action_open_browser(self) -> None:
         tid = self.current_id()
@@ -230,7 +357,11 @@ class TicketActions:
             return
         url = self.store.get_ticket(tid).url
         if not url:
-            self.notify("This ticket has no web link yet (not synced).", severity="warning")
+            self.notify(
+                f"{self._ticket_name(tid)} has no web link yet (not synced).",
+                severity="warning",
+                markup=False,
+            )
             return
         self.app.open_url(url)
 
@@ -240,7 +371,11 @@ class TicketActions:
             return
         url = self.store.get_ticket(tid).url
         if not url:
-            self.notify("This ticket has no web link yet (not synced).", severity="warning")
+            self.notify(
+                f"{self._ticket_name(tid)} has no web link yet (not synced).",
+                severity="warning",
+                markup=False,
+            )
             return
         self.app.copy_to_clipboard(url)
         self.notify(f"Copied {url}", markup=False, timeout=3)
@@ -259,15 +394,15 @@ class TicketActions:
         if tid is None:
             return
         from oncall_tui.domain import labels as escalation
-        from oncall_tui.domain.tickets import Source
         from oncall_tui.ui.screens.bug_report_screen import bug_report_settings
 
         ticket = self.store.get_ticket(tid)
         if ticket.source is not Source.TRACKER:
             self.notify(
-                "Escalation labels go on tracker issues; this is not one. File a bug report "
-                "with b.",
+                f"Escalation labels go on tracker issues; {self._ticket_name(tid)} is not one. File a "
+                "bug report with b.",
                 severity="warning",
+                markup=False,
             )
             return
         scheme = bug_report_settings(self.config).scheme
@@ -290,7 +425,7 @@ class TicketActions:
             "not_reproduced": escalation.mark_not_reproduced,
         }
         stage = escalation.stage_of(ticket.labels, scheme).value.replace("_", " ")
-        ref = ticket.remote_id or f"#{tid}"
+        ref = self._ticket_name(tid)
 
         def done(choice: str | None) -> None:
             if choice not in transitions:
@@ -304,7 +439,14 @@ class TicketActions:
                 self.notify("Nothing to change: the labels are already there.", timeout=3)
                 return
             shown = " ".join([*(f"+{x}" for x in change.add), *(f"-{x}" for x in change.remove)])
-            self._guard(self._relabel, tid, change, message=f"{ref} labels queued: {shown}")
+            self._guarded_labels(
+                ticket,
+                list(change.add),
+                lambda: self._guard(
+                    self._relabel, tid, change, message=f"{ref}: labels queued: {shown}"
+                ),
+                name=ref,
+            )
 
         self.app.push_screen(ChoiceScreen(f"Escalate {ref} (now: {stage})", options), done)
 
@@ -320,14 +462,15 @@ class TicketActions:
         tid = self.current_id()
         if tid is None:
             return
+        name = self._ticket_name(tid)
         if not self.store.conflicts(tid):
-            self.notify("This ticket has no conflict to resolve.", timeout=3)
+            self.notify(f"{name} has no conflict to resolve.", timeout=3, markup=False)
             return
-        self.store.resolve_conflict(tid, keep_mine=keep_mine)
-        self._after_edit(
-            f"#{tid}: keeping your changes; they will be sent"
+        self._guard(
+            lambda: self.store.resolve_conflict(tid, keep_mine=keep_mine),
+            message=f"{name}: keeping your changes; they will be sent"
             if keep_mine
-            else f"#{tid}: took the remote values; your unsent changes were dropped"
+            else f"{name}: took the remote values; your unsent changes were dropped",
         )
 
     def action_keep_mine(self) -> None:
@@ -346,8 +489,92 @@ class TicketActions:
                 self.store.add_labels(tid, list(change.add))
 
     def action_undo(self) -> None:
-        op = self.store.undo_last()
-        if op is None:
-            self.notify("Nothing to undo: every change has already been sent.", timeout=3)
+        """Take back the last change still waiting to be sent (its text back to the drafts)."""
+        online = getattr(self.app, "engine", None) is not None
+        now = self.clock()
+        undone: list[Any] = []
+
+        def undo() -> None:
+            with self.store.db.atomic():
+                op = self.store.undo_last(now if online else None)
+                if op is not None and op.kind in (OpKind.REPLY, OpKind.NOTE):
+                    body = str(op.payload.get("body") or "")
+                    kind = "reply" if op.kind is OpKind.REPLY else "note"
+                    from oncall_tui.ui.screens.compose_screen import first_line
+
+                    self.store.create_draft(
+                        kind, op.ticket_id, {"body": body, "title": first_line(body)}
+                    )
+                undone.append(op)
+
+        def message() -> str:
+            op = undone[0]
+            what = op.kind.replace("_", " ")
+            name = self._ticket_name(op.ticket_id) if op.ticket_id is not None else "a new item"
+            text = f"Undone: {what} on {name}; it will not be sent"
+            if op.kind in (OpKind.REPLY, OpKind.NOTE):
+                key = "r" if op.kind is OpKind.REPLY else "c"
+                text += f". Its text is back in your drafts ({key} resumes it)"
+            return text
+
+        try:
+            undo()
+        except (ValueError, LookupError) as exc:
+            self.notify(str(exc), severity="error", markup=False)
             return
-        self._after_edit(f"Undone: {op.kind.replace('_', ' ')} on #{op.ticket_id}")
+        except sqlite3.OperationalError as exc:
+            self.notify(
+                f"The local database is busy ({exc}): nothing was undone, try again.",
+                severity="error",
+                markup=False,
+            )
+            return
+        if undone[0] is None:
+            seconds = self.config.undo_seconds
+            if not online:
+                why = "every change has already been sent"
+            elif seconds:
+                why = f"a change waits {seconds:g} s before it is sent, and none is waiting"
+            else:
+                why = "changes are sent at once (undo_seconds = 0)"
+            self.notify(f"Nothing to undo: {why}.", timeout=4)
+            return
+        self._after_edit(message())
+
+
+def open_compose(
+    app: Any,
+    store: Store,
+    ticket: Ticket,
+    kind: str,
+    text: str = "",
+    *,
+    author: str,
+    clock: Any,
+    draft_id: int | None = None,
+    template: str | None = None,
+) -> None:
+    """Open the reply / note dialog (a new one, or a draft resumed); a sent text is an edit."""
+    from oncall_tui.ui.screens.compose_screen import ComposeScreen, Sent
+
+    def done(sent: Sent | None) -> None:
+        if sent is None:
+            app.store_revision += 1  # the drafts list changed
+            return
+        what = "reply" if sent.kind == "reply" else "internal note"
+        name = ticket_title(ticket.source, ticket.remote_id, ticket.subject)
+        app.after_edit(f"{name}: {what} queued")
+
+    app.push_screen(
+        ComposeScreen(
+            store,
+            ticket,
+            kind,
+            text,
+            author=author,
+            clock=clock,
+            draft_id=draft_id,
+            template=template,
+        ),
+        done,
+    )

@@ -7,7 +7,7 @@ only repaints the visible lines; nothing is rebuilt.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,6 +27,19 @@ from oncall_tui.domain import sla as sla_rules
 from oncall_tui.store.queue import QueueRow
 
 Fetch = Callable[[int, int], Sequence[QueueRow]]
+Locate = Callable[[int], int | None]
+
+
+@dataclass(frozen=True)
+class Reselected:
+    """What a new result did to the selection (:meth:`TicketTable.set_source`)."""
+
+    ticket_id: int | None
+    """The ticket the cursor was on before (None: none, or a new view or filter)."""
+    now_on: int | None
+    """The ticket the cursor is on now."""
+    left: bool
+    """The ticket is no longer in the result: the cursor went to a neighbour."""
 
 #: Rendered lines kept (a screenful or two per width and cursor position).
 LINE_CACHE_SIZE = 512
@@ -156,6 +169,8 @@ class TicketTable(ScrollView, can_focus=True):
         self._cache_start = 0
         self._cache: list[QueueRow] = []
         self._lines: dict[tuple[object, ...], Strip] = {}
+        self.waiting: Mapping[int, datetime] = {}
+        """Tickets with a change in its undo window, and when the window ends (↶)."""
         self._component_styles: dict[tuple[str, str, bool], Style] = {}
 
     # ---- data ----------------------------------------------------------------------------
@@ -170,16 +185,35 @@ class TicketTable(ScrollView, can_focus=True):
         """False while the total is not counted yet (see :meth:`set_source`)."""
         return self._exact
 
-    def set_source(self, total: int | None, fetch: Fetch, *, keep: int | None = None) -> None:
+    def set_source(
+        self,
+        total: int | None,
+        fetch: Fetch,
+        *,
+        keep: int | None = None,
+        locate: Locate | None = None,
+    ) -> Reselected:
         """Point the table at a (new) result: ``total`` rows fetched through ``fetch``.
+
+        The cursor stays on the ticket it was on (the key acts on the ticket you see): found
+        in the new window at no extra cost when it moved a little, through ``locate`` when
+        it moved further. If it is no longer in the result, the cursor goes to its nearest
+        former neighbour that still is (the one below first).
 
         Args:
             total: how many rows there are, or None when not counted yet: the table then
                 fetches the window around the cursor at once and knows the rows it fetched
                 (a window that comes back short is the end, and the total is exact); the
                 size grows as fetches find more rows, until :meth:`set_total` gives the count.
-            keep: a row index to put the cursor on (e.g. where the same ticket now stands).
+            keep: a row index to put the cursor on instead (a new view or filter: the top).
+            locate: where a ticket stands in the new result (None: not in it); asked only
+                when the selected ticket is not in the freshly fetched window.
+
+        Returns:
+            What happened to the selection.
         """
+        before = self._cached(self.cursor)
+        neighbours = self._neighbours(self.cursor)
         self._fetch = fetch
         self._cache_start = 0
         self._cache = []
@@ -197,9 +231,48 @@ class TicketTable(ScrollView, can_focus=True):
             self._exact = True
             self._total = total
             cursor = min(cursor, max(total - 1, 0))
+            self._fill(cursor)
+        result = Reselected(None, None, False)
+        if keep is None and before is not None:
+            found = self._find(before.id)
+            if found is None and locate is not None:
+                found = locate(before.id)
+            left = found is None
+            if found is None:
+                found = next((i for i in map(self._find, neighbours) if i is not None), None)
+            if found is not None:
+                if not self._exact and found >= self._total:
+                    self._set_size(found + 1)
+                cursor = min(found, max(self._total - 1, 0))
+            result = Reselected(before.id, None, left)
+        if not self._cache_start <= cursor < self._cache_start + len(self._cache):
+            self._fill(cursor)
         self.virtual_size = Size(self.size.width, self._total)
         self.cursor = cursor
         self.refresh()
+        row = self._cached(cursor)
+        return Reselected(result.ticket_id, row.id if row else None, result.left)
+
+    def _cached(self, index: int) -> QueueRow | None:
+        """The row at ``index`` if it is in the cache (never fetches)."""
+        offset = index - self._cache_start
+        return self._cache[offset] if 0 <= offset < len(self._cache) else None
+
+    def _find(self, ticket_id: int) -> int | None:
+        """The index of ``ticket_id`` in the cached window, if it is there."""
+        for offset, row in enumerate(self._cache):
+            if row.id == ticket_id:
+                return self._cache_start + offset
+        return None
+
+    def _neighbours(self, index: int, reach: int = 10) -> list[int]:
+        """Ids of the cached rows around ``index``, nearest first, the one below first."""
+        ids = []
+        for step in range(1, reach + 1):
+            for row in (self._cached(index + step), self._cached(index - step)):
+                if row is not None:
+                    ids.append(row.id)
+        return ids
 
     def set_total(self, total: int) -> None:
         """The count of the current result arrived: size the table to it."""
@@ -355,7 +428,10 @@ class TicketTable(ScrollView, can_focus=True):
         if state == "none":
             countdown = "—"
         customer = " ".join(x for x in (row.codename, row.customer_name) if x) or "—"
-        if row.pending_ops:
+        waiting = self.waiting.get(row.id)
+        if waiting is not None and waiting > now:
+            marker = "↶"  # waiting out its undo window: u takes it back
+        elif row.pending_ops:
             marker = "↻"  # a local change not yet confirmed by the backend
         elif row.conflict:
             marker = "⚠"
@@ -421,7 +497,7 @@ class TicketTable(ScrollView, can_focus=True):
                 segments.append(Segment(value, component(f"ticket-table--{state}")))
             elif column.key == "priority" and row.priority in ("P0", "P1"):
                 segments.append(Segment(value, component(f"ticket-table--{row.priority.lower()}")))
-            elif column.key == "subject" and value[:1] in "↻⚑":
+            elif column.key == "subject" and value[:1] in "↻⚑↶":
                 segments.append(Segment(value[:1], component("ticket-table--pending")))
                 segments.append(Segment(value[1:], plain))
             elif column.key in ("plan", "updated", "source"):
@@ -465,7 +541,7 @@ class TicketTable(ScrollView, can_focus=True):
                         f"ticket-table--{row.priority.lower()}", partial=True
                     )
                 )
-            elif column.key == "subject" and cells["subject"][:1] in "↻⚑":
+            elif column.key == "subject" and cells["subject"][:1] in "↻⚑↶":
                 value.stylize(
                     self.get_component_rich_style("ticket-table--pending", partial=True), 0, 1
                 )
