@@ -343,8 +343,8 @@ class TicketActions:
 
         if not is_supported(ticket.source, OpKind.NOTE):
             self.notify(
-                f"{self._ticket_name(tid, subject=False)} is public: internal notes are not possible "
-                "there (anything written is public). Reply with r.",
+                f"{self._ticket_name(tid, subject=False)} is public: internal notes are not "
+                "possible there (anything written is public). Reply with r.",
                 severity="warning",
                 markup=False,
             )
@@ -399,8 +399,8 @@ class TicketActions:
         ticket = self.store.get_ticket(tid)
         if ticket.source is not Source.TRACKER:
             self.notify(
-                f"Escalation labels go on tracker issues; {self._ticket_name(tid)} is not one. File a "
-                "bug report with b.",
+                f"Escalation labels go on tracker issues; {self._ticket_name(tid)} is not one. "
+                "File a bug report with b.",
                 severity="warning",
                 markup=False,
             )
