@@ -220,6 +220,8 @@ async def test_backend_error_text_is_inert_in_detail_and_sync_log(
         await show_all_open(pilot)
         await pilot.press("a")  # assign me: queued, then refused with the hostile message
         await pilot.press("ctrl+r")
+        await pilot.pause()
+        await pilot.press("enter")  # send what waits out its undo window now
         await app.workers.wait_for_complete()
         await pilot.pause()
         failed = app.ctx.store.ops(("failed",))  # type: ignore[arg-type]

@@ -249,8 +249,9 @@ async def test_resume_and_discard_from_drafts_screen(make_app: Any) -> None:
         table = app.screen.query_one("DataTable")
         assert table.row_count == 1
         row = [str(cell) for cell in table.get_row_at(0)]
-        assert row[0] == "Live query hangs at 95% and never finishes"
-        assert row[1].startswith("#41") and row[2] == "draft"
+        assert row[0] == "bug report"
+        assert row[2] == "Live query hangs at 95% and never finishes"
+        assert row[1].startswith("zendesk #41") and row[3] == "draft"
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, BugReportScreen)
@@ -284,13 +285,13 @@ async def test_guard_blocks_then_override_is_recorded(make_app: Any) -> None:
         await checks_done(pilot)
         panel = str(screen.query_one("#guard-panel").render())
         assert '"Acme Logistics" in Actual behaviour' in panel
-        assert '"Dana" in Actual behaviour' in panel
+        assert '"Dana" (Acme Logistics) in Actual behaviour' in panel
         assert screen.box("actual").has_class("-guard")
 
         await pilot.press("f5")
         await pilot.pause()
         assert isinstance(app.screen, BugReportScreen) and bug_ops(app) == []
-        assert '"Acme Logistics" names the customer' in str(
+        assert '"Acme Logistics" is a customer\'s name' in str(
             screen.query_one("#submit-problems").render()
         )
         assert screen.focused is field(screen, "actual")
@@ -324,13 +325,13 @@ async def test_guard_and_search_run_off_the_ui_thread(make_app: Any, monkeypatch
     from oncall_tui.ui.screens import bug_report_screen
 
     threads: list[int] = []
-    real_check = bug_report_screen.guard.check
+    real_check = bug_report_screen.guard.check_public
 
-    def spy(text: Any, customer: Any) -> Any:
+    def spy(text: Any, customers: Any, **kw: Any) -> Any:
         threads.append(threading.get_ident())
-        return real_check(text, customer)
+        return real_check(text, customers, **kw)
 
-    monkeypatch.setattr(bug_report_screen.guard, "check", spy)
+    monkeypatch.setattr(bug_report_screen.guard, "check_public", spy)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_form(pilot)

@@ -264,6 +264,13 @@ class OutboxMixin(StoreBase):
                 result[int(tid)] = when
         return result
 
+    def waiting_op_ids(self, now: datetime) -> set[int]:
+        """Ids of the entries in their undo window."""
+        rows = self.db.execute(
+            "SELECT id FROM outbox WHERE state = 'pending' AND send_after > ?", [iso(now)]
+        )
+        return {int(r[0]) for r in rows}
+
     def waiting_count(self, now: datetime) -> int:
         """How many entries are in their undo window."""
         row = self._one(

@@ -437,9 +437,7 @@ class OncallApp(App[None]):
         if len(self.screen_stack) > 1:
             self.pop_screen()
             return
-        waiting = (
-            self.ctx.store.waiting_count(self.ctx.clock()) if self.engine is not None else 0
-        )
+        waiting = self.ctx.store.waiting_count(self.ctx.clock()) if self.engine is not None else 0
         if not waiting:
             self.exit()
             return

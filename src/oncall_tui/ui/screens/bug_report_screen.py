@@ -62,7 +62,7 @@ from oncall_tui.domain.errors import ConfigValueError
 from oncall_tui.domain.labels import DEFAULT_SCHEME, LabelScheme, parse_label_scheme
 from oncall_tui.domain.ops import Op, OpKind
 from oncall_tui.domain.query import parse_query
-from oncall_tui.domain.tickets import Customer, Source, Ticket
+from oncall_tui.domain.tickets import Customer, Source, Ticket, ticket_ref
 from oncall_tui.paths import styles_dir
 from oncall_tui.store import Store, open_store
 from oncall_tui.store.db import iso, parse_iso
@@ -213,7 +213,7 @@ def find_similar(
     return [
         IssueMatch(
             id=r.id,
-            ref=found[r.id].remote_id or f"#{r.id}",
+            ref=ticket_ref(found[r.id].source, found[r.id].remote_id),
             title=found[r.id].subject,
             url=found[r.id].url,
             status=str(found[r.id].status),
@@ -245,7 +245,8 @@ def open_bug_report(
         ticket = store.get_ticket(ticket_id)
         if ticket.source is Source.TRACKER:
             app.notify(
-                f"{ticket.remote_id or ticket_id} is already a tracker issue: escalate it with E.",
+                f"{ticket_ref(ticket.source, ticket.remote_id)} is already a tracker issue: "
+                "escalate it with E.",
                 severity="warning",
                 markup=False,
             )
@@ -458,7 +459,7 @@ class BugReportScreen(ModalScreen[BugReportDraft | None]):
         header = Text(no_wrap=True, overflow="ellipsis")
         header.append(" Bug report", style="bold")
         if self.ticket is not None:
-            header.append(f" · from #{self.ticket.remote_id or self.ticket.id} ")
+            header.append(f" · from {ticket_ref(self.ticket.source, self.ticket.remote_id)} ")
             header.append(self.ticket.subject)
         else:
             header.append(" · no ticket")
@@ -568,9 +569,9 @@ class BugReportScreen(ModalScreen[BugReportDraft | None]):
         typed = (self.values.get(field.id) or "").strip().casefold() if field else ""
         if not typed:
             return None
-        if self._customers is None:
-            self._customers = self.store.customers()
-        return next((c for c in self._customers if (c.codename or "").casefold() == typed), None)
+        return next(
+            (c for c in self._known_customers() if (c.codename or "").casefold() == typed), None
+        )
 
     def refresh_checks(self) -> None:
         """Re-run the guard and the similar-issue search in a background thread.
@@ -583,21 +584,23 @@ class BugReportScreen(ModalScreen[BugReportDraft | None]):
             self._checks_pending = True
             return
         self._checks_running = True
-        self._run_checks(dict(self.values), self._guard_customer(), self._last_queries)
+        self._run_checks(
+            dict(self.values), self._guard_customer(), self._known_customers(), self._last_queries
+        )
 
     @work(thread=True, group="bug-report-checks", exit_on_error=False)
     def _run_checks(
         self,
         values: dict[str, str],
         customer: Customer | None,
+        customers: list[Customer],
         last_queries: tuple[str, ...] | None,
     ) -> None:
         hits: list[guard.GuardHit] = []
         queries: tuple[str, ...] | None = None
         matches: list[IssueMatch] | None = None
         try:
-            if customer is not None:
-                hits = guard.check(public_text(self.schema, values), customer)
+            hits = guard.check_public(public_text(self.schema, values), customers, own=customer)
             queries = tuple(similar_issue_query(values, self.schema))
             if queries != last_queries and str(self.store.path) != ":memory:":
                 # One connection per thread: a short-lived reader of its own.
@@ -638,7 +641,7 @@ class BugReportScreen(ModalScreen[BugReportDraft | None]):
         labels = {f.id: f.label for f in self.schema.fields}
         labels[TICKET_URL_KEY] = "Ticket link"
         self.query_one(GuardPanel).show(
-            self.hits, self.override, labels, has_customer=self._guard_customer() is not None
+            self.hits, self.override, labels, has_customer=bool(self._known_customers())
         )
 
     def _show_matches(self, queries: tuple[str, ...], matches: list[IssueMatch]) -> None:
@@ -651,11 +654,17 @@ class BugReportScreen(ModalScreen[BugReportDraft | None]):
         )
         self.query_one(SimilarIssues).show(self.matches, empty)
 
+    def _known_customers(self) -> list[Customer]:
+        """Every known customer: a public issue must name none of them, not only this one."""
+        if self._customers is None:
+            self._customers = self.store.customers()
+        return self._customers
+
     def check_guard(self) -> list[guard.GuardHit]:
         """Check the current values now (before filing); updates the panel, returns the hits."""
         customer = self._guard_customer()
         text = public_text(self.schema, self.values)
-        self.hits = guard.check(text, customer) if customer is not None else []
+        self.hits = guard.check_public(text, self._known_customers(), own=customer)
         self._show_guard()
         return self.hits
 
@@ -690,8 +699,8 @@ class BugReportScreen(ModalScreen[BugReportDraft | None]):
         options = [
             (
                 "link",
-                f"Link #{self.ticket.remote_id or self.ticket.id} to {match.ref} and "
-                "discard this draft",
+                f"Link {ticket_ref(self.ticket.source, self.ticket.remote_id)} to {match.ref} "
+                "and discard this draft",
             ),
             ("back", "Back to the form"),
         ]
@@ -717,8 +726,8 @@ class BugReportScreen(ModalScreen[BugReportDraft | None]):
         self._dirty = False
         self.draft_id = None
         self.notify(
-            f"#{self.ticket.remote_id or self.ticket.id} linked to {match.ref}; draft discarded. "
-            "Reply (r) to share the issue with the customer.",
+            f"{ticket_ref(self.ticket.source, self.ticket.remote_id)} linked to {match.ref}; "
+            "draft discarded. Reply (r) to share the issue with the customer.",
             markup=False,
         )
         self.dismiss(None)
@@ -789,7 +798,10 @@ class BugReportScreen(ModalScreen[BugReportDraft | None]):
             text.append("\n")
         for hit in blocking:
             text.append(f"• {labels.get(hit.field_id, hit.field_id)}: ", style="bold")
-            text.append(f'"{hit.term}" names the customer\n')
+            if hit.customer and hit.customer.casefold() != hit.term.casefold():
+                text.append(f'"{hit.term}" names {hit.customer}\n')
+            else:
+                text.append(f'"{hit.term}" is a customer\'s name\n')
         problems = self.query_one("#submit-problems", Static)
         problems.update(text)
         problems.display = bool(errors or blocking)

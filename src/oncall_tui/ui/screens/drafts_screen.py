@@ -1,8 +1,10 @@
-"""DraftsScreen (`D`, app-wide): every unfinished form, to resume or discard.
+"""DraftsScreen (`D`, app-wide): every unfinished text, to resume or discard.
 
-Drafts are saved as they are typed, so this is where work left behind (esc, a crash, a
-closed laptop) is picked up again. A submitted bug report stays listed until the tracker
-confirms it ("filed"); one whose outbox entry was cancelled or refused can be reopened.
+Bug reports, replies and internal notes are saved as they are typed, so this is where work
+left behind (esc, a crash, a closed laptop) is picked up again, each with its ticket named
+as the queue names it. A submitted bug report stays listed until the tracker confirms it
+("filed"); one whose outbox entry was cancelled or refused can be reopened. A reply or note
+leaves the list when it is queued (and comes back if it is undone).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from textual.widgets import DataTable, Footer, Static
 from oncall_tui.clock import Clock
 from oncall_tui.config import Config
 from oncall_tui.domain.ops import OpState
+from oncall_tui.domain.tickets import ticket_ref
 from oncall_tui.paths import styles_dir
 from oncall_tui.store import Store
 from oncall_tui.store.drafts import Draft
@@ -30,7 +33,10 @@ from oncall_tui.ui.screens.bug_report_screen import (
     open_bug_report,
 )
 from oncall_tui.ui.screens.choice_screen import ChoiceScreen
+from oncall_tui.ui.screens.compose_screen import NOTE_KIND, REPLY_KIND
 from oncall_tui.ui.widgets.ticket_detail import duration_text
+
+KIND_NAMES = {DRAFT_KIND: "bug report", REPLY_KIND: "reply", NOTE_KIND: "note"}
 
 
 def open_drafts(app: Any) -> None:
@@ -67,15 +73,19 @@ class DraftsScreen(Screen[None]):
         table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True, id="drafts")
         yield table
         yield Static(
-            Text("No drafts. Press b on a ticket to start a bug report; it is saved as you type."),
+            Text(
+                "No drafts. A reply (r), a note (c) or a bug report (b) is saved here as you "
+                "type, until it is sent."
+            ),
             id="drafts-empty",
         )
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_column("Title", key="title", width=40)
+        table.add_column("Kind", key="kind", width=10)
         table.add_column("Ticket", key="ticket", width=30)
+        table.add_column("Title or first line", key="title", width=36)
         table.add_column("State", key="state", width=18)
         table.add_column("Updated", key="updated", width=20)
         self.watch(self.app, "store_revision", self.reload, init=False)
@@ -89,10 +99,11 @@ class DraftsScreen(Screen[None]):
 
     def draft_title(self, draft: Draft) -> str:
         """The draft's title field (whatever the schema calls it), else the stored title."""
-        title = " ".join(str(draft.fields.get(self.title_field) or draft.title).split())
-        if draft.kind != DRAFT_KIND:
-            title = f"[{draft.kind}] {title}"
-        return title or "(untitled)"
+        if draft.kind == DRAFT_KIND:
+            title = str(draft.fields.get(self.title_field) or draft.title)
+        else:
+            title = str(draft.fields.get("body") or draft.title)
+        return " ".join(title.split())[:200] or "(untitled)"
 
     def _ticket_text(self, draft: Draft) -> Text:
         if draft.ticket_id is None:
@@ -100,9 +111,11 @@ class DraftsScreen(Screen[None]):
         try:
             ticket = self.store.get_ticket(draft.ticket_id)
         except UnknownTicket:
-            return Text(f"#{draft.ticket_id} (gone)", style="dim")
+            return Text("(ticket gone from the cache)", style="dim")
         return Text(
-            f"#{ticket.remote_id or ticket.id} {ticket.subject}", no_wrap=True, overflow="ellipsis"
+            f"{ticket_ref(ticket.source, ticket.remote_id)} {ticket.subject}",
+            no_wrap=True,
+            overflow="ellipsis",
         )
 
     def _state_text(self, draft: Draft) -> Text:
@@ -132,8 +145,9 @@ class DraftsScreen(Screen[None]):
         table.clear()
         for draft in self.drafts:
             table.add_row(
-                Text(self.draft_title(draft), no_wrap=True, overflow="ellipsis"),
+                Text(KIND_NAMES.get(draft.kind, draft.kind)),
                 self._ticket_text(draft),
+                Text(self.draft_title(draft), no_wrap=True, overflow="ellipsis"),
                 self._state_text(draft),
                 self._updated_text(draft.updated_at),
                 key=str(draft.id),
@@ -163,6 +177,9 @@ class DraftsScreen(Screen[None]):
         draft = self.current()
         if draft is None:
             return
+        if draft.kind in (REPLY_KIND, NOTE_KIND):
+            self._resume_text(draft)
+            return
         if draft.kind != DRAFT_KIND:
             self.notify(f"A {draft.kind} draft cannot be resumed here.", markup=False)
             return
@@ -180,6 +197,32 @@ class DraftsScreen(Screen[None]):
         fresh = self.store.get_draft(draft.id)
         if fresh is not None:
             open_bug_report(self.app, self.store, self.config, self.clock, draft=fresh)
+
+    def _resume_text(self, draft: Draft) -> None:
+        """Open a reply or note draft in its dialog, on its ticket."""
+        from oncall_tui.ui.screens.ticket_actions import open_compose
+
+        if draft.ticket_id is None:
+            self.notify("This draft has no ticket any more; d discards it.", severity="warning")
+            return
+        try:
+            ticket = self.store.get_ticket(draft.ticket_id)
+        except UnknownTicket:
+            self.notify(
+                "Its ticket is gone from the cache; the text is kept here (d discards it).",
+                severity="warning",
+            )
+            return
+        open_compose(
+            self.app,
+            self.store,
+            ticket,
+            draft.kind,
+            str(draft.fields.get("body", "")),
+            author=self.config.user,
+            clock=self.clock,
+            draft_id=draft.id,
+        )
 
     def _reopen(self, draft: Draft, op_id: int | None, state: OpState, error: str | None) -> None:
         why = "was cancelled" if state is OpState.CANCELLED else f"was refused: {error}"

@@ -62,6 +62,7 @@ def load_detail(
         runbooks=progress_lines(store.runbook_progress(ticket_id), runbooks or {}),
         failed=failed,
         conflicts=store.conflicts(ticket_id),
+        waiting_until=store.waiting(store.clock()).get(ticket_id),
     )
 
 

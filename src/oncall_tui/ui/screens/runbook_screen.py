@@ -128,8 +128,10 @@ def problems_message(problems: Sequence[RunbookError]) -> str:
 
 
 def ticket_title(ticket: Ticket) -> str:
-    """``#123 Subject``: the id people see (the backend's), then the subject."""
-    return f"#{ticket.remote_id or ticket.id} {ticket.subject}"
+    """``zendesk #123 Subject``: the ticket as the queue and detail name it, then the subject."""
+    from oncall_tui.domain.tickets import ticket_ref
+
+    return f"{ticket_ref(ticket.source, ticket.remote_id)} {ticket.subject}"
 
 
 def markdown_heading(runbook: Runbook) -> str:

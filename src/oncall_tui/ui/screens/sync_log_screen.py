@@ -19,6 +19,7 @@ from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from oncall_tui.domain.ops import Op, OpState
+from oncall_tui.domain.tickets import ticket_ref
 from oncall_tui.paths import styles_dir
 from oncall_tui.store import Store
 from oncall_tui.ui.widgets.status_bar import StatusBar
@@ -28,8 +29,9 @@ def _when(at: datetime | None) -> str:
     return f"{at:%Y-%m-%d %H:%M:%S} UTC" if at else "never"
 
 
-def describe(op: Op) -> Text:
-    """One line for an outbox entry (customer text stays plain text)."""
+def describe(op: Op, store: Store | None = None, *, waiting: bool = False) -> Text:
+    """One line for an outbox entry (customer text stays plain text), naming its ticket as
+    the queue does (``zendesk #41165``)."""
     payload = op.payload
     detail = (
         payload.get("priority")
@@ -44,9 +46,18 @@ def describe(op: Op) -> Text:
         OpState.INFLIGHT: "… in flight",
         OpState.PENDING: "↻ pending",
     }.get(op.state, str(op.state))
+    if waiting:
+        state = "↶ waiting"
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"{state:<12}", style="bold" if op.state == OpState.FAILED else "")
-    text.append(f"#{op.ticket_id or '-'} {op.source} {op.kind.replace('_', ' ')}: {detail}")
+    ref = ticket_ref(op.source, op.remote_id)
+    if store is not None and op.ticket_id is not None:
+        try:
+            ticket = store.get_ticket(op.ticket_id)
+            ref = ticket_ref(ticket.source, ticket.remote_id)
+        except LookupError:
+            pass  # the ticket is gone from the cache: the entry's own reference
+    text.append(f"{ref} {op.kind.replace('_', ' ')}: {detail}")
     if op.error:
         text.append(f"  — {op.error}", style="italic")
     return text
@@ -108,11 +119,15 @@ class SyncLogScreen(Screen[None]):
         self.query_one("#sync-backends", Static).update(states)
         self.ops = self.store.ops((OpState.FAILED, OpState.PENDING, OpState.INFLIGHT))
         self.ops.sort(key=lambda op: (op.state != OpState.FAILED, op.id or 0))
+        waiting = self.store.waiting_op_ids(self.store.clock())
         options = self.query_one(OptionList)
         highlighted = options.highlighted
         options.clear_options()
         options.add_options(
-            [Option(describe(op), id=str(op.id)) for op in self.ops]
+            [
+                Option(describe(op, self.store, waiting=op.id in waiting), id=str(op.id))
+                for op in self.ops
+            ]
             or [Option(Text("nothing waiting: every change was sent"), disabled=True)]
         )
         if self.ops:

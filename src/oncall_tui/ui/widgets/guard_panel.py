@@ -18,6 +18,8 @@ def hit_text(hit: GuardHit, label: str, covered: bool) -> Text:
     """``"Term" in Label`` over ``…context with the term highlighted…`` for one hit."""
     line = Text()
     line.append(f'"{hit.term}"', style="bold")
+    if hit.customer and hit.customer.casefold() != hit.term.casefold():
+        line.append(f" ({hit.customer})")
     line.append(f" in {label}", style="italic")
     if covered:
         line.append("  (overridden)", style="italic")
@@ -48,17 +50,20 @@ class GuardPanel(Static):
         text = Text()
         if not has_customer:
             text.append(
-                "No customer known yet: enter a codename we know to check for their "
-                "name, domains and people.",
+                "No customer known yet: nothing to check against (enter a codename we know "
+                "to file for a customer).",
                 style="italic",
             )
         elif not hits:
-            text.append("✓ No customer names, domains or people found.", style="italic")
+            text.append(
+                "✓ No customer's name, domain or people found (every known customer checked).",
+                style="italic",
+            )
         else:
             blocking = [h for h in hits if override is None or not override.covers(h)]
             if blocking:
                 text.append(
-                    f"{len(blocking)} mention(s) of the customer block filing: "
+                    f"{len(blocking)} mention(s) of a customer block filing: "
                     "fix them, or F4 to override with a reason.\n",
                     style="bold",
                 )

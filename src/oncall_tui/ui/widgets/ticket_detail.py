@@ -21,7 +21,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from oncall_tui.domain import sla as sla_rules
-from oncall_tui.domain.tickets import Comment, Customer, Ticket
+from oncall_tui.domain.tickets import Comment, Customer, Ticket, ticket_ref
 
 if TYPE_CHECKING:
     from textual.widgets import Markdown
@@ -38,6 +38,8 @@ class DetailData:
     runbooks: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     conflicts: dict[str, dict[str, str]] = field(default_factory=dict)
+    waiting_until: datetime | None = None
+    """When the ticket's last change waiting out its undo window goes out."""
 
 
 def duration_text(delta: timedelta) -> str:
@@ -171,7 +173,7 @@ class TicketDetail(VerticalScroll, can_focus=True):
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="dim", no_wrap=True)
         grid.add_column()
-        grid.add_row(Text("Ticket"), Text(f"{t.source} {t.remote_id or f'local #{t.id}'}"))
+        grid.add_row(Text("Ticket"), Text(ticket_ref(t.source, t.remote_id)))
         if data.customer:
             c = data.customer
             grid.add_row(
@@ -183,7 +185,19 @@ class TicketDetail(VerticalScroll, can_focus=True):
             Text(f"{t.priority}   Status {t.status}   Assignee {t.assignee or '—'}"),
         )
         grid.add_row(Text("Labels"), Text(", ".join(t.labels) or "—"))
-        if t.pending_ops:
+        if (
+            data.waiting_until is not None
+            and self.now is not None
+            and data.waiting_until > self.now
+        ):
+            local = data.waiting_until.astimezone(
+                self.settings.calendar.tz if self.settings else UTC
+            )
+            grid.add_row(
+                Text("Sync"),
+                Text(f"↶ waiting: sent at {local:%H:%M:%S} unless undone (u)"),
+            )
+        elif t.pending_ops:
             grid.add_row(Text("Sync"), Text(f"↻ {t.pending_ops} change(s) not yet confirmed"))
         for failure in data.failed:
             grid.add_row(Text("Failed", style="bold"), Text(failure))

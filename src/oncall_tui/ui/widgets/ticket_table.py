@@ -41,6 +41,7 @@ class Reselected:
     left: bool
     """The ticket is no longer in the result: the cursor went to a neighbour."""
 
+
 #: Rendered lines kept (a screenful or two per width and cursor position).
 LINE_CACHE_SIZE = 512
 
