@@ -117,3 +117,41 @@ def test_sigkill_keeps_what_was_typed(tmp_path: Path) -> None:
         assert drafts[0].ticket_id is not None and drafts[0].state == "draft"
     finally:
         store.close()
+
+
+REPLY_TYPED = "zq-reply-survives-0815"
+
+
+def test_sigkill_mid_reply_keeps_the_reply_draft(tmp_path: Path) -> None:
+    """A reply being typed when the process is killed is a draft on the same ticket; the
+    next `r` on it resumes it (checked in tests/ui/test_reply_drafts.py)."""
+    db = tmp_path / "demo.db"
+    env = dict(os.environ, TERM="xterm-256color", COLUMNS="120", LINES="40")
+    env.pop("TEXTUAL", None)
+    argv = [sys.executable, "-m", "oncall_tui", "--demo", "--db", str(db)]
+    argv += ["--now", "2026-11-23T18:30:00Z"]
+    term = Terminal(argv, env)
+    try:
+        term.wait_for("My queue")
+        time.sleep(0.5)
+        term.type("r")
+        term.wait_for("Blank reply")
+        time.sleep(0.3)
+        term.type("\r")  # "Blank reply"
+        term.wait_for("Leave (draft kept)")
+        time.sleep(0.5)
+        term.type(f"Hello, {REPLY_TYPED}")
+        time.sleep(1.5)  # more than the autosave delay, less than a person's pause
+    finally:
+        term.kill()
+    assert term.proc.returncode == -signal.SIGKILL
+
+    store = open_store(db)
+    try:
+        (draft,) = store.drafts("reply")
+        assert draft.fields["body"] == f"Hello, {REPLY_TYPED}"
+        assert draft.ticket_id is not None and draft.state == "draft"
+        comments = store.comments(draft.ticket_id)
+        assert all(REPLY_TYPED not in c.body for c in comments)  # a draft, not a reply
+    finally:
+        store.close()
