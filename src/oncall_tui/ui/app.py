@@ -66,8 +66,9 @@ def _damage(error: BaseException) -> bool:
     return text.startswith(("no such table", "no such column")) or "malformed" in text
 
 
-#: Shortest wait of the sync loop for an undo window (a clock that stands still: tests).
+#: Shortest and longest wait of the sync loop while a change waits out its undo window.
 MIN_WAKE_SECONDS = 0.2
+WINDOW_SLICE = 1.0
 
 
 def plural(n: int, word: str) -> str:
@@ -268,7 +269,9 @@ class OncallApp(App[None]):
             next_send = store.next_send_after(self.ctx.clock())
             by_window = False
             if next_send is not None:
-                until = (next_send - self.ctx.clock()).total_seconds()
+                # Looked at again at least once a second: the window is on the wall clock,
+                # which may jump (a laptop waking up) while the loop's own clock does not.
+                until = min((next_send - self.ctx.clock()).total_seconds(), WINDOW_SLICE)
                 if until < timeout:
                     timeout, by_window = max(until, MIN_WAKE_SECONDS), True
             if timeout <= 0:
