@@ -106,6 +106,8 @@ class BackendConfig:
     """Where the OAuth endpoints live if not at ``url`` (GitHub: https://github.com)."""
     options: Mapping[str, Any] = field(default_factory=dict)
     """Adapter-specific extras (e.g. Zendesk's tag ↔ label map)."""
+    limits: Mapping[str, Any] = field(default_factory=dict)
+    """Bounds on what this backend can make us read (``sync.base.Limits`` keys)."""
 
 
 @dataclass(frozen=True)
@@ -355,7 +357,16 @@ def _backends(table: Mapping[str, Any]) -> dict[str, BackendConfig]:
         if name not in BACKEND_NAMES:
             raise ConfigValueError(key, f"one of {', '.join(BACKEND_NAMES)}")
         spec = _table(raw, key)
-        known = {"url", "repos", "channels", "employees", "client_id", "oauth_url", "options"}
+        known = {
+            "url",
+            "repos",
+            "channels",
+            "employees",
+            "client_id",
+            "oauth_url",
+            "options",
+            "limits",
+        }
         _only(spec, key, known)
         url = spec.get("url", DEFAULT_URLS[name])
         if url is None:
@@ -381,6 +392,7 @@ def _backends(table: Mapping[str, Any]) -> dict[str, BackendConfig]:
             if spec.get("oauth_url") is None
             else _url(spec["oauth_url"], f"{key}.oauth_url").rstrip("/"),
             options=_table(spec.get("options", {}), f"{key}.options"),
+            limits=_table(spec.get("limits", {}), f"{key}.limits"),
         )
     return result
 

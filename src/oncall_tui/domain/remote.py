@@ -88,6 +88,25 @@ class RemoteRemoval:
 
 
 @dataclass(frozen=True, slots=True)
+class Quarantined:
+    """A record of a page that could not be read, left out so the rest of the page applies.
+
+    Attributes:
+        kind: what it was (``ticket``, ``comment``, ``organization``, ``message``...).
+        remote_id: the backend's id of the record, when the record named one.
+        reason: what was wrong, naming the field (no secrets: it comes from the payload).
+    """
+
+    kind: str
+    remote_id: str | None
+    reason: str
+
+    def describe(self) -> str:
+        """One line for the sync log: ``skipped ticket 123: <reason>``."""
+        return f"skipped {self.kind} {self.remote_id or '(no id)'}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     """One step of an incremental pull.
 
@@ -102,6 +121,9 @@ class Page:
         wait_hint: seconds to wait before the next call to this backend (its rate budget), or
             None for no constraint.
         removed: tickets to drop from the cache (team mode only; applied before the records).
+        quarantined: records of this page that could not be read (an unknown status, a bad
+            date, wrong types): the store logs them in the sync log, the rest of the page is
+            applied and the cursor moves on.
     """
 
     tickets: tuple[RemoteTicket, ...] = ()
@@ -111,3 +133,4 @@ class Page:
     done: bool = True
     wait_hint: float | None = None
     removed: tuple[RemoteRemoval, ...] = ()
+    quarantined: tuple[Quarantined, ...] = ()

@@ -16,23 +16,36 @@ The error tree (the only exceptions an adapter lets escape)::
 
 Messages name the method and path of the request and what went wrong, never a token, an
 ``Authorization`` header or a query string.
+
+Bounds: :class:`Limits` caps what one backend can make us read (response size, time,
+redirects: enforced by :mod:`oncall_tui.sync.http`) and keep (the length of text fields:
+:func:`bounded`). A page is read record by record (:class:`Triage`): a record that cannot be
+read is set aside as :class:`Quarantined` instead of failing its whole page.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
-from typing import Any, Protocol, runtime_checkable
+from enum import Enum
+from functools import cache
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
+from oncall_tui.domain.errors import ConfigValueError
 from oncall_tui.domain.ops import Op, OpKind
 from oncall_tui.domain.remote import Page as Page  # re-exported: adapters build these
+from oncall_tui.domain.remote import Quarantined as Quarantined
 from oncall_tui.domain.remote import RemoteComment as RemoteComment
 from oncall_tui.domain.remote import RemoteCustomer as RemoteCustomer
 from oncall_tui.domain.remote import RemoteTicket as RemoteTicket
 from oncall_tui.domain.text import clean_line
 from oncall_tui.domain.tickets import Source
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 # --------------------------------------------------------------------------------------------
 # Errors
@@ -227,11 +240,14 @@ class Fields:
         return self.integer(key)
 
     def ident(self, key: str) -> str:
-        """A required id (integer or string), as text."""
+        """A required id (integer or string, at most :data:`MAX_ID_CHARS`), as text."""
         value = self.data.get(key)
         if isinstance(value, bool) or not isinstance(value, int | str) or value == "":
             raise self._fail(key, "an id", value)
-        return str(value)
+        text = str(value)
+        if len(text) > MAX_ID_CHARS:
+            raise BadPayload(f"{self.what}.{key}: an id longer than {MAX_ID_CHARS} characters")
+        return text
 
     def opt_ident(self, key: str) -> str | None:
         """An id as text, or None if absent or null."""
@@ -324,6 +340,197 @@ def decode_json(text: str | bytes, what: str) -> Any:
         raise BadPayload(f"{what}: the answer is not valid JSON") from None
     except RecursionError:
         raise BadPayload(f"{what}: the answer is nested too deeply to read") from None
+
+
+# --------------------------------------------------------------------------------------------
+# Bounds: how much a backend can make us read and keep
+
+#: Longest id we accept (ids are keys: they are never cut, a longer one makes a bad record).
+MAX_ID_CHARS = 200
+#: What a cut text field ends with, so the reader sees that something is missing.
+TRUNCATED = "…(truncated)"
+#: Longest reason kept for a quarantined record.
+MAX_REASON = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds on what one backend can make us read and keep (``[backends.<name>.limits]``).
+
+    The defaults sit well above what the vendors send (GitHub caps an issue body at 65,536
+    characters and a title at 256, Slack a message at 40,000, Zendesk's export pages are a few
+    MB) and well below what hurts (a 10 MB subject froze the UI for 40 s).
+
+    Attributes:
+        response_bytes: largest answer body, after decompression (a gzip bomb is stopped here
+            too); a ``Content-Length`` above it is refused before reading.
+        deadline: seconds one request may take in all (connect, redirects, every byte of the
+            body): httpx's own timeouts are per read, so a trickling server never hits them.
+        redirects: redirects followed for a GET (same origin only; never for other methods).
+        line_chars: longest one-line field kept (subject, names, each label).
+        text_chars: longest body or comment kept.
+        list_items: most labels, domains or contacts kept per record.
+    """
+
+    response_bytes: int = 32 * 1024 * 1024
+    deadline: float = 120.0
+    redirects: int = 5
+    line_chars: int = 1_000
+    text_chars: int = 100_000
+    list_items: int = 1_000
+
+    #: Config key -> (attribute, smallest, largest, scale from the config unit).
+    KEYS = {
+        "max_response_mb": ("response_bytes", 1, 1024, 1024 * 1024),
+        "request_deadline": ("deadline", 1, 3600, 1),
+        "max_redirects": ("redirects", 0, 20, 1),
+        "max_line_chars": ("line_chars", 80, 100_000, 1),
+        "max_text_chars": ("text_chars", 1_000, 10_000_000, 1),
+        "max_list_items": ("list_items", 10, 100_000, 1),
+    }
+
+    @classmethod
+    def from_table(cls, table: Mapping[str, Any], key: str) -> Limits:
+        """Build from a config table (``[backends.zendesk.limits]``); bad values raise.
+
+        Raises:
+            ConfigValueError: an unknown key, or a value that is not a number in range.
+        """
+        values: dict[str, Any] = {}
+        for name, raw in table.items():
+            if name not in cls.KEYS:
+                raise ConfigValueError(f"{key}.{name}", f"one of {', '.join(sorted(cls.KEYS))}")
+            attribute, low, high, scale = cls.KEYS[name]
+            whole = attribute not in ("deadline", "response_bytes")
+            if (
+                isinstance(raw, bool)
+                or not isinstance(raw, int | float)
+                or not math.isfinite(raw)
+                or not low <= raw <= high
+                or (whole and not isinstance(raw, int))
+            ):
+                kind = "a whole number" if whole else "a number"
+                raise ConfigValueError(f"{key}.{name}", f"{kind} from {low} to {high}", raw)
+            values[attribute] = int(raw * scale) if attribute != "deadline" else float(raw)
+        return cls(**values)
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` if it fits in ``limit`` characters, else its start and :data:`TRUNCATED`."""
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - len(TRUNCATED))] + TRUNCATED
+
+
+#: Fields that name things (ids, versions, enums): never cut, a cut id would be another id.
+_KEYS = frozenset({"source", "remote_id", "ticket_remote_id", "customer_remote_id", "version"})
+
+
+@cache
+def _text_fields(kind: type) -> tuple[tuple[str, str], ...]:
+    """(field, how it is bounded) for the text fields of a record class."""
+    found = []
+    for f in fields(kind):
+        if f.name in _KEYS:
+            continue
+        how = {"body": "text", "url": "url"}.get(f.name, "line")
+        found.append((f.name, how))
+    return tuple(found)
+
+
+def bounded(record: R, limits: Limits) -> R:
+    """``record`` (a RemoteTicket, RemoteComment or RemoteCustomer) with its text bounded.
+
+    A body longer than ``limits.text_chars`` and one-line text longer than
+    ``limits.line_chars`` are cut with a visible :data:`TRUNCATED`; lists keep their first
+    ``limits.list_items`` entries; a URL too long to be real is dropped. Ids are never cut.
+    """
+    changes: dict[str, Any] = {}
+    kind: type = type(record)
+    for name, how in _text_fields(kind):
+        value = getattr(record, name)
+        if isinstance(value, Enum) or not isinstance(value, str | tuple):
+            continue
+        if isinstance(value, tuple):
+            if len(value) <= limits.list_items and all(
+                not isinstance(v, str) or len(v) <= limits.line_chars for v in value
+            ):
+                continue
+            changes[name] = tuple(
+                cut(v, limits.line_chars) if isinstance(v, str) else v
+                for v in value[: limits.list_items]
+            )
+        elif how == "text":
+            if len(value) > limits.text_chars:
+                changes[name] = cut(value, limits.text_chars)
+        elif len(value) > limits.line_chars:
+            changes[name] = None if how == "url" else cut(value, limits.line_chars)
+    return replace(record, **changes) if changes else record  # type: ignore[type-var]
+
+
+def bounded_page(page: Page, limits: Limits) -> Page:
+    """``page`` with every record's text bounded (see :func:`bounded`)."""
+    tickets = tuple(bounded(t, limits) for t in page.tickets)
+    comments = tuple(bounded(c, limits) for c in page.comments)
+    customers = tuple(bounded(c, limits) for c in page.customers)
+    if (tickets, comments, customers) == (page.tickets, page.comments, page.customers):
+        return page
+    return replace(page, tickets=tickets, comments=comments, customers=customers)
+
+
+def bounded_result(result: PushResult, limits: Limits) -> PushResult:
+    """A push's answer with the text of its ticket and comment bounded."""
+    ticket = bounded(result.ticket, limits) if result.ticket is not None else None
+    comment = bounded(result.comment, limits) if result.comment is not None else None
+    url = result.url if result.url is None or len(result.url) <= limits.line_chars else None
+    if (ticket, comment, url) == (result.ticket, result.comment, result.url):
+        return result
+    return replace(result, ticket=ticket, comment=comment, url=url)
+
+
+def record_id(payload: object, keys: Iterable[str] = ("id",)) -> str | None:
+    """The backend's id of a raw record, for the sync log (None if it names none)."""
+    if not isinstance(payload, dict):
+        return None
+    for key in keys:
+        value = payload.get(key)
+        if isinstance(value, int | str) and not isinstance(value, bool) and value != "":
+            return cut(clean_line(str(value)), 60)
+    return None
+
+
+class Triage:
+    """Reads the records of one page one by one: one that cannot be read is set aside.
+
+    A :class:`BadPayload` from ``parse`` quarantines that record (its id and the reason are
+    kept for the sync log); any other exception is a bug and propagates.
+
+    Attributes:
+        bad: the records set aside so far, in page order.
+    """
+
+    __slots__ = ("bad",)
+
+    def __init__(self) -> None:
+        self.bad: list[Quarantined] = []
+
+    def read(
+        self,
+        kind: str,
+        payload: object,
+        parse: Callable[[object], T],
+        id_keys: Iterable[str] = ("id",),
+    ) -> T | None:
+        """``parse(payload)``, or None after setting the record aside."""
+        try:
+            return parse(payload)
+        except BadPayload as exc:
+            self.set_aside(kind, record_id(payload, id_keys), exc.message)
+            return None
+
+    def set_aside(self, kind: str, remote_id: str | None, reason: str) -> None:
+        """Quarantine one record."""
+        self.bad.append(Quarantined(kind, remote_id, cut(reason, MAX_REASON)))
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import httpx
 from oncall_tui.clock import Clock
 from oncall_tui.config import BackendConfig, Config
 from oncall_tui.secrets import ENV_VARS, Credential, SecretStore, SecretStoreUnavailable
-from oncall_tui.sync.base import Backend
+from oncall_tui.sync.base import Backend, Limits
 from oncall_tui.sync.http import build_client
 
 Transports = Callable[[str], httpx.AsyncBaseTransport | None]
@@ -96,11 +96,12 @@ def _adapter(
     clock: Clock,
     transport: httpx.AsyncBaseTransport | None,
 ) -> tuple[Backend, httpx.AsyncClient]:
+    limits = Limits.from_table(spec.limits, f"backends.{name}.limits")
     if name == "zendesk":
         from oncall_tui.sync.zendesk import ZendeskBackend, ZendeskConfig
 
         zconfig = ZendeskConfig.from_options(spec.options, config.history_days)
-        client = build_client(spec.url, token, scheme, transport=transport)
+        client = build_client(spec.url, token, scheme, transport=transport, limits=limits)
         return ZendeskBackend(client, zconfig, clock=clock), client
     if name == "github":
         from oncall_tui.sync.github import GitHubBackend, GitHubConfig
@@ -112,12 +113,13 @@ def _adapter(
             scheme,
             transport=transport,
             headers={"Accept": "application/vnd.github+json"},
+            limits=limits,
         )
         return GitHubBackend(client, gconfig, clock=clock), client
     from oncall_tui.sync.slack import SlackBackend, SlackConfig
 
     sconfig = SlackConfig.from_options(spec.channels, spec.employees, spec.options)
-    client = build_client(spec.url, token, scheme, transport=transport)
+    client = build_client(spec.url, token, scheme, transport=transport, limits=limits)
     return SlackBackend(client, sconfig, clock=clock), client
 
 

@@ -1,18 +1,28 @@
 """The HTTP plumbing every adapter shares: one configured client, and error mapping.
 
 `build_client` makes the `httpx.AsyncClient` an adapter receives (base URL, auth header,
-User-Agent, timeouts, redacted debug logging). `send` performs one request and maps every httpx
-failure onto the :mod:`oncall_tui.sync.base` error tree; `check_status` does the same for HTTP
-statuses an adapter has no special meaning for. Nothing here ever puts a token, an
-``Authorization`` header or a query string into a message or a log line.
+User-Agent, timeouts, redacted debug logging, the backend's :class:`~oncall_tui.sync.base.Limits`).
+`send` performs one request and maps every httpx failure onto the :mod:`oncall_tui.sync.base`
+error tree; `check_status` does the same for HTTP statuses an adapter has no special meaning for.
+Nothing here ever puts a token, an ``Authorization`` header or a query string into a message or
+a log line.
+
+A server cannot make `send` read without end: the body is streamed and stops past
+``Limits.response_bytes`` (counted after decompression, so a gzip bomb stops there too, and a
+``Content-Length`` above it is refused unread); the whole exchange has a deadline
+(``Limits.deadline``: httpx's timeouts are per read, so a byte every few seconds never trips
+them); redirects are followed only for a GET and only to the same origin (scheme, host, port),
+so a token or an internal note never goes to another host.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import email.utils
 import logging
 import math
+import zlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -23,6 +33,7 @@ from oncall_tui.sync.base import (
     AuthFailed,
     BackendUnavailable,
     BadPayload,
+    Limits,
     RateLimited,
     Rejected,
     SyncError,
@@ -40,6 +51,30 @@ SECRET_HEADERS = frozenset(
 )
 #: Longest backend error text copied into a message.
 MAX_DETAIL = 200
+#: The encodings `send` can decode within a bound (httpx would add br/zstd when installed).
+ACCEPT_ENCODING = "gzip, deflate"
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+#: Methods a redirect may be followed for: they change nothing at the backend.
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+DEFAULT_LIMITS = Limits()
+
+
+class BoundedClient(httpx.AsyncClient):
+    """An ``httpx.AsyncClient`` that carries its backend's :class:`Limits`.
+
+    Attributes:
+        io_limits: what :func:`send` enforces for requests through this client, and the text
+            bounds the adapter applies to what it reads.
+    """
+
+    def __init__(self, *args: Any, io_limits: Limits = DEFAULT_LIMITS, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.io_limits = io_limits
+
+
+def limits_of(client: httpx.AsyncClient) -> Limits:
+    """The limits of a client from :func:`build_client`; the defaults for any other."""
+    return client.io_limits if isinstance(client, BoundedClient) else DEFAULT_LIMITS
 
 
 def redact(headers: Mapping[str, str] | httpx.Headers) -> dict[str, str]:
@@ -77,7 +112,8 @@ def build_client(
     *,
     headers: Mapping[str, str] | None = None,
     user_agent: str = USER_AGENT,
-) -> httpx.AsyncClient:
+    limits: Limits = DEFAULT_LIMITS,
+) -> BoundedClient:
     """The client an adapter talks through.
 
     Args:
@@ -90,22 +126,28 @@ def build_client(
         timeout: httpx timeout (seconds or an ``httpx.Timeout``).
         headers: extra default headers (e.g. GitHub's ``Accept``).
         user_agent: sent with every request (GitHub rejects requests without one).
+        limits: response size, deadline, redirects and text bounds (see :class:`Limits`).
 
-    httpx itself masks ``Authorization`` in ``repr(headers)``, and drops it on redirects to
-    another origin; our debug log hooks go through :func:`redact`.
+    httpx itself masks ``Authorization`` in ``repr(headers)``; our debug log hooks go through
+    :func:`redact`. The client follows no redirect by itself: :func:`send` decides.
     """
-    default_headers = {"User-Agent": user_agent, "Accept": "application/json"}
+    default_headers = {
+        "User-Agent": user_agent,
+        "Accept": "application/json",
+        "Accept-Encoding": ACCEPT_ENCODING,
+    }
     default_headers.update(headers or {})
     if token:
         default_headers["Authorization"] = auth_header(token, auth_scheme)
-    return httpx.AsyncClient(
+    return BoundedClient(
         base_url=base_url.rstrip("/") + "/",
         headers=default_headers,
         transport=transport,
         timeout=timeout,
-        follow_redirects=True,
+        follow_redirects=False,
         limits=httpx.Limits(max_connections=8, max_keepalive_connections=4),
         event_hooks={"request": [_log_request], "response": [_log_response]},
+        io_limits=limits,
     )
 
 
@@ -132,14 +174,28 @@ def parse_retry_after(value: str | None, now_ts: float, default: float = 60.0) -
     return max(0.0, when.timestamp() - now_ts)
 
 
+def origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with the scheme's default port filled in."""
+    port = url.port or {"http": 80, "https": 443}.get(url.scheme)
+    return url.scheme, url.host, port
+
+
+def show_origin(url: httpx.URL) -> str:
+    """``https://host:port`` of a URL, for messages (never its path or query)."""
+    scheme, host, port = origin(url)
+    return f"{scheme}://{host}:{port}" if port else f"{scheme}://{host}"
+
+
 def same_origin(client: httpx.AsyncClient, url: str, backend: str) -> str:
     """``url`` if it points at the client's own host, else BadPayload.
 
     Pagination links come from the server; following one elsewhere would send our token there.
     """
-    target = httpx.URL(url)
-    base = client.base_url
-    if (target.scheme, target.host, target.port) != (base.scheme, base.host, base.port):
+    try:
+        target = httpx.URL(url)
+    except httpx.InvalidURL:
+        raise BadPayload(f"{backend}: a pagination link is not a URL") from None
+    if origin(target) != origin(client.base_url):
         raise BadPayload(f"{backend}: a pagination link points at another host ({target.host})")
     return url
 
@@ -161,25 +217,199 @@ async def send(
     data: Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> httpx.Response:
-    """Send one request; every transport failure becomes a :class:`SyncError`.
+    """Send one request within the client's :class:`Limits`; every failure is a SyncError.
 
-    The response is returned whatever its status: see :func:`check_status`.
+    The response is returned whatever its status (see :func:`check_status`), with its body
+    read and decoded: ``response.content`` is what the server sent, at most
+    ``Limits.response_bytes``. A redirect is followed for a GET to the same origin; one to
+    another origin (:class:`BadPayload`) or for any other method (:class:`Rejected`: 3xx
+    means "not done here") is not.
     """
+    limits = limits_of(client)
     what = f"{backend}: {describe(method, url)}"
     try:
-        return await client.request(
+        request = client.build_request(
             method, url, params=params, json=json, data=data, headers=headers
         )
+        request.headers["Accept-Encoding"] = ACCEPT_ENCODING
+        async with asyncio.timeout(limits.deadline):
+            return await _exchange(client, request, limits, what)
+    except TimeoutError:
+        raise BackendUnavailable(
+            f"{what}: no complete answer within {limits.deadline:g}s"
+        ) from None
     except httpx.TimeoutException as exc:
         raise BackendUnavailable(f"{what}: timed out ({type(exc).__name__})") from None
-    except httpx.DecodingError:
+    except (httpx.DecodingError, zlib.error):
         raise BadPayload(f"{what}: the answer's encoding is broken") from None
     except httpx.TransportError as exc:  # connect/read/write errors, dropped connection
         raise BackendUnavailable(f"{what}: connection failed ({type(exc).__name__})") from None
     except httpx.InvalidURL:
         raise Rejected(f"{what}: invalid URL") from None
-    except httpx.HTTPError as exc:  # redirects loops and the like
+    except httpx.HTTPError as exc:
         raise BackendUnavailable(f"{what}: {type(exc).__name__}") from None
+
+
+async def _exchange(
+    client: httpx.AsyncClient, request: httpx.Request, limits: Limits, what: str
+) -> httpx.Response:
+    """Send ``request``, following allowed redirects; the final answer, read within bounds."""
+    history: list[httpx.Response] = []
+    start = origin(request.url)
+    for _ in range(limits.redirects + 1):
+        response = await client.send(request, stream=True, follow_redirects=False)
+        try:
+            target = response.next_request
+            if response.status_code not in REDIRECTS or target is None:
+                body = await read_bounded(response, limits.response_bytes, what)
+                return _complete(response, body, history)
+            if request.method not in SAFE_METHODS:
+                raise Rejected(
+                    f"{what}: the server redirected a {request.method} "
+                    f"({response.status_code}) to {show_origin(target.url)}; not followed",
+                    response.status_code,
+                )
+            if origin(target.url) != start:
+                raise BadPayload(
+                    f"{what}: redirected ({response.status_code}) to another host "
+                    f"({show_origin(target.url)}); not followed"
+                )
+            history.append(response)
+            request = target
+        finally:
+            await response.aclose()
+    raise BadPayload(f"{what}: more than {limits.redirects} redirects")
+
+
+def _too_large(what: str, cap: int) -> BadPayload:
+    return BadPayload(f"{what}: the answer is larger than the {_size(cap)} limit")
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024 / 1024:g} MiB" if n >= 1024 * 1024 else f"{n:,} bytes"
+
+
+async def read_bounded(response: httpx.Response, cap: int, what: str) -> bytes:
+    """The decoded body of a streamed ``response``; BadPayload past ``cap`` bytes.
+
+    Both what arrives and what it decodes to are counted, so neither an endless body nor a
+    small one that inflates to gigabytes gets further than ``cap``.
+    """
+    declared = response.headers.get("content-length")
+    if declared is not None and declared.strip().isdigit() and int(declared) > cap:
+        raise _too_large(what, cap)
+    if response.is_stream_consumed:  # an in-process transport answered with bytes in memory
+        if len(response.content) > cap:
+            raise _too_large(what, cap)
+        return response.content
+    decoder = _Decoder(response.headers.get("content-encoding", ""), what)
+    chunks: list[bytes] = []
+    received = decoded = 0
+    async for chunk in response.aiter_raw():
+        received += len(chunk)
+        if received > cap:
+            raise _too_large(what, cap)
+        out = decoder.feed(chunk, cap - decoded)
+        if out is None:
+            raise _too_large(what, cap)
+        decoded += len(out)
+        chunks.append(out)
+    out = decoder.flush(cap - decoded)
+    if out is None:
+        raise _too_large(what, cap)
+    chunks.append(out)
+    return b"".join(chunks)
+
+
+class _Decoder:
+    """Content-Encoding decoding (gzip, deflate, chains of them) that never outgrows a budget."""
+
+    def __init__(self, header: str, what: str) -> None:
+        names = [n.strip().lower() for n in header.split(",") if n.strip()]
+        self.steps: list[_Inflate] = []
+        for name in reversed(names):  # the last encoding applied is undone first
+            if name == "identity":
+                continue
+            if name not in ("gzip", "x-gzip", "deflate"):
+                raise BadPayload(f"{what}: the answer uses an encoding we did not ask for")
+            self.steps.append(_Inflate(name))
+
+    def feed(self, data: bytes, budget: int) -> bytes | None:
+        """Decoded bytes of ``data``; None if they would exceed ``budget``."""
+        for step in self.steps:
+            out = step.feed(data, budget)
+            if out is None:
+                return None
+            data = out
+        return data if len(data) <= budget else None
+
+    def flush(self, budget: int) -> bytes | None:
+        """Whatever the decoders still hold; None past ``budget``."""
+        data = b""
+        for step in self.steps:
+            out = step.feed(data, budget)
+            if out is None:
+                return None
+            data = out + step.flush()
+        return data if len(data) <= budget else None
+
+
+class _Inflate:
+    """One zlib stream (gzip: several members in a row; deflate: raw or zlib-wrapped)."""
+
+    def __init__(self, name: str) -> None:
+        self.gzip = name != "deflate"
+        self.raw_deflate = False
+        self.started = False
+        self.inflater = self._new()
+
+    def _new(self) -> Any:
+        if self.gzip:
+            return zlib.decompressobj(zlib.MAX_WBITS | 16)
+        return zlib.decompressobj(-zlib.MAX_WBITS if self.raw_deflate else zlib.MAX_WBITS)
+
+    def feed(self, data: bytes, budget: int) -> bytes | None:
+        out: list[bytes] = []
+        size = 0
+        while data:
+            try:
+                piece = self.inflater.decompress(data, budget - size + 1)
+            except zlib.error:
+                if self.gzip or self.started or self.raw_deflate:
+                    raise
+                self.raw_deflate = True  # "deflate" is often sent without its zlib header
+                self.inflater = self._new()
+                continue
+            self.started = True
+            size += len(piece)
+            out.append(piece)
+            if size > budget or self.inflater.unconsumed_tail:
+                return None  # more output than the budget allows
+            if self.inflater.eof and self.gzip and self.inflater.unused_data:
+                data = self.inflater.unused_data  # the next gzip member
+                self.inflater = self._new()
+                continue
+            data = b""
+        return b"".join(out)
+
+    def flush(self) -> bytes:
+        return bytes(self.inflater.flush())
+
+
+def _complete(
+    response: httpx.Response, body: bytes, history: list[httpx.Response]
+) -> httpx.Response:
+    """A read response: the decoded body, without the headers that described the encoding."""
+    skip = {"content-encoding", "content-length", "transfer-encoding"}
+    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in skip]
+    return httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=body,
+        request=response.request,
+        extensions=response.extensions,
+        history=history,
+    )
 
 
 def response_json(response: httpx.Response, backend: str) -> Any:
