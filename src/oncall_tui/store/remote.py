@@ -20,7 +20,13 @@ from typing import Any
 
 from oncall_tui.domain import sla as sla_rules
 from oncall_tui.domain.ops import OpKind
-from oncall_tui.domain.remote import Page, RemoteComment, RemoteCustomer, RemoteTicket
+from oncall_tui.domain.remote import (
+    Page,
+    Quarantined,
+    RemoteComment,
+    RemoteCustomer,
+    RemoteTicket,
+)
 from oncall_tui.domain.text import clean_line, clean_text, is_unsafe, is_unsafe_line
 from oncall_tui.domain.tickets import (
     Customer,
@@ -29,6 +35,7 @@ from oncall_tui.domain.tickets import (
 )
 from oncall_tui.store.base import TICKET_COLUMNS, ticket_from_row
 from oncall_tui.store.db import dumps, iso, parse_iso
+from oncall_tui.store.sync_state import LOG_KEEP
 from oncall_tui.store.tickets import TicketsMixin
 
 #: Which ticket fields each kind of outbox entry edits locally.
@@ -118,6 +125,9 @@ class RemoteMixin(TicketsMixin):
     def apply_page(self, backend: str, page: Page, *, save_cursor: bool = True) -> set[int]:
         """Write a page of remote records and the backend's new cursor atomically.
 
+        The page's quarantined records (ones the adapter could not read) are written to the
+        sync log in the same transaction, once each while the log still shows them.
+
         Returns:
             The local ids of tickets that changed.
         """
@@ -125,6 +135,8 @@ class RemoteMixin(TicketsMixin):
             changed = self._apply_records(
                 backend, page.customers, page.tickets, page.comments, settled=page.done
             )
+            if page.quarantined:
+                self._log_quarantined(backend, page.quarantined)
             if save_cursor:
                 self.db.execute(
                     "INSERT INTO sync_state (backend, cursor) VALUES (?, ?) "
@@ -132,6 +144,24 @@ class RemoteMixin(TicketsMixin):
                     [backend, page.cursor],
                 )
         return changed
+
+    def _log_quarantined(self, backend: str, records: Iterable[Quarantined]) -> None:
+        """One sync log line per record set aside; a line the log still holds is not repeated
+        (a pass reads the same bad record again: Slack's history, GitHub's newest issue)."""
+        for record in records:
+            message = clean_line(record.describe())
+            seen = self._one(
+                "SELECT 1 FROM sync_log WHERE backend = ? AND message = ? LIMIT 1",
+                [backend, message],
+            )
+            if seen is None:
+                self.db.execute(
+                    "INSERT INTO sync_log (at, backend, level, message) VALUES (?, ?, ?, ?)",
+                    [self.now(), backend, "warning", message],
+                )
+        self.db.execute(
+            "DELETE FROM sync_log WHERE id <= (SELECT max(id) FROM sync_log) - ?", [LOG_KEEP]
+        )
 
     def apply_records(self, backend: str, tickets: Sequence[RemoteTicket]) -> set[int]:
         """Write tickets found outside the incremental pull (e.g. a live search)."""

@@ -59,6 +59,8 @@ class BackendOutcome:
     waiting: float | None = None
     more: bool = False
     """The pass stopped at MAX_PAGES_PER_PASS with pages still to pull."""
+    skipped: int = 0
+    """Records set aside as unreadable (their pages were applied without them)."""
 
 
 @dataclass
@@ -84,8 +86,10 @@ class SyncReport:
         for o in self.outcomes.values():
             state = f"error: {o.error}" if o.error else "ok"
             wait = f", rate limited: waiting {o.waiting:.0f}s" if o.waiting else ""
+            skipped = f", skipped {o.skipped} unreadable (see the sync log)" if o.skipped else ""
             lines.append(
-                f"{o.name}: {state}; pulled {o.pulled}, pushed {o.pushed}, failed {o.failed}{wait}"
+                f"{o.name}: {state}; pulled {o.pulled}, pushed {o.pushed}, failed {o.failed}"
+                f"{skipped}{wait}"
             )
         return "\n".join(lines) or "no backends configured (local only)"
 
@@ -296,6 +300,7 @@ class SyncEngine:
                 changed = await self._db(self.store.apply_page, backend.name, page)
                 report.changed_ids |= changed
                 outcome.pulled += len(page.tickets)
+                outcome.skipped += len(page.quarantined)
                 if page.done:
                     return
                 if page.wait_hint:

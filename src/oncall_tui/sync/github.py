@@ -16,6 +16,12 @@ Push
     does not exist" counts as done), comment (with the same marker), close and reopen (``PATCH
     state``), assign (``PATCH assignees``).
 
+Hostile or partial answers
+    A page is read issue by issue and comment by comment: one that cannot be read is set aside
+    (``Page.quarantined``, shown in the sync log) and the rest applies; the ``since`` mark moves
+    past it when its ``updated_at`` is a real instant (not one in the future). A push's answer
+    that is not a whole issue is completed by reading the issue again; the entry settles.
+
 Rate limits
     ``x-ratelimit-remaining: 0`` raises :class:`RateLimited` until ``x-ratelimit-reset``
     without sending anything; a 403/429 with ``retry-after`` (secondary limits) raises it for
@@ -24,6 +30,7 @@ Rate limits
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -46,23 +53,33 @@ from oncall_tui.sync.base import (
     Rejected,
     RemoteComment,
     RemoteTicket,
+    SyncError,
+    Triage,
+    bounded,
+    bounded_page,
     decode_cursor,
     encode_cursor,
     format_instant,
+    parse_instant,
     unsupported,
 )
 from oncall_tui.sync.http import (
     check_status,
     error_detail,
+    limits_of,
     parse_retry_after,
     response_json,
     same_origin,
     send,
 )
 
+log = logging.getLogger(__name__)
+
 API_HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
 MARKER_RE = re.compile(r"\s*<!-- oncall-tui:[^>]*-->\s*")
 DONE_STATUSES = {Status.SOLVED, Status.CLOSED}
+#: How far ahead of our clock an ``updated_at`` may be and still move the ``since`` mark.
+CLOCK_SKEW = timedelta(days=1)
 
 
 def marker(idempotency_key: str) -> str:
@@ -163,7 +180,10 @@ def repo_of(f: Fields, fallback: str | None = None) -> str:
         except httpx.InvalidURL:
             raise BadPayload(f"{f.what}: repository_url is not a URL") from None
         if len(parts) >= 2 and parts[-2] and parts[-1]:
-            return f"{parts[-2]}/{parts[-1]}"
+            repo = f"{parts[-2]}/{parts[-1]}"
+            if len(repo) > 200:  # GitHub: owner 39, name 100 characters
+                raise BadPayload(f"{f.what}: repository_url names no real repository")
+            return repo
     if fallback:
         return fallback
     raise BadPayload(f"{f.what}: no repository_url to tell its repository")
@@ -174,8 +194,10 @@ def _label_names(f: Fields) -> tuple[str, ...]:
     for i, label in enumerate(f.items("labels")):
         if isinstance(label, str):
             names.append(label)
-        else:
-            names.append(Fields(label, f"{f.what}.labels[{i}]").text("name"))
+        else:  # GitHub's description makes a label object's name optional: one without is none
+            name = Fields(label, f"{f.what}.labels[{i}]").opt_text("name")
+            if name:
+                names.append(name)
     return tuple(names)
 
 
@@ -289,6 +311,9 @@ class GitHubBackend:
         #: Per rate-limit resource ("core", "search"): epoch seconds until which it is spent.
         self._spent_until: dict[str, float] = {}
         self._wait_hint: float | None = None
+        self.limits = limits_of(client)
+        #: Records set aside: the next page carries them to the sync log.
+        self.triage = Triage()
 
     def __repr__(self) -> str:
         return f"GitHubBackend(name={self.name!r}, repos={self.config.repos!r})"
@@ -396,12 +421,18 @@ class GitHubBackend:
                 issues, next_url, etag = await self._issues_page(repo, since, rs, rnd)
                 newest = rnd.get("max") if isinstance(rnd.get("max"), str) else None
                 for item in issues:
-                    updated = item.get("updated_at")
-                    if isinstance(updated, str) and (newest is None or updated > newest):
-                        newest = updated  # pull requests move the mark too, or they come back
+                    updated = self._mark(item)
+                    if updated is not None and (newest is None or updated > newest):
+                        # Pull requests and unreadable issues move the mark too, or they
+                        # come back on every pass.
+                        newest = updated
                     if is_pull_request(item):
                         continue
-                    ticket = parse_issue(item, self.config, repo)
+                    ticket = self.triage.read(
+                        "issue", item, lambda i: parse_issue(i, self.config, repo), ("number", "id")
+                    )
+                    if ticket is None:
+                        continue
                     tickets.append(ticket)
                     if isinstance(item.get("comments"), int) and item["comments"] > 0:
                         todo.append([repo, ticket.remote_id.rpartition("#")[2], since])
@@ -422,17 +453,32 @@ class GitHubBackend:
             "todo": todo,
             "pass": [] if done else passed,
         }
-        return Page(
+        aside, self.triage.bad = self.triage.bad, []
+        page = Page(
             tickets=tuple(tickets),
             comments=tuple(comments),
             cursor=encode_cursor(state, "github"),
             done=done,
             wait_hint=self._wait_hint,
+            quarantined=tuple(aside),
         )
+        return bounded_page(page, self.limits)
+
+    def _mark(self, item: object) -> str | None:
+        """An item's ``updated_at`` if it may move the ``since`` mark: a real instant, not one
+        far in the future (which would hide every later change)."""
+        updated = item.get("updated_at") if isinstance(item, dict) else None
+        if not isinstance(updated, str):
+            return None
+        try:
+            when = parse_instant(updated, "github updated_at")
+        except BadPayload:
+            return None
+        return format_instant(when) if when <= self.clock() + CLOCK_SKEW else None
 
     async def _issues_page(
         self, repo: str, since: str, rs: Mapping[str, Any], rnd: Mapping[str, Any]
-    ) -> tuple[list[dict[str, Any]], str | None, str | None]:
+    ) -> tuple[list[Any], str | None, str | None]:
         """One page of a repository's changed issues: (items, next URL, new ETag)."""
         next_url = rnd.get("next") if rnd.get("since") == since else None
         headers: dict[str, str] = {}
@@ -453,7 +499,7 @@ class GitHubBackend:
         if response.status_code == 304:
             return [], None, None
         items = response_json(response, self.name)
-        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        if not isinstance(items, list):
             raise BadPayload(f"{self.name}: {repo} issues: expected a list of issues")
         link = response.links.get("next", {}).get("url")
         etag = None if next_url else response.headers.get("etag")
@@ -477,7 +523,12 @@ class GitHubBackend:
             items = response_json(response, self.name)
             if not isinstance(items, list):
                 raise BadPayload(f"{self.name}: comments of {remote_id}: expected a list")
-            comments.extend(parse_comment(item, remote_id) for item in items)
+            for item in items:
+                comment = self.triage.read(
+                    "comment", item, lambda c: parse_comment(c, remote_id)
+                )
+                if comment is not None:
+                    comments.append(comment)
             url = response.links.get("next", {}).get("url")
             if not url:
                 break
@@ -495,7 +546,13 @@ class GitHubBackend:
             if repo.count("/") != 1:
                 raise Rejected(f"{self.name}: create issue needs a repository 'owner/name'")
             item = await self._json("POST", f"{_repo_path(repo)}/issues", json=self.create_body(op))
-            return self._issue_result(item, repo)
+            number = _number_of(item)
+            if number is None:  # not an issue we can name: find it by its marker
+                found = await self.lookup(op)
+                if found is not None:
+                    return found
+                raise BadPayload(f"{self.name}: the new issue's answer names no number")
+            return await self._issue_result(item, repo, number)
         if not op.remote_id:
             raise Rejected(f"{self.name}: {op.kind.value} needs the issue (owner/repo#number)")
         repo, number = split_remote_id(op.remote_id)
@@ -526,9 +583,17 @@ class GitHubBackend:
                 f"{issue_path}/comments",
                 json={"body": f"{text}\n\n{marker(op.idempotency_key)}"},
             )
-            return PushResult(remote_id=op.remote_id, comment=parse_comment(item, op.remote_id))
+            try:
+                comment = parse_comment(item, op.remote_id)
+            except BadPayload as exc:  # created all the same: find it by its marker
+                log.info("%s: the new comment's answer is not a comment: %s", self.name, exc)
+                found = await self._lookup_quietly(op)
+                if found is not None:
+                    return found
+                return PushResult(remote_id=op.remote_id)
+            return PushResult(remote_id=op.remote_id, comment=bounded(comment, self.limits))
         item = await self._json("PATCH", issue_path, json=self.update_body(op))
-        return self._issue_result(item, repo)
+        return await self._issue_result(item, repo, number)
 
     def create_body(self, op: Op) -> dict[str, Any]:
         """The ``POST /repos/{o}/{r}/issues`` body; the body ends with the hidden marker."""
@@ -560,11 +625,35 @@ class GitHubBackend:
             return {"assignees": [str(assignee)] if assignee else []}
         raise unsupported(self.name, op)  # pragma: no cover - guarded by supported_ops
 
-    def _issue_result(self, item: object, repo: str) -> PushResult:
-        ticket = parse_issue(item, self.config, repo)
+    async def _issue_result(self, item: object, repo: str, number: int) -> PushResult:
+        """The result of a change GitHub accepted; an answer that is not a whole issue is
+        completed by reading the issue again (and settles with its id if that fails too)."""
+        remote_id = f"{repo}#{number}"
+        try:
+            return self._from_issue(item, repo, number)
+        except BadPayload as exc:
+            log.info("%s: %s: the answer is not a whole issue: %s", self.name, remote_id, exc)
+        try:
+            item = await self._json("GET", f"{_repo_path(repo)}/issues/{number}")
+            return self._from_issue(item, repo, number)
+        except SyncError as exc:  # applied already: the next pull brings the issue
+            log.info("%s: re-reading %s after a push failed: %s", self.name, remote_id, exc)
+        return PushResult(remote_id=remote_id)
+
+    def _from_issue(self, item: object, repo: str, number: int | None = None) -> PushResult:
+        ticket = bounded(parse_issue(item, self.config, repo), self.limits)
+        if number is not None and ticket.remote_id != f"{repo}#{number}":
+            raise BadPayload(f"{self.name}: the answer is about another issue")
         return PushResult(
             remote_id=ticket.remote_id, version=ticket.version, url=ticket.url, ticket=ticket
         )
+
+    async def _lookup_quietly(self, op: Op) -> PushResult | None:
+        try:
+            return await self.lookup(op)
+        except SyncError as exc:
+            log.info("%s: looking up a push failed: %s", self.name, exc)
+            return None
 
     async def lookup(self, op: Op) -> PushResult | None:
         """Find an issue or comment created by ``op`` through its hidden marker.
@@ -586,7 +675,7 @@ class GitHubBackend:
             items = await self._json("GET", f"{_repo_path(repo)}/issues", params=params)
             for item in items if isinstance(items, list) else []:
                 if isinstance(item, dict) and tag in str(item.get("body") or ""):
-                    return self._issue_result(item, repo)
+                    return self._from_issue(item, repo)
             return None
         if op.kind is OpKind.REPLY and op.remote_id:
             repo, number = split_remote_id(op.remote_id)
@@ -596,9 +685,8 @@ class GitHubBackend:
             )
             for item in items if isinstance(items, list) else []:
                 if isinstance(item, dict) and tag in str(item.get("body") or ""):
-                    return PushResult(
-                        remote_id=op.remote_id, comment=parse_comment(item, op.remote_id)
-                    )
+                    comment = bounded(parse_comment(item, op.remote_id), self.limits)
+                    return PushResult(remote_id=op.remote_id, comment=comment)
             return None
         return None
 
@@ -612,11 +700,17 @@ class GitHubBackend:
             ),
             "github search",
         )
-        return [
-            parse_issue(item, self.config)
+        issues = (
+            self.triage.read("issue", item, lambda i: parse_issue(i, self.config), ("number",))
             for item in found.items("items")
             if not is_pull_request(item)
-        ]
+        )
+        return [bounded(issue, self.limits) for issue in issues if issue is not None]
+
+
+def _number_of(item: object) -> int | None:
+    number = item.get("number") if isinstance(item, dict) else None
+    return number if isinstance(number, int) and not isinstance(number, bool) else None
 
 
 def _int_header(response: httpx.Response, name: str) -> int | None:

@@ -16,6 +16,12 @@ Push
     metadata with the outbox key, so `lookup` finds it in ``conversations.replies`` after an
     unclear outcome. Threads have no status, labels or assignee at Slack.
 
+Hostile or partial answers
+    Messages are read one by one: one that cannot be read (a bad ``ts``, wrong types) is set
+    aside (``Page.quarantined``, shown in the sync log) and the rest of the page applies. A
+    ``chat.postMessage`` answer without the new message's ``ts`` is completed by looking the
+    reply up by its metadata.
+
 Errors
     Slack answers HTTP 200 with ``ok: false`` and an ``error`` string: ``invalid_auth`` and
     friends are :class:`AuthFailed`, ``ratelimited`` (or HTTP 429 with ``Retry-After``)
@@ -25,6 +31,7 @@ Errors
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -47,11 +54,17 @@ from oncall_tui.sync.base import (
     Rejected,
     RemoteComment,
     RemoteTicket,
+    SyncError,
+    Triage,
+    bounded_page,
+    bounded_result,
     decode_cursor,
     encode_cursor,
     unsupported,
 )
-from oncall_tui.sync.http import check_status, parse_retry_after, response_json, send
+from oncall_tui.sync.http import check_status, limits_of, parse_retry_after, response_json, send
+
+log = logging.getLogger(__name__)
 
 AUTH_ERRORS = frozenset(
     {
@@ -347,6 +360,9 @@ class SlackBackend:
         self.config = config
         self.clock = clock or SystemClock()
         self.name = name
+        self.limits = limits_of(client)
+        #: Messages set aside: the next page carries them to the sync log.
+        self.triage = Triage()
 
     def __repr__(self) -> str:
         return f"SlackBackend(name={self.name!r}, channels={self.config.channels!r})"
@@ -391,7 +407,7 @@ class SlackBackend:
                 }
             todo = [["history", c, None] for c in self.config.channels]
         if not todo:  # no channels configured
-            return Page(cursor=encode_cursor({"channels": channels, "todo": []}, "slack"))
+            return self._page(cursor=encode_cursor({"channels": channels, "todo": []}, "slack"))
         kind, channel, arg = todo.pop(0)
         entry = channels[channel]
         tickets: list[RemoteTicket] = []
@@ -407,12 +423,17 @@ class SlackBackend:
                 tickets.append(ticket)
                 comments.extend(found)
         state = {"channels": channels, "todo": todo}
-        return Page(
+        return self._page(
             tickets=tuple(tickets),
             comments=tuple(comments),
             cursor=encode_cursor(state, "slack"),
             done=not todo,
         )
+
+    def _page(self, **parts: Any) -> Page:
+        """A page carrying the messages set aside since the last one, its text bounded."""
+        aside, self.triage.bad = self.triage.bad, []
+        return bounded_page(Page(**parts, quarantined=tuple(aside)), self.limits)
 
     def _horizon(self) -> datetime:
         return self.clock() - timedelta(days=self.config.watch_days)
@@ -432,7 +453,9 @@ class SlackBackend:
         tickets: list[RemoteTicket] = []
         changed: list[str] = []
         for item in found.items("messages"):
-            message = parse_message(item)
+            message = self.triage.read("message", item, parse_message, ("ts",))
+            if message is None:
+                continue
             if not message.is_parent or message.subtype in SKIPPED_SUBTYPES:
                 continue  # thread broadcasts come again with their thread
             seen = threads.get(message.ts)
@@ -481,7 +504,10 @@ class SlackBackend:
                 oldest=oldest,
                 include_all_metadata="true" if metadata else None,
             )
-            messages.extend(parse_message(item) for item in found.items("messages"))
+            for item in found.items("messages"):
+                message = self.triage.read("message", item, parse_message, ("ts",))
+                if message is not None:
+                    messages.append(message)
             meta = found.opt_sub("response_metadata")
             page_cursor = meta.opt_text("next_cursor") if meta else None
             if not page_cursor:
@@ -509,22 +535,32 @@ class SlackBackend:
             },
         )
         posted = found.opt_sub("message")
-        ts = found.opt_text("ts") or (posted.text("ts") if posted else None)
-        if ts is None:
+        ts = found.opt_text("ts") or (posted.opt_text("ts") if posted else None)
+        if ts is None:  # posted, but the answer does not say which message it is
+            try:
+                looked_up = await self.lookup(op)
+            except SyncError as exc:
+                log.info("%s: looking up an unnamed reply failed: %s", self.name, exc)
+                looked_up = None
+            if looked_up is not None:
+                return looked_up
             raise BadPayload(f"{self.name}: chat.postMessage answered without a ts")
-        return PushResult(
-            remote_id=op.remote_id or "",
-            version=ts,
-            url=permalink(self.config, channel, ts, thread_ts),
-            comment=RemoteComment(
-                source=Source.CHAT,
-                ticket_remote_id=f"{channel}:{thread_ts}",
-                remote_id=f"{channel}:{ts}",
-                author=(posted.opt_text("user") if posted else None) or "me",
-                body=text,
-                public=True,
-                created_at=ts_to_datetime(ts),
+        return bounded_result(
+            PushResult(
+                remote_id=op.remote_id or "",
+                version=ts,
+                url=permalink(self.config, channel, ts, thread_ts),
+                comment=RemoteComment(
+                    source=Source.CHAT,
+                    ticket_remote_id=f"{channel}:{thread_ts}",
+                    remote_id=f"{channel}:{ts}",
+                    author=(posted.opt_text("user") if posted else None) or "me",
+                    body=text,
+                    public=True,
+                    created_at=ts_to_datetime(ts),
+                ),
             ),
+            self.limits,
         )
 
     async def lookup(self, op: Op) -> PushResult | None:
@@ -546,19 +582,22 @@ class SlackBackend:
             payload = meta.get("event_payload") if isinstance(meta, dict) else None
             if isinstance(payload, dict) and payload.get("idempotency_key") == op.idempotency_key:
                 message = parse_message(item)
-                return PushResult(
-                    remote_id=op.remote_id,
-                    version=message.ts,
-                    url=permalink(self.config, channel, message.ts, thread_ts),
-                    comment=RemoteComment(
-                        source=Source.CHAT,
-                        ticket_remote_id=op.remote_id,
-                        remote_id=f"{channel}:{message.ts}",
-                        author=message.user,
-                        body=message.text,
-                        public=True,
-                        created_at=ts_to_datetime(message.ts),
+                return bounded_result(
+                    PushResult(
+                        remote_id=op.remote_id,
+                        version=message.ts,
+                        url=permalink(self.config, channel, message.ts, thread_ts),
+                        comment=RemoteComment(
+                            source=Source.CHAT,
+                            ticket_remote_id=op.remote_id,
+                            remote_id=f"{channel}:{message.ts}",
+                            author=message.user,
+                            body=message.text,
+                            public=True,
+                            created_at=ts_to_datetime(message.ts),
+                        ),
                     ),
+                    self.limits,
                 )
         return None
 

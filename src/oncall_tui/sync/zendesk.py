@@ -31,6 +31,16 @@ Labels and tags
     back ("+" labels mean the ball is in the customer's court); any other label is its tag
     (lower-cased, spaces as ``_``).
 
+Hostile or partial answers
+    A page is read record by record: a ticket, user, organization or comment that cannot be
+    read (an unknown status, a bad date, wrong types) is set aside (``Page.quarantined``, the
+    sync log names it) and the rest of the page is applied; only a page that is unreadable as a
+    whole (not JSON, not the export's envelope) fails the pull. A push's answer is read as
+    Zendesk's API description allows it, where only ``requester_id`` is required: a missing
+    ticket, id, ``updated_at`` or audit is filled in by re-reading the ticket, by the
+    ``Location`` header of a creation, or by looking the comment or creation up, and the entry
+    is settled.
+
 Customers
     An organization is a customer: its plan is ``organization_fields.plan`` or a ``plan_<name>``
     tag (else ``free``); its codename ``organization_fields.codename`` or a ``codename_<name>``
@@ -39,10 +49,12 @@ Customers
 
 from __future__ import annotations
 
+import logging
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple, TypeVar
 
@@ -59,17 +71,24 @@ from oncall_tui.sync.base import (
     Fields,
     Page,
     PushResult,
+    Quarantined,
     Rejected,
     RemoteComment,
     RemoteCustomer,
     RemoteTicket,
+    SyncError,
+    Triage,
+    bounded,
+    bounded_page,
+    bounded_result,
     decode_cursor,
     encode_cursor,
     unsupported,
 )
-from oncall_tui.sync.http import check_status, response_json, same_origin, send
+from oncall_tui.sync.http import check_status, limits_of, response_json, same_origin, send
 
 E = TypeVar("E", bound=StrEnum)
+log = logging.getLogger(__name__)
 
 EXPORT_PATH = "/api/v2/incremental/tickets/cursor.json"
 EVENTS_PATH = "/api/v2/incremental/ticket_events.json"
@@ -103,6 +122,8 @@ CHANNEL_FROM_VIA = {
 MARKER_PREFIX = "oncall-tui:"
 #: Zendesk's minimum distance between ``start_time`` and now.
 EXPORT_LAG = 60
+#: The ``Location`` of a created ticket: ``…/api/v2/tickets/35436.json``.
+LOCATION_RE = re.compile(r"/api/v2/tickets/(\d{1,20})(?:\.json)?/?\Z")
 
 
 # --------------------------------------------------------------------------------------------
@@ -250,10 +271,14 @@ def parse_user(payload: object) -> User:
     )
 
 
-def parse_users(payloads: Iterable[object]) -> dict[str, User]:
-    """Users by id."""
-    users = (parse_user(p) for p in payloads)
-    return {user.id: user for user in users}
+def parse_users(payloads: Iterable[object], triage: Triage | None = None) -> dict[str, User]:
+    """Users by id; with ``triage``, one that cannot be read is set aside instead of raising."""
+    users: dict[str, User] = {}
+    for payload in payloads:
+        user = parse_user(payload) if triage is None else triage.read("user", payload, parse_user)
+        if user is not None:
+            users[user.id] = user
+    return users
 
 
 def _tagged(tags: Iterable[str], prefix: str) -> str | None:
@@ -390,31 +415,48 @@ class ExportPage(NamedTuple):
     after_cursor: str | None
     end_of_stream: bool
     users: Mapping[str, User]
+    quarantined: tuple[Quarantined, ...] = ()
 
 
 def parse_export_page(
-    payload: object, config: ZendeskConfig | None = None, base_url: str = ""
+    payload: object,
+    config: ZendeskConfig | None = None,
+    base_url: str = "",
+    triage: Triage | None = None,
 ) -> ExportPage:
-    """One incremental-export page with its sideloads.
+    """One incremental-export page with its sideloads, read record by record.
 
-    A ticket changed twice shows up twice in the export; only its newest copy is kept.
+    A ticket changed twice shows up twice in the export; only its newest copy is kept. A
+    ticket, user or organization that cannot be read is set aside (``quarantined``); a page
+    whose envelope is wrong raises :class:`BadPayload`.
     """
     config = config or ZendeskConfig()
+    triage = triage or Triage()
+    before = len(triage.bad)
     f = Fields(payload, "zendesk export page")
-    users = parse_users(f.items("users"))
+    tickets, organizations = f.items("tickets"), f.items("organizations")
+    after_cursor = f.opt_text("after_cursor")
+    end_of_stream = f.flag("end_of_stream", default=False)
+    users = parse_users(f.items("users"), triage)
     latest: dict[str, RemoteTicket] = {}
-    for item in f.items("tickets"):
-        ticket = parse_ticket(item, users, config, base_url)
+    for item in tickets:
+        ticket = triage.read("ticket", item, lambda t: parse_ticket(t, users, config, base_url))
+        if ticket is None:
+            continue
         seen = latest.get(ticket.remote_id)
         if seen is None or ticket.updated_at >= seen.updated_at:
             latest[ticket.remote_id] = ticket
-    customers = tuple(parse_organization(o, users, config) for o in f.items("organizations"))
+    customers = [
+        triage.read("organization", o, lambda o: parse_organization(o, users, config))
+        for o in organizations
+    ]
     return ExportPage(
         tickets=tuple(latest.values()),
-        customers=customers,
-        after_cursor=f.opt_text("after_cursor"),
-        end_of_stream=f.flag("end_of_stream", default=False),
+        customers=tuple(c for c in customers if c is not None),
+        after_cursor=after_cursor,
+        end_of_stream=end_of_stream,
         users=users,
+        quarantined=tuple(triage.bad[before:]),
     )
 
 
@@ -424,66 +466,109 @@ class EventsPage(NamedTuple):
     comments: tuple[RemoteComment, ...]
     end_time: int | None
     end_of_stream: bool
+    quarantined: tuple[Quarantined, ...] = ()
 
 
-def parse_events_page(payload: object, users: Mapping[str, User] | None = None) -> EventsPage:
+def parse_events_page(
+    payload: object, users: Mapping[str, User] | None = None, triage: Triage | None = None
+) -> EventsPage:
     """One page of ``/api/v2/incremental/ticket_events`` with ``include=comment_events``.
 
     Each event is one update of a ticket; its ``child_events`` hold what changed, a comment
     among them. The comment of the update that created a ticket is the ticket's description
-    (stored as its body), so it is left out, as the comments endpoint's first one is.
+    (stored as its body), so it is left out, as the comments endpoint's first one is. An event
+    or comment that cannot be read is set aside (``quarantined``).
     """
-    users = users or {}
+    known = users or {}
+    triage = triage or Triage()
+    before = len(triage.bad)
     f = Fields(payload, "zendesk ticket events page")
+    events = f.items("ticket_events")
+    end_time = f.opt_integer("end_time")
+    end_of_stream = f.flag("end_of_stream", default=False)
     comments: list[RemoteComment] = []
-    for event in f.objects("ticket_events"):
-        ticket_id = event.ident("ticket_id")
-        children = list(event.objects("child_events"))
-        kinds = [c.opt_text("event_type") or c.opt_text("type") for c in children]
-        if "Create" in kinds:
-            continue
-        for child, kind in zip(children, kinds, strict=True):
-            if kind != "Comment":
-                continue
-            author_id = child.opt_ident("author_id") or event.opt_ident("updater_id")
-            user = users.get(author_id or "")
-            body = child.opt_text("plain_body")
-            comments.append(
-                RemoteComment(
-                    source=Source.HELPDESK,
-                    ticket_remote_id=ticket_id,
-                    remote_id=child.ident("id"),
-                    author=(user.name or user.handle) if user else (author_id or "unknown"),
-                    body=body if body is not None else child.opt_text("body") or "",
-                    public=child.flag("public", default=True),
-                    created_at=child.opt_instant("created_at") or event.instant("created_at"),
-                    author_handle=user.handle if user else author_id,
-                )
-            )
+    for item in events:
+        found = triage.read(
+            "ticket event", item, lambda e: _event_comments(e, known, triage), ("id", "ticket_id")
+        )
+        comments.extend(found or ())
     return EventsPage(
         comments=tuple(comments),
-        end_time=f.opt_integer("end_time"),
-        end_of_stream=f.flag("end_of_stream", default=False),
+        end_time=end_time,
+        end_of_stream=end_of_stream,
+        quarantined=tuple(triage.bad[before:]),
     )
 
 
-def comment_from_audit(payload: object, ticket_remote_id: str) -> RemoteComment | None:
-    """The comment an update created, read from the response's audit events."""
+def _event_kind(child: object) -> object:
+    if not isinstance(child, dict):
+        return None
+    return child.get("event_type") or child.get("type")
+
+
+def _event_comments(
+    payload: object, users: Mapping[str, User], triage: Triage
+) -> list[RemoteComment]:
+    """The comments of one ticket event (none for the update that created the ticket)."""
+    event = Fields(payload, "zendesk ticket event")
+    ticket_id = event.ident("ticket_id")
+    children = event.items("child_events")
+    kinds = [_event_kind(c) for c in children]
+    if "Create" in kinds:
+        return []
+
+    def comment(child: object) -> RemoteComment:
+        c = Fields(child, f"zendesk comment of ticket {ticket_id}")
+        author_id = c.opt_ident("author_id") or event.opt_ident("updater_id")
+        user = users.get(author_id or "")
+        body = c.opt_text("plain_body")
+        return RemoteComment(
+            source=Source.HELPDESK,
+            ticket_remote_id=ticket_id,
+            remote_id=c.ident("id"),
+            author=(user.name or user.handle) if user else (author_id or "unknown"),
+            body=body if body is not None else c.opt_text("body") or "",
+            public=c.flag("public", default=True),
+            created_at=c.opt_instant("created_at") or event.instant("created_at"),
+            author_handle=user.handle if user else author_id,
+        )
+
+    found = (
+        triage.read("comment", child, comment)
+        for child, kind in zip(children, kinds, strict=True)
+        if kind == "Comment"
+    )
+    return [c for c in found if c is not None]
+
+
+def comment_from_audit(
+    payload: object, ticket_remote_id: str, when: datetime | None = None
+) -> RemoteComment | None:
+    """The comment an update created, read from the response's audit events.
+
+    Zendesk's description makes every part of the answer optional: without an audit, a
+    comment event or its id there is no comment (None); without the audit's ``created_at``
+    the comment is dated ``when`` (None if that is not given either).
+    """
     f = Fields(payload, "zendesk update")
     audit = f.opt_sub("audit")
     if audit is None:
         return None
     for event in audit.objects("events"):
         if event.opt_text("type") == "Comment":
+            comment_id = event.opt_ident("id")
+            created = audit.opt_instant("created_at") or when
+            if comment_id is None or created is None:
+                return None
             author = event.opt_ident("author_id") or audit.opt_ident("author_id") or "me"
             return RemoteComment(
                 source=Source.HELPDESK,
                 ticket_remote_id=ticket_remote_id,
-                remote_id=event.ident("id"),
+                remote_id=comment_id,
                 author=author,
                 body=event.opt_text("plain_body") or event.opt_text("body") or "",
                 public=event.flag("public", default=True),
-                created_at=audit.instant("created_at"),
+                created_at=created,
             )
     return None
 
@@ -535,6 +620,10 @@ class ZendeskBackend:
         #: Users seen in sideloads, so push answers (which carry bare ids) map like pulls.
         self.users: dict[str, User] = {}
         self._staff_loaded_at: float | None = None
+        self.limits = limits_of(client)
+        #: Records set aside outside a page (staff list, search, look-ups): the next page
+        #: carries them to the sync log.
+        self.triage = Triage()
 
     def __repr__(self) -> str:
         return f"ZendeskBackend(name={self.name!r}, base_url={self.base_url!r})"
@@ -602,7 +691,13 @@ class ZendeskBackend:
         state["eos"] = page.end_of_stream
         if page.end_of_stream:
             state["phase"] = "events"
-        return self._page(state, done=False, tickets=page.tickets, customers=page.customers)
+        return self._page(
+            state,
+            done=False,
+            tickets=page.tickets,
+            customers=page.customers,
+            quarantined=page.quarantined,
+        )
 
     async def _events_step(self, state: dict[str, Any]) -> Page:
         start = state.get("events")
@@ -633,7 +728,7 @@ class ZendeskBackend:
         done = page.end_of_stream
         if done:
             state["phase"] = "tickets"
-        return self._page(state, done=done, comments=page.comments)
+        return self._page(state, done=done, comments=page.comments, quarantined=page.quarantined)
 
     def _staff_due(self) -> bool:
         last = self._staff_loaded_at
@@ -647,7 +742,7 @@ class ZendeskBackend:
             params: dict[str, Any] | None = {"role": role, "per_page": 100}
             for _ in range(100):  # a safety bound: 10,000 staff
                 f = Fields(await self._json("GET", url, params=params), "zendesk users")
-                self.users.update(parse_users(f.items("users")))
+                self.users.update(parse_users(f.items("users"), self.triage))
                 next_page = f.opt_text("next_page")
                 if not next_page:
                     break
@@ -666,18 +761,22 @@ class ZendeskBackend:
         tickets: tuple[RemoteTicket, ...] = (),
         comments: tuple[RemoteComment, ...] = (),
         customers: tuple[RemoteCustomer, ...] = (),
+        quarantined: tuple[Quarantined, ...] = (),
     ) -> Page:
         # The next call asks one of the two exports: keep within that one's budget.
         last = state.get("last_events" if state.get("phase") == "events" else "last_export")
         elapsed = self._now_ts() - last if isinstance(last, int | float) else math.inf
-        return Page(
+        aside, self.triage.bad = self.triage.bad, []
+        page = Page(
             tickets=tickets,
             comments=comments,
             customers=customers,
             cursor=encode_cursor(state, "zendesk"),
             done=done,
             wait_hint=max(0.0, self.export_interval - elapsed),
+            quarantined=(*aside, *quarantined),
         )
+        return bounded_page(page, self.limits)
 
     async def fetch_comments(self, ticket_id: str) -> list[RemoteComment]:
         """All comments of one ticket but the first (it is the ticket's description).
@@ -692,9 +791,12 @@ class ZendeskBackend:
             if response.status_code == 404:
                 return []
             f = Fields(response_json(response, self.name), "zendesk comments")
-            users = parse_users(f.items("users"))
+            users = parse_users(f.items("users"), self.triage)
             self.users.update(users)
-            comments.extend(parse_comment(c, ticket_id, users) for c in f.items("comments"))
+            for item in f.items("comments"):
+                comment = self.triage.read("comment", item, _comment_parser(ticket_id, users))
+                if comment is not None:
+                    comments.append(bounded(comment, self.limits))
             next_page = f.opt_text("next_page")
             if not next_page:
                 break
@@ -714,8 +816,8 @@ class ZendeskBackend:
         if op.kind in (OpKind.ADD_LABELS, OpKind.REMOVE_LABELS):
             return await self._change_tags(op, ticket_id)
         body = self.update_body(op)
-        payload = await self._json("PUT", f"/api/v2/tickets/{ticket_id}.json", json=body)
-        return self._result(payload, op)
+        response = await self._call("PUT", f"/api/v2/tickets/{ticket_id}.json", json=body)
+        return await self._settled(response, op, ticket_id)
 
     def update_body(self, op: Op) -> dict[str, Any]:
         """The ``PUT /api/v2/tickets/{id}`` body for a field change or a comment."""
@@ -767,13 +869,13 @@ class ZendeskBackend:
         return {"ticket": ticket}
 
     async def _create(self, op: Op) -> PushResult:
-        payload = await self._json(
+        response = await self._call(
             "POST",
             TICKETS_PATH,
             json=self.create_body(op),
             headers={"Idempotency-Key": op.idempotency_key},
         )
-        return self._result(payload)
+        return await self._settled(response, op, None)
 
     async def _change_tags(self, op: Op, ticket_id: str) -> PushResult:
         labels = op.payload.get("labels")
@@ -782,32 +884,109 @@ class ZendeskBackend:
         wanted = [self.config.tags.to_tag(label) for label in labels]
         url = f"/api/v2/tickets/{ticket_id}.json"
         for _ in range(self.TAG_ATTEMPTS):
-            current = Fields(await self._json("GET", url), "zendesk ticket").sub("ticket")
+            current = Fields(await self._json("GET", url), "zendesk ticket").opt_sub("ticket")
+            if current is None or current.raw("tags") is None:
+                # Writing the whole list over tags we were not told would drop them.
+                raise Rejected(
+                    f"{self.name}: ticket {ticket_id}: the answer lists no tags; "
+                    "labels left as they are"
+                )
             tags = list(current.texts("tags"))
             if op.kind is OpKind.ADD_LABELS:
                 new = tags + [t for t in wanted if t not in tags]
             else:
                 new = [t for t in tags if t not in wanted]
             if new == tags:  # nothing to change: already applied
-                return self._result({"ticket": current.data})
-            body = {
-                "ticket": {
-                    "tags": new,
-                    "safe_update": True,
-                    "updated_stamp": current.text("updated_at"),
-                }
-            }
-            response = await self._call("PUT", url, json=body, ok=(409,))
+                return self._from_ticket(current, ticket_id, op)
+            change: dict[str, Any] = {"tags": new}
+            stamp = current.opt_text("updated_stamp") or current.opt_text("updated_at")
+            if stamp:  # without it Zendesk cannot tell a concurrent edit: a plain update
+                change.update(safe_update=True, updated_stamp=stamp)
+            response = await self._call("PUT", url, json={"ticket": change}, ok=(409,))
             if response.status_code == 409:  # someone else changed it meanwhile: re-read
                 continue
-            return self._result(response_json(response, self.name))
+            return await self._settled(response, op, ticket_id)
         raise BackendUnavailable(f"{self.name}: ticket {ticket_id} kept changing; will retry")
 
-    def _result(self, payload: object, op: Op | None = None) -> PushResult:
-        """The answer to a push. Its ticket names people by id only: it is returned when every
-        id maps to someone seen in a pull, so it never overwrites emails with bare ids."""
+    async def _settled(
+        self, response: httpx.Response, op: Op, ticket_id: str | None
+    ) -> PushResult:
+        """The result of a push Zendesk accepted, read as leniently as its description allows.
+
+        Every key of the answer is optional there. The ticket's id is the one we sent, else
+        the answer's, else the ``Location`` of a creation, else a creation is looked up by its
+        ``external_id`` (and stays unclear if it cannot be found yet). A ticket copy that
+        lacks what a record needs (``updated_at``...) is read again with a GET; a reply or
+        note whose comment the audit does not show is looked up among the comments.
+        """
+        payload = response_json(response, self.name)
         f = Fields(payload, "zendesk answer")
-        raw = Fields(f.raw("ticket"), "zendesk ticket")
+        raw = f.opt_sub("ticket")
+        answered_id = raw.opt_ident("id") if raw is not None else None
+        remote_id = ticket_id or answered_id or _location_id(response)
+        if remote_id is None:
+            found = await self.lookup(op)
+            if found is not None:
+                return found
+            raise BadPayload(f"{self.name}: the new ticket's answer names no id; will look it up")
+        if answered_id is not None and answered_id != remote_id:
+            raw = None  # an answer about another ticket tells nothing about ours
+        result = self._from_ticket(raw, remote_id, op)
+        if result.version is None:
+            reread = await self._reread(remote_id, op)
+            if reread is not None:
+                result = reread
+        updated = result.ticket.updated_at if result.ticket is not None else None
+        comment = comment_from_audit(payload, remote_id, updated or self.clock())
+        if comment is None and op.kind in (OpKind.REPLY, OpKind.NOTE):
+            comment = await self._find_comment(op)
+        return bounded_result(
+            PushResult(
+                remote_id=result.remote_id,
+                version=result.version,
+                url=result.url,
+                ticket=result.ticket,
+                comment=comment,
+            ),
+            self.limits,
+        )
+
+    async def _reread(self, ticket_id: str, op: Op) -> PushResult | None:
+        """The ticket as Zendesk has it now, after an answer that did not show it whole.
+
+        The change is applied already: a failure here only costs the fresh copy (the next
+        pull brings it), so it is logged and the entry still settles.
+        """
+        try:
+            answer = await self._json("GET", f"/api/v2/tickets/{ticket_id}.json")
+            raw = Fields(answer, "zendesk ticket").opt_sub("ticket")
+        except SyncError as exc:
+            log.info("%s: re-reading ticket %s after a push failed: %s", self.name, ticket_id, exc)
+            return None
+        if raw is None or raw.opt_ident("id") not in (None, ticket_id):
+            return None
+        result = self._from_ticket(raw, ticket_id, op)
+        return result if result.version is not None else None
+
+    async def _find_comment(self, op: Op) -> RemoteComment | None:
+        """The comment a reply or note created, when the answer did not show it."""
+        try:
+            found = await self.lookup(op)
+        except SyncError as exc:
+            log.info("%s: looking up the comment of a push failed: %s", self.name, exc)
+            return None
+        return found.comment if found is not None else None
+
+    def _from_ticket(self, raw: Fields | None, remote_id: str, op: Op | None) -> PushResult:
+        """A result from a ticket copy (search, show, create or update answer), read leniently.
+
+        The copy names people by id only: it is returned whole when every id maps to someone
+        seen in a pull, so it never overwrites emails with bare ids. A copy that is not a
+        whole record gives only the id and URL.
+        """
+        url = ticket_url(self.base_url, remote_id)
+        if raw is None:
+            return PushResult(remote_id=remote_id, url=url)
         if op is not None and op.kind is OpKind.ASSIGN:
             email, assignee_id = op.payload.get("assignee"), raw.opt_ident("assignee_id")
             if isinstance(email, str) and "@" in email and assignee_id:
@@ -818,15 +997,20 @@ class ZendeskBackend:
                     email,
                     known.organization_id if known else None,
                 )
-        ticket = parse_ticket(raw.data, self.users, self.config, self.base_url)
+        try:
+            ticket = parse_ticket(
+                {"id": remote_id, **raw.data}, self.users, self.config, self.base_url
+            )
+        except BadPayload as exc:
+            log.info("%s: ticket %s: not a whole ticket: %s", self.name, remote_id, exc)
+            return PushResult(remote_id=remote_id, url=url)
         people = [raw.opt_ident("requester_id"), raw.opt_ident("assignee_id")]
         complete = all(p is None or p in self.users for p in people)
         return PushResult(
             remote_id=ticket.remote_id,
             version=ticket.version,
             url=ticket.url,
-            ticket=ticket if complete else None,
-            comment=comment_from_audit(payload, ticket.remote_id),
+            ticket=bounded(ticket, self.limits) if complete else None,
         )
 
     async def lookup(self, op: Op) -> PushResult | None:
@@ -844,7 +1028,8 @@ class ZendeskBackend:
             )
             for item in found.items("results"):
                 if isinstance(item, dict) and item.get("external_id") == external:
-                    return self._result({"ticket": item})
+                    ticket = Fields(item, "zendesk ticket")
+                    return self._from_ticket(ticket, ticket.ident("id"), op)
             return None
         if op.kind in (OpKind.REPLY, OpKind.NOTE) and op.remote_id:
             text = str(op.payload.get("body", "")).strip()
@@ -861,21 +1046,44 @@ class ZendeskBackend:
         return None
 
     async def search_issues(self, query: str) -> list[RemoteTicket]:
-        """Tickets matching ``query`` (Zendesk search syntax; plain words work)."""
+        """Tickets matching ``query`` (Zendesk search syntax; plain words work).
+
+        A result that cannot be read is left out (and shows in the sync log).
+        """
         found = Fields(
             await self._json("GET", SEARCH_PATH, params={"query": f"type:ticket {query}"}),
             "zendesk search",
         )
-        return [
-            parse_ticket(item, {}, self.config, self.base_url)
+        tickets = (
+            self.triage.read(
+                "ticket", item, lambda t: parse_ticket(t, {}, self.config, self.base_url)
+            )
             for item in found.items("results")
             if isinstance(item, dict) and item.get("result_type", "ticket") == "ticket"
-        ]
+        )
+        return [bounded(t, self.limits) for t in tickets if t is not None]
 
 
 def _export_error(response: httpx.Response, what: str) -> None:
     if response.status_code == 403:
         raise AuthFailed(f"{what}: the incremental export needs a Zendesk admin's token (403)")
+
+
+def _comment_parser(
+    ticket_id: str, users: Mapping[str, User]
+) -> Callable[[object], RemoteComment]:
+    return lambda payload: parse_comment(payload, ticket_id, users)
+
+
+def _location_id(response: httpx.Response) -> str | None:
+    """The id of a created ticket from the answer's ``Location`` header, if it names one."""
+    location = response.headers.get("location", "")
+    try:
+        path = httpx.URL(location).path if location else ""
+    except httpx.InvalidURL:
+        return None
+    found = LOCATION_RE.search(path)
+    return found.group(1) if found else None
 
 
 def marker(idempotency_key: str) -> str:
