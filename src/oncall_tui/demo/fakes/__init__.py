@@ -13,6 +13,10 @@ Three ways to talk to one:
   without blocking the event loop (the demo's choice).
 - :func:`serve_on_loopback`: a real HTTP server on ``127.0.0.1`` for end-to-end runs, where
   timeouts and dropped connections happen on a real socket.
+
+The hostile faults (an endless or huge body, a gzip bomb, a trickle: :data:`~.faults.STREAMING`)
+stream without end, so they need ``async_handler`` or the loopback server; a ``REDIRECT``
+works everywhere.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import json
 import re
 import threading
 import time
+import zlib
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -34,12 +39,14 @@ import anyio
 import httpx
 
 from oncall_tui.clock import Clock, SystemClock
-from oncall_tui.demo.fakes.faults import Fault, FaultPlan
+from oncall_tui.demo.fakes.faults import STREAMING, Fault, FaultPlan
 
 DEFAULT_TOKEN = "demo-token"
 JSON_TYPE = "application/json; charset=utf-8"
 SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 CHUNK = 64
+#: Bytes per write of an endless body.
+PADDING = 64 * 1024
 
 
 @dataclass
@@ -218,6 +225,8 @@ class FakeServer(abc.ABC):
     def handler(self, request: httpx.Request) -> httpx.Response:
         """Answer one request (blocking: latency and slow bodies sleep in the caller)."""
         prepared = self._prepare(request)
+        if prepared.fault in STREAMING:
+            raise ValueError(f"{prepared.fault} streams: use async_handler or serve_on_loopback")
         delay = self._delay(prepared)
         if delay:
             time.sleep(delay)
@@ -228,6 +237,24 @@ class FakeServer(abc.ABC):
         prepared = self._prepare(request)
         if prepared.fault is Fault.LATENCY:
             await anyio.sleep(self.faults.latency)
+        if prepared.fault in STREAMING and prepared.after is None:
+            assert prepared.fault is not None
+            fault, plan, path = prepared.fault, self.faults, request.url.path
+            pieces = hostile_body(fault, prepared.body, plan)
+
+            async def stream() -> AsyncIterator[bytes]:
+                sent = 0
+                try:
+                    for delay, piece in pieces:
+                        if delay:
+                            await anyio.sleep(delay)
+                        sent += len(piece)
+                        yield piece
+                finally:
+                    plan.record_stream(path, fault, sent)
+
+            headers = hostile_headers(fault, prepared.response, len(prepared.body), plan)
+            return httpx.Response(prepared.response.status_code, headers=headers, content=stream())
         if prepared.fault is Fault.SLOW_BODY and prepared.after is None:
             body, delay = prepared.body, self.faults.slow_chunk_delay
 
@@ -270,6 +297,14 @@ class FakeServer(abc.ABC):
             body_error = str(exc)
         if route is None:
             response = self.not_found(call)
+        elif fault is Fault.REDIRECT:
+            target = (self.faults.redirect_to or call.base.removesuffix(self.prefix)).rstrip("/")
+            query = request.url.query.decode("ascii")
+            location = target + request.url.raw_path.decode("ascii").split("?", 1)[0]
+            response = httpx.Response(
+                self.faults.redirect_status,
+                headers={"Location": location + (f"?{query}" if query else "")},
+            )
         elif fault is Fault.RATE_LIMIT:
             response = self.rate_limited(call, self.faults.retry_after)
         elif fault is Fault.SERVER_ERROR:
@@ -443,6 +478,9 @@ def serve_on_loopback(
             if prepared.fault is Fault.LATENCY:
                 time.sleep(fake.faults.latency)
             response = prepared.response
+            if prepared.fault in STREAMING:
+                self._hostile(prepared)
+                return
             self.send_response(response.status_code)
             for key, value in response.headers.items():
                 if key.lower() not in ("content-length", "transfer-encoding", "connection"):
@@ -457,8 +495,38 @@ def serve_on_loopback(
             else:
                 self.wfile.write(prepared.body)
 
+        def _hostile(self, prepared: _Prepared) -> None:
+            """Stream a hostile answer until it ends, the client hangs up or we stop."""
+            assert prepared.fault is not None
+            fault, plan = prepared.fault, fake.faults
+            headers = hostile_headers(fault, prepared.response, len(prepared.body), plan)
+            chunked = "content-length" not in headers
+            self.close_connection = True
+            self.send_response(prepared.response.status_code)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            if chunked:
+                self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            sent = 0
+            try:
+                for delay, piece in hostile_body(fault, prepared.body, plan):
+                    if delay and stopping.wait(delay):
+                        break
+                    if stopping.is_set():
+                        break
+                    frame = b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece
+                    self.wfile.write(frame)
+                    self.wfile.flush()
+                    sent += len(piece)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client hung up: what a bounded client does
+            finally:
+                plan.record_stream(self.path.split("?", 1)[0], fault, sent)
+
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
+    stopping = threading.Event()
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name=f"{fake.name}-loopback")
@@ -467,6 +535,7 @@ def serve_on_loopback(
     port = server.server_address[1]
 
     def stop() -> None:
+        stopping.set()  # streams that never end do now
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
@@ -477,6 +546,39 @@ def serve_on_loopback(
 def _chunks(body: bytes) -> Iterator[bytes]:
     for start in range(0, len(body), CHUNK):
         yield body[start : start + CHUNK]
+
+
+def hostile_headers(
+    fault: Fault, response: httpx.Response, length: int, plan: FaultPlan
+) -> dict[str, str]:
+    """The headers of a streaming fault's answer (no length: sent chunked or until closed)."""
+    skip = {"content-length", "transfer-encoding", "connection", "content-encoding"}
+    headers = {k: v for k, v in response.headers.items() if k.lower() not in skip}
+    if fault is Fault.HUGE_BODY:
+        headers["Content-Length"] = str(plan.huge_length)
+    elif fault is Fault.TRICKLE:
+        headers["Content-Length"] = str(length)
+    elif fault is Fault.GZIP_BOMB:
+        headers["Content-Encoding"] = "gzip"
+    return headers
+
+
+def hostile_body(fault: Fault, body: bytes, plan: FaultPlan) -> Iterator[tuple[float, bytes]]:
+    """(seconds to wait first, bytes) of a streaming fault's body; most never end."""
+    if fault is Fault.TRICKLE:
+        for i in range(len(body)):
+            yield plan.trickle_delay, body[i : i + 1]
+        return
+    if fault is Fault.GZIP_BOMB:
+        deflate = zlib.compressobj(1, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+        zeros = bytes(1024 * 1024)
+        yield 0.0, deflate.compress(body) + deflate.flush(zlib.Z_SYNC_FLUSH)
+        while True:  # ~1 kB on the wire per MB inflated
+            yield 0.0, deflate.compress(zeros) + deflate.flush(zlib.Z_SYNC_FLUSH)
+    yield 0.0, body  # an endless or huge body: the answer, then padding without end
+    padding = b" " * PADDING
+    while True:
+        yield 0.0, padding
 
 
 __all__ = [

@@ -42,6 +42,21 @@ class Fault(StrEnum):
     """Send the body in small chunks, ``FaultPlan.slow_chunk_delay`` seconds apart."""
     REPEAT = "repeat"
     """A list page repeats its first item (the export's "ticket changed twice")."""
+    ENDLESS_BODY = "endless_body"
+    """Answer 200 with a chunked body that never ends (the answer's start, then padding)."""
+    HUGE_BODY = "huge_body"
+    """Answer 200 declaring ``FaultPlan.huge_length`` bytes of body, and keep sending."""
+    GZIP_BOMB = "gzip_bomb"
+    """Answer 200 with ``Content-Encoding: gzip`` that inflates without end (~1000:1)."""
+    TRICKLE = "trickle"
+    """Send the status line and headers, then one byte every ``FaultPlan.trickle_delay`` s."""
+    REDIRECT = "redirect"
+    """Answer ``FaultPlan.redirect_status`` with a ``Location`` at ``FaultPlan.redirect_to``
+    (the same path and query; the fake's own origin if None), without applying the request."""
+
+
+#: Faults whose answer is a byte stream: a real socket or ``async_handler`` only.
+STREAMING = frozenset({Fault.ENDLESS_BODY, Fault.HUGE_BODY, Fault.GZIP_BOMB, Fault.TRICKLE})
 
 
 @dataclass
@@ -56,8 +71,14 @@ class FaultPlan:
         latency: seconds of ``LATENCY``.
         retry_after: seconds the ``RATE_LIMIT`` and ``UNAVAILABLE`` answers ask to wait.
         slow_chunk_delay: seconds between chunks of a ``SLOW_BODY``.
+        trickle_delay: seconds between the bytes of a ``TRICKLE``.
+        huge_length: the ``Content-Length`` a ``HUGE_BODY`` declares.
+        redirect_to: the origin (``http://127.0.0.1:8081``) a ``REDIRECT`` points at.
+        redirect_status: the status of a ``REDIRECT`` (301, 302, 303, 307, 308).
         match: a regular expression; only requests whose path matches it can be hit.
         injected: every fault dealt so far, as (method, path, fault): for assertions.
+        streamed: per streaming fault answered, (path, fault, body bytes sent before the
+            client hung up): what a hostile server got a client to take.
     """
 
     probabilities: Mapping[Fault, float] = field(default_factory=dict)
@@ -66,8 +87,13 @@ class FaultPlan:
     latency: float = 0.5
     retry_after: float = 2.0
     slow_chunk_delay: float = 0.05
+    trickle_delay: float = 5.0
+    huge_length: int = 10**12
+    redirect_to: str | None = None
+    redirect_status: int = 302
     match: str | None = None
     injected: list[tuple[str, str, Fault]] = field(default_factory=list)
+    streamed: list[tuple[str, Fault, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         for fault, chance in self.probabilities.items():
@@ -77,6 +103,11 @@ class FaultPlan:
         self._random = random.Random(self.seed)
         self._pattern = re.compile(self.match) if self.match else None
         self._lock = threading.Lock()
+
+    def record_stream(self, path: str, fault: Fault, sent: int) -> None:
+        """Note how much of a streaming answer went out before it ended."""
+        with self._lock:
+            self.streamed.append((path, fault, sent))
 
     def add(self, *faults: Fault | None) -> None:
         """Script more faults for the next matching requests."""
@@ -120,4 +151,4 @@ class FaultPlan:
         )
 
 
-__all__ = ["Fault", "FaultPlan"]
+__all__ = ["STREAMING", "Fault", "FaultPlan"]
