@@ -189,7 +189,7 @@ async def test_a_trickle_ends_at_the_deadline(clock: FrozenClock) -> None:
         adapter = zendesk(url, clock, Limits(deadline=2.0))
         started = time.monotonic()
         with pytest.raises(BackendUnavailable, match="no complete answer within 2s") as caught:
-            await adapter.fetch_changes(None)
+            await asyncio.wait_for(adapter.fetch_changes(None), timeout=30)
         elapsed = time.monotonic() - started
         assert_clean(caught.value.message)
         # httpx's read timeout (30 s) restarts with every byte: only the deadline ends it.
@@ -441,4 +441,3 @@ async def test_the_sync_log_screen_shows_the_quarantined_record(
             assert "skipped ticket 4" in lines and "unknown status 'exploded'" in lines
             assert "skipped ticket 5" in lines
         await adapter.client.aclose()
-
