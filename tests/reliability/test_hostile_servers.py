@@ -19,6 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from oncall_tui.clock import FrozenClock
@@ -31,6 +32,7 @@ from oncall_tui.domain.ops import OpKind, OpState
 from oncall_tui.domain.tickets import Channel, Priority, Source, Status
 from oncall_tui.store import open_store
 from oncall_tui.sync.base import (
+    TRUNCATED,
     BackendUnavailable,
     BadPayload,
     Limits,
@@ -441,3 +443,72 @@ async def test_the_sync_log_screen_shows_the_quarantined_record(
             assert "skipped ticket 4" in lines and "unknown status 'exploded'" in lines
             assert "skipped ticket 5" in lines
         await adapter.client.aclose()
+
+
+# -- huge fields ------------------------------------------------------------------------------
+
+
+async def test_huge_fields_are_cut_at_ingestion_and_the_ui_stays_quick(
+    make_app: Any, clock: FrozenClock
+) -> None:
+    """A 10 MB subject froze the UI for 40 s on ``b``: it is cut to ``Limits.line_chars``
+    when it arrives (with a visible marker), the body and comments to ``text_chars``, and the
+    queue, the ticket and its bug report open as quickly as for any ticket."""
+    from oncall_tui.ui.screens.bug_report_screen import BugReportScreen
+    from oncall_tui.ui.screens.detail_screen import DetailScreen
+
+    fake = zendesk_fake(clock)
+    when = (clock() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    fake.add_ticket(
+        {
+            "id": 7,
+            "subject": "Printer on fire " + "x" * 10_000_000,
+            "description": "Smoke. " * 150_000,  # the events export carries it thrice
+            "tags": [f"tag{i}" for i in range(5000)],
+            "created_at": when,
+            "updated_at": when,
+        }
+    )
+    fake.add_comment({"ticket_id": 7, "author_id": 1, "body": "log: " + "y" * 1_000_000})
+    limits = Limits()  # the defaults: a 10 MB field fits in a 32 MiB answer, not on screen
+    transport = httpx.MockTransport(fake.async_handler)
+    adapter = ZendeskBackend(
+        build_client("https://desk.example", TOKEN, limits=limits, transport=transport),
+        ZendeskConfig(export_requests_per_minute=60_000),
+        clock=clock,
+    )
+    app = make_app(seed=None, backend=adapter)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        store = app.ctx.store
+        ticket = store.find_ticket("helpdesk", "7")
+        assert ticket is not None
+        assert len(ticket.subject) == limits.line_chars
+        assert ticket.subject.startswith("Printer on fire x") and ticket.subject.endswith(TRUNCATED)
+        assert len(ticket.body) == limits.text_chars and ticket.body.endswith(TRUNCATED)
+        assert len(ticket.labels) == limits.labels
+        [comment] = [c for c in store.comments(ticket.id) if c.body.startswith("log:")]
+        assert len(comment.body) == limits.text_chars and comment.body.endswith(TRUNCATED)
+        await pilot.press("5")  # All open
+        await pilot.pause()
+        for _ in range(10):  # the big one is among the first rows
+            if app.screen.current_id() == ticket.id:  # type: ignore[attr-defined]
+                break
+            await pilot.press("down")
+        started = time.monotonic()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DetailScreen)
+        opened = time.monotonic() - started
+        await pilot.press("escape")
+        await pilot.pause()
+        started = time.monotonic()
+        await pilot.press("b")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, BugReportScreen)
+        reported = time.monotonic() - started
+    # Unbounded: 40 s for b. Bounded: about what any ticket costs (1-3 s here under pytest).
+    assert opened < 15 and reported < 15, (opened, reported)
+    await adapter.client.aclose()

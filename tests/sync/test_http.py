@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import gzip
+import json
+import time
+import tracemalloc
+import zlib
+from dataclasses import replace
 from email.utils import format_datetime
+from typing import Any
 
 import httpx
 import pytest
 
+from oncall_tui.clock import FrozenClock
 from oncall_tui.sync.base import (
     AuthFailed,
     BackendUnavailable,
     BadPayload,
     Fields,
+    Limits,
     RateLimited,
     Rejected,
     SyncError,
@@ -174,3 +184,224 @@ def test_cursors_round_trip_and_garbage_restarts() -> None:
     assert state.data == {"a": [1, 2]} and not state.fresh
     for bad in (None, "", "{", "[]", encode_cursor({}, "github"), '{"kind":"zendesk","v":9}'):
         assert decode_cursor(bad, "zendesk").fresh
+
+
+# -- bounded I/O (the loopback versions are in tests/reliability/test_hostile_servers.py) --------
+
+
+def streaming(chunks: list[bytes], headers: dict[str, str] | None = None, status: int = 200):
+    """A handler answering with a real byte stream (not bytes already in memory)."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        async def body():  # type: ignore[no-untyped-def]
+            for chunk in chunks:
+                yield chunk
+
+        return httpx.Response(status, headers=headers or {}, content=body())
+
+    return handler
+
+
+def bounded_client(handler: Any, **limits: Any) -> httpx.AsyncClient:
+    return build_client(
+        "https://x.example", TOKEN, transport=httpx.MockTransport(handler), limits=Limits(**limits)
+    )
+
+
+@pytest.mark.parametrize(
+    ("encoding", "encode"),
+    [
+        ("gzip", gzip.compress),
+        ("deflate", zlib.compress),  # zlib-wrapped, as the RFC says
+        ("deflate", lambda b: zlib.compress(b)[2:-4]),  # raw deflate, as many servers send
+        ("gzip", lambda b: gzip.compress(b[:10]) + gzip.compress(b[10:])),  # two members
+        ("gzip, gzip", lambda b: gzip.compress(gzip.compress(b))),
+        ("identity", lambda b: b),
+    ],
+)
+async def test_encodings_are_decoded_within_the_cap(encoding: str, encode: Any) -> None:
+    payload = json.dumps({"tickets": [{"id": n} for n in range(200)]}).encode()
+    wire = encode(payload)
+    chunks = [wire[i : i + 7] for i in range(0, len(wire), 7)]
+    client = bounded_client(streaming(chunks, {"Content-Encoding": encoding}))
+    response = await send(client, "GET", "/p", backend="test")
+    assert response.content == payload
+    assert "content-encoding" not in response.headers
+    with pytest.raises(BadPayload, match="larger than the 1,000 bytes limit"):
+        await send(
+            bounded_client(streaming(chunks, {"Content-Encoding": encoding}), response_bytes=1000),
+            "GET",
+            "/p",
+            backend="test",
+        )
+
+
+async def test_a_bomb_is_stopped_by_its_decoded_size() -> None:
+    bomb = gzip.compress(bytes(50 * 1024 * 1024))  # 50 MiB of zeros in ~50 kB
+    client = bounded_client(streaming([bomb], {"Content-Encoding": "gzip"}), response_bytes=2**20)
+    tracemalloc.start()
+    try:
+        with pytest.raises(BadPayload, match="larger than the 1 MiB limit"):
+            await send(client, "GET", "/p", backend="test")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 2**20, peak
+
+
+@pytest.mark.parametrize("encoding", ["br", "zstd", "compress"])
+async def test_an_encoding_we_did_not_ask_for_is_bad_payload(encoding: str) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return streaming([b"\x00\x01"], {"Content-Encoding": encoding})(request)
+
+    with pytest.raises(BadPayload, match="encoding we did not ask for"):
+        await send(bounded_client(handler), "GET", "/p", backend="test")
+    assert seen[0].headers["accept-encoding"] == "gzip, deflate"
+
+
+async def test_sizes_are_checked_on_the_declared_length_and_in_memory_answers() -> None:
+    declared = streaming([b"{}"], {"Content-Length": str(10**12)})
+    with pytest.raises(BadPayload, match="larger than"):
+        await send(bounded_client(declared), "GET", "/p", backend="test")
+
+    def in_memory(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b" " * 5000)
+
+    with pytest.raises(BadPayload, match="larger than the 4,096 bytes limit"):
+        await send(bounded_client(in_memory, response_bytes=4096), "GET", "/p", backend="test")
+
+
+async def test_the_deadline_covers_the_whole_exchange() -> None:
+    def trickle(request: httpx.Request) -> httpx.Response:
+        async def body():  # type: ignore[no-untyped-def]
+            for byte in b'{"tickets": []}':
+                await asyncio.sleep(0.2)
+                yield bytes([byte])
+
+        return httpx.Response(200, content=body())
+
+    started = time.monotonic()
+    with pytest.raises(BackendUnavailable, match="no complete answer within 0.5s") as caught:
+        await send(
+            bounded_client(trickle, deadline=0.5),
+            "GET",
+            "/p",
+            backend="test",
+            params={"token": TOKEN},
+        )
+    assert time.monotonic() - started < 5
+    assert_no_secret(caught.value)
+
+
+async def test_redirects_follow_the_same_origin_for_reads_only() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(f"{request.method} {request.url}")
+        if request.url.path == "/old":
+            return httpx.Response(301, headers={"Location": "/new?page=2"})
+        if request.url.path == "/away":
+            return httpx.Response(302, headers={"Location": "https://evil.example:8443/x?q=1"})
+        if request.url.path == "/write":
+            return httpx.Response(307, headers={"Location": "/written"})
+        return httpx.Response(200, json={"at": request.url.path})
+
+    client = bounded_client(handler)
+    response = await send(client, "GET", "/old", backend="test")
+    assert response.json() == {"at": "/new"} and len(response.history) == 1
+    assert seen[-1] == "GET https://x.example/new?page=2"
+    with pytest.raises(BadPayload, match=r"another host \(https://evil.example:8443\)") as away:
+        await send(client, "GET", "/away", backend="test")
+    assert "q=1" not in away.value.message and "/x" not in away.value.message
+    with pytest.raises(Rejected, match="redirected a PUT") as write:
+        await send(client, "PUT", "/write", backend="test", json={"a": 1})
+    assert write.value.status == 307
+    assert not any("evil" in s or "written" in s for s in seen)
+
+
+def test_limits_come_from_the_config_and_bad_ones_are_one_line() -> None:
+    from oncall_tui.config import config_from_dict
+    from oncall_tui.domain.errors import ConfigValueError
+    from oncall_tui.secrets import Credential, MemorySecretStore, Secret
+    from oncall_tui.sync.factory import build_backend
+    from oncall_tui.sync.http import limits_of
+
+    table = {"max_response_mb": 8, "request_deadline": 30, "max_text_chars": 20_000}
+    config = config_from_dict(
+        {"backends": {"zendesk": {"url": "https://acme.zendesk.com", "limits": table}}}
+    )
+    assert Limits.from_table(config.backends["zendesk"].limits, "k") == Limits(
+        response_bytes=8 * 2**20, deadline=30.0, text_chars=20_000
+    )
+    credential = Credential(kind="token", access=Secret(TOKEN))
+    backend, client = build_backend(
+        "zendesk",
+        config.backends["zendesk"],
+        config,
+        credential,
+        MemorySecretStore(),
+        FrozenClock(NOW),
+    )
+    assert limits_of(client).response_bytes == 8 * 2**20
+    assert backend.limits.text_chars == 20_000  # type: ignore[attr-defined]
+    for bad in (
+        {"max_response_mb": 0},
+        {"max_response_mb": "big"},
+        {"request_deadline": float("inf")},
+        {"max_redirects": 2.5},
+        {"max_redirects": True},
+        {"max_line_chars": 10},
+        {"max_bytes": 1},
+    ):
+        with pytest.raises(ConfigValueError) as caught:
+            Limits.from_table(bad, "backends.zendesk.limits")
+        assert "backends.zendesk.limits." in str(caught.value)
+
+
+def test_bounded_cuts_text_but_never_ids() -> None:
+    from oncall_tui.domain.remote import RemoteCustomer, RemoteTicket
+    from oncall_tui.domain.tickets import Channel, Priority, Source, Status
+    from oncall_tui.sync.base import TRUNCATED, bounded, cut
+
+    assert cut("abc", 3) == "abc" and cut("abcdefghijklmnopqrstuvwxyz", 20).endswith(TRUNCATED)
+    assert len(cut("x" * 50, 20)) == 20
+    limits = Limits(line_chars=80, text_chars=1000, labels=10)
+    big = RemoteTicket(
+        source=Source.HELPDESK,
+        remote_id="9" * 150,
+        subject="s" * 500,
+        body="b" * 5000,
+        status=Status.OPEN,
+        priority=Priority.P1,
+        channel=Channel.EMAIL,
+        labels=tuple("l" * 200 for _ in range(50)),
+        assignee="a" * 100,
+        requester=None,
+        customer_remote_id="c" * 150,
+        opened_at=NOW,
+        updated_at=NOW,
+        url="https://x/" + "u" * 500,
+        version="v" * 150,
+    )
+    small = bounded(big, limits)
+    assert (small.remote_id, small.customer_remote_id, small.version) == (
+        big.remote_id,
+        big.customer_remote_id,
+        big.version,
+    )
+    assert len(small.subject) == 80 and small.subject.endswith(TRUNCATED)
+    assert len(small.body) == 1000 and small.body.endswith(TRUNCATED)
+    assert len(small.labels) == 10 and all(len(x) == 80 for x in small.labels)
+    assert small.assignee is not None and len(small.assignee) == 80
+    assert small.url is None and small.status is Status.OPEN
+    fine = replace(big, subject="ok", body="ok", labels=(), assignee=None, url=None)
+    assert bounded(fine, limits) is fine
+    customer = RemoteCustomer(
+        "1", "Acme", "free", contacts=tuple(f"p{i}@a.example" for i in range(500))
+    )
+    assert len(bounded(customer, limits).contacts) == 500  # the guard checks every one
+    with pytest.raises(BadPayload, match="longer than 200"):
+        Fields({"id": "1" * 201}, "x").ident("id")

@@ -282,7 +282,9 @@ async def _exchange(
 
 
 def _too_large(what: str, cap: int) -> BadPayload:
-    return BadPayload(f"{what}: the answer is larger than the {_size(cap)} limit")
+    return BadPayload(
+        f"{what}: the answer is larger than the {_size(cap)} limit (limits.max_response_mb)"
+    )
 
 
 def _size(n: int) -> str:
