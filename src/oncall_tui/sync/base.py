@@ -424,8 +424,10 @@ def cut(text: str, limit: int) -> str:
     return text[: max(0, limit - len(TRUNCATED))] + TRUNCATED
 
 
-#: Fields that name things (ids, versions, enums): never cut, a cut id would be another id.
-_KEYS = frozenset({"source", "remote_id", "ticket_remote_id", "customer_remote_id", "version"})
+#: Fields that name things (ids, versions, groups): never cut, a cut id would be another id.
+_KEYS = frozenset(
+    {"source", "remote_id", "ticket_remote_id", "customer_remote_id", "version", "group"}
+)
 
 
 @cache

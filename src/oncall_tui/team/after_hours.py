@@ -33,7 +33,7 @@ from oncall_tui.domain.team import ChatMessage, ChatPage
 from oncall_tui.domain.tickets import Source
 from oncall_tui.store import Store
 from oncall_tui.store.team import ChatTask
-from oncall_tui.sync.base import Page, SyncError
+from oncall_tui.sync.base import BadPayload, Page, SyncError
 from oncall_tui.sync.slack import (
     SKIPPED_SUBTYPES,
     SlackBackend,
@@ -65,7 +65,10 @@ class WatchedSlackBackend(SlackBackend):
             channel in self.watched
         ):
             for item in found.items("messages"):
-                message = parse_message(item)
+                try:
+                    message = parse_message(item)
+                except BadPayload:
+                    continue  # the adapter's own reading sets it aside for the sync log
                 if (
                     message.subtype in SKIPPED_SUBTYPES
                     or message.is_bot
@@ -98,6 +101,8 @@ class WatchedSlackBackend(SlackBackend):
             cursor=page.cursor,
             done=page.done,
             wait_hint=page.wait_hint,
+            removed=page.removed,
+            quarantined=page.quarantined,
             chat=tuple(seen),
         )
 
