@@ -512,3 +512,22 @@ async def test_huge_fields_are_cut_at_ingestion_and_the_ui_stays_quick(
     # Unbounded: 40 s for b. Bounded: about what any ticket costs (1-3 s here under pytest).
     assert opened < 15 and reported < 15, (opened, reported)
     await adapter.client.aclose()
+
+
+async def test_the_relays_chat_watcher_quarantines_too(clock: FrozenClock) -> None:
+    """The relay's Slack reader (after-hours replies) reads the same pages: a bad message
+    there is set aside as well, and the page still carries it to the sync log."""
+    from oncall_tui.team.after_hours import WatchedSlackBackend
+
+    chat = SlackFake(channels=["C0ACME"], tokens=[TOKEN], clock=clock)
+    base = clock().timestamp() - 3600
+    chat.add_message({"channel": "C0ACME", "ts": f"{base:.6f}", "user": "U0CUST", "text": "hi"})
+    chat.add_message({"channel": "C0ACME", "ts": f"{base + 1:.6f}", "user": 7, "text": "bad"})
+    client = build_client(
+        "https://slack.example/api", TOKEN, transport=httpx.MockTransport(chat.async_handler)
+    )
+    inner = SlackBackend(client, SlackConfig(channels=("C0ACME",)), clock=clock)
+    page = await WatchedSlackBackend(inner, ("C0ACME",)).fetch_changes(None)
+    assert [t.remote_id for t in page.tickets] == [f"C0ACME:{base:.6f}"]
+    assert [q.remote_id for q in page.quarantined] == [f"{base + 1:.6f}"]
+    await client.aclose()
