@@ -236,6 +236,7 @@ def run_doctor(
     keyring."""
     from oncall_tui.secrets import redact_text
     from oncall_tui.store.db import inspect_database
+    from oncall_tui.sync.base import Limits
     from oncall_tui.sync.doctor import probe
     from oncall_tui.sync.factory import auth_for, sign_in_hint
     from oncall_tui.sync.http import build_client
@@ -295,8 +296,9 @@ def run_doctor(
             token, scheme = auth_for(name, credential)
             transport = transports(name) if transports else None
             try:
+                limits = Limits.from_table(spec.limits, f"backends.{name}.limits")
                 async with build_client(
-                    spec.url, token, scheme, transport=transport, timeout=10
+                    spec.url, token, scheme, transport=transport, timeout=10, limits=limits
                 ) as client:
                     ok, message = await probe(name, spec, client)
             except Exception as exc:  # noqa: BLE001 - one backend's trouble is one line

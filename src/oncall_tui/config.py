@@ -392,9 +392,20 @@ def _backends(table: Mapping[str, Any]) -> dict[str, BackendConfig]:
             if spec.get("oauth_url") is None
             else _url(spec["oauth_url"], f"{key}.oauth_url").rstrip("/"),
             options=_table(spec.get("options", {}), f"{key}.options"),
-            limits=_table(spec.get("limits", {}), f"{key}.limits"),
+            limits=_limits(spec.get("limits"), f"{key}.limits"),
         )
     return result
+
+
+def _limits(value: Any, key: str) -> Mapping[str, Any]:
+    """A ``limits`` table, checked now (one line at start-up) and kept as written."""
+    if value is None:
+        return {}
+    table = _table(value, key)
+    from oncall_tui.sync.base import Limits  # only when a config sets limits
+
+    Limits.from_table(table, key)
+    return table
 
 
 def _url(value: Any, key: str) -> str:

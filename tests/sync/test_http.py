@@ -359,6 +359,8 @@ def test_limits_come_from_the_config_and_bad_ones_are_one_line() -> None:
         with pytest.raises(ConfigValueError) as caught:
             Limits.from_table(bad, "backends.zendesk.limits")
         assert "backends.zendesk.limits." in str(caught.value)
+        with pytest.raises(ConfigValueError, match=r"backends\.github\.limits\."):  # at load
+            config_from_dict({"backends": {"github": {"repos": ["a/b"], "limits": bad}}})
 
 
 def test_bounded_cuts_text_but_never_ids() -> None:
