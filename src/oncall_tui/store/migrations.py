@@ -270,5 +270,22 @@ def m0012_outbox_send_after(db: Database) -> None:
     db.execute("ALTER TABLE outbox ADD COLUMN send_after TEXT")
 
 
+@migrations(name="0013_number_requester_indexes")
+def m0013_number_requester_indexes(db: Database) -> None:
+    """Indexes for the filter's ticket numbers, requester e-mails and unsent changes
+    (``#41165``, ``rita@globex.io``, ``is:unsent``): typed per keystroke, they must not read
+    every ticket.
+
+    A ticket's number is its remote id after any ``#`` (the help desk's ``41165``, the
+    tracker's ``acme/product#123``); the store's queries spell the same expression.
+    """
+    db.execute(
+        "CREATE INDEX tickets_number ON tickets (substr(remote_id, instr(remote_id, '#') + 1))"
+    )
+    db.execute("CREATE INDEX tickets_requester ON tickets (requester COLLATE NOCASE)")
+    # ``is:unsent``: the few tickets with a local change not yet confirmed.
+    db.execute("CREATE INDEX tickets_unsent ON tickets (id) WHERE pending_ops > 0")
+
+
 #: The schema version this build writes; a database with a higher one is refused.
 SCHEMA_VERSION = len(migrations._migrations)

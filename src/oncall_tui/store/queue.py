@@ -105,18 +105,83 @@ _row = decoded("tickets", _row_decode)
 _FTS_WORD = re.compile(r"\w+", re.UNICODE)
 
 
-def fts_expression(words: tuple[str, ...]) -> str | None:
-    """Turn typed words into a safe FTS5 query: every word must match, as a prefix."""
-    tokens = [t for w in words for t in _FTS_WORD.findall(w)]
-    if not tokens:
+def _tokens(word: str) -> list[str]:
+    return _FTS_WORD.findall(word)
+
+
+def _all_of(words: tuple[str, ...]) -> str | None:
+    tokens = [t for w in words for t in _tokens(w)]
+    return " AND ".join(f'"{t}"*' for t in tokens) if tokens else None
+
+
+def fts_expression(words: tuple[str, ...], excluded: tuple[str, ...] = ()) -> str | None:
+    """Turn typed words into a safe FTS5 query: every word must match, as a prefix, and no
+    ``excluded`` word (each of its parts, as prefixes) may. None when no word is positive."""
+    positive = _all_of(words)
+    if positive is None:
         return None
-    return " AND ".join(f'"{t}"*' for t in tokens)
+    negative = _any_of(excluded)
+    return positive if negative is None else f"({positive}) NOT ({negative})"
+
+
+def _any_of(words: tuple[str, ...]) -> str | None:
+    """FTS5: any of ``words`` (each word all of its parts)."""
+    parts = [p for p in (_all_of((w,)) for w in words) if p is not None]
+    return " OR ".join(f"({p})" for p in parts) if parts else None
 
 
 def _single_letters(words: tuple[str, ...]) -> bool:
     """True when every typed word is one letter (a prefix that matches most tickets)."""
-    tokens = [t for w in words for t in _FTS_WORD.findall(w)]
+    tokens = [t for w in words for t in _tokens(w)]
     return bool(tokens) and all(len(t) == 1 for t in tokens)
+
+
+#: A ticket's number at its backend: its remote id after any "#" (the help desk's "41165",
+#: the tracker's "acme/product#123"), spelt as the tickets_number index is (migration 0013).
+NUMBER_SQL = "substr(remote_id, instr(remote_id, '#') + 1)"
+_NUMBERED = (
+    f"SELECT id FROM tickets WHERE {NUMBER_SQL} = ? "
+    "UNION ALL SELECT id FROM tickets WHERE id = ? AND remote_id IS NULL"
+)
+
+
+def _like_prefix(text: str) -> str:
+    """``text`` as the beginning of a LIKE pattern (its own % and _ taken literally)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _number_sql(number: str, exact: bool, *, window: bool) -> tuple[str, list[Any]]:
+    """The ticket numbered ``number`` (a local ticket, never synced, by its own id; a
+    tracker's ``acme/product#123``, that repository's); not ``exact``: or a ticket with the
+    word."""
+    if "#" in number:  # owner/name#123
+        sql = f"SELECT id FROM tickets WHERE {NUMBER_SQL} = ? AND remote_id = ?"
+        return f"t.id IN ({sql})", [number.rpartition("#")[2], number]
+    numbered = f"t.id IN ({_NUMBERED})"
+    params: list[Any] = [number, int(number)]
+    if exact:
+        return numbered, params
+    params.append(f'"{number}"*')
+    if len(number) > 2:  # few tickets have the word: from the matches (both indexed)
+        word = "t.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?)"
+        return f"({numbered} OR {word})", params
+    # "4", on the way to "41165", is in many tickets: walk the urgency order and test each
+    # row (driving from the matches would sort thousands), as for a short word.
+    if window and len(number) == 1:
+        word = (
+            "EXISTS (SELECT 1 FROM ticket_fts WHERE ticket_fts MATCH ? AND ticket_fts.rowid = t.id)"
+        )
+    else:
+        word = "+t.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?)"
+    return f"(+{numbered} OR {word})", params
+
+
+def _email_sql(email: str) -> str:
+    """A range of the requester index (NOCASE), not a scan. The beginning of an address
+    ("rita@") is on many tickets: then the urgency order is walked and each row tested."""
+    dense = len(email.partition("@")[2]) < 2
+    requesters = "SELECT id FROM tickets WHERE requester LIKE ? ESCAPE '\\'"
+    return f"{'+' if dense else ''}t.id IN ({requesters})"
 
 
 def _term_sql(term: Term, now: datetime, me: str, critical: timedelta) -> tuple[str, list[Any]]:
@@ -148,8 +213,13 @@ def _term_sql(term: Term, now: datetime, me: str, critical: timedelta) -> tuple[
             if v.lower() == "none":
                 parts.append("t.assignee IS NULL")
             else:
-                parts.append("lower(t.assignee) = ?")
-                params.append(me.lower() if v.lower() == "me" else v.lower())
+                who = (me if v.lower() == "me" else v).lower()
+                if "@" in who:
+                    parts.append("lower(t.assignee) = ?")
+                    params.append(who)
+                else:  # the name before the @, as the Assignee column shows it
+                    parts.append("(lower(t.assignee) = ? OR t.assignee LIKE ? ESCAPE '\\')")
+                    params += [who, _like_prefix(who + "@")]
         return "(" + " OR ".join(parts) + ")", params
     if field == "is":
         parts = []
@@ -159,7 +229,9 @@ def _term_sql(term: Term, now: datetime, me: str, critical: timedelta) -> tuple[
                     "open": "t.is_open = 1",
                     "closed": "t.is_open = 0",
                     "paused": "t.paused = 1",
-                    "pending": "t.pending_ops > 0",
+                    "pending": "t.status = 'pending'",
+                    # (from the few of them: a partial index, migration 0013)
+                    "unsent": "t.id IN (SELECT id FROM tickets WHERE pending_ops > 0)",
                     "conflict": "t.conflict IS NOT NULL",
                     "failed": "EXISTS (SELECT 1 FROM outbox o WHERE o.ticket_id = t.id "
                     "AND o.state = 'failed')",
@@ -212,10 +284,26 @@ class QueueMixin(StoreBase):
                 clauses.append(
                     f"+t.customer_id IN (SELECT cu.id FROM customers cu WHERE {condition})"
                 )
+            elif term.negated:
+                # An unassigned ticket is not assigned to alex: NULL must not drop it.
+                clauses.append(
+                    f"NOT coalesce({sql}, 0)" if term.field == "assignee" else f"NOT {sql}"
+                )
             else:
-                clauses.append(f"NOT {sql}" if term.negated else sql)
+                clauses.append(sql)
             params += p
-        fts = fts_expression(query.words)
+        for number, exact in query.numbers:
+            sql, p = _number_sql(number, exact, window=window)
+            clauses.append(sql)
+            params += p
+        for email in query.emails:
+            clauses.append(_email_sql(email))
+            params.append(_like_prefix(email))
+        fts = fts_expression(query.words, query.excluded)
+        unwanted = _any_of(query.excluded)
+        if fts is None and unwanted is not None:  # only words to leave out
+            clauses.append("t.id NOT IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?)")
+            params.append(unwanted)
         if fts is not None:
             # How to join the full-text matches (measured at 100,000 tickets; the results are
             # the same, only the plans differ):
@@ -266,6 +354,17 @@ class QueueMixin(StoreBase):
         row = self._one(*self._count_sql(query, me, now))
         assert row is not None
         return int(row[0])
+
+    def numbered(self, number: str) -> list[int]:
+        """The tickets with this number at their backend (``41165``; a tracker's
+        ``acme/product#123``), most urgent first: usually one, one per backend at most."""
+        sql, params = _number_sql(number, True, window=False)
+        rows = self.db.execute(f"SELECT t.id FROM tickets t WHERE {sql} ORDER BY {ORDER}", params)
+        return [int(r[0]) for r in rows]
+
+    def has_tickets(self) -> bool:
+        """False for an empty cache (the first run, before any sync)."""
+        return self._one("SELECT 1 FROM tickets LIMIT 1") is not None
 
     def queue_counter(self) -> QueueCounter | None:
         """A counter with a read-only connection of its own, for counting off the UI thread
