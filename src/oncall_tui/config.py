@@ -8,6 +8,8 @@ file, the key (or line) and what was expected, e.g.::
 The shape, with every key optional::
 
     user = "alice@acme.com"        # who "assignee:me" is (your help-desk identity)
+    timezone = "Europe/Berlin"     # every time shown; default: the SLA calendar's zone
+    theme = "textual-light"        # the app's look; a theme picked in the app is remembered
     sync_interval = 60             # seconds between pulls (5 to 86400); 0 = only on ctrl+r
     undo_seconds = 10              # a change waits this long before it is sent (u undoes it)
     bell = false                   # ring the terminal bell when a ticket goes critical
@@ -37,6 +39,7 @@ import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -143,10 +146,25 @@ class Config:
     """``[team]``: read the team relay's stream instead of pulling the backends."""
     relay: RelayConfig | None = None
     """``[relay]``: settings of ``oncall-tui relay``."""
+    timezone: str | None = None
+    """IANA zone every time is shown in; None: the SLA calendar's (``[sla] timezone``)."""
+    theme: str | None = None
+    """Textual theme name; None: the one last picked in the app, else textual-dark."""
+
+    @property
+    def tz(self) -> tzinfo:
+        """The zone every time is shown in: ``timezone``, else the SLA calendar's."""
+        if self.timezone is not None:
+            from oncall_tui.domain.calendars import load_zone
+
+            return load_zone(self.timezone)
+        return self.sla.calendar.tz
 
 
 TOP_LEVEL_KEYS = {
     "user": "a string",
+    "timezone": 'an IANA time zone like "Europe/Berlin"',
+    "theme": 'a theme name like "textual-dark" or "textual-light"',
     "sync_interval": "a number of seconds (0 = manual only)",
     "bell": "true or false",
     "runbooks_dir": "a folder path",
@@ -256,6 +274,21 @@ def config_from_dict(data: Mapping[str, Any]) -> Config:
     kwargs: dict[str, Any] = {}
     if "user" in data:
         kwargs["user"] = _string(data["user"], "user")
+    if "timezone" in data:
+        from oncall_tui.domain.calendars import load_zone
+
+        zone = _string(data["timezone"], "timezone")
+        try:
+            load_zone(zone)
+        except ValueError:
+            raise ConfigValueError(
+                "timezone", 'a known IANA time zone like "Europe/Berlin"', zone
+            ) from None
+        kwargs["timezone"] = zone
+    if "theme" in data:
+        # The names are Textual's: checked by oncall_tui.ui.themes.check_theme (it needs the
+        # UI), as the [keys] are.
+        kwargs["theme"] = _string(data["theme"], "theme")
     if "sync_interval" in data:
         expected = (
             f"a number of seconds from {MIN_SYNC_INTERVAL:g} to {MAX_SYNC_INTERVAL:g}, "

@@ -15,6 +15,7 @@ from textual.actions import ActionParseResult
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
+from textual.events import Key
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -76,6 +77,21 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def status_error(message: SyncFinished) -> str:
+    """The status line's word on a failed pass: the backend once, its error cut at a word
+    boundary (the whole text is in the sync log, L)."""
+    from oncall_tui.ui.feedback import shorten, without_backend
+
+    if not message.errors:
+        return message.summary.splitlines()[0] if message.summary else "sync failed"
+    name, error = message.errors[0]
+    text = without_backend(name, error)
+    short = shorten(text)
+    more = f" (+{len(message.errors) - 1} more)" if len(message.errors) > 1 else ""
+    log = " · L: details" if short != text or more else ""
+    return f"{name}: {short}{more}{log}"
+
+
 class OncallApp(App[None]):
     """The on-call support console."""
 
@@ -104,6 +120,8 @@ class OncallApp(App[None]):
         self.database_error: str | None = None
         """Set when the database turned out damaged; the CLI prints it after exit."""
         self._last_sync: str | None = None
+        self.syncing = False
+        """A sync pass is running (the empty queue says the first sync is under way)."""
         self._damage_reported = 0
         self._wake = asyncio.Event()
         self._quit_after_sync = False
@@ -219,6 +237,18 @@ class OncallApp(App[None]):
             sys.stderr.write(f"\n(and {more} more error{'s' if more > 1 else ''})\n")
         sys.stderr.flush()
 
+    def on_key(self, event: Key) -> None:
+        """A printable key that reaches the app while an input has the focus was typed in
+        the same burst as the key that focused it (``/printer``: the rest was already on its
+        way to the table): it belongs in the input, not lost (an input stops the keys it
+        takes, so none arrives here twice)."""
+        from textual.widgets import Input
+
+        focused = self.focused
+        if isinstance(focused, Input) and event.is_printable and event.character:
+            event.stop()
+            focused.insert_text_at_cursor(event.character)
+
     async def run_action(
         self,
         action: str | ActionParseResult,
@@ -249,8 +279,9 @@ class OncallApp(App[None]):
             self._wake.clear()  # edits made during this pass wake the next one at once
             self.post_message(SyncStarted())
             report = await engine.run_once()
+            errors = tuple((o.name, o.error) for o in report.outcomes.values() if o.error)
             self.post_message(
-                SyncFinished(frozenset(report.changed_ids), report.summary(), report.ok)
+                SyncFinished(frozenset(report.changed_ids), report.summary(), report.ok, errors)
             )
             interval = self.ctx.config.sync_interval
             if interval is None or self._quit_after_sync:
@@ -342,25 +373,28 @@ class OncallApp(App[None]):
         )
 
     def on_sync_started(self, _: SyncStarted) -> None:
+        self.syncing = True
         self._update_sync_status("syncing…")
 
     def on_sync_progress(self, message: SyncProgress) -> None:
         self._update_sync_status(message.text)
 
     def on_sync_finished(self, message: SyncFinished) -> None:
+        self.syncing = False
         if self._quit_after_sync:
             self.exit()
             return
         if message.ok:
-            self._last_sync = f"{self.ctx.clock().astimezone():%H:%M}"
+            self._last_sync = f"{self.ctx.clock().astimezone(self.ctx.config.tz):%H:%M}"
             self._update_sync_status()
         else:
-            self._update_sync_status("offline · " + message.summary.splitlines()[0])
+            self._update_sync_status("offline · " + status_error(message))
         if message.changed_ids:
             self.store_revision += 1
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "sync" and event.state == WorkerState.ERROR:
+            self.syncing = False
             self._update_sync_status("sync failed")
             self.notify(f"Sync failed: {event.worker.error}", severity="error", markup=False)
 

@@ -12,10 +12,18 @@ class SyncStarted(Message):
 class SyncFinished(Message):
     """A sync pass ended; ``changed_ids`` are the tickets it touched."""
 
-    def __init__(self, changed_ids: frozenset[int], summary: str = "", ok: bool = True) -> None:
+    def __init__(
+        self,
+        changed_ids: frozenset[int],
+        summary: str = "",
+        ok: bool = True,
+        errors: tuple[tuple[str, str], ...] = (),
+    ) -> None:
         self.changed_ids = changed_ids
         self.summary = summary
         self.ok = ok
+        self.errors = errors
+        """(backend, error) for each backend whose pass failed."""
         super().__init__()
 
 

@@ -70,6 +70,7 @@ from oncall_tui.store.drafts import Draft
 from oncall_tui.store.tickets import UnknownTicket
 from oncall_tui.ui.screens.choice_screen import ChoiceScreen
 from oncall_tui.ui.screens.prompt_screen import PromptScreen
+from oncall_tui.ui.times import local, shown_tz
 from oncall_tui.ui.widgets.form_field import FormFieldBox
 from oncall_tui.ui.widgets.guard_panel import GuardPanel
 from oncall_tui.ui.widgets.similar_issues import IssueMatch, SimilarIssues
@@ -253,7 +254,7 @@ def open_bug_report(
             return
         existing = store.draft_for_ticket(DRAFT_KIND, ticket_id)
         if existing is not None:
-            app.notify(f"Resuming your draft from {existing.updated_at:%Y-%m-%d %H:%M} UTC.")
+            app.notify(f"Resuming your draft from {local(existing.updated_at, shown_tz(app))}.")
             screen = BugReportScreen.from_draft(store, config, clock, existing, settings=settings)
         else:
             queued = [
@@ -466,7 +467,7 @@ class BugReportScreen(ModalScreen[BugReportDraft | None]):
         if self._dirty:
             state = "unsaved changes"
         elif self.saved_at is not None:
-            state = f"draft saved {self.saved_at:%H:%M:%S} UTC"
+            state = f"draft saved {local(self.saved_at, shown_tz(self), '%H:%M:%S %Z')}"
         elif self.draft_id is not None:
             state = "draft"
         else:

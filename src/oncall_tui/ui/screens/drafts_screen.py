@@ -34,6 +34,7 @@ from oncall_tui.ui.screens.bug_report_screen import (
 )
 from oncall_tui.ui.screens.choice_screen import ChoiceScreen
 from oncall_tui.ui.screens.compose_screen import NOTE_KIND, REPLY_KIND
+from oncall_tui.ui.times import local, shown_tz, zone_name
 from oncall_tui.ui.widgets.ticket_detail import duration_text
 
 KIND_NAMES = {DRAFT_KIND: "bug report", REPLY_KIND: "reply", NOTE_KIND: "note"}
@@ -87,7 +88,8 @@ class DraftsScreen(Screen[None]):
         table.add_column("Ticket", key="ticket", width=30)
         table.add_column("Title or first line", key="title", width=36)
         table.add_column("State", key="state", width=18)
-        table.add_column("Updated", key="updated", width=20)
+        zone = zone_name(shown_tz(self), self.clock())
+        table.add_column(f"Updated ({zone})", key="updated", width=20)
         self.watch(self.app, "store_revision", self.reload, init=False)
         self.reload()
         table.focus()
@@ -135,7 +137,8 @@ class DraftsScreen(Screen[None]):
 
     def _updated_text(self, when: datetime) -> Text:
         ago = duration_text(self.clock() - when)
-        return Text(f"{when:%m-%d %H:%M} ({ago} ago)", no_wrap=True, overflow="ellipsis")
+        shown = local(when, shown_tz(self), "%m-%d %H:%M")
+        return Text(f"{shown} ({ago} ago)", no_wrap=True, overflow="ellipsis")
 
     def reload(self, *_: object) -> None:
         """Re-read the drafts, keeping the cursor on the same one."""

@@ -29,6 +29,7 @@ from oncall_tui.domain.tickets import ticket_ref, ticket_title
 from oncall_tui.store import Store
 from oncall_tui.store.queue import QueueCounter, QueueRow
 from oncall_tui.ui.screens.ticket_actions import TICKET_BINDINGS, TicketActions
+from oncall_tui.ui.widgets.empty_state import EmptyState
 from oncall_tui.ui.widgets.key_bar import KeyBar
 from oncall_tui.ui.widgets.status_bar import StatusBar
 from oncall_tui.ui.widgets.ticket_detail import DetailData, TicketDetail
@@ -36,6 +37,7 @@ from oncall_tui.ui.widgets.ticket_table import TicketTable
 
 if TYPE_CHECKING:
     from oncall_tui.domain.runbooks import Runbook  # PyYAML: not on the start-up path
+    from oncall_tui.ui.widgets.empty_state import EmptyContext
 
 #: Side-by-side detail from this many columns; narrower terminals open it full-screen.
 WIDE = 150
@@ -95,6 +97,15 @@ class QueueScreen(TicketActions, Screen[None]):
             self.counts = counts
             super().__init__()
 
+    class Explained(Message):
+        """A background look for an empty filter's matches elsewhere finished."""
+
+        def __init__(self, generation: int, anywhere: int, elsewhere: list[tuple[int, int]]):
+            self.generation = generation
+            self.anywhere = anywhere
+            self.elsewhere = elsewhere  # (view index, count)
+            super().__init__()
+
     view_index: reactive[int] = reactive(0)
     """Which configured view is shown."""
     filter_text: reactive[str] = reactive("")
@@ -116,6 +127,9 @@ class QueueScreen(TicketActions, Screen[None]):
         self._views_generation = 0
         self._count_query = Query()
         self._notice_timer: Timer | None = None
+        self._explanation: tuple[int, int, list[tuple[int, int]]] | None = None
+        """The last background look for an empty filter: (generation, anywhere, per view)."""
+        self._explaining = -1
 
     # ---- layout --------------------------------------------------------------------------
 
@@ -131,6 +145,7 @@ class QueueScreen(TicketActions, Screen[None]):
         with Horizontal(id="queue-body"):
             with Vertical(id="queue-pane"):
                 yield Static(id="table-header")
+                yield EmptyState(id="queue-empty")
                 yield TicketTable(
                     critical_seconds=self.config.sla.critical_seconds,
                     needs_review=self.needs_review,
@@ -166,6 +181,8 @@ class QueueScreen(TicketActions, Screen[None]):
         self._view_counter = self.store.queue_counter()
         self.query_one("#filter", Input).display = False
         self.watch(self.app, "store_revision", self.reload, init=False)
+        if hasattr(self.app, "sync_status"):  # a first sync that failed or ended: say so
+            self.watch(self.app, "sync_status", lambda _: self._show_empty(), init=False)
         self.set_interval(1.0, self.tick)
         self.reload(counts=False)
         self.table.focus()
@@ -175,6 +192,7 @@ class QueueScreen(TicketActions, Screen[None]):
     def _after_first_paint(self) -> None:
         self.recount(self.clock(), wait=True)
         self._render_view_bar()
+        self._show_empty()  # it lists the views that have tickets
         self.tick()
 
     def on_resize(self, event: Resize) -> None:
@@ -231,9 +249,8 @@ class QueueScreen(TicketActions, Screen[None]):
         if counts:
             self.recount(now)
         self._render_view_bar()
-        hint = self.query_one("#filter-hint", Static)
-        hint.update(Text("; ".join(query.problems)) if query.problems else "")
-        hint.display = bool(query.problems)
+        self._show_hints(query)
+        self._show_empty()
         self.query_one("#table-header", Static).update(self.table.header_text())
         self._show_detail_soon(self.table.current.id if self.table.current else None)
 
@@ -307,6 +324,144 @@ class QueueScreen(TicketActions, Screen[None]):
             self.table.set_total(total)
         self._render_view_bar()
 
+    # ---- hints and the empty result ----------------------------------------------------------
+
+    def _numbered(self, number: str) -> list[int]:
+        return self.store.numbered(number)
+
+    def _show_hints(self, query: Query) -> None:
+        """Under the filter box: what is not understood, and where enter jumps."""
+        lines = list(query.problems)
+        number = parse_query(self.filter_text).ticket_number
+        if number is not None:
+            found = self._numbered(number)
+            if len(found) == 1:
+                ticket = self.store.get_ticket(found[0])
+                lines.append(f"enter opens #{number}: {ticket.subject}")
+            elif found:
+                lines.append(f"enter picks one of the {len(found)} tickets numbered {number}")
+        hint = self.query_one("#filter-hint", Static)
+        hint.update(Text("\n".join(lines)))
+        hint.display = bool(lines)
+
+    def _empty_context(self) -> EmptyContext:
+        from oncall_tui.ui.widgets.empty_state import BackendSync, EmptyContext, ViewCount
+
+        views = tuple(
+            ViewCount(i + 1, v.name, c)
+            for i, (v, c) in enumerate(zip(self.config.views, self.counts, strict=False))
+        )
+        view = self.config.views[self.view_index]
+        number = parse_query(self.filter_text).ticket_number
+        numbered: tuple[str, ...] = ()
+        if number is not None:
+            tickets = [self.store.get_ticket(i) for i in self._numbered(number)]
+            numbered = tuple(f"“{t.subject}” ({t.status})" for t in tickets)
+        has = self.store.has_tickets()
+        app = self.app
+        ctx = getattr(app, "ctx", None)
+        engine = getattr(app, "engine", None)
+        backends: tuple[BackendSync, ...] = ()
+        if not has and engine is not None:  # the first run: what each backend's sync did
+            states = {s.backend: s for s in self.store.backend_states()}
+            backends = tuple(
+                BackendSync(
+                    name,
+                    synced=name in states and states[name].last_success_at is not None,
+                    error=states[name].last_error if name in states else None,
+                )
+                for name in engine.by_name
+            )
+        known = self._explanation
+        elsewhere = anywhere = None
+        if known is not None and known[0] == self._count_generation:
+            anywhere = known[1]
+            elsewhere = tuple(ViewCount(i + 1, self.config.views[i].name, n) for i, n in known[2])
+        return EmptyContext(
+            has_tickets=has,
+            view=ViewCount(self.view_index + 1, view.name, 0),
+            view_query=view.query,
+            filter_text=self.filter_text,
+            problems=self.query_now().problems,
+            views=views,
+            elsewhere=elsewhere,
+            anywhere=anywhere,
+            numbered=numbered,
+            number=number,
+            user=self.config.user,
+            config_path=ctx.paths.config if ctx is not None and not ctx.demo else None,
+            demo=bool(ctx is not None and ctx.demo),
+            backends=backends,
+            syncing=bool(getattr(app, "syncing", False)),
+            history_days=self.config.history_days,
+        )
+
+    def _show_empty(self) -> None:
+        """Say why the result is empty, if it is (and look for the filter in other views)."""
+        from oncall_tui.ui.widgets.empty_state import explain_empty
+
+        empty = self.query_one(EmptyState)
+        table = self.table
+        if not table.exact or table.total:
+            empty.display = False
+            return
+        ctx = self._empty_context()
+        empty.show(*explain_empty(ctx))
+        empty.display = True
+        generation = self._count_generation
+        if (
+            ctx.elsewhere is None
+            and ctx.has_tickets
+            and self.filter_text.strip()
+            and self._counter is not None
+            and self._explaining != generation
+        ):
+            self._explaining = generation
+            self.call_after_refresh(self._start_explain, generation)
+
+    def _start_explain(self, generation: int) -> None:
+        if generation == self._count_generation:  # else a newer keystroke came first
+            self._explain_in_background(generation, self.filter_text, self.view_index)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="queue-why",
+        exit_on_error=False,
+        description="Looking for the filter in the other views",
+    )
+    def _explain_in_background(self, generation: int, text: str, view_index: int) -> None:
+        """Count the filter alone and in each other view (a newer keystroke stops it)."""
+        assert self._counter is not None
+        me, now = self.config.user, self.clock()
+
+        def wanted() -> bool:
+            return generation == self._count_generation
+
+        typed = parse_query(text)
+        anywhere = self._counter.count(typed, me=me, now=now, wanted=wanted)
+        if anywhere is None:
+            return
+        elsewhere: list[tuple[int, int]] = []
+        for i, view in enumerate(self.config.views):
+            if i == view_index:
+                continue
+            n: int | None = 0
+            if anywhere:
+                n = self._counter.count(
+                    parse_query(view.query) & typed, me=me, now=now, wanted=wanted
+                )
+                if n is None:
+                    return
+            elsewhere.append((i, n or 0))
+        self.post_message(self.Explained(generation, anywhere, elsewhere))
+
+    @on(Explained)
+    def _explained(self, event: Explained) -> None:
+        if event.generation == self._count_generation:
+            self._explanation = (event.generation, event.anywhere, event.elsewhere)
+            self._show_empty()
+
     def on_unmount(self) -> None:
         for counter in (self._counter, self._view_counter):
             if counter is not None:
@@ -364,6 +519,7 @@ class QueueScreen(TicketActions, Screen[None]):
         else:
             self.counts = event.counts
         self._render_view_bar()
+        self._show_empty()
 
     def _render_view_bar(self) -> None:
         bar = Text(no_wrap=True, overflow="ellipsis")
@@ -437,13 +593,19 @@ class QueueScreen(TicketActions, Screen[None]):
 
     @on(TicketTable.Chosen)
     def _chosen(self, event: TicketTable.Chosen) -> None:
+        self.open_ticket(event.ticket_id)
+
+    def open_ticket(self, ticket_id: int) -> None:
+        """The ticket's detail: beside the queue when wide, else full-screen."""
         if self.wide:
-            self._show_detail(event.ticket_id)
+            if self._detail_timer is not None:  # the cursor's detail, due soon, would replace it
+                self._detail_timer.stop()
+            self._show_detail(ticket_id)
             self.query_one(TicketDetail).focus()
         else:
             from oncall_tui.ui.screens.detail_screen import DetailScreen
 
-            self.app.push_screen(DetailScreen(self, event.ticket_id))
+            self.app.push_screen(DetailScreen(self, ticket_id))
 
     def _show_detail_soon(self, ticket_id: int | None) -> None:
         """Show the detail once the cursor rests (holding j must not re-render every row)."""
@@ -474,7 +636,9 @@ class QueueScreen(TicketActions, Screen[None]):
     def action_filter(self) -> None:
         field = self.query_one("#filter", Input)
         field.display = True
-        field.focus()
+        # At once, not after the queued events (Widget.focus): "/p" typed fast is a filter
+        # "p", not the priority dialog.
+        self.set_focus(field)
 
     def action_clear_filter(self) -> None:
         field = self.query_one("#filter", Input)
@@ -489,6 +653,29 @@ class QueueScreen(TicketActions, Screen[None]):
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:
+        """Enter: back to the list; on a ticket number, open that ticket (in any view)."""
+        number = parse_query(self.filter_text).ticket_number
+        found = self._numbered(number) if number is not None else []
+        if len(found) == 1:
+            self.set_focus(self.table)  # where esc or q comes back to
+            self.open_ticket(found[0])
+            return
+        if found:
+            from oncall_tui.ui.screens.choice_screen import ChoiceScreen
+
+            def picked(choice: str | None) -> None:
+                if choice is not None:
+                    self.open_ticket(int(choice))
+
+            tickets = [self.store.get_ticket(i) for i in found]
+            self.app.push_screen(
+                ChoiceScreen(
+                    f"{len(found)} tickets are numbered {number}",
+                    [(str(t.id), f"{t.source} {t.remote_id}: {t.subject}") for t in tickets],
+                ),
+                picked,
+            )
+            return
         self.table.focus()
 
     # ---- which ticket actions apply to ----------------------------------------------------

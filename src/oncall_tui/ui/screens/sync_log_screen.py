@@ -6,7 +6,7 @@ retries it (after fixing the cause) or discards it (which restores the local val
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import ClassVar
 
 from rich.table import Table
@@ -22,11 +22,12 @@ from oncall_tui.domain.ops import Op, OpState
 from oncall_tui.domain.tickets import ticket_ref
 from oncall_tui.paths import styles_dir
 from oncall_tui.store import Store
+from oncall_tui.ui.times import local, shown_tz, zone_name
 from oncall_tui.ui.widgets.status_bar import StatusBar
 
 
-def _when(at: datetime | None) -> str:
-    return f"{at:%Y-%m-%d %H:%M:%S} UTC" if at else "never"
+def _when(at: datetime | None, tz: tzinfo) -> str:
+    return local(at, tz, "%Y-%m-%d %H:%M:%S %Z") if at else "never"
 
 
 def describe(op: Op, store: Store | None = None, *, waiting: bool = False) -> Text:
@@ -87,7 +88,7 @@ class SyncLogScreen(Screen[None]):
             yield Static(id="sync-backends")
             yield Label(Text("Unsent and failed changes"), classes="section-title")
             yield OptionList(id="sync-ops")
-            yield Label(Text("Log (newest first)"), classes="section-title")
+            yield Label(Text("Log (newest first)"), classes="section-title", id="sync-log-title")
             yield Static(id="sync-lines")
         yield Footer(compact=True)
 
@@ -103,6 +104,7 @@ class SyncLogScreen(Screen[None]):
 
     def reload(self, *_: object) -> None:
         """Re-read states, entries and log lines."""
+        tz = shown_tz(self)
         states = Table.grid(padding=(0, 2))
         for column in ("backend", "last success", "last attempt", "error"):
             states.add_column(column)
@@ -112,8 +114,8 @@ class SyncLogScreen(Screen[None]):
         for s in backend_states:
             states.add_row(
                 Text(s.backend, style="bold"),
-                Text(_when(s.last_success_at)),
-                Text(_when(s.last_attempt_at)),
+                Text(_when(s.last_success_at, tz)),
+                Text(_when(s.last_attempt_at, tz)),
                 Text(s.last_error or "—"),
             )
         self.query_one("#sync-backends", Static).update(states)
@@ -132,9 +134,11 @@ class SyncLogScreen(Screen[None]):
         )
         if self.ops:
             options.highlighted = min(highlighted or 0, len(self.ops) - 1)
+        zone = zone_name(tz, self.app.ctx.clock())  # type: ignore[attr-defined]
+        self.query_one("#sync-log-title", Label).update(Text(f"Log (newest first, {zone})"))
         lines = Text()
         for at, backend, level, message in self.store.log_entries(100):
-            lines.append(f"{at:%H:%M:%S} {backend:<8} {level:<7} ", style="dim")
+            lines.append(f"{local(at, tz, '%H:%M:%S')} {backend:<8} {level:<7} ", style="dim")
             lines.append(message + "\n")
         self.query_one("#sync-lines", Static).update(lines or Text("(empty)"))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from rich.text import Text
 from textual.reactive import reactive
@@ -11,13 +11,16 @@ from textual.widget import Widget
 from oncall_tui.domain.sla import SlaSettings
 
 
-def hours_status(settings: SlaSettings, now: datetime) -> tuple[bool, str]:
-    """(open?, text) for the header: inside or outside business hours, and the next change."""
+def hours_status(
+    settings: SlaSettings, now: datetime, shown: tzinfo | None = None
+) -> tuple[bool, str]:
+    """(open?, text) for the header: inside or outside business hours, and the next change,
+    named in the ``shown`` zone (default: the calendar's)."""
     calendar = settings.calendar
-    tz = calendar.tz
+    tz = shown or calendar.tz
     if calendar.is_open(now):
         # find the end of the current window: the next instant the desk is closed
-        for start, end in calendar.open_intervals(now.astimezone(tz).date()):
+        for start, end in calendar.open_intervals(now.astimezone(calendar.tz).date()):
             if start <= now < end:
                 return True, f"in business hours · closes {end.astimezone(tz):%H:%M %Z}"
         return True, "in business hours"
@@ -54,7 +57,9 @@ class StatusBar(Widget):
     def watch_now(self, now: datetime | None) -> None:
         if now is None:
             return
-        is_open, hours = hours_status(self.settings, now)
+        from oncall_tui.ui.times import shown_tz
+
+        is_open, hours = hours_status(self.settings, now, shown_tz(self))
         self.set_class(not is_open, "-after-hours")
         self.hours_text = ("● " if is_open else "○ ") + hours
 

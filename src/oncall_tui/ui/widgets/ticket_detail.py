@@ -22,6 +22,7 @@ from textual.widgets import Static
 
 from oncall_tui.domain import sla as sla_rules
 from oncall_tui.domain.tickets import Comment, Customer, Ticket, ticket_ref
+from oncall_tui.ui.times import local, shown_tz
 
 if TYPE_CHECKING:
     from textual.widgets import Markdown
@@ -139,7 +140,7 @@ class TicketDetail(VerticalScroll, can_focus=True):
         self._shown_sla = None
         self.refresh_sla(now)
         links.update(self._links(data))
-        self._set_thread(thread_markdown(data.ticket, data.comments, settings.calendar.tz))
+        self._set_thread(thread_markdown(data.ticket, data.comments, shown_tz(self)))
         self.scroll_home(animate=False)
 
     def refresh_sla(self, now: datetime) -> None:
@@ -221,8 +222,8 @@ class TicketDetail(VerticalScroll, can_focus=True):
         settings = self.settings
         assert settings is not None
         if t.first_response_at:
-            answered = f"{t.first_response_at:%Y-%m-%d %H:%M}"
-            grid.add_row(Text("SLA"), Text(f"met: first response {answered} UTC"))
+            answered = local(t.first_response_at, shown_tz(self))
+            grid.add_row(Text("SLA"), Text(f"met: first response {answered}"))
             return grid
         if t.sla_due is None or t.is_done:
             grid.add_row(Text("SLA"), Text("no response target"))
@@ -236,8 +237,7 @@ class TicketDetail(VerticalScroll, can_focus=True):
             critical_seconds=settings.critical_seconds,
         )
         grid.add_row(Text("Target"), Text(t.sla_target or "—"))
-        local_due = t.sla_due.astimezone(settings.calendar.tz)
-        grid.add_row(Text("Due"), Text(f"{local_due:%a %Y-%m-%d %H:%M %Z}"))
+        grid.add_row(Text("Due"), Text(local(t.sla_due, shown_tz(self), "%a %Y-%m-%d %H:%M %Z")))
         grid.add_row(
             Text("Left"),
             Text(
