@@ -130,6 +130,15 @@ class OncallApp(App[None]):
         if ctx.demo:
             self.sub_title = "demo"
 
+    def get_css_variables(self) -> dict[str, str]:
+        """The theme's variables and the app's own readable text colours for it."""
+        from oncall_tui.ui.themes import readable_variables
+
+        variables = super().get_css_variables()
+        variables.update(readable_variables(variables))
+        self.theme_variables = variables
+        return variables
+
     def get_default_screen(self) -> Screen[Any]:
         """The queue is the app's first screen (no blank default screen under it)."""
         return QueueScreen(

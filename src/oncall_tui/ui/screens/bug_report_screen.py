@@ -73,6 +73,7 @@ from oncall_tui.ui.screens.prompt_screen import PromptScreen
 from oncall_tui.ui.times import local, shown_tz
 from oncall_tui.ui.widgets.form_field import FormFieldBox
 from oncall_tui.ui.widgets.guard_panel import GuardPanel
+from oncall_tui.ui.widgets.readable_markdown import ReadableMarkdown
 from oncall_tui.ui.widgets.similar_issues import IssueMatch, SimilarIssues
 
 #: ``drafts.kind`` of bug reports.
@@ -414,7 +415,7 @@ class BugReportScreen(ModalScreen[BugReportDraft | None]):
                             yield Label(Text(section.title), classes="form-section--title")
                             yield from boxes
             with VerticalScroll(id="bug-report-preview"):
-                yield Markdown(id="preview-markdown")
+                yield ReadableMarkdown(id="preview-markdown")
             with Vertical(id="bug-report-side"):
                 yield Label(Text("Similar issues (local cache)"), classes="side--title")
                 yield SimilarIssues(id="similar-issues")

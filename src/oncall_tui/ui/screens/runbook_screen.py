@@ -190,7 +190,20 @@ def step_prompt(step: Step, context: Mapping[str, str], done: bool) -> Table:
 
 
 class _RunbookViewer(MarkdownViewer):
-    """MarkdownViewer that opens web links in the browser instead of loading them as files."""
+    """MarkdownViewer that opens web links in the browser instead of loading them as files,
+    with code blocks in readable colours."""
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets.markdown import MarkdownTableOfContents
+
+        from oncall_tui.ui.widgets.readable_markdown import ReadableMarkdown
+
+        markdown = ReadableMarkdown(
+            parser_factory=self._parser_factory, open_links=self._open_links
+        )
+        markdown.can_focus = True
+        yield markdown
+        yield MarkdownTableOfContents(markdown)
 
     async def _on_markdown_link_clicked(self, message: Markdown.LinkClicked) -> None:
         message.stop()

@@ -119,9 +119,9 @@ class TicketDetail(VerticalScroll, can_focus=True):
         """Show ``markdown`` in the thread, mounting the Markdown widget the first time."""
         if self._thread is None:
             if markdown:
-                from textual.widgets import Markdown
+                from oncall_tui.ui.widgets.readable_markdown import ReadableMarkdown
 
-                self._thread = Markdown(markdown, id="detail-thread")
+                self._thread = ReadableMarkdown(markdown, id="detail-thread")
                 self.mount(self._thread)
             return
         self._thread.update(markdown)
