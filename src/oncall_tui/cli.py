@@ -165,7 +165,8 @@ def _clock(args: argparse.Namespace) -> Clock:
 
 def _load_config(paths: Paths, *, keys: bool = False) -> Config:
     """The config (a file named with --config or ONCALL_TUI_CONFIG must exist); with ``keys``,
-    its ``[keys]`` checked against the app's bindings too (that imports the UI)."""
+    its ``[keys]`` checked against the app's bindings and its theme against Textual's themes
+    too (that imports the UI)."""
     config = load_config(paths.config, required=paths.config_given)
     if keys and config.keys:
         from dataclasses import replace
@@ -175,6 +176,13 @@ def _load_config(paths: Paths, *, keys: bool = False) -> Config:
         try:
             config = replace(config, keys=check_keymap(config.keys))
         except KeymapError as exc:
+            raise ConfigError(f"{paths.config}: {exc}") from None
+    if keys and config.theme is not None:
+        from oncall_tui.ui.themes import ThemeError, check_theme
+
+        try:
+            check_theme(config.theme)
+        except ThemeError as exc:
             raise ConfigError(f"{paths.config}: {exc}") from None
     return config
 
@@ -235,7 +243,14 @@ def open_app_context(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             )
         else:  # a demo database from before the live demo: no fakes to talk to
             data = None
-        paths = Paths(config=Path("/dev/null"), db=db_path, data_dir=db_path.parent)
+        from oncall_tui.paths import user_state_dir
+
+        paths = Paths(
+            config=Path("/dev/null"),
+            db=db_path,
+            data_dir=db_path.parent,
+            state_dir=user_state_dir(),
+        )
 
         def demo_engine(app: Any) -> Any:
             from oncall_tui.demo.live import build_demo_backends

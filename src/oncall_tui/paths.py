@@ -25,6 +25,8 @@ class Paths:
     """The user data dir (database, team runbooks by default, logs)."""
     config_given: bool = False
     """The user named the config (``--config`` or ``ONCALL_TUI_CONFIG``): it must exist."""
+    state_dir: Path | None = None
+    """Where the app remembers what is no setting (the theme picked); None: nothing is kept."""
 
     @property
     def log_file(self) -> Path:
@@ -42,6 +44,11 @@ def user_data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
+def user_state_dir() -> Path:
+    """The platform's state dir for the app (Linux: ``~/.local/state/oncall-tui``)."""
+    return Path(platformdirs.user_state_dir(APP_NAME, appauthor=False))
+
+
 def resolve_paths(config: str | Path | None = None, db: str | Path | None = None) -> Paths:
     """Resolve file locations: explicit flag, then environment variable, then platform default."""
     env = os.environ
@@ -53,6 +60,7 @@ def resolve_paths(config: str | Path | None = None, db: str | Path | None = None
         db=_expand(db_path),
         data_dir=user_data_dir(),
         config_given=bool(given),
+        state_dir=user_state_dir(),
     )
 
 

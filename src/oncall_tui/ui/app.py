@@ -129,6 +129,39 @@ class OncallApp(App[None]):
         ctx.store.undo_seconds = ctx.config.undo_seconds
         if ctx.demo:
             self.sub_title = "demo"
+        self._state_problem: str | None = None
+        self.theme = self._starting_theme()
+
+    # ---- the theme ---------------------------------------------------------------------------
+
+    def _starting_theme(self) -> str:
+        """The theme last picked in the app, unless the config's ``theme`` changed since
+        (then the config's); else the config's, else textual-dark."""
+        from oncall_tui.state import StateError, load_state
+        from oncall_tui.ui.themes import DEFAULT_THEME
+
+        configured = self.ctx.config.theme
+        try:
+            state = load_state(self.ctx.paths.state_dir)
+        except StateError as exc:
+            self._state_problem = str(exc)
+            state = {}
+        picked = state.get("theme")
+        if picked in self.available_themes and state.get("config_theme", "") == (configured or ""):
+            return picked
+        return configured or DEFAULT_THEME
+
+    def _theme_picked(self, name: str) -> None:
+        """Remember a theme picked in the app (with the config's, to notice its changes)."""
+        from oncall_tui.state import StateError, save_state
+
+        try:
+            save_state(
+                self.ctx.paths.state_dir,
+                {"theme": name, "config_theme": self.ctx.config.theme or ""},
+            )
+        except StateError as exc:
+            self.notify(f"The theme is not remembered: {exc}", severity="warning", markup=False)
 
     def get_css_variables(self) -> dict[str, str]:
         """The theme's variables and the app's own readable text colours for it."""
@@ -148,6 +181,9 @@ class OncallApp(App[None]):
     def on_mount(self) -> None:
         if self.ctx.config.keys:
             self.set_keymap(dict(self.ctx.config.keys))
+        self.watch(self, "theme", self._theme_picked, init=False)
+        if self._state_problem is not None:
+            self.notify(self._state_problem, severity="warning", timeout=10, markup=False)
         for notice in self.ctx.notices:
             self.notify(notice, timeout=10, markup=False)
         if self.ctx.engine_factory is not None:

@@ -82,6 +82,13 @@ def readable(ink: Color, backgrounds: Iterable[Color], towards: Color) -> Color:
     return towards
 
 
+def _row(surface: Color, tint: Color, mix: float, foreground: Color) -> Color:
+    """``surface`` with up to ``mix`` of ``tint``: less when the foreground would not read."""
+    while mix > 0.05 and contrast(foreground, surface.blend(tint, mix)) < READABLE:
+        mix -= 0.05
+    return surface.blend(tint, mix)
+
+
 def _solid(value: str, under: Color, foreground: Color) -> Color:
     """A theme value as the opaque colour it shows over ``under`` ("auto 60%": the
     foreground at 60%)."""
@@ -100,16 +107,26 @@ def readable_variables(variables: Mapping[str, str]) -> dict[str, str]:
     text colours, made readable the same way.
     """
     background = Color.parse(variables["background"])
-    surface = _solid(variables["surface"], background, background)
     foreground = Color.parse(variables["foreground"])
+    if background.ansi is not None or foreground.ansi is not None:
+        # The terminal's own palette (ansi-dark, ansi-light): its colours are the terminal's
+        # to choose, nothing here can measure them. Textual's text colours, by our names.
+        return {
+            **{name: variables[f"text-{source}"] for name, source in INKS.items()},
+            "readable-ok": variables["text-success"],
+            "readable-muted": variables["text-muted"],
+            "queue-cursor": variables["block-cursor-background"],
+            "queue-cursor-blurred": variables["block-cursor-blurred-background"],
+        }
+    surface = _solid(variables["surface"], background, background)
     panel = _solid(variables["panel"], background, foreground)
     boost = _solid(variables["boost"], background, foreground)
     primary = Color.parse(variables["primary"])
     dark = luminance(foreground) > luminance(surface)
     towards = WHITE if dark else BLACK
-    if dark:  # a lighter, bluer row
-        cursor = surface.blend(primary, CURSOR_MIX[0])
-        blurred = surface.blend(primary, CURSOR_MIX[1])
+    if dark:  # a lighter, bluer row, as far as the foreground still reads on it
+        cursor = _row(surface, primary, CURSOR_MIX[0], foreground)
+        blurred = _row(surface, primary, CURSOR_MIX[1], foreground)
     else:  # a light theme: a paler row (a darker one would leave coloured text no room)
         paler = surface.blend(WHITE, 0.7)
         cursor = paler.blend(primary, CURSOR_MIX[1] / 2)
