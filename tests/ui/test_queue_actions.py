@@ -190,9 +190,12 @@ async def test_internal_note(make_app: Any) -> None:
 
 
 async def test_copy_link_and_open_in_browser(make_app: Any, monkeypatch: Any) -> None:
+    from oncall_tui.ui import browser
+
     app = make_app()
     opened: list[str] = []
     monkeypatch.setattr(app, "open_url", lambda url, **kw: opened.append(url))
+    monkeypatch.setattr(browser, "graphical_browser", lambda: True)
     async with app.run_test(size=SIZE) as pilot:
         t = await all_open(pilot)
         url = app.ctx.store.get_ticket(t.current.id).url
@@ -200,6 +203,42 @@ async def test_copy_link_and_open_in_browser(make_app: Any, monkeypatch: Any) ->
         assert app.clipboard == url
         await pilot.press("o")
         assert opened == [url]
+
+
+async def test_without_a_browser_o_shows_the_link(make_app: Any, monkeypatch: Any) -> None:
+    """Over SSH (no display) a browser would start in this very terminal, or nothing would
+    happen at all: the toast says the link, and y copies it."""
+    for name in ("DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    app = make_app()
+    opened: list[str] = []
+    monkeypatch.setattr(app, "open_url", lambda url, **kw: opened.append(url))
+    async with app.run_test(size=SIZE) as pilot:
+        t = await all_open(pilot)
+        url = app.ctx.store.get_ticket(t.current.id).url
+        await pilot.press("o")
+        await pilot.pause()
+        assert opened == []
+        notes = [n.message for n in app._notifications]
+        assert f"No graphical browser here (no display): the link is {url} (y copies it)" in notes
+
+
+def test_console_browsers_do_not_count(monkeypatch: Any) -> None:
+    import webbrowser
+
+    from oncall_tui.ui.browser import graphical_browser
+
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setattr(webbrowser, "get", lambda: webbrowser.GenericBrowser("w3m"))
+    assert not graphical_browser()
+    monkeypatch.setattr(webbrowser, "get", lambda: webbrowser.BackgroundBrowser("firefox"))
+    assert graphical_browser()
+
+    def none() -> None:
+        raise webbrowser.Error("could not locate runnable browser")
+
+    monkeypatch.setattr(webbrowser, "get", none)
+    assert not graphical_browser()
 
 
 async def test_undo_last_unsent_change(make_app: Any) -> None:

@@ -319,7 +319,10 @@ async def test_placeholders_are_filled_and_customer_text_stays_data(rb_app: Any)
 
 
 @pytest.mark.anyio
-async def test_links_open_in_the_browser_not_as_files(rb_app: Any) -> None:
+async def test_links_open_in_the_browser_not_as_files(rb_app: Any, monkeypatch: Any) -> None:
+    from oncall_tui.ui import browser
+
+    monkeypatch.setattr(browser, "graphical_browser", lambda: True)
     app, _ = rb_app()
     opened: list[str] = []
     app.open_url = lambda url, **_: opened.append(url)  # type: ignore[method-assign]

@@ -507,16 +507,22 @@ class OncallApp(App[None]):
         open_bug_report(self, self.ctx.store, self.ctx.config, self.ctx.clock)
 
     def action_help(self) -> None:
-        from oncall_tui.ui.screens.help_screen import HelpScreen, binding_rows
+        from oncall_tui.ui.screens.help_screen import HelpScreen, binding_rows, screen_title
 
         screen = self.screen
         if isinstance(screen, HelpScreen):
             return
-        self.push_screen(HelpScreen(binding_rows(screen), type(screen).__name__))
+        self.push_screen(HelpScreen(binding_rows(screen), screen_title(screen)))
 
-    def action_quit(self) -> None:  # type: ignore[override]
-        """Quit from the queue (offering to send what waits); go back from any other screen."""
+    async def action_quit(self) -> None:  # type: ignore[override]
+        """Quit from the queue (offering to send what waits); from any other screen, what
+        its own back key does (the bug-report form saves its draft), else back."""
         if len(self.screen_stack) > 1:
+            screen = self.screen
+            for action in ("back", "leave", "cancel", "close"):
+                if hasattr(screen, f"action_{action}"):
+                    await self.run_action(action, screen)
+                    return
             self.pop_screen()
             return
         waiting = self.ctx.store.waiting_count(self.ctx.clock()) if self.engine is not None else 0

@@ -14,6 +14,9 @@ class BindingCommands(Provider):
 
     def _commands(self) -> list[tuple[str, str, Callable[[], Awaitable[object]]]]:
         app = self.app
+        from oncall_tui.ui.screens.help_screen import describer
+
+        describe = describer(self.screen)
         seen: set[str] = set()
         result = []
         for active in self.screen.active_bindings.values():
@@ -22,10 +25,13 @@ class BindingCommands(Provider):
                 continue
             if binding.action.endswith("command_palette"):
                 continue
+            description = describe(binding)
+            if not description:  # e.g. a view key with no view defined for it
+                continue
             seen.add(binding.action)
             node: DOMNode = active.node
             run = partial(app.run_action, binding.action, node)
-            result.append((binding.description, app.get_key_display(binding), run))
+            result.append((description, app.get_key_display(binding), run))
         return result
 
     async def discover(self) -> Hits:

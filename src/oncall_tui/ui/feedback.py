@@ -7,17 +7,22 @@ short, cut at a word boundary: the full text is in the sync log (``L``).
 
 from __future__ import annotations
 
+import re
+
 #: Longest error text the status line shows (the rest is in the sync log).
 STATUS_ERROR_CHARS = 60
 
 
 def without_backend(name: str, error: str) -> str:
-    """``error`` without any leading ``name:`` (however often it was prefixed)."""
+    """``error`` without the backend's ``name:`` where it starts the text or a part of it
+    (``sign-in needed: zendesk: …``), however often it was prefixed."""
+    pattern = re.compile(rf"(^|:\s+){re.escape(name)}:\s*", re.IGNORECASE)
     text = error.strip()
-    prefix = f"{name}:"
-    while text.lower().startswith(prefix.lower()):
-        text = text[len(prefix) :].lstrip()
-    return text
+    while True:
+        shorter = pattern.sub(lambda m: m.group(1), text)
+        if shorter == text:
+            return text
+        text = shorter
 
 
 def shorten(text: str, limit: int = STATUS_ERROR_CHARS) -> str:

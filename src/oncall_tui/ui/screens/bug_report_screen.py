@@ -239,6 +239,7 @@ def open_bug_report(
 ) -> None:
     """Push the form: for a saved draft, for a ticket (resuming its open draft), or blank."""
     if isinstance(app.screen, BugReportScreen):
+        app.notify("This is a bug report already: esc leaves it (the draft is kept).")
         return
     settings = bug_report_settings(config)
     if draft is not None:
@@ -319,7 +320,7 @@ class BugReportScreen(ModalScreen[BugReportDraft | None]):
         Binding("f2", "toggle_preview", "Preview", id="preview-report", priority=True),
         Binding("f3", "similar", "Similar issues", id="similar-issues", priority=True),
         Binding("f4", "override_guard", "Override guard", id="override-guard", priority=True),
-        Binding("escape", "leave", "Leave (draft kept)", id="leave-report"),
+        Binding("escape,q", "leave", "Leave (draft kept)", id="leave-report"),
     ]
 
     def __init__(
@@ -691,12 +692,11 @@ class BugReportScreen(ModalScreen[BugReportDraft | None]):
     def offer_link(self, match: IssueMatch) -> None:
         """Ask, then link the ticket to ``match`` and discard this draft."""
         if self.ticket is None:
+            self.notify("This report has no support ticket to link to the issue.", markup=False)
             if match.url:
-                self.app.open_url(match.url)
-            self.notify(
-                "This report has no support ticket to link; opened the issue instead.",
-                markup=False,
-            )
+                from oncall_tui.ui.browser import open_link
+
+                open_link(self.app, match.url, copy_key=None)
             return
         options = [
             (

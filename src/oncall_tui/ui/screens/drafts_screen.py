@@ -44,7 +44,10 @@ def open_drafts(app: Any) -> None:
     """Push the drafts screen unless a form or the list is already on top."""
     from oncall_tui.ui.screens.bug_report_screen import BugReportScreen
 
-    if isinstance(app.screen, DraftsScreen | BugReportScreen):
+    if isinstance(app.screen, DraftsScreen):
+        return
+    if isinstance(app.screen, BugReportScreen):
+        app.notify("The drafts list is behind this form: esc leaves it (the draft is kept).")
         return
     ctx = app.ctx
     app.push_screen(DraftsScreen(ctx.store, ctx.config, ctx.clock))
@@ -58,7 +61,7 @@ class DraftsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "resume", "Resume", id="resume-draft", priority=True),
         Binding("d", "discard", "Discard", id="discard-draft"),
-        Binding("escape", "back", "Back", id="back"),
+        Binding("escape,q", "back", "Back", id="back"),
     ]
 
     def __init__(self, store: Store, config: Config, clock: Clock) -> None:
@@ -179,6 +182,7 @@ class DraftsScreen(Screen[None]):
     def action_resume(self) -> None:
         draft = self.current()
         if draft is None:
+            self.notify("No draft to resume: b on a ticket starts one.", timeout=3)
             return
         if draft.kind in (REPLY_KIND, NOTE_KIND):
             self._resume_text(draft)
@@ -252,6 +256,7 @@ class DraftsScreen(Screen[None]):
     def action_discard(self) -> None:
         draft = self.current()
         if draft is None:
+            self.notify("No draft to discard.", timeout=3)
             return
         title = self.draft_title(draft)
 

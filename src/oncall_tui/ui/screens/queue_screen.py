@@ -630,8 +630,24 @@ class QueueScreen(TicketActions, Screen[None]):
     # ---- filter and views ------------------------------------------------------------------
 
     def action_view(self, index: int) -> None:
-        if index < len(self.config.views):
+        views = len(self.config.views)
+        if index < views:
             self.view_index = index
+        else:
+            self.notify(
+                f"There {'is one view' if views == 1 else f'are {views} views'} (keys 1-{views}); "
+                "[[views]] in the config defines up to 9.",
+                timeout=4,
+            )
+
+    def describe_binding(self, binding: Binding) -> str | None:
+        """The help's and the palette's words for a key: each view by its name, and only the
+        views defined."""
+        if binding.id is not None and binding.id.startswith("view-"):
+            n = int(binding.id.removeprefix("view-"))
+            views = self.config.views
+            return f"View: {views[n - 1].name}" if n <= len(views) else None
+        return binding.description
 
     def action_filter(self) -> None:
         field = self.query_one("#filter", Input)

@@ -212,7 +212,9 @@ class _RunbookViewer(MarkdownViewer):
         if href.startswith("#"):
             self.document.goto_anchor(href[1:])
         elif href.startswith(("https://", "http://", "mailto:")):
-            self.app.open_url(href)
+            from oncall_tui.ui.browser import open_link
+
+            open_link(self.app, href, copy_key=None)
         else:
             self.notify(f"Not a web link: {href}", severity="warning", markup=False)
 

@@ -105,8 +105,8 @@ class SyncLogScreen(Screen[None]):
     def reload(self, *_: object) -> None:
         """Re-read states, entries and log lines."""
         tz = shown_tz(self)
-        states = Table.grid(padding=(0, 2))
-        for column in ("backend", "last success", "last attempt", "error"):
+        states = Table(box=None, padding=(0, 2), show_edge=False, header_style="bold")
+        for column in ("Backend", "Last success", "Last attempt", "Last error"):
             states.add_column(column)
         backend_states = self.store.backend_states()
         if not backend_states:
@@ -162,6 +162,7 @@ class SyncLogScreen(Screen[None]):
     def action_discard(self) -> None:
         op = self._current()
         if op is None:
+            self.notify("Nothing to discard: no change is waiting.", timeout=3)
             return
         assert op.id is not None
         if not self.store.discard(op.id):

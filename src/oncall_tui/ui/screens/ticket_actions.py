@@ -363,7 +363,9 @@ class TicketActions:
                 markup=False,
             )
             return
-        self.app.open_url(url)
+        from oncall_tui.ui.browser import open_link
+
+        open_link(self.app, url)
 
     def action_copy_link(self) -> None:
         tid = self.current_id()
