@@ -137,8 +137,8 @@ class QueueScreen(TicketActions, Screen[None]):
         yield StatusBar(self.config.sla)
         yield Static(id="view-bar")
         yield Input(
-            placeholder="filter: words, priority:P0 plan:ultimate customer:vesta "
-            "label:~investigate assignee:me source:chat",
+            placeholder="filter: words, -word, #41165, rita@globex.io, priority:P0 "
+            "assignee:alex source:desk status:pending is:unsent sla:breached",
             id="filter",
         )
         yield Static(id="filter-hint")
