@@ -37,3 +37,37 @@ def test_help_screen(snap_compare: Any, make_app: Any) -> None:
 def test_waiting_on_customer_view(snap_compare: Any, make_app: Any) -> None:
     """View 4: paused rows (pending / on hold / "+" labels) show "paused"."""
     assert snap_compare(make_app(), press=["4"], terminal_size=(120, 40), run_before=settle)
+
+
+def test_first_run_says_what_to_do(snap_compare: Any, make_app: Any) -> None:
+    """80×24, an empty cache and no backend: the table says how to configure one, sign in,
+    or try the demo (not a blank table)."""
+
+    def first_run() -> Any:
+        app = make_app(seed=None)
+        app.ctx.demo = False
+        return app
+
+    assert snap_compare(first_run(), terminal_size=(80, 24), run_before=settle)
+
+
+def test_filter_problem_and_empty_result(snap_compare: Any, make_app: Any) -> None:
+    """A misspelt field under the filter box, and the empty result naming the views where
+    the rest of the filter matches."""
+    assert snap_compare(
+        make_app(),
+        press=["slash", *"priorty:P0 zzyzx"],
+        terminal_size=(120, 40),
+        run_before=settle,
+    )
+
+
+def test_light_theme_queue(snap_compare: Any, make_app: Any) -> None:
+    """The queue in textual-light: the readable colours (cursor row, SLA states, priorities,
+    the muted columns)."""
+
+    async def light(pilot: Any) -> None:
+        pilot.app.theme = "textual-light"
+        await settle(pilot)
+
+    assert snap_compare(make_app(), press=["4"], terminal_size=(120, 40), run_before=light)

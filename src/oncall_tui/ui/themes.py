@@ -22,8 +22,10 @@ BLACK = Color(0, 0, 0)
 #: The contrast every text colour of ours reaches (WCAG AA asks 4.5:1; a little margin for
 #: the rounding of colours to 8 bits).
 READABLE = 4.6
-#: How much of $primary the queue's cursor row mixes into the surface (focused, blurred).
+#: How much of $primary the queue's cursor row mixes into the surface of a dark theme
+#: (focused, blurred), and into a paler surface on a light one.
 CURSOR_MIX = (0.35, 0.2)
+LIGHT_CURSOR_TINT = 0.25
 #: Each of our text colours and the theme colour it starts from.
 INKS = {
     "readable-ok": "success",
@@ -127,9 +129,8 @@ def readable_variables(variables: Mapping[str, str]) -> dict[str, str]:
     if dark:  # a lighter, bluer row, as far as the foreground still reads on it
         cursor = _row(surface, primary, CURSOR_MIX[0], foreground)
         blurred = _row(surface, primary, CURSOR_MIX[1], foreground)
-    else:  # a light theme: a paler row (a darker one would leave coloured text no room)
-        paler = surface.blend(WHITE, 0.7)
-        cursor = paler.blend(primary, CURSOR_MIX[1] / 2)
+    else:  # a light theme: a pale blue row, a paler grey one when the table is not focused
+        cursor = surface.blend(WHITE, 0.7).blend(primary, LIGHT_CURSOR_TINT)
         blurred = surface.blend(WHITE, 0.4)
     grounds = [background, surface, panel, boost, cursor, blurred]
     out: dict[str, str] = {

@@ -81,7 +81,9 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog -wide"):
             yield Label(Text(f"Keys · {self.title_text}"), classes="dialog--title")
-            table = Table(box=None, padding=(0, 2), show_edge=False, header_style="bold")
+            table = Table(
+                box=None, padding=(0, 2), show_edge=False, pad_edge=False, header_style="bold"
+            )
             table.add_column("Key", style="bold", no_wrap=True)
             table.add_column("Does")
             for keys, description in self.rows:

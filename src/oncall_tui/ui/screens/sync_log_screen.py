@@ -105,7 +105,9 @@ class SyncLogScreen(Screen[None]):
     def reload(self, *_: object) -> None:
         """Re-read states, entries and log lines."""
         tz = shown_tz(self)
-        states = Table(box=None, padding=(0, 2), show_edge=False, header_style="bold")
+        states = Table(
+            box=None, padding=(0, 2), show_edge=False, pad_edge=False, header_style="bold"
+        )
         for column in ("Backend", "Last success", "Last attempt", "Last error"):
             states.add_column(column)
         backend_states = self.store.backend_states()

@@ -170,7 +170,8 @@ class EmptyState(Static):
 
     def show(self, why: str, tips: Sequence[str]) -> None:
         """Display ``why`` and the ``tips`` (plain text: they may quote what was typed)."""
-        text = Text(why, style="bold", no_wrap=False)
+        text = Text(no_wrap=False)
+        text.append(why, style="bold")
         for tip in tips:
             text.append("\n")
             text.append(tip)
