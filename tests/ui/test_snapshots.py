@@ -44,8 +44,14 @@ def test_first_run_says_what_to_do(snap_compare: Any, make_app: Any) -> None:
     or try the demo (not a blank table)."""
 
     def first_run() -> Any:
+        from dataclasses import replace
+        from pathlib import Path
+
         app = make_app(seed=None)
         app.ctx.demo = False
+        # A fixed path in the picture (the test's own folder differs at every run).
+        config = Path("/home/alex/.config/oncall-tui/config.toml")
+        app.ctx.paths = replace(app.ctx.paths, config=config)
         return app
 
     assert snap_compare(first_run(), terminal_size=(80, 24), run_before=settle)
