@@ -188,6 +188,7 @@ def dropped_table(path: Path) -> None:
 def dropped_column(path: Path) -> None:
     real_db(path)
     conn = sqlite3.connect(path)
+    conn.execute("DROP INDEX tickets_requester")  # SQLite keeps a column an index uses
     conn.execute("ALTER TABLE tickets DROP COLUMN requester")
     conn.commit()
     conn.close()

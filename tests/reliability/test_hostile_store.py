@@ -297,6 +297,13 @@ def drop_table(store: Store, table: str) -> None:
 
 
 def drop_column(store: Store, table: str, column: str) -> None:
+    # SQLite keeps a column an index uses: the indexes on it go first (as a damaged or
+    # hand-edited file could have lost them too).
+    for (index,) in store.db.conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql LIKE ?",
+        [table, f"%{column}%"],
+    ).fetchall():
+        store.db.conn.execute(f"DROP INDEX {index}")
     store.db.conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     store.db.conn.commit()
 
