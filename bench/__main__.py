@@ -25,6 +25,7 @@ BENCHMARKS = {
     "sla": ("bench.sla", 6),
     "rss": ("bench.rss", 7),
     "team": ("bench.team", 8),
+    "terminal": ("bench.terminal", 9),
 }
 
 
@@ -35,7 +36,7 @@ def _resolve(names: list[str]) -> list[str]:
         name = by_number.get(name, name)
         if name not in BENCHMARKS:
             raise SystemExit(
-                f"unknown benchmark {name!r}; choose from {', '.join(BENCHMARKS)} (or 1-8)"
+                f"unknown benchmark {name!r}; choose from {', '.join(BENCHMARKS)} (or 1-9)"
             )
         out.append(name)
     return out
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         "names",
         nargs="*",
         metavar="NAME",
-        help=f"benchmarks to run: {', '.join(BENCHMARKS)} or 1-8 (default all)",
+        help=f"benchmarks to run: {', '.join(BENCHMARKS)} or 1-9 (default all)",
     )
     parser.add_argument(
         "--quick",

@@ -266,6 +266,8 @@ def fmt(value: float, unit: str) -> str:
         return f"{value:.2f}×"
     if unit == "/s":
         return f"{value:,.0f}/s"
+    if unit == "B":
+        return f"{value:,.0f} B"
     return f"{value:.3g} {unit}".rstrip()
 
 
