@@ -134,9 +134,9 @@ class TicketTable(ScrollView, can_focus=True):
         Binding("enter", "choose", "Open", id="open-ticket"),
     ]
 
-    cursor: reactive[int] = reactive(0, always_update=True)
+    cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
     """Index of the highlighted row in the whole (filtered) queue."""
-    now: reactive[datetime | None] = reactive(None, layout=False)
+    now: reactive[datetime | None] = reactive(None, layout=False, repaint=False)
     """The instant countdowns are shown for; set once a second by the screen."""
 
     class Highlighted(Message):
@@ -346,8 +346,15 @@ class TicketTable(ScrollView, can_focus=True):
     # ---- cursor --------------------------------------------------------------------------
 
     def watch_cursor(self, old: int, new: int) -> None:
+        top = int(self.scroll_y)
         self._scroll_to_cursor()
-        self.refresh()
+        if int(self.scroll_y) == top:
+            # Only the two rows the cursor left and reached change: repaint just those, so a
+            # terminal (over SSH, every byte counts) gets two lines, not the whole table.
+            self.refresh_line(old)
+            self.refresh_line(new)
+        else:
+            self.refresh()
         self._look_ahead(new)
         row = self.row_at(new)
         self.post_message(self.Highlighted(row.id if row else None))
@@ -452,6 +459,37 @@ class TicketTable(ScrollView, can_focus=True):
             "updated": age_text(row.updated_at, now),
         }
 
+    def _line_key(
+        self, row: QueueRow, index: int, state: str, cells: dict[str, str]
+    ) -> tuple[object, ...]:
+        """Everything a rendered line depends on: equal keys, equal lines."""
+        return (
+            row.id,
+            self.size.width,
+            index == self.cursor,
+            self.has_focus,
+            state,
+            *cells.values(),
+            self.app.theme,
+        )
+
+    def _line_key_at(self, row: QueueRow, index: int, now: datetime) -> tuple[object, ...]:
+        return self._line_key(row, index, self.state_of(row, now), self.cells(row, now))
+
+    def watch_now(self, old: datetime | None, new: datetime | None) -> None:
+        """A tick repaints only the lines whose text or state changed: most seconds none do
+        ("3h 12m" a second later is still "3h 12m"), and a terminal gets no bytes at all."""
+        if old is None or new is None:
+            self.refresh()
+            return
+        top = int(self.scroll_y)
+        for index in range(top, min(top + self.size.height, self._total)):
+            row = self._cached(index)
+            if row is None:
+                continue
+            if self._line_key_at(row, index, old) != self._line_key_at(row, index, new):
+                self.refresh_line(index)
+
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         index = int(self.scroll_y) + y
@@ -463,15 +501,7 @@ class TicketTable(ScrollView, can_focus=True):
         cells = self.cells(row, now)
         # A line is rebuilt only when what it shows changed: most seconds, a countdown reads
         # the same as a second ago ("3h 12m"), so the per-second tick costs a dict look-up.
-        key = (
-            row.id,
-            width,
-            index == self.cursor,
-            self.has_focus,
-            state,
-            *cells.values(),
-            self.app.theme,
-        )
+        key = self._line_key(row, index, state, cells)
         cached = self._lines.get(key)
         if cached is not None:
             return cached
