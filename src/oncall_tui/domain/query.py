@@ -104,6 +104,12 @@ class Query:
         return not (self.terms or self.words or self.excluded or self.numbers or self.emails)
 
     @property
+    def depends_on_time(self) -> bool:
+        """True when the matching tickets change with the clock alone (``sla:breached`` gains
+        tickets as due times pass); every other term changes only with the data."""
+        return any(term.field == "sla" for term in self.terms)
+
+    @property
     def ticket_number(self) -> str | None:
         """The number when the whole query is one ticket number (``#41165`` or ``41165``):
         the filter box opens that ticket on enter."""

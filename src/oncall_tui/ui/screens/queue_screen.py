@@ -48,6 +48,12 @@ DETAIL_DELAY = 0.12
 NOTICE_SECONDS = 12.0
 
 
+def _minute(when: datetime) -> datetime:
+    """The minute an instant falls in (a jump of whole hours, e.g. after a suspend, is a new
+    minute too)."""
+    return when.replace(second=0, microsecond=0)
+
+
 def load_detail(
     store: Store, ticket_id: int, runbooks: Mapping[str, Runbook] | None = None
 ) -> DetailData:
@@ -118,6 +124,7 @@ class QueueScreen(TicketActions, Screen[None]):
         self.clock = clock
         self.templates = templates or []
         self.counts: list[int] = [0] * len(config.views)
+        self._all_counts_pending = True  # nothing counted yet
         self._last_tick: datetime | None = None
         self._detail_id: int | None = None
         self._detail_timer: Timer | None = None
@@ -467,22 +474,35 @@ class QueueScreen(TicketActions, Screen[None]):
             if counter is not None:
                 counter.close()
 
-    def recount(self, now: datetime, *, wait: bool = False) -> None:
+    def recount(self, now: datetime, *, wait: bool = False, timed_only: bool = False) -> None:
         """Count each view (on data changes, and once a minute for the time-based views).
 
         At 100,000 tickets the six counts take ~100 ms: after the first paint they are
         counted here (``wait``), later on the views' own read connection in a thread, and the
-        view bar keeps the previous numbers until the new ones arrive.
+        view bar keeps the previous numbers until the new ones arrive. ``timed_only`` (the
+        minute tick): only the views whose rows depend on the time (``sla:``) — the others
+        cannot have changed without a data change, which counts them all.
         """
         me = self.config.user
+        if timed_only and not self._all_counts_pending:
+            views = self.config.views
+            wanted = [i for i, v in enumerate(views) if parse_query(v.query).depends_on_time]
+            if not wanted:
+                return
+        else:
+            wanted = list(range(len(self.config.views)))
+            self._all_counts_pending = True
         self._views_generation += 1  # a count still running is for older data
         if wait or self._view_counter is None:
-            self.counts = [
-                self.store.queue_count(parse_query(v.query), me=me, now=now)
-                for v in self.config.views
-            ]
+            counts = list(self.counts)
+            for i in wanted:
+                counts[i] = self.store.queue_count(
+                    parse_query(self.config.views[i].query), me=me, now=now
+                )
+            self.counts = counts
+            self._all_counts_pending = False
             return
-        self._count_views(self._views_generation, now)
+        self._count_views(self._views_generation, now, wanted)
 
     @work(
         thread=True,
@@ -491,21 +511,25 @@ class QueueScreen(TicketActions, Screen[None]):
         exit_on_error=False,
         description="Counting the views",
     )
-    def _count_views(self, generation: int, now: datetime) -> None:
+    def _count_views(self, generation: int, now: datetime, wanted: list[int]) -> None:
         assert self._view_counter is not None
 
-        def wanted() -> bool:
+        def current() -> bool:
             return generation == self._views_generation
 
-        counts: list[int] | None = []
+        counts: list[int] | None = list(self.counts)
         try:
-            for view in self.config.views:
+            for i in wanted:
                 n = self._view_counter.count(
-                    parse_query(view.query), me=self.config.user, now=now, wanted=wanted
+                    parse_query(self.config.views[i].query),
+                    me=self.config.user,
+                    now=now,
+                    wanted=current,
                 )
                 if n is None:  # stale (or the screen closed): a newer count follows, if any
                     return
-                counts.append(n)
+                assert counts is not None
+                counts[i] = n
         except Exception:
             counts = None  # counted again on the UI thread, where an error surfaces
         self.post_message(self.ViewsCounted(generation, counts))
@@ -515,9 +539,11 @@ class QueueScreen(TicketActions, Screen[None]):
         if event.generation != self._views_generation:
             return
         if event.counts is None:
+            self._all_counts_pending = True
             self.recount(self.clock(), wait=True)
         else:
             self.counts = event.counts
+            self._all_counts_pending = False
         self._render_view_bar()
         self._show_empty()
 
@@ -556,13 +582,13 @@ class QueueScreen(TicketActions, Screen[None]):
         now = self.clock()
         self.table.now = now  # repaints the visible lines only
         self.query_one(StatusBar).now = now
-        if self._last_tick is not None and now.minute != self._last_tick.minute:
-            if any(term.field == "sla" for term in self.query_now().terms):
+        if self._last_tick is not None and _minute(now) != _minute(self._last_tick):
+            if self.query_now().depends_on_time:
                 # "Breaching soon" and friends gain rows with time: show them, the cursor
                 # staying on its ticket (views whose rows do not depend on time cost nothing)
                 self.reload()
             else:
-                self.recount(now)
+                self.recount(now, timed_only=True)
             self._render_view_bar()
         if self._detail_id is not None and self.wide:
             self.query_one(TicketDetail).refresh_sla(now)
