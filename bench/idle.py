@@ -2,12 +2,13 @@
 
 A fresh headless app process (:mod:`bench.runner`) paints the queue with a *running* clock
 (starting at the frozen "now" and moving in real time, so every 1-second tick changes the
-countdowns and scans for SLA crossings, as in real use), settles for two seconds, then
-measures its own CPU time (``getrusage``, all threads) over the window: 30 s, or 3 s with
-``--quick`` (settling one second). Nobody presses a key. The bare one-label app is measured
-the same way.
+countdowns and scans for SLA crossings, as in real use), then measures its own CPU time
+(``getrusage``, all threads) over the window, which starts at the first paint: five minutes in
+a full run (so the work after the first paint — the counts, the background integrity check —
+and five minute ticks with their recounts are all in it), 3 s with ``--quick`` (after one
+second). Nobody presses a key. The bare one-label app is measured the same way.
 
-Target: app CPU ≤ 1 % of one core over the window.
+Target: app CPU ≤ 1 % of one core averaged over the window.
 """
 
 from __future__ import annotations
@@ -20,16 +21,18 @@ LIMIT_PCT = 1.0
 
 
 def run(opts: Options) -> Report:
-    window = 3.0 if opts.quick else 30.0
+    window = 3.0 if opts.quick else 300.0
     report = Report("idle", f"idle CPU over {window:.0f} s, queue open (whole process)")
     db = cached_db(opts.n, opts.seed)
-    reps = opts.reps(3, 1)
+    reps = opts.reps(1, 1)
     app_pct: list[float] = []
     bare_pct: list[float] = []
     timeout = window + 60
-    settle = "1" if opts.quick else "2"
+    settle = "1" if opts.quick else "0"
     for _ in range(reps):
-        b = run_child(["bare", "--settle", settle, "--idle", str(window)], timeout=timeout)
+        # The floor is a reference only: half a minute tells its rate.
+        bare_window = str(min(window, 30.0))
+        b = run_child(["bare", "--settle", settle, "--idle", bare_window], timeout=timeout)
         require(b, "idle_cpu_s")
         a = run_child(
             app_args(db, "--ticking", "1", "--settle", settle, "--idle", str(window)),
@@ -58,7 +61,7 @@ def run(opts: Options) -> Report:
                 "--ticking",
                 "1",
                 "--settle",
-                "2",
+                "0",
                 "--idle",
                 str(window),
                 "--profile-idle",
