@@ -219,6 +219,7 @@ def test_doctor_lines(tmp_path: Path, clock: Any, zendesk: tuple[ZendeskFake, st
     text = out.getvalue()
     assert "PASS  config" in text
     assert "PASS  zendesk: reachable, token accepted" in text
+    assert "admin token: incremental export" in text  # the fake's tokens are admins
     assert "FAIL  github: not signed in" in text
     secrets.set("zendesk", Credential("token", Secret("wrong")))
     out = io.StringIO()
@@ -231,6 +232,23 @@ def test_doctor_lines(tmp_path: Path, clock: Any, zendesk: tuple[ZendeskFake, st
     )
     assert "FAIL  zendesk:" in out.getvalue() and "refused the token" in out.getvalue()
     assert "wrong" not in out.getvalue()
+
+
+def test_doctor_names_the_agent_path_and_the_budget(tmp_path: Path, clock: Any) -> None:
+    fake = ZendeskFake(clock=clock, roles={DEFAULT_TOKEN: "agent"}, account_rate_per_minute=400)
+    url, stop = serve_on_loopback(fake)
+    try:
+        config = Config(backends={"zendesk": BackendConfig("zendesk", url)})
+        secrets = MemorySecretStore({"zendesk": Credential("token", Secret(DEFAULT_TOKEN))})
+        out = io.StringIO()
+        run_doctor(None, config, paths(tmp_path), secrets, out)
+    finally:
+        stop()
+    assert (
+        "PASS  zendesk: reachable, token accepted; agent token: search export; an admin's "
+        "token would allow the incremental export; oncall-tui uses 80 requests a minute "
+        "(20% of the account's 400)"
+    ) in out.getvalue()
 
 
 # -- doctor on the setups people really have (issue 20 item 7) -----------------------------------
@@ -292,6 +310,7 @@ def test_doctor_accepts_environment_tokens_and_says_not_signed_in(
     assert run_doctor(None, config, paths(tmp_path), secrets, out) == 1
     text = out.getvalue()
     assert "PASS  zendesk: reachable, token accepted" in text
+    assert "admin token: incremental export" in text  # the fake's tokens are admins
     assert "(token from ONCALL_TUI_ZENDESK_TOKEN)" in text
     assert "FAIL  slack: not signed in; set ONCALL_TUI_SLACK_TOKEN" in text
     assert "no keyring backend" not in text and "FAIL  keyring" not in text

@@ -233,6 +233,9 @@ async def test_tickets_leaving_the_scope_stay_cached_marked_not_refreshed(
         _, cursor = await one_pass(adapter, None, store)
         assert store.find_ticket(Source.HELPDESK.value, "2") is not None
         assert store.not_refreshed(Source.HELPDESK) == {}
+        log = [message for _, _, _, message in store.log_entries()]
+        assert any(m.startswith("pulling with the search export (agent token") for m in log)
+        assert any(m.startswith("request budget:") for m in log)
         fake.tickets[2]["group_id"] = OTHER  # handed to another team
         fake.tickets[2]["updated_at"] = iso(0.1)
         clock.advance(600)
