@@ -17,7 +17,8 @@ from oncall_tui.demo.fakes.zendesk import ZendeskFake
 from oncall_tui.domain.remote import Page
 from oncall_tui.domain.tickets import Source, Status
 from oncall_tui.store import Store, open_store
-from oncall_tui.sync.base import RateLimited
+from oncall_tui.sync import zendesk_agent
+from oncall_tui.sync.base import RateLimited, decode_cursor, encode_cursor
 from oncall_tui.sync.http import build_client
 from oncall_tui.sync.zendesk import ZendeskBackend, ZendeskConfig
 from oncall_tui.sync.zendesk_agent import AGENT_WHY, FORBIDDEN_WHY
@@ -253,3 +254,20 @@ async def test_tickets_leaving_the_scope_stay_cached_marked_not_refreshed(
         assert store.not_refreshed(Source.HELPDESK) == {}
     finally:
         store.close()
+
+
+async def test_an_expired_export_cursor_reads_the_query_again(
+    served: tuple[ZendeskFake, str], clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake, url = served
+    for n in range(10, 14):
+        fake.add_ticket(ticket(n, hours_ago=1, group=str(GROUP)))
+    adapter = adapter_for(url, clock)
+    monkeypatch.setattr(zendesk_agent, "SEARCH_PAGE_SIZE", 2)
+    page = await adapter.fetch_changes(None)  # the first two, and a cursor for more
+    state = decode_cursor(page.cursor, "zendesk").data
+    assert state["after"]
+    state["after"] = "ZXhwaXJlZA=="  # Zendesk's cursors expire after an hour
+    rest, _ = await one_pass(adapter, encode_cursor(state, "zendesk"))
+    assert sorted(tickets_of([page, *rest]), key=int) == ["1", "2", "4", "10", "11", "12", "13"]
+    assert len(tickets_of([page, *rest])) == 7  # the first page's tickets are not sent again

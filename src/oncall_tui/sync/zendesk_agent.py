@@ -47,6 +47,7 @@ from oncall_tui.domain.tickets import Source
 from oncall_tui.sync.base import (
     Fields,
     Page,
+    Rejected,
     RemoteComment,
     RemoteCustomer,
     RemoteTicket,
@@ -187,10 +188,16 @@ class AgentPath:
         }
         if isinstance(after, str) and after:
             params["page[after]"] = after
-        f = Fields(
-            await self.backend._json("GET", SEARCH_EXPORT_PATH, params=params),
-            "zendesk search export",
-        )
+        try:
+            answer = await self.backend._json("GET", SEARCH_EXPORT_PATH, params=params)
+        except Rejected:
+            if "page[after]" not in params:
+                raise
+            # The export's cursor expires after an hour (a long pause, a laptop asleep): read
+            # this query again from its start; what was read already is skipped by ``seen``.
+            del params["page[after]"]
+            answer = await self.backend._json("GET", SEARCH_EXPORT_PATH, params=params)
+        f = Fields(answer, "zendesk search export")
         results = [
             r
             for r in f.items("results")
