@@ -71,6 +71,33 @@ def test_sync_once_over_loopback_pulls_and_pushes(
     assert any(c["body"] == "Looking into it" for c in fake.comments[101])
 
 
+def test_sync_once_with_an_agents_token_fills_the_queue_and_sends(
+    tmp_path: Path, clock: Any, zendesk: tuple[ZendeskFake, str]
+) -> None:
+    """Issue 16 end to end: the engine over loopback, an agent's token, no admin endpoint."""
+    fake, url = zendesk
+    fake.roles[DEFAULT_TOKEN] = "agent"
+    config = Config(backends={"zendesk": BackendConfig("zendesk", url)})
+    secrets = MemorySecretStore({"zendesk": Credential("oauth", Secret(DEFAULT_TOKEN))})
+    out, err = io.StringIO(), io.StringIO()
+    assert run_sync_once(config, paths(tmp_path), secrets, clock, out, err) == 0, err.getvalue()
+    assert "zendesk: ok; pulled 3" in out.getvalue()
+    assert not any("incremental" in e.path for e in fake.log)
+    store = open_store(paths(tmp_path).db, clock=clock)
+    try:
+        log = [message for _, _, _, message in store.log_entries()]
+        assert any("search export (agent token" in m for m in log)
+        tid = store.find_ticket("helpdesk", "101").id
+        store.add_comment(tid, "On it", public=True, author="agent@example.com")
+    finally:
+        store.close()
+    clock.advance(120)
+    out = io.StringIO()
+    assert run_sync_once(config, paths(tmp_path), secrets, clock, out, err) == 0
+    assert "pushed 1" in out.getvalue()
+    assert [c["body"] for c in fake.comments[101]].count("On it") == 1
+
+
 def test_sync_once_fails_with_summary_when_the_backend_is_down(tmp_path: Path, clock: Any) -> None:
     config = Config(backends={"zendesk": BackendConfig("zendesk", "http://127.0.0.1:9")})
     secrets = MemorySecretStore({"zendesk": Credential("token", Secret("x"))})
