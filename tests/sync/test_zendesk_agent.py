@@ -247,6 +247,11 @@ async def test_tickets_leaving_the_scope_stay_cached_marked_not_refreshed(
         marked = store.not_refreshed(Source.HELPDESK)
         assert list(marked) == ["2"] and marked["2"] == clock()
         assert store.find_ticket(Source.HELPDESK.value, "2") is not None  # still cached
+        log = [message for _, _, _, message in store.log_entries()]
+        assert (
+            "1 cached tickets left what this sync keeps fresh (#2): kept, marked as not "
+            "refreshed" in log
+        )
         fake.tickets[2]["group_id"] = GROUP  # back: fresh again with its next copy
         fake.tickets[2]["updated_at"] = iso(0.6)
         clock.advance(60)

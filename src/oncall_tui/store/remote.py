@@ -139,7 +139,7 @@ class RemoteMixin(TicketsMixin):
                 self._log_quarantined(backend, page.quarantined)
             if page.notes:
                 self._log_notes(backend, page.notes)
-            self._mark_refreshed(page)
+            self._mark_refreshed(backend, page)
             if save_cursor:
                 self.db.execute(
                     "INSERT INTO sync_state (backend, cursor) VALUES (?, ?) "
@@ -148,7 +148,7 @@ class RemoteMixin(TicketsMixin):
                 )
         return changed
 
-    def _mark_refreshed(self, page: Page) -> None:
+    def _mark_refreshed(self, backend: str, page: Page) -> None:
         """A ticket in the page is fresh again; with a scope, the cached tickets outside it
         are marked not refreshed (since now), the ones inside it not."""
         for source in {t.source for t in page.tickets}:
@@ -167,11 +167,34 @@ class RemoteMixin(TicketsMixin):
             "not_refreshed_since IS NOT NULL AND remote_id IN (SELECT value FROM json_each(?))",
             [scope.source.value, ids],
         )
+        left = [
+            str(row[0])
+            for row in self.db.execute(
+                "SELECT remote_id FROM tickets WHERE source = ? AND not_refreshed_since IS NULL "
+                "AND remote_id IS NOT NULL AND remote_id NOT IN (SELECT value FROM json_each(?))",
+                [scope.source.value, ids],
+            ).fetchall()
+        ]
+        if not left:
+            return
         self.db.execute(
             "UPDATE tickets SET not_refreshed_since = ? WHERE source = ? AND "
-            "not_refreshed_since IS NULL AND remote_id IS NOT NULL AND "
-            "remote_id NOT IN (SELECT value FROM json_each(?))",
-            [self.now(), scope.source.value, ids],
+            "remote_id IN (SELECT value FROM json_each(?))",
+            [self.now(), scope.source.value, json.dumps(left)],
+        )
+        shown = ", ".join(f"#{r}" for r in sorted(left, key=_number)[:10])
+        more = f" and {len(left) - 10} more" if len(left) > 10 else ""
+        self.db.execute(
+            "INSERT INTO sync_log (at, backend, level, message) VALUES (?, ?, ?, ?)",
+            [
+                self.now(),
+                backend,
+                "info",
+                clean_line(
+                    f"{len(left)} cached tickets left what this sync keeps fresh ({shown}{more}): "
+                    "kept, marked as not refreshed"
+                ),
+            ],
         )
 
     def not_refreshed(self, source: Source) -> dict[str, datetime]:
@@ -684,3 +707,9 @@ def _chunks(values: Sequence[Any], size: int = 900) -> Iterator[list[Any]]:
     """``values`` in slices small enough for one statement's parameters."""
     for start in range(0, len(values), size):
         yield list(values[start : start + size])
+
+
+def _number(remote_id: str) -> tuple[int, str]:
+    """Ticket numbers in numeric order (``#9`` before ``#10``)."""
+    tail = remote_id.rsplit("#", 1)[-1]
+    return (int(tail), remote_id) if tail.isdigit() else (2**63, remote_id)
