@@ -116,6 +116,7 @@ async def test_an_agent_token_fills_the_queue_through_the_search_export(
     paths = {e.path for e in fake.log}
     assert not any("incremental" in p for p in paths)  # the role said agent: no 403 asked for
     assert "/api/v2/users/show_many.json" in paths
+    assert [e.path for e in fake.log].count("/api/v2/users/me.json") == 1
     assert "/api/v2/organizations/show_many.json" in paths
     assert adapter.access == ("agent", AGENT_WHY)
     notes = [n for p in pages for n in p.notes]
@@ -208,7 +209,7 @@ async def test_the_request_rate_stays_inside_the_share_of_an_account_wide_limit(
     assert all(e.status != 429 for e in fake.log)
     for start in times:  # any minute holds at most 20 % of 100 of our requests
         assert sum(1 for t in times if start <= t < start + 60) <= 20
-    assert len(times) == 40  # more than one minute's share: spread over minutes
+    assert len(times) > 30  # more than a minute's share: spread over minutes
     assert any(p.wait_hint for p in pages)
 
 

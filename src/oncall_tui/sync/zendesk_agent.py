@@ -87,19 +87,24 @@ class AgentPath:
     def __init__(self, backend: ZendeskBackend) -> None:
         self.backend = backend
         self.config = backend.config
+        self._current: Fields | None = None
 
     # -- choosing
 
+    async def _user(self) -> Fields:
+        """The token's user (asked once per run: the role, then the id)."""
+        if self._current is None:
+            answer = Fields(await self.backend._json("GET", ME_PATH), "zendesk current user")
+            self._current = answer.sub("user")
+        return self._current
+
     async def role(self) -> str:
         """The token's role (``admin``, ``agent``, ``end-user``)."""
-        answer = Fields(await self.backend._json("GET", ME_PATH), "zendesk current user")
-        user = answer.sub("user")
-        return user.opt_text("role") or "agent"
+        return (await self._user()).opt_text("role") or "agent"
 
     async def _me(self) -> tuple[str, list[str]]:
         """The user's id and groups (the configured groups win)."""
-        answer = Fields(await self.backend._json("GET", ME_PATH), "zendesk current user")
-        me = answer.sub("user").ident("id")
+        me = (await self._user()).ident("id")
         if self.config.agent_groups:
             return me, list(self.config.agent_groups)
         groups: list[str] = []
