@@ -14,6 +14,7 @@ import pytest
 from oncall_tui.clock import FrozenClock
 from oncall_tui.demo.fakes import serve_on_loopback
 from oncall_tui.demo.fakes.zendesk import ZendeskFake
+from oncall_tui.domain.errors import ConfigValueError
 from oncall_tui.domain.remote import Page
 from oncall_tui.domain.tickets import Source, Status
 from oncall_tui.store import Store, open_store
@@ -277,3 +278,43 @@ async def test_an_expired_export_cursor_reads_the_query_again(
     rest, _ = await one_pass(adapter, encode_cursor(state, "zendesk"))
     assert sorted(tickets_of([page, *rest]), key=int) == ["1", "2", "4", "10", "11", "12", "13"]
     assert len(tickets_of([page, *rest])) == 7  # the first page's tickets are not sent again
+
+
+def test_agent_options_from_the_config_file() -> None:
+    config = ZendeskConfig.from_options(
+        {
+            "access": "agent",
+            "agent_statuses": ["open", "pending"],
+            "agent_groups": [12, 13],
+            "agent_solved_days": 0,
+            "search_overlap_seconds": 600,
+            "scope_sweep_minutes": 15,
+            "budget_share": 0.5,
+        }
+    )
+    assert config.access == "agent" and config.agent_statuses == ("open", "pending")
+    assert config.agent_groups == ("12", "13") and config.agent_solved_days == 0
+    assert config.search_overlap_seconds == 600 and config.scope_sweep_minutes == 15
+    assert config.budget_share == 0.5
+    assert ZendeskConfig.from_options({}).budget_share == 0.2
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("access", "root"),
+        ("agent_statuses", ["open", "deleted"]),
+        ("agent_statuses", []),
+        ("agent_groups", ["twelve"]),
+        ("agent_solved_days", -1),
+        ("search_overlap_seconds", 1e9),
+        ("scope_sweep_minutes", 0),
+        ("budget_share", 0),
+        ("budget_share", 1.5),
+        ("budget_share", True),
+    ],
+)
+def test_bad_agent_options_name_the_key(name: str, value: object) -> None:
+    with pytest.raises(ConfigValueError) as caught:
+        ZendeskConfig.from_options({name: value})
+    assert name in str(caught.value)
