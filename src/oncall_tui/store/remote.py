@@ -208,6 +208,11 @@ class RemoteMixin(TicketsMixin):
         found = {str(r[0]): parse_iso(r[1]) for r in rows}
         return {remote_id: when for remote_id, when in found.items() if when is not None}
 
+    def not_refreshed_since(self, ticket_id: int) -> datetime | None:
+        """When this cached ticket left what its backend keeps fresh (None: it has not)."""
+        row = self._one("SELECT not_refreshed_since FROM tickets WHERE id = ?", [ticket_id])
+        return parse_iso(row[0]) if row is not None else None
+
     def _log_notes(self, backend: str, notes: Iterable[str]) -> None:
         """The adapter's own lines (which pull and why, the budget), each once while the log's
         newest line of this backend is not the same."""
