@@ -15,6 +15,13 @@ Pull
     ``Page.wait_hint`` carries that budget to the engine, and a change made in the last minute
     arrives with the next pass.
 
+Agents
+    Both exports are admin-only. The first sync asks ``GET /api/v2/users/me`` for the token's
+    role (``access = "auto"``); an agent's token, or a 403 from an export later, pulls through
+    the search export instead (:mod:`oncall_tui.sync.zendesk_agent`). The cursor's ``path``
+    and ``why`` say which; ``ZendeskBackend.access`` too. Every request counts against
+    :class:`~oncall_tui.sync.budget.SharedBudget` (``budget_share`` of the account's limit).
+
 Push
     ``PUT /api/v2/tickets/{id}.json`` for status, priority, assignee, tags and comments (a
     public reply or an internal note is ``comment: {body, public}``); ``POST
