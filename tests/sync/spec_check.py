@@ -27,7 +27,8 @@ METHODS = ("get", "put", "post", "patch", "delete")
 
 #: Query parameters the cut spec leaves out of an operation's parameter list but documents in
 #: its description: the incremental export's sideloads ("#### Sideloading"), and offset
-#: pagination (``page``/``per_page``) of Zendesk list endpoints ("#### Pagination").
+#: pagination (``page``/``per_page``) of Zendesk list endpoints ("#### Pagination"), and the
+#: search export's ``page[after]`` cursor.
 DOCUMENTED_EXTRAS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v2/incremental/tickets/cursor.json"): frozenset({"include"}),
     ("GET", "/api/v2/incremental/tickets/cursor"): frozenset({"include"}),
@@ -38,6 +39,12 @@ DOCUMENTED_EXTRAS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v2/users.json"): frozenset({"page", "per_page"}),
     ("GET", "/api/v2/organizations.json"): frozenset({"page", "per_page"}),
     ("GET", "/api/v2/search.json"): frozenset({"page", "per_page"}),
+    # The search export's cursor ("#### Pagination: Cursor pagination"; its links.next carries
+    # page[after]) and the memberships' offset pages ("Offset pagination").
+    ("GET", "/api/v2/search/export.json"): frozenset({"page[after]"}),
+    ("GET", "/api/v2/search/export"): frozenset({"page[after]"}),
+    ("GET", "/api/v2/group_memberships.json"): frozenset({"page", "per_page"}),
+    ("GET", "/api/v2/group_memberships"): frozenset({"page", "per_page"}),
 }
 
 

@@ -71,6 +71,33 @@ def test_sync_once_over_loopback_pulls_and_pushes(
     assert any(c["body"] == "Looking into it" for c in fake.comments[101])
 
 
+def test_sync_once_with_an_agents_token_fills_the_queue_and_sends(
+    tmp_path: Path, clock: Any, zendesk: tuple[ZendeskFake, str]
+) -> None:
+    """Issue 16 end to end: the engine over loopback, an agent's token, no admin endpoint."""
+    fake, url = zendesk
+    fake.roles[DEFAULT_TOKEN] = "agent"
+    config = Config(backends={"zendesk": BackendConfig("zendesk", url)})
+    secrets = MemorySecretStore({"zendesk": Credential("oauth", Secret(DEFAULT_TOKEN))})
+    out, err = io.StringIO(), io.StringIO()
+    assert run_sync_once(config, paths(tmp_path), secrets, clock, out, err) == 0, err.getvalue()
+    assert "zendesk: ok; pulled 3" in out.getvalue()
+    assert not any("incremental" in e.path for e in fake.log)
+    store = open_store(paths(tmp_path).db, clock=clock)
+    try:
+        log = [message for _, _, _, message in store.log_entries()]
+        assert any("search export (agent token" in m for m in log)
+        tid = store.find_ticket("helpdesk", "101").id
+        store.add_comment(tid, "On it", public=True, author="agent@example.com")
+    finally:
+        store.close()
+    clock.advance(120)
+    out = io.StringIO()
+    assert run_sync_once(config, paths(tmp_path), secrets, clock, out, err) == 0
+    assert "pushed 1" in out.getvalue()
+    assert [c["body"] for c in fake.comments[101]].count("On it") == 1
+
+
 def test_sync_once_fails_with_summary_when_the_backend_is_down(tmp_path: Path, clock: Any) -> None:
     config = Config(backends={"zendesk": BackendConfig("zendesk", "http://127.0.0.1:9")})
     secrets = MemorySecretStore({"zendesk": Credential("token", Secret("x"))})
@@ -219,6 +246,7 @@ def test_doctor_lines(tmp_path: Path, clock: Any, zendesk: tuple[ZendeskFake, st
     text = out.getvalue()
     assert "PASS  config" in text
     assert "PASS  zendesk: reachable, token accepted" in text
+    assert "admin token: incremental export" in text  # the fake's tokens are admins
     assert "FAIL  github: not signed in" in text
     secrets.set("zendesk", Credential("token", Secret("wrong")))
     out = io.StringIO()
@@ -231,6 +259,23 @@ def test_doctor_lines(tmp_path: Path, clock: Any, zendesk: tuple[ZendeskFake, st
     )
     assert "FAIL  zendesk:" in out.getvalue() and "refused the token" in out.getvalue()
     assert "wrong" not in out.getvalue()
+
+
+def test_doctor_names_the_agent_path_and_the_budget(tmp_path: Path, clock: Any) -> None:
+    fake = ZendeskFake(clock=clock, roles={DEFAULT_TOKEN: "agent"}, account_rate_per_minute=400)
+    url, stop = serve_on_loopback(fake)
+    try:
+        config = Config(backends={"zendesk": BackendConfig("zendesk", url)})
+        secrets = MemorySecretStore({"zendesk": Credential("token", Secret(DEFAULT_TOKEN))})
+        out = io.StringIO()
+        run_doctor(None, config, paths(tmp_path), secrets, out)
+    finally:
+        stop()
+    assert (
+        "PASS  zendesk: reachable, token accepted; agent token: search export; an admin's "
+        "token would allow the incremental export; oncall-tui uses 80 requests a minute "
+        "(20% of the account's 400)"
+    ) in out.getvalue()
 
 
 # -- doctor on the setups people really have (issue 20 item 7) -----------------------------------
@@ -292,6 +337,7 @@ def test_doctor_accepts_environment_tokens_and_says_not_signed_in(
     assert run_doctor(None, config, paths(tmp_path), secrets, out) == 1
     text = out.getvalue()
     assert "PASS  zendesk: reachable, token accepted" in text
+    assert "admin token: incremental export" in text  # the fake's tokens are admins
     assert "(token from ONCALL_TUI_ZENDESK_TOKEN)" in text
     assert "FAIL  slack: not signed in; set ONCALL_TUI_SLACK_TOKEN" in text
     assert "no keyring backend" not in text and "FAIL  keyring" not in text

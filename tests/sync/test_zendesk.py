@@ -90,6 +90,7 @@ def ticket(n: int, *, hours_ago: float = 5, **overrides: Any) -> RemoteTicket:
 
 
 def backend(fake: ZendeskFake, clock: FrozenClock, **config: Any) -> ZendeskBackend:
+    config.setdefault("access", "admin")  # the exports (the agent: test_zendesk_agent.py)
     return ZendeskBackend(client_for(fake, BASE), ZendeskConfig(**config), clock=clock)
 
 
@@ -561,13 +562,16 @@ def test_update_bodies_fit_the_spec(clock: FrozenClock) -> None:
 
 
 async def test_an_agent_token_is_told_the_export_needs_an_admin(clock: FrozenClock) -> None:
+    """With ``access = "admin"`` configured (else a 403 switches to the agent's path)."""
     def forbidden(request: httpx.Request) -> httpx.Response:
         return httpx.Response(
             403, json={"error": "Forbidden", "description": "You do not have access"}
         )
 
     with pytest.raises(AuthFailed, match="admin"):
-        await ZendeskBackend(client_for(forbidden, BASE), clock=clock).fetch_changes(None)
+        await ZendeskBackend(
+            client_for(forbidden, BASE), ZendeskConfig(access="admin"), clock=clock
+        ).fetch_changes(None)
 
 
 def test_options_from_the_config_file() -> None:

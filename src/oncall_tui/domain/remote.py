@@ -107,6 +107,15 @@ class Quarantined:
 
 
 @dataclass(frozen=True, slots=True)
+class Scope:
+    """Every ticket of ``source`` a backend keeps fresh now (the agent's scope); the store
+    marks the other cached ones as not refreshed."""
+
+    source: Source
+    remote_ids: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     """One step of an incremental pull.
 
@@ -124,6 +133,10 @@ class Page:
         quarantined: records of this page that could not be read (an unknown status, a bad
             date, wrong types): the store logs them in the sync log, the rest of the page is
             applied and the cursor moves on.
+        notes: lines for the sync log (which pull is in use and why, the request budget).
+        in_scope: when not None, every ticket the backend keeps fresh now (the agent's
+            scope): the store marks its other cached tickets as not refreshed, and these as
+            refreshed.
     """
 
     tickets: tuple[RemoteTicket, ...] = ()
@@ -134,3 +147,5 @@ class Page:
     wait_hint: float | None = None
     removed: tuple[RemoteRemoval, ...] = ()
     quarantined: tuple[Quarantined, ...] = ()
+    notes: tuple[str, ...] = ()
+    in_scope: Scope | None = None

@@ -287,5 +287,13 @@ def m0013_number_requester_indexes(db: Database) -> None:
     db.execute("CREATE INDEX tickets_unsent ON tickets (id) WHERE pending_ops > 0")
 
 
+@migrations(name="0016_not_refreshed")
+def m0016_not_refreshed(db: Database) -> None:
+    """When a cached ticket stopped being kept fresh (NULL: it is): an agent's pull reads only
+    the tickets the user works (issue 16), and one that leaves that scope stays cached,
+    marked, instead of being dropped or silently going stale."""
+    db.execute("ALTER TABLE tickets ADD COLUMN not_refreshed_since TEXT")
+
+
 #: The schema version this build writes; a database with a higher one is refused.
 SCHEMA_VERSION = len(migrations._migrations)

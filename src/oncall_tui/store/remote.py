@@ -137,6 +137,9 @@ class RemoteMixin(TicketsMixin):
             )
             if page.quarantined:
                 self._log_quarantined(backend, page.quarantined)
+            if page.notes:
+                self._log_notes(backend, page.notes)
+            self._mark_refreshed(backend, page)
             if save_cursor:
                 self.db.execute(
                     "INSERT INTO sync_state (backend, cursor) VALUES (?, ?) "
@@ -144,6 +147,86 @@ class RemoteMixin(TicketsMixin):
                     [backend, page.cursor],
                 )
         return changed
+
+    def _mark_refreshed(self, backend: str, page: Page) -> None:
+        """A ticket in the page is fresh again; with a scope, the cached tickets outside it
+        are marked not refreshed (since now), the ones inside it not."""
+        for source in {t.source for t in page.tickets}:
+            ids = json.dumps([t.remote_id for t in page.tickets if t.source == source])
+            self.db.execute(
+                "UPDATE tickets SET not_refreshed_since = NULL WHERE source = ? AND "
+                "not_refreshed_since IS NOT NULL AND remote_id IN (SELECT value FROM json_each(?))",
+                [source.value, ids],
+            )
+        scope = page.in_scope
+        if scope is None:
+            return
+        ids = json.dumps(sorted(scope.remote_ids))
+        self.db.execute(
+            "UPDATE tickets SET not_refreshed_since = NULL WHERE source = ? AND "
+            "not_refreshed_since IS NOT NULL AND remote_id IN (SELECT value FROM json_each(?))",
+            [scope.source.value, ids],
+        )
+        left = [
+            str(row[0])
+            for row in self.db.execute(
+                "SELECT remote_id FROM tickets WHERE source = ? AND not_refreshed_since IS NULL "
+                "AND remote_id IS NOT NULL AND remote_id NOT IN (SELECT value FROM json_each(?))",
+                [scope.source.value, ids],
+            ).fetchall()
+        ]
+        if not left:
+            return
+        self.db.execute(
+            "UPDATE tickets SET not_refreshed_since = ? WHERE source = ? AND "
+            "remote_id IN (SELECT value FROM json_each(?))",
+            [self.now(), scope.source.value, json.dumps(left)],
+        )
+        shown = ", ".join(f"#{r}" for r in sorted(left, key=_number)[:10])
+        more = f" and {len(left) - 10} more" if len(left) > 10 else ""
+        self.db.execute(
+            "INSERT INTO sync_log (at, backend, level, message) VALUES (?, ?, ?, ?)",
+            [
+                self.now(),
+                backend,
+                "info",
+                clean_line(
+                    f"{len(left)} cached tickets left what this sync keeps fresh ({shown}{more}): "
+                    "kept, marked as not refreshed"
+                ),
+            ],
+        )
+
+    def not_refreshed(self, source: Source) -> dict[str, datetime]:
+        """Cached tickets of ``source`` outside what the backend keeps fresh, with the time
+        each left it (``remote_id -> since``)."""
+        rows = self.db.execute(
+            "SELECT remote_id, not_refreshed_since FROM tickets WHERE source = ? AND "
+            "not_refreshed_since IS NOT NULL",
+            [source.value],
+        ).fetchall()
+        found = {str(r[0]): parse_iso(r[1]) for r in rows}
+        return {remote_id: when for remote_id, when in found.items() if when is not None}
+
+    def not_refreshed_since(self, ticket_id: int) -> datetime | None:
+        """When this cached ticket left what its backend keeps fresh (None: it has not)."""
+        row = self._one("SELECT not_refreshed_since FROM tickets WHERE id = ?", [ticket_id])
+        return parse_iso(row[0]) if row is not None else None
+
+    def _log_notes(self, backend: str, notes: Iterable[str]) -> None:
+        """The adapter's own lines (which pull and why, the budget), each once while the log's
+        newest line of this backend is not the same."""
+        for note in notes:
+            message = clean_line(note)
+            last = self._one(
+                "SELECT message FROM sync_log WHERE backend = ? ORDER BY id DESC LIMIT 1",
+                [backend],
+            )
+            if last is None or last[0] != message:
+                self.db.execute(
+                    "INSERT INTO sync_log (at, backend, level, message) VALUES (?, ?, ?, ?)",
+                    [self.now(), backend, "info", message],
+                )
 
     def _log_quarantined(self, backend: str, records: Iterable[Quarantined]) -> None:
         """One sync log line per record set aside; a line the log still holds is not repeated
@@ -629,3 +712,9 @@ def _chunks(values: Sequence[Any], size: int = 900) -> Iterator[list[Any]]:
     """``values`` in slices small enough for one statement's parameters."""
     for start in range(0, len(values), size):
         yield list(values[start : start + size])
+
+
+def _number(remote_id: str) -> tuple[int, str]:
+    """Ticket numbers in numeric order (``#9`` before ``#10``)."""
+    tail = remote_id.rsplit("#", 1)[-1]
+    return (int(tail), remote_id) if tail.isdigit() else (2**63, remote_id)

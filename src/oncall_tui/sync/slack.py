@@ -83,6 +83,24 @@ UNAVAILABLE_ERRORS = frozenset(
     {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "team_not_found"}
 )
 #: Message subtypes that are not somebody speaking.
+#: The 2025 limits of commercially distributed apps outside the Slack Marketplace, for
+#: ``conversations.history`` and ``conversations.replies``: a request a minute, 15 messages.
+LIMITED_INTERVAL = 60.0
+LIMITED_MESSAGES = 15
+#: What a thread read page by page keeps of each message between steps.
+MESSAGE_KEYS = frozenset(
+    {
+        "ts",
+        "user",
+        "text",
+        "thread_ts",
+        "reply_count",
+        "latest_reply",
+        "bot_id",
+        "subtype",
+        "username",
+    }
+)
 SKIPPED_SUBTYPES = frozenset(
     {
         "channel_join",
@@ -130,6 +148,16 @@ class SlackConfig:
     """Messages per request (Slack recommends no more than 200)."""
     default_priority: Priority = Priority.P3
     """Priority of a new chat ticket (chat threads carry no priority at Slack)."""
+    app_kind: str = "internal"
+    """``internal`` (an app the team made for its own workspace: Tier 3, about 50 requests a
+    minute) or ``distributed`` (a commercially distributed app outside the Slack Marketplace:
+    since 2025, 1 request a minute and 15 messages for ``conversations.history`` and
+    ``conversations.replies``). A ``ratelimited`` answer switches to the second plan."""
+
+    @property
+    def limited(self) -> bool:
+        """Whether the app gets the 2025 limits of non-Marketplace apps."""
+        return self.app_kind == "distributed"
 
     @classmethod
     def from_options(
@@ -137,7 +165,13 @@ class SlackConfig:
     ) -> SlackConfig:
         """Build from the config file's channels, employees and ``options``."""
         key = "backends.slack.options"
-        known = {"bots_are_employees", "channel_customers", "workspace_url", "watch_days"}
+        known = {
+            "bots_are_employees",
+            "channel_customers",
+            "workspace_url",
+            "watch_days",
+            "app_kind",
+        }
         for name in options:
             if name not in known:
                 raise ConfigValueError(f"{key}.{name}", f"one of {', '.join(sorted(known))}")
@@ -155,7 +189,11 @@ class SlackConfig:
         days = options.get("watch_days", cls.watch_days)
         if isinstance(days, bool) or not isinstance(days, int | float) or days <= 0:
             raise ConfigValueError(f"{key}.watch_days", "a positive number of days", days)
+        app_kind = options.get("app_kind", cls.app_kind)
+        if app_kind not in ("internal", "distributed"):
+            raise ConfigValueError(f"{key}.app_kind", "internal or distributed", app_kind)
         return cls(
+            app_kind=app_kind,
             channels=tuple(channels),
             employees=frozenset(employees),
             bots_are_employees=bots,
@@ -361,6 +399,8 @@ class SlackBackend:
         self.clock = clock or SystemClock()
         self.name = name
         self.limits = limits_of(client)
+        #: The 2025 plan of apps outside the Marketplace (configured, or after ratelimited).
+        self._limited = config.limited
         #: Messages set aside: the next page carries them to the sync log.
         self.triage = Triage()
 
@@ -393,6 +433,17 @@ class SlackBackend:
         watch window (``ts -> latest message seen``), and the tasks left in this pass.
         """
         state = decode_cursor(cursor, "slack").data
+        saved_plan = state.get("plan")
+        plan: dict[str, Any] = saved_plan if isinstance(saved_plan, dict) else {}
+        self._limited = self.config.limited or plan.get("limited") is True
+        saved_due = plan.get("next")
+        due: dict[str, float] = {
+            k: float(v)
+            for k, v in (saved_due if isinstance(saved_due, dict) else {}).items()
+            if isinstance(v, int | float) and not isinstance(v, bool)
+        }
+        saved_partial = state.get("partial")
+        partial: dict[str, Any] = saved_partial if isinstance(saved_partial, dict) else {}
         saved = state.get("channels")
         channels: dict[str, Any] = {
             c: {"threads": _threads((saved or {}).get(c) if isinstance(saved, dict) else None)}
@@ -408,27 +459,108 @@ class SlackBackend:
             todo = [["history", c, None] for c in self.config.channels]
         if not todo:  # no channels configured
             return self._page(cursor=encode_cursor({"channels": channels, "todo": []}, "slack"))
-        kind, channel, arg = todo.pop(0)
+
+        def saved_state() -> str:
+            plan_out = {"limited": self._limited, "next": due}
+            out = {"channels": channels, "todo": todo, "plan": plan_out, "partial": partial}
+            return encode_cursor(out, "slack")
+
+        kind, channel, arg = todo[0]
+        method = "conversations.history" if kind == "history" else "conversations.replies"
+        now = self.clock().timestamp()
+        if self._limited and due.get(method, 0.0) > now:  # one request a minute per method
+            return self._page(cursor=saved_state(), done=False, wait_hint=due[method] - now)
+        todo.pop(0)
         entry = channels[channel]
         tickets: list[RemoteTicket] = []
         comments: list[RemoteComment] = []
-        if kind == "history":
-            tickets, more, next_cursor = await self._history(channel, entry, arg)
-            todo[:0] = [["thread", channel, ts] for ts in more]
-            if next_cursor:
-                todo.insert(0, ["history", channel, next_cursor])
-        else:
-            ticket, found = await self._thread(channel, arg, entry)
-            if ticket is not None:
-                tickets.append(ticket)
-                comments.extend(found)
-        state = {"channels": channels, "todo": todo}
+        notes: tuple[str, ...] = ()
+        try:
+            if kind == "history":
+                tickets, more, next_cursor = await self._history(channel, entry, arg)
+                todo[:0] = [["thread", channel, ts] for ts in more]
+                if next_cursor:
+                    todo.insert(0, ["history", channel, next_cursor])
+            elif self._limited:
+                key = f"{channel}:{arg}"
+                ticket, found, left = await self._thread_step(channel, arg, entry, partial.get(key))
+                partial.pop(key, None)
+                if left is not None:  # more pages next minute
+                    partial[key] = left
+                    todo.insert(0, [kind, channel, arg])
+                if ticket is not None:
+                    tickets.append(ticket)
+                    comments.extend(found)
+            else:
+                ticket, found = await self._thread(channel, arg, entry)
+                if ticket is not None:
+                    tickets.append(ticket)
+                    comments.extend(found)
+        except RateLimited as exc:
+            # Slack's 2025 limits for apps outside the Marketplace: poll at their pace
+            # (this channel's task comes first next time) instead of failing the pull.
+            todo.insert(0, [kind, channel, arg])
+            due[method] = now + exc.retry_after
+            if not self._limited:
+                self._limited = True
+                notes = (
+                    f"{method} answered ratelimited: polling as an app outside the Slack "
+                    "Marketplace (1 request a minute, 15 messages); an internal app keeps "
+                    "Tier 3 (see docs/slack-app.md)",
+                )
+            return self._page(
+                cursor=saved_state(), done=False, wait_hint=exc.retry_after, notes=notes
+            )
+        if self._limited:
+            due[method] = now + LIMITED_INTERVAL
         return self._page(
             tickets=tuple(tickets),
             comments=tuple(comments),
-            cursor=encode_cursor(state, "slack"),
+            cursor=saved_state(),
             done=not todo,
         )
+
+    @property
+    def page_limit(self) -> int:
+        """Messages a history or replies request asks for (15 under the 2025 limits)."""
+        if self._limited:
+            return min(self.config.page_limit, LIMITED_MESSAGES)
+        return self.config.page_limit
+
+    async def _thread_step(
+        self, channel: str, thread_ts: str, entry: dict[str, Any], left: object
+    ) -> tuple[RemoteTicket | None, tuple[RemoteComment, ...], dict[str, Any] | None]:
+        """One page of a thread (the limited plan): the ticket once its last page is read,
+        else what to carry on with (the messages so far, the next cursor)."""
+        carried = left if isinstance(left, dict) else {}
+        page_cursor = carried.get("cursor") if isinstance(carried.get("cursor"), str) else None
+        raw = [m for m in carried.get("messages") or [] if isinstance(m, dict)]
+        try:
+            found = await self.call(
+                "conversations.replies",
+                channel=channel,
+                ts=thread_ts,
+                limit=self.page_limit,
+                cursor=page_cursor,
+            )
+        except Rejected as exc:
+            if "thread_not_found" not in str(exc):
+                raise
+            entry.setdefault("threads", {}).pop(thread_ts, None)
+            return None, (), None
+        for item in found.items("messages"):
+            if self.triage.read("message", item, parse_message, ("ts",)) is not None:
+                raw.append({k: v for k, v in item.items() if k in MESSAGE_KEYS})
+        meta = found.opt_sub("response_metadata")
+        next_cursor = meta.opt_text("next_cursor") if meta else None
+        if next_cursor:
+            return None, (), {"cursor": next_cursor, "messages": raw}
+        messages = [parse_message(m) for m in raw]
+        if messages:
+            latest = max((m.ts for m in messages), key=_ts_key)
+            entry.setdefault("threads", {})[thread_ts] = latest
+        ticket, comments = parse_thread(channel, messages, self.config)
+        return ticket, comments, None
 
     def _page(self, **parts: Any) -> Page:
         """A page carrying the messages set aside since the last one, its text bounded."""
@@ -446,7 +578,7 @@ class SlackBackend:
             "conversations.history",
             channel=channel,
             oldest=datetime_to_ts(self._horizon()),
-            limit=self.config.page_limit,
+            limit=self.page_limit,
             cursor=page_cursor,
         )
         threads: dict[str, str] = entry.setdefault("threads", {})
@@ -499,7 +631,7 @@ class SlackBackend:
                 "conversations.replies",
                 channel=channel,
                 ts=thread_ts,
-                limit=self.config.page_limit,
+                limit=self.page_limit,
                 cursor=page_cursor,
                 oldest=oldest,
                 include_all_metadata="true" if metadata else None,
@@ -575,7 +707,7 @@ class SlackBackend:
             ts=thread_ts,
             oldest=oldest,
             include_all_metadata="true",
-            limit=self.config.page_limit,
+            limit=self.page_limit,
         )
         for item in found.items("messages"):
             meta = item.get("metadata") if isinstance(item, dict) else None

@@ -15,6 +15,13 @@ Pull
     ``Page.wait_hint`` carries that budget to the engine, and a change made in the last minute
     arrives with the next pass.
 
+Agents
+    Both exports are admin-only. The first sync asks ``GET /api/v2/users/me`` for the token's
+    role (``access = "auto"``); an agent's token, or a 403 from an export later, pulls through
+    the search export instead (:mod:`oncall_tui.sync.zendesk_agent`). The cursor's ``path``
+    and ``why`` say which; ``ZendeskBackend.access`` too. Every request counts against
+    :class:`~oncall_tui.sync.budget.SharedBudget` (``budget_share`` of the account's limit).
+
 Push
     ``PUT /api/v2/tickets/{id}.json`` for status, priority, assignee, tags and comments (a
     public reply or an internal note is ``comment: {body, public}``); ``POST
@@ -63,7 +70,9 @@ import httpx
 from oncall_tui.clock import Clock, SystemClock
 from oncall_tui.domain.errors import ConfigValueError
 from oncall_tui.domain.ops import Op, OpKind
+from oncall_tui.domain.remote import Scope
 from oncall_tui.domain.tickets import Channel, Priority, Source, Status
+from oncall_tui.sync.agent_options import AGENT_OPTIONS, agent_options
 from oncall_tui.sync.base import (
     AuthFailed,
     BackendUnavailable,
@@ -85,7 +94,9 @@ from oncall_tui.sync.base import (
     encode_cursor,
     unsupported,
 )
+from oncall_tui.sync.budget import SharedBudget
 from oncall_tui.sync.http import check_status, limits_of, response_json, same_origin, send
+from oncall_tui.sync.zendesk_agent import ADMIN_WHY, AGENT_WHY, FORBIDDEN_WHY, AgentPath
 
 E = TypeVar("E", bound=StrEnum)
 log = logging.getLogger(__name__)
@@ -186,6 +197,21 @@ class ZendeskConfig:
     """How far back the first sync reaches."""
     export_requests_per_minute: float = 10.0
     """Each incremental export's budget (30 with Zendesk's High Volume add-on)."""
+    access: str = "auto"
+    """How to pull: ``auto`` (by the token's role), ``admin`` (the incremental exports) or
+    ``agent`` (the search export, see :mod:`oncall_tui.sync.zendesk_agent`)."""
+    agent_statuses: tuple[str, ...] = ("new", "open", "pending", "hold")
+    """Agent path: the statuses of the tickets kept fresh."""
+    agent_groups: tuple[str, ...] = ()
+    """Agent path: the groups whose tickets are kept fresh (empty: the user's own groups)."""
+    agent_solved_days: int = 7
+    """Agent path: solved tickets of the last this many days are kept fresh too (0: none)."""
+    search_overlap_seconds: int = 300
+    """Agent path: how far each pass reaches back before the previous one (search lags)."""
+    scope_sweep_minutes: int = 60
+    """Agent path: how often the whole scope is listed, to mark tickets that left it."""
+    budget_share: float = 0.2
+    """The fraction of the account's per-minute request limit oncall-tui may use."""
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any], history_days: int = 90) -> ZendeskConfig:
@@ -201,6 +227,7 @@ class ZendeskConfig:
             "default_plan",
             "alert_tags",
             "export_requests_per_minute",
+            *AGENT_OPTIONS,
         }
         for name in options:
             if name not in known:
@@ -238,6 +265,7 @@ class ZendeskConfig:
             alert_tags=tuple(alert_tags),
             history_days=history_days,
             export_requests_per_minute=float(rate),
+            **agent_options(options, key),
         )
 
 
@@ -621,9 +649,18 @@ class ZendeskBackend:
         self.users: dict[str, User] = {}
         self._staff_loaded_at: float | None = None
         self.limits = limits_of(client)
+        #: Lines for the sync log, carried by the next page.
+        self._notes: list[str] = []
         #: Records set aside outside a page (staff list, search, look-ups): the next page
         #: carries them to the sync log.
         self.triage = Triage()
+        #: oncall-tui's share of the account's per-minute limit (every request counts).
+        self.budget = SharedBudget(self.config.budget_share, self._now_ts)
+        #: Organizations already read (the agent path looks up only new ones).
+        self.known_orgs: set[str] = set()
+        self.agent = AgentPath(self)
+        #: Which pull is in use (``admin`` or ``agent``) and why, once known.
+        self.access: tuple[str, str] | None = None
 
     def __repr__(self) -> str:
         return f"ZendeskBackend(name={self.name!r}, base_url={self.base_url!r})"
@@ -644,10 +681,15 @@ class ZendeskBackend:
         ok: Iterable[int] = (),
         on_error: Callable[[httpx.Response, str], None] | None = None,
     ) -> httpx.Response:
-        """Send one request; error statuses other than ``ok`` raise (see check_status)."""
+        """Send one request; error statuses other than ``ok`` raise (see check_status).
+
+        Every request counts against the shared budget, whose headers each answer updates.
+        """
+        self.budget.note()
         response = await send(
             self.client, method, url, backend=self.name, params=params, json=json, headers=headers
         )
+        self.budget.observe(response.headers)
         if response.status_code not in ok:
             check_status(response, self.name, self._now_ts(), on_error=on_error)
         return response
@@ -673,6 +715,36 @@ class ZendeskBackend:
         from the start of the history window: comments already stored are not duplicated.
         """
         state = decode_cursor(cursor, "zendesk").data
+        if state.get("path") not in ("admin", "agent"):
+            if state:  # a cursor of an older version was reading the exports: go on
+                state.update(path="admin", why=ADMIN_WHY)
+            else:
+                path, why = await self.choose_access()
+                state = {"path": path, "why": why}
+                export = "search" if path == "agent" else "incremental"
+                self._notes.append(f"pulling with the {export} export ({why})")
+        self.access = (str(state["path"]), str(state.get("why") or ""))
+        if state["path"] == "agent":
+            return await self.agent.step(state)
+        try:
+            return await self._admin_step(state)
+        except ExportForbidden:
+            if self.config.access == "admin":
+                raise
+            self.access = ("agent", FORBIDDEN_WHY)
+            self._notes.append(f"switching to the search export ({FORBIDDEN_WHY})")
+            return await self.agent.step({"path": "agent", "why": FORBIDDEN_WHY})
+
+    async def choose_access(self) -> tuple[str, str]:
+        """The pull this token may use, and why (``oncall-tui doctor`` shows it too)."""
+        if self.config.access == "admin":
+            return "admin", "configured: access = admin"
+        if self.config.access == "agent":
+            return "agent", "configured: access = agent (search export)"
+        role = await self.agent.role()
+        return ("admin", ADMIN_WHY) if role == "admin" else ("agent", AGENT_WHY)
+
+    async def _admin_step(self, state: dict[str, Any]) -> Page:
         state.pop("todo", None)
         if state.get("phase") == "events":
             return await self._events_step(state)
@@ -762,19 +834,31 @@ class ZendeskBackend:
         comments: tuple[RemoteComment, ...] = (),
         customers: tuple[RemoteCustomer, ...] = (),
         quarantined: tuple[Quarantined, ...] = (),
+        notes: tuple[str, ...] = (),
+        in_scope: Scope | None = None,
     ) -> Page:
-        # The next call asks one of the two exports: keep within that one's budget.
-        last = state.get("last_events" if state.get("phase") == "events" else "last_export")
-        elapsed = self._now_ts() - last if isinstance(last, int | float) else math.inf
+        wait = 0.0
+        if state.get("path") != "agent":
+            # The next call asks one of the two exports: keep within that one's budget.
+            last = state.get("last_events" if state.get("phase") == "events" else "last_export")
+            elapsed = self._now_ts() - last if isinstance(last, int | float) else math.inf
+            wait = max(0.0, self.export_interval - elapsed)
+        wait = max(wait, self.budget.wait())
         aside, self.triage.bad = self.triage.bad, []
+        notes = (*self._notes, *notes)
+        self._notes = []
+        if notes or wait >= 1:
+            notes = (*notes, self.budget.describe())
         page = Page(
             tickets=tickets,
             comments=comments,
             customers=customers,
             cursor=encode_cursor(state, "zendesk"),
             done=done,
-            wait_hint=max(0.0, self.export_interval - elapsed),
+            wait_hint=wait,
             quarantined=(*aside, *quarantined),
+            notes=notes,
+            in_scope=in_scope,
         )
         return bounded_page(page, self.limits)
 
@@ -908,9 +992,7 @@ class ZendeskBackend:
             return await self._settled(response, op, ticket_id)
         raise BackendUnavailable(f"{self.name}: ticket {ticket_id} kept changing; will retry")
 
-    async def _settled(
-        self, response: httpx.Response, op: Op, ticket_id: str | None
-    ) -> PushResult:
+    async def _settled(self, response: httpx.Response, op: Op, ticket_id: str | None) -> PushResult:
         """The result of a push Zendesk accepted, read as leniently as its description allows.
 
         Every key of the answer is optional there. The ticket's id is the one we sent, else
@@ -1064,14 +1146,16 @@ class ZendeskBackend:
         return [bounded(t, self.limits) for t in tickets if t is not None]
 
 
+class ExportForbidden(AuthFailed):
+    """The incremental export refused the token (403: not an admin's)."""
+
+
 def _export_error(response: httpx.Response, what: str) -> None:
     if response.status_code == 403:
-        raise AuthFailed(f"{what}: the incremental export needs a Zendesk admin's token (403)")
+        raise ExportForbidden(f"{what}: the incremental export needs a Zendesk admin's token (403)")
 
 
-def _comment_parser(
-    ticket_id: str, users: Mapping[str, User]
-) -> Callable[[object], RemoteComment]:
+def _comment_parser(ticket_id: str, users: Mapping[str, User]) -> Callable[[object], RemoteComment]:
     return lambda payload: parse_comment(payload, ticket_id, users)
 
 

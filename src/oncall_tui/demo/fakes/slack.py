@@ -68,6 +68,8 @@ class SlackFake(FakeServer):
         customers: user ids the demo activity posts as.
         method_limits: requests per minute and token per method (e.g. Slack's tier 3 is 50);
             None: unlimited.
+        message_limit: the most messages one history or replies page holds whatever
+            ``limit`` asks (Slack's 15 for apps outside the Marketplace since 2025); None: 999.
     """
 
     name = "slack"
@@ -82,12 +84,14 @@ class SlackFake(FakeServer):
         faults: FaultPlan | None = None,
         clock: Clock | None = None,
         method_limits: Mapping[str, int] | None = None,
+        message_limit: int | None = None,
         seed: int = 0,
     ) -> None:
         super().__init__(tokens=tuple(tokens), faults=faults, clock=clock)
         self.channels: dict[str, list[dict[str, Any]]] = {c: [] for c in channels}
         self.customers = tuple(customers)
         self.method_limits = dict(method_limits or {})
+        self.message_limit = message_limit or 999
         self.random = random.Random(seed)
         self._last_ts = (0, 0)
         self._calls: dict[tuple[str, str], list[float]] = {}
@@ -250,7 +254,7 @@ class SlackFake(FakeServer):
 
     def _limit(self, call: Call, default: int) -> int:
         try:
-            return min(999, max(1, int(call.param("limit") or default)))
+            return min(self.message_limit, max(1, int(call.param("limit") or default)))
         except ValueError:
             return default
 

@@ -11,6 +11,7 @@ Endpoints (each also without the ``.json`` suffix)::
     GET  /api/v2/tickets/{id}/comments.json        include=users, page/per_page
     GET  /api/v2/search.json                       type:, status:, tags:, external_id:, words
     GET  /api/v2/users.json  /api/v2/organizations.json
+    ...  and the agent's endpoints of :mod:`oncall_tui.demo.fakes.zendesk_agent`
     GET  /oauth/authorizations/new                 auto-approves: 302 to redirect_uri?code=
     POST /oauth/tokens                             authorization_code (+PKCE) | refresh_token
 
@@ -38,6 +39,7 @@ import httpx
 from oncall_tui.clock import Clock
 from oncall_tui.demo.fakes import DEFAULT_TOKEN, Call, FakeServer, json_response
 from oncall_tui.demo.fakes.faults import FaultPlan
+from oncall_tui.demo.fakes.zendesk_agent import AgentRoutes
 from oncall_tui.domain.tickets import Channel, Priority
 from oncall_tui.sync.base import RemoteComment, RemoteCustomer, RemoteTicket
 from oncall_tui.sync.zendesk import TagMap
@@ -105,7 +107,7 @@ class _Grant:
     expires: datetime
 
 
-class ZendeskFake(FakeServer):
+class ZendeskFake(AgentRoutes, FakeServer):
     """An in-memory Zendesk account.
 
     Args:
@@ -118,7 +120,13 @@ class ZendeskFake(FakeServer):
         export_page_size: tickets per export page (Zendesk: 1000).
         export_lag: seconds of recent changes the export leaves out (Zendesk: 60).
         export_rate_per_minute: export requests allowed per token and minute; None: no limit.
-        search_lag: seconds before a new ticket shows up in search (indexing delay).
+        search_lag: seconds before a new ticket shows up in search (indexing delay), and
+            before a change shows in the search export.
+        roles: token -> ``agent`` or ``admin``; an agent's token gets 403 on the incremental
+            exports (a token not listed is an admin).
+        agent_groups: the groups the demo agent (the token's user) is a member of.
+        account_rate_per_minute: the account-wide limit over every token (and
+            :meth:`spend`); None: none. Answers carry ``X-Rate-Limit`` headers when set.
         seed: for the ids, codes and activity the fake makes up.
     """
 
@@ -141,6 +149,9 @@ class ZendeskFake(FakeServer):
         search_lag: float = 0.0,
         comments_page_size: int = 100,
         seed: int = 0,
+        roles: Mapping[str, str] | None = None,
+        agent_groups: Iterable[int] = (),
+        account_rate_per_minute: int | None = None,
     ) -> None:
         super().__init__(tokens=tuple(tokens), faults=faults, clock=clock)
         self.tag_map = tags or TagMap()
@@ -164,6 +175,10 @@ class ZendeskFake(FakeServer):
         self._refresh: dict[str, str] = {}  # live refresh token -> scope
         self._expiry: dict[str, datetime] = {}  # OAuth access token -> expiry
         self._indexed_at: dict[int, datetime] = {}  # ticket id -> when search finds it
+        self.roles = dict(roles or {})
+        self.group_members = {int(g): {AGENT_ID} for g in agent_groups}
+        self.account_rate_per_minute = account_rate_per_minute
+        self._account_calls = []
         self.add_user(
             {"id": AGENT_ID, "name": "Demo Agent", "email": "agent@example.com", "role": "agent"}
         )
@@ -439,6 +454,7 @@ class ZendeskFake(FakeServer):
 
     def _routes(self) -> None:
         j = r"(?:\.json)?"
+        self._agent_routes()
         self.route(
             "GET", rf"/api/v2/incremental/tickets/cursor{j}", self._export, list_key="tickets"
         )
@@ -481,6 +497,12 @@ class ZendeskFake(FakeServer):
     def bad_request(self, call: Call, message: str) -> httpx.Response:
         return _error(400, "InvalidJSON", message)
 
+    def before(self, call: Call) -> httpx.Response | None:
+        return self.account_before(call)
+
+    def after(self, call: Call, response: httpx.Response) -> httpx.Response:
+        return self.account_after(response)
+
     def authorized(self, call: Call) -> bool:
         if not super().authorized(call):
             return False
@@ -518,7 +540,7 @@ class ZendeskFake(FakeServer):
         Pages hold ``export_page_size`` events, stretched to the end of their last second;
         ``end_time`` is that second (the next page's ``start_time``, so its events repeat).
         """
-        refused = self._over_budget(call, "ticket_events")
+        refused = self.admin_only(call) or self._over_budget(call, "ticket_events")
         if refused is not None:
             return refused
         start = call.param("start_time")
@@ -587,7 +609,7 @@ class ZendeskFake(FakeServer):
         }
 
     def _export(self, call: Call) -> httpx.Response:
-        refused = self._over_budget(call, "tickets")
+        refused = self.admin_only(call) or self._over_budget(call, "tickets")
         if refused is not None:
             return refused
         cursor = call.param("cursor")

@@ -71,6 +71,7 @@ def load_detail(
         failed=failed,
         conflicts=store.conflicts(ticket_id),
         waiting_until=store.waiting(store.clock()).get(ticket_id),
+        not_refreshed_since=store.not_refreshed_since(ticket_id),
     )
 
 

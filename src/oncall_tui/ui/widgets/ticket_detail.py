@@ -41,6 +41,8 @@ class DetailData:
     conflicts: dict[str, dict[str, str]] = field(default_factory=dict)
     waiting_until: datetime | None = None
     """When the ticket's last change waiting out its undo window goes out."""
+    not_refreshed_since: datetime | None = None
+    """When the ticket left what the sync keeps fresh (an agent's scope): the copy is older."""
 
 
 def duration_text(delta: timedelta) -> str:
@@ -200,6 +202,17 @@ class TicketDetail(VerticalScroll, can_focus=True):
             )
         elif t.pending_ops:
             grid.add_row(Text("Sync"), Text(f"↻ {t.pending_ops} change(s) not yet confirmed"))
+        if data.not_refreshed_since is not None:
+            since = data.not_refreshed_since.astimezone(
+                self.settings.calendar.tz if self.settings else UTC
+            )
+            grid.add_row(
+                Text("Sync", style="bold"),
+                Text(
+                    f"not refreshed since {since:%Y-%m-%d %H:%M %Z}: it left what the sync "
+                    "keeps fresh (your groups' open work); o opens its current state"
+                ),
+            )
         for failure in data.failed:
             grid.add_row(Text("Failed", style="bold"), Text(failure))
         for name, sides in data.conflicts.items():
