@@ -13,7 +13,7 @@ writes block on a full pty buffer as behind a slow SSH connection): keystroke to
 
 Targets (issue 22): a cursor move writes at most 2× the floor's bytes (two rows, not the
 screen) and settles within 1.5× the floor's median; a filter keystroke's first rows change
-within 50 ms median and 100 ms p95 (150 ms p95 from 1,000,000 tickets); over 1 Mbit/s a cursor
+within 50 ms median and 100 ms p95 (at 1,000,000 tickets: 150 ms p95); over 1 Mbit/s a cursor
 move settles within 1.5× the floor's median.
 """
 
@@ -160,13 +160,16 @@ def run(opts: Options) -> Report:
     )
     first_rows = rows["app", "filter-char", "rows"]
     if first_rows.samples:
-        report.target(
-            f"filter first rows median ≤ {FILTER_P50_MS:.0f} ms",
-            first_rows.median,
-            FILTER_P50_MS,
-            "<=",
-            "ms",
-        )
+        # Issue 22: ≤ 50 ms median and ≤ 100 ms p95 at 100,000 tickets; ≤ 150 ms p95 at a
+        # million (no median target there).
+        if opts.n < 1_000_000:
+            report.target(
+                f"filter first rows median ≤ {FILTER_P50_MS:.0f} ms",
+                first_rows.median,
+                FILTER_P50_MS,
+                "<=",
+                "ms",
+            )
         p95_limit = FILTER_P95_MS_1M if opts.n >= 1_000_000 else FILTER_P95_MS
         report.target(
             f"filter first rows p95 ≤ {p95_limit:.0f} ms", first_rows.p95, p95_limit, "<=", "ms"
