@@ -68,15 +68,7 @@ def build_parser() -> ArgumentParser:
         epilog="Run without a command to open the app.",
     )
     parser.add_argument("--version", action="version", version=f"oncall-tui {__version__}")
-    parser.add_argument(
-        "--demo", action="store_true", help="open an embedded demo (no config, no network)"
-    )
-    parser.add_argument(
-        "--seed", type=_seed, default=1, metavar="N", help="demo data seed (default 1)"
-    )
-    parser.add_argument("--db", metavar="PATH", help="database file (env ONCALL_TUI_DB)")
-    parser.add_argument("--config", metavar="PATH", help="config file (env ONCALL_TUI_CONFIG)")
-    parser.add_argument("--now", type=_instant, help=argparse.SUPPRESS)  # frozen clock: tests
+    add_global_options(parser)
     parser.add_subparsers(
         dest="command",
         metavar="COMMAND",
@@ -87,14 +79,67 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
+def add_global_options(parser: argparse.ArgumentParser, *, defaults: bool = True) -> None:
+    """``--demo``, ``--seed``, ``--db``, ``--config`` (and the hidden ``--now``) on ``parser``.
+
+    The top-level parser has them with their defaults; every subcommand's parser has them too,
+    with no default (an option given after the command overrides the one before, an option not
+    given there leaves the top level's value), so ``oncall-tui sync --once --db X`` works as
+    ``oncall-tui --db X sync --once`` does. A subcommand with an option of the same name (its
+    own ``--now``) keeps its own.
+    """
+
+    def default(value: Any) -> Any:
+        return value if defaults else argparse.SUPPRESS
+
+    taken = set(parser._option_string_actions)
+    group = parser if defaults else parser.add_argument_group("global options")
+    if "--demo" not in taken:
+        group.add_argument(
+            "--demo",
+            action="store_true",
+            default=default(False),
+            help="open an embedded demo (no config, no network)",
+        )
+    if "--seed" not in taken:
+        group.add_argument(
+            "--seed", type=_seed, default=default(1), metavar="N", help="demo data seed (default 1)"
+        )
+    if "--db" not in taken:
+        group.add_argument(
+            "--db", metavar="PATH", default=default(None), help="database file (env ONCALL_TUI_DB)"
+        )
+    if "--config" not in taken:
+        group.add_argument(
+            "--config",
+            metavar="PATH",
+            default=default(None),
+            help="config file (env ONCALL_TUI_CONFIG)",
+        )
+    if "--now" not in taken:  # frozen clock: tests
+        group.add_argument("--now", type=_instant, default=default(None), help=argparse.SUPPRESS)
+
+
+def _with_global_options(sub: Any) -> None:
+    """Every parser under ``sub`` (subcommands and theirs) accepts the global options."""
+    for parser in dict.values(sub.choices):
+        add_global_options(parser, defaults=False)
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _with_global_options(action)
+
+
 def _declare_subcommands(sub: Any) -> None:
     from oncall_tui.cli_sync import add_sync_subparsers
     from oncall_tui.cli_team import add_team_subparsers
+    from oncall_tui.cli_tickets import add_ticket_subparsers
     from oncall_tui.sla_cli import add_sla_subparser
 
     add_sla_subparser(sub)
     add_sync_subparsers(sub)
     add_team_subparsers(sub)
+    add_ticket_subparsers(sub)
+    _with_global_options(sub)  # last: after every command is declared
 
 
 class _DeclaredOnUse(dict[str, Any]):
@@ -403,6 +448,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_sla(args, sys.stdout, sys.stderr)
         if args.command in ("sync", "auth", "doctor", "relay"):
             return _run_backend_command(args)
+        if args.command in ("tickets", "ticket", "drafts", "export"):
+            from oncall_tui.cli_tickets import run_ticket_command
+
+            return run_ticket_command(args)
         if args.command == "demo":
             from oncall_tui.cli_team import run_demo_serve
 

@@ -1,0 +1,675 @@
+"""Reading the queue from scripts: ``tickets``, ``ticket show``, ``drafts`` and ``export``.
+
+The same filter language and views as the app (:mod:`oncall_tui.domain.query` parsed, the
+store's queue queries run), the same urgency order, the same SLA states. Output that is data
+never carries a terminal escape from customer text: every string goes through the UI's inert
+rule (:func:`oncall_tui.domain.text.clean_text`) before it is printed, in JSON too (JSON
+escapes C0 controls but not C1 ones, which some terminals obey).
+
+The actions (``ticket assign|status|priority|label|reply|note``) are in
+:mod:`oncall_tui.cli_actions`; both share :func:`open_context`, :func:`find_ref` and
+:func:`sla_clocks`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shutil
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from oncall_tui.domain.text import clean_line, clean_text
+from oncall_tui.domain.tickets import BACKEND_NAMES, Source, Ticket
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+PREFIX = "oncall-tui: error: "
+#: Commands this module (and cli_actions) runs.
+COMMANDS = ("tickets", "ticket", "drafts", "export")
+
+
+class CliProblem(Exception):
+    """A bad REF, view, field...: one line on stderr, with ``code`` as the exit status."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# ---- what every command shares ---------------------------------------------------------------
+
+
+def open_context(args: argparse.Namespace) -> Any:
+    """The app's own context (the user's config and database, or the demo's), without the UI.
+
+    The store carries the config's undo window, as the app's does: a change made here waits
+    ``undo_seconds`` in the outbox like one made with a key.
+    """
+    from oncall_tui.cli import open_app_context
+
+    ctx = open_app_context(args)
+    ctx.store.undo_seconds = ctx.config.undo_seconds
+    return ctx
+
+
+def ref_of(ticket: Ticket) -> str:
+    """How a script names a ticket: ``zendesk:41165``, ``acme/product#1204``,
+    ``slack:C0123:1700000000.000100``; a ticket no backend has confirmed yet ``local:ID``."""
+    if not ticket.remote_id:
+        return f"local:{ticket.id}"
+    if ticket.source is Source.TRACKER:
+        return ticket.remote_id
+    return f"{BACKEND_NAMES[ticket.source]}:{ticket.remote_id}"
+
+
+_PREFIXES = {
+    "zendesk": Source.HELPDESK,
+    "desk": Source.HELPDESK,
+    "helpdesk": Source.HELPDESK,
+    "slack": Source.CHAT,
+    "chat": Source.CHAT,
+    "github": Source.TRACKER,
+    "tracker": Source.TRACKER,
+}
+
+
+def find_ref(store: Any, ref: str) -> Ticket:
+    """The ticket ``ref`` names (see :func:`ref_of`; ``zendesk #41165``, ``#41165`` and a bare
+    number work too when one ticket has that number). Raises :class:`CliProblem`."""
+    text = " ".join(ref.split())
+    name, sep, rest = text.partition(":")
+    if sep and name.lower() == "local":
+        if not rest.isdigit():
+            raise CliProblem(f"{ref!r}: a local ticket is local:NUMBER")
+        try:
+            return store.get_ticket(int(rest))  # type: ignore[no-any-return]
+        except LookupError:
+            raise CliProblem(f"{ref}: no such ticket") from None
+    if not sep and " #" in text:  # "zendesk #41165", as toasts show it
+        name, _, rest = text.partition(" #")
+        sep = ":"
+    if sep and name.lower() in _PREFIXES:
+        source = _PREFIXES[name.lower()]
+        remote = rest.strip().lstrip("#")
+        if source is Source.CHAT and " thread " in remote:  # "slack C0123 thread 1700…"
+            channel, _, ts = remote.partition(" thread ")
+            remote = f"{channel}:{ts}"
+        found = store.find_ticket(str(source), remote) if remote else None
+        if found is None:
+            raise CliProblem(f"{ref}: no such ticket in the local cache (try `oncall-tui sync`)")
+        return found  # type: ignore[no-any-return]
+    if "#" in text and "/" in text.partition("#")[0]:  # acme/product#1204
+        found = store.find_ticket(str(Source.TRACKER), text)
+        if found is None:
+            raise CliProblem(f"{ref}: no such issue in the local cache")
+        return found  # type: ignore[no-any-return]
+    number = text.lstrip("#")
+    if number.isdigit():
+        ids = store.numbered(number)
+        if len(ids) == 1:
+            return store.get_ticket(ids[0])  # type: ignore[no-any-return]
+        if len(ids) > 1:
+            names = ", ".join(ref_of(store.get_ticket(i)) for i in ids[:5])
+            raise CliProblem(f"{ref}: several tickets have that number ({names}); name one")
+        raise CliProblem(f"{ref}: no ticket has that number")
+    raise CliProblem(
+        f"{ref!r}: not a ticket reference (zendesk:41165, acme/product#1204, "
+        "slack:C0123:1700000000.000100, local:12)"
+    )
+
+
+def _iso(at: datetime | None) -> str | None:
+    return None if at is None else at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def sla_clocks(ticket: Ticket, now: datetime, critical_seconds: int) -> list[dict[str, Any]]:
+    """Every SLA clock of ``ticket`` at ``now``, the one that orders the queue first.
+
+    The one place the CLI reads SLA values (the stored due, warning instant and target the
+    queue uses): when a ticket keeps several clocks, they are listed here.
+    """
+    from oncall_tui.domain import sla as sla_rules
+
+    is_open = not ticket.is_done
+    paused = ticket.is_paused and is_open
+    state = (
+        sla_rules.state_at(ticket.sla_due, ticket.sla_warn_at, paused, now, critical_seconds)
+        if is_open
+        else sla_rules.SlaStateName.NONE
+    )
+    left = None
+    if ticket.sla_due is not None and is_open and not paused:
+        left = int((ticket.sla_due - now).total_seconds() // 1)
+    return [
+        {
+            "name": "reply",
+            "state": str(state),
+            "target": ticket.sla_target,
+            "due": _iso(ticket.sla_due) if is_open else None,
+            "warn_at": _iso(ticket.sla_warn_at) if is_open else None,
+            "paused": paused,
+            "seconds_left": left,
+            "countdown": "—"
+            if str(state) == "none"
+            else sla_rules.countdown_text(ticket.sla_due, paused, now),
+        }
+    ]
+
+
+def inert(value: Any) -> Any:
+    """``value`` with every string made inert (control characters shown, never obeyed)."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {clean_line(str(k)): inert(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [inert(v) for v in value]
+    return value
+
+
+def ticket_object(store: Any, ticket: Ticket, now: datetime) -> dict[str, Any]:
+    """The documented JSON object of one ticket (README, "Scripting")."""
+    customer = store.get_customer(ticket.customer_id)
+    clocks = sla_clocks(ticket, now, store.sla.critical_seconds)
+    return {
+        "ref": ref_of(ticket),
+        "source": str(ticket.source),
+        "backend": BACKEND_NAMES[ticket.source],
+        "remote_id": ticket.remote_id,
+        "url": ticket.url,
+        "subject": ticket.subject,
+        "status": str(ticket.status),
+        "priority": str(ticket.priority),
+        "channel": str(ticket.channel),
+        "assignee": ticket.assignee,
+        "requester": ticket.requester,
+        "customer": customer.name if customer else None,
+        "codename": customer.codename if customer else None,
+        "plan": customer.plan if customer else None,
+        "labels": list(ticket.labels),
+        "opened_at": _iso(ticket.opened_at),
+        "updated_at": _iso(ticket.updated_at),
+        "first_response_at": _iso(ticket.first_response_at),
+        "unsent": ticket.pending_ops,
+        "conflict": ticket.conflict,
+        "sla": clocks[0],
+        "clocks": clocks,
+    }
+
+
+#: Flat fields for the table and CSV: name → how to read it from a ticket object.
+FLAT_FIELDS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "sla": lambda o: o["sla"]["countdown"],
+    "sla_state": lambda o: o["sla"]["state"],
+    "sla_due": lambda o: o["sla"]["due"],
+    "sla_seconds_left": lambda o: o["sla"]["seconds_left"],
+    "sla_target": lambda o: o["sla"]["target"],
+    "priority": lambda o: o["priority"],
+    "ref": lambda o: o["ref"],
+    "subject": lambda o: ("↻" if o["unsent"] else "⚠" if o["conflict"] else "") + o["subject"],
+    "status": lambda o: o["status"],
+    "assignee": lambda o: (o["assignee"] or "—").split("@")[0],
+    "customer": lambda o: " ".join(x for x in (o["codename"], o["customer"]) if x) or "—",
+    "plan": lambda o: o["plan"] or "—",
+    "labels": lambda o: ";".join(o["labels"]),
+    "source": lambda o: o["source"],
+    "opened_at": lambda o: o["opened_at"],
+    "updated_at": lambda o: o["updated_at"],
+    "requester": lambda o: o["requester"] or "",
+    "url": lambda o: o["url"] or "",
+    "unsent": lambda o: o["unsent"],
+}
+DEFAULT_TABLE = ("sla", "priority", "ref", "subject", "status", "assignee", "customer")
+CSV_FIELDS = (
+    "ref",
+    "source",
+    "subject",
+    "status",
+    "priority",
+    "assignee",
+    "customer",
+    "plan",
+    "labels",
+    "opened_at",
+    "updated_at",
+    "sla_state",
+    "sla_due",
+    "sla_seconds_left",
+    "sla_target",
+    "url",
+)
+#: Longest width of a column (what is longer is cut with …) and the narrowest it may shrink to.
+_WIDTHS = {"sla": (8, 8), "priority": (3, 3), "ref": (40, 14), "status": (7, 7)}
+_WIDTHS |= {"assignee": (12, 6), "customer": (26, 6), "plan": (10, 4), "labels": (30, 8)}
+_HEADS = {"priority": "PRI", "sla_seconds_left": "LEFT S"}
+
+
+def _fields(text: str | None, default: Sequence[str], known: Iterable[str]) -> list[str]:
+    if not text:
+        return list(default)
+    wanted = [f.strip() for f in text.split(",") if f.strip()]
+    allowed = list(known)
+    bad = [f for f in wanted if f not in allowed]
+    if bad or not wanted:
+        raise CliProblem(
+            f"--fields: unknown {', '.join(bad) or 'nothing'}; known: {', '.join(allowed)}"
+        )
+    return wanted
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def write_table(rows: list[dict[str, Any]], fields: list[str], out: TextIO, width: int) -> None:
+    """Rows as aligned columns fitting ``width``: the subject (or the last column) takes what
+    is left, after the customer, the reference and the assignee gave way down to a minimum."""
+
+    def cell(o: dict[str, Any], f: str) -> str:
+        value = FLAT_FIELDS[f](o)
+        return clean_line("—" if value is None or value == "" else str(value))
+
+    cells = [[cell(o, f) for f in fields] for o in rows]
+    heads = [_HEADS.get(f, f.upper().replace("_", " ")) for f in fields]
+    natural = [max([len(heads[i])] + [len(r[i]) for r in cells]) for i in range(len(fields))]
+    widths = [min(n, _WIDTHS.get(f, (n, n))[0]) for f, n in zip(fields, natural, strict=True)]
+    flex = fields.index("subject") if "subject" in fields else len(fields) - 1
+    gaps = 2 * (len(fields) - 1)
+
+    def room() -> int:
+        return width - gaps - sum(w for i, w in enumerate(widths) if i != flex)
+
+    for name in ("customer", "labels", "ref", "assignee", "plan"):
+        if name in fields and fields.index(name) != flex and room() < min(natural[flex], 30):
+            i = fields.index(name)
+            widths[i] = max(_WIDTHS[name][1], widths[i] - (min(natural[flex], 30) - room()))
+    widths[flex] = max(min(natural[flex], room()), 8)
+    for line in [heads, *cells]:
+        parts = [_cut(c, widths[i]).ljust(widths[i]) for i, c in enumerate(line)]
+        out.write(_cut("  ".join(parts).rstrip(), width) + "\n")
+
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _spreadsheet_safe(value: Any) -> Any:
+    """A cell a spreadsheet will not run as a formula (OWASP: a leading ' for =, +, -, @)."""
+    if isinstance(value, str) and value.startswith(_FORMULA):
+        return "'" + value
+    return "" if value is None else value
+
+
+def write_csv(rows: list[dict[str, Any]], fields: list[str], out: TextIO) -> None:
+    """Rows as CSV with a header; cells inert and safe to open in a spreadsheet."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(fields)
+    for o in rows:
+        writer.writerow([_spreadsheet_safe(inert(FLAT_FIELDS[f](o))) for f in fields])
+
+
+def dump_json(value: Any, out: TextIO, *, indent: int | None = 2) -> None:
+    out.write(json.dumps(inert(value), ensure_ascii=False, indent=indent) + "\n")
+
+
+# ---- tickets ---------------------------------------------------------------------------------
+
+SORTS = {
+    "urgency": None,
+    "updated": (lambda t: t.updated_at, True),
+    "opened": (lambda t: t.opened_at, False),
+    "priority": (lambda t: (str(t.priority), t.sla_due or t.updated_at), False),
+}
+
+
+def _query(args: argparse.Namespace, config: Any) -> Any:
+    from oncall_tui.domain.query import Query, parse_query
+
+    query = Query()
+    if args.view:
+        views = list(config.views)
+        chosen = None
+        if args.view.isdigit() and 1 <= int(args.view) <= len(views):
+            chosen = views[int(args.view) - 1]
+        else:
+            chosen = next((v for v in views if v.name.casefold() == args.view.casefold()), None)
+        if chosen is None:
+            names = "; ".join(f"{i}: {v.name}" for i, v in enumerate(views, 1))
+            raise CliProblem(f"--view {args.view!r}: no such view ({names})")
+        query = parse_query(chosen.query)
+    typed = parse_query(" ".join(args.query or ()))
+    if typed.problems:
+        raise CliProblem("; ".join(typed.problems))
+    return query & typed
+
+
+def select_tickets(
+    ctx: Any, query: Any, *, limit: int | None, sort: str = "urgency"
+) -> list[Ticket]:
+    """The tickets ``query`` matches, in urgency order (the queue's) or by ``sort``."""
+    store, now = ctx.store, ctx.clock()
+    me = ctx.config.user
+    page = 500
+    wanted = limit if SORTS.get(sort) is None and limit is not None else None
+    rows: list[Any] = []
+    offset = 0
+    while wanted is None or len(rows) < wanted:
+        size = page if wanted is None else min(page, wanted - len(rows))
+        window = store.open_queue(query, offset=offset, limit=size, me=me, now=now)
+        rows += window
+        offset += len(window)
+        if len(window) < size:
+            break
+    tickets = [store.get_ticket(r.id) for r in rows]
+    how = SORTS.get(sort)
+    if how is not None:
+        key, reverse = how
+        tickets.sort(key=key, reverse=reverse)
+    return tickets if limit is None else tickets[:limit]
+
+
+def run_tickets(args: argparse.Namespace, ctx: Any, out: TextIO) -> int:
+    query = _query(args, ctx.config)
+    now = ctx.clock()
+    tickets = select_tickets(ctx, query, limit=args.limit, sort=args.sort)
+    objects = [ticket_object(ctx.store, t, now) for t in tickets]
+    if args.json:
+        if args.fields:
+            keys = _fields(args.fields, (), objects[0].keys() if objects else TICKET_KEYS)
+            objects = [{k: o[k] for k in keys} for o in objects]
+        dump_json(objects, out)
+    elif args.csv:
+        write_csv(objects, _fields(args.fields, CSV_FIELDS, FLAT_FIELDS), out)
+    else:
+        width = shutil.get_terminal_size((100, 24)).columns
+        if not objects:
+            out.write("no tickets match\n")
+            return EXIT_OK
+        write_table(objects, _fields(args.fields, DEFAULT_TABLE, FLAT_FIELDS), out, width)
+    return EXIT_OK
+
+
+TICKET_KEYS = (
+    "ref source backend remote_id url subject status priority channel assignee requester "
+    "customer codename plan labels opened_at updated_at first_response_at unsent conflict sla "
+    "clocks"
+).split()
+
+
+# ---- ticket show -----------------------------------------------------------------------------
+
+
+def _op_object(op: Any, waiting: set[int]) -> dict[str, Any]:
+    return {
+        "id": op.id,
+        "kind": str(op.kind),
+        "state": str(op.state),
+        "in_undo_window": op.id in waiting,
+        "attempts": op.attempts,
+        "error": op.error,
+        "created_at": _iso(op.created_at),
+        "payload": op.payload,
+    }
+
+
+def _draft_object(store: Any, draft: Any) -> dict[str, Any]:
+    ticket = None
+    if draft.ticket_id is not None:
+        try:
+            ticket = ref_of(store.get_ticket(draft.ticket_id))
+        except LookupError:
+            ticket = None
+    return {
+        "id": draft.id,
+        "kind": draft.kind,
+        "ticket": ticket,
+        "title": draft.title,
+        "state": draft.state,
+        "updated_at": _iso(draft.updated_at),
+        "fields": draft.fields,
+    }
+
+
+def show_object(ctx: Any, ticket: Ticket) -> dict[str, Any]:
+    """``ticket show --json``: the ticket object, its thread, links, drafts and outbox."""
+    from oncall_tui.domain.ops import OpState
+
+    store, now = ctx.store, ctx.clock()
+    result = ticket_object(store, ticket, now)
+    result["body"] = ticket.body
+    result["thread"] = [
+        {
+            "author": c.author,
+            "created_at": _iso(c.created_at),
+            "public": c.public,
+            "body": c.body,
+            "sent": c.remote_id is not None,
+        }
+        for c in store.comments(ticket.id)
+    ]
+    result["links"] = [{"url": u, "title": t} for u, t in store.links(ticket.id)]
+    result["drafts"] = [_draft_object(store, d) for d in store.drafts() if d.ticket_id == ticket.id]
+    waiting = store.waiting_op_ids(now)
+    result["outbox"] = [
+        _op_object(op, waiting) for op in store.ops(tuple(OpState), ticket_id=ticket.id)
+    ]
+    return result
+
+
+def run_show(args: argparse.Namespace, ctx: Any, out: TextIO) -> int:
+    ticket = find_ref(ctx.store, args.ref)
+    data = show_object(ctx, ticket)
+    if args.json:
+        dump_json(data, out)
+        return EXIT_OK
+    data = inert(data)
+    line = clean_line
+    out.write(f"{data['ref']}  {line(data['subject'])}\n")
+    out.write(
+        f"  {data['status']} · {data['priority']} · {data['source']} · assignee "
+        f"{data['assignee'] or 'none'} · customer "
+        f"{' '.join(x for x in (data['codename'], data['customer']) if x) or 'none'}"
+        f"{' (' + data['plan'] + ')' if data['plan'] else ''}\n"
+    )
+    if data["url"]:
+        out.write(f"  {data['url']}\n")
+    out.write(f"  labels: {', '.join(map(line, data['labels'])) or 'none'}\n")
+    for clock in data["clocks"]:
+        out.write(
+            f"  SLA {clock['name']}: {clock['state']} ({clock['countdown']}); "
+            f"target {clock['target'] or 'none'}; due {clock['due'] or '—'}\n"
+        )
+    if data["links"]:
+        out.write("linked issues:\n")
+        for link in data["links"]:
+            out.write(f"  {line(link['title'])}  {link['url']}\n")
+    out.write("thread:\n")
+    if data["body"]:
+        out.write(_indent(data["body"]))
+    for c in data["thread"]:
+        tag = "reply" if c["public"] else "note"
+        unsent = "" if c["sent"] else ", not sent yet"
+        out.write(f"  — {line(c['author'])}, {c['created_at']} ({tag}{unsent})\n")
+        out.write(_indent(c["body"]))
+    for d in data["drafts"]:
+        out.write(f"draft {d['id']} ({d['kind']}, {d['updated_at']}): {line(d['title'])}\n")
+    for op in data["outbox"]:
+        if op["state"] in ("done", "cancelled"):
+            continue
+        window = ", in its undo window" if op["in_undo_window"] else ""
+        error = f": {line(op['error'])}" if op["error"] else ""
+        out.write(f"outbox {op['id']}: {op['kind']} {op['state']}{window}{error}\n")
+    return EXIT_OK
+
+
+def _indent(text: str) -> str:
+    return "".join(f"    {x}\n" for x in text.splitlines()) or "\n"
+
+
+# ---- drafts and export -----------------------------------------------------------------------
+
+
+def run_drafts(args: argparse.Namespace, ctx: Any, out: TextIO) -> int:
+    drafts = [_draft_object(ctx.store, d) for d in ctx.store.drafts()]
+    if args.json:
+        dump_json(drafts, out)
+        return EXIT_OK
+    if not drafts:
+        out.write("no drafts\n")
+    for d in drafts:
+        where = d["ticket"] or "no ticket"
+        out.write(
+            f"{d['id']:>4}  {d['kind']:<10} {d['state']:<9} {d['updated_at']}  {where}  "
+            f"{clean_line(d['title'])}\n"
+        )
+    return EXIT_OK
+
+
+def _since(text: str) -> datetime:
+    try:
+        at = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise CliProblem(
+            f"--since: expected a date (2026-11-01) or an instant, got {text!r}"
+        ) from None
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def run_export(args: argparse.Namespace, ctx: Any, out: TextIO) -> int:
+    from oncall_tui.domain.query import parse_query
+
+    since = _since(args.since)
+    now = ctx.clock()
+    tickets = [t for t in select_tickets(ctx, parse_query(""), limit=None) if t.updated_at >= since]
+    tickets.sort(key=lambda t: (t.updated_at, t.id))
+    objects = [ticket_object(ctx.store, t, now) for t in tickets]
+    if args.format == "csv":
+        write_csv(objects, list(CSV_FIELDS), out)
+    else:
+        for o in objects:
+            dump_json(o, out, indent=None)
+    return EXIT_OK
+
+
+# ---- the parsers -----------------------------------------------------------------------------
+
+
+def _examples(*lines: str) -> str:
+    return "examples:\n" + "\n".join(f"  {x}" for x in lines)
+
+
+def add_ticket_subparsers(sub: Any) -> None:
+    """Register ``tickets``, ``ticket`` (show and the actions), ``drafts`` and ``export``."""
+    from oncall_tui.cli_actions import add_action_parsers
+
+    raw = argparse.RawDescriptionHelpFormatter
+    tickets = sub.add_parser(
+        "tickets",
+        help="list tickets: the app's filter language and views (table, --json, --csv)",
+        description="List the cached tickets a query matches, most urgent first, as the "
+        "queue shows them. QUERY is the `/` filter's language; --view starts from a saved view.",
+        epilog=_examples(
+            "oncall-tui tickets",
+            "oncall-tui tickets --view 'Breaching soon' --json",
+            "oncall-tui tickets priority:P0,P1 plan:premium --limit 20",
+            "oncall-tui tickets is:open assignee:me --csv --fields ref,sla_state,subject",
+            "oncall-tui tickets printer jam -acme --sort updated",
+        ),
+        formatter_class=raw,
+    )
+    tickets.add_argument(
+        "query", nargs="*", metavar="QUERY", help="filter, e.g. is:open sla:breached"
+    )
+    tickets.add_argument("--view", metavar="NAME", help="a saved view, by name or number (1-9)")
+    tickets.add_argument("--limit", type=_positive, default=50, metavar="N", help="at most N (50)")
+    tickets.add_argument("--all", dest="limit", action="store_const", const=None, help="no limit")
+    tickets.add_argument("--sort", choices=tuple(SORTS), default="urgency", help="order (urgency)")
+    form = tickets.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="a JSON array of ticket objects")
+    form.add_argument("--csv", action="store_true", help="CSV with a header row")
+    tickets.add_argument("--fields", metavar="A,B", help="columns (table/CSV) or keys (JSON)")
+
+    ticket = sub.add_parser(
+        "ticket",
+        help="one ticket: show it, or act on it as the keys do",
+        description="Show one ticket, or change it through the outbox as the app's keys do.",
+    )
+    verbs = ticket.add_subparsers(dest="ticket_command", metavar="ACTION", required=True)
+    show = verbs.add_parser(
+        "show",
+        help="the ticket, its SLA clocks, thread, linked issues, drafts and outbox",
+        description="Print one ticket: its SLA clocks, thread, linked issues, drafts and "
+        "outbox entries. REF is how the app names it.",
+        epilog=_examples(
+            "oncall-tui ticket show zendesk:41165",
+            "oncall-tui ticket show acme/product#1204 --json",
+            "oncall-tui ticket show slack:C0123:1700000000.000100",
+        ),
+        formatter_class=raw,
+    )
+    show.add_argument("ref", metavar="REF", help="zendesk:41165, acme/product#1204, slack:C:TS")
+    show.add_argument("--json", action="store_true", help="one JSON object")
+    add_action_parsers(verbs, _examples)
+
+    drafts = sub.add_parser(
+        "drafts",
+        help="your unsent replies, notes and bug reports",
+        description="List the drafts kept in the database (most recent first).",
+        epilog=_examples("oncall-tui drafts", "oncall-tui drafts --json | jq '.[].title'"),
+        formatter_class=raw,
+    )
+    drafts.add_argument("--json", action="store_true", help="a JSON array of draft objects")
+
+    export = sub.add_parser(
+        "export",
+        help="tickets with their SLA clocks since a date, as JSON lines or CSV",
+        description="Every cached ticket updated since --since, oldest change first, with "
+        "its SLA clocks: JSON lines (one ticket object a line) or CSV for spreadsheets.",
+        epilog=_examples(
+            "oncall-tui export --since 2026-11-01 --format csv > november.csv",
+            "oncall-tui export --since 2026-11-30T00:00:00Z --format jsonl",
+        ),
+        formatter_class=raw,
+    )
+    export.add_argument("--since", required=True, metavar="DATE", help="a date or an instant")
+    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+
+
+def _positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {n}")
+    return n
+
+
+def run_ticket_command(
+    args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+) -> int:
+    """Run ``tickets``, ``ticket …``, ``drafts`` or ``export``; returns the exit status."""
+    ctx = open_context(args)
+    try:
+        if args.command == "tickets":
+            return run_tickets(args, ctx, out)
+        if args.command == "drafts":
+            return run_drafts(args, ctx, out)
+        if args.command == "export":
+            return run_export(args, ctx, out)
+        if args.ticket_command == "show":
+            return run_show(args, ctx, out)
+        from oncall_tui.cli_actions import run_action
+
+        return run_action(args, ctx, out, err)
+    except CliProblem as exc:
+        err.write(f"{PREFIX}{exc}\n")
+        return exc.code
+    except BrokenPipeError:  # `| head`
+        return EXIT_OK
+    finally:
+        ctx.store.close()
