@@ -127,8 +127,6 @@ def run_action(args: argparse.Namespace, ctx: Any, out: TextIO, err: TextIO) -> 
 
     store = ctx.store
     ticket = find_ref(store, args.ref)
-    if args.send_now:
-        store.undo_seconds = 0  # this entry only: the process ends after it
     name = ref_of(ticket)
     verb = args.ticket_command
     if verb in ("reply", "note"):
@@ -418,6 +416,9 @@ def _after_queue(
         window = f"; sent after {seconds:g} s (u in the app undoes it)" if seconds else ""
         _say(out, f"{name}: {what} queued (outbox {op_id}){window}")
         return EXIT_OK
+    ended = ctx.store.send_ticket_now(ctx.store.get_op(op_id).ticket_id, op_id)
+    if ended > 1:  # a ticket's entries go out in order
+        _say(err, f"{name}: {ended - 1} earlier change(s) in their undo window go first, now")
     problem = _send(ctx, err)
     from oncall_tui.domain.ops import OpState
 
@@ -425,8 +426,12 @@ def _after_queue(
     if op is not None and op.state is OpState.DONE:
         _say(out, f"{name}: {what} sent (outbox {op_id})")
         return EXIT_OK
-    detail = problem or (op.error if op is not None and op.error else "not sent yet")
-    _say(err, f"{name}: {what} queued (outbox {op_id}) but not sent: {detail}")
+    detail = problem or (op.error if op is not None and op.error else "the backend did not take it")
+    _say(
+        err,
+        f"{name}: {what} queued (outbox {op_id}) but not sent: {detail}; the app or "
+        "`oncall-tui sync --once` sends it",
+    )
     return EXIT_FAILED
 
 

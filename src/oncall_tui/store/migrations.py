@@ -210,7 +210,6 @@ def m0005_fts_stale(db: Database) -> None:
     db.execute("CREATE TABLE fts_stale (ticket_id INTEGER PRIMARY KEY)")
 
 
-
 @migrations(name="0011_team")
 def m0011_team(db: Database) -> None:
     """Team mode's relay: what it has put in the stream, what it has still to publish, the

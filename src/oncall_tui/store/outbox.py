@@ -322,3 +322,14 @@ class OutboxMixin(StoreBase):
             "SELECT state, count(*) FROM outbox WHERE state != 'done' GROUP BY state"
         )
         return {str(state): int(n) for state, n in rows}
+
+    def send_ticket_now(self, ticket_id: int, up_to: int) -> int:
+        """End the undo window of ``ticket_id``'s entries up to ``up_to`` (a script's
+        ``--send-now``: a ticket's entries go out in order, so the earlier ones go first);
+        returns how many entries."""
+        cur = self.db.execute(
+            "UPDATE outbox SET send_after = NULL, updated_at = ? WHERE ticket_id = ? "
+            "AND id <= ? AND state = 'pending' AND send_after IS NOT NULL",
+            [self.now(), ticket_id, up_to],
+        )
+        return cur.rowcount

@@ -114,6 +114,7 @@ class Rejected(SyncError):
 # --------------------------------------------------------------------------------------------
 # Records (defined in the domain, so the store can take them without importing this layer)
 
+
 @dataclass(frozen=True, slots=True)
 class PushResult:
     """What a backend answered to a pushed operation.

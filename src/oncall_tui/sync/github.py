@@ -524,9 +524,7 @@ class GitHubBackend:
             if not isinstance(items, list):
                 raise BadPayload(f"{self.name}: comments of {remote_id}: expected a list")
             for item in items:
-                comment = self.triage.read(
-                    "comment", item, lambda c: parse_comment(c, remote_id)
-                )
+                comment = self.triage.read("comment", item, lambda c: parse_comment(c, remote_id))
                 if comment is not None:
                     comments.append(comment)
             url = response.links.get("next", {}).get("url")
