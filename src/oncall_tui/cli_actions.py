@@ -308,7 +308,7 @@ def _edited(text: str) -> str:
     """``text`` after the user's $VISUAL / $EDITOR (vi) saved it."""
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
     with tempfile.NamedTemporaryFile("w", suffix=".md", delete=False, encoding="utf-8") as f:
-        f.write(text)
+        f.write(text + "\n" if text and not text.endswith("\n") else text)
         path = f.name
     try:
         try:
