@@ -130,6 +130,7 @@ def _with_global_options(sub: Any) -> None:
 
 
 def _declare_subcommands(sub: Any) -> None:
+    from oncall_tui.cli_completion import add_completion_subparser
     from oncall_tui.cli_sync import add_sync_subparsers
     from oncall_tui.cli_team import add_team_subparsers
     from oncall_tui.cli_tickets import add_ticket_subparsers
@@ -139,6 +140,7 @@ def _declare_subcommands(sub: Any) -> None:
     add_sync_subparsers(sub)
     add_team_subparsers(sub)
     add_ticket_subparsers(sub)
+    add_completion_subparser(sub)
     _with_global_options(sub)  # last: after every command is declared
 
 
@@ -440,6 +442,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``oncall-tui`` console script."""
     install_redacted_tracebacks()
     parser = build_parser()
+    if argv is None:  # the shell asking for completions (`oncall-tui completion bash`)
+        from oncall_tui.cli_completion import complete_if_asked
+
+        complete_if_asked(parser)
     args = parser.parse_args(argv)
     from oncall_tui.store import StoreError
 
@@ -452,6 +458,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from oncall_tui.cli_tickets import run_ticket_command
 
             return run_ticket_command(args)
+        if args.command == "completion":
+            from oncall_tui.cli_completion import run_completion
+
+            return run_completion(args, sys.stdout)
         if args.command == "demo":
             from oncall_tui.cli_team import run_demo_serve
 
