@@ -454,7 +454,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_sla(args, sys.stdout, sys.stderr)
         if args.command in ("sync", "auth", "doctor", "relay"):
             return _run_backend_command(args)
-        if args.command in ("tickets", "ticket", "drafts", "export"):
+        from oncall_tui.cli_tickets import COMMANDS as TICKET_COMMANDS
+
+        if args.command in TICKET_COMMANDS:
             from oncall_tui.cli_tickets import run_ticket_command
 
             return run_ticket_command(args)

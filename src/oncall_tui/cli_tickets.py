@@ -30,7 +30,7 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 PREFIX = "oncall-tui: error: "
 #: Commands this module (and cli_actions) runs.
-COMMANDS = ("tickets", "ticket", "drafts", "export")
+COMMANDS = ("tickets", "ticket", "drafts", "export", "bug")
 
 
 class CliProblem(Exception):
@@ -565,6 +565,7 @@ def _examples(*lines: str) -> str:
 def add_ticket_subparsers(sub: Any) -> None:
     """Register ``tickets``, ``ticket`` (show and the actions), ``drafts`` and ``export``."""
     from oncall_tui.cli_actions import add_action_parsers
+    from oncall_tui.cli_bug import add_bug_subparsers
 
     raw = argparse.RawDescriptionHelpFormatter
     tickets = sub.add_parser(
@@ -637,6 +638,7 @@ def add_ticket_subparsers(sub: Any) -> None:
     )
     export.add_argument("--since", required=True, metavar="DATE", help="a date or an instant")
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    add_bug_subparsers(sub)
 
 
 def _positive(value: str) -> int:
@@ -661,6 +663,10 @@ def run_ticket_command(
             return run_drafts(args, ctx, out)
         if args.command == "export":
             return run_export(args, ctx, out)
+        if args.command == "bug":
+            from oncall_tui.cli_bug import run_bug
+
+            return run_bug(args, ctx, out, err)
         if args.ticket_command == "show":
             return run_show(args, ctx, out)
         from oncall_tui.cli_actions import run_action
