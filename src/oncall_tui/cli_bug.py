@@ -33,6 +33,8 @@ def add_bug_subparsers(sub: Any) -> None:
         "bug",
         help="file a customer bug report from a file (the form's fields)",
         description="Bug reports from scripts, with the app's form rules.",
+        epilog="examples:\n  oncall-tui bug file --from report.toml --ticket zendesk:41165 --yes",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     verbs = bug.add_subparsers(dest="bug_command", metavar="ACTION", required=True)
     file = verbs.add_parser(

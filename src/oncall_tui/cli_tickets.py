@@ -598,6 +598,13 @@ def add_ticket_subparsers(sub: Any) -> None:
         "ticket",
         help="one ticket: show it, or act on it as the keys do",
         description="Show one ticket, or change it through the outbox as the app's keys do.",
+        epilog=_examples(
+            "oncall-tui ticket show zendesk:41165",
+            "oncall-tui ticket assign zendesk:41165 me",
+            "oncall-tui ticket reply zendesk:41165 more-info --edit",
+            "oncall-tui ticket label acme/product#1204 ~investigate --send-now",
+        ),
+        formatter_class=raw,
     )
     verbs = ticket.add_subparsers(dest="ticket_command", metavar="ACTION", required=True)
     show = verbs.add_parser(

@@ -44,7 +44,10 @@ def test_completion_answers_from_the_real_parser(tmp_path: Path) -> None:
     "command",
     [
         ("tickets",),
+        ("ticket",),
         ("ticket", "show"),
+        ("bug",),
+        ("bug", "file"),
         ("ticket", "assign"),
         ("ticket", "reply"),
         ("drafts",),
