@@ -1,45 +1,58 @@
 """Reading the queue from scripts: ``tickets``, ``ticket show``, ``drafts`` and ``export``.
 
 The same filter language and views as the app (:mod:`oncall_tui.domain.query` parsed, the
-store's queue queries run), the same urgency order, the same SLA states. Output that is data
-never carries a terminal escape from customer text: every string goes through the UI's inert
-rule (:func:`oncall_tui.domain.text.clean_text`) before it is printed, in JSON too (JSON
-escapes C0 controls but not C1 ones, which some terminals obey).
+store's queue queries run), the same urgency order, the same SLA states. What is printed,
+and how it is made inert, is :mod:`oncall_tui.cli_output`.
 
 The actions (``ticket assign|status|priority|label|reply|note``) are in
-:mod:`oncall_tui.cli_actions`; both share :func:`open_context`, :func:`find_ref` and
-:func:`sla_clocks`.
+:mod:`oncall_tui.cli_actions`, the bug report in :mod:`oncall_tui.cli_bug`; they share
+:func:`open_context`, :func:`find_ref` and (``cli_output``) :func:`sla_clocks`, the one place
+SLA values are read.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import shutil
 import sys
-from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from oncall_tui.domain.text import clean_line, clean_text
-from oncall_tui.domain.tickets import BACKEND_NAMES, Source, Ticket
+from oncall_tui.cli_output import (
+    CSV_FIELDS,
+    DEFAULT_TABLE,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    FLAT_FIELDS,
+    PREFIX,
+    TICKET_KEYS,
+    CliProblem,
+    dump_json,
+    inert,
+    pick_fields,
+    ref_of,
+    sla_clocks,
+    ticket_object,
+    utc_text,
+    write_csv,
+    write_table,
+)
+from oncall_tui.domain.text import clean_line
+from oncall_tui.domain.tickets import Source, Ticket
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-PREFIX = "oncall-tui: error: "
-#: Commands this module (and cli_actions) runs.
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "CliProblem",
+    "find_ref",
+    "inert",
+    "ref_of",
+    "sla_clocks",
+]
+#: Commands this module (and cli_actions, cli_bug) runs.
 COMMANDS = ("tickets", "ticket", "drafts", "export", "bug")
-
-
-class CliProblem(Exception):
-    """A bad REF, view, field...: one line on stderr, with ``code`` as the exit status."""
-
-    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
-        super().__init__(message)
-        self.code = code
-
 
 # ---- what every command shares ---------------------------------------------------------------
 
@@ -55,16 +68,6 @@ def open_context(args: argparse.Namespace) -> Any:
     ctx = open_app_context(args)
     ctx.store.undo_seconds = ctx.config.undo_seconds
     return ctx
-
-
-def ref_of(ticket: Ticket) -> str:
-    """How a script names a ticket: ``zendesk:41165``, ``acme/product#1204``,
-    ``slack:C0123:1700000000.000100``; a ticket no backend has confirmed yet ``local:ID``."""
-    if not ticket.remote_id:
-        return f"local:{ticket.id}"
-    if ticket.source is Source.TRACKER:
-        return ticket.remote_id
-    return f"{BACKEND_NAMES[ticket.source]}:{ticket.remote_id}"
 
 
 _PREFIXES = {
@@ -121,199 +124,6 @@ def find_ref(store: Any, ref: str) -> Ticket:
         f"{ref!r}: not a ticket reference (zendesk:41165, acme/product#1204, "
         "slack:C0123:1700000000.000100, local:12)"
     )
-
-
-def _iso(at: datetime | None) -> str | None:
-    return None if at is None else at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def sla_clocks(ticket: Ticket, now: datetime, critical_seconds: int) -> list[dict[str, Any]]:
-    """Every SLA clock of ``ticket`` at ``now``, the one that orders the queue first.
-
-    The one place the CLI reads SLA values (the stored due, warning instant and target the
-    queue uses): when a ticket keeps several clocks, they are listed here.
-    """
-    from oncall_tui.domain import sla as sla_rules
-
-    is_open = not ticket.is_done
-    paused = ticket.is_paused and is_open
-    state = (
-        sla_rules.state_at(ticket.sla_due, ticket.sla_warn_at, paused, now, critical_seconds)
-        if is_open
-        else sla_rules.SlaStateName.NONE
-    )
-    left = None
-    if ticket.sla_due is not None and is_open and not paused:
-        left = int((ticket.sla_due - now).total_seconds() // 1)
-    return [
-        {
-            "name": "reply",
-            "state": str(state),
-            "target": ticket.sla_target,
-            "due": _iso(ticket.sla_due) if is_open else None,
-            "warn_at": _iso(ticket.sla_warn_at) if is_open else None,
-            "paused": paused,
-            "seconds_left": left,
-            "countdown": "—"
-            if str(state) == "none"
-            else sla_rules.countdown_text(ticket.sla_due, paused, now),
-        }
-    ]
-
-
-def inert(value: Any) -> Any:
-    """``value`` with every string made inert (control characters shown, never obeyed)."""
-    if isinstance(value, str):
-        return clean_text(value)
-    if isinstance(value, dict):
-        return {clean_line(str(k)): inert(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [inert(v) for v in value]
-    return value
-
-
-def ticket_object(store: Any, ticket: Ticket, now: datetime) -> dict[str, Any]:
-    """The documented JSON object of one ticket (README, "Scripting")."""
-    customer = store.get_customer(ticket.customer_id)
-    clocks = sla_clocks(ticket, now, store.sla.critical_seconds)
-    return {
-        "ref": ref_of(ticket),
-        "source": str(ticket.source),
-        "backend": BACKEND_NAMES[ticket.source],
-        "remote_id": ticket.remote_id,
-        "url": ticket.url,
-        "subject": ticket.subject,
-        "status": str(ticket.status),
-        "priority": str(ticket.priority),
-        "channel": str(ticket.channel),
-        "assignee": ticket.assignee,
-        "requester": ticket.requester,
-        "customer": customer.name if customer else None,
-        "codename": customer.codename if customer else None,
-        "plan": customer.plan if customer else None,
-        "labels": list(ticket.labels),
-        "opened_at": _iso(ticket.opened_at),
-        "updated_at": _iso(ticket.updated_at),
-        "first_response_at": _iso(ticket.first_response_at),
-        "unsent": ticket.pending_ops,
-        "conflict": ticket.conflict,
-        "sla": clocks[0],
-        "clocks": clocks,
-    }
-
-
-#: Flat fields for the table and CSV: name → how to read it from a ticket object.
-FLAT_FIELDS: dict[str, Callable[[dict[str, Any]], Any]] = {
-    "sla": lambda o: o["sla"]["countdown"],
-    "sla_state": lambda o: o["sla"]["state"],
-    "sla_due": lambda o: o["sla"]["due"],
-    "sla_seconds_left": lambda o: o["sla"]["seconds_left"],
-    "sla_target": lambda o: o["sla"]["target"],
-    "priority": lambda o: o["priority"],
-    "ref": lambda o: o["ref"],
-    "subject": lambda o: ("↻" if o["unsent"] else "⚠" if o["conflict"] else "") + o["subject"],
-    "status": lambda o: o["status"],
-    "assignee": lambda o: (o["assignee"] or "—").split("@")[0],
-    "customer": lambda o: " ".join(x for x in (o["codename"], o["customer"]) if x) or "—",
-    "plan": lambda o: o["plan"] or "—",
-    "labels": lambda o: ";".join(o["labels"]),
-    "source": lambda o: o["source"],
-    "opened_at": lambda o: o["opened_at"],
-    "updated_at": lambda o: o["updated_at"],
-    "requester": lambda o: o["requester"] or "",
-    "url": lambda o: o["url"] or "",
-    "unsent": lambda o: o["unsent"],
-}
-DEFAULT_TABLE = ("sla", "priority", "ref", "subject", "status", "assignee", "customer")
-CSV_FIELDS = (
-    "ref",
-    "source",
-    "subject",
-    "status",
-    "priority",
-    "assignee",
-    "customer",
-    "plan",
-    "labels",
-    "opened_at",
-    "updated_at",
-    "sla_state",
-    "sla_due",
-    "sla_seconds_left",
-    "sla_target",
-    "url",
-)
-#: Longest width of a column (what is longer is cut with …) and the narrowest it may shrink to.
-_WIDTHS = {"sla": (8, 8), "priority": (3, 3), "ref": (40, 14), "status": (7, 7)}
-_WIDTHS |= {"assignee": (12, 6), "customer": (26, 6), "plan": (10, 4), "labels": (30, 8)}
-_HEADS = {"priority": "PRI", "sla_seconds_left": "LEFT S"}
-
-
-def _fields(text: str | None, default: Sequence[str], known: Iterable[str]) -> list[str]:
-    if not text:
-        return list(default)
-    wanted = [f.strip() for f in text.split(",") if f.strip()]
-    allowed = list(known)
-    bad = [f for f in wanted if f not in allowed]
-    if bad or not wanted:
-        raise CliProblem(
-            f"--fields: unknown {', '.join(bad) or 'nothing'}; known: {', '.join(allowed)}"
-        )
-    return wanted
-
-
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
-
-
-def write_table(rows: list[dict[str, Any]], fields: list[str], out: TextIO, width: int) -> None:
-    """Rows as aligned columns fitting ``width``: the subject (or the last column) takes what
-    is left, after the customer, the reference and the assignee gave way down to a minimum."""
-
-    def cell(o: dict[str, Any], f: str) -> str:
-        value = FLAT_FIELDS[f](o)
-        return clean_line("—" if value is None or value == "" else str(value))
-
-    cells = [[cell(o, f) for f in fields] for o in rows]
-    heads = [_HEADS.get(f, f.upper().replace("_", " ")) for f in fields]
-    natural = [max([len(heads[i])] + [len(r[i]) for r in cells]) for i in range(len(fields))]
-    widths = [min(n, _WIDTHS.get(f, (n, n))[0]) for f, n in zip(fields, natural, strict=True)]
-    flex = fields.index("subject") if "subject" in fields else len(fields) - 1
-    gaps = 2 * (len(fields) - 1)
-
-    def room() -> int:
-        return width - gaps - sum(w for i, w in enumerate(widths) if i != flex)
-
-    for name in ("customer", "labels", "ref", "assignee", "plan"):
-        if name in fields and fields.index(name) != flex and room() < min(natural[flex], 30):
-            i = fields.index(name)
-            widths[i] = max(_WIDTHS[name][1], widths[i] - (min(natural[flex], 30) - room()))
-    widths[flex] = max(min(natural[flex], room()), 8)
-    for line in [heads, *cells]:
-        parts = [_cut(c, widths[i]).ljust(widths[i]) for i, c in enumerate(line)]
-        out.write(_cut("  ".join(parts).rstrip(), width) + "\n")
-
-
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _spreadsheet_safe(value: Any) -> Any:
-    """A cell a spreadsheet will not run as a formula (OWASP: a leading ' for =, +, -, @)."""
-    if isinstance(value, str) and value.startswith(_FORMULA):
-        return "'" + value
-    return "" if value is None else value
-
-
-def write_csv(rows: list[dict[str, Any]], fields: list[str], out: TextIO) -> None:
-    """Rows as CSV with a header; cells inert and safe to open in a spreadsheet."""
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(fields)
-    for o in rows:
-        writer.writerow([_spreadsheet_safe(inert(FLAT_FIELDS[f](o))) for f in fields])
-
-
-def dump_json(value: Any, out: TextIO, *, indent: int | None = 2) -> None:
-    out.write(json.dumps(inert(value), ensure_ascii=False, indent=indent) + "\n")
 
 
 # ---- tickets ---------------------------------------------------------------------------------
@@ -379,25 +189,18 @@ def run_tickets(args: argparse.Namespace, ctx: Any, out: TextIO) -> int:
     objects = [ticket_object(ctx.store, t, now) for t in tickets]
     if args.json:
         if args.fields:
-            keys = _fields(args.fields, (), objects[0].keys() if objects else TICKET_KEYS)
+            keys = pick_fields(args.fields, (), objects[0].keys() if objects else TICKET_KEYS)
             objects = [{k: o[k] for k in keys} for o in objects]
         dump_json(objects, out)
     elif args.csv:
-        write_csv(objects, _fields(args.fields, CSV_FIELDS, FLAT_FIELDS), out)
+        write_csv(objects, pick_fields(args.fields, CSV_FIELDS, FLAT_FIELDS), out)
     else:
         width = shutil.get_terminal_size((100, 24)).columns
         if not objects:
             out.write("no tickets match\n")
             return EXIT_OK
-        write_table(objects, _fields(args.fields, DEFAULT_TABLE, FLAT_FIELDS), out, width)
+        write_table(objects, pick_fields(args.fields, DEFAULT_TABLE, FLAT_FIELDS), out, width)
     return EXIT_OK
-
-
-TICKET_KEYS = (
-    "ref source backend remote_id url subject status priority channel assignee requester "
-    "customer codename plan labels opened_at updated_at first_response_at unsent conflict sla "
-    "clocks"
-).split()
 
 
 # ---- ticket show -----------------------------------------------------------------------------
@@ -411,7 +214,7 @@ def _op_object(op: Any, waiting: set[int]) -> dict[str, Any]:
         "in_undo_window": op.id in waiting,
         "attempts": op.attempts,
         "error": op.error,
-        "created_at": _iso(op.created_at),
+        "created_at": utc_text(op.created_at),
         "payload": op.payload,
     }
 
@@ -429,7 +232,7 @@ def _draft_object(store: Any, draft: Any) -> dict[str, Any]:
         "ticket": ticket,
         "title": draft.title,
         "state": draft.state,
-        "updated_at": _iso(draft.updated_at),
+        "updated_at": utc_text(draft.updated_at),
         "fields": draft.fields,
     }
 
@@ -444,7 +247,7 @@ def show_object(ctx: Any, ticket: Ticket) -> dict[str, Any]:
     result["thread"] = [
         {
             "author": c.author,
-            "created_at": _iso(c.created_at),
+            "created_at": utc_text(c.created_at),
             "public": c.public,
             "body": c.body,
             "sent": c.remote_id is not None,
