@@ -257,6 +257,11 @@ def run_doctor(
         line(True, "config", f"no file at {paths.config}; using defaults")
     ok, detail = inspect_database(paths.db)
     line(ok, "database", detail)
+    if ok and paths.db.is_file():
+        from oncall_tui.store.db import check_integrity
+
+        damage = check_integrity(paths.db)  # the app does this once a day, in the background
+        line(damage is None, "integrity", "every page read: sound" if damage is None else damage)
     env = secrets.from_env if isinstance(secrets, EnvFirstSecretStore) else None
     from_env = [name for name in config.backends if env is not None and env(name) is not None]
     keyring_ok, keyring_detail = _keyring_state()

@@ -8,6 +8,7 @@ import io
 import sqlite3
 import sys
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from textual import work
@@ -25,6 +26,11 @@ from oncall_tui.paths import styles_dir
 from oncall_tui.ui.commands import BindingCommands
 from oncall_tui.ui.messages import SyncFinished, SyncProgress, SyncStarted
 from oncall_tui.ui.screens.queue_screen import QueueScreen
+
+#: When the background integrity check last found the database sound (meta key), and how
+#: often it runs.
+INTEGRITY_KEY = "integrity_ok_at"
+INTEGRITY_EVERY = timedelta(hours=24)
 
 #: The app-wide styles, parsed before the first frame. bug_report.tcss, runbook.tcss and
 #: sync_log.tcss are their screens' ``CSS_PATH``: Textual loads them when such a screen is
@@ -193,7 +199,7 @@ class OncallApp(App[None]):
             self.run_sync()
         self._update_sync_status()
         self.call_after_refresh(self._report_damaged_rows)
-        if str(self.ctx.store.path) != ":memory:":
+        if str(self.ctx.store.path) != ":memory:" and self._integrity_due():
             self.call_after_refresh(self.check_integrity)
 
     # ---- a damaged database ------------------------------------------------------------------
@@ -212,6 +218,27 @@ class OncallApp(App[None]):
         problem = check_integrity(self.ctx.store.path)
         if problem is not None:
             self.call_from_thread(self._database_damaged, problem)
+        else:
+            self.call_from_thread(self._integrity_passed)
+
+    def _integrity_due(self) -> bool:
+        """Once a day per database: reading every page costs ~3 s of CPU at a million tickets,
+        too much for every start of an app that must idle below 1 % of a core (and SQLite
+        reports damage on any query that reads a damaged page). ``oncall-tui doctor`` checks
+        on demand."""
+        last = self.ctx.store.meta(INTEGRITY_KEY)
+        try:
+            when = datetime.fromisoformat(last) if last else None
+        except ValueError:
+            when = None
+        now = self.ctx.clock()
+        return when is None or not (now - INTEGRITY_EVERY < when <= now)
+
+    def _integrity_passed(self) -> None:
+        try:
+            self.ctx.store.set_meta(INTEGRITY_KEY, self.ctx.clock().isoformat())
+        except sqlite3.Error:  # a read-only file system: checked again at the next start
+            pass
 
     def _report_damaged_rows(self) -> None:
         """A toast for rows the store left out since the last one (each is in the sync log)."""
