@@ -131,6 +131,7 @@ def _with_global_options(sub: Any) -> None:
 
 def _declare_subcommands(sub: Any) -> None:
     from oncall_tui.cli_completion import add_completion_subparser
+    from oncall_tui.cli_handoff import add_handoff_subparser
     from oncall_tui.cli_sync import add_sync_subparsers
     from oncall_tui.cli_team import add_team_subparsers
     from oncall_tui.cli_tickets import add_ticket_subparsers
@@ -140,6 +141,7 @@ def _declare_subcommands(sub: Any) -> None:
     add_sync_subparsers(sub)
     add_team_subparsers(sub)
     add_ticket_subparsers(sub)
+    add_handoff_subparser(sub)
     add_completion_subparser(sub)
     _with_global_options(sub)  # last: after every command is declared
 
@@ -390,6 +392,20 @@ def _run_sla(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return run_sla(args, config.sla, out, err)
 
 
+def _run_handoff(args: argparse.Namespace) -> int:
+    from oncall_tui.cli_handoff import run_handoff
+    from oncall_tui.store import open_store
+
+    paths = resolve_paths(args.config, args.db)
+    config = _load_config(paths)
+    clock = _clock(args)
+    store = open_store(paths.db, sla=config.sla, clock=clock)
+    try:
+        return run_handoff(args, store, config.sla, clock(), sys.stdout, sys.stderr)
+    finally:
+        store.close()
+
+
 def _run_backend_command(args: argparse.Namespace) -> int:
     from oncall_tui.cli_sync import load_config_or_error, run_auth, run_doctor, run_sync_once
     from oncall_tui.secrets import EnvFirstSecretStore, KeyringSecretStore
@@ -452,6 +468,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "sla":
             return _run_sla(args, sys.stdout, sys.stderr)
+        if args.command == "handoff":
+            return _run_handoff(args)
         if args.command in ("sync", "auth", "doctor", "relay"):
             return _run_backend_command(args)
         from oncall_tui.cli_tickets import COMMANDS as TICKET_COMMANDS

@@ -1,0 +1,71 @@
+"""Queries for the on-call week (the handoff summary, the retro and the breach forecast)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from oncall_tui.domain.handoff import TicketRecord
+from oncall_tui.domain.tickets import Comment
+from oncall_tui.store.base import (
+    COMMENT_COLUMNS,
+    TICKET_COLUMNS,
+    StoreBase,
+    comment_from_row,
+    ticket_from_row,
+)
+from oncall_tui.store.db import iso, parse_iso
+
+#: The ``meta`` key remembering when the last handoff was posted.
+LAST_HANDOFF_KEY = "handoff.last_posted_at"
+
+
+class HandoffMixin(StoreBase):
+    """The on-call week's reads."""
+
+    def handoff_records(self, start: datetime, end: datetime) -> list[TicketRecord]:
+        """Tickets the week's summary needs, with their plans and threads: every ticket open
+        now, and every ticket opened, answered, changed or commented on in ``[start, end)``
+        (opened before ``end``)."""
+        s, e = iso(start), iso(end)
+        rows = self.db.execute(
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE opened_at < :e AND (is_open = 1 "
+            "OR opened_at >= :s OR updated_at >= :s OR first_response_at >= :s "
+            "OR id IN (SELECT ticket_id FROM comments WHERE created_at >= :s)) ORDER BY id",
+            {"s": s, "e": e},
+        )
+        tickets = self.decode_all(rows, ticket_from_row)
+        plans: dict[int | None, str] = dict(
+            self.db.execute("SELECT id, plan FROM customers").fetchall()
+        )
+        threads: dict[int, list[Comment]] = {t.id: [] for t in tickets}
+        crows = self.db.execute(
+            f"SELECT {COMMENT_COLUMNS} FROM comments WHERE ticket_id IN (SELECT id FROM tickets "
+            "WHERE opened_at < :e AND (is_open = 1 OR opened_at >= :s OR updated_at >= :s "
+            "OR first_response_at >= :s OR id IN (SELECT ticket_id FROM comments "
+            "WHERE created_at >= :s))) ORDER BY ticket_id, created_at, id",
+            {"s": s, "e": e},
+        )
+        for c in self.decode_all(crows, comment_from_row):
+            threads.setdefault(c.ticket_id, []).append(c)
+        return [
+            TicketRecord(t, plans.get(t.customer_id), tuple(threads.get(t.id, ()))) for t in tickets
+        ]
+
+    def failed_change_ticket_ids(self) -> frozenset[int]:
+        """Tickets with an outbox entry the backend refused (waiting for the user)."""
+        rows = self.db.execute(
+            "SELECT DISTINCT ticket_id FROM outbox WHERE state = 'failed' AND ticket_id IS NOT NULL"
+        )
+        return frozenset(r[0] for r in rows)
+
+    def last_handoff_at(self) -> datetime | None:
+        """When the last handoff was posted from this cache, if ever."""
+        row = self._one("SELECT value FROM meta WHERE key = ?", [LAST_HANDOFF_KEY])
+        return parse_iso(row[0]) if row and row[0] else None
+
+    def mark_handoff_posted(self, at: datetime) -> None:
+        """Remember that a handoff was posted at ``at`` (the next one starts there)."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+            [LAST_HANDOFF_KEY, iso(at)],
+        )
