@@ -27,9 +27,11 @@ def _dur(seconds: int | None) -> str:
     return "—" if seconds is None else format_remaining(seconds)
 
 
-def bars(rows: list[tuple[str, float]], width: int = 20, unit: str = "") -> list[str]:
-    """Horizontal bars scaled to the largest value."""
-    top = max((v for _, v in rows), default=0) or 1
+def bars(
+    rows: list[tuple[str, float]], width: int = 20, unit: str = "", top: float | None = None
+) -> list[str]:
+    """Horizontal bars scaled to ``top`` (default: the largest value)."""
+    top = top or max((v for _, v in rows), default=0) or 1
     label_w = max((len(k) for k, _ in rows), default=0)
     out = []
     for k, v in rows:
@@ -97,7 +99,7 @@ def handoff_markdown(h: Handoff) -> str:
     plans = attainment_by_plan(s)
     if plans:
         out += ["", "attainment by plan"]
-        out += bars([(p, pct) for p, pct, _n in plans], unit="%")
+        out += bars([(p, pct) for p, pct, _n in plans], unit="%", top=100)
     if s.breaches_by_holder:
         out += ["", "breaches by holder"]
         out += bars(list(s.breaches_by_holder))
