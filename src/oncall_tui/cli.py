@@ -282,13 +282,15 @@ def open_app_context(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         seeded_at = store.meta(DEMO_NOW_KEY)
         if store.meta(DEMO_META_KEY) is None:
             now = clock()
-            data = make_demo_data(now, seed=args.seed)
+            data = make_demo_data(now, seed=args.seed, history=True)
             seed_store(store, data)
             store.set_meta(DEMO_META_KEY, str(args.seed))
             store.set_meta(DEMO_NOW_KEY, now.isoformat())
         elif seeded_at is not None:  # reopened: the fakes serve the records it was seeded with
             data = make_demo_data(
-                datetime.fromisoformat(seeded_at), seed=int(store.meta(DEMO_META_KEY) or args.seed)
+                datetime.fromisoformat(seeded_at),
+                seed=int(store.meta(DEMO_META_KEY) or args.seed),
+                history=True,
             )
         else:  # a demo database from before the live demo: no fakes to talk to
             data = None

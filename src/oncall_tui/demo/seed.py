@@ -201,8 +201,14 @@ def _version(rng: random.Random) -> str:
     return f"4.{rng.randint(50, 60)}.{rng.randint(0, 3)}"
 
 
-def make_demo_data(now: datetime, seed: int = 1, count: int = 200) -> DemoData:
-    """Generate the demo's customers and about ``count`` tickets, deterministically."""
+def make_demo_data(
+    now: datetime, seed: int = 1, count: int = 200, *, history: bool = False
+) -> DemoData:
+    """Generate the demo's customers and about ``count`` tickets, deterministically.
+
+    With ``history``, a week of solved tickets is added too (see :func:`add_week_history`),
+    so the on-call handoff has something to summarise on first run.
+    """
     rng = random.Random(seed)
     data = DemoData()
     for i, (name, plan, codename, domains, contacts) in enumerate(CUSTOMERS, start=1):
@@ -376,7 +382,67 @@ def make_demo_data(now: datetime, seed: int = 1, count: int = 200) -> DemoData:
             )
         )
         thread(len(data.tickets) - 1, opened, rng.choice(AGENTS), rng.randint(1, 3))
+    if history:
+        add_week_history(data, now, seed)
     return data
+
+
+def add_week_history(data: DemoData, now: datetime, seed: int = 1, count: int = 90) -> None:
+    """Add the past week's solved tickets: first replies on time and late, customer follow-ups
+    and their answers, and on-call alerts, spread over eight days. Uses its own random stream,
+    so the rest of the demo is the same with or without it."""
+    rng = random.Random(seed * 7919 + 17)
+    zendesk_id = 40400
+    for i in range(count):
+        subject, body, priority = SUBJECTS[rng.randrange(len(SUBJECTS))]
+        customer = rng.choice([c for c in data.customers if c.plan != "free"])
+        opened = now - timedelta(minutes=rng.randint(60 * 26, 60 * 24 * 8))
+        alert = i % 12 == 0
+        late = rng.random() < 0.22
+        minutes = rng.randint(300, 1500) if late else rng.randint(8, 150)
+        answered = opened + timedelta(minutes=minutes)
+        zendesk_id += 1
+        requester = f"{customer.contacts[0].split()[0].lower()}@{customer.domains[0]}"
+        agent = rng.choice(AGENTS)
+        ticket = Ticket(
+            id=0,
+            source=Source.HELPDESK,
+            first_response_at=answered,
+            remote_id=str(zendesk_id),
+            channel=Channel.ALERT if alert else Channel.EMAIL,
+            subject=subject.format(ver="4.58.0", agent="1.36.0", osq="5.12.1"),
+            body=body.format(ver="4.58.0", agent="1.36.0", osq="5.12.1"),
+            status=Status.SOLVED if rng.random() < 0.8 else Status.CLOSED,
+            priority=priority,
+            labels=("alert",) if alert else (),
+            assignee=agent,
+            requester=requester,
+            customer_id=customer.id,
+            url=f"https://demo.zendesk.example/agent/tickets/{zendesk_id}",
+            opened_at=opened,
+            updated_at=answered + timedelta(hours=6),
+            version=(answered + timedelta(hours=6)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+        data.tickets.append(ticket)
+        index = len(data.tickets) - 1
+        when, author = answered, agent
+        for j in range(1 + 2 * rng.randint(0, 2)):  # our answer, then follow-ups and replies
+            if j:
+                gap = rng.randint(20, 600) if author == requester else rng.randint(60, 900)
+                when = when + timedelta(minutes=gap)
+            if when >= now - timedelta(minutes=30):
+                break
+            data.comments.append(
+                Comment(
+                    id=0,
+                    ticket_id=index,
+                    author=author,
+                    body=rng.choice(COMMENT_LINES),
+                    created_at=when,
+                    remote_id=comment_id(ticket, when, j),
+                )
+            )
+            author = requester if author == agent else agent
 
 
 def seed_store(store: Store, data: DemoData) -> list[int]:
