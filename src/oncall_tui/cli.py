@@ -403,7 +403,16 @@ def _run_handoff(args: argparse.Namespace) -> int:
     clock = _clock(args)
     store = open_store(paths.db, sla=config.sla, clock=clock)
     try:
-        return run_handoff(args, store, config.sla, clock(), sys.stdout, sys.stderr)
+        return run_handoff(
+            args,
+            store,
+            config.sla,
+            clock(),
+            sys.stdout,
+            sys.stderr,
+            threshold=config.handoff.breach_threshold,
+            next_shift_hours=config.handoff.next_shift_hours,
+        )
     finally:
         store.close()
 

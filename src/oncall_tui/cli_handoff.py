@@ -106,7 +106,9 @@ def default_start(last_posted: datetime | None, now: datetime) -> datetime:
     return now - timedelta(days=DEFAULT_DAYS)
 
 
-def summary(store: Any, start: datetime, now: datetime, settings: SlaSettings) -> Handoff:
+def summary(
+    store: Any, start: datetime, now: datetime, settings: SlaSettings, next_shift_hours: int = 4
+) -> Handoff:
     """The summary of ``[start, now)`` from ``store``."""
     records = store.handoff_records(start, now)
     return build_handoff(
@@ -114,6 +116,7 @@ def summary(store: Any, start: datetime, now: datetime, settings: SlaSettings) -
         Window(start, now),
         settings,
         failed_ticket_ids=store.failed_change_ticket_ids(),
+        next_shift_hours=next_shift_hours,
     )
 
 
@@ -125,6 +128,7 @@ def run_handoff(
     out: TextIO,
     err: TextIO,
     threshold: int = 2,
+    next_shift_hours: int = 4,
 ) -> int:
     """Print the summary, the retro or the forecast; 2 on a bad value."""
     try:
@@ -175,7 +179,7 @@ def run_handoff(
                 "(runbook: arrange-replacement).\n"
             )
         return EXIT_OK
-    h = summary(store, start, now, settings)
+    h = summary(store, start, now, settings, next_shift_hours)
     if args.retro:
         out.write(retro_markdown(h))
     elif args.format == "json":

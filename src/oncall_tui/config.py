@@ -25,6 +25,7 @@ The shape, with every key optional::
 
     [sla]                          # calendar, holidays, targets: see domain/sla.py
     [bug_report]                   # schema, repository, labels: see domain/bug_report.py
+    [handoff]                      # post_to, breach_threshold: see domain/handoff_post.py
     [templates.ack]                # reply templates (title, body); same id replaces a shipped one
     [backends.zendesk]             # url = "https://acme.zendesk.com"
     [backends.github]              # url = "https://api.github.com", repos = ["acme/product"]
@@ -44,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from oncall_tui.domain.errors import ConfigValueError
+from oncall_tui.domain.handoff_post import HandoffSettings, handoff_settings_from_dict
 from oncall_tui.domain.sla import SlaSettings, sla_settings_from_dict
 from oncall_tui.team.config import RelayConfig, TeamConfig, relay_from_dict, team_from_dict
 
@@ -138,6 +140,8 @@ class Config:
     """Calendar, holidays, targets and thresholds."""
     bug_report: Mapping[str, Any] = field(default_factory=dict)
     """The ``[bug_report]`` table (schema override, labels, repository)."""
+    handoff: HandoffSettings = field(default_factory=HandoffSettings)
+    """``[handoff]``: where the week's summary is posted, the replacement threshold."""
     templates: Mapping[str, Any] = field(default_factory=dict)
     """The ``[templates]`` table (extra reply templates)."""
     backends: Mapping[str, BackendConfig] = field(default_factory=dict)
@@ -174,6 +178,7 @@ TOP_LEVEL_KEYS = {
     "keys": "a table of binding id = keys",
     "sla": "a table",
     "bug_report": "a table",
+    "handoff": "a table (post_to, breach_threshold, offline_hours, next_shift_hours)",
     "templates": "a table",
     "backends": "a table of backend tables",
     "team": "a table (team mode: url, user, groups...)",
@@ -334,6 +339,8 @@ def config_from_dict(data: Mapping[str, Any]) -> Config:
         from oncall_tui.domain.templates import parse_templates
 
         parse_templates(kwargs["templates"], key="templates")  # a bad one: one line at start
+    if "handoff" in data:
+        kwargs["handoff"] = handoff_settings_from_dict(_table(data["handoff"], "handoff"))
     if "backends" in data:
         kwargs["backends"] = _backends(_table(data["backends"], "backends"))
     if "team" in data:

@@ -5,22 +5,38 @@ from __future__ import annotations
 from datetime import datetime
 
 from oncall_tui.domain.handoff import TicketRecord
+from oncall_tui.domain.ops import Op
 from oncall_tui.domain.tickets import Comment
 from oncall_tui.store.base import (
     COMMENT_COLUMNS,
     TICKET_COLUMNS,
-    StoreBase,
     comment_from_row,
     ticket_from_row,
 )
 from oncall_tui.store.db import iso, parse_iso
+from oncall_tui.store.drafts import DraftsMixin
+from oncall_tui.store.outbox import OutboxMixin
 
 #: The ``meta`` key remembering when the last handoff was posted.
 LAST_HANDOFF_KEY = "handoff.last_posted_at"
 
 
-class HandoffMixin(StoreBase):
-    """The on-call week's reads."""
+#: The drafts kind of a handoff summary being edited before it is posted.
+HANDOFF_DRAFT = "handoff"
+
+
+class HandoffMixin(DraftsMixin, OutboxMixin):
+    """The on-call week's reads, and queueing its post."""
+
+    def queue_handoff_post(self, draft_id: int, body: str, op: Op, at: datetime) -> int:
+        """Post the edited summary: the draft saved as sent, one outbox entry, and the next
+        handoff's window starting at ``at``, in one transaction. Returns the entry's id."""
+        with self.db.atomic():
+            self.save_draft(draft_id, {"title": "On-call handoff", "body": body})
+            op_id: int = self.enqueue(op)
+            self.set_draft_state(draft_id, "submitted", op_id)
+            self.mark_handoff_posted(at)
+        return op_id
 
     def handoff_records(self, start: datetime, end: datetime) -> list[TicketRecord]:
         """Tickets the week's summary needs, with their plans and threads: every ticket open

@@ -10,9 +10,7 @@ from oncall_tui.store.sync_state import SyncStateMixin
 from oncall_tui.store.team import TeamMixin
 
 
-class Store(
-    TeamMixin, RemoteMixin, QueueMixin, DraftsMixin, SyncStateMixin, HandoffMixin
-):
+class Store(HandoffMixin, TeamMixin, RemoteMixin, QueueMixin, DraftsMixin, SyncStateMixin):
     """The local cache. Open it with :func:`oncall_tui.store.db.open_store`.
 
     One connection per thread: the UI keeps one on the main thread, the sync engine opens its
