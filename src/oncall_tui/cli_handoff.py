@@ -20,13 +20,13 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any, TextIO
 
-from oncall_tui.domain.handoff import Handoff, Window, build_handoff, forecast, handoff_json
+from oncall_tui.domain.handoff import forecast, handoff_json
 from oncall_tui.domain.handoff_md import handoff_markdown, retro_markdown
+from oncall_tui.domain.handoff_post import default_start
 from oncall_tui.domain.sla import SlaSettings
 
 EXIT_OK = 0
 EXIT_USAGE = 2
-DEFAULT_DAYS = 7
 _SPAN = re.compile(r"^(\d{1,3})([dh])$")
 
 
@@ -99,27 +99,6 @@ def parse_since(text: str, now: datetime, settings: SlaSettings) -> datetime:
     return start
 
 
-def default_start(last_posted: datetime | None, now: datetime) -> datetime:
-    """Since the last handoff posted (if within a month and before now), else 7 days."""
-    if last_posted is not None and now - timedelta(days=31) <= last_posted < now:
-        return last_posted
-    return now - timedelta(days=DEFAULT_DAYS)
-
-
-def summary(
-    store: Any, start: datetime, now: datetime, settings: SlaSettings, next_shift_hours: int = 4
-) -> Handoff:
-    """The summary of ``[start, now)`` from ``store``."""
-    records = store.handoff_records(start, now)
-    return build_handoff(
-        records,
-        Window(start, now),
-        settings,
-        failed_ticket_ids=store.failed_change_ticket_ids(),
-        next_shift_hours=next_shift_hours,
-    )
-
-
 def run_handoff(
     args: argparse.Namespace,
     store: Any,
@@ -158,6 +137,7 @@ def run_handoff(
                 "end": fc.end.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "threshold": fc.threshold,
                 "needs_replacement": fc.needs_replacement,
+                "already_late": fc.already,
                 "breaches": [
                     {
                         "ref": i.ref,
@@ -170,7 +150,10 @@ def run_handoff(
             }
             out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
             return EXIT_OK
-        out.write(f"{len(fc.items)} clocks breach before {fc.end:%a %d %b %H:%M} UTC\n")
+        out.write(
+            f"{len(fc.items)} clocks breach before {fc.end:%a %d %b %H:%M} UTC "
+            f"({fc.already} already late)\n"
+        )
         for item, _due in fc.items:
             out.write(f"  {item.ref}  {item.why}  {' '.join(item.subject.split())}\n")
         if fc.needs_replacement:
@@ -179,7 +162,7 @@ def run_handoff(
                 "(runbook: arrange-replacement).\n"
             )
         return EXIT_OK
-    h = summary(store, start, now, settings, next_shift_hours)
+    h = store.handoff_summary(start, now, settings, next_shift_hours)
     if args.retro:
         out.write(retro_markdown(h))
     elif args.format == "json":

@@ -49,6 +49,11 @@ def test_the_guard_finds_customer_names_in_the_summary() -> None:
     hits = guard_hits(text, data.customers)
     assert [h.customer for h in hits] == ["Acme Logistics"]
     assert guard_hits("ceres and vesta are fine", data.customers) == []
+    # our own repository's issue references are not customer names; the words still are
+    assert guard_hits("see acme/product#1204", data.customers) == []
+    assert [h.customer for h in guard_hits("acme/product#12 for Acme", data.customers)] == [
+        "Acme Logistics"
+    ]
 
 
 @pytest.mark.parametrize("where", ["github", "slack"])

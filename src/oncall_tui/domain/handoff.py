@@ -401,14 +401,16 @@ class Forecast:
     Attributes:
         start: going offline at.
         end: back at.
-        items: the tickets, soonest breach first (already breached ones included).
+        items: the tickets whose clock breaches in ``(start, end]``, soonest first.
         threshold: more than this many projected breaches calls for a replacement.
+        already: running clocks breached before ``start`` (not projected: they are late now).
     """
 
     start: datetime
     end: datetime
     items: tuple[tuple[Item, datetime], ...]
     threshold: int
+    already: int = 0
 
     @property
     def needs_replacement(self) -> bool:
@@ -427,18 +429,21 @@ def forecast(
     clock does not run until the customer answers)."""
     end = now + timedelta(seconds=round(hours * 3600))
     out: list[tuple[Item, datetime]] = []
+    already = 0
     for rec in records:
         t = rec.ticket
         if t.is_done or t.is_paused:
             continue
-        running = [c.due for c in ticket_clocks(rec, settings) if c.stopped is None and c.due < end]
-        if running:
-            due = min(running)
+        running = [c.due for c in ticket_clocks(rec, settings) if c.stopped is None]
+        if any(d <= now for d in running):
+            already += 1
+            continue
+        due = min((d for d in running if d <= end), default=None)
+        if due is not None:
             left = int((due - now).total_seconds())
-            when = "breached" if left <= 0 else f"breaches in {format_remaining(left)}"
-            out.append((_item(t, when), due))
+            out.append((_item(t, f"breaches in {format_remaining(left)}"), due))
     out.sort(key=lambda x: (x[1], x[0].ticket_id))
-    return Forecast(now, end, tuple(out), threshold)
+    return Forecast(now, end, tuple(out), threshold, already)
 
 
 # -- JSON ---------------------------------------------------------------------------------------

@@ -18,11 +18,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from oncall_tui.domain.errors import ConfigValueError
-from oncall_tui.domain.guard import GuardHit, check_public
+from oncall_tui.domain.guard import GuardHit, check_public, references
 from oncall_tui.domain.ops import Op, OpKind
 from oncall_tui.domain.tickets import Customer, Source
 
@@ -102,9 +102,26 @@ def handoff_settings_from_dict(d: Mapping[str, Any]) -> HandoffSettings:
     )
 
 
+def default_start(last_posted: datetime | None, now: datetime, days: int = 7) -> datetime:
+    """The window's default start: the last handoff posted (if within a month and before
+    ``now``), else ``days`` back."""
+    if last_posted is not None and now - timedelta(days=31) <= last_posted < now:
+        return last_posted
+    return now - timedelta(days=days)
+
+
 def guard_hits(text: str, customers: Iterable[Customer]) -> list[GuardHit]:
-    """Every known customer's name, domain or people named in the post (codenames are fine)."""
-    return check_public({"body": text}, customers)
+    """Every known customer's name, domain or people named in the post (codenames are fine).
+
+    Issue references (``owner/repo#123``) name our own repositories and are blanked first,
+    so a repository that shares a word with a customer ("acme/product", "Acme Logistics")
+    is not a leak; the rest of the text is checked as it will be published.
+    """
+    masked = list(text)
+    for ref in references(text):
+        if "/" in ref.text and "#" in ref.text:
+            masked[ref.start : ref.end] = " " * (ref.end - ref.start)
+    return check_public({"body": "".join(masked)}, customers)
 
 
 def post_title(end: datetime) -> str:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from oncall_tui.domain.handoff import TicketRecord
+from oncall_tui.domain.handoff import Handoff, TicketRecord, Window, build_handoff
 from oncall_tui.domain.ops import Op
+from oncall_tui.domain.sla import SlaSettings
 from oncall_tui.domain.tickets import Comment
 from oncall_tui.store.base import (
     COMMENT_COLUMNS,
@@ -66,6 +67,18 @@ class HandoffMixin(DraftsMixin, OutboxMixin):
         return [
             TicketRecord(t, plans.get(t.customer_id), tuple(threads.get(t.id, ()))) for t in tickets
         ]
+
+    def handoff_summary(
+        self, start: datetime, end: datetime, settings: SlaSettings, next_shift_hours: int = 4
+    ) -> Handoff:
+        """The on-call week's summary of ``[start, end)`` from the cache."""
+        return build_handoff(
+            self.handoff_records(start, end),
+            Window(start, end),
+            settings,
+            failed_ticket_ids=self.failed_change_ticket_ids(),
+            next_shift_hours=next_shift_hours,
+        )
 
     def failed_change_ticket_ids(self) -> frozenset[int]:
         """Tickets with an outbox entry the backend refused (waiting for the user)."""

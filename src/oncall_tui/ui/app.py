@@ -111,6 +111,7 @@ class OncallApp(App[None]):
         Binding("D", "drafts", "Drafts", id="drafts"),
         Binding("B", "new_bug_report", "New bug", id="new-bug-report"),
         Binding("L", "sync_log", "Sync log", id="sync-log"),
+        Binding("W", "handoff", "Handoff", id="handoff"),
     ]
 
     store_revision: reactive[int] = reactive(0)
@@ -522,6 +523,13 @@ class OncallApp(App[None]):
 
         if not isinstance(self.screen, SyncLogScreen):
             self.push_screen(SyncLogScreen(self.ctx.store, self.ctx.config.sla))
+
+    def action_handoff(self) -> None:
+        """The on-call week: charts, the summary to post, the retro, the breach forecast."""
+        from oncall_tui.ui.screens.handoff_screen import HandoffScreen
+
+        if not isinstance(self.screen, HandoffScreen):
+            self.push_screen(HandoffScreen(self.ctx))
 
     def action_drafts(self) -> None:
         from oncall_tui.ui.screens.drafts_screen import open_drafts
