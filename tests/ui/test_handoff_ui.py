@@ -117,3 +117,20 @@ async def test_forecast_keys_act_on_the_highlighted_ticket(
     assert [(k, t, json.loads(p)) for k, t, p in ops] == [
         ("assign", tid, {"assignee": "sam@support.example"})
     ]
+
+
+async def test_the_key_is_in_help_and_the_palette(make_app: Any) -> None:
+    from oncall_tui.ui.commands import BindingCommands
+    from oncall_tui.ui.screens.help_screen import binding_rows
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert ("W", "Handoff") in binding_rows(app.screen)
+        provider = BindingCommands(app.screen)
+        assert "Handoff" in [d for d, _k, _run in provider._commands()]
+        await pilot.press("W")
+        await pilot.pause()
+        rows = dict((d, k) for k, d in binding_rows(app.screen))
+        for name in ("Edit & post", "Retro", "Forecast", "Back"):
+            assert name in rows
