@@ -83,7 +83,8 @@ class HandoffScreen(Screen[None]):
         store, cfg = self.ctx.store, self.ctx.config
         now = self.ctx.clock()
         start = default_start(store.last_handoff_at(), now)
-        return store.handoff_summary(start, now, cfg.sla, cfg.handoff.next_shift_hours)
+        result: Handoff = store.handoff_summary(start, now, cfg.sla, cfg.handoff.next_shift_hours)
+        return result
 
     def reload(self, *_: object) -> None:
         """Recompute the week and redraw."""
@@ -104,8 +105,9 @@ class HandoffScreen(Screen[None]):
         plot.plt.clear_figure()
         # Numeric positions and explicit ticks: plotext places text labels differently from
         # one build to the next (the pictures must not change between runs).
-        plot.plt.bar(list(range(1, len(days) + 1)), [n for _d, n in s.breaches_per_day])
-        plot.plt.xticks(list(range(1, len(days) + 1)), days)
+        positions = [float(i) for i in range(1, len(days) + 1)]
+        plot.plt.bar(positions, [n for _d, n in s.breaches_per_day])
+        plot.plt.xticks(positions, days)
         plot.plt.title("Breaches per day")
         plot.refresh()
         hours = [x / 3600 for x in s.first_reply_seconds]
@@ -119,7 +121,7 @@ class HandoffScreen(Screen[None]):
         plot = self.query_one("#chart-attainment", PlotextPlot)
         plot.plt.clear_figure()
         if plans:
-            ticks = list(range(1, len(plans) + 1))
+            ticks = [float(i) for i in range(1, len(plans) + 1)]
             plot.plt.bar(ticks, [round(pct) for _p, pct, _n in plans])
             plot.plt.xticks(ticks, [p for p, _pct, _n in plans])
             plot.plt.ylim(0, 100)
@@ -239,7 +241,9 @@ class HandoffPostScreen(Screen[None]):
         now = self.ctx.clock()
         op = handoff_op(dest, post_title(self.handoff.window.end), self.body, str(uuid.uuid4()))
         store.queue_handoff_post(self.draft_id, self.body, op, now)
-        self.app.after_edit(f"Handoff queued: it goes to {dest.describe()} on the next sync")
+        self.app.after_edit(  # type: ignore[attr-defined]
+            f"Handoff queued: it goes to {dest.describe()} on the next sync"
+        )
         self.app.pop_screen()
 
 
