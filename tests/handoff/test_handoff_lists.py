@@ -111,6 +111,9 @@ def test_impact_no_impact_and_watch() -> None:
     h = build_handoff(records, Window(START, NOW), S, failed_ticket_ids=frozenset({10}))
     assert [i.ticket_id for i in h.impact] == [1, 2, 4, 5, 9]
     assert [i.ticket_id for i in h.no_impact] == [3]
+    assert h.longest_investigation is not None
+    assert h.longest_investigation[0].ticket_id == 4
+    assert "longest investigation: a/b#4" in retro_markdown(h)
     assert [(i.ticket_id, i.why) for i in h.watch] == [
         (4, "~investigate on a second business day"),
         (6, "waiting on the customer"),

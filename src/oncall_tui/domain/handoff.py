@@ -221,6 +221,8 @@ class Handoff:
     no_impact: tuple[Item, ...]
     watch: tuple[Item, ...]
     sla: Sla
+    longest_investigation: tuple[Item, datetime] | None = None
+    """The open ``~investigate`` issue flagged longest ago, and since when."""
 
 
 def nearest_rank(values: list[int] | tuple[int, ...], pct: int) -> int | None:
@@ -294,6 +296,7 @@ def build_handoff(
     first_reply: list[int] = []
     breaches: list[Breach] = []
     soon = now + timedelta(hours=next_shift_hours)
+    longest: tuple[Item, datetime] | None = None
     for rec in sorted(records, key=lambda r: r.ticket.id):
         t = rec.ticket
         ref = ticket_ref(t.source, t.remote_id)
@@ -341,6 +344,8 @@ def build_handoff(
             reasons.append("waiting on the customer")
         since = t.label_since.get("~investigate")
         if since is not None and "~investigate" in t.labels:
+            if longest is None or since < longest[1]:
+                longest = (_item(t, "~investigate"), since)
             if _second_business_day(since, now, settings):
                 reasons.append("~investigate on a second business day")
         running = [c for c in clocks if c.stopped is None and now <= c.due < soon]
@@ -378,6 +383,7 @@ def build_handoff(
         tuple(no_impact),
         tuple(watch),
         sla,
+        longest,
     )
 
 

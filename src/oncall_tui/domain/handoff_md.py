@@ -112,7 +112,6 @@ def retro_markdown(h: Handoff) -> str:
     s = h.sla
     worst = max(s.breaches, key=lambda b: (b.late_seconds, -b.ticket_id), default=None)
     busiest = max(s.breaches_per_day, key=lambda dn: (dn[1], -dn[0].toordinal()), default=None)
-    investigations = [i for i in h.watch if "~investigate" in i.why]
     total = sum(a.total for a in s.attainment)
     met = sum(a.met for a in s.attainment)
     facts = [
@@ -128,8 +127,13 @@ def retro_markdown(h: Handoff) -> str:
         )
     if busiest is not None and busiest[1]:
         worse.append(f"- busiest day: {busiest[0].strftime('%A %d %b')}, {busiest[1]} breaches")
-    for i in investigations:
-        worse.append(f"- long investigation: {i.ref} {_cell(i.subject)}")
+    if h.longest_investigation is not None:
+        item, since = h.longest_investigation
+        days = (h.window.end - since).days
+        worse.append(
+            f"- longest investigation: {item.ref} {_cell(item.subject)}, `~investigate` "
+            f"since {_when(since)}" + (f" ({days} days)" if days >= 1 else "")
+        )
     remember = [f"- keep an eye on {i.ref}: {_cell(i.why)}" for i in h.watch[:5]]
     out = [
         f"## On-call retro: week ending {h.window.end.strftime('%a %d %b %Y')}",
