@@ -77,15 +77,15 @@ def clamp_wait(seconds: object, default: float = MAX_SERVER_WAIT) -> float:
     """A server-sent wait in seconds, within 0..:data:`MAX_SERVER_WAIT`.
 
     ``Retry-After: 1000000000000`` or ``99999999999`` waits 15 minutes, not until an
-    overflow or the year 5195; a value that is not a finite number waits ``default``.
+    overflow or the year 5195; a value that is not a number waits ``default``.
     """
     try:
         value = float(seconds)  # type: ignore[arg-type]
     except (TypeError, ValueError, OverflowError):
         return min(default, MAX_SERVER_WAIT)
-    if not math.isfinite(value):
+    if math.isnan(value):
         return min(default, MAX_SERVER_WAIT)
-    return min(max(0.0, value), MAX_SERVER_WAIT)
+    return min(max(0.0, value), MAX_SERVER_WAIT)  # infinity: the longest wait
 
 
 class RateLimited(SyncError):

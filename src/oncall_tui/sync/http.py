@@ -170,7 +170,9 @@ def _retry_after(value: str | None, now_ts: float, default: float) -> float:
     except ValueError:
         pass
     else:
-        return max(0.0, seconds) if math.isfinite(seconds) else default
+        if math.isnan(seconds) or (math.isinf(seconds) and not any(map(str.isdigit, value))):
+            return default  # "nan", "inf": not a wait
+        return max(0.0, seconds)  # a number too big for a float is clamped like any other
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
