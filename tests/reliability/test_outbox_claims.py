@@ -127,9 +127,7 @@ def make_outbox(db: Path) -> list[tuple[str, str, bool]]:
     return made
 
 
-def run_trial(
-    procs: list[subprocess.Popen[str]], tmp_path: Path, mix: str, seed: int
-) -> list[str]:
+def run_trial(procs: list[subprocess.Popen[str]], tmp_path: Path, mix: str, seed: int) -> list[str]:
     """One trial; returns what went wrong (empty: every entry arrived exactly once)."""
     clock = SystemClock()
     now = clock()

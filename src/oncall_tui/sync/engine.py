@@ -192,7 +192,7 @@ class SyncEngine:
                 try:
                     await self._pull(backend, report)
                 except Exception as exc:  # noqa: BLE001 - one backend's trouble is its own
-                    report.outcomes[backend.name].error = _describe(exc)
+                    report.outcomes[backend.name].error = describe_error(exc)
                     await self._trouble(report, f"{backend.name}: pulling", exc)
             for outcome in report.outcomes.values():
                 try:
@@ -204,7 +204,7 @@ class SyncEngine:
 
     async def _trouble(self, report: SyncReport, doing: str, exc: BaseException) -> None:
         """Report an unexpected error of a pass (and log it, if the database lets us)."""
-        text = f"{doing}: {_describe(exc)}"
+        text = f"{doing}: {describe_error(exc)}"
         report.trouble.append(text)
         with contextlib.suppress(Exception):
             await self._db(self.store.log, "sync", "error", f"pass failed while {text}")
@@ -376,9 +376,9 @@ class SyncEngine:
         else:
             wait = backoff(op.attempts + 1, self.rng)
             outcome.error = (
-                f"sign-in needed: {exc}" if isinstance(exc, AuthFailed) else _describe(exc)
+                f"sign-in needed: {exc}" if isinstance(exc, AuthFailed) else describe_error(exc)
             )
-        text = f"looking up an unclear {op.kind.replace('_', ' ')} failed: {_describe(exc)}"
+        text = f"looking up an unclear {op.kind.replace('_', ' ')} failed: {describe_error(exc)}"
         await self._db(
             self.store.mark_unclear, op.id, timedelta(seconds=wait), text, self.claimer
         )
@@ -456,7 +456,7 @@ class SyncEngine:
                     await fetching
 
 
-def _describe(exc: BaseException) -> str:
+def describe_error(exc: BaseException) -> str:
     """One line for an unexpected error (its type when it says nothing), secrets removed."""
     from oncall_tui.secrets import redact_text
 

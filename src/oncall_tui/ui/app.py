@@ -96,14 +96,6 @@ def retry_wait(interval: float, failures: int) -> float:
     return max(interval, min(MAX_RETRY_WAIT, interval * 2.0 ** min(failures - 1, 16)))
 
 
-def describe_error(exc: BaseException) -> str:
-    """One line for an unexpected error, secrets removed."""
-    from oncall_tui.secrets import redact_text
-
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return redact_text(f"{type(exc).__name__}: {first}" if first else type(exc).__name__)[:300]
-
-
 def status_error(message: SyncFinished) -> str:
     """The status line's word on a failed pass: the backend once, its error cut at a word
     boundary (the whole text is in the sync log, L)."""
@@ -376,6 +368,8 @@ class OncallApp(App[None]):
                 report = await engine.run_once()
             except Exception as exc:  # noqa: BLE001 - the loop never dies (run_once reports
                 # its own trouble; this is the last line of defence)
+                from oncall_tui.sync.engine import describe_error
+
                 failures += 1
                 text = describe_error(exc)
                 with contextlib.suppress(Exception):
