@@ -388,13 +388,48 @@ class OutboxMixin(StoreBase):
         )
 
     def discard(self, op_id: int) -> bool:
-        """Drop a failed or unsent entry and restore the local row; False if not possible."""
+        """Drop a failed, unsent or unclear entry and restore the local row; False if not
+        possible (settled, or claimed by a sync that is sending it right now).
+
+        An unclear entry may have reached the backend: then the next pull shows it.
+        """
         with self.db.atomic():
             op = self.get_op(op_id)
-            if op is None or op.state not in (OpState.PENDING, OpState.FAILED):
+            if op is None or op.state not in (OpState.PENDING, OpState.FAILED, OpState.INFLIGHT):
+                return False
+            if self._claimed_now(op_id):
                 return False
             self._revert(op)
             return True
+
+    def _claimed_now(self, op_id: int) -> bool:
+        row = self._one(
+            "SELECT 1 FROM outbox WHERE id = ? AND lease_until > ?", [op_id, self.now()]
+        )
+        return row is not None
+
+    def send_now(self, op_id: int) -> bool:
+        """End an entry's wait (a server's Retry-After, a backoff, its undo window) so the
+        next pass takes it; an unclear one is still looked up before it is sent. False if
+        it is not waiting to be sent (settled, failed, or being sent right now)."""
+        with self.db.atomic():
+            if self._claimed_now(op_id):
+                return False
+            cur = self.db.execute(
+                "UPDATE outbox SET next_attempt_at = NULL, send_after = NULL, updated_at = ? "
+                "WHERE id = ? AND state IN ('pending', 'inflight')",
+                [self.now(), op_id],
+            )
+            return cur.rowcount == 1
+
+    def parked_until(self, op_id: int) -> datetime | None:
+        """When a waiting entry may go next (its backoff or a server's wait), if later than
+        now."""
+        row = self._one(
+            "SELECT next_attempt_at FROM outbox WHERE id = ? AND next_attempt_at > ?",
+            [op_id, self.now()],
+        )
+        return parse_iso(row[0]) if row else None
 
     def undo_last(self, now: datetime | None = None) -> Op | None:
         """Undo the most recent entry that has not been sent yet; None if there is none.

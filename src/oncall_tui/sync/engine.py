@@ -244,6 +244,10 @@ class SyncEngine:
 
     # ---- push ----------------------------------------------------------------------------------
 
+    def lift_waits(self) -> None:
+        """Forget every backend's server-sent wait (the user chose to send a change now)."""
+        self._blocked_until.clear()
+
     def _blocked(self, name: str) -> bool:
         until = self._blocked_until.get(name)
         return until is not None and self.clock().timestamp() < until
