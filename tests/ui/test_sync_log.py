@@ -111,3 +111,37 @@ async def test_a_parked_change_is_sent_now_or_discarded(make_app: Any, fault: st
         await pilot.pause()
         assert store.get_ticket(tid).assignee == "nobody@example.com"
         assert screen.ops == []
+
+
+async def test_the_sync_loop_survives_an_unexpected_error(make_app: Any) -> None:
+    """A pass that raises (whatever the cause) is reported in the header and the sync log;
+    the loop goes on by itself and the next pass works: no ctrl+r needed."""
+    import asyncio
+
+    from oncall_tui.config import Config
+
+    backend = FakeBackend([remote_ticket(1)])
+    config = Config(user="alex@support.example", sync_interval=0.05, undo_seconds=0)
+    app = make_app(seed=None, backend=backend, config=config)
+    calls = {"n": 0}
+    async with app.run_test(size=(120, 40)) as pilot:
+        real = app.engine.run_once
+
+        async def flaky() -> Any:
+            calls["n"] += 1
+            if calls["n"] == 1:
+                raise RuntimeError("injected: the unexpected")
+            return await real()
+
+        app.engine.run_once = flaky
+        app.run_sync()
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if calls["n"] >= 3:
+                break
+        await pilot.pause()
+        assert calls["n"] >= 3, "the loop stopped after the error"
+        assert any("injected" in m for _, _, _, m in app.ctx.store.log_entries())
+        assert "failed" not in app.sync_status, app.sync_status
+        assert app.ctx.store.find_ticket("helpdesk", "1") is not None
+        app.workers.cancel_group(app, "sync")
