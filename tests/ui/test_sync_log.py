@@ -62,7 +62,7 @@ async def test_failed_change_is_shown_retried_and_discarded(make_app: Any) -> No
 @pytest.mark.parametrize("fault", ["429", "unclear"])
 async def test_a_parked_change_is_sent_now_or_discarded(make_app: Any, fault: str) -> None:
     """A change parked by a server's wait (429) or left unclear (a lost answer) shows when it
-    is tried next; s sends it now (an unclear one is looked up first, never sent twice), d
+    is tried next; n sends it now (an unclear one is looked up first, never sent twice), d
     discards one; both keys are in the footer, the help and the palette."""
     backend = FakeBackend([remote_ticket(1)])
     from oncall_tui.config import Config
@@ -85,14 +85,14 @@ async def test_a_parked_change_is_sent_now_or_discarded(make_app: Any, fault: st
         if fault == "429":  # parked for the server's 30 s (an unclear one: a short backoff)
             assert store.parked_until(op.id) is not None
             prompt = str(screen.query_one("#sync-ops").get_option_at_index(0).prompt)
-            assert "s sends now" in prompt
+            assert "n sends now" in prompt
         keys = {b.id for b in screen.BINDINGS if hasattr(b, "id")}
         assert {"send-change-now", "discard-change"} <= keys
         from oncall_tui.ui.commands import BindingCommands
 
         names = [d for d, _k, _r in BindingCommands(screen)._commands()]
         assert "Send now" in names and "Discard" in names
-        await pilot.press("s")
+        await pilot.press("n")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert store.ops() == [], store.ops()

@@ -66,14 +66,14 @@ def describe(op: Op, store: Store | None = None, *, waiting: bool = False) -> Te
 
 
 class SyncLogScreen(Screen[None]):
-    """Sync status and the outbox; `r` retries a failed change, `s` sends a parked one now,
+    """Sync status and the outbox; `r` retries a failed change, `n` sends a parked one now,
     `d` discards one."""
 
     CSS_PATH: ClassVar = [styles_dir() / "sync_log.tcss"]  # loaded when first shown
     BINDINGS = [
         Binding("escape,q", "back", "Back", id="back"),
         Binding("r", "retry", "Retry", id="retry-change"),
-        Binding("s", "send_now", "Send now", id="send-change-now"),
+        Binding("n", "send_now", "Send now", id="send-change-now"),
         Binding("d", "discard", "Discard", id="discard-change"),
         Binding("ctrl+r", "app.sync_now", "Sync now", id="sync-now-log"),
     ]
@@ -148,7 +148,7 @@ class SyncLogScreen(Screen[None]):
         text = describe(op, self.store, waiting=waiting)
         until = self.store.parked_until(op.id) if op.id is not None else None
         if until is not None and not waiting:
-            text.append(f"  (next try {local(until, tz, '%H:%M:%S')}; s sends now)", style="dim")
+            text.append(f"  (next try {local(until, tz, '%H:%M:%S')}; n sends now)", style="dim")
         return text
 
     def _current(self) -> Op | None:
