@@ -435,10 +435,14 @@ def _run_backend_command(args: argparse.Namespace) -> int:
 
         db_given = bool(args.db or os.environ.get("ONCALL_TUI_DB"))
         return run_relay(args, config, paths, secrets, clock, sys.stdout, sys.stderr, db_given)
-    if config.team is not None:
+    if config.team is not None and not getattr(args, "loop", False):
         from oncall_tui.cli_team import run_team_sync_once
 
         return run_team_sync_once(config, paths, secrets, clock, sys.stdout, sys.stderr)
+    if getattr(args, "loop", False):
+        from oncall_tui.cli_sync import run_sync_loop
+
+        return run_sync_loop(config, paths, secrets, clock, sys.stdout, sys.stderr)
     return run_sync_once(config, paths, secrets, clock, sys.stdout, sys.stderr)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from collections.abc import Callable
 from typing import Any, TextIO
@@ -26,12 +27,20 @@ GITHUB_OAUTH_DEFAULT = "https://github.com"
 
 def add_sync_subparsers(sub: Any) -> None:
     """Register `sync`, `auth` and `doctor`."""
-    sync = sub.add_parser("sync", help="pull and push once, with progress (for scripts)")
-    sync.add_argument(
+    sync = sub.add_parser(
+        "sync", help="pull and push once (for scripts) or in a loop (a headless second process)"
+    )
+    how = sync.add_mutually_exclusive_group(required=True)
+    how.add_argument(
         "--once",
         action="store_true",
-        required=True,
         help="one pull and push, then exit (non-zero on failure)",
+    )
+    how.add_argument(
+        "--loop",
+        action="store_true",
+        help="pull and push every sync_interval seconds until stopped (ctrl+c or SIGTERM); "
+        "a failing pass is reported and retried with backoff",
     )
     auth = sub.add_parser("auth", help="sign in to the backends (tokens go to the keyring)")
     verbs = auth.add_subparsers(dest="auth_command", metavar="ACTION", required=True)
@@ -221,6 +230,85 @@ def run_sync_once(
     counts = report.outcomes
     failed = any(o.error or o.failed for o in counts.values()) or bool(built.problems)
     return 1 if failed else 0
+
+
+def run_sync_loop(
+    config: Config,
+    paths: Paths,
+    secrets: SecretStore,
+    clock: Clock,
+    out: TextIO,
+    err: TextIO,
+    transports: Any = None,
+    passes: int | None = None,
+) -> int:
+    """Sync passes until stopped (SIGINT or SIGTERM: exit 0): one line per pass that did
+    something or failed. A failing pass, whatever the error, is reported and the loop goes
+    on, waiting longer after each failure in a row (up to five minutes)."""
+    import signal
+    import time
+
+    from oncall_tui.store import open_store
+    from oncall_tui.sync.engine import SyncEngine, describe_error
+    from oncall_tui.sync.factory import build_backends
+
+    if config.team is not None:
+        print(
+            "oncall-tui: error: sync --loop does not run in team mode yet; use the app or "
+            "sync --once",
+            file=err,
+        )
+        return 2
+    try:
+        built = build_backends(config, secrets, clock, transports=transports)
+    except ConfigValueError as exc:
+        raise ConfigError(f"{paths.config}: {exc}") from None
+    for problem in built.problems:
+        print(f"warning: {problem}", file=err)
+    if not built.backends:
+        print("nothing to sync: no backend is configured and signed in (local only)", file=out)
+        return 1 if built.problems else 0
+    interval = config.sync_interval or 60.0
+    store = open_store(paths.db, sla=config.sla, clock=clock)
+    stop = asyncio.Event()
+
+    async def go() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        engine = SyncEngine(store, built.backends, clock)
+        failures = done = 0
+        try:
+            while not stop.is_set() and (passes is None or done < passes):
+                try:
+                    report = await engine.run_once()
+                    ok, more = report.ok, report.more
+                    busy = report.changed_ids or any(
+                        o.pushed or o.failed for o in report.outcomes.values()
+                    )
+                    text = report.summary()
+                except Exception as exc:  # noqa: BLE001 - the loop never dies
+                    text = f"sync: error: {describe_error(exc)}"
+                    ok, more, busy = False, False, True
+                done += 1
+                failures = 0 if ok else failures + 1
+                if busy or not ok:
+                    stamp = time.strftime("%H:%M:%S")
+                    for line in text.splitlines():
+                        print(f"{stamp} {line}", file=out, flush=True)
+                if more and ok:
+                    continue
+                wait = interval if failures <= 1 else min(300.0, interval * 2.0 ** min(failures, 9))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=max(interval, wait))
+        finally:
+            await built.aclose()
+
+    try:
+        asyncio.run(go())
+    finally:
+        store.close()
+    return 0
 
 
 def run_doctor(

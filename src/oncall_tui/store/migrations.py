@@ -286,6 +286,19 @@ def m0013_number_requester_indexes(db: Database) -> None:
     db.execute("CREATE INDEX tickets_unsent ON tickets (id) WHERE pending_ops > 0")
 
 
+@migrations(name="0014_outbox_claims")
+def m0014_outbox_claims(db: Database) -> None:
+    """Who is sending an outbox entry, and until when (a claim with a lease).
+
+    Several processes (the app, ``sync --loop``, a second instance) drain one outbox: an
+    entry is claimed in one transaction (pending or unclear, no live lease) before anything
+    is sent, so no two of them send it. A lease that ran out means its claimer died
+    mid-send: the entry is looked up at the backend before it is sent again.
+    """
+    db.execute("ALTER TABLE outbox ADD COLUMN claimed_by TEXT")
+    db.execute("ALTER TABLE outbox ADD COLUMN lease_until TEXT")
+
+
 @migrations(name="0016_not_refreshed")
 def m0016_not_refreshed(db: Database) -> None:
     """When a cached ticket stopped being kept fresh (NULL: it is): an agent's pull reads only

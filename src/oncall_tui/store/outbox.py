@@ -18,6 +18,9 @@ from oncall_tui.domain.tickets import Source
 from oncall_tui.store.base import StoreBase
 from oncall_tui.store.db import dumps, iso, parse_iso
 
+#: The longest an entry is ever parked (a server's absurd wait never parks it for centuries).
+MAX_PARK = timedelta(days=365)
+
 OUTBOX_COLUMNS = (
     "id, kind, source, ticket_id, remote_id, payload, idempotency_key, base_version, undo, "
     "state, attempts, error, created_at"
@@ -118,56 +121,177 @@ class OutboxMixin(StoreBase):
     def due_ops(self, now: datetime, limit: int = 50) -> list[Op]:
         """Entries ready to push: pending or in flight, whose backoff has passed, in order.
 
-        An entry still in its undo window (``send_after`` later than ``now``) is not due yet.
+        An entry still in its undo window (``send_after`` later than ``now``) is not due yet,
+        nor is one another process holds a live claim on (``lease_until`` later than ``now``).
         Only the oldest unsettled entry of each ticket is returned, so a ticket's entries are
         applied in the order they were made; a failed entry holds the ones after it until the
         user retries or discards it, and a ticket in conflict waits for the user's choice.
         """
+        return [op_from_row(r) for r in self._due_rows(now, limit)]
+
+    def _due_rows(
+        self, now: datetime, limit: int, sources: Sequence[str] | None = None
+    ) -> list[Any]:
+        at = iso(now)
+        params: list[Any] = [at, at, at]
+        by_source = ""
+        if sources is not None:
+            by_source = f"AND source IN ({','.join('?' * len(sources))}) "
+            params.extend(sources)
         rows = self.db.execute(
             f"SELECT {OUTBOX_COLUMNS} FROM outbox o WHERE state IN ('pending', 'inflight') "
             "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
             "AND (send_after IS NULL OR send_after <= ?) "  # the undo window is over
+            "AND (lease_until IS NULL OR lease_until <= ?) "  # nobody is sending it
+            f"{by_source}"
             "AND (ticket_id IS NULL OR id = (SELECT min(id) FROM outbox p WHERE "
             "p.ticket_id = o.ticket_id AND p.state IN ('pending', 'inflight', 'failed'))) "
             # a ticket in conflict waits until the user chose (keep mine / take theirs)
             "AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.id = o.ticket_id "
             "AND t.conflict IS NOT NULL) "
             "ORDER BY id LIMIT ?",
-            [iso(now), iso(now), limit],
+            [*params, limit],
         )
-        return [op_from_row(r) for r in rows]
+        return list(rows)
 
-    def mark_inflight(self, op_id: int) -> None:
-        """Record that the entry is about to be sent (before the request goes out)."""
-        self.db.execute(
-            "UPDATE outbox SET state = 'inflight', attempts = attempts + 1, updated_at = ? "
-            "WHERE id = ?",
-            [self.now(), op_id],
-        )
+    def claim_due(
+        self,
+        now: datetime,
+        claimer: str,
+        lease: timedelta,
+        *,
+        sources: Sequence[str] | None = None,
+        limit: int = 1,
+    ) -> list[Op]:
+        """Claim up to ``limit`` due entries for ``claimer``, in one ``BEGIN IMMEDIATE``.
 
-    def mark_retry(self, op_id: int, delay: timedelta, error: str) -> None:
-        """Put the entry back for a later attempt (its outcome is known: not applied)."""
-        when = iso(self.clock() + delay)
-        self.db.execute(
-            "UPDATE outbox SET state = 'pending', next_attempt_at = ?, error = ?, updated_at = ? "
-            "WHERE id = ?",
-            [when, error, self.now(), op_id],
-        )
+        Each claimed entry moves to in flight with the claimer's id and a lease until
+        ``now + lease``; another process's :meth:`claim_due` skips it until the lease ends.
+        The returned entries carry the state they had *before* the claim: ``INFLIGHT`` means
+        an unclear send (a lost answer, or a claimer that died mid-send), to be looked up at
+        the backend before anything is sent again.
 
-    def mark_unclear(self, op_id: int, delay: timedelta, error: str) -> None:
-        """The outcome is unknown (timeout, reset): stay in flight, look up before resending."""
-        self.db.execute(
-            "UPDATE outbox SET next_attempt_at = ?, error = ?, updated_at = ? WHERE id = ?",
-            [iso(self.clock() + delay), error, self.now(), op_id],
-        )
-
-    def mark_failed(self, op_id: int, error: str) -> None:
-        """The backend refused the entry for a reason the user must see and fix."""
+        Args:
+            now: the current time (due and lease checks).
+            claimer: who claims (unique per process and engine: pid and a random part).
+            lease: how long the claim holds; a send must end (or give up) before it runs out.
+            sources: only entries for these backends (the ones that can take them now).
+            limit: how many entries at most.
+        """
+        if sources is not None and not sources:
+            return []
+        until = iso(now + lease)
+        claimed: list[Op] = []
         with self.db.atomic():
-            self.db.execute(
-                "UPDATE outbox SET state = 'failed', error = ?, updated_at = ? WHERE id = ?",
-                [error, self.now(), op_id],
+            for row in self._due_rows(now, limit, sources):
+                op = op_from_row(row)
+                cur = self.db.execute(
+                    "UPDATE outbox SET state = 'inflight', claimed_by = ?, lease_until = ?, "
+                    "updated_at = ? WHERE id = ? "
+                    "AND state IN ('pending', 'inflight') "
+                    "AND (lease_until IS NULL OR lease_until <= ?)",
+                    [claimer, until, self.now(), op.id, iso(now)],
+                )
+                if cur.rowcount == 1:
+                    claimed.append(op)
+        return claimed
+
+    def live_claimers(self, now: datetime) -> set[str]:
+        """Who holds a claim whose lease has not run out."""
+        rows = self.db.execute(
+            "SELECT DISTINCT claimed_by FROM outbox WHERE state = 'inflight' "
+            "AND claimed_by IS NOT NULL AND lease_until > ?",
+            [iso(now)],
+        )
+        return {str(r[0]) for r in rows}
+
+    def end_leases(self, claimer: str) -> int:
+        """End every lease ``claimer`` holds (it is known to be dead: its process is gone).
+
+        Its entries stay in flight, so the next claimer looks each up before any resend.
+        """
+        cur = self.db.execute(
+            "UPDATE outbox SET lease_until = NULL, updated_at = ? "
+            "WHERE state = 'inflight' AND claimed_by = ?",
+            [self.now(), claimer],
+        )
+        return cur.rowcount
+
+    def holds_claim(self, op_id: int, claimer: str) -> bool:
+        """True while ``claimer`` holds the entry's claim (in flight, claimed by it)."""
+        row = self._one(
+            "SELECT 1 FROM outbox WHERE id = ? AND state = 'inflight' AND claimed_by = ?",
+            [op_id, claimer],
+        )
+        return row is not None
+
+    def mark_inflight(self, op_id: int, claimer: str | None = None) -> bool:
+        """Record that the entry is about to be sent (before the request goes out).
+
+        Only a pending or in-flight entry qualifies (never a settled, failed or undone one);
+        with ``claimer``, only while it holds the entry's claim. Returns whether it did.
+        """
+        sql = (
+            "UPDATE outbox SET state = 'inflight', attempts = attempts + 1, updated_at = ? "
+            "WHERE id = ? AND state IN ('pending', 'inflight')"
+        )
+        params: list[Any] = [self.now(), op_id]
+        if claimer is not None:
+            sql += " AND claimed_by = ?"
+            params.append(claimer)
+        return self.db.execute(sql, params).rowcount == 1
+
+    def _claim_clause(self, claimer: str | None) -> tuple[str, list[Any]]:
+        if claimer is None:
+            return "", []
+        return " AND claimed_by = ?", [claimer]
+
+    def mark_retry(
+        self, op_id: int, delay: timedelta, error: str, claimer: str | None = None
+    ) -> bool:
+        """Put the entry back for a later attempt (its outcome is known: not applied).
+
+        With ``claimer``, only while it holds the claim (another process that took over an
+        expired lease decides then). Returns whether it did.
+        """
+        clause, extra = self._claim_clause(claimer)
+        cur = self.db.execute(
+            "UPDATE outbox SET state = 'pending', next_attempt_at = ?, error = ?, updated_at = ?, "
+            "claimed_by = NULL, lease_until = NULL "
+            f"WHERE id = ? AND state IN ('pending', 'inflight'){clause}",
+            [self._later(delay), error, self.now(), op_id, *extra],
+        )
+        return cur.rowcount == 1
+
+    def mark_unclear(
+        self, op_id: int, delay: timedelta, error: str, claimer: str | None = None
+    ) -> bool:
+        """The outcome is unknown (timeout, reset, a failed look-up): stay in flight, claim
+        released, and look it up before any resend. Returns whether it did."""
+        clause, extra = self._claim_clause(claimer)
+        cur = self.db.execute(
+            "UPDATE outbox SET state = 'inflight', next_attempt_at = ?, error = ?, "
+            "updated_at = ?, claimed_by = NULL, lease_until = NULL "
+            f"WHERE id = ? AND state IN ('pending', 'inflight'){clause}",
+            [self._later(delay), error, self.now(), op_id, *extra],
+        )
+        return cur.rowcount == 1
+
+    def _later(self, delay: timedelta) -> str | None:
+        """``now + delay`` as stored; an absurd delay is the latest sane one (a year)."""
+        return iso(self.clock() + min(max(delay, timedelta(0)), MAX_PARK))
+
+    def mark_failed(self, op_id: int, error: str, claimer: str | None = None) -> bool:
+        """The backend refused the entry for a reason the user must see and fix."""
+        clause, extra = self._claim_clause(claimer)
+        with self.db.atomic():
+            cur = self.db.execute(
+                "UPDATE outbox SET state = 'failed', error = ?, updated_at = ?, "
+                "claimed_by = NULL, lease_until = NULL "
+                f"WHERE id = ? AND state IN ('pending', 'inflight'){clause}",
+                [error, self.now(), op_id, *extra],
             )
+        return cur.rowcount == 1
 
     def mark_done(
         self,
@@ -180,10 +304,11 @@ class OutboxMixin(StoreBase):
         """The backend confirmed the entry; settle it and the ticket's pending marker."""
         with self.db.atomic():
             op = self.get_op(op_id)
-            if op is None or op.state == OpState.DONE:
-                return
+            if op is None or op.state in (OpState.DONE, OpState.CANCELLED):
+                return  # settled already (twice, or by another process): nothing to do
             self.db.execute(
-                "UPDATE outbox SET state = 'done', error = NULL, updated_at = ? WHERE id = ?",
+                "UPDATE outbox SET state = 'done', error = NULL, updated_at = ?, "
+                "claimed_by = NULL, lease_until = NULL WHERE id = ?",
                 [self.now(), op_id],
             )
             self._settle_ticket(op, remote_id=remote_id, version=version, url=url)
@@ -198,10 +323,7 @@ class OutboxMixin(StoreBase):
             [op.ticket_id],
         )
         if op.kind in (OpKind.REPLY, OpKind.NOTE) and remote_id is not None:
-            self.db.execute(
-                "UPDATE comments SET remote_id = ? WHERE outbox_id = ? AND remote_id IS NULL",
-                [remote_id, op.id],
-            )
+            self._settle_comment(op.id, op.ticket_id, remote_id)
         elif op.kind == OpKind.CREATE_TICKET and remote_id is not None:
             self.db.execute(
                 "UPDATE tickets SET remote_id = coalesce(remote_id, ?), url = coalesce(?, url) "
@@ -213,6 +335,50 @@ class OutboxMixin(StoreBase):
                 [remote_id, op.ticket_id],
             )
 
+    def _settle_comment(self, op_id: int | None, ticket_id: int, remote_id: str) -> None:
+        """Give the entry's local comment the backend's id, once.
+
+        The same comment may be in the thread already: pulled before its entry settled (a
+        lost answer), it is the same comment twice, so the pulled copy goes. One that belongs
+        to another entry is never taken over (two notes with the same text are two comments).
+        """
+        row = self._one(
+            "SELECT id, outbox_id FROM comments WHERE ticket_id = ? AND remote_id = ?",
+            [ticket_id, remote_id],
+        )
+        if row is not None:
+            if row[1] == op_id:
+                return
+            if row[1] is not None:
+                self.db.execute(
+                    "INSERT INTO sync_log (at, backend, level, message) VALUES (?, ?, ?, ?)",
+                    [
+                        self.now(),
+                        "outbox",
+                        "warning",
+                        f"entry {op_id}: comment {remote_id} is another change's; not linked",
+                    ],
+                )
+                return
+            self.db.execute("DELETE FROM comments WHERE id = ?", [row[0]])
+            self.reindex([ticket_id])
+        self.db.execute(
+            "UPDATE comments SET remote_id = ? WHERE outbox_id = ? AND remote_id IS NULL",
+            [remote_id, op_id],
+        )
+
+    def taken_comment_ids(self, op: Op) -> frozenset[str]:
+        """Remote ids of the ticket's comments that other outbox entries made (a look-up by
+        content must never match one of them)."""
+        if op.ticket_id is None:
+            return frozenset()
+        rows = self.db.execute(
+            "SELECT remote_id FROM comments WHERE ticket_id = ? AND remote_id IS NOT NULL "
+            "AND outbox_id IS NOT NULL AND outbox_id != ?",
+            [op.ticket_id, op.id if op.id is not None else -1],
+        )
+        return frozenset(str(r[0]) for r in rows)
+
     def retry_failed(self, op_id: int) -> None:
         """Put a failed entry back in the queue (after the user fixed the cause)."""
         self.db.execute(
@@ -222,13 +388,48 @@ class OutboxMixin(StoreBase):
         )
 
     def discard(self, op_id: int) -> bool:
-        """Drop a failed or unsent entry and restore the local row; False if not possible."""
+        """Drop a failed, unsent or unclear entry and restore the local row; False if not
+        possible (settled, or claimed by a sync that is sending it right now).
+
+        An unclear entry may have reached the backend: then the next pull shows it.
+        """
         with self.db.atomic():
             op = self.get_op(op_id)
-            if op is None or op.state not in (OpState.PENDING, OpState.FAILED):
+            if op is None or op.state not in (OpState.PENDING, OpState.FAILED, OpState.INFLIGHT):
+                return False
+            if self._claimed_now(op_id):
                 return False
             self._revert(op)
             return True
+
+    def _claimed_now(self, op_id: int) -> bool:
+        row = self._one(
+            "SELECT 1 FROM outbox WHERE id = ? AND lease_until > ?", [op_id, self.now()]
+        )
+        return row is not None
+
+    def send_now(self, op_id: int) -> bool:
+        """End an entry's wait (a server's Retry-After, a backoff, its undo window) so the
+        next pass takes it; an unclear one is still looked up before it is sent. False if
+        it is not waiting to be sent (settled, failed, or being sent right now)."""
+        with self.db.atomic():
+            if self._claimed_now(op_id):
+                return False
+            cur = self.db.execute(
+                "UPDATE outbox SET next_attempt_at = NULL, send_after = NULL, updated_at = ? "
+                "WHERE id = ? AND state IN ('pending', 'inflight')",
+                [self.now(), op_id],
+            )
+            return cur.rowcount == 1
+
+    def parked_until(self, op_id: int) -> datetime | None:
+        """When a waiting entry may go next (its backoff or a server's wait), if later than
+        now."""
+        row = self._one(
+            "SELECT next_attempt_at FROM outbox WHERE id = ? AND next_attempt_at > ?",
+            [op_id, self.now()],
+        )
+        return parse_iso(row[0]) if row else None
 
     def undo_last(self, now: datetime | None = None) -> Op | None:
         """Undo the most recent entry that has not been sent yet; None if there is none.

@@ -68,6 +68,26 @@ class AuthFailed(SyncError):
     """The backend refused our credentials (401, revoked token, missing scope)."""
 
 
+#: The longest wait a server can ask for (Retry-After, a rate limit's reset, a budget hint):
+#: anything longer, absurd or unreadable waits this long instead (15 minutes).
+MAX_SERVER_WAIT = 900.0
+
+
+def clamp_wait(seconds: object, default: float = MAX_SERVER_WAIT) -> float:
+    """A server-sent wait in seconds, within 0..:data:`MAX_SERVER_WAIT`.
+
+    ``Retry-After: 1000000000000`` or ``99999999999`` waits 15 minutes, not until an
+    overflow or the year 5195; a value that is not a number waits ``default``.
+    """
+    try:
+        value = float(seconds)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return min(default, MAX_SERVER_WAIT)
+    if math.isnan(value):
+        return min(default, MAX_SERVER_WAIT)
+    return min(max(0.0, value), MAX_SERVER_WAIT)  # infinity: the longest wait
+
+
 class RateLimited(SyncError):
     """The backend asked us to slow down.
 
@@ -77,7 +97,7 @@ class RateLimited(SyncError):
 
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)
-        self.retry_after = max(0.0, float(retry_after))
+        self.retry_after = clamp_wait(retry_after)
 
 
 class BackendUnavailable(SyncError):
@@ -89,7 +109,7 @@ class BackendUnavailable(SyncError):
 
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
-        self.retry_after = retry_after
+        self.retry_after = None if retry_after is None else clamp_wait(retry_after)
 
 
 class BadPayload(SyncError):
@@ -161,8 +181,13 @@ class Backend(Protocol):
         """
         ...
 
-    async def lookup(self, op: Op) -> PushResult | None:
+    async def lookup(
+        self, op: Op, taken: frozenset[str] = frozenset()
+    ) -> PushResult | None:
         """After an unclear outcome (timeout, dropped link), find out whether ``op`` happened.
+
+        ``taken`` names the comments other outbox entries made: a look-up by content (two
+        notes with the same text) never answers with one of them.
 
         Returns the result if the backend shows the operation was applied, None if it was not
         or if the operation is safe to send again (setting a status twice changes nothing).

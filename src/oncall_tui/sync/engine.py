@@ -3,17 +3,27 @@
 ``run_once`` never raises for a backend's trouble: each backend's outcome is recorded in the
 report and in ``sync_state``, and one failing backend does not stop the others.
 
-Outbox entries are marked in flight before they are sent. An entry found in flight at the
-start of a pass had an unclear outcome (timeout, reset, or the process was killed mid-push):
-the backend is asked (``lookup``) whether it was applied before anything is sent again, so
-nothing is applied twice and nothing is lost.
+Several engines (the app, ``sync --loop``, a second instance) may drain one outbox. Each
+entry is *claimed* before it is sent (``Store.claim_due``: one transaction moves it to in
+flight with this engine's id and a lease), so no two engines send it. An entry claimed while
+in flight had an unclear outcome (a lost answer, or a claimer killed mid-push whose lease ran
+out): the backend is asked (``lookup``) whether it was applied before anything is sent again,
+and any trouble during that look-up keeps it unclear, never pending. A push never outlives
+half its lease, so a live claimer's entry is never taken for a dead one's.
+
+A pass never raises: an unexpected error (a database locked by another process for longer
+than the busy timeout, a full disk) is reported in the pass's report and the sync log, and
+the next pass starts afresh.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
+import secrets
+import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -32,6 +42,7 @@ from oncall_tui.sync.base import (
     RateLimited,
     Rejected,
     SyncError,
+    clamp_wait,
 )
 
 #: Pages pulled per backend per pass; the rest continues in the next pass.
@@ -39,6 +50,35 @@ MAX_PAGES_PER_PASS = 50
 MAX_BACKOFF = 300.0
 #: A budget wait up to this long happens inside a pass (longer ones resume in a later pass).
 MAX_INLINE_WAIT = 15.0
+#: How long a claim on an outbox entry holds; a push gives up (unclear) after half of it.
+DEFAULT_LEASE = timedelta(minutes=10)
+
+
+def new_claimer() -> str:
+    """An engine's claimer id: host, process id and a random part (pids are reused)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def claimer_is_dead(claimer: str) -> bool:
+    """True only when ``claimer`` was a process on this machine that no longer exists.
+
+    Anything unsure (another host, a pid that exists again, an id of another form) is
+    alive: its lease then runs out on its own.
+    """
+    host, _, rest = claimer.partition(":")
+    pid_text, _, _ = rest.partition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid() or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # e.g. PermissionError: it exists, as another user's
+        return False
+    return False
 
 
 def backoff(attempts: int, rng: random.Random | None = None) -> float:
@@ -69,6 +109,8 @@ class SyncReport:
 
     changed_ids: set[int] = field(default_factory=set)
     outcomes: dict[str, BackendOutcome] = field(default_factory=dict)
+    trouble: list[str] = field(default_factory=list)
+    """Unexpected errors of the pass (not a backend's answer): a locked or full database..."""
 
     @property
     def more(self) -> bool:
@@ -77,8 +119,8 @@ class SyncReport:
 
     @property
     def ok(self) -> bool:
-        """True when no backend reported an error."""
-        return all(o.error is None for o in self.outcomes.values())
+        """True when no backend reported an error and nothing unexpected went wrong."""
+        return not self.trouble and all(o.error is None for o in self.outcomes.values())
 
     def summary(self) -> str:
         """One line per backend."""
@@ -91,6 +133,7 @@ class SyncReport:
                 f"{o.name}: {state}; pulled {o.pulled}, pushed {o.pushed}, failed {o.failed}"
                 f"{skipped}{wait}"
             )
+        lines.extend(f"sync: error: {text}" for text in self.trouble)
         return "\n".join(lines) or "no backends configured (local only)"
 
 
@@ -107,6 +150,8 @@ class SyncEngine:
         rng: random.Random | None = None,
         between_passes: Callable[[], None] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        claimer: str | None = None,
+        lease: timedelta = DEFAULT_LEASE,
     ) -> None:
         self.store = store
         self.backends = {b.source: b for b in backends}
@@ -119,6 +164,9 @@ class SyncEngine:
         self.between_passes = between_passes
         self.sleep = sleep
         self.passes = 0
+        self.claimer = claimer or new_claimer()
+        """Who this engine is when it claims outbox entries."""
+        self.lease = lease
 
     async def _db(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
         """Run a store call off the event loop (its connection allows one call at a time)."""
@@ -127,18 +175,39 @@ class SyncEngine:
     async def run_once(self) -> SyncReport:
         """One pass: push due outbox entries, then pull each backend."""
         async with self._lock:
-            if self.passes and self.between_passes is not None:
-                self.between_passes()
-            self.passes += 1
             report = SyncReport()
+            if self.passes and self.between_passes is not None:
+                try:
+                    self.between_passes()
+                except Exception as exc:  # noqa: BLE001 - a pass never dies
+                    await self._trouble(report, "before the pass", exc)
+            self.passes += 1
             for backend in self.by_name.values():
                 report.outcomes[backend.name] = BackendOutcome(backend.name)
-            await self._drain(report)
+            try:
+                await self._drain(report)
+            except Exception as exc:  # noqa: BLE001 - a pass never dies
+                await self._trouble(report, "sending", exc)
             for backend in self.by_name.values():
-                await self._pull(backend, report)
+                try:
+                    await self._pull(backend, report)
+                except Exception as exc:  # noqa: BLE001 - one backend's trouble is its own
+                    report.outcomes[backend.name].error = describe_error(exc)
+                    await self._trouble(report, f"{backend.name}: pulling", exc)
             for outcome in report.outcomes.values():
-                await self._db(self.store.record_outcome, outcome.name, outcome.error)
+                try:
+                    await self._db(self.store.record_outcome, outcome.name, outcome.error)
+                except Exception as exc:  # noqa: BLE001 - e.g. the database is locked
+                    await self._trouble(report, "recording the outcome", exc)
+                    break
             return report
+
+    async def _trouble(self, report: SyncReport, doing: str, exc: BaseException) -> None:
+        """Report an unexpected error of a pass (and log it, if the database lets us)."""
+        text = f"{doing}: {describe_error(exc)}"
+        report.trouble.append(text)
+        with contextlib.suppress(Exception):
+            await self._db(self.store.log, "sync", "error", f"pass failed while {text}")
 
     async def push_once(self) -> SyncReport:
         """Only drain the outbox (no pull): the relay sends its automation's entries."""
@@ -146,7 +215,10 @@ class SyncEngine:
             report = SyncReport()
             for backend in self.by_name.values():
                 report.outcomes[backend.name] = BackendOutcome(backend.name)
-            await self._drain(report)
+            try:
+                await self._drain(report)
+            except Exception as exc:  # noqa: BLE001 - a pass never dies
+                await self._trouble(report, "sending", exc)
             return report
 
     # ---- search ------------------------------------------------------------------------------
@@ -172,30 +244,55 @@ class SyncEngine:
 
     # ---- push ----------------------------------------------------------------------------------
 
+    def lift_waits(self) -> None:
+        """Forget every backend's server-sent wait (the user chose to send a change now)."""
+        self._blocked_until.clear()
+
     def _blocked(self, name: str) -> bool:
         until = self._blocked_until.get(name)
         return until is not None and self.clock().timestamp() < until
 
     async def _drain(self, report: SyncReport) -> None:
         skipped: set[str] = set()
+        # A claimer killed mid-send on this machine: its entries need not wait out the lease.
+        for claimer in await self._db(self.store.live_claimers, self.clock()):
+            if claimer != self.claimer and claimer_is_dead(claimer):
+                await self._db(self.store.end_leases, claimer)
         while True:
-            ops = await self._db(self.store.due_ops, self.clock())
-            ops = [
-                op
-                for op in ops
-                if self.backends.get(op.source) is not None
+            sources = [
+                str(source)
+                for source, backend in self.backends.items()
                 # team mode without the member's own sign-in: the change waits for one
-                and getattr(self.backends[op.source], "can_push", True)
-                and self.backends[op.source].name not in skipped
-                and not self._blocked(self.backends[op.source].name)
+                if getattr(backend, "can_push", True)
+                and backend.name not in skipped
+                and not self._blocked(backend.name)
             ]
-            if not ops:
+            if not sources:
                 return
-            for op in ops:
+            claimed = await self._db(
+                self.store.claim_due, self.clock(), self.claimer, self.lease, sources=sources
+            )
+            if not claimed:
+                return
+            for op in claimed:
                 backend = self.backends[op.source]
                 outcome = report.outcomes[backend.name]
                 self.progress(f"{backend.name}: sending {op.kind.replace('_', ' ')}")
-                stop = await self._push_one(backend, op, outcome, report)
+                try:
+                    stop = await self._push_one(backend, op, outcome, report)
+                except BaseException:
+                    # Whatever happened (the database, a cancel), the entry may have gone
+                    # out: it stays unclear, released for the next pass to look up.
+                    assert op.id is not None
+                    with contextlib.suppress(Exception):
+                        await self._db(
+                            self.store.mark_unclear,
+                            op.id,
+                            timedelta(seconds=backoff(op.attempts + 1, self.rng)),
+                            "interrupted while sending",
+                            self.claimer,
+                        )
+                    raise
                 if stop:
                     skipped.add(backend.name)
                     break
@@ -203,48 +300,56 @@ class SyncEngine:
     async def _push_one(
         self, backend: Backend, op: Op, outcome: BackendOutcome, report: SyncReport
     ) -> bool:
-        """Push one entry; True means stop pushing to this backend for this pass."""
+        """Push one claimed entry; True means stop pushing to this backend for this pass."""
         assert op.id is not None
+        me = self.claimer
+        budget = self.lease.total_seconds() / 2
+        result: PushResult | None = None
+        if op.state == OpState.INFLIGHT:  # unclear: did it happen? Ask before any resend
+            taken = await self._db(self.store.taken_comment_ids, op)
+            try:
+                async with asyncio.timeout(budget):
+                    result = await backend.lookup(op, taken)
+            except (SyncError, TimeoutError) as exc:
+                return await self._lookup_failed(backend, op, outcome, exc)
         try:
-            result: PushResult | None = None
-            if op.state == OpState.INFLIGHT:
-                result = await backend.lookup(op)
             if result is None:
-                await self._db(self.store.mark_inflight, op.id)
-                result = await backend.push(op)
+                if not await self._db(self.store.mark_inflight, op.id, me):
+                    return False  # the claim is gone (settled or taken over): not ours
+                async with asyncio.timeout(budget):
+                    result = await backend.push(op)
         except Rejected as exc:
-            await self._db(self.store.mark_failed, op.id, str(exc))
+            await self._db(self.store.mark_failed, op.id, str(exc), me)
             await self._db(self.store.log, backend.name, "error", f"{op.kind} refused: {exc}")
             outcome.failed += 1
             if op.ticket_id is not None:
                 report.changed_ids.add(op.ticket_id)
             return False
         except RateLimited as exc:
-            await self._db(
-                self.store.mark_retry, op.id, timedelta(seconds=exc.retry_after), str(exc)
-            )
-            self._blocked_until[backend.name] = self.clock().timestamp() + exc.retry_after
-            outcome.waiting = exc.retry_after
+            wait = clamp_wait(exc.retry_after)
+            await self._db(self.store.mark_retry, op.id, timedelta(seconds=wait), str(exc), me)
+            self._block(backend.name, wait, outcome)
             await self._db(
                 self.store.log,
                 backend.name,
                 "warning",
-                f"rate limited: waiting {exc.retry_after:.0f}s before sending more",
+                f"rate limited: waiting {wait:.0f}s before sending more",
             )
             return True
         except AuthFailed as exc:
-            await self._db(self.store.mark_retry, op.id, timedelta(seconds=60), str(exc))
+            await self._db(self.store.mark_retry, op.id, timedelta(seconds=60), str(exc), me)
             outcome.error = f"sign-in needed: {exc}"
             return True
-        except (BackendUnavailable, BadPayload) as exc:
+        except (BackendUnavailable, BadPayload, TimeoutError) as exc:
             delay = timedelta(seconds=backoff(op.attempts + 1, self.rng))
             # The request may or may not have reached the backend: stay in flight so the
             # next attempt looks it up before sending again.
-            await self._db(self.store.mark_unclear, op.id, delay, str(exc))
-            outcome.error = str(exc)
+            text = str(exc) or f"{backend.name}: no answer within {budget:.0f}s"
+            await self._db(self.store.mark_unclear, op.id, delay, text, me)
+            outcome.error = text
             return True
         except SyncError as exc:  # pragma: no cover - the tree above is complete
-            await self._db(self.store.mark_failed, op.id, str(exc))
+            await self._db(self.store.mark_failed, op.id, str(exc), me)
             outcome.failed += 1
             return False
         comment_id = result.comment.remote_id if result.comment else None
@@ -263,6 +368,31 @@ class SyncEngine:
             report.changed_ids.add(op.ticket_id)
         return False
 
+    async def _lookup_failed(
+        self, backend: Backend, op: Op, outcome: BackendOutcome, exc: BaseException
+    ) -> bool:
+        """The look-up of an unclear send failed: it stays unclear (never pending), so the
+        next attempt asks again before anything is sent."""
+        assert op.id is not None
+        if isinstance(exc, RateLimited):
+            wait = clamp_wait(exc.retry_after)
+            self._block(backend.name, wait, outcome)
+        else:
+            wait = backoff(op.attempts + 1, self.rng)
+            outcome.error = (
+                f"sign-in needed: {exc}" if isinstance(exc, AuthFailed) else describe_error(exc)
+            )
+        text = f"looking up an unclear {op.kind.replace('_', ' ')} failed: {describe_error(exc)}"
+        await self._db(
+            self.store.mark_unclear, op.id, timedelta(seconds=wait), text, self.claimer
+        )
+        await self._db(self.store.log, backend.name, "warning", f"{text}; asking again later")
+        return True
+
+    def _block(self, name: str, wait: float, outcome: BackendOutcome) -> None:
+        self._blocked_until[name] = self.clock().timestamp() + wait
+        outcome.waiting = wait
+
     # ---- pull ----------------------------------------------------------------------------------
 
     async def _pull(self, backend: Backend, report: SyncReport) -> None:
@@ -278,13 +408,13 @@ class SyncEngine:
                 try:
                     page = await fetching
                 except RateLimited as exc:
-                    self._blocked_until[backend.name] = self.clock().timestamp() + exc.retry_after
-                    outcome.waiting = exc.retry_after
+                    wait = clamp_wait(exc.retry_after)
+                    self._block(backend.name, wait, outcome)
                     await self._db(
                         self.store.log,
                         backend.name,
                         "warning",
-                        f"rate limited: next pull in {exc.retry_after:.0f}s",
+                        f"rate limited: next pull in {wait:.0f}s",
                     )
                     return
                 except SyncError as exc:
@@ -305,21 +435,18 @@ class SyncEngine:
                     return
                 if page.wait_hint:
                     # The backend's budget (e.g. the help desk's ~10 export requests a minute).
-                    if page.wait_hint > MAX_INLINE_WAIT:
-                        until = self.clock().timestamp() + page.wait_hint
-                        self._blocked_until[backend.name] = until
-                        outcome.waiting = page.wait_hint
+                    hint = clamp_wait(page.wait_hint)
+                    if hint > MAX_INLINE_WAIT:
+                        self._block(backend.name, hint, outcome)
                         await self._db(
                             self.store.log,
                             backend.name,
                             "info",
-                            f"request budget: next page in {page.wait_hint:.0f}s",
+                            f"request budget: next page in {hint:.0f}s",
                         )
                         return
-                    self.progress(
-                        f"{backend.name}: request budget, next page in {page.wait_hint:.0f}s"
-                    )
-                    await self.sleep(page.wait_hint)
+                    self.progress(f"{backend.name}: request budget, next page in {hint:.0f}s")
+                    await self.sleep(hint)
                 # Local edits made meanwhile go out between pages, not after a long first sync.
                 await self._drain(report)
                 if fetching is None and n + 1 < MAX_PAGES_PER_PASS:
@@ -331,3 +458,11 @@ class SyncEngine:
                 fetching.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await fetching
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for an unexpected error (its type when it says nothing), secrets removed."""
+    from oncall_tui.secrets import redact_text
+
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return redact_text(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)[:300]

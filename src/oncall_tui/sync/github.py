@@ -653,7 +653,9 @@ class GitHubBackend:
             log.info("%s: looking up a push failed: %s", self.name, exc)
             return None
 
-    async def lookup(self, op: Op) -> PushResult | None:
+    async def lookup(
+        self, op: Op, taken: frozenset[str] = frozenset()
+    ) -> PushResult | None:
         """Find an issue or comment created by ``op`` through its hidden marker.
 
         Other operations are safe to resend (labels, state and assignees are set, not added).

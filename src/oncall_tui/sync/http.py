@@ -37,6 +37,7 @@ from oncall_tui.sync.base import (
     RateLimited,
     Rejected,
     SyncError,
+    clamp_wait,
     decode_json,
 )
 
@@ -154,8 +155,13 @@ def build_client(
 def parse_retry_after(value: str | None, now_ts: float, default: float = 60.0) -> float:
     """Seconds to wait from a ``Retry-After`` value: delta-seconds or an HTTP-date.
 
-    Missing or unreadable values give ``default``; dates in the past give 0.
+    Missing or unreadable values give ``default``; dates in the past give 0; anything
+    longer than :data:`~oncall_tui.sync.base.MAX_SERVER_WAIT` (15 minutes) gives that.
     """
+    return clamp_wait(_retry_after(value, now_ts, default), default)
+
+
+def _retry_after(value: str | None, now_ts: float, default: float) -> float:
     if value is None:
         return default
     value = value.strip()
@@ -164,7 +170,9 @@ def parse_retry_after(value: str | None, now_ts: float, default: float = 60.0) -
     except ValueError:
         pass
     else:
-        return max(0.0, seconds) if math.isfinite(seconds) else default
+        if math.isnan(seconds) or (math.isinf(seconds) and not any(map(str.isdigit, value))):
+            return default  # "nan", "inf": not a wait
+        return max(0.0, seconds)  # a number too big for a float is clamped like any other
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

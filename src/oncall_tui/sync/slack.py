@@ -695,7 +695,9 @@ class SlackBackend:
             self.limits,
         )
 
-    async def lookup(self, op: Op) -> PushResult | None:
+    async def lookup(
+        self, op: Op, taken: frozenset[str] = frozenset()
+    ) -> PushResult | None:
         """Find a reply by the outbox key in its message metadata."""
         if op.kind is not OpKind.REPLY or not op.remote_id:
             return None

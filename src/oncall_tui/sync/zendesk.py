@@ -1095,12 +1095,16 @@ class ZendeskBackend:
             ticket=bounded(ticket, self.limits) if complete else None,
         )
 
-    async def lookup(self, op: Op) -> PushResult | None:
+    async def lookup(
+        self, op: Op, taken: frozenset[str] = frozenset()
+    ) -> PushResult | None:
         """Did an unclear creation or comment happen?
 
         A creation is found by its ``external_id`` (search may lag a few minutes behind; the
-        Idempotency-Key covers a resend within two hours). A comment is found among the
-        ticket's comments by its text and visibility. Other operations are safe to resend.
+        Idempotency-Key covers a resend within two hours). A comment (Zendesk's carry no
+        marker of ours) is the closest one with its text and visibility made after the entry
+        (or in the five minutes before it: clocks differ) that is not in ``taken`` (another
+        entry's). Other operations are safe to resend.
         """
         if op.kind is OpKind.CREATE_TICKET:
             external = str(op.payload.get("external_id") or marker(op.idempotency_key))
@@ -1117,14 +1121,26 @@ class ZendeskBackend:
             text = str(op.payload.get("body", "")).strip()
             public = op.kind is OpKind.REPLY
             since = op.created_at - timedelta(minutes=5) if op.created_at else None
-            for comment in await self.fetch_comments(op.remote_id):
-                if (
-                    comment.body.strip() == text
-                    and comment.public == public
-                    and (since is None or comment.created_at >= since)
-                ):
-                    return PushResult(remote_id=op.remote_id, comment=comment)
-            return None
+            candidates = [
+                comment
+                for comment in await self.fetch_comments(op.remote_id)
+                if comment.body.strip() == text
+                and comment.public == public
+                and comment.remote_id not in taken
+                and (since is None or comment.created_at >= since)
+            ]
+            if not candidates:
+                return None
+            made = op.created_at
+            if made is None:
+                return PushResult(remote_id=op.remote_id, comment=candidates[0])
+            after = [c for c in candidates if c.created_at >= made]
+            closest = (
+                min(after, key=lambda c: c.created_at)
+                if after
+                else max(candidates, key=lambda c: c.created_at)
+            )
+            return PushResult(remote_id=op.remote_id, comment=closest)
         return None
 
     async def search_issues(self, query: str) -> list[RemoteTicket]:

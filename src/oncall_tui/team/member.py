@@ -263,8 +263,10 @@ class TeamBackend:
             raise unsupported(self.name, op)
         return await self.inner.push(op)
 
-    async def lookup(self, op: Op) -> PushResult | None:
+    async def lookup(
+        self, op: Op, taken: frozenset[str] = frozenset()
+    ) -> PushResult | None:
         """Asked of the member's own adapter."""
         if self.inner is None:
             return None
-        return await self.inner.lookup(op)
+        return await self.inner.lookup(op, taken)

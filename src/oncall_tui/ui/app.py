@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import io
 import sqlite3
@@ -81,6 +82,18 @@ WINDOW_SLICE = 1.0
 def plural(n: int, word: str) -> str:
     """``1 change``, ``2 changes``."""
     return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+#: The longest pause between failing passes (their backoff doubles up to it).
+MAX_RETRY_WAIT = 300.0
+
+
+def retry_wait(interval: float, failures: int) -> float:
+    """Seconds until the next pass: the interval, doubled per failed pass in a row (up to
+    :data:`MAX_RETRY_WAIT`, never below the interval)."""
+    if failures <= 1:
+        return interval
+    return max(interval, min(MAX_RETRY_WAIT, interval * 2.0 ** min(failures - 1, 16)))
 
 
 def status_error(message: SyncFinished) -> str:
@@ -348,20 +361,42 @@ class OncallApp(App[None]):
         engine = self.engine
         if engine is None:
             return
+        failures = 0
         while True:
             self._wake.clear()  # edits made during this pass wake the next one at once
             self.post_message(SyncStarted())
-            report = await engine.run_once()
-            errors = tuple((o.name, o.error) for o in report.outcomes.values() if o.error)
-            self.post_message(
-                SyncFinished(frozenset(report.changed_ids), report.summary(), report.ok, errors)
-            )
+            try:
+                report = await engine.run_once()
+            except Exception as exc:  # noqa: BLE001 - the loop never dies (run_once reports
+                # its own trouble; this is the last line of defence)
+                from oncall_tui.sync.engine import describe_error
+
+                failures += 1
+                text = describe_error(exc)
+                with contextlib.suppress(Exception):
+                    self.ctx.store.log("sync", "error", f"pass failed: {text}")
+                self.post_message(
+                    SyncFinished(frozenset(), f"sync failed: {text}", False, (("sync", text),))
+                )
+            else:
+                failures = 0 if report.ok else failures + 1
+                errors = tuple((o.name, o.error) for o in report.outcomes.values() if o.error)
+                errors += tuple(("sync", text) for text in report.trouble)
+                self.post_message(
+                    SyncFinished(
+                        frozenset(report.changed_ids), report.summary(), report.ok, errors
+                    )
+                )
+                if report.more and report.ok:  # a first sync of 100,000 tickets: no wait
+                    if self.ctx.config.sync_interval is not None and not self._quit_after_sync:
+                        continue
             interval = self.ctx.config.sync_interval
             if interval is None or self._quit_after_sync:
                 return
-            if report.more:  # a first sync of 100,000 tickets is ~200 passes: no wait between
-                continue
-            await self._wait_for_next_pass(interval)
+            try:
+                await self._wait_for_next_pass(retry_wait(interval, failures))
+            except Exception:  # noqa: BLE001 - e.g. the database is locked: just wait
+                await asyncio.sleep(retry_wait(interval, failures))
 
     async def _wait_for_next_pass(self, interval: float) -> None:
         """Until the interval is over, a change is due (an undo window ended), or ctrl+r."""

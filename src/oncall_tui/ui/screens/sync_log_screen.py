@@ -1,7 +1,8 @@
 """SyncLogScreen: each backend's state, the unsent and failed changes, and the sync log.
 
 A failed change holds the ones queued after it for the same ticket, so this is where the user
-retries it (after fixing the cause) or discards it (which restores the local value).
+retries it (after fixing the cause) or discards it (which restores the local value). A change
+parked by a backoff or a server's wait (capped at 15 minutes) can be sent now or discarded.
 """
 
 from __future__ import annotations
@@ -65,12 +66,14 @@ def describe(op: Op, store: Store | None = None, *, waiting: bool = False) -> Te
 
 
 class SyncLogScreen(Screen[None]):
-    """Sync status and the outbox; `r` retries a failed change, `d` discards one."""
+    """Sync status and the outbox; `r` retries a failed change, `n` sends a parked one now,
+    `d` discards one."""
 
     CSS_PATH: ClassVar = [styles_dir() / "sync_log.tcss"]  # loaded when first shown
     BINDINGS = [
         Binding("escape,q", "back", "Back", id="back"),
         Binding("r", "retry", "Retry", id="retry-change"),
+        Binding("n", "send_now", "Send now", id="send-change-now"),
         Binding("d", "discard", "Discard", id="discard-change"),
         Binding("ctrl+r", "app.sync_now", "Sync now", id="sync-now-log"),
     ]
@@ -128,10 +131,7 @@ class SyncLogScreen(Screen[None]):
         highlighted = options.highlighted
         options.clear_options()
         options.add_options(
-            [
-                Option(describe(op, self.store, waiting=op.id in waiting), id=str(op.id))
-                for op in self.ops
-            ]
+            [Option(self._line(op, op.id in waiting, tz), id=str(op.id)) for op in self.ops]
             or [Option(Text("nothing waiting: every change was sent"), disabled=True)]
         )
         if self.ops:
@@ -143,6 +143,13 @@ class SyncLogScreen(Screen[None]):
             lines.append(f"{local(at, tz, '%H:%M:%S')} {backend:<8} {level:<7} ", style="dim")
             lines.append(message + "\n")
         self.query_one("#sync-lines", Static).update(lines or Text("(empty)"))
+
+    def _line(self, op: Op, waiting: bool, tz: tzinfo) -> Text:
+        text = describe(op, self.store, waiting=waiting)
+        until = self.store.parked_until(op.id) if op.id is not None else None
+        if until is not None and not waiting:
+            text.append(f"  (next try {local(until, tz, '%H:%M:%S')}; n sends now)", style="dim")
+        return text
 
     def _current(self) -> Op | None:
         index = self.query_one(OptionList).highlighted
@@ -161,6 +168,29 @@ class SyncLogScreen(Screen[None]):
         self.app.action_sync_now()  # type: ignore[attr-defined]
         self.notify("Queued again; syncing now.", timeout=3)
 
+    def action_send_now(self) -> None:
+        """A change parked by a backoff or a server's wait goes in the next pass, now."""
+        op = self._current()
+        if op is None:
+            self.notify("Nothing to send: no change is waiting.", timeout=3)
+            return
+        if op.state == OpState.FAILED:
+            self.notify("A failed change is retried with r.", severity="warning")
+            return
+        assert op.id is not None
+        if not self.store.send_now(op.id):
+            self.notify("That change is being sent right now.", severity="warning")
+            return
+        engine = getattr(self.app, "engine", None)
+        if engine is not None:
+            engine.lift_waits()  # the user asked: the backend's wait no longer holds it
+        self.app.store_revision += 1  # type: ignore[attr-defined]
+        self.app.run_sync()  # type: ignore[attr-defined]
+        note = (
+            " (looked up first: its last answer was lost)" if op.state == OpState.INFLIGHT else ""
+        )
+        self.notify(f"Sending now{note}.", timeout=3, markup=False)
+
     def action_discard(self) -> None:
         op = self._current()
         if op is None:
@@ -173,6 +203,13 @@ class SyncLogScreen(Screen[None]):
             )
             return
         self.app.store_revision += 1  # type: ignore[attr-defined]
+        if op.state == OpState.INFLIGHT:
+            self.notify(
+                "Discarded; the local value is restored. If it had reached the backend, "
+                "the next sync shows it.",
+                timeout=5,
+            )
+            return
         self.notify("Discarded; the local value is restored.", timeout=3)
 
     def action_back(self) -> None:
