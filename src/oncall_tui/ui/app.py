@@ -40,6 +40,7 @@ STYLE_FILES = (
     "queue.tcss",
     "ticket.tcss",
     "dialogs.tcss",
+    "escalation.tcss",
 )
 
 
@@ -111,6 +112,7 @@ class OncallApp(App[None]):
         Binding("D", "drafts", "Drafts", id="drafts"),
         Binding("B", "new_bug_report", "New bug", id="new-bug-report"),
         Binding("L", "sync_log", "Sync log", id="sync-log"),
+        Binding("S", "standup", "Stand-up", id="standup"),
     ]
 
     store_revision: reactive[int] = reactive(0)
@@ -522,6 +524,12 @@ class OncallApp(App[None]):
 
         if not isinstance(self.screen, SyncLogScreen):
             self.push_screen(SyncLogScreen(self.ctx.store, self.ctx.config.sla))
+
+    def action_standup(self) -> None:
+        """The daily stand-up over every bug under investigation."""
+        from oncall_tui.ui.screens.standup_screen import open_standup
+
+        open_standup(self)
 
     def action_drafts(self) -> None:
         from oncall_tui.ui.screens.drafts_screen import open_drafts
