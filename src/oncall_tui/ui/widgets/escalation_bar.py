@@ -89,7 +89,8 @@ class EscalationBar(Static):
                     self._nudge(timer, now)
                     continue
                 ref = self._ref(timer.ticket_id)
-                parts.append(f"⏱ {ref} {esc.format_left(esc.time_left(timer.due_at, now))}")
+                left = esc.format_left(esc.time_left(timer.due_at, now))
+                parts.append(f"⏱ investigating {ref}: {left} left")
             elif timer.kind == "outage":
                 if self.watching and timer.due_at <= now:
                     self._remind(timer, now)
