@@ -99,12 +99,16 @@ def file_outage(screen: Any, tids: list[int], title: str) -> int | None:
             markup=False,
         )
         return None
+    from oncall_tui.ui.screens.bug_report_screen import LOCAL_REPO
+
     repo = bug_report_settings(screen.config).repo
+    # No repository configured: the tracker backend files it in its first one.
+    repo_value = None if repo == LOCAL_REPO else repo
     op = Op(
         kind=OpKind.CREATE_ISSUE,
         source=Source.TRACKER,
         payload={
-            "repo": repo,
+            "repo": repo_value,
             "title": title,
             "body": body,
             "labels": list(settings.outage_labels),

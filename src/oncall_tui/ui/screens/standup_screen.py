@@ -99,15 +99,13 @@ class StandupScreen(TicketActions, Screen[None]):
     def compose(self) -> ComposeResult:
         yield StatusBar(self.config.sla)
         yield Static(id="standup-title")
-        table: DataTable[Text] = DataTable(id="standup-table", cursor_type="row")
-        table.add_column("Issue", key="issue")
-        table.add_column("Day", key="day", width=9)
-        table.add_column("Customers (plan)", key="customers")
-        table.add_column("Stand-up", key="ack", width=18)
-        yield table
+        yield DataTable(id="standup-table", cursor_type="row")
         yield Static(id="standup-empty")
         yield EscalationBar(id="escalation-bar")
         yield KeyBar()
+
+    def on_resize(self) -> None:
+        self.reload()
 
     def on_mount(self) -> None:
         self.watch(self.app, "store_revision", self.reload, init=False)
@@ -133,7 +131,7 @@ class StandupScreen(TicketActions, Screen[None]):
         keep = self.current_id()
         self.items = load_standup(self.store, self.config, self.scheme, self.clock())
         today = self.today()
-        table.clear()
+        rows = []
         for item in self.items:
             if item.decision_due:
                 day = Text(f"⚑ day {item.day}", style="bold")
@@ -141,17 +139,28 @@ class StandupScreen(TicketActions, Screen[None]):
                 day = Text(f"day {item.day}")
             customers = ", ".join(f"{c.name} ({c.plan})" for c in item.customers) or "none known"
             if item.acknowledged_today(today):
-                ack = Text("✓ acknowledged")
+                ack = Text("✓ today")
             elif item.acknowledged_on is not None:
                 ack = Text(f"last {item.acknowledged_on:%a %d %b}")
             else:
                 ack = Text("not yet")
             if item.decision_due:
                 ack = Text.assemble(ack, " · decide")
+            rows.append((item, day, customers, ack))
+        # The issue's title takes what the other columns leave: nothing scrolls sideways.
+        customers_width = min(34, max([16, *(len(r[2]) for r in rows)]))
+        fixed = 9 + customers_width + 18 + 2 * 4 + 2
+        issue_width = max(20, (self.size.width or 120) - fixed)
+        table.clear(columns=True)
+        table.add_column("Issue", key="issue", width=issue_width)
+        table.add_column("Day", key="day", width=9)
+        table.add_column("Customers (plan)", key="customers", width=customers_width)
+        table.add_column("Stand-up", key="ack", width=18)
+        for item, day, customers, ack in rows:
             table.add_row(
                 Text(item.title, no_wrap=True, overflow="ellipsis"),
                 day,
-                Text(customers),
+                Text(customers, no_wrap=True, overflow="ellipsis"),
                 ack,
                 key=str(item.ticket_id),
             )
@@ -267,7 +276,8 @@ class StandupScreen(TicketActions, Screen[None]):
                 name=ref,
             )
 
-        self.app.push_screen(ChoiceScreen(f"Decide on {ref} ({when})", options), done)
+        short = self._ticket_name(tid, subject=False)
+        self.app.push_screen(ChoiceScreen(f"Decide on {short} ({when})", options), done)
 
     def _decided(self, tid: int, change: Any) -> None:
         with self.store.db.atomic():

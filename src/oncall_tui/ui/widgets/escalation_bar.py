@@ -56,7 +56,7 @@ def start_timebox(screen: Any, tid: int) -> None:
 class EscalationBar(Static):
     """One line over the key bar; hidden while nothing runs."""
 
-    DEFAULT_CSS = "EscalationBar { dock: bottom; height: 1; padding: 0 1; }"
+    DEFAULT_CSS = "EscalationBar { height: 1; padding: 0 1; }"
 
     def __init__(self, *, watch: bool = False, id: str | None = None) -> None:
         super().__init__(id=id)
