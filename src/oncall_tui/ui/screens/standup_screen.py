@@ -148,9 +148,10 @@ class StandupScreen(TicketActions, Screen[None]):
                 ack = Text.assemble(ack, " · decide")
             rows.append((item, day, customers, ack))
         # The issue's title takes what the other columns leave: nothing scrolls sideways.
-        customers_width = min(34, max([16, *(len(r[2]) for r in rows)]))
+        width = self.size.width or 120
+        customers_width = min(34, width // 4, max([16, *(len(r[2]) for r in rows)]))
         fixed = 9 + customers_width + 18 + 2 * 4 + 2
-        issue_width = max(20, (self.size.width or 120) - fixed)
+        issue_width = max(20, width - fixed)
         table.clear(columns=True)
         table.add_column("Issue", key="issue", width=issue_width)
         table.add_column("Day", key="day", width=9)
