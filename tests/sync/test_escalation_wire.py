@@ -139,3 +139,52 @@ def _exists(store: Any, tid: int) -> bool:
     except LookupError:
         return False
     return True
+
+
+async def test_codename_labels_arrive_once_public_without_the_name(tmp_path, clock) -> None:  # type: ignore[no-untyped-def]
+    data = make_demo_data(clock(), seed=1)
+    store = open_store(tmp_path / "demo.db", sla=Config(user=DEMO_USER).sla, clock=clock)
+    seed_store(store, data)
+    demo = build_demo_backends(data, clock)
+    github = demo.fakes[1]
+    github._repo("acme/customers")  # the private repository
+    engine = SyncEngine(store, demo.backends, clock)
+    try:
+        await drain(engine)
+        from oncall_tui.domain.tickets import Customer
+
+        cid = store.upsert_customer(Customer(id=0, name="Vandelay Industries", plan="premium"))
+        customer = store.get_customer(cid)
+        assert customer is not None
+
+        def op(repo: str | None, description: str) -> Op:
+            return Op(
+                kind=OpKind.CREATE_LABEL,
+                source=Source.TRACKER,
+                payload={"repo": repo, "name": "customer-kalypso", "description": description},
+                idempotency_key=str(uuid.uuid4()),
+            )
+
+        store.assign_codename(
+            customer.id, "kalypso", [op(None, ""), op("acme/customers", customer.name)]
+        )
+        again = op(None, "")  # a resend (an unclear outcome, another instance): still done
+        store.enqueue(again)
+        await drain(engine)
+        public = github.repos[DEMO_REPO].labels["customer-kalypso"]
+        private = github.repos["acme/customers"].labels["customer-kalypso"]
+        assert public["description"] is None and private["description"] == customer.name
+        assert github.mutations["create_label"] == 2
+        from tests.sync.spec_check import problems_in_log
+
+        label_calls = [e for e in github.log if e.path.endswith("/labels") and e.method == "POST"]
+        assert len(label_calls) == 3  # the resend answered 422 already_exists, settled as done
+        assert not problems_in_log("github", label_calls)
+        assert not store.ops(states=(OpState.PENDING, OpState.INFLIGHT, OpState.FAILED))
+        assert store.get_customer(customer.id).codename == "kalypso"
+        await drain(engine)  # the next pull keeps the codename the backend does not know
+        assert store.get_customer(customer.id).codename == "kalypso"
+    finally:
+        for client in demo.clients:
+            await client.aclose()
+        store.close()

@@ -371,3 +371,44 @@ async def test_outage_issue_that_would_name_a_customer_is_not_filed(
         assert not [o for o in store.ops() if o.kind is OpKind.CREATE_ISSUE]
         assert store.timers("outage") == []
         assert any("would name Acme Corp" in n.message for n in app._notifications)
+
+
+async def test_codename_picker_proposes_free_names_and_queues_both_labels(
+    make_app: Any, store: Any, clock: Any
+) -> None:
+    from dataclasses import replace
+
+    from oncall_tui.config import Config
+    from oncall_tui.demo.seed import DEMO_USER
+    from oncall_tui.domain.escalation import parse_escalation_settings
+
+    ids = seed(store, clock)  # Acme is vesta; Globex has no codename; ceres is a label
+    store.db.execute(
+        "UPDATE tickets SET labels = ? WHERE id = ?",
+        ['["bug", ":product", "customer-ceres"]', ids["fresh"]],
+    )
+    settings = parse_escalation_settings({"private_repo": "acme/customers"})
+    config = replace(Config(user=DEMO_USER, sync_interval=None), escalation=settings)
+    app = make_app(store=store, config=config)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash", *"41170", "enter")
+        await pilot.pause()
+        assert app.screen.current_id() == ids["other"]
+        await pilot.press("N")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceScreen)
+        assert "minorplanetcenter.net" in app.screen.title_text
+        names = [k for k, _ in app.screen.options]
+        assert names[:2] == ["pallas", "juno"]  # ceres is a label, vesta Acme's
+        await pilot.press("enter")
+        await pilot.pause()
+        customer = store.get_customer(store.get_ticket(ids["other"]).customer_id)
+        assert customer.codename == "pallas"
+        ops = [o for o in store.ops() if o.kind is OpKind.CREATE_LABEL]
+        assert [(o.payload["repo"], o.payload["name"], o.payload["description"]) for o in ops] == [
+            (None, "customer-pallas", ""),
+            ("acme/customers", "customer-pallas", "Globex"),
+        ]
+        await pilot.press("N")  # a second time: it has one already
+        await pilot.pause()
+        assert not isinstance(app.screen, ChoiceScreen)

@@ -45,6 +45,9 @@ class EscalationSettings:
     """How often the owner of an open suspected-outage issue is reminded to post an update."""
     released_label: str = ":released"
     """The label that says a fix shipped (a linked ticket's "released" update)."""
+    private_repo: str | None = None
+    """The private repository (``owner/name``) that maps codenames to customers: its
+    ``customer-<codename>`` label's description holds the real name. None: no private label."""
     link_back: str = (
         "We are tracking this in {issue_url}. We will post updates in this thread as it progresses."
     )
@@ -93,6 +96,10 @@ def parse_escalation_settings(d: Mapping[str, Any], key: str = "escalation") -> 
             ):
                 raise ConfigValueError(path, "a list of label names", value)
             values[name] = tuple(value)
+        elif name == "private_repo":
+            if not isinstance(value, str) or value.count("/") != 1 or value != value.strip():
+                raise ConfigValueError(path, "a repository 'owner/name'", value)
+            values[name] = value
         else:
             if not isinstance(value, str) or not value.strip():
                 raise ConfigValueError(path, "a non-empty string", value)

@@ -269,3 +269,37 @@ class EscalationMixin(RemoteMixin, DraftsMixin):
             fields["body"] = f"{body.rstrip()}\n\n{text}" if body.strip() else text
             self.save_draft(draft.id, fields)
             return draft.id
+
+    # ---- codenames -----------------------------------------------------------------------
+
+    def tracker_labels(self) -> set[str]:
+        """Every label on a cached tracker issue."""
+        rows = self.db.execute(
+            "SELECT DISTINCT json_each.value FROM tickets, json_each(tickets.labels) "
+            "WHERE tickets.source = ? AND json_valid(tickets.labels)",
+            [str(Source.TRACKER)],
+        )
+        return {str(r[0]) for r in rows}
+
+    def assign_codename(self, customer_id: int, codename: str, labels: Sequence[Op]) -> None:
+        """Give the customer its codename and queue its labels, in one transaction.
+
+        Raises:
+            ValueError: the customer already has a codename, or another customer has this one.
+        """
+        with self.db.atomic():
+            customer = self.get_customer(customer_id)
+            if customer is None:
+                raise ValueError("no such customer")
+            if customer.codename:
+                raise ValueError(f"{customer.name} already has the codename {customer.codename}")
+            clash = self._one(
+                "SELECT name FROM customers WHERE lower(codename) = lower(?)", [codename]
+            )
+            if clash:
+                raise ValueError(f"the codename {codename} belongs to {clash[0]}")
+            self.db.execute(
+                "UPDATE customers SET codename = ? WHERE id = ?", [codename, customer_id]
+            )
+            for op in labels:
+                self.enqueue(op)

@@ -59,6 +59,7 @@ TICKET_BINDINGS = [
     Binding("E", "escalate", "Escalate", id="escalate-bug"),
     Binding("I", "timebox", "Time-box", id="investigate-timebox"),
     Binding("O", "outage", "Outage", id="suspected-outage"),
+    Binding("N", "codename", "Codename", id="customer-codename"),
     Binding("R", "runbooks", "Runbooks", id="runbooks"),
     Binding("K", "keep_mine", "Keep mine", show=False, id="conflict-keep-mine"),
     Binding("T", "take_theirs", "Take theirs", show=False, id="conflict-take-theirs"),
@@ -464,6 +465,14 @@ class TicketActions:
             from oncall_tui.ui.widgets.escalation_bar import toggle_timebox
 
             toggle_timebox(self, tid)
+
+    def action_codename(self) -> None:
+        """Pick a codename for the ticket's customer and create its labels."""
+        tid = self.current_id()
+        if tid is not None:
+            from oncall_tui.ui.codename import ask_codename
+
+            ask_codename(self, tid)
 
     def action_outage(self) -> None:
         """File a suspected-outage issue for the current ticket (and others by number)."""
