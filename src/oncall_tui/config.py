@@ -26,6 +26,7 @@ The shape, with every key optional::
     [sla]                          # calendar, holidays, targets: see domain/sla.py
     [bug_report]                   # schema, repository, labels: see domain/bug_report.py
     [handoff]                      # post_to, breach_threshold: see domain/handoff_post.py
+    [escalation]                   # time-box, stand-up, outage, link-back: domain/escalation.py
     [templates.ack]                # reply templates (title, body); same id replaces a shipped one
     [backends.zendesk]             # url = "https://acme.zendesk.com"
     [backends.github]              # url = "https://api.github.com", repos = ["acme/product"]
@@ -45,6 +46,13 @@ from pathlib import Path
 from typing import Any
 
 from oncall_tui.domain.errors import ConfigValueError
+from oncall_tui.domain.escalation import (
+    DEFAULT_SETTINGS as DEFAULT_ESCALATION,
+)
+from oncall_tui.domain.escalation import (
+    EscalationSettings,
+    parse_escalation_settings,
+)
 from oncall_tui.domain.handoff_post import HandoffSettings, handoff_settings_from_dict
 from oncall_tui.domain.sla import SlaSettings, sla_settings_from_dict
 from oncall_tui.team.config import RelayConfig, TeamConfig, relay_from_dict, team_from_dict
@@ -142,6 +150,8 @@ class Config:
     """The ``[bug_report]`` table (schema override, labels, repository)."""
     handoff: HandoffSettings = field(default_factory=HandoffSettings)
     """``[handoff]``: where the week's summary is posted, the replacement threshold."""
+    escalation: EscalationSettings = DEFAULT_ESCALATION
+    """The ``[escalation]`` table: time-box, stand-up decision, outage labels, link-back."""
     templates: Mapping[str, Any] = field(default_factory=dict)
     """The ``[templates]`` table (extra reply templates)."""
     backends: Mapping[str, BackendConfig] = field(default_factory=dict)
@@ -179,6 +189,7 @@ TOP_LEVEL_KEYS = {
     "sla": "a table",
     "bug_report": "a table",
     "handoff": "a table (post_to, breach_threshold, offline_hours, next_shift_hours)",
+    "escalation": "a table (timebox_minutes, outage_labels, link_back...)",
     "templates": "a table",
     "backends": "a table of backend tables",
     "team": "a table (team mode: url, user, groups...)",
@@ -341,6 +352,8 @@ def config_from_dict(data: Mapping[str, Any]) -> Config:
         parse_templates(kwargs["templates"], key="templates")  # a bad one: one line at start
     if "handoff" in data:
         kwargs["handoff"] = handoff_settings_from_dict(_table(data["handoff"], "handoff"))
+    if "escalation" in data:
+        kwargs["escalation"] = parse_escalation_settings(_table(data["escalation"], "escalation"))
     if "backends" in data:
         kwargs["backends"] = _backends(_table(data["backends"], "backends"))
     if "team" in data:

@@ -403,7 +403,7 @@ def test_keys_that_cannot_work_are_refused(keys: dict[str, str], fragment: str) 
     [
         {"assign-me": "A"},
         {"help": "?"},  # its own key: no takeover
-        {"set-status": "S", "sync-log": "s"},  # s moves away first
+        {"set-status": "Z", "sync-log": "s"},  # s moves away first
         {"quit": "Q", "back": "escape", "assign-me": "q"},  # q given up everywhere else
         {"cursor-down": "n,down", "sync-now": "f6"},
     ],
@@ -434,12 +434,12 @@ async def test_a_valid_remap_takes_effect_and_the_old_key_is_free(
     from oncall_tui.ui.keymap import check_keymap
     from oncall_tui.ui.screens.choice_screen import ChoiceScreen
 
-    keys = check_keymap({"set-status": "S", "sync-log": "s"})
+    keys = check_keymap({"set-status": "Z", "sync-log": "s"})
     config = dc_replace(Config(user=DEMO_USER, sync_interval=None), keys=keys)
     app = make_app(config=config)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        await pilot.press("S")
+        await pilot.press("Z")
         await pilot.pause()
         assert isinstance(app.screen, ChoiceScreen)
         await pilot.press("escape")

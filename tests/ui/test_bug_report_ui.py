@@ -422,7 +422,11 @@ async def test_search_first_links_the_ticket_instead_of_filing(make_app: Any) ->
         await pilot.pause()
         assert isinstance(app.screen, QueueScreen)
         assert app.ctx.store.links(ticket_id) == [(issue.url, issue.title)]
-        assert app.ctx.store.drafts() == [] and bug_ops(app) == []
+        assert app.ctx.store.drafts(DRAFT_KIND) == [] and bug_ops(app) == []
+        # the link-back: a reply with the issue's link, drafted for the customer's thread
+        await pilot.pause()
+        (reply,) = app.ctx.store.drafts("reply")
+        assert reply.ticket_id == ticket_id and issue.url in reply.fields["body"]
 
 
 async def test_search_first_is_offered_again_on_submit(make_app: Any) -> None:

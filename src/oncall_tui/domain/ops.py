@@ -22,6 +22,7 @@ class OpKind(StrEnum):
     NOTE = "note"  # payload: {"body": "..."} internal note
     CREATE_ISSUE = "create_issue"  # payload: {"repo", "title", "body", "labels", "ticket_id"}
     CREATE_TICKET = "create_ticket"  # payload: {"subject", "body", "requester", ...}
+    CREATE_LABEL = "create_label"  # payload: {"repo", "name", "description", "color"}
 
 
 class OpState(StrEnum):
@@ -87,6 +88,7 @@ SUPPORTED: dict[Source, frozenset[OpKind]] = {
             OpKind.REMOVE_LABELS,
             OpKind.REPLY,
             OpKind.CREATE_ISSUE,
+            OpKind.CREATE_LABEL,  # a customer codename label, in a public or private repo
         }
     ),
     Source.CHAT: frozenset({OpKind.REPLY}),

@@ -26,7 +26,7 @@ LAST_HANDOFF_KEY = "handoff.last_posted_at"
 HANDOFF_DRAFT = "handoff"
 
 
-class HandoffMixin(DraftsMixin, OutboxMixin):
+class HandoffMixin(OutboxMixin, DraftsMixin):
     """The on-call week's reads, and queueing its post."""
 
     def queue_handoff_post(self, draft_id: int, body: str, op: Op, at: datetime) -> int:

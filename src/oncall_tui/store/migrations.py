@@ -307,5 +307,54 @@ def m0016_not_refreshed(db: Database) -> None:
     db.execute("ALTER TABLE tickets ADD COLUMN not_refreshed_since TEXT")
 
 
+@migrations(name="0017_escalation")
+def m0017_escalation(db: Database) -> None:
+    """The escalation loop's state, kept across restarts.
+
+    ``escalation_timers``: investigation time-boxes (kind ``timebox``, one running per ticket)
+    and suspected-outage reminders (kind ``outage``, with the issue's title and the outbox
+    entry that files it). ``standup_acks``: the support manager's acknowledgement per issue and
+    stand-up day (one per day: a second key press posts nothing). ``link_notices``: the last
+    state of a linked issue each ticket's customer was offered an update for.
+    """
+    statements = [
+        """CREATE TABLE escalation_timers (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            ticket_id INTEGER REFERENCES tickets (id) ON DELETE CASCADE,
+            title TEXT NOT NULL DEFAULT '',
+            outbox_id INTEGER,
+            started_at TEXT NOT NULL,
+            due_at TEXT NOT NULL,
+            interval_seconds INTEGER,
+            state TEXT NOT NULL DEFAULT 'running',
+            meta TEXT NOT NULL DEFAULT '{}'
+        )""",
+        "CREATE INDEX escalation_timers_due ON escalation_timers (state, due_at)",
+        "CREATE UNIQUE INDEX escalation_timebox_one ON escalation_timers (ticket_id) "
+        "WHERE kind = 'timebox' AND state = 'running'",
+        """CREATE TABLE standup_acks (
+            ticket_id INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
+            day TEXT NOT NULL,
+            at TEXT NOT NULL,
+            outbox_id INTEGER,
+            PRIMARY KEY (ticket_id, day)
+        )""",
+        """CREATE TABLE link_notices (
+            ticket_id INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
+            url TEXT NOT NULL,
+            state TEXT NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (ticket_id, url)
+        )""",
+        # Links made before this version were shared by hand, if at all: no link-back
+        # draft for each of them on the first start; later state changes are offered.
+        "INSERT OR IGNORE INTO link_notices (ticket_id, url, state, at) SELECT ticket_id, "
+        "url, 'linked', created_at FROM ticket_links WHERE url IS NOT NULL AND url != ''",
+    ]
+    for sql in statements:
+        db.execute(sql)
+
+
 #: The schema version this build writes; a database with a higher one is refused.
 SCHEMA_VERSION = len(migrations._migrations)

@@ -690,6 +690,12 @@ class RemoteMixin(TicketsMixin):
                 )
                 if op.ticket_id is not None and url:
                     self.link(op.ticket_id, url, title)
+                for other in op.payload.get("linked_tickets") or ():  # a suspected outage
+                    if isinstance(other, int) and other != op.ticket_id and url:
+                        if self.db.execute(
+                            "SELECT 1 FROM tickets WHERE id = ?", [other]
+                        ).fetchone():
+                            self.link(other, url, title)
             if ticket is not None and backend is not None:
                 self._apply_records(backend, (), (ticket,), ())
             elif op.ticket_id is not None and version is not None:

@@ -158,7 +158,9 @@ class TicketsMixin(OutboxMixin):
                 known = json.loads(existing[index])
                 values[column] = dumps(known + [x for x in new if x not in known])
             self.db.execute(
-                "UPDATE customers SET name = :name, plan = :plan, codename = :codename, "
+                # a codename given here (assign_codename) stays when the backend has none
+                "UPDATE customers SET name = :name, plan = :plan, "
+                "codename = coalesce(:codename, codename), "
                 "domains = :domains, contacts = :contacts WHERE id = :id",
                 {**values, "id": customer_id},
             )

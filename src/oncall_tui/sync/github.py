@@ -293,6 +293,7 @@ class GitHubBackend:
             OpKind.REMOVE_LABELS,
             OpKind.REPLY,
             OpKind.CREATE_ISSUE,
+            OpKind.CREATE_LABEL,
         }
     )
 
@@ -551,6 +552,8 @@ class GitHubBackend:
                     return found
                 raise BadPayload(f"{self.name}: the new issue's answer names no number")
             return await self._issue_result(item, repo, number)
+        if op.kind is OpKind.CREATE_LABEL:
+            return await self._create_label(op)
         if not op.remote_id:
             raise Rejected(f"{self.name}: {op.kind.value} needs the issue (owner/repo#number)")
         repo, number = split_remote_id(op.remote_id)
@@ -592,6 +595,22 @@ class GitHubBackend:
             return PushResult(remote_id=op.remote_id, comment=bounded(comment, self.limits))
         item = await self._json("PATCH", issue_path, json=self.update_body(op))
         return await self._issue_result(item, repo, number)
+
+    async def _create_label(self, op: Op) -> PushResult:
+        """``POST /repos/{o}/{r}/labels``; a label that exists already (422 already_exists,
+        e.g. a resend after an unclear outcome) is done, not an error."""
+        p = op.payload
+        repo = str(p.get("repo") or (self.config.repos or ("",))[0])
+        name = str(p.get("name") or "")
+        if repo.count("/") != 1 or not name:
+            raise Rejected(f"{self.name}: create label needs a repository 'owner/name' and a name")
+        body: dict[str, Any] = {"name": name, "color": str(p.get("color") or "ededed")}
+        if p.get("description"):
+            body["description"] = str(p["description"])[:100]
+        response = await self._call("POST", f"{_repo_path(repo)}/labels", json=body, ok=(422,))
+        if response.status_code == 422 and "already_exists" not in response.text:
+            check_status(response, self.name, self._now_ts())
+        return PushResult(remote_id=op.remote_id)
 
     def create_body(self, op: Op) -> dict[str, Any]:
         """The ``POST /repos/{o}/{r}/issues`` body; the body ends with the hidden marker."""

@@ -41,6 +41,7 @@ STYLE_FILES = (
     "queue.tcss",
     "ticket.tcss",
     "dialogs.tcss",
+    "escalation.tcss",
 )
 
 
@@ -125,6 +126,7 @@ class OncallApp(App[None]):
         Binding("B", "new_bug_report", "New bug", id="new-bug-report"),
         Binding("L", "sync_log", "Sync log", id="sync-log"),
         Binding("W", "handoff", "Handoff", id="handoff"),
+        Binding("S", "standup", "Stand-up", id="standup"),
     ]
 
     store_revision: reactive[int] = reactive(0)
@@ -565,6 +567,11 @@ class OncallApp(App[None]):
 
         if not isinstance(self.screen, HandoffScreen):
             self.push_screen(HandoffScreen(self.ctx))
+    def action_standup(self) -> None:
+        """The daily stand-up over every bug under investigation."""
+        from oncall_tui.ui.screens.standup_screen import open_standup
+
+        open_standup(self)
 
     def action_drafts(self) -> None:
         from oncall_tui.ui.screens.drafts_screen import open_drafts

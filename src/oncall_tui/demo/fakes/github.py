@@ -371,6 +371,7 @@ class GitHubFake(FakeServer):
         self.route("GET", issue + r"/comments", self._list_comments, list_key="")
         self.route("POST", issue + r"/comments", self._create_comment)
         self.route("POST", issue + r"/labels", self._add_labels)
+        self.route("POST", repo + r"/labels", self._create_label)
         self.route("DELETE", issue + r"/labels/(?P<name>.+)", self._remove_label)
         self.route("GET", r"/search/issues", self._search, list_key="items")
         self.route("GET", r"/rate_limit", self._rate_limit)
@@ -627,6 +628,26 @@ class GitHubFake(FakeServer):
                 self.count("add_label")
         self._touch(issue)
         return json_response(200, issue["labels"])
+
+    def _create_label(self, call: Call) -> httpx.Response:
+        repo = self._repo_name(call)
+        if repo not in self.repos:
+            return self.not_found(call)
+        body = call.body if isinstance(call.body, dict) else {}
+        name = body.get("name")
+        if not isinstance(name, str) or not name.strip():
+            return _error(422, "Validation Failed")
+        if name.lower() in self.repos[repo].labels:
+            return _error(
+                422,
+                "Validation Failed",
+                errors=[{"resource": "Label", "code": "already_exists", "field": "name"}],
+            )
+        label = self.label(repo, name)
+        label["description"] = body.get("description")
+        label["color"] = body.get("color") or "ededed"
+        self.count("create_label")
+        return json_response(201, label)
 
     def _remove_label(self, call: Call) -> httpx.Response:
         found = self._find(call)

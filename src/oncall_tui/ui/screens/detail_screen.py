@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from oncall_tui.ui.screens.ticket_actions import TICKET_BINDINGS, TicketActions
+from oncall_tui.ui.widgets.escalation_bar import EscalationBar
 from oncall_tui.ui.widgets.key_bar import KeyBar
 from oncall_tui.ui.widgets.status_bar import StatusBar
 from oncall_tui.ui.widgets.ticket_detail import TicketDetail
@@ -31,6 +32,7 @@ class DetailScreen(TicketActions, Screen[None]):
     def compose(self) -> ComposeResult:
         yield StatusBar(self.config.sla)
         yield TicketDetail(id="detail")
+        yield EscalationBar(id="escalation-bar")
         yield KeyBar()
 
     def on_mount(self) -> None:

@@ -30,6 +30,7 @@ from oncall_tui.store import Store
 from oncall_tui.store.queue import QueueCounter, QueueRow
 from oncall_tui.ui.screens.ticket_actions import TICKET_BINDINGS, TicketActions
 from oncall_tui.ui.widgets.empty_state import EmptyState
+from oncall_tui.ui.widgets.escalation_bar import EscalationBar
 from oncall_tui.ui.widgets.key_bar import KeyBar
 from oncall_tui.ui.widgets.status_bar import StatusBar
 from oncall_tui.ui.widgets.ticket_detail import DetailData, TicketDetail
@@ -162,6 +163,7 @@ class QueueScreen(TicketActions, Screen[None]):
                 yield Static(id="queue-notice")
             if self.app.size.width >= WIDE:  # narrower, it is mounted once the screen is wide
                 yield TicketDetail(id="detail")
+        yield EscalationBar(watch=True, id="escalation-bar")
         yield KeyBar()
 
     def needs_review(self, row: QueueRow, now: datetime) -> bool:

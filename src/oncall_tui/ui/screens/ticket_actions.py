@@ -57,6 +57,9 @@ TICKET_BINDINGS = [
     Binding("u", "undo", "Undo", id="undo"),
     Binding("b", "bug_report", "Bug report", id="bug-report"),
     Binding("E", "escalate", "Escalate", id="escalate-bug"),
+    Binding("I", "timebox", "Time-box", id="investigate-timebox"),
+    Binding("O", "outage", "Outage", id="suspected-outage"),
+    Binding("N", "codename", "Codename", id="customer-codename"),
     Binding("R", "runbooks", "Runbooks", id="runbooks"),
     Binding("K", "keep_mine", "Keep mine", show=False, id="conflict-keep-mine"),
     Binding("T", "take_theirs", "Take theirs", show=False, id="conflict-take-theirs"),
@@ -441,16 +444,43 @@ class TicketActions:
                 self.notify("Nothing to change: the labels are already there.", timeout=3)
                 return
             shown = " ".join([*(f"+{x}" for x in change.add), *(f"-{x}" for x in change.remove)])
-            self._guarded_labels(
-                ticket,
-                list(change.add),
-                lambda: self._guard(
+
+            def relabel() -> None:
+                if self._guard(
                     self._relabel, tid, change, message=f"{ref}: labels queued: {shown}"
-                ),
-                name=ref,
-            )
+                ):
+                    if choice == "suspect":  # an investigation starts: so does its time-box
+                        from oncall_tui.ui.widgets.escalation_bar import start_timebox
+
+                        start_timebox(self, tid)
+
+            self._guarded_labels(ticket, list(change.add), relabel, name=ref)
 
         self.app.push_screen(ChoiceScreen(f"Escalate {ref} (now: {stage})", options), done)
+
+    def action_timebox(self) -> None:
+        """Start (or stop) the investigation time-box on the current ticket."""
+        tid = self.current_id()
+        if tid is not None:
+            from oncall_tui.ui.widgets.escalation_bar import toggle_timebox
+
+            toggle_timebox(self, tid)
+
+    def action_codename(self) -> None:
+        """Pick a codename for the ticket's customer and create its labels."""
+        tid = self.current_id()
+        if tid is not None:
+            from oncall_tui.ui.codename import ask_codename
+
+            ask_codename(self, tid)
+
+    def action_outage(self) -> None:
+        """File a suspected-outage issue for the current ticket (and others by number)."""
+        tid = self.current_id()
+        if tid is not None:
+            from oncall_tui.ui.outage import ask_outage
+
+            ask_outage(self, tid)
 
     def action_runbooks(self) -> None:
         """Runbooks beside the current ticket."""

@@ -19,7 +19,7 @@ class KeyBar(Widget):
 
     DEFAULT_CSS = """
     KeyBar {
-        dock: bottom; height: auto; max-height: 3; padding: 0 1;
+        dock: bottom; height: auto; max-height: 4; padding: 0 1;
         link-style: none; link-color: $foreground; link-background: transparent;
         link-style-hover: bold; link-background-hover: $primary 30%;
     }

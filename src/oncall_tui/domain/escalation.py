@@ -1,0 +1,348 @@
+"""The escalation loop's bookkeeping: stand-up, time-box, suspected outage, link-back.
+
+Pure functions over plain data; the calendar and "now" are parameters. The label moves
+themselves are :mod:`oncall_tui.domain.labels`; this module decides *when* the handbook asks
+for them and *what* the accompanying texts say. Every text is a template with ``{placeholders}``
+(:func:`oncall_tui.domain.templates.fill`), configurable under ``[escalation]``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, fields
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from oncall_tui.domain.errors import ConfigValueError
+from oncall_tui.domain.labels import DEFAULT_SCHEME, LabelScheme, Stage, stage_of
+
+#: Elapsed business days (fractional) from the first instant to the second.
+BusinessDays = Callable[[datetime, datetime], float]
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationSettings:
+    """The ``[escalation]`` table; defaults follow the support handbook."""
+
+    timebox_minutes: float = 60.0
+    """How long one investigation stretch lasts before the nudge (the handbook: one hour)."""
+    decision_after_days: float = 1.0
+    """Business days under ``~investigate`` after which the stand-up asks for the decision."""
+    ack_comment: str = (
+        "Reviewed at the support stand-up on {date} (business day {day} of the "
+        "investigation): acknowledged, support keeps investigating."
+    )
+    """The support manager's acknowledgement, posted on the tracker issue (public)."""
+    oncall_alias: str = "@oncall"
+    """The developer on-call alias to mention."""
+    help_channel: str = "#help-engineering"
+    """The engineering help channel where the on-call is contacted (never a direct message)."""
+    outage_labels: tuple[str, ...] = ("#outage", "#g-cx", ":release")
+    """Labels of a suspected-outage issue."""
+    outage_reminder_minutes: float = 60.0
+    """How often the owner of an open suspected-outage issue is reminded to post an update."""
+    released_label: str = ":released"
+    """The label that says a fix shipped (a linked ticket's "released" update)."""
+    private_repo: str | None = None
+    """The private repository (``owner/name``) that maps codenames to customers: its
+    ``customer-<codename>`` label's description holds the real name. None: no private label."""
+    link_back: str = (
+        "We are tracking this in {issue_url}. We will post updates in this thread as it progresses."
+    )
+    """The reply queued into the customer's thread after filing or linking an issue."""
+
+    @property
+    def timebox(self) -> timedelta:
+        """:attr:`timebox_minutes` as a duration."""
+        return timedelta(minutes=self.timebox_minutes)
+
+    @property
+    def outage_reminder(self) -> timedelta:
+        """:attr:`outage_reminder_minutes` as a duration."""
+        return timedelta(minutes=self.outage_reminder_minutes)
+
+
+DEFAULT_SETTINGS = EscalationSettings()
+_NUMBERS = {
+    "timebox_minutes": (1.0, 24 * 60.0),
+    "decision_after_days": (0.1, 30.0),
+    "outage_reminder_minutes": (5.0, 7 * 24 * 60.0),
+}
+
+
+def parse_escalation_settings(d: Mapping[str, Any], key: str = "escalation") -> EscalationSettings:
+    """Build :class:`EscalationSettings` from a config table; missing keys keep their defaults.
+
+    Raises:
+        ConfigValueError: an unknown key or a bad value (naming the dotted key).
+    """
+    known = {f.name for f in fields(EscalationSettings)}
+    values: dict[str, Any] = {}
+    for name, value in d.items():
+        path = f"{key}.{name}"
+        if name not in known:
+            raise ConfigValueError(path, f"one of {', '.join(sorted(known))}")
+        if name in _NUMBERS:
+            lo, hi = _NUMBERS[name]
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+            if not ok or not math.isfinite(value) or not lo <= value <= hi:
+                raise ConfigValueError(path, f"a number from {lo:g} to {hi:g}", value)
+            values[name] = float(value)
+        elif name == "outage_labels":
+            if not isinstance(value, list) or not all(
+                isinstance(x, str) and x.strip() == x and x for x in value
+            ):
+                raise ConfigValueError(path, "a list of label names", value)
+            values[name] = tuple(value)
+        elif name == "private_repo":
+            if not isinstance(value, str) or value.count("/") != 1 or value != value.strip():
+                raise ConfigValueError(path, "a repository 'owner/name'", value)
+            values[name] = value
+        else:
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigValueError(path, "a non-empty string", value)
+            values[name] = value
+    return EscalationSettings(**values)
+
+
+# ---- stand-up ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Affected:
+    """A customer a bug hits, as the stand-up shows it (internal: real names are fine)."""
+
+    name: str
+    plan: str
+
+
+@dataclass(frozen=True, slots=True)
+class StandupItem:
+    """One ``~investigate`` bug on the stand-up list.
+
+    Attributes:
+        ticket_id: the tracker issue's local id.
+        since: when ``~investigate`` went on.
+        age_days: elapsed business days since then (fractional).
+        day: which business day of the investigation it is (1 = the first).
+        decision_due: still there on a second business day: reproduced or not?
+        acknowledged_on: the stand-up day it was last acknowledged (None: not yet).
+        customers: who it hits, with their plans.
+    """
+
+    ticket_id: int
+    title: str
+    since: datetime
+    age_days: float
+    day: int
+    decision_due: bool
+    acknowledged_on: date | None
+    customers: tuple[Affected, ...]
+
+    def acknowledged_today(self, today: date) -> bool:
+        """True when the manager acknowledged it at today's stand-up."""
+        return self.acknowledged_on == today
+
+
+def investigation_age(since: datetime, now: datetime, business_days: BusinessDays) -> float:
+    """Business days elapsed since ``since`` (0 before it)."""
+    return 0.0 if now <= since else max(0.0, business_days(since, now))
+
+
+def investigation_day(age_days: float) -> int:
+    """The business day of the investigation: 1 during the first full business day, 2 on the
+    second, and so on."""
+    return int(math.floor(age_days + 1e-9)) + 1
+
+
+def standup_item(
+    ticket_id: int,
+    title: str,
+    labels: Iterable[str],
+    since: datetime,
+    now: datetime,
+    business_days: BusinessDays,
+    *,
+    customers: Iterable[Affected] = (),
+    acknowledged_on: date | None = None,
+    settings: EscalationSettings = DEFAULT_SETTINGS,
+    scheme: LabelScheme = DEFAULT_SCHEME,
+) -> StandupItem | None:
+    """The stand-up line for an issue, or None when it is not under investigation."""
+    labels = tuple(labels)
+    if stage_of(labels, scheme) is not Stage.INVESTIGATING:
+        return None
+    age = investigation_age(since, now, business_days)
+    return StandupItem(
+        ticket_id=ticket_id,
+        title=title,
+        since=since,
+        age_days=age,
+        day=investigation_day(age),
+        decision_due=now > since and age >= settings.decision_after_days,
+        acknowledged_on=acknowledged_on,
+        customers=tuple(dict.fromkeys(customers)),
+    )
+
+
+def standup_order(items: Iterable[StandupItem]) -> list[StandupItem]:
+    """Decisions due first, then the oldest investigations."""
+    return sorted(items, key=lambda i: (not i.decision_due, i.since, i.ticket_id))
+
+
+def ack_comment(settings: EscalationSettings, item: StandupItem, today: date) -> str:
+    """The support manager's acknowledgement comment for ``item``."""
+    from oncall_tui.domain.templates import fill
+
+    return fill(settings.ack_comment, {"date": today.isoformat(), "day": str(item.day)})
+
+
+# ---- investigation time-box ------------------------------------------------------------------
+
+
+def time_left(due_at: datetime, now: datetime) -> timedelta:
+    """What is left of a time-box (negative once it is over)."""
+    return due_at - now
+
+
+def format_left(left: timedelta) -> str:
+    """``42:05`` left, ``1:00:00``, or ``over by 3:10``."""
+    seconds = int(left.total_seconds())
+    over = seconds < 0
+    seconds = abs(seconds)
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    text = f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+    return f"over by {text}" if over else text
+
+
+class Nudge(StrEnum):
+    """The handbook's options when an investigation's hour is up."""
+
+    LOGS = "logs"
+    CALL = "call"
+    ENGINEER = "engineer"
+    ONCALL = "oncall"
+
+
+NUDGE_LABELS: dict[Nudge, str] = {
+    Nudge.LOGS: "Ask the customer for logs (reply draft)",
+    Nudge.CALL: "Offer the customer a call (reply draft)",
+    Nudge.ENGINEER: "Escalate to another engineer (internal note draft)",
+    Nudge.ONCALL: "Contact the developer on call (message draft for the engineering channel)",
+}
+
+
+def nudge_text(nudge: Nudge, settings: EscalationSettings, context: Mapping[str, str]) -> str:
+    """The pre-filled draft for one option; ``context`` has ``ticket_url``, ``ref``..."""
+    from oncall_tui.domain.templates import fill
+
+    texts = {
+        Nudge.LOGS: "Hi {requester},\n\nTo find the cause we need your server logs from the "
+        "time this happens. Could you send them (and a debug archive from the server's CLI, "
+        "if you can)?\n\nThanks,\n{agent}",
+        Nudge.CALL: "Hi {requester},\n\nWould a call help us get to the bottom of this faster? "
+        "Please send two or three times that suit you.\n\nThanks,\n{agent}",
+        Nudge.ENGINEER: "Escalating {ref} to another engineer: investigated for {minutes} "
+        "minutes, not solved yet. What I tried:\n- ",
+        Nudge.ONCALL: "{alias} in {channel}: could you help with {ref} ({ticket_url})? "
+        "Investigated for {minutes} minutes. Summary:\n- ",
+    }
+    values = {
+        "alias": settings.oncall_alias,
+        "channel": settings.help_channel,
+        "minutes": f"{settings.timebox_minutes:g}",
+        "requester": "there",
+        **{k: v for k, v in context.items() if v},
+    }
+    return fill(texts[nudge], values)
+
+
+# ---- suspected outage ----------------------------------------------------------------------
+
+
+def outage_title(day: date) -> str:
+    """``Suspected outage: 2026-12-02``."""
+    return f"Suspected outage: {day.isoformat()}"
+
+
+def outage_body(refs: Iterable[tuple[str, str | None]]) -> str:
+    """The issue body: the affected tickets by reference and link, no subjects (they may name
+    the customer)."""
+    lines = [
+        "Support suspects an outage. Affected tickets:",
+        "",
+        *(f"- {ref}" + (f" ({url})" if url else "") for ref, url in refs),
+        "",
+        "Updates are posted here until the root cause is found and this issue is closed.",
+    ]
+    return "\n".join(lines)
+
+
+def next_reminder(due_at: datetime, now: datetime, every: timedelta) -> datetime:
+    """The reminder after one that fell due at ``due_at``: a whole number of intervals on,
+    strictly after ``now`` (a laptop asleep for hours reminds once, not once per hour missed)."""
+    if now < due_at:
+        return due_at
+    steps = int((now - due_at) / every) + 1
+    return due_at + every * steps
+
+
+# ---- link-back -----------------------------------------------------------------------------
+
+
+class IssueState(StrEnum):
+    """What a customer hears about a linked issue, in order."""
+
+    LINKED = "linked"
+    REPRODUCED = "reproduced"
+    CLOSED = "closed"
+    RELEASED = "released"
+
+
+UPDATE_TEXTS: dict[IssueState, str] = {
+    IssueState.REPRODUCED: "An update on {issue_url}: our team reproduced the problem and it "
+    "is now with the product team. We will let you know when a fix is planned.",
+    IssueState.CLOSED: "An update on {issue_url}: the issue was closed. Please let us know if "
+    "you still see the problem.",
+    IssueState.RELEASED: "An update on {issue_url}: the fix has been released. Please update "
+    "and let us know if you still see the problem.",
+}
+
+
+def issue_state(
+    labels: Iterable[str],
+    closed: bool,
+    settings: EscalationSettings = DEFAULT_SETTINGS,
+    scheme: LabelScheme = DEFAULT_SCHEME,
+) -> IssueState:
+    """The customer-facing state of a tracker issue: released beats closed beats reproduced."""
+    labels = tuple(labels)
+    if any(x.casefold() == settings.released_label.casefold() for x in labels):
+        return IssueState.RELEASED
+    if closed:
+        return IssueState.CLOSED
+    if stage_of(labels, scheme) is Stage.REPRODUCED:
+        return IssueState.REPRODUCED
+    return IssueState.LINKED
+
+
+def link_text(state: IssueState, settings: EscalationSettings, issue_url: str) -> str:
+    """The reply for a linked ticket: the link-back itself, or the update for ``state``."""
+    from oncall_tui.domain.templates import fill
+
+    template = settings.link_back if state is IssueState.LINKED else UPDATE_TEXTS[state]
+    return fill(template, {"issue_url": issue_url})
+
+
+def business_days_of(calendar: Any, business_day_seconds: int) -> BusinessDays:
+    """Elapsed business days on ``calendar`` (a :class:`BusinessCalendar`), one day being
+    ``business_day_seconds`` of open time (the SLA settings' ``business_day_seconds``)."""
+    day = max(business_day_seconds, 1)
+
+    def between(a: datetime, b: datetime) -> float:
+        return float(calendar.business_seconds_between(a, b)) / day
+
+    return between

@@ -1,0 +1,133 @@
+"""Suspected outage: one key files ``Suspected outage: YYYY-MM-DD`` on the tracker.
+
+The issue carries the configured labels (``#outage``, ``#g-cx``, ``:release``), lists the
+affected tickets by reference and link (never their subjects, which may name a customer),
+goes through the confidentiality guard and the outbox like a bug report, and links every
+affected ticket once it is filed (so each customer gets the link-back). Its owner is
+reminded to post an update every ``outage_reminder_minutes`` until it is closed.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import uuid
+from typing import Any
+
+from oncall_tui.domain import escalation as esc
+from oncall_tui.domain import guard
+from oncall_tui.domain.ops import Op, OpKind
+from oncall_tui.domain.tickets import Source, ticket_ref
+
+
+def ask_outage(screen: Any, tid: int) -> None:
+    """Ask which tickets the outage hits (this one, and others by number), then file it."""
+    from oncall_tui.ui.screens.choice_screen import ChoiceScreen
+    from oncall_tui.ui.screens.prompt_screen import PromptScreen
+
+    store = screen.store
+    title = esc.outage_title(screen.clock().astimezone(screen.config.tz).date())
+    if any(t.title == title for t in store.timers("outage")):
+        screen.notify(
+            f"“{title}” is already filed; its update reminder is running. Link this ticket "
+            "to it from the bug report form (b), which searches for it.",
+            severity="warning",
+            markup=False,
+        )
+        return
+    name = screen._ticket_name(tid, subject=False)
+
+    def numbers(text: str | None) -> None:
+        if not text:
+            return
+        tids = [tid]
+        unknown = []
+        for word in re.split(r"[\s,]+", text.strip()):
+            found = store.numbered(word.lstrip("#")) if word else []
+            if not found:
+                unknown.append(word)
+            tids.extend(x for x in found[:1] if x not in tids)
+        if unknown:
+            screen.notify(
+                f"No ticket numbered {', '.join(unknown)}: nothing filed.",
+                severity="error",
+                markup=False,
+            )
+            return
+        file_outage(screen, tids, title)
+
+    def chosen(choice: str | None) -> None:
+        if choice == "one":
+            file_outage(screen, [tid], title)
+        elif choice == "more":
+            screen.app.push_screen(
+                PromptScreen(
+                    f"{title}: other affected tickets",
+                    hint=f"Ticket numbers besides {name}, e.g. 41170 41172 acme/product#12.",
+                ),
+                numbers,
+            )
+
+    labels = " ".join(screen.config.escalation.outage_labels)
+    screen.app.push_screen(
+        ChoiceScreen(
+            f"File “{title}” ({labels})",
+            [
+                ("one", f"Affected: {name}"),
+                ("more", f"Affected: {name} and other tickets (by number)"),
+                ("cancel", "Cancel"),
+            ],
+        ),
+        chosen,
+    )
+
+
+def file_outage(screen: Any, tids: list[int], title: str) -> int | None:
+    """Queue the outage issue and its reminder; returns the outbox entry's id."""
+    from oncall_tui.ui.screens.bug_report_screen import bug_report_settings
+
+    store = screen.store
+    settings = screen.config.escalation
+    tickets = [store.get_ticket(t) for t in tids]
+    body = esc.outage_body([(ticket_ref(t.source, t.remote_id), t.url) for t in tickets])
+    hits = guard.check_public({"title": title, "body": body}, store.customers())
+    if hits:  # a reference or link that spells a customer's name: not in public
+        screen.notify(
+            f"Not filed: the issue would name {hits[0].customer} in public "
+            f"(“{hits[0].term}”). File it from the bug report form (b).",
+            severity="error",
+            markup=False,
+        )
+        return None
+    from oncall_tui.ui.screens.bug_report_screen import LOCAL_REPO
+
+    repo = bug_report_settings(screen.config).repo
+    # No repository configured: the tracker backend files it in its first one.
+    repo_value = None if repo == LOCAL_REPO else repo
+    op = Op(
+        kind=OpKind.CREATE_ISSUE,
+        source=Source.TRACKER,
+        payload={
+            "repo": repo_value,
+            "title": title,
+            "body": body,
+            "labels": list(settings.outage_labels),
+            "ticket_id": tids[0],
+            "linked_tickets": tids,
+        },
+        idempotency_key=str(uuid.uuid4()),
+        ticket_id=tids[0],
+    )
+    every = settings.outage_reminder
+    try:
+        op_id: int = store.file_outage(
+            op, title, screen.clock() + every, int(every.total_seconds()), tids
+        )
+    except sqlite3.Error as exc:
+        screen.notify(f"Could not queue the outage issue: {exc}", severity="error", markup=False)
+        return None
+    screen.app.after_edit(
+        f"“{title}” queued with {len(tids)} affected ticket{'s' if len(tids) != 1 else ''}; "
+        f"update reminder every {settings.outage_reminder_minutes:g} min until it is closed"
+    )
+    return op_id

@@ -1,0 +1,258 @@
+"""EscalationBar: the running investigation time-boxes and outage reminders, one line.
+
+The queue's bar also watches: once a second it looks for a time-box that is over (and nudges
+with the handbook's options, each a pre-filled draft) and an outage reminder that is due (and
+reminds the owner to post an update, until the issue is closed). Both are rows in the
+database, so a restart keeps them; a timer is claimed with a conditional update before it
+nudges, so two instances on one database nudge once. Other screens show the bar only.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import Static
+
+from oncall_tui.domain import escalation as esc
+from oncall_tui.domain.tickets import Source, ticket_ref
+
+
+def toggle_timebox(screen: Any, tid: int) -> None:
+    """Start the ticket's investigation time-box, or stop the one running."""
+    store = screen.store
+    name = screen._ticket_name(tid)
+    settings = screen.config.escalation
+    try:
+        timer = store.timebox_for(tid)
+        if timer is not None:
+            store.stop_timer(timer.id)
+            message = f"{name}: investigation time-box stopped"
+        else:
+            store.start_timebox(tid, screen.clock() + settings.timebox)
+            message = (
+                f"{name}: investigating, time-box {settings.timebox_minutes:g} min "
+                "(I again stops it)"
+            )
+    except (LookupError, sqlite3.Error) as exc:
+        screen.notify(f"Time-box not changed: {exc}", severity="error", markup=False)
+        return
+    screen.app.store_revision += 1
+    screen.notify(message, markup=False, timeout=3)
+
+
+def start_timebox(screen: Any, tid: int) -> None:
+    """Start the time-box when an investigation starts (escalation's "suspect"), quietly
+    keeping one that runs already."""
+    try:
+        if screen.store.timebox_for(tid) is None:
+            screen.store.start_timebox(tid, screen.clock() + screen.config.escalation.timebox)
+    except (LookupError, sqlite3.Error):
+        return
+
+
+class EscalationBar(Static):
+    """One line over the key bar; hidden while nothing runs."""
+
+    DEFAULT_CSS = "EscalationBar { height: 1; padding: 0 1; }"
+
+    def __init__(self, *, watch: bool = False, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.watching = watch
+        self._offering = False
+
+    def on_mount(self) -> None:
+        self.display = False
+        self.set_interval(1.0, self.tick)
+        if self.watching:
+            self.watch(self.app, "store_revision", self._store_changed, init=False)
+            self.call_after_refresh(self._store_changed)
+        self.tick()
+
+    @property
+    def _ctx(self) -> Any:
+        return self.app.ctx  # type: ignore[attr-defined]
+
+    def tick(self) -> None:
+        ctx = self._ctx
+        now = ctx.clock()
+        try:
+            timers = ctx.store.timers()
+        except sqlite3.Error:
+            return  # busy or damaged: the app says so elsewhere; try again next second
+        parts: list[str] = []
+        for timer in timers:
+            if timer.kind == "timebox":
+                if self.watching and timer.due_at <= now:
+                    self._nudge(timer, now)
+                    continue
+                ref = self._ref(timer.ticket_id)
+                left = esc.format_left(esc.time_left(timer.due_at, now))
+                parts.append(f"⏱ investigating {ref}: {left} left")
+            elif timer.kind == "outage":
+                if self.watching and timer.due_at <= now:
+                    self._remind(timer, now)
+                    continue
+                left = esc.format_left(esc.time_left(timer.due_at, now))
+                parts.append(f"⚠ {timer.title}: update in {left}")
+        self.display = bool(parts)
+        if parts:
+            self.update(Text(" · ".join(parts), no_wrap=True, overflow="ellipsis"))
+
+    def _ref(self, tid: int | None) -> str:
+        if tid is None:
+            return "?"
+        try:
+            ticket = self._ctx.store.get_ticket(tid)
+        except LookupError:
+            return "a ticket that is gone"
+        return ticket_ref(ticket.source, ticket.remote_id)
+
+    # ---- the nudge at the end of a time-box ------------------------------------------------
+
+    def _nudge(self, timer: Any, now: datetime) -> None:
+        store = self._ctx.store
+        if not store.stop_timer(timer.id, "nudged"):
+            return  # another instance took it
+        tid = timer.ticket_id
+        if tid is None:
+            return
+        from oncall_tui.ui.screens.choice_screen import ChoiceScreen
+
+        minutes = self._ctx.config.escalation.timebox_minutes
+        options = [(str(n), label) for n, label in esc.NUDGE_LABELS.items()]
+        options += [
+            ("extend", f"Keep going: another {minutes:g} minutes"),
+            ("stop", "Stop the time-box"),
+        ]
+        ref = self._ref(tid)
+
+        def chosen(choice: str | None) -> None:
+            if choice == "extend":
+                store.start_timebox(tid, self._ctx.clock() + timedelta(minutes=minutes))
+                self.app.store_revision += 1  # type: ignore[attr-defined]
+            elif choice in {str(n) for n in esc.Nudge}:
+                draft_nudge(self.app, tid, esc.Nudge(choice))
+
+        self.app.bell()
+        self.app.push_screen(
+            ChoiceScreen(f"{minutes:g} minutes on {ref}: time to change tack", options),
+            chosen,
+        )
+
+    # ---- the outage reminder -------------------------------------------------------------
+
+    def _remind(self, timer: Any, now: datetime) -> None:
+        store = self._ctx.store
+        issue = store.outage_issue(timer)
+        if issue is not None and issue.is_done:
+            store.stop_timer(timer.id, "closed")
+            self.notify(f"{timer.title} is closed: no more update reminders.", timeout=4)
+            return
+        every = timedelta(seconds=timer.interval_seconds or 3600)
+        if not store.reschedule_timer(
+            timer.id, esc.next_reminder(timer.due_at, now, every), expected=timer.due_at
+        ):
+            return  # another instance reminded
+        where = ticket_ref(issue.source, issue.remote_id) if issue else "the outage issue"
+        self.app.bell()
+        self.notify(
+            f"Suspected outage: post an update on {where} ({timer.title}). Next reminder in "
+            f"{every.total_seconds() / 60:g} min, until it is closed.",
+            severity="warning",
+            timeout=10,
+            markup=False,
+        )
+
+    # ---- link-back -----------------------------------------------------------------------
+
+    def _store_changed(self, *_: object) -> None:
+        if self._offering:
+            return
+        from oncall_tui.ui.linkback import offer_link_updates
+
+        self._offering = True
+
+        def done() -> None:
+            self._offering = False
+
+        offer_link_updates(self.app, done)
+
+
+def draft_nudge(app: Any, tid: int, nudge: esc.Nudge) -> None:
+    """Open the pre-filled draft for one of the time-box's options."""
+    ctx = app.ctx
+    store = ctx.store
+    settings = ctx.config.escalation
+    ticket = store.get_ticket(tid)
+    thread = ticket
+    if nudge in (esc.Nudge.LOGS, esc.Nudge.CALL) and ticket.source is Source.TRACKER:
+        linked = [n.ticket_id for n in store.link_notices() if n.issue and n.issue.id == tid]
+        if not linked:
+            app.notify(
+                f"{ticket_ref(ticket.source, ticket.remote_id)} has no customer ticket linked: "
+                "ask on the customer's own ticket.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        thread = store.get_ticket(linked[0])
+    context = {
+        "ref": ticket_ref(ticket.source, ticket.remote_id),
+        "ticket_url": ticket.url or "",
+        "agent": ctx.config.user,
+        "requester": (thread.requester or "").split("@")[0],
+    }
+    text = esc.nudge_text(nudge, settings, context)
+    from oncall_tui.ui.screens.ticket_actions import open_compose
+
+    if nudge in (esc.Nudge.LOGS, esc.Nudge.CALL):
+        draft_id = store.queue_reply_draft(thread.id, text)
+        open_compose(
+            app,
+            store,
+            thread,
+            "reply",
+            text=_body(store, draft_id),
+            author=ctx.config.user,
+            clock=ctx.clock,
+            draft_id=draft_id,
+        )
+        return
+    from oncall_tui.domain.ops import OpKind, is_supported
+
+    if nudge is esc.Nudge.ENGINEER and is_supported(ticket.source, OpKind.NOTE):
+        draft_id = store.create_draft("note", tid, {"body": text, "title": text.splitlines()[0]})
+        open_compose(
+            app,
+            store,
+            ticket,
+            "note",
+            text=text,
+            author=ctx.config.user,
+            clock=ctx.clock,
+            draft_id=draft_id,
+        )
+        return
+    # The engineering channel: no outbox operation posts a new channel message, so the
+    # draft is kept (Drafts, D) and copied, to be posted in the channel, not a DM.
+    store.create_draft(
+        "channel",
+        tid,
+        {"body": text, "title": text.splitlines()[0], "channel": settings.help_channel},
+    )
+    app.copy_to_clipboard(text)
+    app.store_revision += 1
+    app.notify(
+        f"Message for {settings.help_channel} drafted and copied: post it in the channel "
+        "(not a direct message). It stays in Drafts (D).",
+        markup=False,
+        timeout=6,
+    )
+
+
+def _body(store: Any, draft_id: int) -> str:
+    draft = store.get_draft(draft_id)
+    return str(draft.fields.get("body", "")) if draft else ""

@@ -1,0 +1,126 @@
+"""The escalation state in the store: two instances on one database claim a timer once, the
+acknowledgement is once a day, link-back drafts keep what was typed, migration 0017."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from oncall_tui.domain.tickets import Source, Ticket
+from oncall_tui.store import open_store
+from oncall_tui.store.db import iso
+
+
+def ticket(store: Any, clock: Any, source: Source = Source.HELPDESK, rid: str = "1") -> int:
+    now = clock()
+    (tid,) = store.insert_tickets(
+        [Ticket(id=0, source=source, subject="s", opened_at=now, updated_at=now, remote_id=rid)]
+    )
+    return int(tid)
+
+
+def test_two_instances_claim_a_timer_once(store: Any, clock: Any) -> None:
+    tid = ticket(store, clock)
+    timer_id = store.start_timebox(tid, clock() + timedelta(minutes=1))
+    other = open_store(store.path, clock=clock)
+    try:
+        assert store.stop_timer(timer_id, "nudged") is True
+        assert other.stop_timer(timer_id, "nudged") is False
+        due = clock()
+        outage = other.db.execute(
+            "INSERT INTO escalation_timers (kind, title, started_at, due_at, interval_seconds) "
+            "VALUES ('outage', 'Suspected outage: x', ?, ?, 3600)",
+            [iso(due), iso(due)],
+        ).lastrowid
+        (timer,) = store.timers("outage")
+        later = due + timedelta(hours=1)
+        assert store.reschedule_timer(outage, later, expected=timer.due_at) is True
+        assert other.reschedule_timer(outage, later, expected=timer.due_at) is False
+    finally:
+        other.close()
+
+
+def test_one_timebox_per_ticket_restart_replaces(store: Any, clock: Any) -> None:
+    tid = ticket(store, clock)
+    store.start_timebox(tid, clock() + timedelta(minutes=5))
+    store.start_timebox(tid, clock() + timedelta(minutes=60))
+    (timer,) = store.timers("timebox")
+    assert timer.due_at == clock() + timedelta(minutes=60)
+
+
+def test_acknowledge_once_a_day_in_one_transaction(store: Any, clock: Any) -> None:
+    tid = ticket(store, clock, Source.TRACKER, "acme/product#1")
+    day = date(2026, 11, 23)
+    assert store.acknowledge(tid, day, "ack", author="alex")
+    assert not store.acknowledge(tid, day, "ack", author="alex")
+    assert store.acknowledge(tid, day + timedelta(days=1), "ack", author="alex")
+    assert len(store.ops(ticket_id=tid)) == 2
+    assert store.standup_acks([tid]) == {tid: day + timedelta(days=1)}
+    row = store.db.execute("SELECT count(*) FROM standup_acks WHERE outbox_id IS NULL").fetchone()
+    assert row[0] == 0
+
+
+def test_link_back_draft_keeps_what_was_typed(store: Any, clock: Any) -> None:
+    tid = ticket(store, clock)
+    first = store.create_draft("reply", tid, {"body": "Hi Rita, I am on it.", "title": "Hi"})
+    assert store.queue_reply_draft(tid, "We are tracking this in URL.") == first
+    assert store.queue_reply_draft(tid, "We are tracking this in URL.") == first
+    draft = store.get_draft(first)
+    assert draft.fields["body"] == "Hi Rita, I am on it.\n\nWe are tracking this in URL."
+
+
+def test_link_notices_join_the_issue_by_url(store: Any, clock: Any) -> None:
+    desk = ticket(store, clock)
+    url = "https://github.com/acme/product/issues/4"
+    store.link(desk, url, "title")  # filed: the issue is not synced yet
+    (notice,) = store.link_notices()
+    assert (notice.ticket_id, notice.url, notice.issue, notice.told) == (desk, url, None, None)
+    now = clock()
+    store.insert_tickets(
+        [
+            Ticket(
+                id=0,
+                source=Source.TRACKER,
+                subject="t",
+                opened_at=now,
+                updated_at=now,
+                remote_id="acme/product#4",
+                url=url,
+            )
+        ]
+    )
+    store.set_link_notice(desk, url, "linked")
+    (notice,) = store.link_notices()
+    assert notice.issue is not None and notice.issue.remote_id == "acme/product#4"
+    assert notice.told == "linked"
+
+
+def test_migration_marks_existing_links_as_told(tmp_path: Any) -> None:
+    """A database from before 0017 upgrades in place; its links get no link-back draft on
+    the first start (they are marked told), later state changes are still offered."""
+    from sqlite_utils import Database
+
+    from oncall_tui.store.db import APPLICATION_ID
+    from oncall_tui.store.migrations import migrations
+
+    path = tmp_path / "v8.db"
+    db = Database(path)
+    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    migrations.apply(db, stop_before="0017_escalation")
+    db.execute("PRAGMA user_version = 8")
+    db.execute(
+        "INSERT INTO tickets (id, source, remote_id, subject, status, priority, labels, "
+        "opened_at, updated_at) VALUES (1, 'helpdesk', '7', 'x', 'open', 'P2', '[]', "
+        "'2026-11-20T18:00:00Z', '2026-11-20T19:00:00Z')"
+    )
+    db.execute(
+        "INSERT INTO ticket_links (ticket_id, url, title, created_at) VALUES "
+        "(1, 'https://github.com/a/b/issues/1', 't', '2026-11-20T19:00:00Z')"
+    )
+    db.close()
+    store = open_store(path)
+    try:
+        (notice,) = store.link_notices()
+        assert notice.told == "linked"
+    finally:
+        store.close()

@@ -1,0 +1,414 @@
+"""The escalation loop from the keyboard: stand-up (S, a, d), the investigation time-box (I),
+a suspected outage (O) and link-back, each checked against the store and its outbox."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from oncall_tui.domain.ops import OpKind
+from oncall_tui.domain.tickets import Customer, Priority, Source, Status, Ticket
+from oncall_tui.ui.screens.choice_screen import ChoiceScreen
+from oncall_tui.ui.screens.compose_screen import ComposeScreen
+from oncall_tui.ui.screens.prompt_screen import PromptScreen
+from oncall_tui.ui.screens.standup_screen import StandupScreen
+from oncall_tui.ui.widgets.escalation_bar import EscalationBar
+
+pytestmark = pytest.mark.anyio
+SIZE = (120, 40)
+ISSUE_URL = "https://github.com/acme/product/issues/1"
+INVESTIGATING = ("bug", "~investigate", ":help-customers")
+
+
+def seed(store: Any, clock: Any) -> dict[str, int]:
+    """Two investigated bugs (one since Friday: day two), a premium customer's ticket linked
+    to the old one, and a chat thread."""
+    acme = store.upsert_customer(Customer(id=0, name="Acme Corp", plan="premium", codename="vesta"))
+    globex = store.upsert_customer(Customer(id=0, name="Globex", plan="ultimate"))
+    friday = clock() - timedelta(days=3)  # Friday 10:30 in Los Angeles
+    fresh = clock() - timedelta(hours=2)
+    ids = store.insert_tickets(
+        [
+            Ticket(
+                id=0,
+                source=Source.TRACKER,
+                subject="Live query stalls",
+                opened_at=friday,
+                updated_at=friday,
+                remote_id="acme/product#1",
+                labels=INVESTIGATING,
+                url=ISSUE_URL,
+            ),
+            Ticket(
+                id=0,
+                source=Source.TRACKER,
+                subject="Enrollment fails",
+                opened_at=fresh,
+                updated_at=fresh,
+                remote_id="acme/product#2",
+                labels=(*INVESTIGATING, "customer-vesta"),
+            ),
+            Ticket(
+                id=0,
+                source=Source.HELPDESK,
+                subject="Queries hang",
+                opened_at=friday,
+                updated_at=friday,
+                remote_id="41165",
+                customer_id=acme,
+                priority=Priority.P1,
+                requester="rita@acme.example",
+                url="https://support.zendesk.com/agent/tickets/41165",
+            ),
+            Ticket(
+                id=0,
+                source=Source.HELPDESK,
+                subject="Globex too",
+                opened_at=friday,
+                updated_at=friday,
+                remote_id="41170",
+                customer_id=globex,
+                priority=Priority.P2,
+            ),
+        ]
+    )
+    issue, fresh_issue, ticket, other = ids
+    store.link(ticket, ISSUE_URL, "Live query stalls", issue)
+    return {"issue": issue, "fresh": fresh_issue, "ticket": ticket, "other": other}
+
+
+async def open_standup(pilot: Any) -> StandupScreen:
+    await pilot.press("S")
+    await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, StandupScreen)
+    return screen
+
+
+async def test_standup_lists_age_customers_and_acknowledges_once(
+    make_app: Any, store: Any, clock: Any
+) -> None:
+    ids = seed(store, clock)
+    app = make_app(store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_standup(pilot)
+        items = screen.items
+        assert [i.ticket_id for i in items] == [ids["issue"], ids["fresh"]]  # decision first
+        old, new = items
+        assert (old.day, old.decision_due) == (2, True)
+        assert (new.day, new.decision_due) == (1, False)
+        assert [(c.name, c.plan) for c in old.customers] == [("Acme Corp", "premium")]
+        assert [c.name for c in new.customers] == ["Acme Corp"]  # by its codename label
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("a")  # a second press the same day posts nothing
+        await pilot.pause()
+        ops = store.ops(ticket_id=ids["issue"])
+        assert [op.kind for op in ops] == [OpKind.REPLY]
+        assert "business day 2" in ops[0].payload["body"]
+        assert "2026-11-23" in ops[0].payload["body"]
+        assert screen.items[0].acknowledged_today(screen.today())
+        # the next day it can be acknowledged again
+        clock.advance(timedelta(days=1))
+        screen.reload()
+        await pilot.press("a")
+        await pilot.pause()
+        assert len(store.ops(ticket_id=ids["issue"])) == 2
+
+
+async def test_standup_decision_reproduced_goes_to_the_product_board(
+    make_app: Any, store: Any, clock: Any
+) -> None:
+    ids = seed(store, clock)
+    app = make_app(store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_standup(pilot)
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceScreen)
+        assert "day 2" in app.screen.title_text
+        await pilot.press("enter")  # reproduced
+        await pilot.pause()
+        issue = store.get_ticket(ids["issue"])
+        assert ":product" in issue.labels and "~investigate" not in issue.labels
+        ops = store.ops(ticket_id=ids["issue"])
+        assert [(op.kind, op.payload["labels"]) for op in ops] == [
+            (OpKind.REMOVE_LABELS, ["~investigate"]),
+            (OpKind.ADD_LABELS, [":product"]),
+        ]
+        assert [i.ticket_id for i in screen.items] == [ids["fresh"]]
+
+
+async def test_standup_decision_not_reproduced_goes_back_to_qa(
+    make_app: Any, store: Any, clock: Any
+) -> None:
+    ids = seed(store, clock)
+    store.start_timebox(ids["issue"], clock() + timedelta(minutes=30))
+    app = make_app(store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_standup(pilot)
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("down", "enter")  # not reproduced
+        await pilot.pause()
+        issue = store.get_ticket(ids["issue"])
+        assert set(issue.labels) == {"bug", ":help-customers", ":incoming", ":reproduce"}
+        assert store.timebox_for(ids["issue"]) is None  # the investigation is over
+
+
+async def test_timebox_is_visible_persisted_and_nudges_with_drafts(
+    make_app: Any, store: Any, clock: Any
+) -> None:
+    ids = seed(store, clock)
+    app = make_app(store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("5")  # All open
+        await pilot.pause()
+        tid = app.screen.current_id()
+        assert tid is not None
+        await pilot.press("I")
+        await pilot.pause()
+        timer = store.timebox_for(tid)
+        assert timer is not None and timer.due_at == clock() + timedelta(hours=1)
+        bar = app.screen.query_one(EscalationBar)
+        bar.tick()
+        assert (
+            bar.display
+            and "⏱" in str(bar.render())
+            and "investigating zendesk #41165: 1:00:00 left" in str(bar.render())
+        )
+    # a restart keeps it
+    app = make_app(store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        bar = app.screen.query_one(EscalationBar)
+        clock.advance(timedelta(minutes=59))
+        bar.tick()
+        assert ": 1:00 left" in str(bar.render())
+        clock.advance(timedelta(minutes=1))
+        bar.tick()
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceScreen)
+        assert store.timebox_for(tid) is None  # claimed: it nudges once
+        keys = [k for k, _ in app.screen.options]
+        assert keys[:4] == ["logs", "call", "engineer", "oncall"]
+        await pilot.press("down", "down", "down", "enter")  # the developer on call
+        await pilot.pause()
+        (draft,) = store.drafts("channel")
+        assert draft.fields["body"].startswith("@oncall in #help-engineering:")
+        assert draft.fields["channel"] == "#help-engineering"
+    del ids
+
+
+async def test_timebox_nudge_logs_opens_a_reply_draft_on_the_ticket(
+    make_app: Any, store: Any, clock: Any
+) -> None:
+    ids = seed(store, clock)
+    store.start_timebox(ids["ticket"], clock() - timedelta(seconds=1))
+    app = make_app(store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()  # over already at start: the first tick nudges
+        assert isinstance(app.screen, ChoiceScreen)
+        await pilot.press("enter")  # ask for logs
+        await pilot.pause()
+        assert isinstance(app.screen, ComposeScreen)
+        draft = store.draft_for_ticket("reply", ids["ticket"])
+        assert draft is not None and "logs" in draft.fields["body"]
+        assert "Hi rita" in draft.fields["body"]
+
+
+async def test_escalate_suspect_starts_the_timebox(make_app: Any, store: Any, clock: Any) -> None:
+    now = clock()
+    (tid,) = store.insert_tickets(
+        [
+            Ticket(
+                id=0,
+                source=Source.TRACKER,
+                subject="New bug",
+                opened_at=now,
+                updated_at=now,
+                remote_id="acme/product#5",
+                labels=("bug", ":reproduce", ":incoming"),
+                priority=Priority.P0,
+            )
+        ]
+    )
+    app = make_app(store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("5")  # All open
+        await pilot.pause()
+        assert app.screen.current_id() == tid
+        await pilot.press("E")
+        await pilot.pause()
+        await pilot.press("enter")  # suspected customer impact
+        await pilot.pause()
+        assert "~investigate" in store.get_ticket(tid).labels
+        assert store.timebox_for(tid) is not None
+
+
+async def test_suspected_outage_files_links_and_reminds_until_closed(
+    make_app: Any, store: Any, clock: Any
+) -> None:
+    ids = seed(store, clock)
+    app = make_app(store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("5")  # All open
+        await pilot.pause()
+        tid = app.screen.current_id()
+        assert tid is not None
+        await pilot.press("O")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceScreen)
+        await pilot.press("down", "enter")  # this ticket and others by number
+        await pilot.pause()
+        assert isinstance(app.screen, PromptScreen)
+        other = ids["other"] if tid != ids["other"] else ids["ticket"]
+        number = store.get_ticket(other).remote_id
+        await pilot.press(*number, "enter")
+        await pilot.pause()
+        (op,) = [o for o in store.ops() if o.kind is OpKind.CREATE_ISSUE]
+        assert op.payload["title"] == "Suspected outage: 2026-11-23"
+        assert op.payload["labels"] == ["#outage", "#g-cx", ":release"]
+        assert op.payload["linked_tickets"] == [tid, other]
+        assert "Acme" not in op.payload["body"] and "Globex" not in op.payload["body"]
+        (timer,) = store.timers("outage")
+        assert timer.due_at == clock() + timedelta(hours=1)
+        # a second O the same day files nothing more
+        await pilot.press("O")
+        await pilot.pause()
+        assert not isinstance(app.screen, ChoiceScreen)
+        assert len([o for o in store.ops() if o.kind is OpKind.CREATE_ISSUE]) == 1
+        # the reminder
+        bar = app.screen.query_one(EscalationBar)
+        clock.advance(timedelta(hours=1))
+        bar.tick()
+        await pilot.pause()
+        assert any("post an update" in n.message for n in app._notifications)
+        (timer,) = store.timers("outage")
+        assert timer.due_at == clock() + timedelta(hours=1)
+        # the issue is closed: no more reminders
+        store.insert_tickets(
+            [
+                Ticket(
+                    id=0,
+                    source=Source.TRACKER,
+                    subject="Suspected outage: 2026-11-23",
+                    opened_at=clock(),
+                    updated_at=clock(),
+                    remote_id="acme/product#9",
+                    status=Status.CLOSED,
+                )
+            ]
+        )
+        clock.advance(timedelta(hours=1))
+        bar.tick()
+        assert store.timers("outage") == []
+
+
+async def test_link_back_draft_then_update_offer_when_the_issue_moves(
+    make_app: Any, store: Any, clock: Any
+) -> None:
+    ids = seed(store, clock)
+    app = make_app(store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        draft = store.draft_for_ticket("reply", ids["ticket"])
+        assert draft is not None and ISSUE_URL in draft.fields["body"]
+        # the issue is reproduced (as a sync would bring it)
+        store.db.execute(
+            "UPDATE tickets SET labels = ? WHERE id = ?", ['["bug", ":product"]', ids["issue"]]
+        )
+        app.store_revision += 1
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceScreen)
+        assert "reproduced" in app.screen.title_text
+        await pilot.press("enter")
+        await pilot.pause()
+        draft = store.draft_for_ticket("reply", ids["ticket"])
+        assert draft is not None
+        body = draft.fields["body"]
+        assert ISSUE_URL in body and "reproduced the problem" in body
+        app.store_revision += 1  # asked once
+        await pilot.pause()
+        assert not isinstance(app.screen, ChoiceScreen)
+
+
+async def test_keys_are_in_the_footer_help_and_palette(
+    make_app: Any, store: Any, clock: Any
+) -> None:
+    from oncall_tui.ui.screens.help_screen import binding_rows
+
+    seed(store, clock)
+    app = make_app(store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        rows = dict((d, k) for k, d in binding_rows(app.screen))
+        assert rows["Time-box"] == "I" and rows["Outage"] == "O" and rows["Stand-up"] == "S"
+        screen = await open_standup(pilot)
+        rows = dict((d, k) for k, d in binding_rows(screen))
+        assert rows["Acknowledge"] == "a" and rows["Decide"] == "d"
+        from oncall_tui.ui.commands import BindingCommands
+
+        provider = BindingCommands(screen)
+        names = [c[0] for c in provider._commands()]
+        assert "Acknowledge" in names and "Decide" in names
+
+
+async def test_outage_issue_that_would_name_a_customer_is_not_filed(
+    make_app: Any, store: Any, clock: Any
+) -> None:
+    ids = seed(store, clock)
+    store.db.execute(
+        "UPDATE tickets SET url = 'https://acme-corp.zendesk.com/agent/tickets/41165' WHERE id = ?",
+        [ids["ticket"]],
+    )
+    app = make_app(store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        from oncall_tui.ui.outage import file_outage
+
+        assert file_outage(app.screen, [ids["ticket"]], "Suspected outage: 2026-11-23") is None
+        await pilot.pause()
+        assert not [o for o in store.ops() if o.kind is OpKind.CREATE_ISSUE]
+        assert store.timers("outage") == []
+        assert any("would name Acme Corp" in n.message for n in app._notifications)
+
+
+async def test_codename_picker_proposes_free_names_and_queues_both_labels(
+    make_app: Any, store: Any, clock: Any
+) -> None:
+    from dataclasses import replace
+
+    from oncall_tui.config import Config
+    from oncall_tui.demo.seed import DEMO_USER
+    from oncall_tui.domain.escalation import parse_escalation_settings
+
+    ids = seed(store, clock)  # Acme is vesta; Globex has no codename; ceres is a label
+    store.db.execute(
+        "UPDATE tickets SET labels = ? WHERE id = ?",
+        ['["bug", ":product", "customer-ceres"]', ids["fresh"]],
+    )
+    settings = parse_escalation_settings({"private_repo": "acme/customers"})
+    config = replace(Config(user=DEMO_USER, sync_interval=None), escalation=settings)
+    app = make_app(store=store, config=config)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash", *"41170", "enter")
+        await pilot.pause()
+        assert app.screen.current_id() == ids["other"]
+        await pilot.press("N")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceScreen)
+        assert "minorplanetcenter.net" in app.screen.title_text
+        names = [k for k, _ in app.screen.options]
+        assert names[:2] == ["pallas", "juno"]  # ceres is a label, vesta Acme's
+        await pilot.press("enter")
+        await pilot.pause()
+        customer = store.get_customer(store.get_ticket(ids["other"]).customer_id)
+        assert customer.codename == "pallas"
+        ops = [o for o in store.ops() if o.kind is OpKind.CREATE_LABEL]
+        assert [(o.payload["repo"], o.payload["name"], o.payload["description"]) for o in ops] == [
+            (None, "customer-pallas", ""),
+            ("acme/customers", "customer-pallas", "Globex"),
+        ]
+        await pilot.press("N")  # a second time: it has one already
+        await pilot.pause()
+        assert not isinstance(app.screen, ChoiceScreen)
