@@ -21,6 +21,34 @@ from oncall_tui.store.base import StoreBase, decoded
 from oncall_tui.store.db import BUSY_TIMEOUT_MS, HELD, connect_read_only, iso, parse_iso
 
 ORDER = "t.sla_bucket, t.sla_due, t.id"
+#: What each column sorts by (any other key: the urgency order alone). Ties keep the urgency
+#: order, so equal rows stay in a stable order and a ticket's position is well defined.
+#: Without a join, so that counts (:meth:`QueueMixin.queue_position`) can use them too.
+SORT_SQL = {
+    "priority": "t.priority",
+    "plan": "coalesce((SELECT cs.plan FROM customers cs WHERE cs.id = t.customer_id), '')",
+    "customer": "lower(coalesce((SELECT coalesce(cs.codename || ' ', '') || coalesce(cs.name, '') "
+    "FROM customers cs WHERE cs.id = t.customer_id), ''))",
+    "subject": "lower(t.subject)",
+    "status": "t.status",
+    "assignee": "lower(coalesce(t.assignee, ''))",
+    "source": "t.source",
+    "updated": "t.updated_at",
+}
+Sort = tuple[str, bool]
+"""A column key and whether it sorts descending (``("sla", False)``: the urgency order)."""
+URGENCY: Sort = ("sla", False)
+
+
+def order_sql(sort: Sort) -> str:
+    """The ORDER BY of a window sorted by ``sort``."""
+    key, descending = sort
+    expression = SORT_SQL.get(key)
+    if expression is None:
+        return ORDER
+    return f"{expression} {'DESC' if descending else 'ASC'}, {ORDER}"
+
+
 #: Filter fields that are the customer's (tested on ``customers cu``).
 CUSTOMER_FIELDS = ("plan", "customer")
 
@@ -336,11 +364,13 @@ class QueueMixin(StoreBase):
         limit: int = 50,
         me: str = "me",
         now: datetime | None = None,
+        sort: Sort = URGENCY,
     ) -> list[QueueRow]:
-        """One window of the queue, in urgency order (breached, soonest due, paused, none)."""
+        """One window of the queue, in urgency order (breached, soonest due, paused, none),
+        or sorted by a column (``sort``; ties in urgency order)."""
         where, params = self._where(query, now or self.clock(), me, window=offset < 1000)
         rows = self.db.execute(
-            f"{_ROW_SQL}{where} ORDER BY {ORDER} LIMIT ? OFFSET ?",
+            f"{_ROW_SQL}{where} ORDER BY {order_sql(sort)} LIMIT ? OFFSET ?",
             [*params, limit, max(offset, 0)],
         )
         return self.decode_all(rows, _row)
@@ -374,7 +404,13 @@ class QueueMixin(StoreBase):
         return QueueCounter(self)
 
     def queue_position(
-        self, query: Query, ticket_id: int, *, me: str = "me", now: datetime | None = None
+        self,
+        query: Query,
+        ticket_id: int,
+        *,
+        me: str = "me",
+        now: datetime | None = None,
+        sort: Sort = URGENCY,
     ) -> int | None:
         """Where ``ticket_id`` stands in the queue (None: it is not in it).
 
@@ -404,6 +440,16 @@ class QueueMixin(StoreBase):
                 ("t.sla_bucket = ? AND t.sla_due IS NULL", [bucket]),
                 ("t.sla_bucket = ? AND t.sla_due < ?", [bucket, due]),
                 ("t.sla_bucket = ? AND t.sla_due = ? AND t.id < ?", [bucket, due, ticket_id]),
+            ]
+        expression = SORT_SQL.get(sort[0])
+        if expression is not None:  # sorted by a column: rows with a value before it, then
+            # rows with the same value before it in the urgency order
+            found = self._one(f"SELECT {expression} FROM tickets t WHERE t.id = ?", [ticket_id])
+            value = found[0] if found else None
+            before = ">" if sort[1] else "<"
+            ranges = [
+                (f"{expression} {before} ?", [value]),
+                *((f"{expression} = ? AND {c}", [value, *v]) for c, v in ranges),
             ]
         total = 0
         for condition, values in ranges:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -27,7 +28,7 @@ from oncall_tui.config import Config
 from oncall_tui.domain.query import Query, parse_query
 from oncall_tui.domain.tickets import ticket_ref, ticket_title
 from oncall_tui.store import Store
-from oncall_tui.store.queue import QueueCounter, QueueRow
+from oncall_tui.store.queue import URGENCY, QueueCounter, QueueRow, Sort
 from oncall_tui.ui.screens.ticket_actions import TICKET_BINDINGS, TicketActions
 from oncall_tui.ui.widgets.empty_state import EmptyState
 from oncall_tui.ui.widgets.key_bar import KeyBar
@@ -81,6 +82,8 @@ class QueueScreen(TicketActions, Screen[None]):
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="clear-filter"),
+        Binding("C", "choose_columns", "Columns", show=False, id="choose-columns"),
+        Binding("O", "sort_by", "Sort by", show=False, id="sort-by"),
         *TICKET_BINDINGS,
         *[
             Binding(str(n), f"view({n - 1})", f"View {n}", show=False, id=f"view-{n}")
@@ -138,6 +141,8 @@ class QueueScreen(TicketActions, Screen[None]):
         self._explanation: tuple[int, int, list[tuple[int, int]]] | None = None
         """The last background look for an empty filter: (generation, anywhere, per view)."""
         self._explaining = -1
+        self.sort: Sort = URGENCY
+        """The order of the rows: urgency, or a column's (``O``; remembered)."""
 
     # ---- layout --------------------------------------------------------------------------
 
@@ -185,6 +190,7 @@ class QueueScreen(TicketActions, Screen[None]):
         return self.query_one(TicketTable)
 
     def on_mount(self) -> None:
+        self._restore_layout()
         self._counter = self.store.queue_counter()
         self._view_counter = self.store.queue_counter()
         self.query_one("#filter", Input).display = False
@@ -207,6 +213,12 @@ class QueueScreen(TicketActions, Screen[None]):
         self.set_class(event.size.width >= WIDE, "-wide")
         if event.size.width >= WIDE and not self.query(TicketDetail):
             self.query_one("#queue-body").mount(TicketDetail(id="detail"))
+        self.query_one("#table-header", Static).update(self.table.header_text())
+        if self.is_mounted:
+            self._render_view_bar()
+
+    @on(TicketTable.LayoutChanged)
+    def _layout_changed(self) -> None:
         self.query_one("#table-header", Static).update(self.table.header_text())
 
     @property
@@ -238,11 +250,15 @@ class QueueScreen(TicketActions, Screen[None]):
         total = None if later else self.store.queue_count(query, me=me, now=now)
         store = self.store
 
+        sort = self.sort
+
         def fetch(offset: int, limit: int) -> list[QueueRow]:
-            return store.open_queue(query, offset=offset, limit=limit, me=me, now=self.clock())
+            return store.open_queue(
+                query, offset=offset, limit=limit, me=me, now=self.clock(), sort=sort
+            )
 
         def locate(ticket_id: int) -> int | None:
-            return store.queue_position(query, ticket_id, me=me, now=now)
+            return store.queue_position(query, ticket_id, me=me, now=now, sort=sort)
 
         self.table.waiting = self.store.waiting(now)
         moved = self.table.set_source(
@@ -549,15 +565,16 @@ class QueueScreen(TicketActions, Screen[None]):
         self._show_empty()
 
     def _render_view_bar(self) -> None:
-        bar = Text(no_wrap=True, overflow="ellipsis")
-        for i, (view, count) in enumerate(zip(self.config.views, self.counts, strict=False)):
-            style = "reverse bold" if i == self.view_index else ""
-            bar.append(f" {i + 1} {view.name} ({count}) ", style=style)
-            bar.append(" ")
+        from oncall_tui.ui.widgets.view_bar import view_bar
+
+        views = [
+            (view.name, count) for view, count in zip(self.config.views, self.counts, strict=False)
+        ]
         field = self.query_one("#filter", Input)
+        extra = ""
         if self.filter_text:
             found = str(self.table.total) if self.table.exact else "counting…"
-            bar.append(f"  filter: {self.filter_text} → {found}", style="italic")
+            extra = f"  filter: {self.filter_text} → {found}"
             # The view bar is full below ~190 columns: the filter box shows the count too.
             total = self.table.total
             matched = (
@@ -566,6 +583,7 @@ class QueueScreen(TicketActions, Screen[None]):
             field.border_subtitle = Text(f" {matched} ")
         else:
             field.border_subtitle = None
+        bar = view_bar(views, self.view_index, self.size.width or 120, extra)
         self.query_one("#view-bar", Static).update(bar)
 
     def watch_view_index(self) -> None:
@@ -720,6 +738,91 @@ class QueueScreen(TicketActions, Screen[None]):
             )
             return
         self.table.focus()
+
+    # ---- columns and sorting (remembered in the state file) ---------------------------------
+
+    def _state_dir(self) -> Path | None:
+        ctx = getattr(self.app, "ctx", None)
+        return ctx.paths.state_dir if ctx is not None else None
+
+    def _restore_layout(self) -> None:
+        """The columns and the sort picked last time (a damaged state file: the defaults;
+        the app says so once, for the theme)."""
+        from oncall_tui.state import StateError, load_state
+        from oncall_tui.ui.widgets.columns import parse_sort
+
+        try:
+            state = load_state(self._state_dir())
+        except StateError:
+            state = {}
+        columns = state.get("queue_columns")
+        if columns:
+            self.table.column_keys = tuple(columns.split(","))
+        self.sort = parse_sort(state.get("queue_sort"))
+        self._show_sort()
+
+    def _remember_layout(self) -> None:
+        from oncall_tui.state import StateError, save_state
+        from oncall_tui.ui.widgets.columns import DEFAULT_KEYS, sort_text
+
+        keys = self.table.column_keys or DEFAULT_KEYS
+        try:
+            save_state(
+                self._state_dir(),
+                {"queue_columns": ",".join(keys), "queue_sort": sort_text(*self.sort)},
+            )
+        except StateError as exc:
+            self.notify(f"Not remembered: {exc}", severity="warning", markup=False)
+
+    def _show_sort(self) -> None:
+        key, descending = self.sort
+        self.table.sort_marks = {} if key == "sla" else {key: "↓" if descending else "↑"}
+        self.query_one("#table-header", Static).update(self.table.header_text())
+
+    def action_choose_columns(self) -> None:
+        """The column chooser (the width still decides which chosen columns fit)."""
+        from oncall_tui.ui.screens.columns_screen import ColumnsScreen
+
+        def chosen(keys: tuple[str, ...] | None) -> None:
+            if keys is not None and keys != (self.table.column_keys or None):
+                self.table.column_keys = keys
+                self._remember_layout()
+
+        self.app.push_screen(ColumnsScreen(self.table.column_keys), chosen)
+
+    def action_sort_by(self) -> None:
+        """Sort by a column (the current one again: the other way round)."""
+        from oncall_tui.ui.screens.choice_screen import ChoiceScreen
+        from oncall_tui.ui.widgets.columns import DESCENDING_FIRST, SORT_TITLES
+
+        key, descending = self.sort
+        options = []
+        for name, title in SORT_TITLES.items():
+            if name == key and name != "sla":
+                title += f" ({'descending' if descending else 'ascending'}; again: reverse)"
+            elif name == key:
+                title += " (now)"
+            options.append((name, title))
+
+        def picked(name: str | None) -> None:
+            if name is None:
+                return
+            if name == key:
+                new: Sort = (name, not descending) if name != "sla" else URGENCY
+            else:
+                new = (name, name in DESCENDING_FIRST)
+            self.set_sort(new)
+
+        self.app.push_screen(ChoiceScreen("Sort the queue by", options, current=key), picked)
+
+    def set_sort(self, sort: Sort) -> None:
+        """Sort the rows by ``sort``; the cursor stays on its ticket."""
+        if sort == self.sort:
+            return
+        self.sort = sort
+        self._show_sort()
+        self._remember_layout()
+        self.reload(counts=False)
 
     # ---- which ticket actions apply to ----------------------------------------------------
 
