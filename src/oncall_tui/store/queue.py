@@ -22,13 +22,13 @@ from oncall_tui.store.db import BUSY_TIMEOUT_MS, HELD, connect_read_only, iso, p
 
 ORDER = "t.sla_bucket, t.sla_due, t.id"
 #: What each column sorts by (any other key: the urgency order alone). Ties keep the urgency
-#: order, so equal rows stay in a stable order and a ticket's position is well defined.
-#: Without a join, so that counts (:meth:`QueueMixin.queue_position`) can use them too.
+#: order, so equal rows stay in a stable order and a ticket's position is well defined; a
+#: descending sort is the exact reverse of the ascending one (ties too), so that both walk
+#: one index (migration 0018 spells the same expressions). The customer's columns (plan,
+#: name) are not sortable: no index on the tickets can order by them, and sorting a million
+#: rows per window would freeze the queue.
 SORT_SQL = {
     "priority": "t.priority",
-    "plan": "coalesce((SELECT cs.plan FROM customers cs WHERE cs.id = t.customer_id), '')",
-    "customer": "lower(coalesce((SELECT coalesce(cs.codename || ' ', '') || coalesce(cs.name, '') "
-    "FROM customers cs WHERE cs.id = t.customer_id), ''))",
     "subject": "lower(t.subject)",
     "status": "t.status",
     "assignee": "lower(coalesce(t.assignee, ''))",
@@ -38,15 +38,26 @@ SORT_SQL = {
 Sort = tuple[str, bool]
 """A column key and whether it sorts descending (``("sla", False)``: the urgency order)."""
 URGENCY: Sort = ("sla", False)
+REVERSED_ORDER = "t.sla_bucket DESC, t.sla_due DESC, t.id DESC"
 
 
-def order_sql(sort: Sort) -> str:
-    """The ORDER BY of a window sorted by ``sort``."""
+#: A sorted result with fewer rows than this is sorted in memory (from the filter's own
+#: indexes); a larger one is read in the order of its column's index (migration 0018).
+SORT_IN_MEMORY = 2000
+
+
+def order_sql(sort: Sort, *, in_memory: bool = False) -> str:
+    """The ORDER BY of a window sorted by ``sort`` (``in_memory``: not walking the column's
+    index, for a result of few rows that walking would look for among all the tickets)."""
     key, descending = sort
     expression = SORT_SQL.get(key)
     if expression is None:
         return ORDER
-    return f"{expression} {'DESC' if descending else 'ASC'}, {ORDER}"
+    if in_memory:
+        expression = f"+{expression}"
+    if descending:
+        return f"{expression} DESC, {REVERSED_ORDER}"
+    return f"{expression}, {ORDER}"
 
 
 #: Filter fields that are the customer's (tested on ``customers cu``).
@@ -369,8 +380,13 @@ class QueueMixin(StoreBase):
         """One window of the queue, in urgency order (breached, soonest due, paused, none),
         or sorted by a column (``sort``; ties in urgency order)."""
         where, params = self._where(query, now or self.clock(), me, window=offset < 1000)
+        in_memory = False
+        if sort[0] in SORT_SQL:  # few rows (a "My queue"): sorted, not looked for in an index
+            bounded = f"SELECT count(*) FROM (SELECT 1 FROM tickets t{where} LIMIT ?)"
+            few = self._one(bounded, [*params, SORT_IN_MEMORY])
+            in_memory = few is not None and int(few[0]) < SORT_IN_MEMORY
         rows = self.db.execute(
-            f"{_ROW_SQL}{where} ORDER BY {order_sql(sort)} LIMIT ? OFFSET ?",
+            f"{_ROW_SQL}{where} ORDER BY {order_sql(sort, in_memory=in_memory)} LIMIT ? OFFSET ?",
             [*params, limit, max(offset, 0)],
         )
         return self.decode_all(rows, _row)
@@ -446,9 +462,8 @@ class QueueMixin(StoreBase):
             # rows with the same value before it in the urgency order
             found = self._one(f"SELECT {expression} FROM tickets t WHERE t.id = ?", [ticket_id])
             value = found[0] if found else None
-            before = ">" if sort[1] else "<"
             ranges = [
-                (f"{expression} {before} ?", [value]),
+                (f"{expression} < ?", [value]),
                 *((f"{expression} = ? AND {c}", [value, *v]) for c, v in ranges),
             ]
         total = 0
@@ -457,6 +472,8 @@ class QueueMixin(StoreBase):
                 f"SELECT count(*) FROM tickets t{where}{joiner}{condition}", [*params, *values]
             )
             total += int(row[0]) if row else 0
+        if expression is not None and sort[1]:  # descending: the exact reverse
+            return self.queue_count(query, me=me, now=when) - 1 - total
         return total
 
     def in_queue(

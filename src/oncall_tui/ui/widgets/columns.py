@@ -73,6 +73,9 @@ def _fit(columns: Sequence[Column], width: int) -> set[str]:
     for column in sorted(columns, key=lambda c: c.rank):
         need = (column.width or SUBJECT_MIN) + 1
         if used + need > width and not column.pinned:
+            if not column.width:  # the subject is kept, narrower: it gets what is left
+                taken.add(column.key)
+                used = max(used, width)
             continue  # a narrower column of lower rank may still fit
         taken.add(column.key)
         used += need
@@ -114,19 +117,24 @@ def scroll(width: int, keys: Sequence[str] | None, offset: int, step: int) -> in
     new = offset
     while 0 <= new + step <= limit:
         new += step
-        if layout(width, keys, new).keys != current:
+        shown = layout(width, keys, new).keys
+        if shown != current:
+            # Back to the left: the smallest offset that shows the same (no column scrolled
+            # out of sight that was not shown anyway).
+            while step < 0 and new > 0 and layout(width, keys, new - 1).keys == shown:
+                new -= 1
             return new
     return offset if step > 0 else 0
 
 
 # ---- sorting ------------------------------------------------------------------------------
 
-#: Sort keys: each column's, "sla" is the urgency order (breached, soonest due, paused, none).
+#: Sort keys: the ticket's own columns ("sla" is the urgency order: breached, soonest due,
+#: paused, none). Plan and customer are the customer's: no index on the tickets orders by
+#: them (see ``store.queue.SORT_SQL``).
 SORT_TITLES = {
     "sla": "SLA (urgency)",
     "priority": "Priority",
-    "plan": "Plan",
-    "customer": "Customer",
     "subject": "Subject",
     "status": "Status",
     "assignee": "Assignee",

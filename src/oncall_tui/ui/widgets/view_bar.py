@@ -55,7 +55,8 @@ def view_bar(
         if first == last and sizes[i] + marks(first, last) > width:  # the name alone is cut
             name, count = views[i]
             tail = f" ({count}) "
-            room = max(width - marks(first, last) - cell_len(f" {i + 1} ") - cell_len(tail), 1)
+            room = width - marks(first, last) - cell_len(f" {i + 1} ") - cell_len(tail) - 1
+            room = max(room, 2)
             item = f" {i + 1} {set_cell_size(name, room - 1)}…{tail}"
         bar.append(item, style=CURRENT if i == current else "")
         bar.append(" ")
