@@ -231,3 +231,27 @@ async def test_arrows_scroll_the_columns_at_80(make_app: Any) -> None:
         # The rows are as wide as the table less its scrollbar: the status is not cut.
         line = table.render_line(0).text
         assert len(line) == table.line_width < 80
+
+
+async def test_dialogs_wrap_their_text(make_app: Any) -> None:
+    """A long title and a long option wrap inside the dialog at 80 columns (the drafts'
+    "Discard “…”?" and the label prompt were cut at the dialog's edge)."""
+    from textual.widgets import Label, OptionList
+
+    title = 'Discard "Production instance unreachable, MySQL connection errors after the upgrade"?'
+    option = "Discard the draft and the reply typed in it, with everything it says " * 2
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(ChoiceScreen(title, [("keep", "Keep it"), ("discard", option)]))
+        await pilot.pause()
+        label = app.screen.query_one(".dialog--title", Label)
+        dialog = app.screen.query_one(".dialog")
+        assert label.size.height >= 2  # wrapped, not cut
+        assert label.region.right <= dialog.region.right
+        shown = "".join(
+            strip.text for strip in label.render_lines(label.region.reset_offset)
+        ).replace(" ", "")
+        assert title.replace(" ", "") in shown
+        choices = app.screen.query_one(OptionList)
+        assert choices.virtual_size.height >= 3  # the long option takes two lines
+        assert choices.virtual_size.width <= choices.size.width
