@@ -84,6 +84,14 @@ class QueueScreen(TicketActions, Screen[None]):
         Binding("escape", "clear_filter", "Clear filter", show=False, id="clear-filter"),
         Binding("C", "choose_columns", "Columns", show=False, id="choose-columns"),
         Binding("O", "sort_by", "Sort by", show=False, id="sort-by"),
+        Binding("right_square_bracket", "next_ticket", "Next ticket", show=False, id="next-ticket"),
+        Binding(
+            "left_square_bracket",
+            "previous_ticket",
+            "Previous ticket",
+            show=False,
+            id="previous-ticket",
+        ),
         *TICKET_BINDINGS,
         *[
             Binding(str(n), f"view({n - 1})", f"View {n}", show=False, id=f"view-{n}")
@@ -823,6 +831,48 @@ class QueueScreen(TicketActions, Screen[None]):
         self._show_sort()
         self._remember_layout()
         self.reload(counts=False)
+
+    # ---- the next and previous ticket from the detail ------------------------------------
+
+    def neighbour(
+        self, ticket_id: int, step: int, last_index: int | None = None
+    ) -> tuple[int, int] | None:
+        """The ticket ``step`` (±1) from ``ticket_id`` in the view, filter and order shown
+        now, and its index (None: none that way). A ticket no longer in the result (it was
+        closed or reassigned from the detail) is followed by the one now at ``last_index``.
+        The queue's cursor goes to it, so that going back shows where you are."""
+        query, me, now = self.query_now(), self.config.user, self.clock()
+        position = self.store.queue_position(query, ticket_id, me=me, now=now, sort=self.sort)
+        if position is None:
+            if last_index is None:
+                last_index = self.table.cursor
+            target = last_index if step > 0 else last_index - 1
+        else:
+            target = position + step
+        if target < 0:
+            return None
+        rows = self.store.open_queue(query, offset=target, limit=1, me=me, now=now, sort=self.sort)
+        if not rows:
+            return None
+        if self.table.exact and target < self.table.total:
+            self.table.cursor = target
+        return rows[0].id, target
+
+    def action_next_ticket(self) -> None:
+        self._step_detail(1)
+
+    def action_previous_ticket(self) -> None:
+        self._step_detail(-1)
+
+    def _step_detail(self, step: int) -> None:
+        """Beside the queue: the next (previous) row's detail, focus staying in the detail."""
+        current = self._detail_id if self._detail_id is not None else None
+        found = self.neighbour(current, step) if current is not None else None
+        if found is None:
+            edge = "last" if step > 0 else "first"
+            self.notify(f"This is the {edge} ticket of the view.", timeout=3)
+            return
+        self.open_ticket(found[0])
 
     # ---- which ticket actions apply to ----------------------------------------------------
 
