@@ -24,7 +24,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
-from oncall_tui.config import Config
+from oncall_tui.config import Config, ViewSpec
 from oncall_tui.domain.query import Query, parse_query
 from oncall_tui.domain.tickets import ticket_ref, ticket_title
 from oncall_tui.store import Store
@@ -84,6 +84,7 @@ class QueueScreen(TicketActions, Screen[None]):
         Binding("escape", "clear_filter", "Clear filter", show=False, id="clear-filter"),
         Binding("C", "choose_columns", "Columns", show=False, id="choose-columns"),
         Binding("O", "sort_by", "Sort by", show=False, id="sort-by"),
+        Binding("V", "edit_views", "Views", show=False, id="edit-views"),
         Binding("right_square_bracket", "next_ticket", "Next ticket", show=False, id="next-ticket"),
         Binding(
             "left_square_bracket",
@@ -831,6 +832,58 @@ class QueueScreen(TicketActions, Screen[None]):
         self._show_sort()
         self._remember_layout()
         self.reload(counts=False)
+
+    # ---- views edited in the app (written back to the config file) -----------------------
+
+    def action_edit_views(self) -> None:
+        """Save the filter as a view, rename, move, delete (written to the config)."""
+        from oncall_tui.ui.screens.views_screen import ViewsScreen
+
+        ctx = getattr(self.app, "ctx", None)
+        if ctx is None or ctx.demo:
+            where = "--demo: changes last for this session (no config file is written)."
+        else:
+            where = f"Written to {ctx.paths.config}, comments kept."
+        self.app.push_screen(
+            ViewsScreen(
+                self.config.views, self.view_index, self.filter_text, where, self._apply_views
+            )
+        )
+
+    def _apply_views(self, views: tuple[ViewSpec, ...], what: str) -> bool:
+        """Write ``views`` to the config (not in --demo) and show them; a file that cannot be
+        written says so in one line and the views still change for this session."""
+        from dataclasses import replace
+
+        from oncall_tui.config_write import ConfigWriteError, write_views
+
+        ctx = getattr(self.app, "ctx", None)
+        message, severity = (
+            f"{what[:1].upper()}{what[1:]} (this session only: --demo).",
+            "information",
+        )
+        if ctx is not None and not ctx.demo:
+            try:
+                created = write_views(ctx.paths.config, views)
+            except ConfigWriteError as exc:
+                message, severity = f"{exc}", "error"
+            else:
+                done = "created" if created else "written"
+                message = f"{what[:1].upper()}{what[1:]}; {ctx.paths.config} {done}."
+        current = self.config.views[self.view_index]
+        config = replace(self.config, views=views)
+        self.config = config
+        if ctx is not None:
+            ctx.config = config
+        self.counts = [0] * len(views)
+        index = views.index(current) if current in views else min(self.view_index, len(views) - 1)
+        self.notify(message, severity=severity, timeout=6, markup=False)  # type: ignore[arg-type]
+        self.recount(self.clock(), wait=True)
+        if index != self.view_index:
+            self.view_index = index  # reloads
+        else:
+            self.reload(counts=False)
+        return True
 
     # ---- the next and previous ticket from the detail ------------------------------------
 
