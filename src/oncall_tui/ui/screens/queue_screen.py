@@ -84,7 +84,7 @@ class QueueScreen(TicketActions, Screen[None]):
         Binding("escape", "clear_filter", "Clear filter", show=False, id="clear-filter"),
         Binding("C", "choose_columns", "Columns", show=False, id="choose-columns"),
         Binding("O", "sort_by", "Sort by", show=False, id="sort-by"),
-        Binding("V", "edit_views", "Views", show=False, id="edit-views"),
+        Binding("V", "edit_views", "Edit views", show=False, id="edit-views"),
         Binding("right_square_bracket", "next_ticket", "Next ticket", show=False, id="next-ticket"),
         Binding(
             "left_square_bracket",
