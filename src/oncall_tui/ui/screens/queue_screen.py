@@ -29,6 +29,7 @@ from oncall_tui.domain.query import Query, parse_query
 from oncall_tui.domain.tickets import ticket_ref, ticket_title
 from oncall_tui.store import Store
 from oncall_tui.store.queue import URGENCY, QueueCounter, QueueRow, Sort
+from oncall_tui.ui.desktop_notify import DesktopNotifier
 from oncall_tui.ui.screens.ticket_actions import TICKET_BINDINGS, TicketActions
 from oncall_tui.ui.widgets.empty_state import EmptyState
 from oncall_tui.ui.widgets.key_bar import KeyBar
@@ -151,6 +152,7 @@ class QueueScreen(TicketActions, Screen[None]):
         """The last background look for an empty filter: (generation, anywhere, per view)."""
         self._explaining = -1
         self.sort: Sort = URGENCY
+        self._desktop: DesktopNotifier | None = None
         """The order of the rows: urgency, or a column's (``O``; remembered)."""
 
     # ---- layout --------------------------------------------------------------------------
@@ -624,12 +626,30 @@ class QueueScreen(TicketActions, Screen[None]):
             self._announce(self.store.sla_crossings(self._last_tick, now))
         self._last_tick = now
 
+    @property
+    def desktop(self) -> DesktopNotifier:
+        """The desktop notifier (``[notifications] desktop``), made on first use."""
+        if self._desktop is None:
+            driver = getattr(self.app, "_driver", None)
+            write = driver.write if driver is not None else None
+            self._desktop = DesktopNotifier(self.config.notifications.desktop, write)
+        return self._desktop
+
     def _announce(self, crossings: list[tuple[int, str, str]]) -> None:
-        for ticket_id, subject, state in crossings[:MAX_NOTIFICATIONS_PER_TICK]:
+        wanted = self.config.notifications
+        for number, (ticket_id, subject, state) in enumerate(crossings):
             verb = "breached its SLA" if state == "breached" else "is due within minutes"
             ticket = self.store.get_ticket(ticket_id)  # by primary key: named as shown
+            name = ticket_title(ticket.source, ticket.remote_id, subject, width=60)
+            if wanted.breach if state == "breached" else wanted.about_to_breach:
+                # Once per clock and state: a clock is the ticket's target until it is
+                # answered (first response), then the next reply's.
+                key = (ticket_id, state, ticket.sla_target, ticket.first_response_at)
+                self.desktop.send(key, f"Ticket {verb}", name)
+            if number >= MAX_NOTIFICATIONS_PER_TICK:
+                continue
             self.notify(
-                ticket_title(ticket.source, ticket.remote_id, subject, width=60),
+                name,
                 title=f"Ticket {verb}",
                 severity="error" if state == "breached" else "warning",
                 markup=False,
