@@ -86,6 +86,8 @@ class NotificationsConfig:
     """A clock within ``[sla] critical_minutes`` of its target."""
     breach: bool = True
     """A clock past its target."""
+    watched: bool = True
+    """A change on a watched ticket (``w``), from a sync."""
 
 
 BACKEND_NAMES = ("zendesk", "github", "slack")
@@ -186,7 +188,7 @@ TOP_LEVEL_KEYS = {
     "theme": 'a theme name like "textual-dark" or "textual-light"',
     "sync_interval": "a number of seconds (0 = manual only)",
     "bell": "true or false",
-    "notifications": "a table (desktop, about_to_breach, breach)",
+    "notifications": "a table (desktop, about_to_breach, breach, watched)",
     "runbooks_dir": "a folder path",
     "history_days": "a whole number of days",
     "undo_seconds": "a number of seconds, 0 to 3600 (0 = send at once)",
@@ -367,7 +369,7 @@ def config_from_dict(data: Mapping[str, Any]) -> Config:
 
 def _notifications(value: Any) -> NotificationsConfig:
     table = _table(value, "notifications")
-    _only(table, "notifications", {"desktop", "about_to_breach", "breach"})
+    _only(table, "notifications", {"desktop", "about_to_breach", "breach", "watched"})
     kwargs: dict[str, Any] = {}
     if "desktop" in table:
         mode = _string(table["desktop"], "notifications.desktop")
@@ -376,7 +378,7 @@ def _notifications(value: Any) -> NotificationsConfig:
                 "notifications.desktop", " or ".join(f'"{m}"' for m in DESKTOP_MODES), mode
             )
         kwargs["desktop"] = mode
-    for key in ("about_to_breach", "breach"):
+    for key in ("about_to_breach", "breach", "watched"):
         if key in table:
             kwargs[key] = _bool(table[key], f"notifications.{key}")
     return NotificationsConfig(**kwargs)

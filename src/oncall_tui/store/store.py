@@ -7,9 +7,10 @@ from oncall_tui.store.queue import QueueMixin
 from oncall_tui.store.remote import RemoteMixin
 from oncall_tui.store.sync_state import SyncStateMixin
 from oncall_tui.store.team import TeamMixin
+from oncall_tui.store.watches import WatchesMixin
 
 
-class Store(TeamMixin, RemoteMixin, QueueMixin, DraftsMixin, SyncStateMixin):
+class Store(TeamMixin, RemoteMixin, QueueMixin, DraftsMixin, SyncStateMixin, WatchesMixin):
     """The local cache. Open it with :func:`oncall_tui.store.db.open_store`.
 
     One connection per thread: the UI keeps one on the main thread, the sync engine opens its
