@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, SelectionList
+from textual.widgets import Footer, Label, SelectionList
 from textual.widgets.selection_list import Selection
 
 from oncall_tui.ui.widgets.columns import COLUMNS, chosen_columns
@@ -43,6 +43,7 @@ class ColumnsScreen(ModalScreen[tuple[str, ...] | None]):
                 ],
                 id="columns",
             )
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(SelectionList).focus()
