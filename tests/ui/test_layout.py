@@ -255,3 +255,11 @@ async def test_dialogs_wrap_their_text(make_app: Any) -> None:
         choices = app.screen.query_one(OptionList)
         assert choices.virtual_size.height >= 3  # the long option takes two lines
         assert choices.virtual_size.width <= choices.size.width
+
+
+def test_view_bar_keeps_the_filter_in_sight() -> None:
+    bar = view_bar(VIEWS, 4, 120, "  filter: priority:P0 → 12").plain
+    assert "filter: priority:P0 → 12" in bar and " 5 All open (182) " in bar
+    assert len(bar) <= 120
+    narrow = view_bar(VIEWS, 6, 40, "  filter: a very long filter indeed → 12").plain
+    assert "(12345)" in narrow and len(narrow) <= 40  # the view first, the filter if it fits

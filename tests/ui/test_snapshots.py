@@ -88,9 +88,7 @@ def test_queue_at_80x24_all_open_view(snap_compare: Any, make_app: Any) -> None:
 def test_queue_at_80x24_scrolled_right(snap_compare: Any, make_app: Any) -> None:
     """80×24 after →: the hidden columns (assignee, source, updated) beside SLA and
     priority, "←2" where the customer went."""
-    assert snap_compare(
-        make_app(), press=["5", "right"], terminal_size=(80, 24), run_before=settle
-    )
+    assert snap_compare(make_app(), press=["5", "right"], terminal_size=(80, 24), run_before=settle)
 
 
 def test_queue_at_120x40_last_view(snap_compare: Any, make_app: Any) -> None:

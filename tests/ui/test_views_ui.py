@@ -52,7 +52,7 @@ async def test_save_rename_move_delete_written_with_comments(make_app: Any, tmp_
         await pilot.press("V")
         await pilot.pause()
         assert isinstance(app.screen, ViewsScreen)
-        await pilot.press("s")
+        await pilot.press("n")
         await _answer(pilot, "Emergencies")
         assert [v.name for v in load_config(path).views] == ["Mine", "All open", "Emergencies"]
         assert load_config(path).views[2].query == "priority:P0"
@@ -82,7 +82,7 @@ async def test_no_config_file_creates_one(make_app: Any, tmp_path: Path) -> None
     path = tmp_path / "oncall-tui" / "config.toml"
     app = _app(make_app, path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("slash", *"sla:breached", "enter", "V", "s")
+        await pilot.press("slash", *"sla:breached", "enter", "V", "n")
         await _answer(pilot, "Breached")
         await pilot.press("escape")
         await pilot.pause()
@@ -95,7 +95,7 @@ async def test_demo_changes_the_session_only(make_app: Any, tmp_path: Path) -> N
     path = tmp_path / "config.toml"
     app = _app(make_app, path, demo=True)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("slash", *"priority:P0", "enter", "V", "s")
+        await pilot.press("slash", *"priority:P0", "enter", "V", "n")
         await _answer(pilot, "P0")
         assert app.screen.views[-1].name == "P0"
     assert not path.exists()
@@ -105,7 +105,7 @@ async def test_unwritable_config_says_so_in_one_line(make_app: Any) -> None:
     path = Path("/proc/oncall-tui-test/config.toml")
     app = _app(make_app, path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("slash", *"priority:P0", "enter", "V", "s")
+        await pilot.press("slash", *"priority:P0", "enter", "V", "n")
         await _answer(pilot, "P0")
         notes = [n.message for n in app._notifications]
         assert any("cannot write" in n and "this session only" in n for n in notes), notes

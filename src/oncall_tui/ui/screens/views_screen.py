@@ -29,7 +29,7 @@ class ViewsScreen(ModalScreen[None]):
     """The views in key order; each key edits the highlighted one."""
 
     BINDINGS = [
-        Binding("s", "save_filter", "Save filter as view", id="view-save"),
+        Binding("n", "save_filter", "New view from the filter", id="view-save"),
         Binding("r", "rename", "Rename", id="view-rename"),
         Binding("K", "move(-1)", "Move up", id="view-move-up"),
         Binding("J", "move(1)", "Move down", id="view-move-down"),
@@ -91,7 +91,7 @@ class ViewsScreen(ModalScreen[None]):
 
     def action_save_filter(self) -> None:
         if not self.filter_text:
-            self.notify("No filter typed: / types one, then V and s save it.", timeout=4)
+            self.notify("No filter typed: / types one, then V and n save it.", timeout=4)
             return
         if len(self.views) >= MAX_VIEWS:
             self.notify(f"{MAX_VIEWS} views already (keys 1-9): delete one first.", timeout=4)

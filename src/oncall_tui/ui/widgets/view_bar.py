@@ -33,6 +33,10 @@ def view_bar(
     def marks(first: int, last: int) -> int:
         return (4 if first > 0 else 0) + (4 if last < len(items) - 1 else 0)
 
+    if extra and sizes[current] + cell_len(extra) <= width:
+        width_for_views = width - cell_len(extra)  # the filter and its count stay in sight
+    else:
+        width_for_views, extra = width, ""
     first = last = current
     # Grow the run around the current view: the next one on the right first, then the left.
     while True:
@@ -41,7 +45,7 @@ def view_bar(
             a, b = candidate
             if a < 0 or b >= len(items):
                 continue
-            if sum(sizes[a : b + 1]) + marks(a, b) <= width:
+            if sum(sizes[a : b + 1]) + marks(a, b) <= width_for_views:
                 first, last = a, b
                 grown = True
                 break
