@@ -81,6 +81,25 @@ DEFAULT_VIEWS: tuple[ViewSpec, ...] = (
     ViewSpec("Bugs under investigation", "label:~investigate"),
 )
 
+#: How desktop notifications reach the desktop: the terminal's OSC 9 (iTerm2, WezTerm, kitty,
+#: foot, Ghostty...) or OSC 777 (rxvt-unicode, VTE terminals such as GNOME Terminal), or not.
+DESKTOP_MODES = ("off", "osc9", "osc777")
+
+
+@dataclass(frozen=True)
+class NotificationsConfig:
+    """``[notifications]``: desktop notifications beside the in-app toasts."""
+
+    desktop: str = "off"
+    """One of :data:`DESKTOP_MODES`."""
+    about_to_breach: bool = True
+    """A clock within ``[sla] critical_minutes`` of its target."""
+    breach: bool = True
+    """A clock past its target."""
+    watched: bool = True
+    """A change on a watched ticket (``w``), from a sync."""
+
+
 BACKEND_NAMES = ("zendesk", "github", "slack")
 #: A config is a few kilobytes; anything past this is not one (``/dev/zero``, a log file...).
 MAX_CONFIG_BYTES = 1024 * 1024
@@ -133,6 +152,8 @@ class Config:
     """Seconds between background pulls; None pulls only on demand."""
     bell: bool = False
     """Ring the terminal bell when a ticket goes critical or breaches."""
+    notifications: NotificationsConfig = field(default_factory=NotificationsConfig)
+    """Desktop notifications for a clock about to breach and a breach."""
     runbooks_dir: Path | None = None
     """Team runbooks folder; None means ``<data dir>/runbooks``."""
     history_days: int = 90
@@ -181,6 +202,7 @@ TOP_LEVEL_KEYS = {
     "theme": 'a theme name like "textual-dark" or "textual-light"',
     "sync_interval": "a number of seconds (0 = manual only)",
     "bell": "true or false",
+    "notifications": "a table (desktop, about_to_breach, breach, watched)",
     "runbooks_dir": "a folder path",
     "history_days": "a whole number of days",
     "undo_seconds": "a number of seconds, 0 to 3600 (0 = send at once)",
@@ -316,6 +338,8 @@ def config_from_dict(data: Mapping[str, Any]) -> Config:
         kwargs["sync_interval"] = None if value == 0 else float(value)
     if "bell" in data:
         kwargs["bell"] = _bool(data["bell"], "bell")
+    if "notifications" in data:
+        kwargs["notifications"] = _notifications(data["notifications"])
     if "runbooks_dir" in data:
         folder = _string(data["runbooks_dir"], "runbooks_dir")
         try:
@@ -361,6 +385,23 @@ def config_from_dict(data: Mapping[str, Any]) -> Config:
     if "relay" in data:
         kwargs["relay"] = relay_from_dict(_table(data["relay"], "relay"))
     return Config(**kwargs)
+
+
+def _notifications(value: Any) -> NotificationsConfig:
+    table = _table(value, "notifications")
+    _only(table, "notifications", {"desktop", "about_to_breach", "breach", "watched"})
+    kwargs: dict[str, Any] = {}
+    if "desktop" in table:
+        mode = _string(table["desktop"], "notifications.desktop")
+        if mode not in DESKTOP_MODES:
+            raise ConfigValueError(
+                "notifications.desktop", " or ".join(f'"{m}"' for m in DESKTOP_MODES), mode
+            )
+        kwargs["desktop"] = mode
+    for key in ("about_to_breach", "breach", "watched"):
+        if key in table:
+            kwargs[key] = _bool(table[key], f"notifications.{key}")
+    return NotificationsConfig(**kwargs)
 
 
 def _views(value: Any) -> tuple[ViewSpec, ...]:

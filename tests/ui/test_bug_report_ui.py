@@ -638,3 +638,26 @@ def test_snapshot_form_with_errors(snap_compare: Any, make_app: Any) -> None:
 def test_snapshot_preview(snap_compare: Any, make_app: Any) -> None:
     """`b` then F2: the Markdown preview of the pre-filled ticket (title, labels, sections)."""
     assert snap_compare(make_app(), press=["f2"], terminal_size=SIZE, run_before=_ticket_form)
+
+
+def test_snapshot_form_at_80x24_stacks(snap_compare: Any, make_app: Any) -> None:
+    """80×24: labels over full-width inputs, the help under them, the similar issues and
+    the guard under the form (beside it, the inputs were four characters wide)."""
+    assert snap_compare(make_app(), press=["f5"], terminal_size=(80, 24), run_before=_ticket_form)
+
+
+@pytest.mark.anyio
+async def test_form_inputs_are_wide_at_80_columns(make_app: Any) -> None:
+    from textual.widgets import Input
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("B")
+        await pilot.pause()
+        assert app.screen.has_class("-narrow")
+        # (the inputs of the folded "Environment details" have no size until unfolded)
+        widths = [w.size.width for w in app.screen.query(Input) if w.size.height]
+        assert len(widths) >= 2 and min(widths) >= 60, widths
+        await pilot.resize_terminal(160, 40)
+        await pilot.pause()
+        assert not app.screen.has_class("-narrow")

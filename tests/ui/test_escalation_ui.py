@@ -257,7 +257,7 @@ async def test_suspected_outage_files_links_and_reminds_until_closed(
         await pilot.pause()
         tid = app.screen.current_id()
         assert tid is not None
-        await pilot.press("O")
+        await pilot.press("exclamation_mark")
         await pilot.pause()
         assert isinstance(app.screen, ChoiceScreen)
         await pilot.press("down", "enter")  # this ticket and others by number
@@ -275,7 +275,7 @@ async def test_suspected_outage_files_links_and_reminds_until_closed(
         (timer,) = store.timers("outage")
         assert timer.due_at == clock() + timedelta(hours=1)
         # a second O the same day files nothing more
-        await pilot.press("O")
+        await pilot.press("exclamation_mark")
         await pilot.pause()
         assert not isinstance(app.screen, ChoiceScreen)
         assert len([o for o in store.ops() if o.kind is OpKind.CREATE_ISSUE]) == 1
@@ -343,7 +343,7 @@ async def test_keys_are_in_the_footer_help_and_palette(
     app = make_app(store=store)
     async with app.run_test(size=SIZE) as pilot:
         rows = dict((d, k) for k, d in binding_rows(app.screen))
-        assert rows["Time-box"] == "I" and rows["Outage"] == "O" and rows["Stand-up"] == "S"
+        assert rows["Time-box"] == "I" and rows["Outage"] == "!" and rows["Stand-up"] == "S"
         screen = await open_standup(pilot)
         rows = dict((d, k) for k, d in binding_rows(screen))
         assert rows["Acknowledge"] == "a" and rows["Decide"] == "d"

@@ -77,3 +77,27 @@ def test_light_theme_queue(snap_compare: Any, make_app: Any) -> None:
         await settle(pilot)
 
     assert snap_compare(make_app(), press=["4"], terminal_size=(120, 40), run_before=light)
+
+
+def test_queue_at_80x24_all_open_view(snap_compare: Any, make_app: Any) -> None:
+    """80×24: SLA, priority, customer, subject and status (not cut), "4 more →" in the
+    header, and the view bar scrolled so that the current view (5, All open) shows."""
+    assert snap_compare(make_app(), press=["5"], terminal_size=(80, 24), run_before=settle)
+
+
+def test_queue_at_80x24_scrolled_right(snap_compare: Any, make_app: Any) -> None:
+    """80×24 after →: the hidden columns (assignee, source, updated) beside SLA and
+    priority, "←2" where the customer went."""
+    assert snap_compare(make_app(), press=["5", "right"], terminal_size=(80, 24), run_before=settle)
+
+
+def test_queue_at_120x40_last_view(snap_compare: Any, make_app: Any) -> None:
+    """120×40: every column, the subject taking the spare width to the right edge, and the
+    view bar scrolled to view 6 with its whole count."""
+    assert snap_compare(make_app(), press=["6"], terminal_size=(120, 40), run_before=settle)
+
+
+def test_queue_at_200x50_with_detail(snap_compare: Any, make_app: Any) -> None:
+    """200×50: the detail beside the queue; the queue shows what its width allows, the
+    view bar every view."""
+    assert snap_compare(make_app(), press=["5"], terminal_size=(200, 50), run_before=settle)

@@ -356,5 +356,30 @@ def m0017_escalation(db: Database) -> None:
         db.execute(sql)
 
 
+@migrations(name="0018_sort_indexes_watches")
+def m0018_sort_indexes_watches(db: Database) -> None:
+    """Indexes for sorting the queue by a column (``O``): the column's value, then the
+    urgency order, so a window of a million tickets sorted by subject, priority, status,
+    assignee, source or last update is an index walk (backwards when descending), not a
+    sort of every row. The store's ``SORT_SQL`` spells the same expressions. And the watched
+    tickets (``w``) with what was last seen of each."""
+    for name, expression in (
+        ("priority", "priority"),
+        ("subject", "lower(subject)"),
+        ("status", "status"),
+        ("assignee", "lower(coalesce(assignee, ''))"),
+        ("source", "source"),
+        ("updated", "updated_at"),
+    ):
+        db.execute(
+            f"CREATE INDEX tickets_sort_{name} ON tickets ({expression}, sla_bucket, sla_due, id)"
+        )
+    # Watched tickets (`w`): what was last seen of each (JSON), to tell a change once.
+    db.execute(
+        "CREATE TABLE watches (ticket_id INTEGER PRIMARY KEY "
+        "REFERENCES tickets(id) ON DELETE CASCADE, seen TEXT NOT NULL, since TEXT NOT NULL)"
+    )
+
+
 #: The schema version this build writes; a database with a higher one is refused.
 SCHEMA_VERSION = len(migrations._migrations)

@@ -21,6 +21,45 @@ from oncall_tui.store.base import StoreBase, decoded
 from oncall_tui.store.db import BUSY_TIMEOUT_MS, HELD, connect_read_only, iso, parse_iso
 
 ORDER = "t.sla_bucket, t.sla_due, t.id"
+#: What each column sorts by (any other key: the urgency order alone). Ties keep the urgency
+#: order, so equal rows stay in a stable order and a ticket's position is well defined; a
+#: descending sort is the exact reverse of the ascending one (ties too), so that both walk
+#: one index (migration 0018 spells the same expressions). The customer's columns (plan,
+#: name) are not sortable: no index on the tickets can order by them, and sorting a million
+#: rows per window would freeze the queue.
+SORT_SQL = {
+    "priority": "t.priority",
+    "subject": "lower(t.subject)",
+    "status": "t.status",
+    "assignee": "lower(coalesce(t.assignee, ''))",
+    "source": "t.source",
+    "updated": "t.updated_at",
+}
+Sort = tuple[str, bool]
+"""A column key and whether it sorts descending (``("sla", False)``: the urgency order)."""
+URGENCY: Sort = ("sla", False)
+REVERSED_ORDER = "t.sla_bucket DESC, t.sla_due DESC, t.id DESC"
+
+
+#: A sorted result with fewer rows than this is sorted in memory (from the filter's own
+#: indexes); a larger one is read in the order of its column's index (migration 0018).
+SORT_IN_MEMORY = 2000
+
+
+def order_sql(sort: Sort, *, in_memory: bool = False) -> str:
+    """The ORDER BY of a window sorted by ``sort`` (``in_memory``: not walking the column's
+    index, for a result of few rows that walking would look for among all the tickets)."""
+    key, descending = sort
+    expression = SORT_SQL.get(key)
+    if expression is None:
+        return ORDER
+    if in_memory:
+        expression = f"+{expression}"
+    if descending:
+        return f"{expression} DESC, {REVERSED_ORDER}"
+    return f"{expression}, {ORDER}"
+
+
 #: Filter fields that are the customer's (tested on ``customers cu``).
 CUSTOMER_FIELDS = ("plan", "customer")
 
@@ -336,11 +375,18 @@ class QueueMixin(StoreBase):
         limit: int = 50,
         me: str = "me",
         now: datetime | None = None,
+        sort: Sort = URGENCY,
     ) -> list[QueueRow]:
-        """One window of the queue, in urgency order (breached, soonest due, paused, none)."""
+        """One window of the queue, in urgency order (breached, soonest due, paused, none),
+        or sorted by a column (``sort``; ties in urgency order)."""
         where, params = self._where(query, now or self.clock(), me, window=offset < 1000)
+        in_memory = False
+        if sort[0] in SORT_SQL:  # few rows (a "My queue"): sorted, not looked for in an index
+            bounded = f"SELECT count(*) FROM (SELECT 1 FROM tickets t{where} LIMIT ?)"
+            few = self._one(bounded, [*params, SORT_IN_MEMORY])
+            in_memory = few is not None and int(few[0]) < SORT_IN_MEMORY
         rows = self.db.execute(
-            f"{_ROW_SQL}{where} ORDER BY {ORDER} LIMIT ? OFFSET ?",
+            f"{_ROW_SQL}{where} ORDER BY {order_sql(sort, in_memory=in_memory)} LIMIT ? OFFSET ?",
             [*params, limit, max(offset, 0)],
         )
         return self.decode_all(rows, _row)
@@ -374,7 +420,13 @@ class QueueMixin(StoreBase):
         return QueueCounter(self)
 
     def queue_position(
-        self, query: Query, ticket_id: int, *, me: str = "me", now: datetime | None = None
+        self,
+        query: Query,
+        ticket_id: int,
+        *,
+        me: str = "me",
+        now: datetime | None = None,
+        sort: Sort = URGENCY,
     ) -> int | None:
         """Where ``ticket_id`` stands in the queue (None: it is not in it).
 
@@ -405,12 +457,23 @@ class QueueMixin(StoreBase):
                 ("t.sla_bucket = ? AND t.sla_due < ?", [bucket, due]),
                 ("t.sla_bucket = ? AND t.sla_due = ? AND t.id < ?", [bucket, due, ticket_id]),
             ]
+        expression = SORT_SQL.get(sort[0])
+        if expression is not None:  # sorted by a column: rows with a value before it, then
+            # rows with the same value before it in the urgency order
+            found = self._one(f"SELECT {expression} FROM tickets t WHERE t.id = ?", [ticket_id])
+            value = found[0] if found else None
+            ranges = [
+                (f"{expression} < ?", [value]),
+                *((f"{expression} = ? AND {c}", [value, *v]) for c, v in ranges),
+            ]
         total = 0
         for condition, values in ranges:
             row = self._one(
                 f"SELECT count(*) FROM tickets t{where}{joiner}{condition}", [*params, *values]
             )
             total += int(row[0]) if row else 0
+        if expression is not None and sort[1]:  # descending: the exact reverse
+            return self.queue_count(query, me=me, now=when) - 1 - total
         return total
 
     def in_queue(

@@ -9,10 +9,18 @@ from oncall_tui.store.queue import QueueMixin
 from oncall_tui.store.remote import RemoteMixin
 from oncall_tui.store.sync_state import SyncStateMixin
 from oncall_tui.store.team import TeamMixin
+from oncall_tui.store.watches import WatchesMixin
 
 
 class Store(
-    TeamMixin, EscalationMixin, HandoffMixin, RemoteMixin, QueueMixin, DraftsMixin, SyncStateMixin
+    TeamMixin,
+    EscalationMixin,
+    HandoffMixin,
+    RemoteMixin,
+    QueueMixin,
+    DraftsMixin,
+    SyncStateMixin,
+    WatchesMixin,
 ):
     """The local cache. Open it with :func:`oncall_tui.store.db.open_store`.
 

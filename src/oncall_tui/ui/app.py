@@ -501,6 +501,23 @@ class OncallApp(App[None]):
             self._update_sync_status("offline · " + status_error(message))
         if message.changed_ids:
             self.store_revision += 1
+            self.tell_watched(message.changed_ids)
+
+    def tell_watched(self, changed_ids: Iterable[int]) -> None:
+        """A toast (and a desktop notification, if configured) for each watched ticket the
+        sync changed, saying what changed; each change once."""
+        from oncall_tui.domain.tickets import ticket_title
+        from oncall_tui.ui.screens.queue_screen import QueueScreen
+
+        changes = self.ctx.store.watch_changes(changed_ids)
+        queue = next((s for s in self.screen_stack if isinstance(s, QueueScreen)), None)
+        for ticket_id, what in changes:
+            ticket = self.ctx.store.get_ticket(ticket_id)
+            name = ticket_title(ticket.source, ticket.remote_id, ticket.subject, width=60)
+            text = f"{name}: {', '.join(what)}"
+            self.notify(text, title="Watched ticket changed", timeout=8, markup=False)
+            if queue is not None and self.ctx.config.notifications.watched:
+                queue.desktop.send(("watch", ticket_id, text), "Watched ticket changed", text)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "sync" and event.state == WorkerState.ERROR:

@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -82,6 +82,8 @@ DRAFT_KIND = "bug_report"
 LOCAL_REPO = "local"
 #: Longest wait between a change and its save: a killed process loses at most this much.
 AUTOSAVE_SECONDS = 0.8
+#: Narrower than this, the form stacks: labels over inputs, the side panel under the form.
+NARROW_FORM = 120
 #: Quiet time after typing before the similar issues and the guard are refreshed.
 REFRESH_SECONDS = 0.4
 #: Issues fetched from the cache per search, ranked, and shown.
@@ -432,7 +434,13 @@ class BugReportScreen(ModalScreen[BugReportDraft | None]):
         )
         yield Footer(compact=True)
 
+    def on_resize(self, event: events.Resize) -> None:
+        # Narrow: labels above their inputs, help under them, and the similar issues and the
+        # guard under the form (beside it, an 80-column form gave 4-character inputs).
+        self.set_class(event.size.width < NARROW_FORM, "-narrow")
+
     def on_mount(self) -> None:
+        self.set_class(self.app.size.width < NARROW_FORM, "-narrow")
         for problem in self.settings.problems:
             self.notify(problem, title="Bug-report config", severity="error", markup=False)
         self.query_one("#submit-problems", Static).display = False

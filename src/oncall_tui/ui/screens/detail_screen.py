@@ -18,7 +18,12 @@ from oncall_tui.ui.widgets.ticket_detail import TicketDetail
 class DetailScreen(TicketActions, Screen[None]):
     """The detail of one ticket; `q` or escape goes back to the queue."""
 
-    BINDINGS = [Binding("escape,q", "back", "Back", id="back"), *TICKET_BINDINGS]
+    BINDINGS = [
+        Binding("escape,q", "back", "Back", id="back"),
+        Binding("right_square_bracket", "next_ticket", "Next", id="next-ticket"),
+        Binding("left_square_bracket", "previous_ticket", "Previous", id="previous-ticket"),
+        *TICKET_BINDINGS,
+    ]
 
     def __init__(self, queue: Any, ticket_id: int) -> None:
         super().__init__()
@@ -28,6 +33,8 @@ class DetailScreen(TicketActions, Screen[None]):
         self.clock = queue.clock
         self.templates = queue.templates
         self.ticket_id = ticket_id
+        self.index: int | None = None
+        """Where the ticket stood in the queue's result when last seen there."""
 
     def compose(self) -> ComposeResult:
         yield StatusBar(self.config.sla)
@@ -60,3 +67,22 @@ class DetailScreen(TicketActions, Screen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def action_next_ticket(self) -> None:
+        self._step(1)
+
+    def action_previous_ticket(self) -> None:
+        self._step(-1)
+
+    def _step(self, step: int) -> None:
+        """The next (previous) ticket of the queue's view, filter and order, by identity:
+        after the one shown, wherever it is now; if it left the view (closed, reassigned),
+        the one that took its place."""
+        found = self.queue.neighbour(self.ticket_id, step, self.index)
+        if found is None:
+            edge = "last" if step > 0 else "first"
+            self.notify(f"This is the {edge} ticket of the queue's view.", timeout=3)
+            return
+        self.ticket_id, self.index = found
+        self.reload()
+        self.query_one(TicketDetail).scroll_home(animate=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -23,11 +24,12 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
-from oncall_tui.config import Config
+from oncall_tui.config import Config, ViewSpec
 from oncall_tui.domain.query import Query, parse_query
 from oncall_tui.domain.tickets import ticket_ref, ticket_title
 from oncall_tui.store import Store
-from oncall_tui.store.queue import QueueCounter, QueueRow
+from oncall_tui.store.queue import URGENCY, QueueCounter, QueueRow, Sort
+from oncall_tui.ui.desktop_notify import DesktopNotifier
 from oncall_tui.ui.screens.ticket_actions import TICKET_BINDINGS, TicketActions
 from oncall_tui.ui.widgets.empty_state import EmptyState
 from oncall_tui.ui.widgets.escalation_bar import EscalationBar
@@ -82,6 +84,17 @@ class QueueScreen(TicketActions, Screen[None]):
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="clear-filter"),
+        Binding("C", "choose_columns", "Columns", show=False, id="choose-columns"),
+        Binding("O", "sort_by", "Sort by", show=False, id="sort-by"),
+        Binding("V", "edit_views", "Edit views", show=False, id="edit-views"),
+        Binding("right_square_bracket", "next_ticket", "Next ticket", show=False, id="next-ticket"),
+        Binding(
+            "left_square_bracket",
+            "previous_ticket",
+            "Previous ticket",
+            show=False,
+            id="previous-ticket",
+        ),
         *TICKET_BINDINGS,
         *[
             Binding(str(n), f"view({n - 1})", f"View {n}", show=False, id=f"view-{n}")
@@ -139,6 +152,9 @@ class QueueScreen(TicketActions, Screen[None]):
         self._explanation: tuple[int, int, list[tuple[int, int]]] | None = None
         """The last background look for an empty filter: (generation, anywhere, per view)."""
         self._explaining = -1
+        self.sort: Sort = URGENCY
+        self._desktop: DesktopNotifier | None = None
+        """The order of the rows: urgency, or a column's (``O``; remembered)."""
 
     # ---- layout --------------------------------------------------------------------------
 
@@ -187,6 +203,7 @@ class QueueScreen(TicketActions, Screen[None]):
         return self.query_one(TicketTable)
 
     def on_mount(self) -> None:
+        self._restore_layout()
         self._counter = self.store.queue_counter()
         self._view_counter = self.store.queue_counter()
         self.query_one("#filter", Input).display = False
@@ -209,6 +226,12 @@ class QueueScreen(TicketActions, Screen[None]):
         self.set_class(event.size.width >= WIDE, "-wide")
         if event.size.width >= WIDE and not self.query(TicketDetail):
             self.query_one("#queue-body").mount(TicketDetail(id="detail"))
+        self.query_one("#table-header", Static).update(self.table.header_text())
+        if self.is_mounted:
+            self._render_view_bar()
+
+    @on(TicketTable.LayoutChanged)
+    def _layout_changed(self) -> None:
         self.query_one("#table-header", Static).update(self.table.header_text())
 
     @property
@@ -240,11 +263,15 @@ class QueueScreen(TicketActions, Screen[None]):
         total = None if later else self.store.queue_count(query, me=me, now=now)
         store = self.store
 
+        sort = self.sort
+
         def fetch(offset: int, limit: int) -> list[QueueRow]:
-            return store.open_queue(query, offset=offset, limit=limit, me=me, now=self.clock())
+            return store.open_queue(
+                query, offset=offset, limit=limit, me=me, now=self.clock(), sort=sort
+            )
 
         def locate(ticket_id: int) -> int | None:
-            return store.queue_position(query, ticket_id, me=me, now=now)
+            return store.queue_position(query, ticket_id, me=me, now=now, sort=sort)
 
         self.table.waiting = self.store.waiting(now)
         moved = self.table.set_source(
@@ -551,15 +578,16 @@ class QueueScreen(TicketActions, Screen[None]):
         self._show_empty()
 
     def _render_view_bar(self) -> None:
-        bar = Text(no_wrap=True, overflow="ellipsis")
-        for i, (view, count) in enumerate(zip(self.config.views, self.counts, strict=False)):
-            style = "reverse bold" if i == self.view_index else ""
-            bar.append(f" {i + 1} {view.name} ({count}) ", style=style)
-            bar.append(" ")
+        from oncall_tui.ui.widgets.view_bar import view_bar
+
+        views = [
+            (view.name, count) for view, count in zip(self.config.views, self.counts, strict=False)
+        ]
         field = self.query_one("#filter", Input)
+        extra = ""
         if self.filter_text:
             found = str(self.table.total) if self.table.exact else "counting…"
-            bar.append(f"  filter: {self.filter_text} → {found}", style="italic")
+            extra = f"  filter: {self.filter_text} → {found}"
             # The view bar is full below ~190 columns: the filter box shows the count too.
             total = self.table.total
             matched = (
@@ -568,6 +596,7 @@ class QueueScreen(TicketActions, Screen[None]):
             field.border_subtitle = Text(f" {matched} ")
         else:
             field.border_subtitle = None
+        bar = view_bar(views, self.view_index, self.size.width or 120, extra)
         self.query_one("#view-bar", Static).update(bar)
 
     def watch_view_index(self) -> None:
@@ -599,12 +628,30 @@ class QueueScreen(TicketActions, Screen[None]):
             self._announce(self.store.sla_crossings(self._last_tick, now))
         self._last_tick = now
 
+    @property
+    def desktop(self) -> DesktopNotifier:
+        """The desktop notifier (``[notifications] desktop``), made on first use."""
+        if self._desktop is None:
+            driver = getattr(self.app, "_driver", None)
+            write = driver.write if driver is not None else None
+            self._desktop = DesktopNotifier(self.config.notifications.desktop, write)
+        return self._desktop
+
     def _announce(self, crossings: list[tuple[int, str, str]]) -> None:
-        for ticket_id, subject, state in crossings[:MAX_NOTIFICATIONS_PER_TICK]:
+        wanted = self.config.notifications
+        for number, (ticket_id, subject, state) in enumerate(crossings):
             verb = "breached its SLA" if state == "breached" else "is due within minutes"
             ticket = self.store.get_ticket(ticket_id)  # by primary key: named as shown
+            name = ticket_title(ticket.source, ticket.remote_id, subject, width=60)
+            if wanted.breach if state == "breached" else wanted.about_to_breach:
+                # Once per clock and state: a clock is the ticket's target until it is
+                # answered (first response), then the next reply's.
+                key = (ticket_id, state, ticket.sla_target, ticket.first_response_at)
+                self.desktop.send(key, f"Ticket {verb}", name)
+            if number >= MAX_NOTIFICATIONS_PER_TICK:
+                continue
             self.notify(
-                ticket_title(ticket.source, ticket.remote_id, subject, width=60),
+                name,
                 title=f"Ticket {verb}",
                 severity="error" if state == "breached" else "warning",
                 markup=False,
@@ -722,6 +769,185 @@ class QueueScreen(TicketActions, Screen[None]):
             )
             return
         self.table.focus()
+
+    # ---- columns and sorting (remembered in the state file) ---------------------------------
+
+    def _state_dir(self) -> Path | None:
+        ctx = getattr(self.app, "ctx", None)
+        return ctx.paths.state_dir if ctx is not None else None
+
+    def _restore_layout(self) -> None:
+        """The columns and the sort picked last time (a damaged state file: the defaults;
+        the app says so once, for the theme)."""
+        from oncall_tui.state import StateError, load_state
+        from oncall_tui.ui.widgets.columns import parse_sort
+
+        try:
+            state = load_state(self._state_dir())
+        except StateError:
+            state = {}
+        columns = state.get("queue_columns")
+        if columns:
+            self.table.column_keys = tuple(columns.split(","))
+        self.sort = parse_sort(state.get("queue_sort"))
+        self._show_sort()
+
+    def _remember_layout(self) -> None:
+        from oncall_tui.state import StateError, save_state
+        from oncall_tui.ui.widgets.columns import DEFAULT_KEYS, sort_text
+
+        keys = self.table.column_keys or DEFAULT_KEYS
+        try:
+            save_state(
+                self._state_dir(),
+                {"queue_columns": ",".join(keys), "queue_sort": sort_text(*self.sort)},
+            )
+        except StateError as exc:
+            self.notify(f"Not remembered: {exc}", severity="warning", markup=False)
+
+    def _show_sort(self) -> None:
+        key, descending = self.sort
+        self.table.sort_marks = {} if key == "sla" else {key: "↓" if descending else "↑"}
+        self.query_one("#table-header", Static).update(self.table.header_text())
+
+    def action_choose_columns(self) -> None:
+        """The column chooser (the width still decides which chosen columns fit)."""
+        from oncall_tui.ui.screens.columns_screen import ColumnsScreen
+
+        def chosen(keys: tuple[str, ...] | None) -> None:
+            if keys is not None and keys != (self.table.column_keys or None):
+                self.table.column_keys = keys
+                self._remember_layout()
+
+        self.app.push_screen(ColumnsScreen(self.table.column_keys), chosen)
+
+    def action_sort_by(self) -> None:
+        """Sort by a column (the current one again: the other way round)."""
+        from oncall_tui.ui.screens.choice_screen import ChoiceScreen
+        from oncall_tui.ui.widgets.columns import DESCENDING_FIRST, SORT_TITLES
+
+        key, descending = self.sort
+        options = []
+        for name, title in SORT_TITLES.items():
+            if name == key and name != "sla":
+                title += f" ({'descending' if descending else 'ascending'}; again: reverse)"
+            elif name == key:
+                title += " (now)"
+            options.append((name, title))
+
+        def picked(name: str | None) -> None:
+            if name is None:
+                return
+            if name == key:
+                new: Sort = (name, not descending) if name != "sla" else URGENCY
+            else:
+                new = (name, name in DESCENDING_FIRST)
+            self.set_sort(new)
+
+        self.app.push_screen(ChoiceScreen("Sort the queue by", options, current=key), picked)
+
+    def set_sort(self, sort: Sort) -> None:
+        """Sort the rows by ``sort``; the cursor stays on its ticket."""
+        if sort == self.sort:
+            return
+        self.sort = sort
+        self._show_sort()
+        self._remember_layout()
+        self.reload(counts=False)
+
+    # ---- views edited in the app (written back to the config file) -----------------------
+
+    def action_edit_views(self) -> None:
+        """Save the filter as a view, rename, move, delete (written to the config)."""
+        from oncall_tui.ui.screens.views_screen import ViewsScreen
+
+        ctx = getattr(self.app, "ctx", None)
+        if ctx is None or ctx.demo:
+            where = "--demo: changes last for this session (no config file is written)."
+        else:
+            where = f"Written to {ctx.paths.config}, comments kept."
+        self.app.push_screen(
+            ViewsScreen(
+                self.config.views, self.view_index, self.filter_text, where, self._apply_views
+            )
+        )
+
+    def _apply_views(self, views: tuple[ViewSpec, ...], what: str) -> bool:
+        """Write ``views`` to the config (not in --demo) and show them; a file that cannot be
+        written says so in one line and the views still change for this session."""
+        from dataclasses import replace
+
+        from oncall_tui.config_write import ConfigWriteError, write_views
+
+        ctx = getattr(self.app, "ctx", None)
+        message, severity = (
+            f"{what[:1].upper()}{what[1:]} (this session only: --demo).",
+            "information",
+        )
+        if ctx is not None and not ctx.demo:
+            try:
+                created = write_views(ctx.paths.config, views)
+            except ConfigWriteError as exc:
+                message, severity = f"{exc}", "error"
+            else:
+                done = "created" if created else "written"
+                message = f"{what[:1].upper()}{what[1:]}; {ctx.paths.config} {done}."
+        current = self.config.views[self.view_index]
+        config = replace(self.config, views=views)
+        self.config = config
+        if ctx is not None:
+            ctx.config = config
+        self.counts = [0] * len(views)
+        index = views.index(current) if current in views else min(self.view_index, len(views) - 1)
+        self.notify(message, severity=severity, timeout=6, markup=False)  # type: ignore[arg-type]
+        self.recount(self.clock(), wait=True)
+        if index != self.view_index:
+            self.view_index = index  # reloads
+        else:
+            self.reload(counts=False)
+        return True
+
+    # ---- the next and previous ticket from the detail ------------------------------------
+
+    def neighbour(
+        self, ticket_id: int, step: int, last_index: int | None = None
+    ) -> tuple[int, int] | None:
+        """The ticket ``step`` (±1) from ``ticket_id`` in the view, filter and order shown
+        now, and its index (None: none that way). A ticket no longer in the result (it was
+        closed or reassigned from the detail) is followed by the one now at ``last_index``.
+        The queue's cursor goes to it, so that going back shows where you are."""
+        query, me, now = self.query_now(), self.config.user, self.clock()
+        position = self.store.queue_position(query, ticket_id, me=me, now=now, sort=self.sort)
+        if position is None:
+            if last_index is None:
+                last_index = self.table.cursor
+            target = last_index if step > 0 else last_index - 1
+        else:
+            target = position + step
+        if target < 0:
+            return None
+        rows = self.store.open_queue(query, offset=target, limit=1, me=me, now=now, sort=self.sort)
+        if not rows:
+            return None
+        if self.table.exact and target < self.table.total:
+            self.table.cursor = target
+        return rows[0].id, target
+
+    def action_next_ticket(self) -> None:
+        self._step_detail(1)
+
+    def action_previous_ticket(self) -> None:
+        self._step_detail(-1)
+
+    def _step_detail(self, step: int) -> None:
+        """Beside the queue: the next (previous) row's detail, focus staying in the detail."""
+        current = self._detail_id if self._detail_id is not None else None
+        found = self.neighbour(current, step) if current is not None else None
+        if found is None:
+            edge = "last" if step > 0 else "first"
+            self.notify(f"This is the {edge} ticket of the view.", timeout=3)
+            return
+        self.open_ticket(found[0])
 
     # ---- which ticket actions apply to ----------------------------------------------------
 

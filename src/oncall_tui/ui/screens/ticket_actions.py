@@ -58,9 +58,10 @@ TICKET_BINDINGS = [
     Binding("b", "bug_report", "Bug report", id="bug-report"),
     Binding("E", "escalate", "Escalate", id="escalate-bug"),
     Binding("I", "timebox", "Time-box", id="investigate-timebox"),
-    Binding("O", "outage", "Outage", id="suspected-outage"),
+    Binding("exclamation_mark", "outage", "Outage", id="suspected-outage"),
     Binding("N", "codename", "Codename", id="customer-codename"),
     Binding("R", "runbooks", "Runbooks", id="runbooks"),
+    Binding("w", "toggle_watch", "Watch", show=False, id="watch-ticket"),
     Binding("K", "keep_mine", "Keep mine", show=False, id="conflict-keep-mine"),
     Binding("T", "take_theirs", "Take theirs", show=False, id="conflict-take-theirs"),
 ]
@@ -108,6 +109,23 @@ class TicketActions:
             return None
         self._after_edit(message() if callable(message) else message)
         return result if result is not None else True
+
+    def action_toggle_watch(self) -> None:
+        """Watch the ticket (a toast, and a desktop notification if configured, when a sync
+        changes it), or stop watching it."""
+        tid = self.current_id()
+        if tid is None:
+            return
+        watched = not self.store.is_watched(tid)
+        self.store.set_watched(tid, watched)
+        name = self._ticket_name(tid)
+        self.notify(
+            f"Watching {name}: a change from a sync is told (w stops)."
+            if watched
+            else f"No longer watching {name}.",
+            timeout=4,
+            markup=False,
+        )
 
     def action_assign_me(self) -> None:
         tid = self.current_id()

@@ -25,6 +25,7 @@ from textual.strip import Strip
 
 from oncall_tui.domain import sla as sla_rules
 from oncall_tui.store.queue import QueueRow
+from oncall_tui.ui.widgets.columns import Column, Layout, layout, scroll
 
 Fetch = Callable[[int, int], Sequence[QueueRow]]
 Locate = Callable[[int], int | None]
@@ -48,35 +49,9 @@ LINE_CACHE_SIZE = 512
 SOURCE_NAMES = {"helpdesk": "desk", "chat": "chat", "tracker": "tracker"}
 
 
-@dataclass(frozen=True)
-class Column:
-    """One column: a key, a title, a width (0 = takes the rest) and the narrowest it hides at."""
-
-    key: str
-    title: str
-    width: int
-    min_table_width: int = 0
-
-
-COLUMNS = (
-    Column("sla", "SLA", 9),
-    Column("priority", "Pri", 3),
-    Column("plan", "Plan", 8, 100),
-    Column("customer", "Customer", 22),
-    Column("subject", "Subject", 0),
-    Column("status", "Status", 7, 80),
-    Column("assignee", "Assignee", 8, 110),
-    Column("source", "Source", 7, 90),
-    Column("updated", "Updated", 7, 120),
-)
-
-
 def visible_columns(width: int) -> list[tuple[Column, int]]:
-    """The columns that fit ``width`` cells, each with its width (subject takes the rest)."""
-    shown = [c for c in COLUMNS if width >= c.min_table_width]
-    fixed = sum(c.width for c in shown if c.width) + len(shown)  # one space between columns
-    rest = max(12, width - fixed)
-    return [(c, c.width or rest) for c in shown]
+    """The columns that fit ``width`` cells with every column chosen, each with its width."""
+    return list(layout(width).columns)
 
 
 def _fit(text: str, width: int) -> str:
@@ -117,9 +92,9 @@ class TicketTable(ScrollView, can_focus=True):
         "ticket-table--dim",
     }
 
-    # Rows are laid out to the width (cells end in "…"), so there is never anything to scroll
-    # sideways; without overflow-x hidden a vertical scrollbar would make Textual add a
-    # horizontal one that hides the last row (where "end" puts the cursor).
+    # Rows are laid out to the width (cells end in "…"); ←/→ scroll by whole columns
+    # (:attr:`column_offset`), not Textual's cells: without overflow-x hidden a vertical
+    # scrollbar would make Textual add a horizontal one that hides the last row.
     DEFAULT_CSS = """
     TicketTable { height: 1fr; overflow-x: hidden; }
     """
@@ -132,12 +107,21 @@ class TicketTable(ScrollView, can_focus=True):
         Binding("pagedown", "page_down", "Page down", show=False, id="page-down"),
         Binding("pageup", "page_up", "Page up", show=False, id="page-up"),
         Binding("enter", "choose", "Open", id="open-ticket"),
+        Binding("left", "columns_left", "Columns left", show=False, id="columns-left"),
+        Binding("right", "columns_right", "Columns right", show=False, id="columns-right"),
     ]
 
     cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
     """Index of the highlighted row in the whole (filtered) queue."""
     now: reactive[datetime | None] = reactive(None, layout=False, repaint=False)
     """The instant countdowns are shown for; set once a second by the screen."""
+    column_keys: reactive[tuple[str, ...] | None] = reactive(None)
+    """The columns chosen (None: all); the width decides which of them are shown."""
+    column_offset: reactive[int] = reactive(0)
+    """Columns after SLA and priority scrolled out of sight to the left (←/→)."""
+
+    class LayoutChanged(Message):
+        """The columns shown changed (a resize, a choice, ←/→): the header follows."""
 
     class Highlighted(Message):
         """The cursor moved onto a ticket."""
@@ -173,6 +157,9 @@ class TicketTable(ScrollView, can_focus=True):
         self.waiting: Mapping[int, datetime] = {}
         """Tickets with a change in its undo window, and when the window ends (↶)."""
         self._component_styles: dict[tuple[str, str, bool], Style] = {}
+        self._laid_out_width = 0
+        self.sort_marks: dict[str, str] = {}
+        """A mark after a column's title (the sort: "↑" / "↓")."""
 
     # ---- data ----------------------------------------------------------------------------
 
@@ -408,6 +395,41 @@ class TicketTable(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, self._total)
         self._scroll_to_cursor()
+        self.post_message(self.LayoutChanged())
+
+    # ---- columns -------------------------------------------------------------------------
+
+    @property
+    def line_width(self) -> int:
+        """The cells a row has: the table's width less its scrollbar."""
+        return self.scrollable_content_region.width or self.size.width
+
+    def column_layout(self) -> Layout:
+        """The columns shown now (the width, the chosen columns and the sideways scroll)."""
+        return layout(self.line_width or 120, self.column_keys, self.column_offset)
+
+    def watch_column_keys(self) -> None:
+        self.column_offset = 0
+        self.refresh()
+        self.post_message(self.LayoutChanged())
+
+    def watch_column_offset(self) -> None:
+        self.refresh()
+        self.post_message(self.LayoutChanged())
+
+    def action_columns_left(self) -> None:
+        self._scroll_columns(-1)
+
+    def action_columns_right(self) -> None:
+        self._scroll_columns(1)
+
+    def _scroll_columns(self, step: int) -> None:
+        width = self.line_width or 120
+        new = scroll(width, self.column_keys, self.column_offset, step)
+        if new != self.column_offset:
+            self.column_offset = new
+        elif step > 0:
+            self.notify("Every chosen column is shown (C chooses the columns).", timeout=3)
 
     # ---- rendering -----------------------------------------------------------------------
 
@@ -465,7 +487,9 @@ class TicketTable(ScrollView, can_focus=True):
         """Everything a rendered line depends on: equal keys, equal lines."""
         return (
             row.id,
-            self.size.width,
+            self.line_width,
+            self.column_keys,
+            self.column_offset,
             index == self.cursor,
             self.has_focus,
             state,
@@ -491,7 +515,10 @@ class TicketTable(ScrollView, can_focus=True):
                 self.refresh_line(index)
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self.line_width
+        if width != self._laid_out_width:  # a scrollbar came or went: the header follows
+            self._laid_out_width = width
+            self.call_after_refresh(self.post_message, self.LayoutChanged())
         index = int(self.scroll_y) + y
         row = self.row_at(index)
         if row is None:
@@ -516,7 +543,7 @@ class TicketTable(ScrollView, can_focus=True):
     ) -> Strip:
         """One row as segments: each cell fitted to its column (``…`` when cut), one space
         between cells, styled like a ``Text`` of the cells would be, without building one."""
-        columns = visible_columns(width)
+        columns = self.column_layout().columns
         if sum(w for _c, w in columns) + len(columns) > width:
             return self._build_line_text(row, index, state, cells, width)
         component = self._component_style
@@ -561,7 +588,7 @@ class TicketTable(ScrollView, can_focus=True):
         base = self.rich_style
         line = Text(no_wrap=True, overflow="ellipsis", end="")
         state_style = self.get_component_rich_style(f"ticket-table--{state}", partial=True)
-        for column, col_width in visible_columns(width):
+        for column, col_width in self.column_layout().columns:
             value = Text(cells[column.key], no_wrap=True, overflow="ellipsis", end="")
             value.truncate(col_width, overflow="ellipsis", pad=True)
             if column.key == "sla":
@@ -589,10 +616,24 @@ class TicketTable(ScrollView, can_focus=True):
 
     def header_text(self) -> Text:
         """The column titles, aligned with the rows (rendered by the screen above the table)."""
+        shown = self.column_layout()
         line = Text(no_wrap=True, end="")
-        for column, col_width in visible_columns(self.size.width or 120):
-            title = Text(column.title, no_wrap=True, end="")
-            title.truncate(col_width, pad=True)
-            line.append_text(title)
+        keys = shown.keys
+        first_movable = next((c.key for c, _w in shown.columns if not c.pinned), None)
+        # Where the columns out of sight to the right are counted: the subject's title has
+        # room to spare (else the last title).
+        counted = "subject" if "subject" in keys else (keys[-1] if keys else None)
+        for column, col_width in shown.columns:
+            title = column.title + self.sort_marks.get(column.key, "")
+            if column.key == first_movable and shown.left:
+                title = f"←{shown.left} {title}"  # columns scrolled out to the left (←)
+            if column.key == counted and shown.right:
+                more = f" {shown.right} more →"
+                room = col_width - cell_len(more)
+                title = (title[:room] if room > 0 else "") + " " * max(room - len(title), 0)
+                title += more
+            cell = Text(title, no_wrap=True, end="")
+            cell.truncate(col_width, pad=True)
+            line.append_text(cell)
             line.append(" ")
         return line
