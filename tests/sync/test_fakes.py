@@ -366,3 +366,30 @@ def test_extra_operations_exist_in_the_full_vendor_description() -> None:
     param = extra["components"]["parameters"]["IncrementalUnixTime"]
     declared = text.split("\n    IncrementalUnixTime:\n", 1)[1][:400]
     assert f"name: {param['name']}" in declared and "required: true" in declared
+
+
+def test_github_extra_operations_are_the_vendors_own_without_examples() -> None:
+    """openapi.extra.json for GitHub: operations the cut lacks (create a label), copied from
+    the full description with only its ``examples`` left out (the cut has no examples)."""
+    import gzip
+
+    name = "github-api.github.com.full.json.gz"
+    full = Path(__file__).resolve().parents[3] / "shared" / "api-specs" / name
+    if not full.is_file():  # a worktree: shared/ is two levels further up
+        full = Path(__file__).resolve().parents[4] / "shared" / "api-specs" / name
+    if not full.is_file():  # a clone without shared/ beside it: nothing to compare
+        return
+    vendor = json.loads(gzip.decompress(full.read_bytes()))
+
+    def without_examples(node: object) -> object:
+        if isinstance(node, dict):
+            return {k: without_examples(v) for k, v in node.items() if k != "examples"}
+        if isinstance(node, list):
+            return [without_examples(v) for v in node]
+        return node
+
+    extra = json.loads(extra_path("github").read_text())
+    assert extra["paths"], "no extra GitHub operations"
+    for path, ops in extra["paths"].items():
+        for method, op in ops.items():
+            assert without_examples(vendor["paths"][path][method]) == op, (method, path)
