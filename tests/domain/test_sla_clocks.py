@@ -173,7 +173,10 @@ def test_solved_stops_and_a_customer_message_reopens_it() -> None:
 
 
 def test_closed_stays_closed() -> None:
-    events = [ev("2026-11-23T08:00", E.STATUS, "closed"), ev("2026-11-24T08:00", E.CUSTOMER_COMMENT)]
+    events = [
+        ev("2026-11-23T08:00", E.STATUS, "closed"),
+        ev("2026-11-24T08:00", E.CUSTOMER_COMMENT),
+    ]
     r = run("2026-11-23T07:00", events, "2026-11-24T09:00")
     assert len(r.clocks) == 1 and r.status is Status.CLOSED
 
