@@ -399,7 +399,8 @@ class _Replay:
                 breached = True
             elif clk.c >= new.warn_after:
                 clk.warn_hit = t
-        clk.retargets.append(Retarget(from_epoch(t), prio, new, breached))
+        if t > clk.t0:  # the priority it opened with is no change
+            clk.retargets.append(Retarget(from_epoch(t), prio, new, breached))
 
     def apply(self, ev: SlaEvent, t: int) -> None:
         clk = self.current()
