@@ -32,6 +32,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from operator import itemgetter
+from typing import NamedTuple
 
 from oncall_tui.domain.calendars import from_epoch, to_epoch
 from oncall_tui.domain.sla import SlaSettings, SlaTarget, clock_target
@@ -233,6 +235,8 @@ class ClockReport:
 
 _DONE = (Status.SOLVED, Status.CLOSED)
 _WAITING = (Status.PENDING, Status.HOLD)
+_STATUS = {s.value: s for s in Status}
+_PRIORITY = {p.value: p for p in Priority}
 
 
 def waiting_causes(status: Status, labels: Iterable[str]) -> list[str]:
@@ -272,6 +276,8 @@ class _Clock:
         "done_at",
         "done_by",
         "retargets",
+        "due_next",
+        "warn_next",
     )
 
     def __init__(self, metric: Metric, t0: int, target: SlaTarget | None, prio: Priority) -> None:
@@ -288,6 +294,10 @@ class _Clock:
         self.done_at: int | None = None
         self.done_by = ""
         self.retargets: list[Retarget] = []
+        # While it runs, when the target and the warning run out (None: not computed since
+        # the clock last started running or was re-targeted).
+        self.due_next: int | None = None
+        self.warn_next: int | None = None
 
 
 @dataclass(slots=True)
@@ -318,13 +328,15 @@ class _Replay:
         tgt = clk.target
         if not clk.paused and tgt is not None:
             if clk.warn_hit is None and clk.c < tgt.warn_after:
-                at = self._add(tgt, clk.cur, tgt.warn_after - clk.c)
-                if at <= t:
-                    clk.warn_hit = at
+                if clk.warn_next is None:
+                    clk.warn_next = self._add(tgt, clk.cur, tgt.warn_after - clk.c)
+                if clk.warn_next <= t:
+                    clk.warn_hit = clk.warn_next
             if clk.hit is None and clk.c < tgt.seconds:
-                at = self._add(tgt, clk.cur, tgt.seconds - clk.c)
-                if at <= t:
-                    clk.hit = at
+                if clk.due_next is None:
+                    clk.due_next = self._add(tgt, clk.cur, tgt.seconds - clk.c)
+                if clk.due_next <= t:
+                    clk.hit = clk.due_next
         if not clk.paused:
             clk.c += self._measure(tgt, clk.cur, t)
         clk.cur = t
@@ -368,7 +380,11 @@ class _Replay:
         clk = self.current()
         if clk is None:
             return
+        waiting = self.status in _WAITING or any(x.startswith("+") for x in self.labels)
+        if waiting == clk.paused:
+            return
         causes = waiting_causes(self.status, self.labels)
+        clk.due_next = clk.warn_next = None
         if causes and not clk.paused:
             clk.paused = True
             clk.pauses.append([t, None, ", ".join(causes)])
@@ -390,6 +406,7 @@ class _Replay:
             return
         clk.target = new
         clk.priority = prio
+        clk.due_next = clk.warn_next = None
         clk.c = self.consumed_since_activation(clk, new)
         clk.warn_hit = None
         breached = False
@@ -416,7 +433,7 @@ class _Replay:
                 if clk is not None:
                     self.fulfil(clk, t, "reply")
             case EventType.STATUS:
-                self.status = Status(ev.value)
+                self.status = _STATUS[ev.value]
                 if self.status in _DONE and clk is not None:
                     self.fulfil(clk, t, self.status.value)
                 self.sync_pause(t)
@@ -429,7 +446,7 @@ class _Replay:
                     self.labels.remove(ev.value)
                 self.sync_pause(t)
             case EventType.PRIORITY:
-                self.priority = Priority(ev.value)
+                self.priority = _PRIORITY[ev.value]
                 if clk is not None:
                     self.retarget(clk, self.priority, t)
             case _:  # internal notes and automatic replies never fulfil
@@ -455,8 +472,10 @@ class _Replay:
             state = ClockState.PAUSED
         else:
             state = ClockState.ACTIVE
-            due = self._add(tgt, now, tgt.seconds - clk.c)
-            warn = clk.warn_hit
+            due = clk.due_next
+            if due is None:
+                due = self._add(tgt, now, tgt.seconds - clk.c)
+            warn = clk.warn_hit if clk.warn_hit is not None else clk.warn_next
             if warn is None:
                 warn = self._add(tgt, now, tgt.warn_after - clk.c)
         pauses = tuple(
@@ -481,6 +500,49 @@ class _Replay:
         )
 
 
+def _validate(events: Iterable[SlaEvent]) -> None:
+    for ev in events:
+        if ev.type is EventType.STATUS:
+            if ev.value not in _STATUS:
+                raise ValueError(f"not a status: {ev.value!r}")
+        elif ev.type is EventType.PRIORITY:
+            if ev.value not in _PRIORITY:
+                raise ValueError(f"not a priority: {ev.value!r}")
+        elif ev.type in (EventType.LABEL_ADD, EventType.LABEL_REMOVE) and not ev.value:
+            raise ValueError(f"{ev.type.value} needs a label")
+
+
+class EpochEvent(NamedTuple):
+    """:class:`SlaEvent` on epoch seconds (the store's fast path)."""
+
+    t: int
+    type: EventType
+    value: str
+
+
+def _replay(
+    inputs: ClockInputs, settings: SlaSettings, t_now: int, events: Iterable[EpochEvent]
+) -> _Replay:
+    """Replay ``events`` (sorted by instant, none before the opening) up to ``t_now``."""
+    t_open = to_epoch(inputs.opened_at)
+    rp = _Replay(settings, inputs, inputs.status, list(inputs.labels), inputs.priority)
+    rp.start(Metric.FIRST_REPLY, t_open)
+    if inputs.status in _DONE:
+        rp.fulfil(rp.clocks[-1], t_open, inputs.status.value)
+    for ev in events:
+        t = ev.t
+        if t > t_now:
+            break
+        clk = rp.current()
+        if clk is not None:
+            rp.advance(clk, t)
+        rp.apply(ev, t)  # type: ignore[arg-type]
+    clk = rp.current()
+    if clk is not None:
+        rp.advance(clk, t_now)
+    return rp
+
+
 def run_clocks(inputs: ClockInputs, settings: SlaSettings, now: datetime) -> ClockReport:
     """Replay a ticket's history and report every reply clock at ``now``.
 
@@ -491,33 +553,14 @@ def run_clocks(inputs: ClockInputs, settings: SlaSettings, now: datetime) -> Clo
         ValueError: an event's value is not a status/priority (for those types), or a
             label event has no label.
     """
-    for ev in inputs.events:
-        if ev.type is EventType.STATUS:
-            Status(ev.value)
-        elif ev.type is EventType.PRIORITY:
-            Priority(ev.value)
-        elif ev.type in (EventType.LABEL_ADD, EventType.LABEL_REMOVE) and not ev.value:
-            raise ValueError(f"{ev.type.value} needs a label")
+    _validate(inputs.events)
     t_open = to_epoch(inputs.opened_at)
     t_now = max(to_epoch(now), t_open)
-    rp = _Replay(settings, inputs, inputs.status, list(inputs.labels), inputs.priority)
-    rp.start(Metric.FIRST_REPLY, t_open)
-    if inputs.status in _DONE:
-        rp.fulfil(rp.clocks[-1], t_open, inputs.status.value)
     timed = sorted(
-        ((max(to_epoch(ev.at), t_open), i, ev) for i, ev in enumerate(inputs.events)),
-        key=lambda x: (x[0], x[1]),
+        (EpochEvent(max(to_epoch(ev.at), t_open), ev.type, ev.value) for ev in inputs.events),
+        key=itemgetter(0),
     )
-    for t, _, ev in timed:
-        if t > t_now:
-            break
-        clk = rp.current()
-        if clk is not None:
-            rp.advance(clk, t)
-        rp.apply(ev, t)
-    clk = rp.current()
-    if clk is not None:
-        rp.advance(clk, t_now)
+    rp = _replay(inputs, settings, t_now, timed)
     return ClockReport(
         clocks=tuple(rp.freeze(c, t_now) for c in rp.clocks),
         status=rp.status,
@@ -525,3 +568,21 @@ def run_clocks(inputs: ClockInputs, settings: SlaSettings, now: datetime) -> Clo
         priority=rp.priority,
         now=from_epoch(t_now),
     )
+
+
+def current_clock(
+    inputs: ClockInputs, settings: SlaSettings, t_now: int, events: Sequence[EpochEvent]
+) -> ReplyClock | None:
+    """The unfulfilled clock with a target at ``t_now`` (epoch), like
+    ``run_clocks(...).current`` but on trusted epoch events (e.g. read back from the store)
+    and freezing only that clock."""
+    t_open = to_epoch(inputs.opened_at)
+    timed = sorted(
+        (e if e.t >= t_open else e._replace(t=t_open) for e in events), key=itemgetter(0)
+    )
+    t_now = max(t_now, t_open)
+    rp = _replay(inputs, settings, t_now, timed)
+    last = rp.clocks[-1]
+    if last.done_at is not None or last.target is None:
+        return None
+    return rp.freeze(last, t_now)

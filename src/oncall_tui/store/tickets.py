@@ -15,11 +15,13 @@ from typing import Any
 
 from oncall_tui.domain import sla as sla_rules
 from oncall_tui.domain import sla_history
+from oncall_tui.domain.calendars import to_epoch
 from oncall_tui.domain.ops import Op, OpKind, is_supported
-from oncall_tui.domain.sla_clocks import ClockState
+from oncall_tui.domain.sla_clocks import ClockInputs, ClockState, EpochEvent, current_clock
 from oncall_tui.domain.text import clean_line, clean_text
 from oncall_tui.domain.tickets import (
     DONE_STATUSES,
+    PAUSED_STATUSES,
     Channel,
     Comment,
     Customer,
@@ -187,21 +189,42 @@ class TicketsMixin(OutboxMixin):
         first. 1 is a paused clock (``sla_due``: when it would be due had it resumed at the
         pause's start), 2 no running clock with a target.
         """
-        waiting = ticket.is_paused and not ticket.is_done
-        clock = None
-        if not ticket.is_done:
-            now = self.clock()
-            if ticket.sla_events:
-                now = max(now, max(e.at for e in ticket.sla_events))
-            clock = sla_history.clocks_of(ticket, plan, self.sla, now).current
+        return self._clock_columns(
+            done=ticket.is_done,
+            waiting=ticket.is_paused,
+            source=ticket.source,
+            channel=ticket.channel,
+            opened_at=ticket.opened_at,
+            events=sla_history.epoch_events(ticket.sla_events),
+            plan=plan,
+        )
+
+    def _clock_columns(
+        self,
+        *,
+        done: bool,
+        waiting: bool,
+        source: Source,
+        channel: Channel,
+        opened_at: datetime,
+        events: list[EpochEvent],
+        plan: str | None,
+    ) -> dict[str, Any]:
         values: dict[str, Any] = {
-            "paused": int(waiting),
-            "is_open": int(not ticket.is_done),
+            "paused": int(waiting and not done),
+            "is_open": int(not done),
             "sla_bucket": 2,
             "sla_due": None,
             "sla_warn_at": None,
             "sla_target": None,
         }
+        if done:
+            return values
+        now = to_epoch(self.clock())
+        if events:
+            now = max(now, max(e.t for e in events))  # a backend's clock may run ahead
+        inputs = ClockInputs(plan, Priority.P3, opened_at, source=source, channel=channel)
+        clock = current_clock(inputs, self.sla, now, events)
         if clock is None or clock.target is None:
             return values
         values["sla_target"] = clock.target.label
@@ -325,6 +348,9 @@ class TicketsMixin(OutboxMixin):
             ids = list(ticket_ids)
             chunks = [ids[i : i + 10_000] for i in range(0, len(ids), 10_000)]
         done = {str(x) for x in DONE_STATUSES}
+        waiting_statuses = {str(x) for x in PAUSED_STATUSES}
+        sources = {x.value: x for x in Source}
+        channels = {x.value: x for x in Channel}
         updates = []
         seen = 0
         for chunk in chunks:
@@ -347,19 +373,18 @@ class TicketsMixin(OutboxMixin):
                 if status in done:
                     new = [old[0], 0, 2, None, None, None]
                 else:
-                    ticket = Ticket(
-                        id=tid,
-                        source=Source(source),
-                        channel=Channel(channel),
-                        subject="",
-                        status=Status(status),
-                        priority=Priority(priority),
-                        labels=tuple(json.loads(labels)),
-                        opened_at=_at(opened),
-                        updated_at=_at(updated),
-                        sla_events=sla_history.events_from_json(events),
+                    waiting = status in waiting_statuses or any(
+                        x.startswith("+") for x in json.loads(labels)
                     )
-                    cols = self.sla_columns(ticket, plans.get(customer_id or -1))
+                    cols = self._clock_columns(
+                        done=False,
+                        waiting=waiting,
+                        source=sources[source],
+                        channel=channels[channel],
+                        opened_at=_at(opened),
+                        events=sla_history.epoch_events_from_json(events),
+                        plan=plans.get(customer_id or -1),
+                    )
                     new = [
                         cols["paused"],
                         cols["is_open"],
