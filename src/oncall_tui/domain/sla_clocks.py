@@ -236,6 +236,9 @@ class ClockReport:
 _DONE = (Status.SOLVED, Status.CLOSED)
 _WAITING = (Status.PENDING, Status.HOLD)
 _STATUS = {s.value: s for s in Status}
+_OPENING_STATE = frozenset(
+    {EventType.STATUS, EventType.PRIORITY, EventType.LABEL_ADD, EventType.LABEL_REMOVE}
+)
 _PRIORITY = {p.value: p for p in Priority}
 
 
@@ -526,10 +529,27 @@ def _replay(
     """Replay ``events`` (sorted by instant, none before the opening) up to ``t_now``."""
     t_open = to_epoch(inputs.opened_at)
     rp = _Replay(settings, inputs, inputs.status, list(inputs.labels), inputs.priority)
+    # Status, label and priority changes at the very opening are how it opened: applied
+    # before the first clock starts (the same result, without re-targeting it at once).
+    it = iter(events)
+    ev: EpochEvent | None = next(it, None)
+    while ev is not None and ev.t == t_open and ev.type in _OPENING_STATE and t_open <= t_now:
+        match ev.type:
+            case EventType.STATUS:
+                rp.status = _STATUS[ev.value]
+            case EventType.PRIORITY:
+                rp.priority = _PRIORITY[ev.value]
+            case EventType.LABEL_ADD:
+                if ev.value not in rp.labels:
+                    rp.labels.append(ev.value)
+            case _:
+                if ev.value in rp.labels:
+                    rp.labels.remove(ev.value)
+        ev = next(it, None)
     rp.start(Metric.FIRST_REPLY, t_open)
-    if inputs.status in _DONE:
-        rp.fulfil(rp.clocks[-1], t_open, inputs.status.value)
-    for ev in events:
+    if rp.status in _DONE:
+        rp.fulfil(rp.clocks[-1], t_open, rp.status.value)
+    while ev is not None:
         t = ev.t
         if t > t_now:
             break
@@ -537,6 +557,7 @@ def _replay(
         if clk is not None:
             rp.advance(clk, t)
         rp.apply(ev, t)  # type: ignore[arg-type]
+        ev = next(it, None)
     clk = rp.current()
     if clk is not None:
         rp.advance(clk, t_now)
@@ -570,6 +591,26 @@ def run_clocks(inputs: ClockInputs, settings: SlaSettings, now: datetime) -> Clo
     )
 
 
+def _answered_last(events: Sequence[EpochEvent], t_open: int, t_now: int) -> bool:
+    """True when the last reply-or-request event up to ``t_now`` is a staff answer or a
+    solve/close: then no clock runs, whatever came before (only a customer's message starts
+    one), and the replay can be skipped."""
+    last: EpochEvent | None = None
+    last_t = -1
+    for e in events:  # the last in (instant, order given), as the replay sorts them
+        t = e.t if e.t >= t_open else t_open
+        if t > t_now or t < last_t:
+            continue
+        kind = e.type
+        if (
+            kind is EventType.AGENT_PUBLIC
+            or kind is EventType.CUSTOMER_COMMENT
+            or (kind is EventType.STATUS and (e.value == "solved" or e.value == "closed"))
+        ):
+            last, last_t = e, t
+    return last is not None and last.type is not EventType.CUSTOMER_COMMENT
+
+
 def current_clock(
     inputs: ClockInputs, settings: SlaSettings, t_now: int, events: Sequence[EpochEvent]
 ) -> ReplyClock | None:
@@ -577,10 +618,12 @@ def current_clock(
     ``run_clocks(...).current`` but on trusted epoch events (e.g. read back from the store)
     and freezing only that clock."""
     t_open = to_epoch(inputs.opened_at)
+    t_now = max(t_now, t_open)
+    if _answered_last(events, t_open, t_now):
+        return None
     timed = sorted(
         (e if e.t >= t_open else e._replace(t=t_open) for e in events), key=itemgetter(0)
     )
-    t_now = max(t_now, t_open)
     rp = _replay(inputs, settings, t_now, timed)
     last = rp.clocks[-1]
     if last.done_at is not None or last.target is None:

@@ -373,8 +373,8 @@ class TicketsMixin(OutboxMixin):
                 if status in done:
                     new = [old[0], 0, 2, None, None, None]
                 else:
-                    waiting = status in waiting_statuses or any(
-                        x.startswith("+") for x in json.loads(labels)
+                    waiting = status in waiting_statuses or (
+                        '"+' in labels and any(x.startswith("+") for x in json.loads(labels))
                     )
                     cols = self._clock_columns(
                         done=False,
