@@ -292,3 +292,16 @@ def test_an_active_clock_breaches_exactly_at_its_due(inputs: ClockInputs, x: int
     at_due = run_clocks(inputs, SLA, due).current
     assert at_due is not None and at_due.state is ClockState.BREACHED
     assert at_due.breached_at == due
+
+
+@FAST
+@given(clock_inputs, offsets)
+def test_the_stores_fast_path_agrees_with_the_full_replay(inputs: ClockInputs, x: int) -> None:
+    from oncall_tui.domain.calendars import to_epoch
+    from oncall_tui.domain.sla_clocks import EpochEvent, current_clock
+
+    now = from_epoch(_BASE + x)
+    full = run_clocks(inputs, SLA, now).current
+    events = [EpochEvent(to_epoch(e.at), e.type, e.value) for e in inputs.events]
+    fast = current_clock(inputs, SLA, to_epoch(now), events)
+    assert fast == full
