@@ -134,9 +134,10 @@ def test_waiting_on_a_breached_ticket_keeps_it_breached(tmp_path: Path) -> None:
     now = T0 + timedelta(hours=6)
     store, _, tid = seeded(tmp_path, now)
     store.add_labels(tid, ["+more info please"])
-    assert columns(store, tid) == (0, "2026-11-23T19:00:00Z", 0)
+    assert columns(store, tid) == (0, "2026-11-23T19:00:00Z", 1)  # breached, and waiting
     assert count(store, "sla:breached", now) == 1
     assert count(store, "sla:paused", now) == 0
+    assert count(store, "is:paused", now) == 1
     (c,) = report(store, tid, now).clocks
     assert c.state is ClockState.BREACHED and c.paused
     store.close()

@@ -54,15 +54,22 @@ def changes(old: Ticket, new: Ticket, at: datetime) -> tuple[SlaEvent, ...]:
 
 def initial_events(ticket: Ticket) -> tuple[SlaEvent, ...]:
     """A ticket first seen: its priority, labels and status as of its opening (a solved or
-    closed one as of its last update, since when it was solved is not known)."""
+    closed one as of its last update, since when it was solved is not known; waiting on
+    the customer since its ongoing pause began, if it has one)."""
     t0 = ticket.opened_at
+    # Waiting since an ongoing pause began, if the ticket says (else since it opened).
+    ongoing = ticket.pauses[-1].start if ticket.pauses and ticket.pauses[-1].end is None else None
+    since = max(ongoing, t0) if ongoing is not None else t0
     out = [SlaEvent(t0, EventType.PRIORITY, str(ticket.priority))]
-    out.extend(SlaEvent(t0, EventType.LABEL_ADD, x) for x in ticket.labels)
+    for x in ticket.labels:
+        out.append(SlaEvent(since if x.startswith("+") else t0, EventType.LABEL_ADD, x))
     if ticket.status in DONE_STATUSES:
         out.append(SlaEvent(max(ticket.updated_at, t0), EventType.STATUS, str(ticket.status)))
+    elif ticket.status in PAUSED_STATUSES:
+        out.append(SlaEvent(since, EventType.STATUS, str(ticket.status)))
     elif ticket.status is not Status.NEW:
         out.append(SlaEvent(t0, EventType.STATUS, str(ticket.status)))
-    return tuple(out)
+    return tuple(sorted(out, key=lambda e: to_epoch(e.at)))
 
 
 def migrated_events(

@@ -10,7 +10,7 @@ import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from oncall_tui.domain import sla as sla_rules
@@ -186,8 +186,9 @@ class TicketsMixin(OutboxMixin):
 
         ``sla_bucket`` 0 is a running clock, due at ``sla_due``; a breached one (also while
         paused: a breach stays visible) has ``sla_due`` = when it breached, so it sorts
-        first. 1 is a paused clock (``sla_due``: when it would be due had it resumed at the
-        pause's start), 2 no running clock with a target.
+        first. 1 is a paused clock that has not breached (no due while it waits), 2 no
+        running clock with a target. ``paused`` is whether the ticket waits on the
+        customer (``is:paused``; for a running clock: whether it is paused).
         """
         return self._clock_columns(
             done=ticket.is_done,
@@ -230,15 +231,9 @@ class TicketsMixin(OutboxMixin):
         values["sla_target"] = clock.target.label
         if clock.state is ClockState.BREACHED:
             at = iso(clock.breached_at)
-            values.update(paused=0, sla_bucket=0, sla_due=at, sla_warn_at=at)
+            values.update(paused=int(clock.paused), sla_bucket=0, sla_due=at, sla_warn_at=at)
         elif clock.state is ClockState.PAUSED:
-            start = clock.pauses[-1].start
-            left = max(clock.left or 0, 0)
-            if clock.target.business:
-                due = self.sla.calendar.add_business_seconds(start, left)
-            else:
-                due = start + timedelta(seconds=left)
-            values.update(paused=1, sla_bucket=1, sla_due=iso(due), sla_warn_at=iso(due))
+            values.update(paused=1, sla_bucket=1)
         else:
             values.update(
                 paused=0, sla_bucket=0, sla_due=iso(clock.due_at), sla_warn_at=iso(clock.warn_at)
