@@ -328,3 +328,42 @@ def test_explain_bad_now_and_missing_file(tmp_path: Path) -> None:
         "sla", "explain", "--ticket", str(tmp_path / "nope.json"), "--now", "2026-11-23T15:00:00Z"
     )
     assert code == 2 and "cannot read" in err and err.count("\n") == 1
+
+
+def test_explain_ref_reads_a_cached_ticket(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from oncall_tui.clock import FrozenClock
+    from oncall_tui.demo.seed import make_demo_data, seed_store
+    from oncall_tui.store import open_store
+
+    now = datetime.fromisoformat("2026-11-23T18:30:00+00:00")
+    path = tmp_path / "demo.db"
+    store = open_store(path, clock=FrozenClock(now))
+    seed_store(store, make_demo_data(now, seed=1))
+    row = store.db.execute(
+        "SELECT remote_id FROM tickets WHERE subject LIKE 'Fleet server returns 502%'"
+    ).fetchone()
+    store.close()
+    parser = argparse.ArgumentParser(prog="oncall-tui")
+    add_sla_subparser(parser.add_subparsers(dest="command"))
+
+    def go(*argv: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        code = run_sla(parser.parse_args(argv), DEFAULT, out, err, lambda: open_store(path))
+        return code, out.getvalue(), err.getvalue()
+
+    code, out, _ = go("sla", "explain", f"zendesk:{row[0]}", "--now", "2026-11-23T18:30:00Z")
+    assert code == 0
+    assert "target: premium P0: 4 calendar hours" in out and "answered 2d 11h late" in out
+    assert "1h 20m calendar time left" in out
+    code, out, _ = go(
+        "sla", "explain", f"zendesk:{row[0]}", "--json", "--now", "2026-11-23T18:30:00Z"
+    )
+    metrics = json.loads(out)["metrics"]
+    assert [m["state"] for m in metrics] == ["breached", "active"]
+    assert metrics[1]["due_at"] == "2026-11-23T19:50:00Z"
+    code, _, err = go("sla", "explain", "zendesk:1", "--now", "2026-11-23T18:30:00Z")
+    assert code == 2 and "no cached ticket" in err
+    code, _, err = go("sla", "explain", "nonsense", "--now", "2026-11-23T18:30:00Z")
+    assert code == 2 and err.count("\n") == 1

@@ -23,6 +23,7 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any, TextIO
@@ -30,8 +31,14 @@ from typing import Any, TextIO
 from oncall_tui.domain.calendars import MAX_YEAR, MIN_YEAR, from_epoch, to_epoch
 from oncall_tui.domain.sla import SlaSettings, compute_due
 from oncall_tui.domain.sla_clocks import run_clocks
-from oncall_tui.domain.sla_explain import ExplainInputError, clocks_json, parse_ticket
-from oncall_tui.domain.tickets import Channel, Priority, Source, Ticket
+from oncall_tui.domain.sla_explain import (
+    ExplainInputError,
+    clocks_json,
+    explain_text,
+    parse_ticket,
+)
+from oncall_tui.domain.sla_history import clocks_of
+from oncall_tui.domain.tickets import Channel, Priority, Source, Ticket, ticket_title
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -40,6 +47,9 @@ _PREFIX = "oncall-tui: error: "
 
 class _BadValue(Exception):
     """A value the user typed that we cannot use; the message is shown as is."""
+
+
+BadValue = _BadValue
 
 
 def add_sla_subparser(subparsers: Any) -> None:
@@ -108,8 +118,17 @@ def add_sla_subparser(subparsers: Any) -> None:
     explain.add_argument("--json", action="store_true", help="print JSON (always with --ticket)")
 
 
-def run_sla(args: argparse.Namespace, settings: SlaSettings, out: TextIO, err: TextIO) -> int:
-    """Run the parsed ``sla`` subcommand; returns the exit status (0, or 2 for bad input)."""
+def run_sla(
+    args: argparse.Namespace,
+    settings: SlaSettings,
+    out: TextIO,
+    err: TextIO,
+    open_cache: Callable[[], Any] | None = None,
+) -> int:
+    """Run the parsed ``sla`` subcommand; returns the exit status (0, or 2 for bad input).
+
+    ``open_cache`` opens the cached database (a ``Store``) for ``sla explain REF``.
+    """
     try:
         match args.sla_command:
             case "due":
@@ -123,12 +142,17 @@ def run_sla(args: argparse.Namespace, settings: SlaSettings, out: TextIO, err: T
                 for closure in settings.calendar.closures_in_year(year):
                     out.write(closure.describe() + "\n")
             case "explain":
-                if args.ticket is None:
-                    raise _BadValue("explain: give --ticket FILE, or REF for a cached ticket")
-                if args.ref is not None:
+                if args.ticket is not None and args.ref is not None:
                     raise _BadValue("explain: give either REF or --ticket FILE, not both")
                 now = _now(args.now)
-                out.write(explain_file(args.ticket, settings, now) + "\n")
+                if args.ticket is not None:
+                    out.write(explain_file(args.ticket, settings, now) + "\n")
+                elif args.ref is None:
+                    raise _BadValue("explain: give --ticket FILE, or REF for a cached ticket")
+                elif open_cache is None:
+                    raise _BadValue("explain REF: no cached database here")
+                else:
+                    out.write(explain_ref(args.ref, open_cache, settings, now, args.json) + "\n")
             case other:
                 raise _BadValue(f"unknown sla subcommand {other!r}")
     except _BadValue as exc:
@@ -164,6 +188,35 @@ def explain_file(path: str, settings: SlaSettings, now: datetime) -> str:
     except ExplainInputError as exc:
         raise _BadValue(f"--ticket {path}: {exc}") from None
     return json.dumps(clocks_json(report), indent=2)
+
+
+_BACKENDS = {"zendesk": Source.HELPDESK, "slack": Source.CHAT, "github": Source.TRACKER}
+
+
+def explain_ref(
+    ref: str, open_cache: Callable[[], Any], settings: SlaSettings, now: datetime, as_json: bool
+) -> str:
+    """``sla explain zendesk:41165``: a cached ticket's clocks, as prose or JSON."""
+    backend, sep, remote_id = ref.strip().partition(":")
+    remote_id = remote_id.strip().lstrip("#")
+    if not sep or backend.lower() not in _BACKENDS or not remote_id:
+        raise _BadValue(
+            f"REF: expected zendesk:NUMBER, github:OWNER/REPO#N or slack:CHANNEL:TS, got {ref!r}"
+        )
+    store = open_cache()
+    try:
+        ticket = store.find_ticket(str(_BACKENDS[backend.lower()]), remote_id)
+        if ticket is None:
+            raise _BadValue(f"REF: no cached ticket {ref!r} (sync first, or check the number)")
+        report = clocks_of(ticket, store.plan_of(ticket.customer_id), settings, now)
+    finally:
+        store.close()
+    if as_json:
+        return json.dumps(clocks_json(report), indent=2)
+    head = (
+        f"{ticket_title(ticket.source, ticket.remote_id, ticket.subject)} at {format_instant(now)}"
+    )
+    return "\n".join([head, *explain_text(report, settings)])
 
 
 def format_instant(at: datetime) -> str:

@@ -248,6 +248,8 @@ def make_demo_data(
             if when >= now:
                 break
             ours = not j % 2
+            author = rng.choice(AGENTS) if ours else requester
+            body = rng.choice(COMMENT_LINES)
             public = rng.random() > 0.15
             if ours and not answered:
                 public = False  # a note: not an answer
@@ -257,8 +259,8 @@ def make_demo_data(
                 Comment(
                     id=0,
                     ticket_id=index,
-                    author=rng.choice(AGENTS) if ours else requester,
-                    body=rng.choice(COMMENT_LINES),
+                    author=author,
+                    body=body,
                     created_at=when,
                     public=public,
                     remote_id=comment_id(data.tickets[index], when, j),
@@ -273,7 +275,7 @@ def make_demo_data(
                 id=0,
                 ticket_id=index,
                 author=author,
-                body=rng.choice(COMMENT_LINES),
+                body=COMMENT_LINES[j % len(COMMENT_LINES)],
                 created_at=when,
                 public=True,
                 remote_id=comment_id(data.tickets[index], when, j),
@@ -321,6 +323,8 @@ def make_demo_data(
             pauses = (PauseInterval(opened + (now - opened) / 2),)
         # Older tickets have mostly had an answer already; the placed ones have not.
         answered = i >= len(placed) and now - opened > timedelta(hours=5) and rng.random() < 0.6
+        if answered:
+            rng.randint(10, 180)  # drawn as before, so the rest of the demo stays the same
         data.tickets.append(
             Ticket(
                 id=0,
