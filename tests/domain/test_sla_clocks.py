@@ -63,7 +63,7 @@ def test_first_reply_runs_from_opening_in_business_time() -> None:
     assert c.metric is Metric.FIRST_REPLY and c.state is ClockState.ACTIVE
     assert c.due_at == la("2026-11-23T11:00")
     assert c.left == 3 * 3600
-    assert clock_outcome(c, r.now, LA) == "3h 00m business time left · due Mon 11:00"
+    assert clock_outcome(c, r.now, LA) == "3h 00m business time left · due Mon 11:00 PST"
 
 
 def test_a_clock_runs_over_the_weekend() -> None:

@@ -213,7 +213,7 @@ def clock_outcome(clock: ReplyClock, now: datetime, local: Any = None) -> str:
         return f"paused · {span_text(left)} {kind} time left"
     due = clock.due_at
     assert due is not None
-    when = due.astimezone(local).strftime("%a %H:%M") if local is not None else utc_text(due)
+    when = due.astimezone(local).strftime("%a %H:%M %Z") if local is not None else utc_text(due)
     return f"{span_text(left)} {kind} time left · due {when}"
 
 

@@ -173,10 +173,12 @@ class TicketDetail(VerticalScroll, can_focus=True):
             name = "First reply" if clock.metric is Metric.FIRST_REPLY else "Next reply"
             rule = f"{target_text(clock.target)} · {clock.target.reason}"
             state = clock_outcome(clock, now, tz)
+            when = "%a %Y-%m-%d %H:%M %Z"
             if clock.fulfilled_at is not None:
-                state += f" · {clock.fulfilled_by} {local(clock.fulfilled_at, tz, '%a %H:%M')}"
+                how = "answered" if clock.fulfilled_by == "reply" else clock.fulfilled_by
+                state += f" · {how} {local(clock.fulfilled_at, tz, when)}"
             elif clock.breached_at is not None:
-                state += f" · was due {local(clock.breached_at, tz, '%a %Y-%m-%d %H:%M')}"
+                state += f" · was due {local(clock.breached_at, tz, when)}"
             out.append((name, rule, state, clock.fulfilled_at is None))
         return tuple(out)
 
