@@ -533,7 +533,13 @@ def _replay(
     # before the first clock starts (the same result, without re-targeting it at once).
     it = iter(events)
     ev: EpochEvent | None = next(it, None)
-    while ev is not None and ev.t == t_open and ev.type in _OPENING_STATE and t_open <= t_now:
+    while (
+        ev is not None
+        and ev.t == t_open
+        and ev.type in _OPENING_STATE
+        and ev.value not in ("solved", "closed")  # those stop the clock: applied after it
+        and t_open <= t_now
+    ):
         match ev.type:
             case EventType.STATUS:
                 rp.status = _STATUS[ev.value]
