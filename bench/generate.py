@@ -37,7 +37,7 @@ from typing import Any
 from bench.common import CACHE_DIR, DEFAULT_N, DEFAULT_SEED, NOW
 
 #: Bump when the shape of the generated data changes on purpose.
-GEN_VERSION = 2
+GEN_VERSION = 3
 HISTORY_DAYS = 90
 BATCH = 2_000
 PER_PAGE = 1_000
@@ -184,15 +184,17 @@ def iter_tickets(
             when = when + timedelta(minutes=rng.randint(5, 240))
             if when >= now:
                 break
+            customer = bool(j % 2)
             out.append(
                 Comment(
                     id=0,
                     ticket_id=0,
-                    author=requester if j % 2 else rng.choice(agents),
+                    author=requester if customer else rng.choice(agents),
                     body=rng.choice(v.COMMENT_LINES),
                     created_at=when,
                     public=rng.random() > 0.15,
                     remote_id=f"{tag}-{j}",
+                    role="customer" if customer else "staff",
                 )
             )
         return out

@@ -218,3 +218,152 @@ def test_argparse_errors_exit_2() -> None:
     with pytest.raises(SystemExit) as info:
         run("sla")  # a subcommand is required
     assert info.value.code == 2
+
+
+# -- sla explain --ticket -------------------------------------------------------------------
+
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+LATE = {
+    "plan": "premium",
+    "priority": "P1",
+    "channel": "email",
+    "opened_at": "2026-11-23T15:00:00Z",  # Monday 07:00 LA
+    "events": [
+        {"at": "2026-11-23T16:00:00Z", "type": "automation_public"},
+        {"at": "2026-11-23T17:00:00Z", "type": "agent_note"},
+        {"at": "2026-11-25T17:00:00Z", "type": "agent_public"},  # late
+        {"at": "2026-11-25T18:00:00Z", "type": "customer_comment"},
+        {"at": "2026-11-25T19:00:00Z", "type": "status", "value": "pending"},
+        {"at": "2026-11-25T20:00:00Z", "type": "customer_comment"},
+    ],
+}
+
+
+def explain(
+    tmp_path: Path, data: object, now: str = "2026-11-25T21:00:00Z"
+) -> tuple[int, str, str]:
+    path = tmp_path / "ticket.json"
+    path.write_text(data if isinstance(data, str) else json.dumps(data), encoding="utf-8")
+    return run("sla", "explain", "--ticket", str(path), "--now", now)
+
+
+def test_explain_prints_the_contract(tmp_path: Path) -> None:
+    code, out, err = explain(tmp_path, LATE)
+    assert code == 0 and err == ""
+    assert json.loads(out) == {
+        "metrics": [
+            {
+                "metric": "first_reply",
+                "activated_at": "2026-11-23T15:00:00Z",
+                "target": {"kind": "business", "hours": 4},
+                "state": "breached",
+                "paused": False,
+                "due_at": None,
+                "breached_at": "2026-11-23T19:00:00Z",
+                "fulfilled_at": "2026-11-25T17:00:00Z",
+            },
+            {
+                "metric": "next_reply",
+                "activated_at": "2026-11-25T18:00:00Z",
+                "target": {"kind": "business", "hours": 4},
+                "state": "active",
+                "paused": False,
+                # 10:00-11:00 ran, 11:00-12:00 pending, resumed 12:00 with 3 h left.
+                "due_at": "2026-11-25T23:00:00Z",
+                "breached_at": None,
+                "fulfilled_at": None,
+            },
+        ]
+    }
+
+
+def test_explain_free_plan_has_no_metrics_and_days_are_hours(tmp_path: Path) -> None:
+    free = {**LATE, "plan": "free"}
+    assert json.loads(explain(tmp_path, free)[1]) == {"metrics": []}
+    p2 = {**LATE, "priority": "P2", "events": []}
+    (m,) = json.loads(explain(tmp_path, p2, "2026-11-23T16:00:00Z")[1])["metrics"]
+    assert m["target"] == {"kind": "business", "hours": 9}
+    assert m["due_at"] == "2026-11-24T00:00:00Z"  # Monday 16:00 LA: one full window
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ([], "expected a JSON object"),
+        ({**LATE, "opened_at": "2026-11-23T15:00:00"}, "opened_at: the instant"),
+        ({k: v for k, v in LATE.items() if k != "opened_at"}, "opened_at: missing"),
+        ({**LATE, "priority": "P9"}, "priority: expected one of P0, P1, P2, P3"),
+        ({**LATE, "plan": "gold"}, "plan: unknown plan 'gold'"),
+        ({**LATE, "channel": "fax"}, "channel: expected one of"),
+        ({**LATE, "events": {}}, "events: expected a list"),
+        ({**LATE, "events": [{"at": "2026-11-23T15:00:00Z", "type": "wave"}]}, "events[0].type"),
+        ({**LATE, "events": [{"type": "agent_public"}]}, "events[0].at: missing"),
+        ({**LATE, "events": [{"at": "x", "type": "agent_public"}]}, "events[0].at: not an ISO"),
+        (
+            {**LATE, "events": [{"at": "2026-11-23T15:00:00Z", "type": "status", "value": "x"}]},
+            "events[0].value: expected one of new, open",
+        ),
+        (
+            {**LATE, "events": [{"at": "2026-11-23T15:00:00Z", "type": "label_add"}]},
+            "events[0].label: expected a label",
+        ),
+    ],
+)
+def test_explain_bad_input_is_one_line_and_exit_2(
+    tmp_path: Path, data: object, message: str
+) -> None:
+    code, out, err = explain(tmp_path, data)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("oncall-tui: error: ")
+    assert message in err
+
+
+def test_explain_bad_now_and_missing_file(tmp_path: Path) -> None:
+    code, _, err = explain(tmp_path, LATE, now="tomorrow")
+    assert code == 2 and "--now" in err
+    code, _, err = run(
+        "sla", "explain", "--ticket", str(tmp_path / "nope.json"), "--now", "2026-11-23T15:00:00Z"
+    )
+    assert code == 2 and "cannot read" in err and err.count("\n") == 1
+
+
+def test_explain_ref_reads_a_cached_ticket(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from oncall_tui.clock import FrozenClock
+    from oncall_tui.demo.seed import make_demo_data, seed_store
+    from oncall_tui.store import open_store
+
+    now = datetime.fromisoformat("2026-11-23T18:30:00+00:00")
+    path = tmp_path / "demo.db"
+    store = open_store(path, clock=FrozenClock(now))
+    seed_store(store, make_demo_data(now, seed=1))
+    row = store.db.execute(
+        "SELECT remote_id FROM tickets WHERE subject LIKE 'Fleet server returns 502%'"
+    ).fetchone()
+    store.close()
+    parser = argparse.ArgumentParser(prog="oncall-tui")
+    add_sla_subparser(parser.add_subparsers(dest="command"))
+
+    def go(*argv: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        code = run_sla(parser.parse_args(argv), DEFAULT, out, err, lambda: open_store(path))
+        return code, out.getvalue(), err.getvalue()
+
+    code, out, _ = go("sla", "explain", f"zendesk:{row[0]}", "--now", "2026-11-23T18:30:00Z")
+    assert code == 0
+    assert "target: premium P0: 4 calendar hours" in out and "answered 2d 11h late" in out
+    assert "1h 20m calendar time left" in out
+    code, out, _ = go(
+        "sla", "explain", f"zendesk:{row[0]}", "--json", "--now", "2026-11-23T18:30:00Z"
+    )
+    metrics = json.loads(out)["metrics"]
+    assert [m["state"] for m in metrics] == ["breached", "active"]
+    assert metrics[1]["due_at"] == "2026-11-23T19:50:00Z"
+    code, _, err = go("sla", "explain", "zendesk:1", "--now", "2026-11-23T18:30:00Z")
+    assert code == 2 and "no cached ticket" in err
+    code, _, err = go("sla", "explain", "nonsense", "--now", "2026-11-23T18:30:00Z")
+    assert code == 2 and err.count("\n") == 1

@@ -391,7 +391,17 @@ def _run_sla(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     paths = resolve_paths(args.config, args.db)
     config = _load_config(paths)
-    return run_sla(args, config.sla, out, err)
+
+    def open_cache() -> Any:
+        from oncall_tui.store import open_store
+
+        if not paths.db.exists():
+            from oncall_tui.sla_cli import BadValue
+
+            raise BadValue(f"REF: no cached database at {paths.db} (run oncall-tui first)")
+        return open_store(paths.db, sla=config.sla)
+
+    return run_sla(args, config.sla, out, err, open_cache)
 
 
 def _run_handoff(args: argparse.Namespace) -> int:

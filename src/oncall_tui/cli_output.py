@@ -54,14 +54,17 @@ def sla_clocks(ticket: Ticket, now: datetime, critical_seconds: int) -> list[dic
     from oncall_tui.domain import sla as sla_rules
 
     is_open = not ticket.is_done
-    paused = ticket.is_paused and is_open
-    state = (
-        sla_rules.state_at(ticket.sla_due, ticket.sla_warn_at, paused, now, critical_seconds)
-        if is_open
-        else sla_rules.SlaStateName.NONE
-    )
+    # As the queue stores them: a running clock has a due (a breached one: when it breached,
+    # which stays so while it waits), a paused one a target and no due.
+    running = is_open and ticket.sla_target is not None and ticket.sla_due is not None
+    paused = is_open and ticket.sla_target is not None and ticket.sla_due is None
+    state = sla_rules.SlaStateName.NONE
+    if paused:
+        state = sla_rules.SlaStateName.PAUSED
+    elif running:
+        state = sla_rules.state_at(ticket.sla_due, ticket.sla_warn_at, False, now, critical_seconds)
     left = None
-    if ticket.sla_due is not None and is_open and not paused:
+    if running and ticket.sla_due is not None:
         left = int((ticket.sla_due - now).total_seconds() // 1)
     return [
         {
@@ -74,7 +77,9 @@ def sla_clocks(ticket: Ticket, now: datetime, critical_seconds: int) -> list[dic
             "seconds_left": left,
             "countdown": "—"
             if str(state) == "none"
-            else sla_rules.countdown_text(ticket.sla_due, paused, now),
+            else "paused"
+            if paused
+            else sla_rules.countdown_text(ticket.sla_due, False, now),
         }
     ]
 

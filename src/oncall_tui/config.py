@@ -75,10 +75,11 @@ class ViewSpec:
 DEFAULT_VIEWS: tuple[ViewSpec, ...] = (
     ViewSpec("My queue", "is:open assignee:me"),
     ViewSpec("Unassigned", "is:open assignee:none"),
-    ViewSpec("Breaching soon", "is:open sla:warning,critical,breached"),
+    ViewSpec("Breaching soon", "is:open sla:warning,critical"),
     ViewSpec("Waiting on customer", "is:open is:paused"),
     ViewSpec("All open", "is:open"),
     ViewSpec("Bugs under investigation", "label:~investigate"),
+    ViewSpec("Breached", "is:open sla:breached"),
 )
 
 #: How desktop notifications reach the desktop: the terminal's OSC 9 (iTerm2, WezTerm, kitty,

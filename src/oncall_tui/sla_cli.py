@@ -20,14 +20,25 @@ and exit status 2.
 from __future__ import annotations
 
 import argparse
+import json
 import math
-from datetime import datetime
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any, TextIO
 
 from oncall_tui.domain.calendars import MAX_YEAR, MIN_YEAR, from_epoch, to_epoch
 from oncall_tui.domain.sla import SlaSettings, compute_due
-from oncall_tui.domain.tickets import Channel, Priority, Source, Ticket
+from oncall_tui.domain.sla_clocks import run_clocks
+from oncall_tui.domain.sla_explain import (
+    ExplainInputError,
+    clocks_json,
+    explain_text,
+    parse_ticket,
+)
+from oncall_tui.domain.sla_history import clocks_of
+from oncall_tui.domain.tickets import Channel, Priority, Source, Ticket, ticket_title
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -36,6 +47,9 @@ _PREFIX = "oncall-tui: error: "
 
 class _BadValue(Exception):
     """A value the user typed that we cannot use; the message is shown as is."""
+
+
+BadValue = _BadValue
 
 
 def add_sla_subparser(subparsers: Any) -> None:
@@ -88,9 +102,33 @@ def add_sla_subparser(subparsers: Any) -> None:
     )
     calendar.add_argument("--year", required=True, help="the year, e.g. 2027")
 
+    explain = sub.add_parser(
+        "explain",
+        help="every reply clock of a ticket, and why",
+        description="Replay a ticket's history with the app's SLA engine and the configured "
+        "calendar: each reply clock (first reply, next replies) with its target, state, due, "
+        "breach and fulfilment. --ticket FILE reads the history as JSON (see the README) and "
+        "prints JSON; REF explains a cached ticket (e.g. zendesk:41165), as prose or --json.",
+    )
+    explain.add_argument(
+        "ref", nargs="?", metavar="REF", help="a cached ticket, e.g. zendesk:41165"
+    )
+    explain.add_argument("--ticket", metavar="FILE", help="a ticket's history as JSON ('-': stdin)")
+    explain.add_argument("--now", metavar="INSTANT", help="evaluate at this instant (default: now)")
+    explain.add_argument("--json", action="store_true", help="print JSON (always with --ticket)")
 
-def run_sla(args: argparse.Namespace, settings: SlaSettings, out: TextIO, err: TextIO) -> int:
-    """Run the parsed ``sla`` subcommand; returns the exit status (0, or 2 for bad input)."""
+
+def run_sla(
+    args: argparse.Namespace,
+    settings: SlaSettings,
+    out: TextIO,
+    err: TextIO,
+    open_cache: Callable[[], Any] | None = None,
+) -> int:
+    """Run the parsed ``sla`` subcommand; returns the exit status (0, or 2 for bad input).
+
+    ``open_cache`` opens the cached database (a ``Store``) for ``sla explain REF``.
+    """
     try:
         match args.sla_command:
             case "due":
@@ -103,6 +141,18 @@ def run_sla(args: argparse.Namespace, settings: SlaSettings, out: TextIO, err: T
                 year = _year(args.year)
                 for closure in settings.calendar.closures_in_year(year):
                     out.write(closure.describe() + "\n")
+            case "explain":
+                if args.ticket is not None and args.ref is not None:
+                    raise _BadValue("explain: give either REF or --ticket FILE, not both")
+                now = _now(args.now)
+                if args.ticket is not None:
+                    out.write(explain_file(args.ticket, settings, now) + "\n")
+                elif args.ref is None:
+                    raise _BadValue("explain: give --ticket FILE, or REF for a cached ticket")
+                elif open_cache is None:
+                    raise _BadValue("explain REF: no cached database here")
+                else:
+                    out.write(explain_ref(args.ref, open_cache, settings, now, args.json) + "\n")
             case other:
                 raise _BadValue(f"unknown sla subcommand {other!r}")
     except _BadValue as exc:
@@ -112,6 +162,61 @@ def run_sla(args: argparse.Namespace, settings: SlaSettings, out: TextIO, err: T
         err.write(f"{_PREFIX}{exc}\n")
         return EXIT_USAGE
     return EXIT_OK
+
+
+def _now(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now(UTC)
+    return _instant(text, "--now")
+
+
+def explain_file(path: str, settings: SlaSettings, now: datetime) -> str:
+    """The ``sla explain --ticket`` JSON for the history in ``path`` ('-': stdin)."""
+    try:
+        if path == "-":
+            text = sys.stdin.read()
+        else:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+    except OSError as exc:
+        raise _BadValue(f"--ticket: cannot read {path!r}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise _BadValue(f"--ticket: {path!r} is not UTF-8 text") from None
+    try:
+        inputs = parse_ticket(text, settings)
+        report = run_clocks(inputs, settings, now)
+    except ExplainInputError as exc:
+        raise _BadValue(f"--ticket {path}: {exc}") from None
+    return json.dumps(clocks_json(report), indent=2)
+
+
+_BACKENDS = {"zendesk": Source.HELPDESK, "slack": Source.CHAT, "github": Source.TRACKER}
+
+
+def explain_ref(
+    ref: str, open_cache: Callable[[], Any], settings: SlaSettings, now: datetime, as_json: bool
+) -> str:
+    """``sla explain zendesk:41165``: a cached ticket's clocks, as prose or JSON."""
+    backend, sep, remote_id = ref.strip().partition(":")
+    remote_id = remote_id.strip().lstrip("#")
+    if not sep or backend.lower() not in _BACKENDS or not remote_id:
+        raise _BadValue(
+            f"REF: expected zendesk:NUMBER, github:OWNER/REPO#N or slack:CHANNEL:TS, got {ref!r}"
+        )
+    store = open_cache()
+    try:
+        ticket = store.find_ticket(str(_BACKENDS[backend.lower()]), remote_id)
+        if ticket is None:
+            raise _BadValue(f"REF: no cached ticket {ref!r} (sync first, or check the number)")
+        report = clocks_of(ticket, store.plan_of(ticket.customer_id), settings, now)
+    finally:
+        store.close()
+    if as_json:
+        return json.dumps(clocks_json(report), indent=2)
+    head = (
+        f"{ticket_title(ticket.source, ticket.remote_id, ticket.subject)} at {format_instant(now)}"
+    )
+    return "\n".join([head, *explain_text(report, settings)])
 
 
 def format_instant(at: datetime) -> str:

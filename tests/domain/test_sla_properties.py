@@ -180,3 +180,128 @@ def test_pauses_never_make_a_due_earlier(t: Ticket, plan: str, pause_len: int) -
         assert after.due == before.due
     if not before.target.business and before.due > start:
         assert after.due - before.due == timedelta(seconds=pause_len)
+
+
+# -- reply clocks (issue 13): laws over random histories ----------------------------------
+
+from oncall_tui.domain.sla_clocks import (  # noqa: E402
+    ClockInputs,
+    ClockState,
+    EventType,
+    SlaEvent,
+    run_clocks,
+)
+
+_VALUES = {
+    EventType.STATUS: ["new", "open", "pending", "hold", "solved", "closed"],
+    EventType.LABEL_ADD: ["+more info please", "+logs", "vip"],
+    EventType.LABEL_REMOVE: ["+more info please", "+logs", "vip"],
+    EventType.PRIORITY: ["P0", "P1", "P2", "P3"],
+}
+_BASE = int(datetime(2026, 11, 20, 15, tzinfo=UTC).timestamp())  # Friday 07:00 LA
+
+
+def _event(offset: int, kind: EventType, pick: int) -> SlaEvent:
+    values = _VALUES.get(kind, [""])
+    return SlaEvent(from_epoch(_BASE + offset), kind, values[pick % len(values)])
+
+
+histories = st.lists(
+    st.builds(
+        _event,
+        st.integers(0, 10 * 86_400),
+        st.sampled_from(list(EventType)),
+        st.integers(0, 10),
+    ),
+    max_size=14,
+)
+clock_inputs = st.builds(
+    lambda plan, prio, offset, events: ClockInputs(
+        plan, prio, from_epoch(_BASE + offset), tuple(sorted(events, key=lambda e: e.at))
+    ),
+    st.sampled_from(["premium", "ultimate"]),
+    st.sampled_from(list(Priority)),
+    st.integers(-86_400, 86_400),
+    histories,
+)
+offsets = st.integers(0, 14 * 86_400)
+
+
+@FAST
+@given(clock_inputs, offsets, offsets)
+def test_breaches_are_history(inputs: ClockInputs, x: int, y: int) -> None:
+    early, late = from_epoch(_BASE + min(x, y)), from_epoch(_BASE + max(x, y))
+    a, b = run_clocks(inputs, SLA, early), run_clocks(inputs, SLA, late)
+    assert len(b.clocks) >= len(a.clocks)
+    for before, after in zip(a.clocks, b.clocks, strict=False):
+        assert after.activated_at == before.activated_at
+        if before.breached_at is not None:
+            assert after.state is ClockState.BREACHED
+            assert after.breached_at == before.breached_at
+        if before.fulfilled_at is not None:
+            assert after.fulfilled_at == before.fulfilled_at
+
+
+@FAST
+@given(clock_inputs, offsets)
+def test_one_clock_at_a_time_and_only_replies_or_solving_fulfil(
+    inputs: ClockInputs, x: int
+) -> None:
+    report = run_clocks(inputs, SLA, from_epoch(_BASE + x))
+    assert all(c.fulfilled_at is not None for c in report.clocks[:-1])
+    stops = {
+        e.at.replace(microsecond=0)
+        for e in inputs.events
+        if e.type is EventType.AGENT_PUBLIC
+        or (e.type is EventType.STATUS and e.value in ("solved", "closed"))
+    }
+    for c in report.clocks:
+        if c.fulfilled_at is not None:
+            assert c.fulfilled_at in stops or c.fulfilled_at == inputs.opened_at
+        if c.state is ClockState.ACTIVE and c.target is not None:
+            assert c.due_at is not None and c.due_at > report.now
+
+
+@FAST
+@given(clock_inputs, offsets, st.lists(st.tuples(offsets, st.booleans()), max_size=4))
+def test_notes_and_automatic_replies_change_nothing(
+    inputs: ClockInputs, x: int, extra: list[tuple[int, bool]]
+) -> None:
+    now = from_epoch(_BASE + x)
+    noise = tuple(
+        SlaEvent(
+            from_epoch(_BASE + o), EventType.AGENT_NOTE if note else EventType.AUTOMATION_PUBLIC
+        )
+        for o, note in extra
+    )
+    noisy = replace(inputs, events=inputs.events + noise)
+    assert run_clocks(noisy, SLA, now).clocks == run_clocks(inputs, SLA, now).clocks
+
+
+@FAST
+@given(clock_inputs, offsets)
+def test_an_active_clock_breaches_exactly_at_its_due(inputs: ClockInputs, x: int) -> None:
+    now = from_epoch(_BASE + x)
+    current = run_clocks(inputs, SLA, now).current
+    if current is None or current.due_at is None:
+        return
+    due = current.due_at
+    if any(now < e.at <= due for e in inputs.events):
+        return  # something happens before the due: no promise
+    assert run_clocks(inputs, SLA, due - ONE).current.state is not ClockState.BREACHED  # type: ignore[union-attr]
+    at_due = run_clocks(inputs, SLA, due).current
+    assert at_due is not None and at_due.state is ClockState.BREACHED
+    assert at_due.breached_at == due
+
+
+@FAST
+@given(clock_inputs, offsets)
+def test_the_stores_fast_path_agrees_with_the_full_replay(inputs: ClockInputs, x: int) -> None:
+    from oncall_tui.domain.calendars import to_epoch
+    from oncall_tui.domain.sla_clocks import EpochEvent, current_clock
+
+    now = from_epoch(_BASE + x)
+    full = run_clocks(inputs, SLA, now).current
+    events = [EpochEvent(to_epoch(e.at), e.type, e.value) for e in inputs.events]
+    fast = current_clock(inputs, SLA, to_epoch(now), events)
+    assert fast == full

@@ -21,6 +21,7 @@ def comment(ticket: int, n: int, *, minutes: int = 10, **kw: object) -> RemoteCo
         public=True,
         created_at=T0 + timedelta(minutes=minutes),
         author_handle="alice@support.example",
+        author_role="staff",
     )
     values.update(kw)
     return RemoteComment(**values)

@@ -18,7 +18,7 @@ from oncall_tui.demo.fakes import DEFAULT_TOKEN
 from oncall_tui.demo.fakes.github import GitHubFake
 from oncall_tui.demo.fakes.slack import SlackFake
 from oncall_tui.demo.fakes.zendesk import ZendeskFake
-from oncall_tui.demo.seed import DEMO_REPO, DemoData
+from oncall_tui.demo.seed import AGENTS, DEMO_REPO, DemoData
 from oncall_tui.domain.tickets import Source
 from oncall_tui.sync.base import Backend, RemoteComment, RemoteCustomer, RemoteTicket
 from oncall_tui.sync.github import GitHubBackend, GitHubConfig
@@ -90,6 +90,7 @@ def remote_records(
                 body=c.body,
                 public=c.public,
                 created_at=c.created_at,
+                author_role=c.role,
             )
         )
     return remote_customers, tickets, comments
@@ -138,7 +139,7 @@ def build_demo_backends(data: DemoData, clock: Clock) -> DemoBackends:
             clients[2],
             SlackConfig.from_options(
                 tuple(channels),
-                (),
+                AGENTS,  # our people: their replies answer
                 {"channel_customers": by_channel, "workspace_url": "https://demo.slack.example"},
             ),
             clock=clock,

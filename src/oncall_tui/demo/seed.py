@@ -236,24 +236,52 @@ def make_demo_data(
             osq=f"5.{rng.randint(10, 14)}.{rng.randint(0, 2)}",
         )
 
-    def thread(index: int, opened: datetime, requester: str, n: int) -> None:
+    def thread(
+        index: int, opened: datetime, requester: str, n: int, *, answered: bool = True
+    ) -> datetime | None:
+        """Alternate our replies and the customer's, ours first (unanswered: the customer's
+        and our internal notes only); returns when we first answered in public."""
         when = opened
+        first: datetime | None = None
         for j in range(n):
             when = when + timedelta(minutes=rng.randint(5, 240))
             if when >= now:
                 break
-            author = requester if j % 2 else rng.choice(AGENTS)
+            ours = not j % 2
+            author = rng.choice(AGENTS) if ours else requester
+            body = rng.choice(COMMENT_LINES)
+            public = rng.random() > 0.15
+            if ours and not answered:
+                public = False  # a note: not an answer
+            if ours and public and first is None:
+                first = when
             data.comments.append(
                 Comment(
                     id=0,
                     ticket_id=index,
                     author=author,
-                    body=rng.choice(COMMENT_LINES),
+                    body=body,
                     created_at=when,
-                    public=rng.random() > 0.15,
+                    public=public,
                     remote_id=comment_id(data.tickets[index], when, j),
+                    role="staff" if ours else "customer",
                 )
             )
+        return first
+
+    def say(index: int, when: datetime, author: str, role: str, j: int) -> None:
+        data.comments.append(
+            Comment(
+                id=0,
+                ticket_id=index,
+                author=author,
+                body=COMMENT_LINES[j % len(COMMENT_LINES)],
+                created_at=when,
+                public=True,
+                remote_id=comment_id(data.tickets[index], when, j),
+                role=role,
+            )
+        )
 
     # Help-desk tickets. The first few are placed on purpose so the demo always shows
     # breached, due-within-the-hour and paused tickets whatever the day of the week: they use
@@ -293,15 +321,14 @@ def make_demo_data(
         pauses: tuple[PauseInterval, ...] = ()
         if status in (Status.PENDING, Status.HOLD) or labels:
             pauses = (PauseInterval(opened + (now - opened) / 2),)
-        # Older tickets have mostly had their first response already (no countdown).
-        answered = None
-        if i >= len(placed) and now - opened > timedelta(hours=5) and rng.random() < 0.6:
-            answered = opened + timedelta(minutes=rng.randint(10, 180))
+        # Older tickets have mostly had an answer already; the placed ones have not.
+        answered = i >= len(placed) and now - opened > timedelta(hours=5) and rng.random() < 0.6
+        if answered:
+            rng.randint(10, 180)  # drawn as before, so the rest of the demo stays the same
         data.tickets.append(
             Ticket(
                 id=0,
                 source=Source.HELPDESK,
-                first_response_at=answered,
                 remote_id=str(zendesk_id),
                 channel=channel,
                 subject=fill(subject),
@@ -319,7 +346,40 @@ def make_demo_data(
                 version=(opened + (now - opened) / 3).strftime("%Y-%m-%dT%H:%M:%SZ"),
             )
         )
-        thread(len(data.tickets) - 1, opened, requester, rng.randint(0, 4))
+        index = len(data.tickets) - 1
+        first = thread(index, opened, requester, rng.randint(0, 4), answered=answered)
+        data.tickets[index] = replace(data.tickets[index], first_response_at=first)
+
+    # A ticket answered late, whose customer wrote again: the first reply "answered 2d 11h
+    # late" (premium P0: 4 calendar hours), and a next-reply clock running for 1h 20m.
+    if data.tickets:
+        customer = by_plan["premium"][0]
+        opened = now - timedelta(days=3)
+        zendesk_id += 1
+        requester = f"{customer.contacts[0].split()[0].lower()}@{customer.domains[0]}"
+        data.tickets.append(
+            Ticket(
+                id=0,
+                source=Source.HELPDESK,
+                remote_id=str(zendesk_id),
+                subject="Fleet server returns 502 after the upgrade",
+                body="Every page returns 502 since we upgraded this morning.",
+                status=Status.OPEN,
+                priority=Priority.P0,
+                requester=requester,
+                assignee=AGENTS[1],
+                customer_id=customer.id,
+                url=f"https://demo.zendesk.example/agent/tickets/{zendesk_id}",
+                opened_at=opened,
+                updated_at=now - timedelta(hours=2, minutes=40),
+                version=(now - timedelta(hours=2, minutes=40)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            )
+        )
+        index = len(data.tickets) - 1
+        late = opened + timedelta(hours=4) + timedelta(days=2, hours=11)
+        say(index, late, AGENTS[1], "staff", 0)
+        say(index, now - timedelta(hours=2, minutes=40), requester, "customer", 1)
+        data.tickets[index] = replace(data.tickets[index], first_response_at=late)
 
     # Chat threads: 24 calendar hours to answer.
     for i in range(n_chat):
@@ -351,7 +411,9 @@ def make_demo_data(
                 version=ts,
             )
         )
-        thread(len(data.tickets) - 1, opened, customer.contacts[0], rng.randint(0, 3))
+        index = len(data.tickets) - 1
+        first = thread(index, opened, customer.contacts[0], rng.randint(0, 3))
+        data.tickets[index] = replace(data.tickets[index], first_response_at=first)
 
     # Tracker issues: bug reports at each escalation stage.
     for i in range(n_bugs):

@@ -74,6 +74,9 @@ class RemoteComment:
     public: bool
     created_at: datetime
     author_handle: str | None = None
+    #: ``staff`` (an agent or admin), ``customer`` (an end user), ``automation`` (a trigger,
+    #: a bot, an automatic reply) or empty: not known, which never counts as staff.
+    author_role: str = ""
 
 
 @dataclass(frozen=True, slots=True)

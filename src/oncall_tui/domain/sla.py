@@ -89,6 +89,9 @@ defaults, except the closures and Wednesday's split day, which are examples)::
     P2 = "1bd"
     P3 = "1bd"
 
+    [sla.next_reply.premium]      # example; by default next replies use the first-reply targets
+    P3 = "3bd"
+
     [sla.channels]                # "plan" = no channel rule, use the plan table
     chat = "24h"
     form = "4bh"
@@ -439,10 +442,14 @@ class SlaSettings:
     warning_fraction: Fraction = Fraction(1, 4)
     critical_seconds: int = 15 * 60
     business_day_seconds: int = 0
+    next_reply: tuple[tuple[str, Priority, TargetRule | None], ...] = ()
     _plan_lookup: dict[tuple[str, Priority], _Resolved | None] = field(
         init=False, repr=False, compare=False, hash=False
     )
     _channel_lookup: dict[TicketKind, _Resolved | None] = field(
+        init=False, repr=False, compare=False, hash=False
+    )
+    _next_lookup: dict[tuple[str, Priority], _Resolved | None] = field(
         init=False, repr=False, compare=False, hash=False
     )
 
@@ -460,6 +467,11 @@ class SlaSettings:
         }
         channels = {kind: self._resolve(rule, _KIND_REASON[kind]) for kind, rule in self.channels}
         object.__setattr__(self, "_plan_lookup", plans)
+        nexts = {
+            (name.lower(), prio): self._resolve(rule, f"{name.lower()} {prio} next reply")
+            for name, prio, rule in self.next_reply
+        }
+        object.__setattr__(self, "_next_lookup", nexts)
         object.__setattr__(self, "_channel_lookup", channels)
 
     @classmethod
@@ -530,6 +542,41 @@ def resolve_target(
     if not depends:
         return in_hours
     return in_hours if settings.calendar.is_open(ticket.opened_at) else out_of_hours
+
+
+def clock_target(
+    settings: SlaSettings,
+    *,
+    plan: str | None,
+    priority: Priority,
+    source: Source,
+    channel: Channel,
+    at: datetime,
+    next_reply: bool = False,
+) -> SlaTarget | None:
+    """The target of a reply clock activated at ``at`` (in or out of hours is judged then).
+
+    A channel rule wins; then, for a next-reply clock, the ``[sla.next_reply]`` override of
+    the plan and priority if there is one; else the plan x priority table.
+    """
+    kind = _KINDS[source, channel]
+    resolved: _Resolved | None
+    if kind is not None and kind in settings._channel_lookup:
+        resolved = settings._channel_lookup[kind]
+    elif plan is None:
+        return None
+    else:
+        key = (plan.lower(), priority)
+        if next_reply and key in settings._next_lookup:
+            resolved = settings._next_lookup[key]
+        else:
+            resolved = settings._plan_lookup.get(key)
+    if resolved is None:
+        return None
+    in_hours, out_of_hours, depends = resolved
+    if not depends:
+        return in_hours
+    return in_hours if settings.calendar.is_open(at) else out_of_hours
 
 
 def _pause_spans(pauses: Sequence[PauseInterval], start: int) -> list[tuple[int, int | None]]:
@@ -787,6 +834,7 @@ _TOP_KEYS = (
     "closures",
     "targets",
     "channels",
+    "next_reply",
 )
 _CLOSURE_KEYS = ("name", "date", "from", "to", "start", "end")
 _SPAN_EXPECTED = 'a duration like "4h", "4bh" or "1bd" (at most a year), or "none"'
@@ -874,6 +922,30 @@ def _parse_plans(value: object, key: str) -> tuple[PlanTargets, ...]:
             raise _fail(pkey, 'a table of priorities (P0 = "4h", ...) or "none"', spec)
         plans[name.lower()] = PlanTargets(name.lower(), (rules[0], rules[1], rules[2], rules[3]))
     return tuple(plans.values())
+
+
+def _parse_next_reply(
+    value: object, key: str
+) -> tuple[tuple[str, Priority, TargetRule | None], ...]:
+    """``[sla.next_reply.<plan>]`` priorities that differ from the first-reply targets."""
+    table = _table(value, key)
+    out: list[tuple[str, Priority, TargetRule | None]] = []
+    for name, spec in table.items():
+        pkey = f"{key}.{name}"
+        if not isinstance(name, str) or not name.strip():
+            raise _fail(pkey, "a plan name")
+        if isinstance(spec, str) and spec.strip().lower() == "none":
+            out.extend((name.lower(), prio, None) for prio in _PRIORITIES)
+            continue
+        if not isinstance(spec, Mapping):
+            raise _fail(pkey, 'a table of priorities (P1 = "8bh", ...) or "none"', spec)
+        for prio_key, rule in spec.items():
+            try:
+                prio = Priority(str(prio_key).upper())
+            except ValueError:
+                raise _fail(f"{pkey}.{prio_key}", "a priority: P0, P1, P2 or P3") from None
+            out.append((name.lower(), prio, _parse_rule(rule, f"{pkey}.{prio_key}")))
+    return tuple(out)
 
 
 def _parse_channels(value: object, key: str) -> tuple[tuple[TicketKind, TargetRule | None], ...]:
@@ -1065,6 +1137,7 @@ def sla_settings_from_dict(d: Mapping[str, Any], key_prefix: str = "sla") -> Sla
     channels = (
         _parse_channels(d["channels"], k + "channels") if "channels" in d else _default_channels()
     )
+    next_reply = _parse_next_reply(d["next_reply"], k + "next_reply") if "next_reply" in d else ()
     return SlaSettings(
         calendar=calendar,
         plans=plans,
@@ -1072,4 +1145,5 @@ def sla_settings_from_dict(d: Mapping[str, Any], key_prefix: str = "sla") -> Sla
         warning_fraction=fraction,
         critical_seconds=critical,
         business_day_seconds=day_seconds,
+        next_reply=next_reply,
     )

@@ -8,6 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from oncall_tui.domain.sla_clocks import SlaEvent
 
 
 class Priority(StrEnum):
@@ -121,6 +125,9 @@ class Ticket:
     conflict: bool = False
     label_since: dict[str, datetime] = field(default_factory=dict, compare=False, hash=False)
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    #: What the reply clocks replay (see ``domain/sla_clocks.py``): status, label and
+    #: priority changes as observed, and each message by its author's role.
+    sla_events: tuple[SlaEvent, ...] = field(default=(), compare=False, hash=False)
 
     @property
     def is_paused(self) -> bool:
@@ -145,6 +152,8 @@ class Comment:
     public: bool = True
     remote_id: str | None = None
     pending: bool = False
+    #: ``staff``, ``customer``, ``automation``, or empty when the author is not known.
+    role: str = ""
 
 
 #: How each source's backend is named to the user (the adapters: Zendesk, Slack, GitHub).

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from oncall_tui.clock import Clock
 from oncall_tui.domain.sla import SlaSettings
+from oncall_tui.domain.sla_history import events_from_json
 from oncall_tui.domain.tickets import (
     Channel,
     Comment,
@@ -31,7 +32,7 @@ FTS_CHUNK = 500
 TICKET_COLUMNS = (
     "id, source, remote_id, channel, subject, body, status, priority, labels, assignee, "
     "requester, customer_id, url, opened_at, updated_at, first_response_at, pauses, "
-    "sla_due, sla_warn_at, sla_target, version, pending_ops, conflict, label_since"
+    "sla_due, sla_warn_at, sla_target, version, pending_ops, conflict, label_since, sla_events"
 )
 
 
@@ -186,6 +187,7 @@ def _ticket_decode(row: tuple[Any, ...] | Any) -> Ticket:
         pending_ops,
         conflict,
         label_since,
+        sla_events,
     ) = row
     opened = parse_iso(opened_at)
     updated = parse_iso(updated_at)
@@ -219,6 +221,7 @@ def _ticket_decode(row: tuple[Any, ...] | Any) -> Ticket:
             for k, v in ((k, parse_iso(v)) for k, v in json.loads(label_since).items())
             if v is not None
         },
+        sla_events=events_from_json(sla_events),
     )
 
 
@@ -251,7 +254,9 @@ def _customer_decode(row: tuple[Any, ...] | Any) -> Customer:
 
 _customer_from_row = decoded("customers", _customer_decode)
 
-COMMENT_COLUMNS = "id, ticket_id, author, body, created_at, public, remote_id, outbox_id"
+COMMENT_COLUMNS = (
+    "id, ticket_id, author, body, created_at, public, remote_id, outbox_id, author_role"
+)
 
 
 def comment_from_row(row: tuple[Any, ...] | Any) -> Comment:
@@ -264,7 +269,7 @@ def comment_from_row(row: tuple[Any, ...] | Any) -> Comment:
 
 
 def _comment_decode(row: tuple[Any, ...] | Any) -> Comment:
-    id_, ticket_id, author, body, created_at, public, remote_id, outbox_id = row
+    id_, ticket_id, author, body, created_at, public, remote_id, outbox_id, role = row
     created = parse_iso(created_at)
     assert created is not None
     return Comment(
@@ -276,6 +281,7 @@ def _comment_decode(row: tuple[Any, ...] | Any) -> Comment:
         public=bool(public),
         remote_id=remote_id,
         pending=outbox_id is not None and remote_id is None,
+        role=role or "",
     )
 
 

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 #: the migrations (they import sqlite-utils). Add one when adding a migration: ``open_store``
 #: raises whenever it migrates while the two disagree (every fresh database migrates, so the
 #: tests notice at once), and tests/store/test_db.py checks it too.
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 #: Written to the header's application_id so our files are recognisable ("ONCL").
@@ -583,7 +583,22 @@ def open_store(
         raise _sqlite_failure(path, exc) from None
     from oncall_tui.store.store import Store
 
-    return Store(db, sla=sla or SlaSettings.default(), clock=clock or SystemClock(), path=path)
+    store = Store(db, sla=sla or SlaSettings.default(), clock=clock or SystemClock(), path=path)
+    if migrate and user_version < SCHEMA_VERSION:
+        _recompute_after_migration(store)
+    return store
+
+
+def _recompute_after_migration(store: Any) -> None:
+    """A migration that changed what the clocks are computed from asks (``meta``) for every
+    ticket's stored clock columns to be recomputed with the configured policy."""
+    row = store.db.execute("SELECT value FROM meta WHERE key = 'sla_recompute'").fetchone()
+    if row is None:
+        return
+    ids = [int(r[0]) for r in store.db.execute("SELECT id FROM tickets")]
+    store.recompute_sla(ids)
+    with store.db.atomic():
+        store.db.execute("DELETE FROM meta WHERE key = 'sla_recompute'")
 
 
 def _migrate(db: Database) -> None:

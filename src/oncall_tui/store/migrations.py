@@ -299,6 +299,70 @@ def m0014_outbox_claims(db: Database) -> None:
     db.execute("ALTER TABLE outbox ADD COLUMN lease_until TEXT")
 
 
+@migrations(name="0015_sla_clocks")
+def m0015_sla_clocks(db: Database) -> None:
+    """Reply clocks (issue 13): each comment's author role and each ticket's SLA history.
+
+    ``comments.author_role`` is ``staff``, ``customer``, ``automation`` or empty (not known:
+    never staff). ``tickets.sla_events`` is what the clocks replay (see
+    ``domain/sla_history.py``). Cached tickets get theirs from what is stored: the pause
+    spans, the current status and labels, and the comments with the best role known (the
+    requester is the customer; an author that is only a number was never resolved; a
+    change of ours is staff; another named author was taken as our answer before, and still
+    is). The stored clock columns are recomputed with the configured policy when the store
+    opens (``meta.sla_recompute``).
+    """
+    import json as _json
+
+    from oncall_tui.domain.sla_history import events_to_json, migrated_events
+    from oncall_tui.store.base import ticket_from_row
+    from oncall_tui.store.db import parse_iso
+
+    db.execute("ALTER TABLE comments ADD COLUMN author_role TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE pending_comments ADD COLUMN author_role TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE tickets ADD COLUMN sla_events TEXT NOT NULL DEFAULT '[]'")
+    conn = db.conn
+    columns = (
+        "id, source, remote_id, channel, subject, body, status, priority, labels, assignee, "
+        "requester, customer_id, url, opened_at, updated_at, first_response_at, pauses, "
+        "sla_due, sla_warn_at, sla_target, version, pending_ops, conflict, label_since, "
+        "'[]' AS sla_events"
+    )
+    by_ticket: dict[int, list[tuple[int, str, str, int, str | None]]] = {}
+    for cid, tid, author, public, created, outbox_id in conn.execute(
+        "SELECT id, ticket_id, author, public, created_at, outbox_id FROM comments"
+    ):
+        by_ticket.setdefault(tid, []).append((cid, author, created, public, outbox_id))
+    role_updates: list[tuple[str, int]] = []
+    event_updates: list[tuple[str, int]] = []
+    for row in conn.execute(f"SELECT {columns} FROM tickets").fetchall():
+        try:
+            ticket = ticket_from_row(row)
+        except Exception:  # a damaged row keeps no history; it is reported where it is read
+            continue
+        known = []
+        for cid, author, created, public, outbox_id in by_ticket.get(ticket.id, []):
+            name = (author or "").strip()
+            if outbox_id is not None:
+                role = "staff"
+            elif ticket.requester and name == ticket.requester:
+                role = "customer"
+            elif not name or name.isdigit() or name == "unknown":
+                role = ""
+            else:
+                role = "staff"
+            role_updates.append((role, cid))
+            at = parse_iso(created)
+            if at is not None:
+                known.append((at, role, bool(public)))
+        event_updates.append((events_to_json(migrated_events(ticket, known)), ticket.id))
+    conn.executemany("UPDATE comments SET author_role = ? WHERE id = ?", role_updates)
+    conn.executemany("UPDATE tickets SET sla_events = ? WHERE id = ?", event_updates)
+    conn.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES ('sla_recompute', ?)", [_json.dumps(1)]
+    )
+
+
 @migrations(name="0016_not_refreshed")
 def m0016_not_refreshed(db: Database) -> None:
     """When a cached ticket stopped being kept fresh (NULL: it is): an agent's pull reads only

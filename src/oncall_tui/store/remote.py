@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from oncall_tui.domain import sla as sla_rules
+from oncall_tui.domain import sla_history
 from oncall_tui.domain.ops import OpKind
 from oncall_tui.domain.remote import (
     Page,
@@ -27,6 +28,7 @@ from oncall_tui.domain.remote import (
     RemoteCustomer,
     RemoteTicket,
 )
+from oncall_tui.domain.sla_clocks import EventType, SlaEvent
 from oncall_tui.domain.text import clean_line, clean_text, is_unsafe, is_unsafe_line
 from oncall_tui.domain.tickets import (
     Customer,
@@ -411,7 +413,11 @@ class RemoteMixin(TicketsMixin):
         for rt in fresh:
             customer_id = customer_ids.get(rt.customer_remote_id or "")
             ticket = _local_ticket(rt, customer_id=customer_id)
-            ticket = replace(ticket, pauses=sla_rules.update_pauses(None, ticket, rt.opened_at))
+            ticket = replace(
+                ticket,
+                pauses=sla_rules.update_pauses(None, ticket, rt.opened_at),
+                sla_events=sla_history.initial_events(ticket),
+            )
             values = self._ticket_values(ticket, plans.get(customer_id))
             values["remote_updated_at"] = iso(rt.updated_at)
             rows.append(values)
@@ -432,13 +438,13 @@ class RemoteMixin(TicketsMixin):
             where = f"WHERE source = ? AND ticket_remote_id IN ({marks})"
             rows = self.db.execute(
                 "SELECT ticket_remote_id, remote_id, author, author_handle, body, public, "
-                f"created_at FROM pending_comments {where}",
+                f"created_at, author_role FROM pending_comments {where}",
                 [source, *chunk],
             ).fetchall()
             if not rows:
                 continue
             self.db.execute(f"DELETE FROM pending_comments {where}", [source, *chunk])
-            for ticket_remote_id, remote_id, author, handle, body, public, at in rows:
+            for ticket_remote_id, remote_id, author, handle, body, public, at, role in rows:
                 created = parse_iso(at)
                 assert created is not None
                 waiting.append(
@@ -451,6 +457,7 @@ class RemoteMixin(TicketsMixin):
                         public=bool(public),
                         created_at=created,
                         author_handle=handle,
+                        author_role=role or "",
                     )
                 )
         if waiting:
@@ -467,7 +474,8 @@ class RemoteMixin(TicketsMixin):
         if orphans:
             self.db.conn.executemany(
                 "INSERT OR IGNORE INTO pending_comments (source, ticket_remote_id, remote_id, "
-                "author, author_handle, body, public, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "author, author_handle, body, public, created_at, author_role) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         str(rc.source),
@@ -478,6 +486,7 @@ class RemoteMixin(TicketsMixin):
                         clean_text(rc.body),
                         int(rc.public),
                         iso(rc.created_at),
+                        rc.author_role,
                     )
                     for rc in orphans
                 ],
@@ -503,7 +512,7 @@ class RemoteMixin(TicketsMixin):
             return set()
         self.db.conn.executemany(
             "INSERT OR IGNORE INTO comments (ticket_id, remote_id, author, body, public, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "created_at, author_role) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     tid,
@@ -512,47 +521,51 @@ class RemoteMixin(TicketsMixin):
                     clean_text(rc.body),
                     int(rc.public),
                     iso(rc.created_at),
+                    comment_role(rc, tickets[(str(rc.source), rc.ticket_remote_id)][1]),
                 )
                 for tid, rc in new
             ],
         )
-        first: dict[int, datetime] = {}
+        said: dict[int, list[SlaEvent]] = {}
         for tid, rc in new:
-            _tid, requester, answered = tickets[(str(rc.source), rc.ticket_remote_id)]
-            if answered is not None or not rc.public or not requester:
-                continue
-            if requester in (rc.author, rc.author_handle):
-                continue  # the customer writing again is not an answer
-            if tid not in first or rc.created_at < first[tid]:
-                first[tid] = rc.created_at
-        if first:
-            self._mark_first_responses(first)
+            role = comment_role(rc, tickets[(str(rc.source), rc.ticket_remote_id)][1])
+            event = sla_history.comment_event(role, rc.public, rc.created_at)
+            if event is not None:
+                said.setdefault(tid, []).append(event)
+        if said:
+            self._record_messages(said)
         return {tid for tid, _rc in new}
 
-    def _mark_first_responses(self, first: dict[int, datetime]) -> None:
-        """Someone other than the requester answered publicly: the SLA's first response.
-
-        Closed and solved tickets have no running target: only the instant is written.
-        """
-        self.db.conn.executemany(
-            "UPDATE tickets SET first_response_at = ? WHERE id = ? AND is_open = 0",
-            [(iso(at), tid) for tid, at in first.items()],
-        )
+    def _record_messages(self, said: dict[int, list[SlaEvent]]) -> None:
+        """Add messages to their tickets' SLA histories and recompute the clocks; a staff
+        answer is also the first response if there was none."""
         plans = self.plans()
         updates: list[dict[str, Any]] = []
-        for chunk in _chunks(sorted(first)):
+        for chunk in _chunks(sorted(said)):
             rows = self.db.execute(
-                f"SELECT {TICKET_COLUMNS} FROM tickets "
-                f"WHERE is_open = 1 AND id IN ({','.join('?' * len(chunk))})",
+                f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id IN ({','.join('?' * len(chunk))})",
                 chunk,
             )
             for row in rows:
-                ticket = replace(ticket_from_row(row), first_response_at=first[row[0]])
+                ticket = ticket_from_row(row)
+                events = sorted(said[ticket.id], key=lambda e: e.at)
+                answers = [e.at for e in events if e.type is EventType.AGENT_PUBLIC]
+                first = ticket.first_response_at
+                if answers and (first is None or min(answers) < first):
+                    first = min(answers)
+                ticket = replace(
+                    ticket, first_response_at=first, sla_events=ticket.sla_events + tuple(events)
+                )
                 cols = self.sla_columns(ticket, plans.get(ticket.customer_id))
-                cols.update(first_response_at=iso(first[row[0]]), id=ticket.id)
+                cols.update(
+                    first_response_at=iso(first),
+                    sla_events=sla_history.events_to_json(ticket.sla_events),
+                    id=ticket.id,
+                )
                 updates.append(cols)
         self.db.conn.executemany(
-            "UPDATE tickets SET first_response_at = :first_response_at, paused = :paused, "
+            "UPDATE tickets SET first_response_at = :first_response_at, "
+            "sla_events = :sla_events, paused = :paused, "
             "is_open = :is_open, sla_bucket = :sla_bucket, sla_due = :sla_due, "
             "sla_warn_at = :sla_warn_at, sla_target = :sla_target WHERE id = :id",
             updates,
@@ -580,7 +593,11 @@ class RemoteMixin(TicketsMixin):
         if rt.source == Source.CHAT:
             keep.update(CHAT_LOCAL_FIELDS)
         merged = replace(incoming, **{f: getattr(existing, f) for f in keep})
-        merged = replace(merged, pauses=sla_rules.update_pauses(existing, merged, rt.updated_at))
+        merged = replace(
+            merged,
+            pauses=sla_rules.update_pauses(existing, merged, rt.updated_at),
+            sla_events=existing.sla_events + sla_history.changes(existing, merged, rt.updated_at),
+        )
         values = self._ticket_values(merged, self.plan_of(merged.customer_id))
         values["remote_updated_at"] = iso(rt.updated_at)
         conflicts = self._conflicts(existing, incoming, pending)
@@ -702,6 +719,14 @@ class RemoteMixin(TicketsMixin):
                 self.db.execute(
                     "UPDATE tickets SET version = ? WHERE id = ?", [version, op.ticket_id]
                 )
+
+
+def comment_role(rc: RemoteComment, requester: str | None) -> str:
+    """The author's role as the backend said; the requester is the customer whatever the
+    backend said; an author nobody resolved stays unknown (never staff)."""
+    if requester and requester in (rc.author, rc.author_handle):
+        return sla_history.CUSTOMER
+    return rc.author_role if rc.author_role in sla_history.ROLES else ""
 
 
 def _by_source(keys: Iterable[tuple[str, str]]) -> Iterator[tuple[str, list[str], str]]:

@@ -14,10 +14,14 @@ from datetime import datetime
 from typing import Any
 
 from oncall_tui.domain import sla as sla_rules
+from oncall_tui.domain import sla_history
+from oncall_tui.domain.calendars import to_epoch
 from oncall_tui.domain.ops import Op, OpKind, is_supported
+from oncall_tui.domain.sla_clocks import ClockInputs, ClockState, EpochEvent, current_clock
 from oncall_tui.domain.text import clean_line, clean_text
 from oncall_tui.domain.tickets import (
     DONE_STATUSES,
+    PAUSED_STATUSES,
     Channel,
     Comment,
     Customer,
@@ -33,7 +37,6 @@ from oncall_tui.store.base import (
     TICKET_COLUMNS,
     comment_from_row,
     customer_from_row,
-    pauses_from_json,
     pauses_to_json,
     ticket_from_row,
 )
@@ -178,23 +181,64 @@ class TicketsMixin(OutboxMixin):
         return [int(r[0]) for r in self.db.execute(sql, params)]
 
     def sla_columns(self, ticket: Ticket, plan: str | None) -> dict[str, Any]:
-        """The stored SLA columns for ``ticket`` (computed once per change, then indexed)."""
-        info = None if ticket.is_done else sla_rules.compute_due(ticket, self.sla, plan)
-        paused = ticket.is_paused and not ticket.is_done
-        if info is None:
-            bucket = 2
-        elif paused:
-            bucket = 1
-        else:
-            bucket = 0
-        return {
-            "paused": int(paused),
-            "is_open": int(not ticket.is_done),
-            "sla_bucket": bucket,
-            "sla_due": iso(info.due) if info and info.due else None,
-            "sla_warn_at": iso(info.warn_at) if info and info.warn_at else None,
-            "sla_target": info.target_label if info else None,
+        """The stored SLA columns for ``ticket``: its reply clocks replayed from
+        ``ticket.sla_events`` (computed once per change, then indexed).
+
+        ``sla_bucket`` 0 is a running clock, due at ``sla_due``; a breached one (also while
+        paused: a breach stays visible) has ``sla_due`` = when it breached, so it sorts
+        first. 1 is a paused clock that has not breached (no due while it waits), 2 no
+        running clock with a target. ``paused`` is whether the ticket waits on the
+        customer (``is:paused``; for a running clock: whether it is paused).
+        """
+        return self._clock_columns(
+            done=ticket.is_done,
+            waiting=ticket.is_paused,
+            source=ticket.source,
+            channel=ticket.channel,
+            opened_at=ticket.opened_at,
+            events=sla_history.epoch_events(ticket.sla_events),
+            plan=plan,
+        )
+
+    def _clock_columns(
+        self,
+        *,
+        done: bool,
+        waiting: bool,
+        source: Source,
+        channel: Channel,
+        opened_at: datetime,
+        events: list[EpochEvent],
+        plan: str | None,
+    ) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "paused": int(waiting and not done),
+            "is_open": int(not done),
+            "sla_bucket": 2,
+            "sla_due": None,
+            "sla_warn_at": None,
+            "sla_target": None,
         }
+        if done:
+            return values
+        now = to_epoch(self.clock())
+        if events:
+            now = max(now, max(e.t for e in events))  # a backend's clock may run ahead
+        inputs = ClockInputs(plan, Priority.P3, opened_at, source=source, channel=channel)
+        clock = current_clock(inputs, self.sla, now, events)
+        if clock is None or clock.target is None:
+            return values
+        values["sla_target"] = clock.target.label
+        if clock.state is ClockState.BREACHED:
+            at = iso(clock.breached_at)
+            values.update(paused=int(clock.paused), sla_bucket=0, sla_due=at, sla_warn_at=at)
+        elif clock.state is ClockState.PAUSED:
+            values.update(paused=1, sla_bucket=1)
+        else:
+            values.update(
+                paused=0, sla_bucket=0, sla_due=iso(clock.due_at), sla_warn_at=iso(clock.warn_at)
+            )
+        return values
 
     def _ticket_values(self, ticket: Ticket, plan: str | None) -> dict[str, Any]:
         values: dict[str, Any] = {
@@ -223,6 +267,7 @@ class TicketsMixin(OutboxMixin):
                 }
             ),
             "version": ticket.version,
+            "sla_events": sla_history.events_to_json(ticket.sla_events),
         }
         values.update(self.sla_columns(ticket, plan))
         return values
@@ -236,8 +281,17 @@ class TicketsMixin(OutboxMixin):
         """
         plans = self.plans()
         ids: list[int] = []
+        comments = list(comments)
+        said: dict[int, list[Any]] = {}
+        for c in comments:
+            ev = sla_history.comment_event(c.role, c.public, c.created_at)
+            if ev is not None:
+                said.setdefault(c.ticket_id, []).append(ev)
         with self.db.atomic():
-            for ticket in tickets:
+            for i, ticket in enumerate(tickets):
+                if not ticket.sla_events:
+                    events = sla_history.initial_events(ticket) + tuple(said.get(i, ()))
+                    ticket = replace(ticket, sla_events=events)
                 values = self._ticket_values(ticket, plans.get(ticket.customer_id or -1))
                 columns = ", ".join(values)
                 marks = ", ".join(f":{k}" for k in values)
@@ -245,8 +299,8 @@ class TicketsMixin(OutboxMixin):
                 assert cur.lastrowid is not None
                 ids.append(cur.lastrowid)
             self.db.conn.executemany(
-                "INSERT INTO comments (ticket_id, remote_id, author, body, public, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO comments (ticket_id, remote_id, author, body, public, created_at, "
+                "author_role) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         ids[c.ticket_id],
@@ -255,6 +309,7 @@ class TicketsMixin(OutboxMixin):
                         clean_text(c.body),
                         int(c.public),
                         iso(c.created_at),
+                        c.role,
                     )
                     for c in comments
                 ],
@@ -263,10 +318,11 @@ class TicketsMixin(OutboxMixin):
         return ids
 
     def recompute_sla(self, ticket_ids: Sequence[int] | None = None) -> int:
-        """Recompute stored due instants (after a calendar, policy or plan change).
+        """Recompute the stored clock columns from each ticket's SLA history (after a
+        calendar, policy or plan change, or a migration).
 
-        Only what the SLA needs is read, answered and closed tickets skip the calendar, and
-        only rows whose SLA columns change are written.
+        Solved and closed tickets have no running clock and skip the replay; only rows
+        whose SLA columns change are written.
 
         Args:
             ticket_ids: which tickets; None means every open ticket.
@@ -277,7 +333,7 @@ class TicketsMixin(OutboxMixin):
         plans = self.plans()
         sql = (
             "SELECT id, source, channel, status, priority, labels, opened_at, updated_at, "
-            "first_response_at, pauses, customer_id, paused, is_open, sla_bucket, sla_due, "
+            "sla_events, customer_id, paused, is_open, sla_bucket, sla_due, "
             "sla_warn_at, sla_target FROM tickets"
         )
         if ticket_ids is None:
@@ -287,6 +343,9 @@ class TicketsMixin(OutboxMixin):
             ids = list(ticket_ids)
             chunks = [ids[i : i + 10_000] for i in range(0, len(ids), 10_000)]
         done = {str(x) for x in DONE_STATUSES}
+        waiting_statuses = {str(x) for x in PAUSED_STATUSES}
+        sources = {x.value: x for x in Source}
+        channels = {x.value: x for x in Channel}
         updates = []
         seen = 0
         for chunk in chunks:
@@ -302,27 +361,25 @@ class TicketsMixin(OutboxMixin):
                     labels,
                     opened,
                     updated,
-                    answered,
-                    pauses,
+                    events,
                     customer_id,
                     *old,
                 ) = row
-                if status in done or answered is not None:
-                    new = [0, int(status not in done), 2, None, None, None]
+                if status in done:
+                    new = [old[0], 0, 2, None, None, None]
                 else:
-                    ticket = Ticket(
-                        id=tid,
-                        source=Source(source),
-                        channel=Channel(channel),
-                        subject="",
-                        status=Status(status),
-                        priority=Priority(priority),
-                        labels=tuple(json.loads(labels)),
-                        opened_at=_at(opened),
-                        updated_at=_at(updated),
-                        pauses=pauses_from_json(pauses),
+                    waiting = status in waiting_statuses or (
+                        '"+' in labels and any(x.startswith("+") for x in json.loads(labels))
                     )
-                    cols = self.sla_columns(ticket, plans.get(customer_id or -1))
+                    cols = self._clock_columns(
+                        done=False,
+                        waiting=waiting,
+                        source=sources[source],
+                        channel=channels[channel],
+                        opened_at=_at(opened),
+                        events=sla_history.epoch_events_from_json(events),
+                        plan=plans.get(customer_id or -1),
+                    )
                     new = [
                         cols["paused"],
                         cols["is_open"],
@@ -356,6 +413,8 @@ class TicketsMixin(OutboxMixin):
             old = self.get_ticket(ticket_id)
             new = replace(old, updated_at=now, **change)
             new = replace(new, pauses=sla_rules.update_pauses(old, new, now))
+            events = old.sla_events + sla_history.changes(old, new, now)
+            new = replace(new, sla_events=events)
             columns = self._ticket_values(new, self.plan_of(new.customer_id))
             undo = {
                 k: v
@@ -448,23 +507,34 @@ class TicketsMixin(OutboxMixin):
                 )
             )
             cur = self.db.execute(
-                "INSERT INTO comments (ticket_id, author, body, public, created_at, outbox_id) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [ticket_id, author, clean_text(body), int(public), iso(now), op_id],
+                "INSERT INTO comments (ticket_id, author, body, public, created_at, outbox_id, "
+                "author_role) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [ticket_id, author, clean_text(body), int(public), iso(now), op_id, "staff"],
             )
             undo: dict[str, Any] = {"comment_id": cur.lastrowid}
-            if public and ticket.first_response_at is None:
-                first = replace(ticket, first_response_at=now)
-                cols = self.sla_columns(first, self.plan_of(ticket.customer_id))
-                cols.update(first_response_at=iso(now), id=ticket_id)
-                self.db.execute(
-                    "UPDATE tickets SET first_response_at = :first_response_at, "
-                    "paused = :paused, is_open = :is_open, sla_bucket = :sla_bucket, "
-                    "sla_due = :sla_due, sla_warn_at = :sla_warn_at, sla_target = :sla_target "
-                    "WHERE id = :id",
-                    cols,
-                )
-                undo["columns"] = self._ticket_values(ticket, self.plan_of(ticket.customer_id))
+            # Ours, so staff: a public reply answers the running clock, a note does not.
+            event = sla_history.comment_event("staff", public, now)
+            assert event is not None
+            answered = replace(
+                ticket,
+                first_response_at=ticket.first_response_at or (now if public else None),
+                sla_events=ticket.sla_events + (event,),
+            )
+            cols = self.sla_columns(answered, self.plan_of(ticket.customer_id))
+            cols.update(
+                first_response_at=iso(answered.first_response_at),
+                sla_events=sla_history.events_to_json(answered.sla_events),
+                id=ticket_id,
+            )
+            self.db.execute(
+                "UPDATE tickets SET first_response_at = :first_response_at, "
+                "sla_events = :sla_events, "
+                "paused = :paused, is_open = :is_open, sla_bucket = :sla_bucket, "
+                "sla_due = :sla_due, sla_warn_at = :sla_warn_at, sla_target = :sla_target "
+                "WHERE id = :id",
+                cols,
+            )
+            undo["columns"] = self._ticket_values(ticket, self.plan_of(ticket.customer_id))
             self.db.execute("UPDATE outbox SET undo = ? WHERE id = ?", [dumps(undo), op_id])
             self.reindex([ticket_id])
             row = self._one(f"SELECT {COMMENT_COLUMNS} FROM comments WHERE id = ?", [cur.lastrowid])

@@ -253,7 +253,22 @@ def parse_comment(payload: object, ticket_remote_id: str) -> RemoteComment:
         body=strip_marker(f.opt_text("body") or ""),
         public=True,
         created_at=f.instant("created_at"),
+        author_role=_comment_role(f),
     )
+
+
+#: ``author_association`` values of people who work on the repository: our staff.
+STAFF_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
+
+
+def _comment_role(f: Fields) -> str:
+    user = f.opt_sub("user")
+    if user is not None and user.opt_text("type") == "Bot":
+        return "automation"
+    association = f.opt_text("author_association")
+    if association is None:
+        return ""
+    return "staff" if association in STAFF_ASSOCIATIONS else "customer"
 
 
 def split_remote_id(remote_id: str) -> tuple[str, int]:

@@ -276,6 +276,14 @@ def is_employee(message: Message, config: SlackConfig) -> bool:
     return message.user in config.employees or (config.bots_are_employees and message.is_bot)
 
 
+def message_role(message: Message, config: SlackConfig) -> str:
+    """For the reply clocks: a bot's message is automatic (an out-of-hours auto-reply never
+    answers), an employee's is staff, anyone else's is the customer's."""
+    if message.is_bot:
+        return "automation"
+    return "staff" if message.user in config.employees else "customer"
+
+
 def permalink(
     config: SlackConfig, channel: str, ts: str, thread_ts: str | None = None
 ) -> str | None:
@@ -343,6 +351,7 @@ def parse_thread(
             body=m.text,
             public=True,
             created_at=ts_to_datetime(m.ts),
+            author_role=message_role(m, config),
         )
         for m in spoken[1:]
     )
@@ -690,6 +699,7 @@ class SlackBackend:
                     body=text,
                     public=True,
                     created_at=ts_to_datetime(ts),
+                    author_role="staff",
                 ),
             ),
             self.limits,
@@ -729,6 +739,7 @@ class SlackBackend:
                             body=message.text,
                             public=True,
                             created_at=ts_to_datetime(message.ts),
+                            author_role="staff",
                         ),
                     ),
                     self.limits,

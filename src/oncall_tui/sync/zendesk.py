@@ -281,6 +281,7 @@ class User:
     name: str
     email: str | None
     organization_id: str | None
+    role: str | None = None  # end-user, agent or admin
 
     @property
     def handle(self) -> str:
@@ -296,7 +297,24 @@ def parse_user(payload: object) -> User:
         name=f.opt_text("name") or "",
         email=f.opt_text("email"),
         organization_id=f.opt_ident("organization_id"),
+        role=f.opt_text("role"),
     )
+
+
+#: Comments made by a trigger, an automation or the system, whoever the author is.
+AUTOMATIC_VIA = frozenset({"rule", "system", "automation"})
+
+
+def author_role(comment: Fields, user: User | None) -> str:
+    """Who wrote a comment, for the reply clocks: ``automation`` (made by a trigger or
+    automation), ``staff`` (an agent or admin), ``customer`` (an end user), or empty when
+    the author is not known (never staff)."""
+    via = comment.opt_sub("via")
+    if via is not None and (via.opt_text("channel") or "") in AUTOMATIC_VIA:
+        return "automation"
+    if user is None or user.role is None:
+        return ""
+    return "staff" if user.role in ("agent", "admin") else "customer"
 
 
 def parse_users(payloads: Iterable[object], triage: Triage | None = None) -> dict[str, User]:
@@ -432,6 +450,7 @@ def parse_comment(
         public=f.flag("public", default=True),
         created_at=f.instant("created_at"),
         author_handle=user.handle if user else author_id,
+        author_role=author_role(f, user),
     )
 
 
@@ -559,6 +578,7 @@ def _event_comments(
             public=c.flag("public", default=True),
             created_at=c.opt_instant("created_at") or event.instant("created_at"),
             author_handle=user.handle if user else author_id,
+            author_role=author_role(c, user),
         )
 
     found = (
@@ -597,6 +617,7 @@ def comment_from_audit(
                 body=event.opt_text("plain_body") or event.opt_text("body") or "",
                 public=event.flag("public", default=True),
                 created_at=created,
+                author_role="staff",  # the answer to our own change: ours
             )
     return None
 

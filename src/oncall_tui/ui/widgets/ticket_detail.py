@@ -21,6 +21,9 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from oncall_tui.domain import sla as sla_rules
+from oncall_tui.domain.sla_clocks import Metric
+from oncall_tui.domain.sla_explain import clock_outcome, target_text
+from oncall_tui.domain.sla_history import clocks_of
 from oncall_tui.domain.tickets import Comment, Customer, Ticket, ticket_ref
 from oncall_tui.ui.times import local, shown_tz
 
@@ -150,25 +153,34 @@ class TicketDetail(VerticalScroll, can_focus=True):
         if self.data is None or self.settings is None:
             return
         self.now = now
-        key = self._sla_key(self.data.ticket, now)
-        if key == self._shown_sla:
+        lines = self._sla_lines(self.data, now)
+        if lines == self._shown_sla:
             return  # the breakdown reads the same as a second ago: no re-layout
-        self._shown_sla = key
-        self._parts()[1].update(self._sla(self.data.ticket, now))
+        self._shown_sla = lines
+        self._parts()[1].update(self._sla(lines))
 
-    def _sla_key(self, t: Ticket, now: datetime) -> tuple[object, ...]:
-        """What the breakdown shows, to skip identical updates (it mostly changes by minutes)."""
+    def _sla_lines(self, data: DetailData, now: datetime) -> tuple[tuple[str, str, str, bool], ...]:
+        """Every reply clock: (name, target and rule, state in words, running)."""
         settings = self.settings
         assert settings is not None
-        state = sla_rules.state_at(
-            due=t.sla_due,
-            warn_at=t.sla_warn_at,
-            paused=t.is_paused,
-            now=now,
-            critical_seconds=settings.critical_seconds,
-        )
-        left = sla_rules.countdown_text(due=t.sla_due, paused=t.is_paused, now=now)
-        return (t, state, left, duration_text(now - t.opened_at))
+        t = data.ticket
+        plan = data.customer.plan if data.customer else t.extra.get("plan")
+        report = clocks_of(t, plan, settings, now)
+        tz = shown_tz(self)
+        out = []
+        for clock in report.targeted:
+            assert clock.target is not None
+            name = "First reply" if clock.metric is Metric.FIRST_REPLY else "Next reply"
+            rule = f"{target_text(clock.target)} · {clock.target.reason}"
+            state = clock_outcome(clock, now, tz)
+            when = "%a %Y-%m-%d %H:%M %Z"
+            if clock.fulfilled_at is not None:
+                how = "answered" if clock.fulfilled_by == "reply" else clock.fulfilled_by
+                state += f" · {how} {local(clock.fulfilled_at, tz, when)}"
+            elif clock.breached_at is not None:
+                state += f" · was due {local(clock.breached_at, tz, when)}"
+            out.append((name, rule, state, clock.fulfilled_at is None))
+        return tuple(out)
 
     def _meta(self, data: DetailData) -> Table:
         t = data.ticket
@@ -228,38 +240,16 @@ class TicketDetail(VerticalScroll, can_focus=True):
         outer.add_row(grid)
         return outer
 
-    def _sla(self, t: Ticket, now: datetime) -> Table:
+    def _sla(self, lines: tuple[tuple[str, str, str, bool], ...]) -> Table:
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="dim", no_wrap=True)
         grid.add_column()
-        settings = self.settings
-        assert settings is not None
-        if t.first_response_at:
-            answered = local(t.first_response_at, shown_tz(self))
-            grid.add_row(Text("SLA"), Text(f"met: first response {answered}"))
-            return grid
-        if t.sla_due is None or t.is_done:
+        if not lines:
             grid.add_row(Text("SLA"), Text("no response target"))
             return grid
-        paused_for = sum((((p.end or now) - p.start) for p in t.pauses), timedelta())
-        state = sla_rules.state_at(
-            due=t.sla_due,
-            warn_at=t.sla_warn_at,
-            paused=t.is_paused,
-            now=now,
-            critical_seconds=settings.critical_seconds,
-        )
-        grid.add_row(Text("Target"), Text(t.sla_target or "—"))
-        grid.add_row(Text("Due"), Text(local(t.sla_due, shown_tz(self), "%a %Y-%m-%d %H:%M %Z")))
-        grid.add_row(
-            Text("Left"),
-            Text(
-                sla_rules.countdown_text(due=t.sla_due, paused=t.is_paused, now=now), style="bold"
-            ),
-        )
-        grid.add_row(Text("State"), Text(str(state)))
-        grid.add_row(Text("Elapsed"), Text(duration_text(now - t.opened_at)))
-        grid.add_row(Text("Paused"), Text(duration_text(paused_for)))
+        for name, rule, state, running in lines[-4:]:  # the latest clocks; all: sla explain
+            grid.add_row(Text(name), Text(rule))
+            grid.add_row(Text(""), Text(state, style="bold" if running else ""))
         return grid
 
     def _links(self, data: DetailData) -> Text:

@@ -435,28 +435,33 @@ class TicketTable(ScrollView, can_focus=True):
 
     def state_of(self, row: QueueRow, now: datetime) -> str:
         """The SLA state name of a row at ``now`` (no calendar walking)."""
-        if not row.is_open:
+        if not row.is_open or row.sla_target is None:
             return "none"
+        if row.sla_due is None:
+            return "paused"  # a paused clock has no due while it waits
         return str(
             sla_rules.state_at(
                 due=row.sla_due,
                 warn_at=row.sla_warn_at,
-                paused=row.paused,
+                paused=False,  # a breached clock stays breached while it waits
                 now=now,
                 critical_seconds=self.critical_seconds,
             )
         )
 
     def cells(self, row: QueueRow, now: datetime) -> dict[str, str]:
-        """The text of each column for ``row``."""
+        """The text of each column for ``row``: the SLA cell is the running clock's time
+        left, ``paused``, or for a breached one how long ago (``-2h 10m``; ``⏸2h 10m``
+        while it also waits on the customer: the breach stays shown)."""
         state = self.state_of(row, now)
-        countdown = (
-            sla_rules.countdown_text(due=row.sla_due, paused=row.paused, now=now)
-            if row.is_open
-            else "—"
-        )
         if state == "none":
             countdown = "—"
+        elif state == "paused":
+            countdown = "paused"
+        else:
+            countdown = sla_rules.countdown_text(due=row.sla_due, paused=False, now=now)
+            if state == "breached" and row.paused:
+                countdown = "⏸" + countdown.removeprefix("-")  # breached, and waiting
         customer = " ".join(x for x in (row.codename, row.customer_name) if x) or "—"
         waiting = self.waiting.get(row.id)
         if waiting is not None and waiting > now:
