@@ -235,3 +235,26 @@ async def test_the_cursor_follows_its_ticket_beyond_the_rows_held(
         assert t.cursor > 500  # far beyond the ~120 rows the table holds
         assert shown(app) == seen
         assert await open_with_enter(pilot) == seen
+
+
+async def test_the_selection_survives_the_table_holding_another_window(make_app: Any) -> None:
+    """The rows the table holds may move away from the cursor (a scroll, the detail's next and
+    previous, a look-up): a refresh then must still keep the ticket that was highlighted, not
+    whatever sits at the cursor's index in the new result."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("5")  # All open: more rows than one window
+        await pilot.pause()
+        t = table(app)
+        for _ in range(130):
+            t.action_cursor_down()
+        await pilot.pause()
+        before = shown(app)
+        t.row_at(0)  # the table now holds the window at the top, not the cursor's
+        assert t._cached(t.cursor) is None or t._cached(t.cursor).id == before
+        app.screen.set_sort(("subject", False))  # a full refresh, the rows re-sorted
+        await pilot.pause()
+        assert shown(app) == before
+        app.store_revision += 1  # and a data change
+        await pilot.pause()
+        assert shown(app) == before

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from oncall_tui.config import load_config
+from oncall_tui.config import DEFAULT_VIEWS, load_config
 from oncall_tui.ui.screens.choice_screen import ChoiceScreen
 from oncall_tui.ui.screens.prompt_screen import PromptScreen
 from oncall_tui.ui.screens.views_screen import ViewsScreen
@@ -83,12 +83,13 @@ async def test_no_config_file_creates_one(make_app: Any, tmp_path: Path) -> None
     app = _app(make_app, path)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("slash", *"sla:breached", "enter", "V", "n")
-        await _answer(pilot, "Breached")
+        await _answer(pilot, "Late")
         await pilot.press("escape")
         await pilot.pause()
-        assert app.screen.config.views[-1].name == "Breached"
+        assert app.screen.config.views[-1].name == "Late"
     views = load_config(path).views
-    assert views[-1].name == "Breached" and len(views) == 7  # the defaults, and the new one
+    # the defaults, and the new one
+    assert views[-1].name == "Late" and len(views) == len(DEFAULT_VIEWS) + 1
 
 
 async def test_demo_changes_the_session_only(make_app: Any, tmp_path: Path) -> None:

@@ -208,6 +208,7 @@ def record_fields(record: Record) -> dict[str, Any]:
             "public": record.public,
             "created_at": _instant(record.created_at),
             "author_handle": record.author_handle,
+            "author_role": record.author_role,  # who may fulfil an SLA clock (issue 13)
         }
     if isinstance(record, RemoteCustomer):
         return {
@@ -337,6 +338,8 @@ def record_from_fields(kind: str, fields: Mapping[str, Any]) -> Record:
                 public=public,
                 created_at=_parse_instant(fields.get("created_at"), f"{kind}.created_at"),
                 author_handle=_opt_text(fields, "author_handle", kind),
+                # A relay older than the reply clocks sends none: not known, never staff.
+                author_role=_opt_text(fields, "author_role", kind) or "",
             )
         if kind == "customer":
             return RemoteCustomer(

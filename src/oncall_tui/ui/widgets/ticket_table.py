@@ -145,6 +145,8 @@ class TicketTable(ScrollView, can_focus=True):
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
+        self._highlighted: QueueRow | None = None
+        """The row last highlighted (the ticket the user sees), whatever the cache holds."""
         self.critical_seconds = critical_seconds
         self.needs_review = needs_review
         self._total = 0
@@ -200,7 +202,9 @@ class TicketTable(ScrollView, can_focus=True):
         Returns:
             What happened to the selection.
         """
-        before = self._cached(self.cursor)
+        # The ticket last highlighted, not the cache's row at the cursor's index: the cache
+        # may since hold another window (a scroll, the detail's next/previous, a look-up).
+        before = self._highlighted or self._cached(self.cursor)
         neighbours = self._neighbours(self.cursor)
         self._fetch = fetch
         self._cache_start = 0
@@ -239,6 +243,7 @@ class TicketTable(ScrollView, can_focus=True):
         self.cursor = cursor
         self.refresh()
         row = self._cached(cursor)
+        self._highlighted = row
         return Reselected(result.ticket_id, row.id if row else None, result.left)
 
     def _cached(self, index: int) -> QueueRow | None:
@@ -344,6 +349,7 @@ class TicketTable(ScrollView, can_focus=True):
             self.refresh()
         self._look_ahead(new)
         row = self.row_at(new)
+        self._highlighted = row
         self.post_message(self.Highlighted(row.id if row else None))
 
     def _scroll_to_cursor(self) -> None:
