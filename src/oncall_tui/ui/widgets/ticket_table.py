@@ -457,8 +457,9 @@ class TicketTable(ScrollView, can_focus=True):
 
     def cells(self, row: QueueRow, now: datetime) -> dict[str, str]:
         """The text of each column for ``row``: the SLA cell is the running clock's time
-        left, ``paused``, or for a breached one how long ago (``-2h 10m``; ``⏸2h 10m``
-        while it also waits on the customer: the breach stays shown)."""
+        left, ``paused``, or for a breached one how long ago (``-2h 10m``; ``⏸-2h 10m``
+        while it also waits on the customer: the breach stays shown, with its minus like
+        every breach, so it never reads as time left)."""
         state = self.state_of(row, now)
         if state == "none":
             countdown = "—"
@@ -467,7 +468,7 @@ class TicketTable(ScrollView, can_focus=True):
         else:
             countdown = sla_rules.countdown_text(due=row.sla_due, paused=False, now=now)
             if state == "breached" and row.paused:
-                countdown = "⏸" + countdown.removeprefix("-")  # breached, and waiting
+                countdown = "⏸" + countdown  # breached, and waiting
         customer = " ".join(x for x in (row.codename, row.customer_name) if x) or "—"
         waiting = self.waiting.get(row.id)
         if waiting is not None and waiting > now:
