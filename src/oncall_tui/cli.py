@@ -120,10 +120,43 @@ def add_global_options(parser: argparse.ArgumentParser, *, defaults: bool = True
         group.add_argument("--now", type=_instant, default=default(None), help=argparse.SUPPRESS)
 
 
+#: ``--help`` examples of the commands that do not bring their own (by command path).
+EXAMPLES = {
+    "sync": ("oncall-tui sync --once", "oncall-tui sync --loop --db ~/oncall.db"),
+    "auth login": ("oncall-tui auth login zendesk", "oncall-tui auth login github --no-browser"),
+    "auth set": ("oncall-tui auth set slack",),
+    "auth status": ("oncall-tui auth status",),
+    "auth logout": ("oncall-tui auth logout github",),
+    "doctor": ("oncall-tui doctor", "oncall-tui doctor --config ~/team.toml"),
+    "relay": ("oncall-tui relay --config /etc/oncall-tui/relay.toml", "oncall-tui relay --once"),
+    "demo serve": ("oncall-tui demo serve --port 8720",),
+    "sla due": (
+        "oncall-tui sla due --opened 2026-11-27T16:30:00Z --plan premium --priority P1",
+        "oncall-tui sla due --opened 2026-11-27T16:30:00Z --business-hours 4",
+    ),
+    "sla between": ("oncall-tui sla between 2026-11-27T09:00:00Z 2026-11-30T17:00:00Z",),
+    "sla calendar": ("oncall-tui sla calendar --year 2027",),
+    "sla explain": (
+        "oncall-tui sla explain zendesk:41165",
+        "oncall-tui sla explain --ticket history.json --now 2026-11-30T12:00:00Z",
+    ),
+    "handoff": ("oncall-tui handoff", "oncall-tui handoff --since 7d --format json | jq .sla"),
+}
+
+
+def _with_examples(parser: argparse.ArgumentParser) -> None:
+    lines = EXAMPLES.get(parser.prog.removeprefix("oncall-tui ").strip())
+    if lines and not parser.epilog:
+        parser.epilog = "examples:\n" + "\n".join(f"  {line}" for line in lines)
+        parser.formatter_class = argparse.RawDescriptionHelpFormatter
+
+
 def _with_global_options(sub: Any) -> None:
-    """Every parser under ``sub`` (subcommands and theirs) accepts the global options."""
+    """Every parser under ``sub`` (subcommands and theirs) accepts the global options (and
+    shows examples in its ``--help``)."""
     for parser in dict.values(sub.choices):
         add_global_options(parser, defaults=False)
+        _with_examples(parser)
         for action in parser._actions:
             if isinstance(action, argparse._SubParsersAction):
                 _with_global_options(action)

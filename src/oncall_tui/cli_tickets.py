@@ -381,7 +381,7 @@ def add_ticket_subparsers(sub: Any) -> None:
             "oncall-tui tickets --view 'Breaching soon' --json",
             "oncall-tui tickets priority:P0,P1 plan:premium --limit 20",
             "oncall-tui tickets is:open assignee:me --csv --fields ref,sla_state,subject",
-            "oncall-tui tickets printer jam -acme --sort updated",
+            "oncall-tui tickets --sort updated -- printer jam -acme",
         ),
         formatter_class=raw,
     )

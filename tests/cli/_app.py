@@ -5,7 +5,8 @@
 Holds the database open the way the app does (the UI's connection on the main thread, the
 sync engine with its own writer) and runs a sync pass every 0.2 s against the configured
 backends. Prints one JSON line each time the watched ticket's thread, as the UI's connection
-reads it, changes (each comment's body and whether it is sent); stops when STOP_FILE appears.
+reads it (every 0.1 s, beside the engine's passes), changes (each comment's body and whether
+it is sent); stops when STOP_FILE appears.
 """
 
 from __future__ import annotations
@@ -35,10 +36,12 @@ def main() -> int:
     engine = SyncEngine(writer, built.backends, clock)
     seen: object = "?"
 
-    async def loop() -> None:
+    async def watch() -> None:
+        """The UI's side: reads the thread on its own connection every 0.1 s, whatever the
+        engine is doing (a pass may wait out the backend's rate budget, as in the app, where
+        the sync runs in a worker and the screen reads the store meanwhile)."""
         nonlocal seen
         while not Path(stop).exists():
-            await engine.run_once()
             ticket = ui.find_ticket(source, remote_id)
             thread = (
                 [[c.body, c.remote_id is not None] for c in ui.comments(ticket.id)]
@@ -48,7 +51,19 @@ def main() -> int:
             if thread != seen:
                 seen = thread
                 print(json.dumps({"thread": thread, "at": time.time()}), flush=True)
+            await asyncio.sleep(0.1)
+
+    async def sync() -> None:
+        while not Path(stop).exists():
+            await engine.run_once()
             await asyncio.sleep(0.2)
+
+    async def loop() -> None:
+        watcher = asyncio.create_task(watch())
+        try:
+            await sync()
+        finally:
+            await watcher
         await built.aclose()
 
     asyncio.run(loop())
