@@ -518,7 +518,25 @@ def _url(value: Any, key: str) -> str:
         raise ConfigValueError(key, expected + " (without ? or #)")
     if not _valid_host(parts.hostname):
         raise ConfigValueError(key, expected + " (a valid host name)", url)
+    if ("[" in parts.netloc or "]" in parts.netloc) and not _valid_bracketed(parts.netloc):
+        # urlsplit takes "[::1]]" and "[::1]a" for the host ::1; the HTTP client does not
+        raise ConfigValueError(key, expected + " (an IPv6 address as [::1] or [::1]:8443)", url)
     return url
+
+
+def _valid_bracketed(netloc: str) -> bool:
+    """``[IPv6]`` or ``[IPv6]:port`` and nothing else."""
+    import ipaddress
+    import re
+
+    match = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\](?::[0-9]{1,5})?", netloc)
+    if match is None:
+        return False
+    try:
+        ipaddress.IPv6Address(match.group(1))
+    except ValueError:
+        return False
+    return True
 
 
 def _valid_host(host: str) -> bool:

@@ -301,6 +301,8 @@ def usable_sla(config: Config) -> None:
     .map(lambda t: f"{t[0]}://{t[1]}")
 )
 @example("http://[::1")
+@example("http://[::1]]")
+@example("http://[::1]a")
 @example("http://[::1]:99999")
 @example("https://xn--.com")
 def test_a_url_the_config_accepts_builds_a_client(tmp_path: Path, url: str) -> None:
