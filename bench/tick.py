@@ -4,9 +4,11 @@ The app (built as ``oncall-tui --db`` builds it, frozen clock) runs in-process a
 at 120×40, and 160×48 where the detail pane shows beside the queue. The screen's own
 1-second timer is paused so only our ticks run. Each measured tick advances the frozen clock
 by one second (so countdowns change and the SLA-crossing query has a window to scan), calls
-``QueueScreen.tick()`` and waits for the frame that repaints the table. The figure is the
-main thread's CPU time (``time.thread_time``) from just before ``tick()`` to the end of that
-frame: the tick itself, the messages it causes, and composing the frame.
+``QueueScreen.tick()`` and waits for the frame that repaints the rows whose text changed (a
+second that changes none repaints nothing). The figure is the main thread's CPU time
+(``time.thread_time``) from just before ``tick()`` to the end of that frame, or, without one,
+until everything the tick caused is handled: the tick itself, the messages it causes, and
+composing the frame.
 
 Target: median ≤ 5 ms CPU per tick.
 """
@@ -57,15 +59,19 @@ async def _ticks(
                 profiler.enable()
             c0, w0 = time.thread_time(), time.perf_counter()
             screen.tick()
-            await spy.next_frame(frames)
+            # A second that changes no countdown repaints nothing (only changed rows are
+            # refreshed): then the tick's cost ends when everything it caused is handled.
+            await spy.next_frame(frames, timeout=0.1)
             await quiesce(pilot, spy)
             if profiler is not None:
                 profiler.disable()
-            if spy.count == frames:
-                raise RuntimeError("tick() did not repaint")
             if i >= 3:  # the first ticks warm caches
-                cpu.append(spy.last_cpu - c0)
-                wall.append(spy.last_wall - w0)
+                if spy.count == frames:
+                    cpu.append(time.thread_time() - c0)
+                    wall.append(time.perf_counter() - w0 - 0.1)
+                else:
+                    cpu.append(spy.last_cpu - c0)
+                    wall.append(spy.last_wall - w0)
         for timer in paused:
             timer.resume()
     return cpu, wall
