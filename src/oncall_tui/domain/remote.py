@@ -140,6 +140,8 @@ class Page:
         in_scope: when not None, every ticket the backend keeps fresh now (the agent's
             scope): the store marks its other cached tickets as not refreshed, and these as
             refreshed.
+        relayed: the records come from the team's relay (team mode), which acts on them for
+            the team: what a customer's message ends is mirrored, not queued again.
     """
 
     tickets: tuple[RemoteTicket, ...] = ()
@@ -152,3 +154,4 @@ class Page:
     quarantined: tuple[Quarantined, ...] = ()
     notes: tuple[str, ...] = ()
     in_scope: Scope | None = None
+    relayed: bool = False

@@ -92,11 +92,25 @@ defaults, except the closures and Wednesday's split day, which are examples)::
     [sla.next_reply.premium]      # example; by default next replies use the first-reply targets
     P3 = "3bd"
 
+    [sla.customer_reply.zendesk]  # who ends the waiting when a customer writes (below)
+    reopens = true                # Zendesk itself turns pending (and solved) into open
+    removes_waiting_labels = false  # true if a trigger or bot takes "+" tags off itself
+
+    [sla.customer_reply.github]
+    removes_waiting_labels = false  # true if a workflow takes "+" labels off itself
+
     [sla.channels]                # "plan" = no channel rule, use the plan table
     chat = "24h"
     form = "4bh"
     alert = { in_hours = "1h", out_of_hours = "4h" }
     tracker = "none"
+
+A customer's public message ends the waiting at once: pending (and solved) becomes open,
+``+`` labels come off, on hold stays on hold. The cached ticket shows it at once; what the
+backend does not do by itself is queued to it (one outbox entry per triggering message).
+``[sla.customer_reply.<backend>]`` says what the backend does by itself: by default Zendesk
+reopens (its own rule for a requester's reply) and nothing removes ``+`` labels, so their
+removal is queued (removing a label already gone is harmless, a label left on is not).
 
 Merging with the defaults: top-level keys, channels and each plan's priorities override
 one by one (a priority left out of a built-in plan keeps its default; of a new plan, none);
@@ -422,6 +436,29 @@ _Resolved = tuple[SlaTarget | None, SlaTarget | None, bool]
 
 
 @dataclass(frozen=True, slots=True)
+class WaitEnd:
+    """What a backend does by itself when a customer's message ends the waiting.
+
+    Attributes:
+        reopens: it turns a pending (or solved) ticket into open.
+        removes_waiting_labels: it takes ``+`` labels off (a trigger, a bot, a workflow).
+    """
+
+    reopens: bool = False
+    removes_waiting_labels: bool = False
+
+
+#: The backends' own behaviour by default: Zendesk reopens a pending or solved ticket when the
+#: requester replies; nothing is known to take ``+`` labels off.
+DEFAULT_WAIT_END: tuple[tuple[str, WaitEnd], ...] = (
+    ("zendesk", WaitEnd(reopens=True)),
+    ("github", WaitEnd()),
+    ("slack", WaitEnd()),
+)
+_WAIT_END_KEYS = ("reopens", "removes_waiting_labels")
+
+
+@dataclass(frozen=True, slots=True)
 class SlaSettings:
     """Everything the SLA engine is configured with (see the module docstring for TOML).
 
@@ -430,6 +467,8 @@ class SlaSettings:
         plans: per-plan targets.
         channels: channel rules; a kind listed with None has no target, a kind not listed
             falls back to the plan's targets.
+        customer_reply: by backend name, what it does by itself when a customer's message
+            ends the waiting (the rest is queued to it).
         warning_fraction: warning once at most this share of the target is left.
         critical_seconds: critical once at most this is left.
         business_day_seconds: the length of one business day ("1bd"); 0 (the default)
@@ -443,6 +482,7 @@ class SlaSettings:
     critical_seconds: int = 15 * 60
     business_day_seconds: int = 0
     next_reply: tuple[tuple[str, Priority, TargetRule | None], ...] = ()
+    customer_reply: tuple[tuple[str, WaitEnd], ...] = DEFAULT_WAIT_END
     _plan_lookup: dict[tuple[str, Priority], _Resolved | None] = field(
         init=False, repr=False, compare=False, hash=False
     )
@@ -478,6 +518,11 @@ class SlaSettings:
     def default(cls) -> SlaSettings:
         """The targets and calendar of DOMAIN.md."""
         return cls(BusinessCalendar(), _default_plans(), _default_channels())
+
+    def wait_end(self, backend: str) -> WaitEnd:
+        """What ``backend`` (``zendesk``, ``github``...) does by itself when a customer's
+        message ends the waiting; an unknown backend does nothing by itself."""
+        return next((w for name, w in self.customer_reply if name == backend), WaitEnd())
 
     def plan(self, name: str) -> PlanTargets | None:
         """The plan called ``name`` (case-insensitive), or None."""
@@ -835,6 +880,7 @@ _TOP_KEYS = (
     "targets",
     "channels",
     "next_reply",
+    "customer_reply",
 )
 _CLOSURE_KEYS = ("name", "date", "from", "to", "start", "end")
 _SPAN_EXPECTED = 'a duration like "4h", "4bh" or "1bd" (at most a year), or "none"'
@@ -946,6 +992,23 @@ def _parse_next_reply(
                 raise _fail(f"{pkey}.{prio_key}", "a priority: P0, P1, P2 or P3") from None
             out.append((name.lower(), prio, _parse_rule(rule, f"{pkey}.{prio_key}")))
     return tuple(out)
+
+
+def _parse_customer_reply(value: object, key: str) -> tuple[tuple[str, WaitEnd], ...]:
+    """``[sla.customer_reply.<backend>]`` over the defaults, key by key."""
+    table = _table(value, key)
+    known = [name for name, _ in DEFAULT_WAIT_END]
+    _check_keys(table, key, known)
+    out = dict(DEFAULT_WAIT_END)
+    for name, spec in table.items():
+        bkey = f"{key}.{name}"
+        spec = _table(spec, bkey)
+        _check_keys(spec, bkey, _WAIT_END_KEYS)
+        for flag, flag_value in spec.items():
+            if not isinstance(flag_value, bool):
+                raise _fail(f"{bkey}.{flag}", "true or false", flag_value)
+        out[name] = replace(out[name], **spec)
+    return tuple(out.items())
 
 
 def _parse_channels(value: object, key: str) -> tuple[tuple[TicketKind, TargetRule | None], ...]:
@@ -1138,6 +1201,9 @@ def sla_settings_from_dict(d: Mapping[str, Any], key_prefix: str = "sla") -> Sla
         _parse_channels(d["channels"], k + "channels") if "channels" in d else _default_channels()
     )
     next_reply = _parse_next_reply(d["next_reply"], k + "next_reply") if "next_reply" in d else ()
+    customer_reply = DEFAULT_WAIT_END
+    if "customer_reply" in d:
+        customer_reply = _parse_customer_reply(d["customer_reply"], k + "customer_reply")
     return SlaSettings(
         calendar=calendar,
         plans=plans,
@@ -1146,4 +1212,5 @@ def sla_settings_from_dict(d: Mapping[str, Any], key_prefix: str = "sla") -> Sla
         critical_seconds=critical,
         business_day_seconds=day_seconds,
         next_reply=next_reply,
+        customer_reply=customer_reply,
     )

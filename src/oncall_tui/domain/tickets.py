@@ -128,6 +128,9 @@ class Ticket:
     #: What the reply clocks replay (see ``domain/sla_clocks.py``): status, label and
     #: priority changes as observed, and each message by its author's role.
     sla_events: tuple[SlaEvent, ...] = field(default=(), compare=False, hash=False)
+    #: When the status was last set, as far as we know (a local edit, the backend copy that
+    #: showed it); None: not known, taken as ``updated_at``.
+    status_since: datetime | None = field(default=None, compare=False, hash=False)
 
     @property
     def is_paused(self) -> bool:

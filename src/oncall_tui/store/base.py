@@ -32,7 +32,8 @@ FTS_CHUNK = 500
 TICKET_COLUMNS = (
     "id, source, remote_id, channel, subject, body, status, priority, labels, assignee, "
     "requester, customer_id, url, opened_at, updated_at, first_response_at, pauses, "
-    "sla_due, sla_warn_at, sla_target, version, pending_ops, conflict, label_since, sla_events"
+    "sla_due, sla_warn_at, sla_target, version, pending_ops, conflict, label_since, sla_events, "
+    "status_since"
 )
 
 
@@ -161,7 +162,10 @@ def ticket_from_row(row: tuple[Any, ...] | Any) -> Ticket:
 
 
 def _ticket_decode(row: tuple[Any, ...] | Any) -> Ticket:
-    """Map a row selected with :data:`TICKET_COLUMNS` to a :class:`Ticket`."""
+    """Map a row selected with :data:`TICKET_COLUMNS` to a :class:`Ticket` (a row without
+    ``status_since``, as migrations before 0022 select, has it unknown)."""
+    row = tuple(row)
+    status_since = row[25] if len(row) > 25 else None
     (
         id_,
         source,
@@ -188,7 +192,7 @@ def _ticket_decode(row: tuple[Any, ...] | Any) -> Ticket:
         conflict,
         label_since,
         sla_events,
-    ) = row
+    ) = row[:25]
     opened = parse_iso(opened_at)
     updated = parse_iso(updated_at)
     assert opened is not None and updated is not None
@@ -222,6 +226,7 @@ def _ticket_decode(row: tuple[Any, ...] | Any) -> Ticket:
             if v is not None
         },
         sla_events=events_from_json(sla_events),
+        status_since=parse_iso(status_since),
     )
 
 

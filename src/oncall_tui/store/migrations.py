@@ -490,5 +490,16 @@ def m0021_count_indexes(db: Database) -> None:
     )
 
 
+
+@migrations(name="0022_status_since")
+def m0022_status_since(db: Database) -> None:
+    """When each ticket's status was last set, as far as we know (issue 13): a customer's
+    message ends the waiting only on a status set before it (a user's newer "pending", or a
+    backend copy that already shows the customer's reply, is not undone). ``label_since``
+    says the same of labels. Cached tickets take their last update, the latest they can have
+    been set at."""
+    db.execute("ALTER TABLE tickets ADD COLUMN status_since TEXT")
+    db.execute("UPDATE tickets SET status_since = updated_at")
+
 #: The schema version this build writes; a database with a higher one is refused.
 SCHEMA_VERSION = len(migrations._migrations)

@@ -18,6 +18,9 @@ from oncall_tui.domain.tickets import Source
 from oncall_tui.store.base import StoreBase
 from oncall_tui.store.db import dumps, iso, parse_iso
 
+#: How the key of an automatic entry (one no user typed, e.g. what a customer's reply ends)
+#: starts; it names the cause, so the cause queues it once.
+AUTO_PREFIX = "auto:"
 #: The longest an entry is ever parked (a server's absurd wait never parks it for centuries).
 MAX_PARK = timedelta(days=365)
 
@@ -64,14 +67,15 @@ def op_from_row(row: Sequence[Any]) -> Op:
 class OutboxMixin(StoreBase):
     """Appending, taking and settling outbox entries."""
 
-    def enqueue(self, op: Op) -> int:
+    def enqueue(self, op: Op, *, undo_window: bool = True) -> int:
         """Append ``op`` (inside the caller's transaction, if any); returns its id.
 
-        It waits :attr:`undo_seconds` (rounded up to the second) before it may be sent.
+        It waits :attr:`undo_seconds` (rounded up to the second) before it may be sent,
+        unless ``undo_window`` is False (a change nobody typed: nothing for `u` to take back).
         """
         now = self.now()
         send_after = None
-        if self.undo_seconds > 0:
+        if undo_window and self.undo_seconds > 0:
             send_after = iso(self.clock() + timedelta(seconds=math.ceil(self.undo_seconds)))
         with self.db.atomic():
             cur = self.db.execute(
@@ -98,6 +102,19 @@ class OutboxMixin(StoreBase):
                 )
         assert cur.lastrowid is not None
         return cur.lastrowid
+
+    def enqueue_once(self, op: Op) -> int | None:
+        """Append an automatic entry (its key names what caused it, ``auto:...``) unless one
+        with that key was ever queued; it has no undo window. Returns its id, or None.
+
+        Checked and written in the caller's ``BEGIN IMMEDIATE`` transaction (the key is also
+        unique in the table), so two processes that saw the same cause queue it once.
+        """
+        assert op.idempotency_key.startswith(AUTO_PREFIX)
+        with self.db.atomic():
+            if self._one("SELECT 1 FROM outbox WHERE idempotency_key = ?", [op.idempotency_key]):
+                return None
+            return self.enqueue(op, undo_window=False)
 
     def get_op(self, op_id: int) -> Op | None:
         """One outbox entry."""
@@ -438,7 +455,10 @@ class OutboxMixin(StoreBase):
         qualifies: the engine takes an entry only once its window is over, so one undone
         before then can never be on its way out.
         """
-        sql = f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE state = 'pending' AND attempts = 0"
+        sql = (
+            f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE state = 'pending' AND attempts = 0 "
+            "AND idempotency_key NOT LIKE 'auto:%'"  # what nobody typed is not undone
+        )
         params: list[Any] = []
         if now is not None:
             sql += " AND send_after > ?"

@@ -20,7 +20,7 @@ from typing import Any
 
 from oncall_tui.domain import sla as sla_rules
 from oncall_tui.domain import sla_history
-from oncall_tui.domain.ops import OpKind
+from oncall_tui.domain.ops import Op, OpKind, is_supported
 from oncall_tui.domain.remote import (
     Page,
     Quarantined,
@@ -31,9 +31,12 @@ from oncall_tui.domain.remote import (
 from oncall_tui.domain.sla_clocks import EventType, SlaEvent
 from oncall_tui.domain.text import clean_line, clean_text, is_unsafe, is_unsafe_line
 from oncall_tui.domain.tickets import (
+    BACKEND_NAMES,
     Customer,
     Source,
+    Status,
     Ticket,
+    is_waiting_label,
 )
 from oncall_tui.store.base import TICKET_COLUMNS, ticket_from_row
 from oncall_tui.store.db import dumps, iso, parse_iso
@@ -108,6 +111,7 @@ def _local_ticket(
         version=rt.version,
         first_response_at=first_response_at,
         label_since=label_since or {},
+        status_since=rt.updated_at,
     )
 
 
@@ -124,6 +128,10 @@ def _field_names(kind: type) -> tuple[str, ...]:
 class RemoteMixin(TicketsMixin):
     """Applying pulled pages and push confirmations."""
 
+    mirror_only: bool = False
+    """While a relayed page (team mode) is applied: what a customer's message ends is only
+    mirrored in the cache, never queued (the relay queues it, once for the team)."""
+
     def apply_page(self, backend: str, page: Page, *, save_cursor: bool = True) -> set[int]:
         """Write a page of remote records and the backend's new cursor atomically.
 
@@ -134,9 +142,13 @@ class RemoteMixin(TicketsMixin):
             The local ids of tickets that changed.
         """
         with self.db.atomic():
-            changed = self._apply_records(
-                backend, page.customers, page.tickets, page.comments, settled=page.done
-            )
+            self.mirror_only = page.relayed
+            try:
+                changed = self._apply_records(
+                    backend, page.customers, page.tickets, page.comments, settled=page.done
+                )
+            finally:
+                self.mirror_only = False
             if page.quarantined:
                 self._log_quarantined(backend, page.quarantined)
             if page.notes:
@@ -527,20 +539,32 @@ class RemoteMixin(TicketsMixin):
             ],
         )
         said: dict[int, list[SlaEvent]] = {}
+        customer_said: dict[int, tuple[datetime, str]] = {}
         for tid, rc in new:
             role = comment_role(rc, tickets[(str(rc.source), rc.ticket_remote_id)][1])
             event = sla_history.comment_event(role, rc.public, rc.created_at)
             if event is not None:
                 said.setdefault(tid, []).append(event)
+                if event.type is EventType.CUSTOMER_COMMENT:
+                    last = customer_said.get(tid)
+                    if last is None or rc.created_at >= last[0]:
+                        customer_said[tid] = (rc.created_at, rc.remote_id)
         if said:
-            self._record_messages(said)
+            self._record_messages(said, customer_said)
         return {tid for tid, _rc in new}
 
-    def _record_messages(self, said: dict[int, list[SlaEvent]]) -> None:
+    def _record_messages(
+        self,
+        said: dict[int, list[SlaEvent]],
+        customer_said: dict[int, tuple[datetime, str]] | None = None,
+    ) -> None:
         """Add messages to their tickets' SLA histories and recompute the clocks; a staff
-        answer is also the first response if there was none."""
+        answer is also the first response if there was none. A customer's message ends the
+        waiting (:meth:`_end_waiting`): ``customer_said`` has each ticket's latest one (its
+        instant and remote id)."""
         plans = self.plans()
         updates: list[dict[str, Any]] = []
+        customer_said = customer_said or {}
         for chunk in _chunks(sorted(said)):
             rows = self.db.execute(
                 f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id IN ({','.join('?' * len(chunk))})",
@@ -556,6 +580,17 @@ class RemoteMixin(TicketsMixin):
                 ticket = replace(
                     ticket, first_response_at=first, sla_events=ticket.sla_events + tuple(events)
                 )
+                spoke = customer_said.get(ticket.id)
+                if spoke is not None:
+                    ended = self._end_waiting(ticket, *spoke)
+                    if ended is not ticket:
+                        values = self._ticket_values(ended, plans.get(ended.customer_id))
+                        assignments = ", ".join(f"{k} = :{k}" for k in values)
+                        self.db.execute(
+                            f"UPDATE tickets SET {assignments} WHERE id = :id",
+                            {**values, "id": ended.id},
+                        )
+                        continue
                 cols = self.sla_columns(ticket, plans.get(ticket.customer_id))
                 cols.update(
                     first_response_at=iso(first),
@@ -570,6 +605,68 @@ class RemoteMixin(TicketsMixin):
             "sla_warn_at = :sla_warn_at, sla_target = :sla_target WHERE id = :id",
             updates,
         )
+
+    def _end_waiting(self, ticket: Ticket, at: datetime, comment_id: str) -> Ticket:
+        """A customer's public message (at ``at``) ends the waiting: pending (or solved)
+        becomes open and ``+`` labels come off; on hold stays on hold, closed stays closed.
+
+        Only what was set before the message ends: a status or label set after it (the
+        user's "pending" again, a backend copy that already shows the reply) stays. What the
+        backend does not do by itself (``SlaSettings.wait_end``) is queued to it, keyed on the
+        message, so two processes that both pull it queue it once; a relayed page (team mode)
+        is only mirrored, the relay queues it. Returns ``ticket`` itself when nothing ends.
+        """
+        if ticket.status is Status.CLOSED:
+            return ticket
+        status_since = ticket.status_since or ticket.updated_at
+        reopen = ticket.status in (Status.PENDING, Status.SOLVED) and status_since <= at
+        gone = [
+            x
+            for x in ticket.labels
+            if is_waiting_label(x) and ticket.label_since.get(x, ticket.updated_at) <= at
+        ]
+        if not reopen and not gone:
+            return ticket
+        ended = replace(
+            ticket,
+            status=Status.OPEN if reopen else ticket.status,
+            status_since=at if reopen else ticket.status_since,
+            labels=tuple(x for x in ticket.labels if x not in gone),
+            updated_at=max(ticket.updated_at, at),
+        )
+        ended = replace(
+            ended,
+            pauses=sla_rules.update_pauses(ticket, ended, at),
+            sla_events=ticket.sla_events + sla_history.changes(ticket, ended, at),
+        )
+        if self.mirror_only or ticket.remote_id is None:
+            return ended
+        wait = self.sla.wait_end(BACKEND_NAMES[ticket.source])
+        key = f"auto:customer-reply:{ticket.source}:{ticket.remote_id}:{comment_id}"
+        queued: list[tuple[OpKind, dict[str, Any], dict[str, Any]]] = []
+        if reopen and not wait.reopens:
+            queued.append(
+                (OpKind.SET_STATUS, {"status": str(Status.OPEN)}, {"status": str(ticket.status)})
+            )
+        if gone and not wait.removes_waiting_labels:
+            before = {"labels": dumps(list(ticket.labels))}
+            queued.append((OpKind.REMOVE_LABELS, {"labels": gone}, before))
+        for kind, payload, before in queued:
+            if not is_supported(ticket.source, kind):
+                continue  # local only there (a chat thread's status and labels)
+            self.enqueue_once(
+                Op(
+                    kind=kind,
+                    source=ticket.source,
+                    payload=payload,
+                    idempotency_key=f"{key}:{kind}",
+                    ticket_id=ticket.id,
+                    remote_id=ticket.remote_id,
+                    base_version=ticket.version,
+                    undo={"columns": before},
+                )
+            )
+        return ended
 
     def _apply_ticket(self, backend: str, rt: RemoteTicket) -> int | None:
         """A newer copy of a cached ticket, merged field by field with unsent local edits."""
@@ -593,6 +690,8 @@ class RemoteMixin(TicketsMixin):
         if rt.source == Source.CHAT:
             keep.update(CHAT_LOCAL_FIELDS)
         merged = replace(incoming, **{f: getattr(existing, f) for f in keep})
+        if merged.status == existing.status:  # the status was set when it was set
+            merged = replace(merged, status_since=existing.status_since or existing.updated_at)
         merged = replace(
             merged,
             pauses=sla_rules.update_pauses(existing, merged, rt.updated_at),

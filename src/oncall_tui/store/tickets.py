@@ -268,6 +268,7 @@ class TicketsMixin(OutboxMixin):
             ),
             "version": ticket.version,
             "sla_events": sla_history.events_to_json(ticket.sla_events),
+            "status_since": iso(ticket.status_since or ticket.updated_at),
         }
         values.update(self.sla_columns(ticket, plan))
         return values
@@ -412,6 +413,8 @@ class TicketsMixin(OutboxMixin):
         with self.db.atomic():
             old = self.get_ticket(ticket_id)
             new = replace(old, updated_at=now, **change)
+            if new.status != old.status:
+                new = replace(new, status_since=now)
             new = replace(new, pauses=sla_rules.update_pauses(old, new, now))
             events = old.sla_events + sla_history.changes(old, new, now)
             new = replace(new, sla_events=events)

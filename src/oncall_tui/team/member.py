@@ -253,6 +253,7 @@ class TeamBackend:
             removed=page.removed,
             cursor=encode_cursor({"positions": positions, "stream": self.feed.team.stream}, "team"),
             done=not any(waiting.values()),
+            relayed=True,  # the relay acts on what its records say (a customer's reply...)
         )
 
     async def push(self, op: Op) -> PushResult:
