@@ -162,3 +162,19 @@ def test_notes_staff_replies_and_automatic_replies_end_nothing(store: Store) -> 
     ticket = store.get_ticket(tid)
     assert ticket.status is Status.PENDING and "+more info please" in ticket.labels
     assert auto_ops(store) == []
+
+
+def test_the_key_queues_a_message_once_even_from_a_stale_read(store: Store) -> None:
+    """Another process that read the ticket before this one's change (still waiting) and
+    acts on the same message: the message's key is queued already, so nothing is added."""
+    tid = waiting_ticket(store)
+    stale = store.get_ticket(tid)
+    store.apply_page("zendesk", Page(comments=(customer(1, 1, 30),)))
+    assert len(auto_ops(store)) == 1
+    with store.db.atomic():
+        ended = store._end_waiting(stale, T0 + timedelta(minutes=30), "c1-1")
+    assert ended.labels == ("bug",)  # it would end the same waiting...
+    assert len(auto_ops(store)) == 1  # ...but queues nothing twice
+    with store.db.atomic():
+        store._end_waiting(stale, T0 + timedelta(minutes=40), "c1-2")  # another message
+    assert len(auto_ops(store)) == 2

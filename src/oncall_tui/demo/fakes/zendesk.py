@@ -403,6 +403,21 @@ class ZendeskFake(AgentRoutes, FakeServer):
         self._events = None
         return record
 
+    def requester_reply(self, tid: int, body: str) -> dict[str, Any]:
+        """The requester writes (by mail, in the help centre), as Zendesk treats it: a pending
+        or solved ticket becomes open (its own rule), on hold stays on hold; tags stay (only
+        an account's trigger would change them). Returns the comment."""
+        with self.lock:
+            ticket = self.tickets[tid]
+            record = self._append_comment(
+                tid, ticket["requester_id"], body, True, _iso(self._now())
+            )
+            if ticket["status"] in ("pending", "solved"):
+                ticket["status"] = "open"
+            self._touch(tid)
+            self.count("add_comment")
+            return record
+
     def _touch(self, tid: int, bump: bool = True) -> None:
         self._seq += 1
         self._changed[tid] = self._seq
@@ -421,17 +436,7 @@ class ZendeskFake(AgentRoutes, FakeServer):
             customers = [u for u in self.users.values() if u["role"] == "end-user"]
             if open_ids and self.random.random() < 0.4:
                 tid = self.random.choice(sorted(open_ids))
-                ticket = self.tickets[tid]
-                self._append_comment(
-                    tid,
-                    ticket["requester_id"],
-                    self.random.choice(DEMO_REPLIES),
-                    True,
-                    _iso(self._now()),
-                )
-                ticket["status"] = "open"
-                self._touch(tid)
-                self.count("add_comment")
+                self.requester_reply(tid, self.random.choice(DEMO_REPLIES))
                 return str(tid)
             requester = self.random.choice(customers) if customers else self.users[AGENT_ID]
             now = _iso(self._now())
