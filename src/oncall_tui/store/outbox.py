@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from oncall_tui.domain.calendars import from_epoch, to_epoch
 from oncall_tui.domain.ops import Op, OpKind, OpState
 from oncall_tui.domain.tickets import Source
 from oncall_tui.store.base import StoreBase
@@ -299,7 +300,11 @@ class OutboxMixin(StoreBase):
         return iso(self.clock() + min(max(delay, timedelta(0)), MAX_PARK))
 
     def mark_failed(self, op_id: int, error: str, claimer: str | None = None) -> bool:
-        """The backend refused the entry for a reason the user must see and fix."""
+        """The backend refused the entry for a reason the user must see and fix.
+
+        A refused reply never reached the customer: it stops being the answer of the reply
+        clock (until it is retried; see :meth:`retry_failed`).
+        """
         clause, extra = self._claim_clause(claimer)
         with self.db.atomic():
             cur = self.db.execute(
@@ -308,6 +313,10 @@ class OutboxMixin(StoreBase):
                 f"WHERE id = ? AND state IN ('pending', 'inflight'){clause}",
                 [error, self.now(), op_id, *extra],
             )
+            if cur.rowcount == 1:
+                op = self.get_op(op_id)
+                if op is not None and op.kind is OpKind.REPLY:
+                    self._withdraw_answer(op)
         return cur.rowcount == 1
 
     def mark_done(
@@ -397,12 +406,88 @@ class OutboxMixin(StoreBase):
         return frozenset(str(r[0]) for r in rows)
 
     def retry_failed(self, op_id: int) -> None:
-        """Put a failed entry back in the queue (after the user fixed the cause)."""
+        """Put a failed entry back in the queue (after the user fixed the cause).
+
+        A reply retried is the answer again, as of now (the customer never had it before).
+        """
+        with self.db.atomic():
+            cur = self.db.execute(
+                "UPDATE outbox SET state = 'pending', next_attempt_at = NULL, updated_at = ? "
+                "WHERE id = ? AND state = 'failed'",
+                [self.now(), op_id],
+            )
+            if cur.rowcount == 1:
+                op = self.get_op(op_id)
+                if op is not None and op.kind is OpKind.REPLY and op.undo.get("withdrawn"):
+                    self._answer_again(op)
+
+    # ---- the SLA history an entry wrote --------------------------------------------------
+
+    def _sla_changed(self, ticket_id: int) -> None:
+        """Recompute the ticket's stored clocks after its history changed (the tickets
+        layer does; here nothing)."""
+
+    def _drop_events(self, ticket_id: int, events: Sequence[Any]) -> None:
+        """Take ``events`` (stored triples) out of the ticket's SLA history, each once, the
+        latest match first; what others added meanwhile (a synced comment) stays."""
+        row = self._one("SELECT sla_events FROM tickets WHERE id = ?", [ticket_id])
+        if row is None or not events:
+            return
+        history = json.loads(row[0] or "[]")
+        for event in events:
+            for i in range(len(history) - 1, -1, -1):
+                if history[i] == list(event):
+                    del history[i]
+                    break
         self.db.execute(
-            "UPDATE outbox SET state = 'pending', next_attempt_at = NULL, updated_at = ? "
-            "WHERE id = ? AND state = 'failed'",
-            [self.now(), op_id],
+            "UPDATE tickets SET sla_events = ? WHERE id = ?", [dumps(history), ticket_id]
         )
+
+    def _withdraw_answer(self, op: Op) -> None:
+        """A reply that will not reach the customer stops answering the clock: its event
+        goes from the history, and the first response it was goes back to what it was."""
+        if op.ticket_id is None or op.undo.get("withdrawn"):
+            return
+        events = op.undo.get("sla_events")
+        if events is None and op.undo.get("comment_id") is not None:
+            # queued before replies kept their events: the comment says when it answered
+            row = self._one("SELECT created_at FROM comments WHERE id = ?", [op.undo["comment_id"]])
+            when = parse_iso(row[0]) if row else None
+            events = [] if when is None else [[to_epoch(when), "agent_public", ""]]
+        events = events or []
+        self._drop_events(op.ticket_id, events)
+        before = (op.undo.get("columns") or {}).get("first_response_at")
+        for at, _kind, _value in events:
+            self.db.execute(
+                "UPDATE tickets SET first_response_at = ? WHERE id = ? "
+                "AND first_response_at = ?",
+                [before, op.ticket_id, iso(from_epoch(int(at)))],
+            )
+        self.db.execute(
+            "UPDATE outbox SET undo = ? WHERE id = ?",
+            [dumps({**op.undo, "withdrawn": True}), op.id],
+        )
+        self._sla_changed(op.ticket_id)
+
+    def _answer_again(self, op: Op) -> None:
+        """A withdrawn reply queued again answers as of now."""
+        if op.ticket_id is None:
+            return
+        now = self.clock()
+        event = [to_epoch(now), "agent_public", ""]
+        row = self._one("SELECT sla_events FROM tickets WHERE id = ?", [op.ticket_id])
+        if row is None:
+            return
+        history = json.loads(row[0] or "[]") + [event]
+        self.db.execute(
+            "UPDATE tickets SET sla_events = ?, first_response_at = coalesce(first_response_at, ?) "
+            "WHERE id = ?",
+            [dumps(history), iso(now), op.ticket_id],
+        )
+        undo = {k: v for k, v in op.undo.items() if k != "withdrawn"}
+        undo["sla_events"] = [event]
+        self.db.execute("UPDATE outbox SET undo = ? WHERE id = ?", [dumps(undo), op.id])
+        self._sla_changed(op.ticket_id)
 
     def discard(self, op_id: int) -> bool:
         """Drop a failed, unsent or unclear entry and restore the local row; False if not
@@ -528,11 +613,17 @@ class OutboxMixin(StoreBase):
             [op.ticket_id],
         )
         columns = op.undo.get("columns") or {}
-        if columns:
+        if op.kind is OpKind.REPLY and "sla_events" in op.undo:
+            self._withdraw_answer(op)  # its event, and the first response only if it was it
+        elif columns:
             assignments = ", ".join(f"{k} = :{k}" for k in columns)
             self.db.execute(
                 f"UPDATE tickets SET {assignments} WHERE id = :id", {**columns, "id": op.ticket_id}
             )
+        if "sla_events" in op.undo and op.kind is not OpKind.REPLY:
+            # only its own events go (older entries restore the whole column above)
+            self._drop_events(op.ticket_id, op.undo["sla_events"])
+            self._sla_changed(op.ticket_id)
         if op.undo.get("comment_id") is not None:
             self.db.execute("DELETE FROM comments WHERE id = ?", [op.undo["comment_id"]])
             self.reindex([op.ticket_id])

@@ -44,6 +44,11 @@ from oncall_tui.store.db import dumps, iso, parse_iso
 from oncall_tui.store.outbox import OutboxMixin
 
 
+def _triples(events: Iterable[Any]) -> list[list[Any]]:
+    """SLA events as stored (``[epoch, type, value]``)."""
+    return [[to_epoch(e.at), e.type.value, e.value] for e in events]
+
+
 def _at(text: str) -> datetime:
     when = parse_iso(text)
     assert when is not None
@@ -399,6 +404,9 @@ class TicketsMixin(OutboxMixin):
             )
         return seen
 
+    def _sla_changed(self, ticket_id: int) -> None:
+        self.recompute_sla([ticket_id])
+
     # ---- local edits -----------------------------------------------------------------------
 
     def _edit(
@@ -416,13 +424,13 @@ class TicketsMixin(OutboxMixin):
             if new.status != old.status:
                 new = replace(new, status_since=now)
             new = replace(new, pauses=sla_rules.update_pauses(old, new, now))
-            events = old.sla_events + sla_history.changes(old, new, now)
-            new = replace(new, sla_events=events)
+            added = sla_history.changes(old, new, now)
+            new = replace(new, sla_events=old.sla_events + added)
             columns = self._ticket_values(new, self.plan_of(new.customer_id))
             undo = {
                 k: v
                 for k, v in self._ticket_values(old, self.plan_of(old.customer_id)).items()
-                if columns.get(k) != v
+                if columns.get(k) != v and k != "sla_events"
             }
             assignments = ", ".join(f"{k} = :{k}" for k in columns)
             self.db.execute(
@@ -438,7 +446,9 @@ class TicketsMixin(OutboxMixin):
                         ticket_id=ticket_id,
                         remote_id=old.remote_id,
                         base_version=old.version,
-                        undo={"columns": undo},
+                        # undo takes back the row's fields and only this edit's events: a
+                        # comment synced meanwhile stays in the history
+                        undo={"columns": undo, "sla_events": _triples(added)},
                     )
                 )
             return self.get_ticket(ticket_id)
@@ -537,7 +547,10 @@ class TicketsMixin(OutboxMixin):
                 "WHERE id = :id",
                 cols,
             )
-            undo["columns"] = self._ticket_values(ticket, self.plan_of(ticket.customer_id))
+            # Undone (or refused for good), the reply takes back only what it changed: its
+            # event, and the first response it was.
+            undo["columns"] = {"first_response_at": iso(ticket.first_response_at)}
+            undo["sla_events"] = _triples((event,))
             self.db.execute("UPDATE outbox SET undo = ? WHERE id = ?", [dumps(undo), op_id])
             self.reindex([ticket_id])
             row = self._one(f"SELECT {COMMENT_COLUMNS} FROM comments WHERE id = ?", [cur.lastrowid])
