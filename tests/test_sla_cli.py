@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import io
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -367,3 +369,90 @@ def test_explain_ref_reads_a_cached_ticket(tmp_path: Path) -> None:
     assert code == 2 and "no cached ticket" in err
     code, _, err = go("sla", "explain", "nonsense", "--now", "2026-11-23T18:30:00Z")
     assert code == 2 and err.count("\n") == 1
+
+
+def _explain_cached(tmp_path: Path, build: Any, now: str) -> list[str]:
+    """``sla explain zendesk:41165`` (prose) on a store ``build`` filled; its lines."""
+    from tests.store.test_sla_store import T0, seeded
+
+    store, clock, tid = seeded(tmp_path, T0 + timedelta(hours=1))
+    build(store, clock, tid, T0)
+    store.close()
+    from oncall_tui.store import open_store
+
+    parser = argparse.ArgumentParser(prog="oncall-tui")
+    add_sla_subparser(parser.add_subparsers(dest="command"))
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["sla", "explain", "zendesk:41165", "--now", now]
+    code = run_sla(
+        parser.parse_args(argv), DEFAULT, out, err, lambda: open_store(tmp_path / "sla.db")
+    )
+    assert code == 0, err.getvalue()
+    return out.getvalue().splitlines()
+
+
+def test_explain_ref_tells_rule_pauses_due_sum_and_outcome(tmp_path: Path) -> None:
+    """Premium P1 opened Monday 07:00 (4 business hours), pending 08:00-09:00 until the
+    customer wrote; at 10:00 its due is 07:00 + 4 business hours + the hour it waited."""
+    from oncall_tui.domain.remote import Page
+    from oncall_tui.domain.tickets import Status
+    from tests.store.test_sla_store import rc
+
+    def build(store: Any, clock: Any, tid: int, t0: datetime) -> None:
+        store.set_status(tid, Status.PENDING)  # 08:00
+        clock.set(t0 + timedelta(hours=2))
+        back = rc(1, t0 + timedelta(hours=2), role="customer", author="rita@globex.io")
+        store.apply_page("zendesk", Page(comments=(back,)))  # 09:00
+
+    lines = _explain_cached(tmp_path, build, "2026-11-23T18:00:00Z")  # Mon 10:00 PST
+    assert lines[1:] == [
+        "First reply: 2h 00m business time left · due Mon 12:00 PST",
+        "  started Mon 2026-11-23 07:00 PST: the ticket opened",
+        "  target: premium P1: 4 business hours",
+        "  paused Mon 2026-11-23 08:00 PST until Mon 2026-11-23 09:00 PST "
+        "(1h 00m; 1h 00m of business time): pending",
+        "  due Mon 2026-11-23 12:00 PST = started Mon 07:00 + 4 business hours + 1h 00m "
+        "paused (1 pause, in business time), counting business hours only",
+        "  used: 2h 00m of business time (pauses excluded)",
+    ]
+
+
+def test_explain_ref_tells_a_retarget_a_met_clock_and_a_breach(tmp_path: Path) -> None:
+    from oncall_tui.domain.remote import Page
+    from oncall_tui.domain.tickets import Priority, Status
+    from tests.store.test_sla_store import rc
+
+    def build(store: Any, clock: Any, tid: int, t0: datetime) -> None:
+        store.set_status(tid, Status.PENDING)  # 08:00
+        clock.set(t0 + timedelta(hours=2))
+        back = rc(1, t0 + timedelta(hours=2), role="customer", author="rita@globex.io")
+        store.apply_page("zendesk", Page(comments=(back,)))  # 09:00
+        clock.set(t0 + timedelta(hours=2, minutes=30))
+        store.set_priority(tid, Priority.P0)  # 09:30: premium P0 is 4 calendar hours
+        clock.set(t0 + timedelta(hours=3))
+        store.add_comment(tid, "Fixed in 4.2.1", public=True, author="me")  # 10:00
+        again = rc(2, t0 + timedelta(hours=8), role="customer", author="rita@globex.io")
+        store.apply_page("zendesk", Page(comments=(again,)))  # 15:00, never answered
+
+    lines = _explain_cached(tmp_path, build, "2026-11-24T18:00:00Z")
+    first = lines[1 : lines.index("Next reply: breached 15h 00m ago")]
+    assert first == [
+        "First reply: met 2h 00m early",
+        "  started Mon 2026-11-23 07:00 PST: the ticket opened",
+        "  target at its start: premium P1: 4 business hours",
+        "  priority P0 at Mon 2026-11-23 09:30 PST: premium P0: 4 calendar hours, measured "
+        "from the start",
+        "  paused Mon 2026-11-23 08:00 PST until Mon 2026-11-23 09:00 PST (1h 00m): pending",
+        "  was due Mon 2026-11-23 12:00 PST = started Mon 07:00 + 4 calendar hours + 1h 00m "
+        "paused (1 pause, in calendar time)",
+        "  fulfilled Mon 2026-11-23 10:00 PST by a public reply by our staff, with 2h 00m of "
+        "calendar time left",
+        "  used: 2h 00m of calendar time (pauses excluded)",
+    ]
+    assert lines[lines.index("Next reply: breached 15h 00m ago") + 1 :] == [
+        "  started Mon 2026-11-23 15:00 PST: the customer wrote after our answer",
+        "  target: premium P0: 4 calendar hours",
+        "  breached Mon 2026-11-23 19:00 PST = started Mon 15:00 + 4 calendar hours (no pause)",
+        "  not answered yet: the breach stays, whatever comes next",
+        "  used: 19h 00m of calendar time",
+    ]

@@ -91,8 +91,10 @@ def test_on_hold_stays_on_hold_and_closed_stays_closed(store: Store) -> None:
     )
     store.apply_page("zendesk", Page(comments=(customer(2, 1, 30),)))
     closed = store.find_ticket("helpdesk", "2")
-    assert closed is not None and closed.status is Status.CLOSED and "+more info please" in (
-        closed.labels
+    assert (
+        closed is not None
+        and closed.status is Status.CLOSED
+        and "+more info please" in (closed.labels)
     )
 
 

@@ -135,6 +135,7 @@ class ReplyClock:
         pauses: its pauses, with their causes.
         retargets: priority changes that re-targeted it.
         priority: the priority its current target was chosen for.
+        first_target: the target it started with (before any re-target).
     """
 
     metric: Metric
@@ -151,6 +152,7 @@ class ReplyClock:
     pauses: tuple[ClockPause, ...]
     retargets: tuple[Retarget, ...]
     priority: Priority
+    first_target: SlaTarget | None = None
 
     @property
     def running(self) -> bool:
@@ -281,12 +283,14 @@ class _Clock:
         "retargets",
         "due_next",
         "warn_next",
+        "first_target",
     )
 
     def __init__(self, metric: Metric, t0: int, target: SlaTarget | None, prio: Priority) -> None:
         self.metric = metric
         self.t0 = t0
         self.target = target
+        self.first_target = target
         self.priority = prio
         self.cur = t0
         self.c = 0  # consumed target time up to cur, in the target's kind
@@ -500,6 +504,7 @@ class _Replay:
             pauses=pauses,
             retargets=tuple(clk.retargets),
             priority=clk.priority,
+            first_target=clk.first_target,
         )
 
 

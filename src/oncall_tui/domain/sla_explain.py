@@ -217,36 +217,141 @@ def clock_outcome(clock: ReplyClock, now: datetime, local: Any = None) -> str:
     return f"{span_text(left)} {kind} time left · due {when}"
 
 
+_FULFILLED_BY = {
+    "reply": "a public reply by our staff",
+    "solved": "the ticket was solved",
+    "closed": "the ticket was closed",
+}
+_STARTED_BY = {
+    Metric.FIRST_REPLY: "the ticket opened",
+    Metric.NEXT_REPLY: "the customer wrote after our answer",
+}
+
+
+def _paused_before(
+    clock: ReplyClock, settings: SlaSettings, until: datetime
+) -> tuple[int, int]:
+    """(how many, how long) of the clock's pauses up to ``until``, measured in its target's
+    kind (business seconds for a business target): what pushed its due later."""
+    tgt = clock.target
+    assert tgt is not None
+    stop = to_epoch(until)
+    n = total = 0
+    for p in clock.pauses:
+        a = to_epoch(p.start)
+        b = min(stop, to_epoch(p.end) if p.end is not None else stop)
+        if b <= a:
+            continue
+        n += 1
+        total += settings.calendar.between_epoch(a, b) if tgt.business else b - a
+    return n, total
+
+
+def _sum_text(clock: ReplyClock, settings: SlaSettings, until: datetime, short: Any) -> str:
+    """``started Mon 07:00 + 4 business hours + 1h 10m paused (business time)``."""
+    tgt = clock.target
+    assert tgt is not None
+    kind = kind_word(tgt)
+    n, paused = _paused_before(clock, settings, until)
+    text = f"started {short(clock.activated_at)} + {target_text(tgt)}"
+    if n:
+        pauses = "1 pause" if n == 1 else f"{n} pauses"
+        text += f" + {span_text(paused)} paused ({pauses}, in {kind} time)"
+    else:
+        text += " (no pause)"
+    if tgt.business:
+        text += ", counting business hours only"
+    return text
+
+
 def explain_text(report: ClockReport, settings: SlaSettings) -> list[str]:
-    """A readable account: each clock's rule, pauses, re-targets and how its due was reached."""
+    """A readable account of each clock: what started it and the rule that chose its
+    target, each pause with its cause and span, how its due (or breach) instant was reached
+    (activation + target + paused time, in business or calendar time), and for a fulfilled
+    or breached clock when and by what."""
     tz = settings.calendar.tz
     lines: list[str] = []
 
     def local(at: datetime) -> str:
         return at.astimezone(tz).strftime("%a %Y-%m-%d %H:%M %Z")
 
+    def short(at: datetime) -> str:
+        return at.astimezone(tz).strftime("%a %H:%M")
+
     if not report.targeted:
         return ["No reply clock has a target (no plan, or a plan without one)."]
+    now = report.now
     for clock in report.targeted:
         tgt = clock.target
         assert tgt is not None
+        kind = kind_word(tgt)
         name = _METRIC_NAMES[clock.metric]
-        lines.append(f"{name}, started {local(clock.activated_at)}")
-        lines.append(f"  target: {tgt.reason}: {target_text(tgt)}")
-        for p in clock.pauses:
-            end = "still paused" if p.end is None else f"until {local(p.end)}"
-            lines.append(f"  paused {local(p.start)} {end} ({p.cause})")
+        lines.append(f"{name}: {clock_outcome(clock, now, tz)}")
+        lines.append(f"  started {local(clock.activated_at)}: {_STARTED_BY[clock.metric]}")
+        first = clock.first_target if clock.retargets else tgt
+        if first is None:
+            lines.append("  target: none at its start")
+        else:
+            when = " at its start" if first is not tgt else ""
+            lines.append(f"  target{when}: {first.reason}: {target_text(first)}")
         for r in clock.retargets:
-            what = "no target" if r.target is None else target_text(r.target)
-            note = ", already past it: breached then" if r.breached else ""
+            what = "no target"
+            if r.target is not None:
+                what = f"{r.target.reason}: {target_text(r.target)}"
+            at_change = clock.breached_at is not None and clock.breached_at == r.at
+            if r.breached and not at_change:
+                what = "it had breached already: the breach and its target stay"
+                note = ""
+            elif r.breached:
+                note = ", measured from the start: already past it, breached then"
+            else:
+                note = ", measured from the start"
             lines.append(f"  priority {r.priority} at {local(r.at)}: {what}{note}")
-        used = span_text(clock.consumed)
-        lines.append(f"  {used} of {kind_word(tgt)} time used (pauses excluded)")
+        for p in clock.pauses:
+            if p.end is None:
+                span = span_text(to_epoch(now) - to_epoch(p.start))
+                lines.append(f"  paused {local(p.start)}, still paused ({span} so far): {p.cause}")
+            else:
+                span = span_text(to_epoch(p.end) - to_epoch(p.start))
+                if tgt.business:
+                    inside = settings.calendar.between_epoch(to_epoch(p.start), to_epoch(p.end))
+                    span += f"; {span_text(inside)} of business time"
+                lines.append(
+                    f"  paused {local(p.start)} until {local(p.end)} ({span}): {p.cause}"
+                )
         if clock.breached_at is not None:
-            lines.append(f"  breached {local(clock.breached_at)}")
-        if clock.due_at is not None:
-            lines.append(f"  due {local(clock.due_at)}")
+            lines.append(
+                f"  breached {local(clock.breached_at)} = "
+                f"{_sum_text(clock, settings, clock.breached_at, short)}"
+            )
+        elif clock.due_at is not None:
+            lines.append(
+                f"  due {local(clock.due_at)} = {_sum_text(clock, settings, clock.due_at, short)}"
+            )
+        elif clock.state is ClockState.PAUSED:
+            left = span_text(clock.left or 0)
+            lines.append(f"  no due while it waits: {left} of {kind} time left when it resumes")
         if clock.fulfilled_at is not None:
-            lines.append(f"  {clock.fulfilled_by} {local(clock.fulfilled_at)}")
-        lines.append(f"  {clock_outcome(clock, report.now, tz)}")
+            by = _FULFILLED_BY.get(clock.fulfilled_by, clock.fulfilled_by)
+            when = local(clock.fulfilled_at)
+            if clock.breached_at is not None:
+                late = span_text(clock.late_by or 0)
+                lines.append(f"  answered {when} by {by}: {late} after the breach")
+            else:
+                left = clock.left or 0
+                was_due = to_epoch(clock.fulfilled_at) + left
+                if tgt.business:
+                    was_due = settings.calendar.add_epoch(to_epoch(clock.fulfilled_at), left)
+                due = from_epoch(was_due)
+                how = _sum_text(clock, settings, clock.fulfilled_at, short)
+                lines.append(f"  was due {local(due)} = {how}")
+                lines.append(
+                    f"  fulfilled {when} by {by}, with {span_text(left)} of {kind} time left"
+                )
+        elif clock.breached_at is not None:
+            lines.append("  not answered yet: the breach stays, whatever comes next")
+        lines.append(
+            f"  used: {span_text(clock.consumed)} of {kind} time"
+            + (" (pauses excluded)" if clock.pauses else "")
+        )
     return lines
