@@ -392,28 +392,29 @@ def _explain_cached(tmp_path: Path, build: Any, now: str) -> list[str]:
 
 
 def test_explain_ref_tells_rule_pauses_due_sum_and_outcome(tmp_path: Path) -> None:
-    """Premium P1 opened Monday 07:00 (4 business hours), pending 08:00-09:00 until the
-    customer wrote; at 10:00 its due is 07:00 + 4 business hours + the hour it waited."""
+    """Premium P1 opened Monday 07:00 (4 business hours), pending from 08:00 until the
+    customer wrote at 17:00, after the close: 9 hours waiting, 8 of them business time. Its
+    due is 07:00 + 4 business hours + those 8: Tuesday 10:00."""
     from oncall_tui.domain.remote import Page
     from oncall_tui.domain.tickets import Status
     from tests.store.test_sla_store import rc
 
     def build(store: Any, clock: Any, tid: int, t0: datetime) -> None:
         store.set_status(tid, Status.PENDING)  # 08:00
-        clock.set(t0 + timedelta(hours=2))
-        back = rc(1, t0 + timedelta(hours=2), role="customer", author="rita@globex.io")
-        store.apply_page("zendesk", Page(comments=(back,)))  # 09:00
+        clock.set(t0 + timedelta(hours=10))
+        back = rc(1, t0 + timedelta(hours=10), role="customer", author="rita@globex.io")
+        store.apply_page("zendesk", Page(comments=(back,)))  # 17:00
 
-    lines = _explain_cached(tmp_path, build, "2026-11-23T18:00:00Z")  # Mon 10:00 PST
+    lines = _explain_cached(tmp_path, build, "2026-11-24T02:00:00Z")  # Mon 18:00 PST
     assert lines[1:] == [
-        "First reply: 2h 00m business time left · due Mon 12:00 PST",
+        "First reply: 3h 00m business time left · due Tue 10:00 PST",
         "  started Mon 2026-11-23 07:00 PST: the ticket opened",
         "  target: premium P1: 4 business hours",
-        "  paused Mon 2026-11-23 08:00 PST until Mon 2026-11-23 09:00 PST "
-        "(1h 00m; 1h 00m of business time): pending",
-        "  due Mon 2026-11-23 12:00 PST = started Mon 07:00 + 4 business hours + 1h 00m "
+        "  paused Mon 2026-11-23 08:00 PST until Mon 2026-11-23 17:00 PST "
+        "(9h 00m; 8h 00m of business time): pending",
+        "  due Tue 2026-11-24 10:00 PST = started Mon 07:00 + 4 business hours + 8h 00m "
         "paused (1 pause, in business time), counting business hours only",
-        "  used: 2h 00m of business time (pauses excluded)",
+        "  used: 1h 00m of business time (pauses excluded)",
     ]
 
 
