@@ -305,3 +305,23 @@ def test_the_stores_fast_path_agrees_with_the_full_replay(inputs: ClockInputs, x
     events = [EpochEvent(to_epoch(e.at), e.type, e.value) for e in inputs.events]
     fast = current_clock(inputs, SLA, to_epoch(now), events)
     assert fast == full
+
+
+@FAST
+@given(clock_inputs, offsets)
+def test_the_stored_forms_skip_agrees_with_the_full_replay(inputs: ClockInputs, x: int) -> None:
+    """``Store.recompute_sla`` skips the replay on the stored JSON as read (types as text),
+    evaluated "later than ever": only where the full replay has no running clock either."""
+    import json
+
+    from oncall_tui.domain.calendars import to_epoch
+    from oncall_tui.domain.sla_clocks import EpochEvent, answered_last
+    from oncall_tui.domain.sla_history import events_to_json
+
+    raw = json.loads(events_to_json(inputs.events))
+    events = [EpochEvent(to_epoch(e.at), e.type, e.value) for e in inputs.events]
+    t_open = to_epoch(inputs.opened_at)
+    t_now = max([_BASE + x, t_open, *(e.t for e in events)])  # as the store evaluates
+    assert answered_last(raw, t_open, t_now) == answered_last(events, t_open, t_now)
+    if answered_last(raw, t_open, 2**62):
+        assert run_clocks(inputs, SLA, from_epoch(t_now)).current is None

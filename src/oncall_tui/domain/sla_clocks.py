@@ -602,24 +602,31 @@ def run_clocks(inputs: ClockInputs, settings: SlaSettings, now: datetime) -> Clo
     )
 
 
-def _answered_last(events: Sequence[EpochEvent], t_open: int, t_now: int) -> bool:
+def answered_last(events: Iterable[Sequence[object]], t_open: int, t_now: int) -> bool:
     """True when the last reply-or-request event up to ``t_now`` is a staff answer or a
     solve/close: then no clock runs, whatever came before (only a customer's message starts
-    one), and the replay can be skipped."""
-    last: EpochEvent | None = None
+    one), and the replay can be skipped.
+
+    ``events`` are ``(epoch, type, value)`` triples: :class:`EpochEvent`, or the stored JSON
+    as read (types as text; an entry whose instant is not an integer is skipped, as the
+    store's reading skips it).
+    """
+    last: object = None
     last_t = -1
-    for e in events:  # the last in (instant, order given), as the replay sorts them
-        t = e.t if e.t >= t_open else t_open
+    for t, kind, value in events:  # the last in (instant, order given), as the replay sorts
+        if not isinstance(t, int):
+            continue
+        if t < t_open:
+            t = t_open
         if t > t_now or t < last_t:
             continue
-        kind = e.type
         if (
-            kind is EventType.AGENT_PUBLIC
-            or kind is EventType.CUSTOMER_COMMENT
-            or (kind is EventType.STATUS and (e.value == "solved" or e.value == "closed"))
+            kind == "agent_public"
+            or kind == "customer_comment"
+            or (kind == "status" and (value == "solved" or value == "closed"))
         ):
-            last, last_t = e, t
-    return last is not None and last.type is not EventType.CUSTOMER_COMMENT
+            last, last_t = kind, t
+    return last is not None and last != "customer_comment"
 
 
 def current_clock(
@@ -630,7 +637,7 @@ def current_clock(
     and freezing only that clock."""
     t_open = to_epoch(inputs.opened_at)
     t_now = max(t_now, t_open)
-    if _answered_last(events, t_open, t_now):
+    if answered_last(events, t_open, t_now):
         return None
     timed = sorted(
         (e if e.t >= t_open else e._replace(t=t_open) for e in events), key=itemgetter(0)

@@ -338,15 +338,15 @@ def explain_text(report: ClockReport, settings: SlaSettings) -> list[str]:
                 late = span_text(clock.late_by or 0)
                 lines.append(f"  answered {when} by {by}: {late} after the breach")
             else:
-                left = clock.left or 0
-                was_due = to_epoch(clock.fulfilled_at) + left
+                remain = clock.left or 0
+                was_due = to_epoch(clock.fulfilled_at) + remain
                 if tgt.business:
-                    was_due = settings.calendar.add_epoch(to_epoch(clock.fulfilled_at), left)
+                    was_due = settings.calendar.add_epoch(to_epoch(clock.fulfilled_at), remain)
                 due = from_epoch(was_due)
                 how = _sum_text(clock, settings, clock.fulfilled_at, short)
                 lines.append(f"  was due {local(due)} = {how}")
                 lines.append(
-                    f"  fulfilled {when} by {by}, with {span_text(left)} of {kind} time left"
+                    f"  fulfilled {when} by {by}, with {span_text(remain)} of {kind} time left"
                 )
         elif clock.breached_at is not None:
             lines.append("  not answered yet: the breach stays, whatever comes next")

@@ -153,6 +153,8 @@ def events_from_json(text: str | None) -> tuple[SlaEvent, ...]:
 
 
 _TYPES = {t.value: t for t in EventType}
+#: Stored type text → :class:`EventType`.
+EVENT_TYPES: dict[str, EventType] = _TYPES
 
 
 def epoch_events_from_json(text: str | None) -> list[EpochEvent]:

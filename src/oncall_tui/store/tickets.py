@@ -17,7 +17,13 @@ from oncall_tui.domain import sla as sla_rules
 from oncall_tui.domain import sla_history
 from oncall_tui.domain.calendars import to_epoch
 from oncall_tui.domain.ops import Op, OpKind, is_supported
-from oncall_tui.domain.sla_clocks import ClockInputs, ClockState, EpochEvent, current_clock
+from oncall_tui.domain.sla_clocks import (
+    ClockInputs,
+    ClockState,
+    EpochEvent,
+    answered_last,
+    current_clock,
+)
 from oncall_tui.domain.text import clean_line, clean_text
 from oncall_tui.domain.tickets import (
     DONE_STATUSES,
@@ -42,6 +48,9 @@ from oncall_tui.store.base import (
 )
 from oncall_tui.store.db import dumps, iso, parse_iso
 from oncall_tui.store.outbox import OutboxMixin
+
+#: Later than any event (epoch seconds).
+_NEVER = 2**62
 
 
 def _triples(events: Iterable[Any]) -> list[list[Any]]:
@@ -337,9 +346,12 @@ class TicketsMixin(OutboxMixin):
             How many tickets were recomputed.
         """
         plans = self.plans()
+        # A solved or closed ticket needs none of its history: not even read (most are).
         sql = (
-            "SELECT id, source, channel, status, priority, labels, opened_at, updated_at, "
-            "sla_events, customer_id, paused, is_open, sla_bucket, sla_due, "
+            "SELECT id, source, channel, status, "
+            "CASE WHEN status IN ('solved', 'closed') THEN NULL ELSE labels END, "
+            "opened_at, CASE WHEN status IN ('solved', 'closed') THEN NULL ELSE sla_events END, "
+            "customer_id, paused, is_open, sla_bucket, sla_due, "
             "sla_warn_at, sla_target FROM tickets"
         )
         if ticket_ids is None:
@@ -352,38 +364,41 @@ class TicketsMixin(OutboxMixin):
         waiting_statuses = {str(x) for x in PAUSED_STATUSES}
         sources = {x.value: x for x in Source}
         channels = {x.value: x for x in Channel}
+        types = sla_history.EVENT_TYPES
         updates = []
         seen = 0
         for chunk in chunks:
             where = f" WHERE id IN ({','.join('?' * len(chunk))})" if chunk else ""
             for row in self.db.execute(sql + where, chunk).fetchall():
                 seen += 1
-                (
-                    tid,
-                    source,
-                    channel,
-                    status,
-                    priority,
-                    labels,
-                    opened,
-                    updated,
-                    events,
-                    customer_id,
-                    *old,
-                ) = row
+                (tid, source, channel, status, labels, opened, events, customer_id, *old) = row
                 if status in done:
                     new = [old[0], 0, 2, None, None, None]
+                    if new != old:
+                        updates.append((*new, tid))
+                    continue
+                waiting = status in waiting_statuses or (
+                    '"+' in labels and any(x.startswith("+") for x in json.loads(labels))
+                )
+                opened_at = _at(opened)
+                raw = json.loads(events) if events and events != "[]" else []
+                # Evaluated at the latest event at least (a backend's clock may run ahead, see
+                # _clock_columns): every event counts, so "no later than ever" is the same.
+                if answered_last(raw, to_epoch(opened_at), _NEVER):
+                    # the last request was answered (or solved): no clock runs, no replay
+                    new = [int(waiting), 1, 2, None, None, None]
                 else:
-                    waiting = status in waiting_statuses or (
-                        '"+' in labels and any(x.startswith("+") for x in json.loads(labels))
-                    )
                     cols = self._clock_columns(
                         done=False,
                         waiting=waiting,
                         source=sources[source],
                         channel=channels[channel],
-                        opened_at=_at(opened),
-                        events=sla_history.epoch_events_from_json(events),
+                        opened_at=opened_at,
+                        events=[
+                            EpochEvent(at, types[kind], str(value))
+                            for at, kind, value in raw
+                            if kind in types and isinstance(at, int)
+                        ],
                         plan=plans.get(customer_id or -1),
                     )
                     new = [
