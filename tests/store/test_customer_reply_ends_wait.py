@@ -180,3 +180,23 @@ def test_the_key_queues_a_message_once_even_from_a_stale_read(store: Store) -> N
     with store.db.atomic():
         store._end_waiting(stale, T0 + timedelta(minutes=40), "c1-2")  # another message
     assert len(auto_ops(store)) == 2
+
+
+def test_an_unsent_pending_of_ours_is_followed_by_the_reopen(
+    store: Store, clock: FrozenClock
+) -> None:
+    """The user set pending (still in the outbox) before the customer wrote: Zendesk reopens
+    by itself at the reply, but our "pending" lands after it, so the reopen is sent too,
+    after it."""
+    tid = waiting_ticket(store, status=Status.OPEN)
+    store.set_status(tid, Status.PENDING)  # now; unsent
+    later = clock() + timedelta(minutes=5)
+    clock.set(later)
+    store.apply_page(
+        "zendesk", Page(comments=(customer(1, 1, int((later - T0).total_seconds() // 60)),))
+    )
+    ticket = store.get_ticket(tid)
+    assert ticket.status is Status.OPEN
+    ops = [(op.kind, op.payload) for op in store.ops(ticket_id=tid)]
+    assert ops[0] == (OpKind.SET_STATUS, {"status": "pending"})
+    assert (OpKind.SET_STATUS, {"status": "open"}) in ops[1:]

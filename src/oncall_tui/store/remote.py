@@ -642,13 +642,16 @@ class RemoteMixin(TicketsMixin):
         if self.mirror_only or ticket.remote_id is None:
             return ended
         wait = self.sla.wait_end(BACKEND_NAMES[ticket.source])
+        # An unsent edit of ours (the user's "pending" before the message) lands after what
+        # the backend did by itself: then ending the wait must be sent too, after it.
+        unsent = self._pending_fields(ticket.id)
         key = f"auto:customer-reply:{ticket.source}:{ticket.remote_id}:{comment_id}"
         queued: list[tuple[OpKind, dict[str, Any], dict[str, Any]]] = []
-        if reopen and not wait.reopens:
+        if reopen and (not wait.reopens or "status" in unsent):
             queued.append(
                 (OpKind.SET_STATUS, {"status": str(Status.OPEN)}, {"status": str(ticket.status)})
             )
-        if gone and not wait.removes_waiting_labels:
+        if gone and (not wait.removes_waiting_labels or "labels" in unsent):
             before = {"labels": dumps(list(ticket.labels))}
             queued.append((OpKind.REMOVE_LABELS, {"labels": gone}, before))
         for kind, payload, before in queued:
