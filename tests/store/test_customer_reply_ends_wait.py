@@ -200,3 +200,14 @@ def test_an_unsent_pending_of_ours_is_followed_by_the_reopen(
     ops = [(op.kind, op.payload) for op in store.ops(ticket_id=tid)]
     assert ops[0] == (OpKind.SET_STATUS, {"status": "pending"})
     assert (OpKind.SET_STATUS, {"status": "open"}) in ops[1:]
+
+
+def test_the_sync_log_says_why_the_entry_is_there(store: Store) -> None:
+    from oncall_tui.ui.screens.sync_log_screen import describe
+
+    waiting_ticket(store)
+    store.apply_page("zendesk", Page(comments=(customer(1, 1, 30),)))
+    (op,) = auto_ops(store)
+    line = describe(op, store).plain
+    assert "zendesk #1 remove labels: +more info please" in line
+    assert "(the customer replied)" in line

@@ -60,6 +60,8 @@ def describe(op: Op, store: Store | None = None, *, waiting: bool = False) -> Te
         except LookupError:
             pass  # the ticket is gone from the cache: the entry's own reference
     text.append(f"{ref} {op.kind.replace('_', ' ')}: {detail}")
+    if op.idempotency_key.startswith("auto:customer-reply:"):
+        text.append("  (the customer replied)", style="dim")
     if op.error:
         text.append(f"  — {op.error}", style="italic")
     return text
