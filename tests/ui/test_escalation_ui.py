@@ -397,7 +397,7 @@ async def test_codename_picker_proposes_free_names_and_queues_both_labels(
         await pilot.press("N")
         await pilot.pause()
         assert isinstance(app.screen, ChoiceScreen)
-        assert "minorplanetcenter.net" in app.screen.title_text
+        assert "JPL" in app.screen.title_text
         names = [k for k, _ in app.screen.options]
         assert names[:2] == ["pallas", "juno"]  # ceres is a label, vesta Acme's
         await pilot.press("enter")
