@@ -43,14 +43,14 @@ class Candidate:
 
 
 def candidate_label(c: Candidate, now: datetime) -> Text:
-    """``zendesk #41165  P1  Acme (ceres)  Queries hang  · 3h``: customer text stays text."""
+    """``zendesk #41165  P1  3h  Acme (ceres)  Queries hang``: what is cut at the right edge
+    is the subject; customer text stays text."""
     line = Text(no_wrap=True, overflow="ellipsis")
     line.append(c.ref, style="bold")
-    line.append(f"  {c.priority}  ")
+    line.append(f"  {c.priority}  {age_text(c.updated_at, now):>3}  ")
     if c.customer:
         line.append(clean_line(c.customer) + "  ")
     line.append(clean_line(c.subject))
-    line.append(f"  · {age_text(c.updated_at, now)}")
     return line
 
 
@@ -93,7 +93,7 @@ class OutageScreen(ModalScreen[list[int] | None]):
         with Vertical(classes="dialog -wide", id="outage-picker"):
             yield Label(Text(self.title_text), classes="dialog--title")
             yield FilterInput(
-                placeholder="Filter: a number, a word, plan:premium… (space ticks, enter files)",
+                placeholder="Filter: a number, a word, plan:premium…",
                 id="outage-filter",
             )
             choices = SelectionList[int](id="outage-candidates")
