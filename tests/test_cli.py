@@ -198,3 +198,17 @@ def test_a_missing_config_named_on_the_command_line_or_in_the_environment_stops(
     assert main(["sla", "calendar", "--year", "2027"]) == 2
     assert str(missing) in capsys.readouterr().err
     assert not (tmp_path / "x.db").exists()
+
+
+def test_the_demo_files_bug_reports_in_its_fake_trackers_repository(tmp_path: Path) -> None:
+    from oncall_tui.demo.live import GITHUB_URL
+    from oncall_tui.demo.seed import DEMO_REPO
+    from oncall_tui.ui.screens.bug_report_screen import bug_report_settings
+
+    args = build_parser().parse_args(["--demo", "--db", str(tmp_path / "demo.db")])
+    ctx = open_app_context(args)
+    try:
+        assert bug_report_settings(ctx.config).repo == DEMO_REPO
+        assert ctx.config.backends["github"].url == GITHUB_URL
+    finally:
+        ctx.store.close()

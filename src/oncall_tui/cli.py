@@ -19,7 +19,7 @@ from typing import Any, NoReturn, TextIO
 
 from oncall_tui import __version__
 from oncall_tui.clock import Clock, FrozenClock, SystemClock
-from oncall_tui.config import Config, ConfigError, load_config
+from oncall_tui.config import BackendConfig, Config, ConfigError, load_config
 from oncall_tui.paths import PathError, Paths, resolve_paths
 
 EXIT_USAGE = 2
@@ -27,6 +27,8 @@ DEMO_META_KEY = "demo_seed"
 DEMO_NOW_KEY = "demo_seeded_at"
 #: Seconds between sync passes in the demo (each pass lets the fakes make up some activity).
 DEMO_SYNC_INTERVAL = 5.0
+#: The demo's fake GitHub (``demo.live.GITHUB_URL``; not imported here: it pulls in httpx).
+DEMO_GITHUB_URL = "https://api.github.example"
 
 
 class UsageError(Exception):
@@ -298,14 +300,20 @@ def open_app_context(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
     clock = _clock(args)
     if args.demo:
-        from oncall_tui.demo.seed import DEMO_USER, make_demo_data, seed_store
+        from oncall_tui.demo.seed import DEMO_REPO, DEMO_USER, make_demo_data, seed_store
 
         notice = _demo_notice(args)
         if notice:
             print(f"oncall-tui: note: {notice}", file=sys.stderr)
         db_path = _demo_db(args)
         existed = db_path.exists() and db_path.stat().st_size > 0
-        config = Config(user=DEMO_USER, sync_interval=DEMO_SYNC_INTERVAL)
+        # The demo's tracker is the fake GitHub's repository: bug reports, outages and
+        # codename labels are filed there (without it the form said no tracker was configured
+        # and the filing failed for want of a repository).
+        tracker = BackendConfig(name="github", url=DEMO_GITHUB_URL, repos=(DEMO_REPO,))
+        config = Config(
+            user=DEMO_USER, sync_interval=DEMO_SYNC_INTERVAL, backends={"github": tracker}
+        )
         store = open_store(db_path, sla=config.sla, clock=clock)
         if existed and store.meta(DEMO_META_KEY) is None:
             store.close()
