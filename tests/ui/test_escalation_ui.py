@@ -483,3 +483,20 @@ async def test_codename_picker_proposes_free_names_and_queues_both_labels(
         await pilot.press("N")  # a second time: it has one already
         await pilot.pause()
         assert not isinstance(app.screen, ChoiceScreen)
+
+
+async def test_resuming_the_link_back_draft_names_its_time_in_the_shown_zone(
+    make_app: Any, store: Any, clock: Any
+) -> None:
+    ids = seed(store, clock)
+    app = make_app(store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash", *"41165", "enter")
+        await pilot.pause()
+        assert app.screen.current_id() == ids["ticket"]
+        await pilot.press("r")  # the link-back reply drafted at start
+        await pilot.pause()
+        assert isinstance(app.screen, ComposeScreen)
+        (told,) = [n.message for n in app._notifications if "Resuming" in n.message]
+        local = clock().astimezone(app.ctx.config.tz)
+        assert f"{local:%Y-%m-%d %H:%M} {local:%Z}" in told and "UTC" not in told
