@@ -299,9 +299,23 @@ async def test_suspected_outage_files_links_and_reminds_until_closed(
         clock.advance(timedelta(hours=1))
         bar.tick()
         await pilot.pause()
-        assert any("post an update" in n.message for n in app._notifications)
+        assert any(
+            "post an update" in n.message and "Next reminder in 60 min" in n.message
+            for n in app._notifications
+        )
         (timer,) = store.timers("outage")
         assert timer.due_at == clock() + timedelta(hours=1)
+        # back the next morning, 59 minutes past the rhythm: the next one is 1 minute away,
+        # and the toast says so (it said 60 min)
+        clock.advance(timedelta(hours=22, minutes=59))
+        bar.tick()
+        await pilot.pause()
+        assert "Next reminder in 1 min" in list(app._notifications)[-1].message
+        (timer,) = store.timers("outage")
+        assert timer.due_at == clock() + timedelta(minutes=1)
+        clock.advance(timedelta(minutes=1))
+        bar.tick()
+        await pilot.pause()
         # the issue is closed: no more reminders
         store.insert_tickets(
             [
