@@ -7,8 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from textual.widgets import Label
+from textual.widgets import DataTable, Label
+from textual.widgets.data_table import ColumnKey
 
+from oncall_tui.config import Config
 from oncall_tui.domain.ops import OpKind
 from oncall_tui.domain.tickets import Customer, Priority, Source, Status, Ticket
 from oncall_tui.ui.screens.choice_screen import ChoiceScreen
@@ -117,6 +119,24 @@ async def test_standup_lists_age_customers_and_acknowledges_once(
         await pilot.press("a")
         await pilot.pause()
         assert len(store.ops(ticket_id=ids["issue"])) == 2
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_standup_cell_of_an_earlier_acknowledgement_on_day_two_is_whole(
+    make_app: Any, store: Any, clock: Any, size: tuple[int, int]
+) -> None:
+    ids = seed(store, clock)
+    friday = (clock() - timedelta(days=3)).astimezone(Config().tz).date()
+    assert store.acknowledge(ids["issue"], friday, "Reviewed.", author="alex")
+    app = make_app(store=store)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_standup(pilot)
+        table = screen.query_one(DataTable)
+        cell = table.get_cell(str(ids["issue"]), "ack")
+        assert cell.plain == f"last {friday:%a %d %b} · decide"
+        column = table.columns[ColumnKey("ack")]
+        assert column.width >= cell.cell_len
+        assert sum(c.get_render_width(table) for c in table.columns.values()) <= size[0]
 
 
 async def test_standup_decision_reproduced_goes_to_the_product_board(
