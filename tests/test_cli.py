@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -198,3 +199,77 @@ def test_a_missing_config_named_on_the_command_line_or_in_the_environment_stops(
     assert main(["sla", "calendar", "--year", "2027"]) == 2
     assert str(missing) in capsys.readouterr().err
     assert not (tmp_path / "x.db").exists()
+
+
+def test_the_demo_files_bug_reports_in_its_fake_trackers_repository(tmp_path: Path) -> None:
+    from oncall_tui.demo.live import GITHUB_URL
+    from oncall_tui.demo.seed import DEMO_REPO
+    from oncall_tui.ui.screens.bug_report_screen import bug_report_settings
+
+    args = build_parser().parse_args(["--demo", "--db", str(tmp_path / "demo.db")])
+    ctx = open_app_context(args)
+    try:
+        assert bug_report_settings(ctx.config).repo == DEMO_REPO
+        assert ctx.config.backends["github"].url == GITHUB_URL
+    finally:
+        ctx.store.close()
+
+
+@pytest.mark.anyio
+async def test_a_reopened_demo_keeps_what_the_last_session_sent(
+    tmp_path: Path, anyio_backend: str
+) -> None:
+    """Day two of a demo walk: the fakes serve the database's records, so an issue filed and
+    labelled on day one is still there, and the fakes' new records never take its number."""
+    from oncall_tui.domain.ops import OpState
+    from oncall_tui.domain.query import parse_query
+    from oncall_tui.domain.tickets import Source
+
+    db = str(tmp_path / "walk.db")
+
+    def refs(store: Any) -> dict[str, str]:
+        rows = store.open_queue(parse_query(""), limit=10**6)
+        tickets = [store.get_ticket(r.id) for r in rows]
+        return {f"{t.source}:{t.remote_id}": t.subject for t in tickets if t.remote_id}
+
+    async def session(now: str) -> tuple[Any, Any, list[Any]]:
+        ctx = open_app_context(build_parser().parse_args(["--demo", "--db", db, "--now", now]))
+        engine = ctx.engine_factory(None)
+        await engine.run_once()
+        return ctx, engine, engine.between_passes.__self__.fakes
+
+    ctx, engine, (desk, tracker, _) = await session("2026-11-30T18:30:00Z")
+    for _ in range(6):  # new tickets and issues the fakes make up on day one
+        desk.add_activity()
+        tracker.add_activity()
+    await engine.run_once()
+    issue = next(r.id for r in ctx.store.open_queue(parse_query("source:tracker"), limit=1))
+    ctx.store.add_labels(issue, ["~investigate"])
+    await engine.run_once()  # sent to the fake
+    assert [o.state.value for o in ctx.store.ops(list(OpState), issue)] == ["done"]
+    day_one = refs(ctx.store)
+    engine.store.close()
+    ctx.store.close()
+
+    ctx, engine, (desk, tracker, _) = await session("2026-12-01T18:30:00Z")
+    try:
+        # the help desk's one id counter starts past every ticket and comment of day one
+        held = [
+            int(c.remote_id)
+            for r in ctx.store.open_queue(parse_query("source:desk"), limit=10**6)
+            for c in ctx.store.comments(r.id)
+            if c.remote_id and c.remote_id.isdigit() and int(c.remote_id) < 7_000_000
+        ]
+        assert desk._new_id() > max(held)
+        for _ in range(6):
+            desk.add_activity()
+            tracker.add_activity()
+        await engine.run_once()
+        day_two = refs(ctx.store)
+        assert {k: day_two[k] for k in day_one} == day_one  # no record taken over
+        assert len(day_two) > len(day_one)  # day two's new ones have numbers of their own
+        assert "~investigate" in ctx.store.get_ticket(issue).labels
+        assert ctx.store.get_ticket(issue).source is Source.TRACKER
+    finally:
+        engine.store.close()
+        ctx.store.close()

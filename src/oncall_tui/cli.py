@@ -19,7 +19,7 @@ from typing import Any, NoReturn, TextIO
 
 from oncall_tui import __version__
 from oncall_tui.clock import Clock, FrozenClock, SystemClock
-from oncall_tui.config import Config, ConfigError, load_config
+from oncall_tui.config import BackendConfig, Config, ConfigError, load_config
 from oncall_tui.paths import PathError, Paths, resolve_paths
 
 EXIT_USAGE = 2
@@ -27,6 +27,8 @@ DEMO_META_KEY = "demo_seed"
 DEMO_NOW_KEY = "demo_seeded_at"
 #: Seconds between sync passes in the demo (each pass lets the fakes make up some activity).
 DEMO_SYNC_INTERVAL = 5.0
+#: The demo's fake GitHub (``demo.live.GITHUB_URL``; not imported here: it pulls in httpx).
+DEMO_GITHUB_URL = "https://api.github.example"
 
 
 class UsageError(Exception):
@@ -298,14 +300,26 @@ def open_app_context(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
     clock = _clock(args)
     if args.demo:
-        from oncall_tui.demo.seed import DEMO_USER, make_demo_data, seed_store
+        from oncall_tui.demo.seed import (
+            DEMO_REPO,
+            DEMO_USER,
+            DemoData,
+            make_demo_data,
+            seed_store,
+        )
 
         notice = _demo_notice(args)
         if notice:
             print(f"oncall-tui: note: {notice}", file=sys.stderr)
         db_path = _demo_db(args)
         existed = db_path.exists() and db_path.stat().st_size > 0
-        config = Config(user=DEMO_USER, sync_interval=DEMO_SYNC_INTERVAL)
+        # The demo's tracker is the fake GitHub's repository: bug reports, outages and
+        # codename labels are filed there (without it the form said no tracker was configured
+        # and the filing failed for want of a repository).
+        tracker = BackendConfig(name="github", url=DEMO_GITHUB_URL, repos=(DEMO_REPO,))
+        config = Config(
+            user=DEMO_USER, sync_interval=DEMO_SYNC_INTERVAL, backends={"github": tracker}
+        )
         store = open_store(db_path, sla=config.sla, clock=clock)
         if existed and store.meta(DEMO_META_KEY) is None:
             store.close()
@@ -313,20 +327,17 @@ def open_app_context(args: argparse.Namespace):  # type: ignore[no-untyped-def]
                 f"{db_path} is not a demo database; --demo will not write demo data into it"
             )
         seeded_at = store.meta(DEMO_NOW_KEY)
+        data: DemoData | None = None
         if store.meta(DEMO_META_KEY) is None:
             now = clock()
             data = make_demo_data(now, seed=args.seed, history=True)
             seed_store(store, data)
             store.set_meta(DEMO_META_KEY, str(args.seed))
             store.set_meta(DEMO_NOW_KEY, now.isoformat())
-        elif seeded_at is not None:  # reopened: the fakes serve the records it was seeded with
-            data = make_demo_data(
-                datetime.fromisoformat(seeded_at),
-                seed=int(store.meta(DEMO_META_KEY) or args.seed),
-                history=True,
-            )
-        else:  # a demo database from before the live demo: no fakes to talk to
-            data = None
+        # Reopened: the fakes serve what the database holds (read when the engine starts), so
+        # what the last session filed and sent is still there. A demo database from before the
+        # live demo (no seeding time kept) has no fakes to talk to.
+        reopened = data is None and seeded_at is not None
         from oncall_tui.paths import user_state_dir
 
         paths = Paths(
@@ -337,11 +348,13 @@ def open_app_context(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         )
 
         def demo_engine(app: Any) -> Any:
-            from oncall_tui.demo.live import build_demo_backends
+            from oncall_tui.demo.live import build_demo_backends, demo_data_from_store
             from oncall_tui.sync.engine import SyncEngine
 
-            demo = build_demo_backends(data, clock)
             writer = open_store(db_path, sla=config.sla, clock=clock, migrate=False)
+            records = demo_data_from_store(writer) if reopened else data
+            assert records is not None
+            demo = build_demo_backends(records, clock, reopened=reopened)
             return SyncEngine(writer, demo.backends, clock, between_passes=demo.add_activity)
 
         return AppContext(
@@ -351,7 +364,7 @@ def open_app_context(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             store=store,
             clock=clock,
             demo=True,
-            engine_factory=demo_engine if data is not None else None,
+            engine_factory=demo_engine if data is not None or reopened else None,
             notices=(notice,) if notice else (),
         )
     paths = resolve_paths(args.config, args.db)

@@ -15,6 +15,7 @@ from oncall_tui.domain.templates import Template, parse_templates
 
 if TYPE_CHECKING:  # the form's domain (~10 ms to import) loads when a bug report opens
     from oncall_tui.domain.bug_report import FormSchema
+    from oncall_tui.domain.codenames import MinorPlanet
 
 _DATA = "oncall_tui.data"
 FORM_FILE = "bug_report_form.toml"
@@ -42,3 +43,16 @@ def default_templates() -> list[Template]:
 @cache
 def _default_templates() -> tuple[Template, ...]:
     return tuple(parse_templates(read_data_toml(TEMPLATES_FILE)["templates"], key="templates"))
+
+
+MINOR_PLANETS_FILE = "minor_planets.txt"
+
+
+@cache
+def minor_planets() -> tuple[MinorPlanet, ...]:
+    """The bundled named minor planets (``minor_planets.txt``), in the order of their numbers."""
+    from oncall_tui.domain.codenames import parse_minor_planets
+
+    return parse_minor_planets(
+        files(_DATA).joinpath(MINOR_PLANETS_FILE).read_text(encoding="utf-8")
+    )

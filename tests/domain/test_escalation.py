@@ -179,3 +179,26 @@ def test_bad_settings(table, key) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ConfigValueError) as err:
         parse_escalation_settings(table)
     assert key in str(err.value)
+
+
+def test_outage_guard_reads_our_repositories_as_ours_and_the_rest_as_published() -> None:
+    from oncall_tui.domain.escalation import outage_guard_hits
+    from oncall_tui.domain.tickets import Customer
+
+    acme = Customer(id=1, name="Acme Logistics", plan="ultimate", domains=("acme-logistics.com",))
+    title = "Suspected outage: 2026-11-23"
+    issue = ("acme/product#2", "https://github.com/acme/product/issues/2")
+    assert outage_guard_hits(title, [issue], [acme]) == []  # the demo's own tracker
+    (hit,) = outage_guard_hits(
+        title,
+        [issue, ("zendesk #41165", "https://acme.zendesk.example/agent/tickets/41165")],
+        [acme],
+    )
+    assert hit.customer == "Acme Logistics" and hit.term.lower() == "acme"
+    (hit,) = outage_guard_hits(
+        title, [("zendesk #1", "https://x.example/acme-logistics.com")], [acme]
+    )
+    assert hit.term == "acme-logistics.com"
+    # an affected issue's repository is ours whatever its name; another repository is not
+    assert outage_guard_hits(title, [issue, ("acme-logistics/app#3", None)], [acme]) == []
+    assert outage_guard_hits(title, [("zendesk #2", "https://github.com/acme/other/x")], [acme])

@@ -7,12 +7,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from textual.widgets import DataTable, Label
+from textual.widgets.data_table import ColumnKey
 
+from oncall_tui.config import Config
 from oncall_tui.domain.ops import OpKind
 from oncall_tui.domain.tickets import Customer, Priority, Source, Status, Ticket
 from oncall_tui.ui.screens.choice_screen import ChoiceScreen
 from oncall_tui.ui.screens.compose_screen import ComposeScreen
-from oncall_tui.ui.screens.prompt_screen import PromptScreen
+from oncall_tui.ui.screens.outage_screen import OutageScreen
 from oncall_tui.ui.screens.standup_screen import StandupScreen
 from oncall_tui.ui.widgets.escalation_bar import EscalationBar
 
@@ -116,6 +119,24 @@ async def test_standup_lists_age_customers_and_acknowledges_once(
         await pilot.press("a")
         await pilot.pause()
         assert len(store.ops(ticket_id=ids["issue"])) == 2
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_standup_cell_of_an_earlier_acknowledgement_on_day_two_is_whole(
+    make_app: Any, store: Any, clock: Any, size: tuple[int, int]
+) -> None:
+    ids = seed(store, clock)
+    friday = (clock() - timedelta(days=3)).astimezone(Config().tz).date()
+    assert store.acknowledge(ids["issue"], friday, "Reviewed.", author="alex")
+    app = make_app(store=store)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_standup(pilot)
+        table = screen.query_one(DataTable)
+        cell = table.get_cell(str(ids["issue"]), "ack")
+        assert cell.plain == f"last {friday:%a %d %b} · decide"
+        column = table.columns[ColumnKey("ack")]
+        assert column.width >= cell.cell_len
+        assert sum(c.get_render_width(table) for c in table.columns.values()) <= size[0]
 
 
 async def test_standup_decision_reproduced_goes_to_the_product_board(
@@ -259,13 +280,27 @@ async def test_suspected_outage_files_links_and_reminds_until_closed(
         assert tid is not None
         await pilot.press("exclamation_mark")
         await pilot.pause()
-        assert isinstance(app.screen, ChoiceScreen)
-        await pilot.press("down", "enter")  # this ticket and others by number
-        await pilot.pause()
-        assert isinstance(app.screen, PromptScreen)
+        picker = app.screen
+        assert isinstance(picker, OutageScreen)
+        # the current ticket first and ticked, then the open ones, most recently updated first
+        assert picker.shown[0].id == tid and list(picker.ticked) == [tid]
+        rest = [c.updated_at for c in picker.shown[1:]]
+        assert rest == sorted(rest, reverse=True) and len(picker.shown) == 4
         other = ids["other"] if tid != ids["other"] else ids["ticket"]
         number = store.get_ticket(other).remote_id
-        await pilot.press(*number, "enter")
+        await pilot.press(*number)  # typing filters: one ticket left
+        await pilot.pause()
+        assert [c.id for c in picker.shown] == [other]
+        await pilot.press("space")
+        await pilot.pause()
+        assert "2 tickets ticked (1 hidden by the filter)" in str(
+            picker.query_one("#outage-count", Label).render()
+        )
+        await pilot.press("escape")  # clears the filter, stays
+        await pilot.pause()
+        assert app.screen is picker and len(picker.shown) == 4
+        assert set(picker.choices.selected) == {tid, other}
+        await pilot.press("enter")
         await pilot.pause()
         (op,) = [o for o in store.ops() if o.kind is OpKind.CREATE_ISSUE]
         assert op.payload["title"] == "Suspected outage: 2026-11-23"
@@ -274,19 +309,33 @@ async def test_suspected_outage_files_links_and_reminds_until_closed(
         assert "Acme" not in op.payload["body"] and "Globex" not in op.payload["body"]
         (timer,) = store.timers("outage")
         assert timer.due_at == clock() + timedelta(hours=1)
-        # a second O the same day files nothing more
+        # a second ! the same day files nothing more
         await pilot.press("exclamation_mark")
         await pilot.pause()
-        assert not isinstance(app.screen, ChoiceScreen)
+        assert not isinstance(app.screen, OutageScreen)
         assert len([o for o in store.ops() if o.kind is OpKind.CREATE_ISSUE]) == 1
         # the reminder
         bar = app.screen.query_one(EscalationBar)
         clock.advance(timedelta(hours=1))
         bar.tick()
         await pilot.pause()
-        assert any("post an update" in n.message for n in app._notifications)
+        assert any(
+            "post an update" in n.message and "Next reminder in 60 min" in n.message
+            for n in app._notifications
+        )
         (timer,) = store.timers("outage")
         assert timer.due_at == clock() + timedelta(hours=1)
+        # back the next morning, 59 minutes past the rhythm: the next one is 1 minute away,
+        # and the toast says so (it said 60 min)
+        clock.advance(timedelta(hours=22, minutes=59))
+        bar.tick()
+        await pilot.pause()
+        assert "Next reminder in 1 min" in list(app._notifications)[-1].message
+        (timer,) = store.timers("outage")
+        assert timer.due_at == clock() + timedelta(minutes=1)
+        clock.advance(timedelta(minutes=1))
+        bar.tick()
+        await pilot.pause()
         # the issue is closed: no more reminders
         store.insert_tickets(
             [
@@ -304,6 +353,62 @@ async def test_suspected_outage_files_links_and_reminds_until_closed(
         clock.advance(timedelta(hours=1))
         bar.tick()
         assert store.timers("outage") == []
+
+
+async def test_outage_picker_by_mouse_and_by_words(make_app: Any, store: Any, clock: Any) -> None:
+    ids = seed(store, clock)
+    app = make_app(store=store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("5")
+        await pilot.pause()
+        tid = app.screen.current_id()
+        await pilot.press("exclamation_mark")
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, OutageScreen)
+        second = picker.shown[1].id
+        await pilot.click("#outage-candidates", offset=(4, 1))  # the second line
+        await pilot.pause()
+        assert set(picker.ticked) == {tid, second}
+        await pilot.click("#outage-candidates", offset=(4, 0))  # the first: unticked
+        await pilot.pause()
+        assert set(picker.ticked) == {second}
+        # a word of the customer's name filters, as in the queue's filter
+        target, word = (ids["other"], "globex") if second != ids["other"] else (tid, "acme")
+        await pilot.press(*word)
+        await pilot.pause()
+        assert [c.id for c in picker.shown] == [target]
+        await pilot.press("space", "enter")
+        await pilot.pause()
+        (op,) = [o for o in store.ops() if o.kind is OpKind.CREATE_ISSUE]
+        assert (
+            op.payload["linked_tickets"] == [target, second]
+            if target == tid
+            else [
+                second,
+                target,
+            ]
+        )
+
+
+async def test_outage_picker_files_nothing_on_escape_or_with_nothing_ticked(
+    make_app: Any, store: Any, clock: Any
+) -> None:
+    seed(store, clock)
+    app = make_app(store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("5", "exclamation_mark")
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, OutageScreen)
+        await pilot.press("space", "enter")  # the current ticket unticked: nothing to file
+        await pilot.pause()
+        assert app.screen is picker
+        assert any("Tick at least one" in n.message for n in app._notifications)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, OutageScreen)
+        assert not [o for o in store.ops() if o.kind is OpKind.CREATE_ISSUE]
 
 
 async def test_link_back_draft_then_update_offer_when_the_issue_moves(
@@ -397,7 +502,7 @@ async def test_codename_picker_proposes_free_names_and_queues_both_labels(
         await pilot.press("N")
         await pilot.pause()
         assert isinstance(app.screen, ChoiceScreen)
-        assert "minorplanetcenter.net" in app.screen.title_text
+        assert "JPL" in app.screen.title_text
         names = [k for k, _ in app.screen.options]
         assert names[:2] == ["pallas", "juno"]  # ceres is a label, vesta Acme's
         await pilot.press("enter")
@@ -412,3 +517,20 @@ async def test_codename_picker_proposes_free_names_and_queues_both_labels(
         await pilot.press("N")  # a second time: it has one already
         await pilot.pause()
         assert not isinstance(app.screen, ChoiceScreen)
+
+
+async def test_resuming_the_link_back_draft_names_its_time_in_the_shown_zone(
+    make_app: Any, store: Any, clock: Any
+) -> None:
+    ids = seed(store, clock)
+    app = make_app(store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash", *"41165", "enter")
+        await pilot.pause()
+        assert app.screen.current_id() == ids["ticket"]
+        await pilot.press("r")  # the link-back reply drafted at start
+        await pilot.pause()
+        assert isinstance(app.screen, ComposeScreen)
+        (told,) = [n.message for n in app._notifications if "Resuming" in n.message]
+        local = clock().astimezone(app.ctx.config.tz)
+        assert f"{local:%Y-%m-%d %H:%M} {local:%Z}" in told and "UTC" not in told

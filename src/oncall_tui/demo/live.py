@@ -2,13 +2,16 @@
 
 The fakes are seeded with the very records the demo database was seeded with, so the first
 pull finds everything already cached; afterwards each sync pass lets the fakes make up a little
-activity (a new ticket, a customer reply, a chat message), so a new user sees sync happen.
+activity (a new ticket, a customer reply, a chat message), so a new user sees sync happen. A
+demo database opened again (``--demo --db X``) seeds them from what it holds instead
+(:func:`demo_data_from_store`): what the last session sent (a filed bug, its labels, a reply)
+is still at the "backend", and a new record never takes a number the last session's fakes gave.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -29,6 +32,9 @@ from oncall_tui.sync.zendesk import ZendeskBackend, ZendeskConfig
 ZENDESK_URL = "https://demo.zendesk.example"
 GITHUB_URL = "https://api.github.example"
 SLACK_URL = "https://slack.example/api"
+#: The seeded help-desk comments' ids start here (``demo.seed.comment_id``); the fake's own
+#: ids (tickets it makes up, comments it is sent) stay below.
+SEEDED_COMMENT_IDS = 7_000_000
 
 
 @dataclass
@@ -96,8 +102,27 @@ def remote_records(
     return remote_customers, tickets, comments
 
 
-def build_demo_backends(data: DemoData, clock: Clock) -> DemoBackends:
-    """Seed the three fakes with ``data`` and build the real adapters over them."""
+def demo_data_from_store(store: Any) -> DemoData:
+    """Everything a demo database holds that a backend has (a remote id), as demo data: the
+    fakes of a session that opens it again serve what the last session left."""
+    from oncall_tui.domain.query import parse_query
+
+    rows = store.open_queue(parse_query(""), limit=10**7)
+    tickets = [store.get_ticket(r.id) for r in rows]
+    tickets = [t for t in tickets if t.remote_id]
+    index = {t.id: i for i, t in enumerate(tickets)}
+    comments = [
+        replace(c, ticket_id=index[t.id])
+        for t in tickets
+        for c in store.comments(t.id)
+        if c.remote_id and not c.pending
+    ]
+    return DemoData(customers=store.customers(), tickets=tickets, comments=comments)
+
+
+def build_demo_backends(data: DemoData, clock: Clock, *, reopened: bool = False) -> DemoBackends:
+    """Seed the three fakes with ``data`` and build the real adapters over them (``reopened``:
+    ``data`` is a demo database's own, so the help desk's new ids start past its numbers)."""
     customers, tickets, comments = remote_records(data)
     zendesk = ZendeskFake(
         tickets=tickets[Source.HELPDESK],
@@ -107,6 +132,14 @@ def build_demo_backends(data: DemoData, clock: Clock) -> DemoBackends:
         export_lag=0,
         export_rate_per_minute=None,
     )
+    if reopened:  # the fake's ids are one counter: tickets, comments, users, audits
+        made = [int(r.remote_id) for r in tickets[Source.HELPDESK] if r.remote_id.isdigit()]
+        made += [
+            int(c.remote_id)
+            for c in comments[Source.HELPDESK]
+            if c.remote_id.isdigit() and int(c.remote_id) < SEEDED_COMMENT_IDS
+        ]
+        zendesk.reserve_ids(max(made, default=0))
     github = GitHubFake(
         repos=(DEMO_REPO,),
         issues=tickets[Source.TRACKER],

@@ -9,6 +9,7 @@ for them and *what* the accompanying texts say. Every text is a template with ``
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
@@ -16,7 +17,9 @@ from enum import StrEnum
 from typing import Any
 
 from oncall_tui.domain.errors import ConfigValueError
+from oncall_tui.domain.guard import GuardHit, check_public
 from oncall_tui.domain.labels import DEFAULT_SCHEME, LabelScheme, Stage, stage_of
+from oncall_tui.domain.tickets import Customer
 
 #: Elapsed business days (fractional) from the first instant to the second.
 BusinessDays = Callable[[datetime, datetime], float]
@@ -279,6 +282,29 @@ def outage_body(refs: Iterable[tuple[str, str | None]]) -> str:
         "Updates are posted here until the root cause is found and this issue is closed.",
     ]
     return "\n".join(lines)
+
+
+def outage_guard_hits(
+    title: str, refs: Iterable[tuple[str, str | None]], customers: Iterable[Customer]
+) -> list[GuardHit]:
+    """Every customer the outage issue would name in public.
+
+    The tracker's own repositories are not names: an affected issue's ``owner/repo#12`` and
+    the ``owner/repo`` in its link are blanked before the check (so ``acme/product`` does not
+    read as the customer "Acme Logistics"); help-desk links and everything else are checked
+    as they will be published."""
+    pairs = list(refs)
+    body = outage_body(pairs)
+    repos = {ref.partition("#")[0] for ref, _ in pairs if "/" in ref.partition("#")[0]}
+    masked = body
+    for repo in sorted(repos, key=len, reverse=True):
+        masked = re.sub(
+            rf"(?<![\w.-]){re.escape(repo)}(?=#\d|/issues/|/pull/|\b)",
+            lambda m: " " * len(m.group(0)),
+            masked,
+            flags=re.IGNORECASE,
+        )
+    return check_public({"title": title, "body": masked}, customers)
 
 
 def next_reminder(due_at: datetime, now: datetime, every: timedelta) -> datetime:

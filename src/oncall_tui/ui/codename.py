@@ -1,6 +1,7 @@
 """Customer codenames: pick an unused minor planet, create ``customer-<codename>`` labels.
 
-The picker proposes the first free names of the bundled list (free: no customer has it and no
+The picker proposes the first free names of the bundled list (named minor planets from
+NASA/JPL's Small-Body Database, ``data/minor_planets.txt``; free: no customer has it and no
 tracker label ``customer-<name>`` is known). The chosen one becomes the customer's codename
 (so the guard knows it is theirs, and the bug-report form uses it) and two outbox entries
 create the label in the public repository (no description: the public must not learn who it
@@ -16,6 +17,7 @@ from typing import Any
 from oncall_tui.domain import codenames, guard
 from oncall_tui.domain.ops import Op, OpKind
 from oncall_tui.domain.tickets import Source
+from oncall_tui.resources import minor_planets
 
 
 def ask_codename(screen: Any, tid: int) -> None:
@@ -43,9 +45,9 @@ def ask_codename(screen: Any, tid: int) -> None:
     )
     # a name that is also a word of some customer's name would read as that customer
     free = [
-        (n, name)
-        for n, name in codenames.propose(taken, 12)
-        if not guard.check_public({"label": name}, customers)
+        planet
+        for planet in codenames.propose(minor_planets(), taken, 12)
+        if not guard.check_public({"label": planet.codename}, customers)
     ][:5]
     if not free:
         screen.notify("Every bundled minor-planet name is taken.", severity="warning")
@@ -59,8 +61,8 @@ def ask_codename(screen: Any, tid: int) -> None:
         ChoiceScreen(
             f"Codename for {customer.name} (minor planets, {codenames.SOURCE})",
             [
-                (name, f"{prefix}{name} — minor planet ({n}) {name.capitalize()}")
-                for n, name in free
+                (p.codename, f"{prefix}{p.codename} — minor planet ({p.number}) {p.name}")
+                for p in free
             ],
         ),
         chosen,

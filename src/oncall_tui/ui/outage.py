@@ -9,21 +9,52 @@ reminded to post an update every ``outage_reminder_minutes`` until it is closed.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import uuid
 from typing import Any
 
 from oncall_tui.domain import escalation as esc
-from oncall_tui.domain import guard
 from oncall_tui.domain.ops import Op, OpKind
+from oncall_tui.domain.query import parse_query
 from oncall_tui.domain.tickets import Source, ticket_ref
+from oncall_tui.ui.screens.outage_screen import LIMIT, Candidate
+
+
+def outage_candidates(screen: Any, text: str) -> list[Candidate]:
+    """Open tickets matching ``text`` (the queue's filter language), most recently updated
+    first, at most :data:`LIMIT`."""
+    store = screen.store
+    rows = store.open_queue(
+        parse_query(f"is:open {text}"),
+        limit=LIMIT,
+        me=screen.config.user,
+        now=screen.clock(),
+        sort=("updated", True),
+    )
+    return [candidate(store, row.id) for row in rows]
+
+
+def candidate(store: Any, tid: int) -> Candidate:
+    """The picker's line for one ticket."""
+    ticket = store.get_ticket(tid)
+    customer = store.get_customer(ticket.customer_id)
+    who = None
+    if customer is not None:
+        who = f"{customer.name} ({customer.codename})" if customer.codename else customer.name
+    return Candidate(
+        id=tid,
+        ref=ticket_ref(ticket.source, ticket.remote_id),
+        subject=ticket.subject,
+        customer=who,
+        priority=ticket.priority.value,
+        updated_at=ticket.updated_at,
+    )
 
 
 def ask_outage(screen: Any, tid: int) -> None:
-    """Ask which tickets the outage hits (this one, and others by number), then file it."""
-    from oncall_tui.ui.screens.choice_screen import ChoiceScreen
-    from oncall_tui.ui.screens.prompt_screen import PromptScreen
+    """Ask which tickets the outage hits (this one ticked, the open ones to tick), then file
+    it."""
+    from oncall_tui.ui.screens.outage_screen import OutageScreen
 
     store = screen.store
     title = esc.outage_title(screen.clock().astimezone(screen.config.tz).date())
@@ -35,48 +66,18 @@ def ask_outage(screen: Any, tid: int) -> None:
             markup=False,
         )
         return
-    name = screen._ticket_name(tid, subject=False)
 
-    def numbers(text: str | None) -> None:
-        if not text:
-            return
-        tids = [tid]
-        unknown = []
-        for word in re.split(r"[\s,]+", text.strip()):
-            found = store.numbered(word.lstrip("#")) if word else []
-            if not found:
-                unknown.append(word)
-            tids.extend(x for x in found[:1] if x not in tids)
-        if unknown:
-            screen.notify(
-                f"No ticket numbered {', '.join(unknown)}: nothing filed.",
-                severity="error",
-                markup=False,
-            )
-            return
-        file_outage(screen, tids, title)
-
-    def chosen(choice: str | None) -> None:
-        if choice == "one":
-            file_outage(screen, [tid], title)
-        elif choice == "more":
-            screen.app.push_screen(
-                PromptScreen(
-                    f"{title}: other affected tickets",
-                    hint=f"Ticket numbers besides {name}, e.g. 41170 41172 acme/product#12.",
-                ),
-                numbers,
-            )
+    def chosen(tids: list[int] | None) -> None:
+        if tids:
+            file_outage(screen, tids, title)
 
     labels = " ".join(screen.config.escalation.outage_labels)
     screen.app.push_screen(
-        ChoiceScreen(
-            f"File “{title}” ({labels})",
-            [
-                ("one", f"Affected: {name}"),
-                ("more", f"Affected: {name} and other tickets (by number)"),
-                ("cancel", "Cancel"),
-            ],
+        OutageScreen(
+            f"File “{title}” ({labels}): tick every affected ticket",
+            candidate(store, tid),
+            lambda text: outage_candidates(screen, text),
+            screen.clock(),
         ),
         chosen,
     )
@@ -89,8 +90,9 @@ def file_outage(screen: Any, tids: list[int], title: str) -> int | None:
     store = screen.store
     settings = screen.config.escalation
     tickets = [store.get_ticket(t) for t in tids]
-    body = esc.outage_body([(ticket_ref(t.source, t.remote_id), t.url) for t in tickets])
-    hits = guard.check_public({"title": title, "body": body}, store.customers())
+    refs = [(ticket_ref(t.source, t.remote_id), t.url) for t in tickets]
+    body = esc.outage_body(refs)
+    hits = esc.outage_guard_hits(title, refs, store.customers())
     if hits:  # a reference or link that spells a customer's name: not in public
         screen.notify(
             f"Not filed: the issue would name {hits[0].customer} in public "

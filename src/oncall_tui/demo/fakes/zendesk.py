@@ -198,6 +198,11 @@ class ZendeskFake(AgentRoutes, FakeServer):
         self._next_id += 1
         return self._next_id
 
+    def reserve_ids(self, highest: int) -> None:
+        """Ids up to ``highest`` are taken (by an earlier fake's records seeded here): new
+        tickets, comments and users get larger ones."""
+        self._next_id = max(self._next_id, highest)
+
     def _now(self) -> datetime:
         return self.clock().astimezone(UTC).replace(microsecond=0)
 

@@ -148,15 +148,17 @@ class StandupScreen(TicketActions, Screen[None]):
                 ack = Text.assemble(ack, " · decide")
             rows.append((item, day, customers, ack))
         # The issue's title takes what the other columns leave: nothing scrolls sideways.
+        # The stand-up cell is never cut ("last Mon 30 Nov · decide" lost its "decide").
         width = self.size.width or 120
         customers_width = min(34, width // 4, max([16, *(len(r[2]) for r in rows)]))
-        fixed = 9 + customers_width + 18 + 2 * 4 + 2
-        issue_width = max(20, width - fixed)
+        ack_width = min(24, max([18, *(r[3].cell_len for r in rows)]))
+        fixed = 9 + customers_width + ack_width + 2 * 4 + 2
+        issue_width = max(16, width - fixed)
         table.clear(columns=True)
         table.add_column("Issue", key="issue", width=issue_width)
         table.add_column("Day", key="day", width=9)
         table.add_column("Customers (plan)", key="customers", width=customers_width)
-        table.add_column("Stand-up", key="ack", width=18)
+        table.add_column("Stand-up", key="ack", width=ack_width)
         for item, day, customers, ack in rows:
             table.add_row(
                 Text(item.title, no_wrap=True, overflow="ellipsis"),

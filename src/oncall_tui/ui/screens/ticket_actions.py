@@ -319,8 +319,11 @@ class TicketActions:
         if draft is None:
             return False
         what = "reply" if kind == "reply" else "note"
+        from oncall_tui.ui.times import local, shown_tz
+
         self.notify(
-            f"Resuming your {what} draft from {draft.updated_at:%Y-%m-%d %H:%M} UTC.", timeout=3
+            f"Resuming your {what} draft from {local(draft.updated_at, shown_tz(self))}.",
+            timeout=3,
         )
         self._open_compose(tid, kind, draft.fields.get("body", ""), draft_id=draft.id)
         return True

@@ -9,6 +9,7 @@ nudges, so two instances on one database nudge once. Other screens show the bar 
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from datetime import datetime, timedelta
 from typing import Any
@@ -152,15 +153,16 @@ class EscalationBar(Static):
             self.notify(f"{timer.title} is closed: no more update reminders.", timeout=4)
             return
         every = timedelta(seconds=timer.interval_seconds or 3600)
-        if not store.reschedule_timer(
-            timer.id, esc.next_reminder(timer.due_at, now, every), expected=timer.due_at
-        ):
+        following = esc.next_reminder(timer.due_at, now, every)
+        if not store.reschedule_timer(timer.id, following, expected=timer.due_at):
             return  # another instance reminded
         where = ticket_ref(issue.source, issue.remote_id) if issue else "the outage issue"
+        # the reminders keep their rhythm: after a night away the next may be sooner
+        minutes = math.ceil((following - now).total_seconds() / 60)
         self.app.bell()
         self.notify(
             f"Suspected outage: post an update on {where} ({timer.title}). Next reminder in "
-            f"{every.total_seconds() / 60:g} min, until it is closed.",
+            f"{minutes} min (every {every.total_seconds() / 60:g}), until it is closed.",
             severity="warning",
             timeout=10,
             markup=False,
