@@ -554,7 +554,9 @@ class RemoteMixin(TicketsMixin):
                 if answers and (first is None or min(answers) < first):
                     first = min(answers)
                 ticket = replace(
-                    ticket, first_response_at=first, sla_events=ticket.sla_events + tuple(events)
+                    ticket,
+                    first_response_at=first,
+                    sla_events=sla_history.ordered(ticket.sla_events + tuple(events)),
                 )
                 cols = self.sla_columns(ticket, plans.get(ticket.customer_id))
                 cols.update(
