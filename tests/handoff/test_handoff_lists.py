@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from oncall_tui.domain import sla_history
 from oncall_tui.domain.handoff import TicketRecord, Window, build_handoff, forecast
 from oncall_tui.domain.handoff_md import handoff_markdown, retro_markdown
 from oncall_tui.domain.sla import SlaSettings
+from oncall_tui.domain.sla_clocks import EventType, SlaEvent
 from oncall_tui.domain.tickets import Channel, PauseInterval, Priority, Source, Status, Ticket
 from tests.handoff.week import NOW, START, make_week
 
 GOLDEN = Path(__file__).parent / "golden"
 S = SlaSettings.default()
+
+
+def rec(ticket: Ticket, plan: str | None = None) -> TicketRecord:
+    """A record as the store keeps it: the ticket's SLA history as it is first seen, and our
+    public answer at its first response (what ``Store.insert_tickets`` records)."""
+    events = sla_history.initial_events(ticket)
+    if ticket.first_response_at is not None:
+        events += (SlaEvent(ticket.first_response_at, EventType.AGENT_PUBLIC),)
+    return TicketRecord(replace(ticket, sla_events=events), plan)
 
 
 def _t(i: int, **kw) -> Ticket:
@@ -47,9 +59,7 @@ def test_alarms_time_to_acknowledge_against_the_target() -> None:
     )
     silent = _t(3, channel=Channel.ALERT, opened_at=datetime(2026, 11, 30, 17, 30, tzinfo=UTC))
     old = _t(4, channel=Channel.ALERT, opened_at=START - timedelta(hours=1))
-    h = build_handoff(
-        [TicketRecord(t) for t in (in_hours, weekend, silent, old)], Window(START, NOW), S
-    )
+    h = build_handoff([rec(t) for t in (in_hours, weekend, silent, old)], Window(START, NOW), S)
     got = [(a.ref, a.seconds_to_ack, a.target, a.breached) for a in h.alarms]
     assert got == [
         ("zendesk #2", 3 * 3600, "4h", False),
@@ -60,8 +70,8 @@ def test_alarms_time_to_acknowledge_against_the_target() -> None:
 
 def test_impact_no_impact_and_watch() -> None:
     records = [
-        TicketRecord(_t(1, priority=Priority.P1)),
-        TicketRecord(
+        rec(_t(1, priority=Priority.P1)),
+        rec(
             _t(
                 2,
                 source=Source.TRACKER,
@@ -70,7 +80,7 @@ def test_impact_no_impact_and_watch() -> None:
                 labels=("bug", "customer-vesta"),
             )
         ),
-        TicketRecord(
+        rec(
             _t(
                 3,
                 source=Source.TRACKER,
@@ -80,7 +90,7 @@ def test_impact_no_impact_and_watch() -> None:
             )
         ),
         # flagged Friday 27 Nov 10:00 LA; Monday 30 Nov 10:00 LA is a later business day
-        TicketRecord(
+        rec(
             _t(
                 4,
                 source=Source.TRACKER,
@@ -91,7 +101,7 @@ def test_impact_no_impact_and_watch() -> None:
             )
         ),
         # flagged this morning: not yet
-        TicketRecord(
+        rec(
             _t(
                 5,
                 source=Source.TRACKER,
@@ -101,12 +111,12 @@ def test_impact_no_impact_and_watch() -> None:
                 label_since={"~investigate": NOW - timedelta(hours=2)},
             )
         ),
-        TicketRecord(_t(6, status=Status.PENDING, pauses=(PauseInterval(NOW),))),
-        TicketRecord(_t(7, conflict=True, status=Status.SOLVED)),  # done: not listed
-        TicketRecord(_t(8, conflict=True)),
+        rec(_t(6, status=Status.PENDING, pauses=(PauseInterval(NOW),))),
+        rec(_t(7, conflict=True, status=Status.SOLVED)),  # done: not listed
+        rec(_t(8, conflict=True)),
         # premium P0 opened 3 h ago: 4 calendar hours, due in 1 h
-        TicketRecord(_t(9, priority=Priority.P0, opened_at=NOW - timedelta(hours=3)), "premium"),
-        TicketRecord(_t(10)),
+        rec(_t(9, priority=Priority.P0, opened_at=NOW - timedelta(hours=3)), "premium"),
+        rec(_t(10)),
     ]
     h = build_handoff(records, Window(START, NOW), S, failed_ticket_ids=frozenset({10}))
     assert [i.ticket_id for i in h.impact] == [1, 2, 4, 5, 9]
@@ -135,7 +145,7 @@ def test_forecast_counts_business_hours_and_pauses() -> None:
         status=Status.PENDING,
         pauses=(PauseInterval(now - timedelta(minutes=30)),),
     )
-    records = [TicketRecord(t, "premium") for t in (p1, p0, paused)]
+    records = [rec(t, "premium") for t in (p1, p0, paused)]
     fc = forecast(records, now, 8, S, threshold=0)
     # p1 has 2 business hours left: 1 today (to 16:00 LA), the next on Monday: not in 8 h
     assert [(i.ticket_id, d) for i, d in fc.items] == [(p0.id, now + timedelta(hours=3))]

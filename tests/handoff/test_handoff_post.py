@@ -30,8 +30,17 @@ def test_handoff_config() -> None:
     assert c.handoff.post_to is not None and c.handoff.post_to.target == "acme/handoffs"
     assert c.handoff.breach_threshold == 5
     assert Config().handoff.post_to is None
+    channel = config_from_dict({"handoff": {"post_to": "slack:C0TEAM"}}).handoff.post_to
+    assert channel is not None and channel.describe() == "a new message in slack C0TEAM"
+    op = handoff_op(channel, "Week", "body", "k")
+    assert (op.kind, op.payload) == (
+        "post_message",
+        {"channel": "C0TEAM", "text": "*Week*\n\nbody"},
+    )
     for bad in (
         {"post_to": "email:me"},
+        {"post_to": "slack:#team"},
+        {"post_to": "slack:C0TEAM:soon"},
         {"breach_threshold": -1},
         {"colour": 1},
         {"offline_hours": 0},
@@ -56,7 +65,7 @@ def test_the_guard_finds_customer_names_in_the_summary() -> None:
     ]
 
 
-@pytest.mark.parametrize("where", ["github", "slack"])
+@pytest.mark.parametrize("where", ["github", "slack", "slack-channel"])
 async def test_posting_reaches_the_backend_once(tmp_path, clock, where) -> None:
     data = make_demo_data(clock(), seed=1, history=True)
     store = open_store(tmp_path / "demo.db", sla=Config(user=DEMO_USER).sla, clock=clock)
@@ -70,7 +79,11 @@ async def test_posting_reaches_the_backend_once(tmp_path, clock, where) -> None:
     body = handoff_markdown(h)
     chat = next(t for t in data.tickets if t.source == "chat")
     dest = parse_destination(
-        f"github:{DEMO_REPO}" if where == "github" else f"slack:{chat.remote_id}"
+        {
+            "github": f"github:{DEMO_REPO}",
+            "slack": f"slack:{chat.remote_id}",
+            "slack-channel": f"slack:{chat.remote_id.partition(':')[0]}",
+        }[where]
     )
     draft_id = store.create_draft(HANDOFF_DRAFT, None, {"body": body})
     assert store.get_draft(draft_id).state == "draft"
@@ -99,7 +112,13 @@ async def test_posting_reaches_the_backend_once(tmp_path, clock, where) -> None:
                 for m in slack.channels[channel]
                 if "On-call handoff (edited)" in (m.get("text") or "")
             ]
-            assert len(posted) == 1 and posted[0].get("thread_ts") == ts
+            if where == "slack":
+                assert len(posted) == 1 and posted[0].get("thread_ts") == ts
+            else:  # a new message in the channel, no thread
+                assert len(posted) == 1 and "thread_ts" not in posted[0]
+                (remote_id,) = store.db.execute("SELECT remote_id FROM outbox").fetchone()
+                assert remote_id == f"{channel}:{posted[0]['ts']}"
+                assert store.get_draft(draft_id).state == "filed"
         states = [r[0] for r in store.db.execute("SELECT state FROM outbox")]
         assert states == ["done"]
     finally:

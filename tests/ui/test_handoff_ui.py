@@ -134,3 +134,73 @@ async def test_the_key_is_in_help_and_the_palette(make_app: Any) -> None:
         rows = dict((d, k) for k, d in binding_rows(app.screen))
         for name in ("Edit & post", "Retro", "Forecast", "Back"):
             assert name in rows
+
+
+async def test_forecast_acknowledge_takes_the_ticket_and_queues_the_ack(
+    tmp_path: Path, clock: Any, make_app: Any
+) -> None:
+    from oncall_tui.ui.screens.compose_screen import ComposeScreen
+
+    app = _app(tmp_path, clock, make_app, None)
+    store = app.ctx.store
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("W", "f")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ForecastScreen)
+        footer_keys = {k for k, b in screen.active_bindings.items() if b.binding.show}
+        assert "A" in footer_keys
+        # a help-desk ticket someone else holds (or nobody): A takes it and acknowledges
+        items = screen.result.items
+        index, tid = next(
+            (i, item.ticket_id)
+            for i, (item, _due) in enumerate(items)
+            if item.ref.startswith("zendesk") and item.assignee != DEMO_USER
+        )
+        for _ in range(index):
+            await pilot.press("down")
+        assert screen.current_id() == tid
+        await pilot.press("A")
+        await pilot.pause()
+        assert store.get_ticket(tid).assignee == DEMO_USER
+        # its clock is answered: it no longer breaches while we are away
+        assert tid not in [i.ticket_id for i, _d in screen.result.items]
+        ops = store.db.execute(
+            "SELECT kind, payload FROM outbox WHERE ticket_id = ? ORDER BY id", [tid]
+        ).fetchall()
+        assert [k for k, _p in ops] == ["assign", "reply"]
+        body = json.loads(ops[1][1])["body"]
+        assert "the engineer on call this week" in body and "{" not in body
+        # a public chat thread: the guard holds the requester's name, so the dialog opens
+        chat = next(
+            (i, item.ticket_id)
+            for i, (item, _due) in enumerate(screen.result.items)
+            if item.ref.startswith("slack")
+        )
+        options = screen.query_one("OptionList")
+        options.highlighted = chat[0]
+        await pilot.press("A")
+        await pilot.pause()
+        assert isinstance(app.screen, ComposeScreen)
+        assert "the engineer on call this week" in app.screen.text
+        assert store.get_ticket(chat[1]).assignee == DEMO_USER
+        kinds = store.db.execute(
+            "SELECT kind FROM outbox WHERE ticket_id = ?", [chat[1]]
+        ).fetchall()
+        # Slack threads keep their assignee locally; the reply waits for you in the dialog
+        assert kinds == []
+
+
+async def test_acknowledge_is_in_help_and_the_palette(
+    tmp_path: Path, clock: Any, make_app: Any
+) -> None:
+    from oncall_tui.ui.commands import BindingCommands
+    from oncall_tui.ui.screens.help_screen import binding_rows
+
+    app = _app(tmp_path, clock, make_app, None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("W", "f")
+        await pilot.pause()
+        assert ("A", "Acknowledge") in binding_rows(app.screen)
+        provider = BindingCommands(app.screen)
+        assert "Acknowledge" in [d for d, _k, _run in provider._commands()]

@@ -502,6 +502,7 @@ def add_week_history(data: DemoData, now: datetime, seed: int = 1, count: int = 
                     body=rng.choice(COMMENT_LINES),
                     created_at=when,
                     remote_id=comment_id(ticket, when, j),
+                    role="staff" if author == agent else "customer",
                 )
             )
             author = requester if author == agent else agent

@@ -438,7 +438,7 @@ def needs_guard(source: Source, kind: OpKind) -> bool:
     if source is Source.TRACKER:
         return kind in (OpKind.REPLY, OpKind.ADD_LABELS, OpKind.CREATE_ISSUE)
     if source is Source.CHAT:
-        return kind is OpKind.REPLY
+        return kind in (OpKind.REPLY, OpKind.POST_MESSAGE)
     return kind is OpKind.CREATE_ISSUE
 
 

@@ -4,23 +4,26 @@ Pure functions over plain records (:class:`TicketRecord`: a ticket, its customer
 thread); the store gathers the records (``Store.handoff_records``), the CLI and the Handoff
 screen render what :func:`build_handoff` returns.
 
-Every SLA number goes through ONE function, :func:`ticket_clocks`, which turns a ticket into
-its response clocks (the first reply, then one per customer follow-up) using the domain SLA
-engine (:func:`oncall_tui.domain.sla.resolve_target` / :func:`due_for_target`: business hours,
-holidays and pauses counted there, never here). When the SLA lifecycle stores a per-ticket list
-of clocks, only that function changes.
+Every SLA number comes from the one SLA engine (:mod:`oncall_tui.domain.sla_clocks`, issue
+13): each ticket's reply clocks are replayed from its stored history (``Ticket.sla_events``,
+the same events the queue's clock columns are computed from) by
+:func:`oncall_tui.domain.sla_history.clocks_of`. Nothing here re-derives a clock: who counts as
+staff, automatic replies, ``+`` label pauses, business hours and re-targets are the engine's.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from oncall_tui.domain.sla import SlaSettings, due_for_target, format_remaining, resolve_target
+from oncall_tui.domain.calendars import from_epoch, to_epoch
+from oncall_tui.domain.sla import SlaSettings, format_remaining
+from oncall_tui.domain.sla_clocks import ClockState, Metric, ReplyClock
+from oncall_tui.domain.sla_history import clocks_of
 from oncall_tui.domain.tickets import Channel, Comment, Priority, Source, Ticket, ticket_ref
 
 #: Labels that mean end users are hit (the escalation label state machine of DOMAIN.md).
@@ -32,10 +35,15 @@ NO_PLAN = "none"
 
 
 class ClockKind(StrEnum):
-    """Which response a clock waits for."""
+    """Which response a clock waits for (the report's names for the engine's metrics)."""
 
     FIRST = "first"
     NEXT = "next"
+
+
+def kind_of(clock: ReplyClock) -> ClockKind:
+    """The report's name of an engine clock's metric."""
+    return ClockKind.FIRST if clock.metric is Metric.FIRST_REPLY else ClockKind.NEXT
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,89 +51,54 @@ class TicketRecord:
     """What the report needs about one ticket.
 
     Attributes:
-        ticket: the cached ticket (with its pauses and first response).
+        ticket: the cached ticket (with its SLA history, ``sla_events``).
         plan: the customer's plan, or None.
         comments: its thread, in any order.
+        holders: who held the ticket since when (oldest first): ``(since, assignee or
+            None)``; empty when no history is known (the current assignee is then taken).
     """
 
     ticket: Ticket
     plan: str | None = None
     comments: tuple[Comment, ...] = ()
+    holders: tuple[tuple[datetime, str | None], ...] = ()
+
+    def holder_at(self, at: datetime) -> str | None:
+        """Who held the ticket at ``at``: the last assignment at or before it (the first
+        known one for an instant before any), else the current assignee."""
+        if not self.holders:
+            return self.ticket.assignee
+        held = self.holders[0][1]
+        for since, who in self.holders:
+            if since > at:
+                break
+            held = who
+        return held
 
 
-@dataclass(frozen=True, slots=True)
-class ReportClock:
-    """One response clock of a ticket, as the report sees it.
-
-    Attributes:
-        kind: first reply or next reply.
-        started: when the clock started (ticket opened, or the customer's follow-up).
-        due: when the response was due (pauses, business hours and holidays counted).
-        stopped: when our public answer (or the solve, for a first clock) stopped it; None
-            while it runs.
-        target: the target's label, e.g. ``4 business h``.
-    """
-
-    kind: ClockKind
-    started: datetime
-    due: datetime
-    stopped: datetime | None
-    target: str
-
-    def breached(self, now: datetime) -> bool:
-        """Missed: answered after its due, or still running at or after its due."""
-        if self.stopped is not None:
-            return self.stopped > self.due
-        return now >= self.due
+def record_clocks(record: TicketRecord, settings: SlaSettings, now: datetime) -> list[ReplyClock]:
+    """The ticket's reply clocks at ``now`` as the engine replays them (targeted ones only:
+    a clock without a target is never met nor breached)."""
+    report = clocks_of(record.ticket, record.plan, settings, now)
+    return list(report.targeted)
 
 
-def ticket_clocks(record: TicketRecord, settings: SlaSettings) -> list[ReportClock]:
-    """The response clocks of one ticket, from its SLA fields and its thread.
-
-    This is the single place the report derives clocks from; swap its body for the stored
-    per-ticket clocks once the SLA lifecycle keeps them.
-
-    The first clock runs from ``opened_at`` to ``first_response_at`` (or to the solve, taken
-    as ``updated_at``, when a ticket was solved unanswered). After the first response, each
-    public comment by the requester while no clock runs starts a next-reply clock with the
-    same policy (the target resolved as if the ticket opened then), stopped by the next public
-    comment of someone else. Internal notes neither start nor stop a clock.
-    """
-    ticket = record.ticket
-    target = resolve_target(ticket, settings, record.plan)
-    if target is None:
-        return []
-    first_due = due_for_target(ticket, target, settings).due
-    stopped = ticket.first_response_at
-    if stopped is None and ticket.is_done:
-        stopped = ticket.updated_at
-    clocks = [ReportClock(ClockKind.FIRST, ticket.opened_at, first_due, stopped, target.label)]
-    if ticket.first_response_at is None:
-        return clocks
-    running: datetime | None = None
-    for c in sorted(record.comments, key=lambda c: (c.created_at, c.id)):
-        if not c.public or c.created_at <= ticket.first_response_at:
-            continue
-        by_customer = ticket.requester is not None and c.author == ticket.requester
-        if by_customer and running is None:
-            running = c.created_at
-        elif not by_customer and running is not None:
-            clocks.append(_next_clock(record, settings, running, c.created_at))
-            running = None
-    if running is not None:
-        clocks.append(_next_clock(record, settings, running, None))
-    return clocks
-
-
-def _next_clock(
-    record: TicketRecord, settings: SlaSettings, start: datetime, stopped: datetime | None
-) -> ReportClock:
-    as_if = replace(record.ticket, opened_at=start)
-    target = resolve_target(as_if, settings, record.plan)
-    assert target is not None  # the same policy resolved for the first clock
-    return ReportClock(
-        ClockKind.NEXT, start, due_for_target(as_if, target, settings).due, stopped, target.label
-    )
+def _due_of(record: TicketRecord, clock: ReplyClock, settings: SlaSettings) -> datetime | None:
+    """When ``clock`` was due: its breach, its running due, or (met) the due it had just
+    before it was answered, replayed by the engine one second earlier; None while paused."""
+    if clock.breached_at is not None:
+        return clock.breached_at
+    if clock.due_at is not None:
+        return clock.due_at
+    if clock.fulfilled_at is None:
+        return None
+    before = from_epoch(to_epoch(clock.fulfilled_at) - 1)
+    if before < clock.activated_at:
+        return None
+    for c in clocks_of(record.ticket, record.plan, settings, before).targeted:
+        if c.activated_at == clock.activated_at:
+            return c.breached_at or c.due_at
+    return None
 
 
 # -- the summary ------------------------------------------------------------------------------
@@ -147,7 +120,7 @@ class Alarm:
     subject: str
     opened_at: datetime
     acknowledged_at: datetime | None
-    due: datetime
+    due: datetime | None
     target: str
     breached: bool
 
@@ -188,7 +161,13 @@ class Attainment:
 
 @dataclass(frozen=True, slots=True)
 class Breach:
-    """A clock that breached in the window."""
+    """A clock that breached in the window.
+
+    Attributes:
+        due: the breach instant (the engine's ``breached_at``).
+        late_seconds: from the breach to the answer, or to the window's end while unanswered.
+        holder: who held the ticket at the breach instant.
+    """
 
     ticket_id: int
     ref: str
@@ -300,37 +279,40 @@ def build_handoff(
     for rec in sorted(records, key=lambda r: r.ticket.id):
         t = rec.ticket
         ref = ticket_ref(t.source, t.remote_id)
-        clocks = ticket_clocks(rec, settings)
+        clocks = record_clocks(rec, settings, now)
         for c in clocks:
-            key = (rec.plan or NO_PLAN, str(t.priority), c.kind)
-            late = c.breached(now)
-            if late and window.start <= c.due < now:
-                decided[key] += 1
-                end = c.stopped if c.stopped is not None else now
-                holder = t.assignee or "unassigned"
-                breaches.append(
-                    Breach(t.id, ref, c.kind, c.due, int((end - c.due).total_seconds()), holder)
-                )
-            elif not late and c.stopped is not None and window.start <= c.stopped < now:
+            key = (rec.plan or NO_PLAN, str(t.priority), kind_of(c))
+            at = c.breached_at
+            if at is not None:
+                if window.start <= at < now:
+                    decided[key] += 1
+                    end = c.fulfilled_at if c.fulfilled_at is not None else now
+                    holder = rec.holder_at(at) or "unassigned"
+                    breaches.append(
+                        Breach(t.id, ref, kind_of(c), at, int((end - at).total_seconds()), holder)
+                    )
+            elif c.fulfilled_at is not None and window.start <= c.fulfilled_at < now:
                 decided[key] += 1
                 met[key] += 1
             if (
-                c.kind is ClockKind.FIRST
-                and t.first_response_at is not None
-                and window.start <= t.first_response_at < now
+                c.metric is Metric.FIRST_REPLY
+                and c.fulfilled_by == "reply"
+                and c.fulfilled_at is not None
+                and window.start <= c.fulfilled_at < now
             ):
-                first_reply.append(int((t.first_response_at - t.opened_at).total_seconds()))
-        if t.channel is Channel.ALERT and window.start <= t.opened_at < now and clocks:
-            first = clocks[0]
+                first_reply.append(int((c.fulfilled_at - c.activated_at).total_seconds()))
+        first = next((c for c in clocks if c.metric is Metric.FIRST_REPLY), None)
+        if t.channel is Channel.ALERT and window.start <= t.opened_at < now and first:
+            assert first.target is not None  # targeted clocks only
             alarms.append(
                 Alarm(
                     ref,
                     t.subject,
                     t.opened_at,
-                    t.first_response_at,
-                    first.due,
-                    first.target,
-                    first.breached(now),
+                    first.fulfilled_at if first.fulfilled_by == "reply" else None,
+                    _due_of(rec, first, settings),
+                    first.target.label,
+                    first.breached_at is not None,
                 )
             )
         if t.is_done or t.opened_at >= now:
@@ -348,9 +330,13 @@ def build_handoff(
                 longest = (_item(t, "~investigate"), since)
             if _second_business_day(since, now, settings):
                 reasons.append("~investigate on a second business day")
-        running = [c for c in clocks if c.stopped is None and now <= c.due < soon]
+        running = [
+            c.due_at
+            for c in clocks
+            if c.state is ClockState.ACTIVE and c.due_at is not None and now <= c.due_at < soon
+        ]
         if running and not t.is_paused:
-            due_in = int((min(c.due for c in running) - now).total_seconds())
+            due_in = int((min(running) - now).total_seconds())
             reasons.append(f"due in {format_remaining(due_in)}")
         if t.conflict:
             reasons.append("conflict with the backend")
@@ -431,21 +417,23 @@ def forecast(
     settings: SlaSettings,
     threshold: int,
 ) -> Forecast:
-    """Tickets whose running clock is due before ``now + hours`` (paused ones excluded: their
-    clock does not run until the customer answers)."""
+    """Tickets whose running clock (the engine's current one) is due before ``now + hours``
+    (paused ones excluded: their clock does not run until the customer answers)."""
     end = now + timedelta(seconds=round(hours * 3600))
     out: list[tuple[Item, datetime]] = []
     already = 0
     for rec in records:
         t = rec.ticket
-        if t.is_done or t.is_paused:
+        if t.is_done:
             continue
-        running = [c.due for c in ticket_clocks(rec, settings) if c.stopped is None]
-        if any(d <= now for d in running):
+        clock = clocks_of(t, rec.plan, settings, now).current
+        if clock is None:
+            continue
+        if clock.state is ClockState.BREACHED:
             already += 1
             continue
-        due = min((d for d in running if d <= end), default=None)
-        if due is not None:
+        due = clock.due_at  # None while paused: it does not run until the customer answers
+        if due is not None and due <= end:
             left = int((due - now).total_seconds())
             out.append((_item(t, f"breaches in {format_remaining(left)}"), due))
     out.sort(key=lambda x: (x[1], x[0].ticket_id))

@@ -4,6 +4,7 @@
 
     [handoff]
     post_to = "github:acme/support-handoffs"   # a new tracker issue in that repository
+    # post_to = "slack:C0123ABCD"                     # a new message in the team's channel
     # post_to = "slack:C0123ABCD:1733150000.000100"   # a reply in the team's handoff thread
     breach_threshold = 2        # more projected breaches than this: arrange a replacement
     offline_hours = 8           # the breach forecast's default
@@ -23,18 +24,19 @@ from typing import Any
 
 from oncall_tui.domain.errors import ConfigValueError
 from oncall_tui.domain.guard import GuardHit, check_public, references
-from oncall_tui.domain.ops import Op, OpKind
+from oncall_tui.domain.ops import CHANNEL_ID, Op, OpKind, post_message_op
 from oncall_tui.domain.tickets import Customer, Source
 
 _REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
 _THREAD = re.compile(r"^[CG][A-Z0-9]{2,20}:\d{9,11}\.\d{6}$")
-POST_TO_EXPECTED = '"github:OWNER/REPO" or "slack:CHANNEL:THREAD_TS"'
+POST_TO_EXPECTED = '"github:OWNER/REPO", "slack:CHANNEL" or "slack:CHANNEL:THREAD_TS"'
 KNOWN_KEYS = ("post_to", "breach_threshold", "offline_hours", "next_shift_hours")
 
 
 @dataclass(frozen=True, slots=True)
 class Destination:
-    """A tracker repository (a new issue each week) or a chat thread (a reply)."""
+    """A tracker repository (a new issue each week), a chat channel (a new message) or a
+    chat thread (a reply); ``target`` is ``OWNER/REPO``, ``CHANNEL`` or ``CHANNEL:TS``."""
 
     source: Source
     target: str
@@ -44,7 +46,7 @@ class Destination:
         if self.source is Source.TRACKER:
             return f"a new issue in {self.target}"
         channel, _, ts = self.target.partition(":")
-        return f"slack {channel} thread {ts}"
+        return f"slack {channel} thread {ts}" if ts else f"a new message in slack {channel}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +60,7 @@ class HandoffSettings:
 
 
 def parse_destination(text: str, key: str = "handoff.post_to") -> Destination:
-    """``github:OWNER/REPO`` or ``slack:CHANNEL:THREAD_TS``.
+    """``github:OWNER/REPO``, ``slack:CHANNEL`` or ``slack:CHANNEL:THREAD_TS``.
 
     Raises:
         ConfigValueError: anything else.
@@ -66,7 +68,7 @@ def parse_destination(text: str, key: str = "handoff.post_to") -> Destination:
     kind, _, rest = text.partition(":")
     if kind == "github" and _REPO.match(rest):
         return Destination(Source.TRACKER, rest)
-    if kind == "slack" and _THREAD.match(rest):
+    if kind == "slack" and (_THREAD.match(rest) or CHANNEL_ID.match(rest)):
         return Destination(Source.CHAT, rest)
     raise ConfigValueError(key, POST_TO_EXPECTED, text)
 
@@ -138,10 +140,13 @@ def handoff_op(dest: Destination, title: str, body: str, idempotency_key: str) -
             payload={"repo": dest.target, "title": title, "body": body, "labels": []},
             idempotency_key=idempotency_key,
         )
+    text = f"*{title}*\n\n{body}"
+    if ":" not in dest.target:  # the channel itself: a new message
+        return post_message_op(dest.target, text, idempotency_key)
     return Op(
         kind=OpKind.REPLY,
         source=Source.CHAT,
-        payload={"body": f"*{title}*\n\n{body}"},
+        payload={"body": text},
         idempotency_key=idempotency_key,
         remote_id=dest.target,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -23,6 +24,8 @@ class OpKind(StrEnum):
     CREATE_ISSUE = "create_issue"  # payload: {"repo", "title", "body", "labels", "ticket_id"}
     CREATE_TICKET = "create_ticket"  # payload: {"subject", "body", "requester", ...}
     CREATE_LABEL = "create_label"  # payload: {"repo", "name", "description", "color"}
+    POST_MESSAGE = "post_message"  # payload: {"channel": "C0123ABCD", "text": "..."}: a new
+    # top-level message in a chat channel (the team's channel, the engineering help channel)
 
 
 class OpState(StrEnum):
@@ -91,8 +94,32 @@ SUPPORTED: dict[Source, frozenset[OpKind]] = {
             OpKind.CREATE_LABEL,  # a customer codename label, in a public or private repo
         }
     ),
-    Source.CHAT: frozenset({OpKind.REPLY}),
+    Source.CHAT: frozenset({OpKind.REPLY, OpKind.POST_MESSAGE}),
 }
+
+
+#: A chat channel id (Slack: ``C…`` public, ``G…`` private).
+CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,20}$")
+
+
+def post_message_op(channel: str, text: str, idempotency_key: str) -> Op:
+    """The outbox entry posting ``text`` as a new message in chat ``channel`` (not a thread
+    reply, not tied to a ticket). Sent once: the adapter looks an unclear send up by the
+    entry's key before sending again.
+
+    Raises:
+        ValueError: ``channel`` is not a channel id, or ``text`` is blank.
+    """
+    if not CHANNEL_ID.match(channel):
+        raise ValueError(f"{channel[:40]!r} is not a chat channel id (like C0123ABCD)")
+    if not text.strip():
+        raise ValueError("a message needs some text")
+    return Op(
+        kind=OpKind.POST_MESSAGE,
+        source=Source.CHAT,
+        payload={"channel": channel, "text": text},
+        idempotency_key=idempotency_key,
+    )
 
 
 def is_supported(source: Source, kind: OpKind) -> bool:

@@ -52,6 +52,18 @@ def changes(old: Ticket, new: Ticket, at: datetime) -> tuple[SlaEvent, ...]:
     return tuple(out)
 
 
+def ordered(events: Iterable[SlaEvent]) -> tuple[SlaEvent, ...]:
+    """``events`` by instant; at one instant a solve or close comes after the messages (a
+    reply submitted as solved answers first: the clock is met by the reply, not the solve)."""
+    done = {str(x) for x in DONE_STATUSES}
+    return tuple(
+        sorted(
+            events,
+            key=lambda e: (to_epoch(e.at), e.type is EventType.STATUS and e.value in done),
+        )
+    )
+
+
 def initial_events(ticket: Ticket) -> tuple[SlaEvent, ...]:
     """A ticket first seen: its priority, labels and status as of its opening (a solved or
     closed one as of its last update, since when it was solved is not known; waiting on

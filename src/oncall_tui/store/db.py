@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 #: the migrations (they import sqlite-utils). Add one when adding a migration: ``open_store``
 #: raises whenever it migrates while the two disagree (every fresh database migrates, so the
 #: tests notice at once), and tests/store/test_db.py checks it too.
-SCHEMA_VERSION = 15
+SCHEMA_VERSION = 16
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 #: Written to the header's application_id so our files are recognisable ("ONCL").

@@ -40,14 +40,17 @@ class HandoffMixin(OutboxMixin, DraftsMixin):
         return op_id
 
     def handoff_records(self, start: datetime, end: datetime) -> list[TicketRecord]:
-        """Tickets the week's summary needs, with their plans and threads: every ticket open
-        now, and every ticket opened, answered, changed or commented on in ``[start, end)``
-        (opened before ``end``)."""
+        """Tickets the week's summary needs, with their plans, threads and who held them
+        since when: every ticket open now, and every ticket opened, answered, changed or
+        commented on in ``[start, end)`` (opened before ``end``)."""
         s, e = iso(start), iso(end)
+        wanted = (
+            "SELECT id FROM tickets WHERE opened_at < :e AND (is_open = 1 OR opened_at >= :s "
+            "OR updated_at >= :s OR first_response_at >= :s "
+            "OR id IN (SELECT ticket_id FROM comments WHERE created_at >= :s))"
+        )
         rows = self.db.execute(
-            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE opened_at < :e AND (is_open = 1 "
-            "OR opened_at >= :s OR updated_at >= :s OR first_response_at >= :s "
-            "OR id IN (SELECT ticket_id FROM comments WHERE created_at >= :s)) ORDER BY id",
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id IN ({wanted}) ORDER BY id",
             {"s": s, "e": e},
         )
         tickets = self.decode_all(rows, ticket_from_row)
@@ -56,16 +59,40 @@ class HandoffMixin(OutboxMixin, DraftsMixin):
         )
         threads: dict[int, list[Comment]] = {t.id: [] for t in tickets}
         crows = self.db.execute(
-            f"SELECT {COMMENT_COLUMNS} FROM comments WHERE ticket_id IN (SELECT id FROM tickets "
-            "WHERE opened_at < :e AND (is_open = 1 OR opened_at >= :s OR updated_at >= :s "
-            "OR first_response_at >= :s OR id IN (SELECT ticket_id FROM comments "
-            "WHERE created_at >= :s))) ORDER BY ticket_id, created_at, id",
+            f"SELECT {COMMENT_COLUMNS} FROM comments WHERE ticket_id IN ({wanted}) "
+            "ORDER BY ticket_id, created_at, id",
             {"s": s, "e": e},
         )
         for c in self.decode_all(crows, comment_from_row):
             threads.setdefault(c.ticket_id, []).append(c)
+        holders: dict[int, list[tuple[datetime, str | None]]] = {}
+        for tid, since, who in self.db.execute(
+            f"SELECT ticket_id, since, assignee FROM assignments WHERE ticket_id IN ({wanted}) "
+            "ORDER BY ticket_id, since, seq",
+            {"s": s, "e": e},
+        ):
+            at = parse_iso(since)
+            if at is not None:
+                holders.setdefault(int(tid), []).append((at, who))
         return [
-            TicketRecord(t, plans.get(t.customer_id), tuple(threads.get(t.id, ()))) for t in tickets
+            TicketRecord(
+                t,
+                plans.get(t.customer_id),
+                tuple(threads.get(t.id, ())),
+                tuple(holders.get(t.id, ())),
+            )
+            for t in tickets
+        ]
+
+    def assignee_history(self, ticket_id: int) -> list[tuple[datetime, str | None]]:
+        """Who held the ticket since when, oldest first (kept by migration 0024's triggers)."""
+        return [
+            (at, who)
+            for since, who in self.db.execute(
+                "SELECT since, assignee FROM assignments WHERE ticket_id = ? ORDER BY since, seq",
+                [ticket_id],
+            )
+            if (at := parse_iso(since)) is not None
         ]
 
     def handoff_summary(

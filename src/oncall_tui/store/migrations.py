@@ -490,7 +490,6 @@ def m0021_count_indexes(db: Database) -> None:
     )
 
 
-
 @migrations(name="0022_status_since")
 def m0022_status_since(db: Database) -> None:
     """When each ticket's status was last set, as far as we know (issue 13): a customer's
@@ -500,6 +499,54 @@ def m0022_status_since(db: Database) -> None:
     been set at."""
     db.execute("ALTER TABLE tickets ADD COLUMN status_since TEXT")
     db.execute("UPDATE tickets SET status_since = updated_at")
+
+
+_RECORD_ASSIGNEE = (
+    "INSERT INTO assignments (ticket_id, since, assignee) "
+    "SELECT NEW.id, CASE WHEN last.since IS NULL THEN NEW.opened_at "
+    "ELSE max(coalesce(NEW.updated_at, last.since), last.since) END, NEW.assignee "
+    "FROM (SELECT (SELECT since FROM assignments WHERE ticket_id = NEW.id "
+    "ORDER BY since DESC, seq DESC LIMIT 1) AS since, "
+    "(SELECT assignee FROM assignments WHERE ticket_id = NEW.id "
+    "ORDER BY since DESC, seq DESC LIMIT 1) AS who) AS last "
+    "WHERE last.since IS NULL OR last.who IS NOT NEW.assignee"
+)
+
+
+@migrations(name="0024_assignments")
+def m0024_assignments(db: Database) -> None:
+    """Who held each ticket since when (issue 18: a breach is attributed to who held the
+    ticket at the breach instant, not to today's assignee).
+
+    Kept by triggers on ``tickets`` whichever way a row is written (a sync pull, a local
+    edit, its undo, the team relay): a ticket first seen was held by its assignee since it
+    opened (nothing earlier is known); a change of assignee is recorded at the row's
+    ``updated_at`` (the local edit's instant, or the backend's time of the change), never
+    before the last recorded change (an undo comes after what it undoes). ``seq`` orders
+    changes at the same instant. Existing tickets start with their current assignee.
+    """
+    db.execute(
+        "CREATE TABLE assignments (seq INTEGER PRIMARY KEY, ticket_id INTEGER NOT NULL, "
+        "since TEXT NOT NULL, assignee TEXT)"
+    )
+    db.execute("CREATE INDEX assignments_ticket ON assignments (ticket_id, since, seq)")
+    db.execute(
+        "INSERT INTO assignments (ticket_id, since, assignee) "
+        "SELECT id, opened_at, assignee FROM tickets ORDER BY id"
+    )
+    db.execute(
+        f"CREATE TRIGGER tickets_assignee_insert AFTER INSERT ON tickets BEGIN "
+        f"{_RECORD_ASSIGNEE}; END"
+    )
+    db.execute(
+        "CREATE TRIGGER tickets_assignee_update AFTER UPDATE OF assignee ON tickets "
+        f"WHEN OLD.assignee IS NOT NEW.assignee BEGIN {_RECORD_ASSIGNEE}; END"
+    )
+    db.execute(
+        "CREATE TRIGGER tickets_assignee_delete AFTER DELETE ON tickets BEGIN "
+        "DELETE FROM assignments WHERE ticket_id = OLD.id; END"
+    )
+
 
 #: The schema version this build writes; a database with a higher one is refused.
 SCHEMA_VERSION = len(migrations._migrations)

@@ -578,7 +578,9 @@ class RemoteMixin(TicketsMixin):
                 if answers and (first is None or min(answers) < first):
                     first = min(answers)
                 ticket = replace(
-                    ticket, first_response_at=first, sla_events=ticket.sla_events + tuple(events)
+                    ticket,
+                    first_response_at=first,
+                    sla_events=sla_history.ordered(ticket.sla_events + tuple(events)),
                 )
                 spoke = customer_said.get(ticket.id)
                 if spoke is not None:
@@ -794,7 +796,8 @@ class RemoteMixin(TicketsMixin):
         """The backend confirmed an entry: mark it done, then store its side effects.
 
         A created tracker issue is linked to its support ticket and its draft becomes
-        "filed"; a returned ticket copy becomes the newest known version.
+        "filed"; a channel message keeps its ``channel:ts`` and its draft becomes "filed";
+        a returned ticket copy becomes the newest known version.
         """
         with self.db.atomic():
             op = self.get_op(op_id)
@@ -815,6 +818,17 @@ class RemoteMixin(TicketsMixin):
                             "SELECT 1 FROM tickets WHERE id = ?", [other]
                         ).fetchone():
                             self.link(other, url, title)
+            elif op.kind == OpKind.POST_MESSAGE:
+                # a channel message has no ticket: the entry keeps where it went
+                # (``channel:ts``), and a draft it posted is sent
+                self.db.execute(
+                    "UPDATE outbox SET remote_id = coalesce(remote_id, ?) WHERE id = ?",
+                    [remote_id, op_id],
+                )
+                self.db.execute(
+                    "UPDATE drafts SET state = 'filed', updated_at = ? WHERE outbox_id = ?",
+                    [self.now(), op_id],
+                )
             if ticket is not None and backend is not None:
                 self._apply_records(backend, (), (ticket,), ())
             elif op.ticket_id is not None and version is not None:

@@ -305,7 +305,9 @@ class TicketsMixin(OutboxMixin):
         with self.db.atomic():
             for i, ticket in enumerate(tickets):
                 if not ticket.sla_events:
-                    events = sla_history.initial_events(ticket) + tuple(said.get(i, ()))
+                    events = sla_history.ordered(
+                        sla_history.initial_events(ticket) + tuple(said.get(i, ()))
+                    )
                     ticket = replace(ticket, sla_events=events)
                 values = self._ticket_values(ticket, plans.get(ticket.customer_id or -1))
                 columns = ", ".join(values)

@@ -41,7 +41,7 @@ import httpx
 
 from oncall_tui.clock import Clock, SystemClock
 from oncall_tui.domain.errors import ConfigValueError
-from oncall_tui.domain.ops import Op, OpKind
+from oncall_tui.domain.ops import CHANNEL_ID, Op, OpKind
 from oncall_tui.domain.tickets import Channel, Priority, Source, Status
 from oncall_tui.sync.base import (
     AuthFailed,
@@ -393,7 +393,7 @@ class SlackBackend:
     """
 
     source = Source.CHAT
-    supported_ops = frozenset({OpKind.REPLY})
+    supported_ops = frozenset({OpKind.REPLY, OpKind.POST_MESSAGE})
 
     def __init__(
         self,
@@ -658,7 +658,9 @@ class SlackBackend:
     # -- push
 
     async def push(self, op: Op) -> PushResult:
-        """Post a thread reply; chat threads take nothing else."""
+        """Post a thread reply, or a new message in a channel; chat takes nothing else."""
+        if op.kind is OpKind.POST_MESSAGE:
+            return await self._post_to_channel(op)
         if op.kind is not OpKind.REPLY:
             raise unsupported(self.name, op)
         channel, thread_ts = split_remote_id(op.remote_id)
@@ -705,10 +707,85 @@ class SlackBackend:
             self.limits,
         )
 
+    async def _post_to_channel(self, op: Op) -> PushResult:
+        """``chat.postMessage`` without ``thread_ts``: a new top-level message, carrying the
+        outbox key in its metadata (so :meth:`lookup` finds it after an unclear send)."""
+        channel = str(op.payload.get("channel") or "")
+        text = str(op.payload.get("text") or "")
+        if not CHANNEL_ID.match(channel):
+            raise Rejected(f"{self.name}: {channel[:40]!r} is not a channel id")
+        if not text.strip():
+            raise Rejected(f"{self.name}: a message needs some text")
+        found = await self.call(
+            "chat.postMessage",
+            channel=channel,
+            text=text,
+            metadata={
+                "event_type": METADATA_EVENT,
+                "event_payload": {"idempotency_key": op.idempotency_key},
+            },
+        )
+        posted = found.opt_sub("message")
+        ts = found.opt_text("ts") or (posted.opt_text("ts") if posted else None)
+        if ts is None:  # posted, but the answer does not say which message it is
+            try:
+                looked_up = await self.lookup(op)
+            except SyncError as exc:
+                log.info("%s: looking up an unnamed message failed: %s", self.name, exc)
+                looked_up = None
+            if looked_up is not None:
+                return looked_up
+            raise BadPayload(f"{self.name}: chat.postMessage answered without a ts")
+        ts_to_datetime(ts)  # a ts we can name the message by
+        return self._posted(channel, ts)
+
+    def _posted(self, channel: str, ts: str) -> PushResult:
+        return bounded_result(
+            PushResult(
+                remote_id=f"{channel}:{ts}", version=ts, url=permalink(self.config, channel, ts)
+            ),
+            self.limits,
+        )
+
+    async def _lookup_channel_message(self, op: Op) -> PushResult | None:
+        """Find a channel message by the outbox key in its metadata: the channel's history
+        since a little before the entry was queued (it cannot have been posted earlier)."""
+        channel = str(op.payload.get("channel") or "")
+        if not CHANNEL_ID.match(channel):
+            return None
+        oldest = datetime_to_ts(op.created_at - timedelta(minutes=10)) if op.created_at else None
+        page_cursor: str | None = None
+        for _ in range(20):  # safety bound: 20 pages
+            found = await self.call(
+                "conversations.history",
+                channel=channel,
+                oldest=oldest,
+                include_all_metadata="true",
+                limit=self.page_limit,
+                cursor=page_cursor,
+            )
+            for item in found.items("messages"):
+                meta = item.get("metadata") if isinstance(item, dict) else None
+                payload = meta.get("event_payload") if isinstance(meta, dict) else None
+                if (
+                    isinstance(payload, dict)
+                    and payload.get("idempotency_key") == op.idempotency_key
+                ):
+                    message = self.triage.read("message", item, parse_message, ("ts",))
+                    if message is not None:
+                        return self._posted(channel, message.ts)
+            meta_page = found.opt_sub("response_metadata")
+            page_cursor = meta_page.opt_text("next_cursor") if meta_page else None
+            if not page_cursor:
+                break
+        return None
+
     async def lookup(
         self, op: Op, taken: frozenset[str] = frozenset()
     ) -> PushResult | None:
-        """Find a reply by the outbox key in its message metadata."""
+        """Find a reply (or a channel message) by the outbox key in its message metadata."""
+        if op.kind is OpKind.POST_MESSAGE:
+            return await self._lookup_channel_message(op)
         if op.kind is not OpKind.REPLY or not op.remote_id:
             return None
         channel, thread_ts = split_remote_id(op.remote_id)

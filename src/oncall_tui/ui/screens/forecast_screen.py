@@ -1,8 +1,13 @@
 """ForecastScreen: "before I go offline for N hours", the clocks that breach meanwhile.
 
 Business hours, holidays and pauses are the SLA engine's (``domain.handoff.forecast``). Each
-row takes the ticket actions of the queue (`a` assign me, `r` reply, e.g. the on-call
-acknowledgement template) and `g` hands it to a colleague. More breaches than
+row takes the ticket actions of the queue (`a` assign me, `r` reply) and `g` hands it to a
+colleague. `A` acknowledges it in one key, as the handbook's on-call does ("acknowledging is
+enough: gather facts, then research or escalate"): the ticket is taken (assigned to you) and
+the on-call acknowledgement template is queued as a public reply, which answers its clock; both
+wait out the undo window (`u`). When the acknowledgement cannot go as it is (a placeholder not
+known, or the confidentiality guard holds it in a public thread) the reply dialog opens with it
+instead. More breaches than
 ``[handoff] breach_threshold`` says so and offers the runbook for arranging a replacement.
 """
 
@@ -22,6 +27,8 @@ from oncall_tui.paths import styles_dir
 from oncall_tui.ui.screens.prompt_screen import PromptScreen
 from oncall_tui.ui.screens.ticket_actions import TicketActions
 
+#: The reply template ``A`` queues (``[templates.oncall-ack]``; a config may replace it).
+ACK_TEMPLATE = "oncall-ack"
 #: Finds the bundled runbook for handing the week over (its incoming steps: a replacement).
 REPLACEMENT_SEARCH = "handoff"
 STEPS = (1, 2, 4, 8, 12, 24, 48, 72)
@@ -42,7 +49,8 @@ class ForecastScreen(TicketActions, Screen[None]):
         Binding("minus", "shorter", "Shorter", id="forecast-shorter"),
         Binding("a", "assign_me", "Assign me", id="forecast-assign-me"),
         Binding("g", "reassign", "Reassign", id="forecast-reassign"),
-        Binding("r", "reply", "Reply/ack", id="forecast-reply"),
+        Binding("A", "acknowledge", "Acknowledge", id="forecast-acknowledge"),
+        Binding("r", "reply", "Reply", id="forecast-reply"),
         Binding("R", "replacement", "Replacement runbook", id="forecast-runbook"),
     ]
 
@@ -129,6 +137,55 @@ class ForecastScreen(TicketActions, Screen[None]):
     def action_shorter(self) -> None:
         self.hours = next((h for h in reversed(STEPS) if h < self.hours), self.hours)
         self.reload()
+
+    def action_acknowledge(self) -> None:
+        """Take the highlighted ticket and queue the on-call acknowledgement reply."""
+        from oncall_tui.domain import guard
+        from oncall_tui.domain.ops import OpKind
+        from oncall_tui.domain.templates import render
+
+        tid = self.current_id()
+        if tid is None:
+            return
+        template = next((t for t in self.templates if t.id == ACK_TEMPLATE), None)
+        name = self._ticket_name(tid, subject=False)
+        if template is None:
+            self.notify(
+                f"No [templates.{ACK_TEMPLATE}] to acknowledge with: r replies with another.",
+                severity="error",
+                markup=False,
+            )
+            return
+        ticket = self.store.get_ticket(tid)
+        rendered = render(template, self._template_context(tid))
+        public = guard.needs_guard(ticket.source, OpKind.REPLY)
+        hits = self._public_hits(ticket, {"body": rendered.text}) if public else []
+        if ticket.assignee != self.config.user:
+            if (
+                self._guard(self.store.assign, tid, self.config.user, message=f"{name} taken")
+                is None
+            ):
+                return
+        if rendered.missing or hits:
+            why = (
+                "fill in " + ", ".join("{" + n + "}" for n in rendered.missing)
+                if rendered.missing
+                else "the confidentiality guard holds it"
+            )
+            self.notify(
+                f"{name} is yours; the acknowledgement needs a look ({why}): edit and queue it.",
+                severity="warning",
+                markup=False,
+                timeout=6,
+            )
+            self._open_compose(tid, "reply", rendered.text, template=ACK_TEMPLATE)
+            return
+        self._guard(
+            lambda: self.store.add_comment(
+                tid, rendered.text, public=True, author=self.config.user
+            ),
+            message=f"{name} acknowledged: taken, the on-call acknowledgement queued (u undoes)",
+        )
 
     def action_reassign(self) -> None:
         tid = self.current_id()

@@ -223,8 +223,8 @@ class HandoffPostScreen(Screen[None]):
         dest = cfg.handoff.post_to
         if dest is None:
             self.notify(
-                "Nowhere to post: set [handoff] post_to (github:OWNER/REPO or "
-                "slack:CHANNEL:THREAD_TS); the draft is kept.",
+                "Nowhere to post: set [handoff] post_to (github:OWNER/REPO, slack:CHANNEL "
+                "or slack:CHANNEL:THREAD_TS); the draft is kept.",
                 severity="warning",
                 markup=False,
             )
