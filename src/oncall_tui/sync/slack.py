@@ -667,27 +667,10 @@ class SlackBackend:
         text = str(op.payload.get("body") or "")
         if not text.strip():
             raise Rejected(f"{self.name}: a reply needs some text")
-        found = await self.call(
-            "chat.postMessage",
-            channel=channel,
-            thread_ts=thread_ts,
-            text=text,
-            metadata={
-                "event_type": METADATA_EVENT,
-                "event_payload": {"idempotency_key": op.idempotency_key},
-            },
-        )
-        posted = found.opt_sub("message")
-        ts = found.opt_text("ts") or (posted.opt_text("ts") if posted else None)
-        if ts is None:  # posted, but the answer does not say which message it is
-            try:
-                looked_up = await self.lookup(op)
-            except SyncError as exc:
-                log.info("%s: looking up an unnamed reply failed: %s", self.name, exc)
-                looked_up = None
-            if looked_up is not None:
-                return looked_up
-            raise BadPayload(f"{self.name}: chat.postMessage answered without a ts")
+        sent = await self._post_message(op, channel, text, thread_ts=thread_ts)
+        if isinstance(sent, PushResult):
+            return sent
+        posted, ts = sent
         return bounded_result(
             PushResult(
                 remote_id=op.remote_id or "",
@@ -707,6 +690,35 @@ class SlackBackend:
             self.limits,
         )
 
+    async def _post_message(
+        self, op: Op, channel: str, text: str, *, thread_ts: str | None = None
+    ) -> PushResult | tuple[Fields | None, str]:
+        """``chat.postMessage`` carrying the outbox key in its metadata: the posted message and
+        its ts, or, when the answer does not name the message, what :meth:`lookup` finds."""
+        args: dict[str, Any] = {"channel": channel, "text": text}
+        if thread_ts is not None:
+            args["thread_ts"] = thread_ts
+        found = await self.call(
+            "chat.postMessage",
+            **args,
+            metadata={
+                "event_type": METADATA_EVENT,
+                "event_payload": {"idempotency_key": op.idempotency_key},
+            },
+        )
+        posted = found.opt_sub("message")
+        ts = found.opt_text("ts") or (posted.opt_text("ts") if posted else None)
+        if ts is not None:
+            return posted, ts
+        try:  # posted, but the answer does not say which message it is
+            looked_up = await self.lookup(op)
+        except SyncError as exc:
+            log.info("%s: looking up an unnamed message failed: %s", self.name, exc)
+            looked_up = None
+        if looked_up is not None:
+            return looked_up
+        raise BadPayload(f"{self.name}: chat.postMessage answered without a ts")
+
     async def _post_to_channel(self, op: Op) -> PushResult:
         """``chat.postMessage`` without ``thread_ts``: a new top-level message, carrying the
         outbox key in its metadata (so :meth:`lookup` finds it after an unclear send)."""
@@ -716,26 +728,10 @@ class SlackBackend:
             raise Rejected(f"{self.name}: {channel[:40]!r} is not a channel id")
         if not text.strip():
             raise Rejected(f"{self.name}: a message needs some text")
-        found = await self.call(
-            "chat.postMessage",
-            channel=channel,
-            text=text,
-            metadata={
-                "event_type": METADATA_EVENT,
-                "event_payload": {"idempotency_key": op.idempotency_key},
-            },
-        )
-        posted = found.opt_sub("message")
-        ts = found.opt_text("ts") or (posted.opt_text("ts") if posted else None)
-        if ts is None:  # posted, but the answer does not say which message it is
-            try:
-                looked_up = await self.lookup(op)
-            except SyncError as exc:
-                log.info("%s: looking up an unnamed message failed: %s", self.name, exc)
-                looked_up = None
-            if looked_up is not None:
-                return looked_up
-            raise BadPayload(f"{self.name}: chat.postMessage answered without a ts")
+        sent = await self._post_message(op, channel, text)
+        if isinstance(sent, PushResult):
+            return sent
+        _, ts = sent
         ts_to_datetime(ts)  # a ts we can name the message by
         return self._posted(channel, ts)
 
