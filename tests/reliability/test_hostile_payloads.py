@@ -37,12 +37,32 @@ def fixture(name: str) -> Any:
     return json.loads((FIXTURES / f"{name}.json").read_text())
 
 
+class Deep(list[Any]):
+    """A list nested thousands deep that prints as one short line.
+
+    Printed as a plain list it raises ``RecursionError``: a failing example holding it was once
+    reported as that error while Hypothesis printed it, hiding the real failure."""
+
+    def __repr__(self) -> str:
+        return f"<a list nested {depth_of(self)} deep>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # Hypothesis's printer
+        printer.text(repr(self))
+
+
+def depth_of(value: Any) -> int:
+    depth = 0
+    while isinstance(value, list) and value:
+        value, depth = value[0], depth + 1
+    return depth
+
+
 def deep(depth: int = 10_000) -> list[Any]:
     """A list nested ``depth`` deep (built directly: JSON text this deep is refused first)."""
     value: list[Any] = []
-    for _ in range(depth):
+    for _ in range(depth - 1):
         value = [value]
-    return value
+    return Deep([value])
 
 
 DEEP = deep()
