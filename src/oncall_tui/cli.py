@@ -301,6 +301,7 @@ def open_app_context(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     clock = _clock(args)
     if args.demo:
         from oncall_tui.demo.seed import (
+            DEMO_HELP_CHANNEL,
             DEMO_REPO,
             DEMO_USER,
             DemoData,
@@ -317,8 +318,13 @@ def open_app_context(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         # codename labels are filed there (without it the form said no tracker was configured
         # and the filing failed for want of a repository).
         tracker = BackendConfig(name="github", url=DEMO_GITHUB_URL, repos=(DEMO_REPO,))
+        from oncall_tui.domain.escalation import EscalationSettings
+
         config = Config(
-            user=DEMO_USER, sync_interval=DEMO_SYNC_INTERVAL, backends={"github": tracker}
+            user=DEMO_USER,
+            sync_interval=DEMO_SYNC_INTERVAL,
+            backends={"github": tracker},
+            escalation=EscalationSettings(help_channel_id=DEMO_HELP_CHANNEL),
         )
         store = open_store(db_path, sla=config.sla, clock=clock)
         if existed and store.meta(DEMO_META_KEY) is None:

@@ -21,7 +21,7 @@ from oncall_tui.demo.fakes import DEFAULT_TOKEN
 from oncall_tui.demo.fakes.github import GitHubFake
 from oncall_tui.demo.fakes.slack import SlackFake
 from oncall_tui.demo.fakes.zendesk import ZendeskFake
-from oncall_tui.demo.seed import AGENTS, DEMO_REPO, DemoData
+from oncall_tui.demo.seed import AGENTS, DEMO_HELP_CHANNEL, DEMO_REPO, DemoData
 from oncall_tui.domain.tickets import Source
 from oncall_tui.sync.base import Backend, RemoteComment, RemoteCustomer, RemoteTicket
 from oncall_tui.sync.github import GitHubBackend, GitHubConfig
@@ -148,7 +148,8 @@ def build_demo_backends(data: DemoData, clock: Clock, *, reopened: bool = False)
     )
     channels = sorted({t.remote_id.partition(":")[0] for t in tickets[Source.CHAT]})
     slack = SlackFake(
-        channels=channels,
+        channels=[*channels, DEMO_HELP_CHANNEL],
+        quiet_channels=(DEMO_HELP_CHANNEL,),  # ours: no customer writes there
         messages=[
             *tickets[Source.CHAT],
             *sorted(comments[Source.CHAT], key=lambda c: c.created_at),

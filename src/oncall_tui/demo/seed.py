@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 AGENTS = tuple(f"{name}@support.example" for name in ("alex", "sam", "priya", "jordan", "mei"))
 DEMO_USER = AGENTS[0]
 DEMO_REPO = "acme/product"
+#: The demo's engineering help channel (``[escalation] help_channel_id``): the fake Slack has
+#: it, so the time-box's on-call message is posted there.
+DEMO_HELP_CHANNEL = "C0HELPENG"
 
 CUSTOMERS: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     # name, plan, codename, domains, contacts

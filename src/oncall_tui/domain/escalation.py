@@ -41,7 +41,14 @@ class EscalationSettings:
     oncall_alias: str = "@oncall"
     """The developer on-call alias to mention."""
     help_channel: str = "#help-engineering"
-    """The engineering help channel where the on-call is contacted (never a direct message)."""
+    """The engineering help channel's name, as shown (where the on-call is contacted, never in a
+    direct message)."""
+    help_channel_id: str | None = None
+    """The help channel's Slack id (``C0123ABCD``): the on-call message is posted there. None:
+    the draft is kept and cannot be sent until it is set."""
+    oncall_group_id: str | None = None
+    """The on-call user group's Slack id (``S0123ABCD``): the alias is sent as the group's
+    mention (``<!subteam^S0123ABCD>``), which notifies it. None: the alias is plain text."""
     outage_labels: tuple[str, ...] = ("#outage", "#g-cx", ":release")
     """Labels of a suspected-outage issue."""
     outage_reminder_minutes: float = 60.0
@@ -74,6 +81,18 @@ _NUMBERS = {
     "outage_reminder_minutes": (5.0, 7 * 24 * 60.0),
 }
 
+_SLACK_IDS = {
+    "help_channel_id": (
+        re.compile(r"^[CG][A-Z0-9]{2,20}$"),
+        "a Slack channel id like C0123ABCD (in Slack: the channel's details, at the bottom of "
+        "About; not its #name, which is help_channel)",
+    ),
+    "oncall_group_id": (
+        re.compile(r"^S[A-Z0-9]{2,20}$"),
+        "a Slack user group id like S0123ABCD (not the @handle, which is oncall_alias)",
+    ),
+}
+
 
 def parse_escalation_settings(d: Mapping[str, Any], key: str = "escalation") -> EscalationSettings:
     """Build :class:`EscalationSettings` from a config table; missing keys keep their defaults.
@@ -99,6 +118,11 @@ def parse_escalation_settings(d: Mapping[str, Any], key: str = "escalation") -> 
             ):
                 raise ConfigValueError(path, "a list of label names", value)
             values[name] = tuple(value)
+        elif name in _SLACK_IDS:
+            pattern, expected = _SLACK_IDS[name]
+            if not isinstance(value, str) or not pattern.match(value):
+                raise ConfigValueError(path, expected, value)
+            values[name] = value
         elif name == "private_repo":
             if not isinstance(value, str) or value.count("/") != 1 or value != value.strip():
                 raise ConfigValueError(path, "a repository 'owner/name'", value)
@@ -250,7 +274,7 @@ def nudge_text(nudge: Nudge, settings: EscalationSettings, context: Mapping[str,
         "Please send two or three times that suit you.\n\nThanks,\n{agent}",
         Nudge.ENGINEER: "Escalating {ref} to another engineer: investigated for {minutes} "
         "minutes, not solved yet. What I tried:\n- ",
-        Nudge.ONCALL: "{alias} in {channel}: could you help with {ref} ({ticket_url})? "
+        Nudge.ONCALL: "{alias} could you help with {ref} ({ticket_url})? "
         "Investigated for {minutes} minutes. Summary:\n- ",
     }
     values = {
@@ -261,6 +285,21 @@ def nudge_text(nudge: Nudge, settings: EscalationSettings, context: Mapping[str,
         **{k: v for k, v in context.items() if v},
     }
     return fill(texts[nudge], values)
+
+
+def alias_pattern(alias: str) -> re.Pattern[str]:
+    """The on-call alias written as a whole mention (``@oncall``, not ``@oncall-dev``)."""
+    return re.compile(rf"(?<![\w@`-]){re.escape(alias)}(?![\w-])")
+
+
+def channel_text(text: str, settings: EscalationSettings) -> str:
+    """The on-call message as posted: with :attr:`~EscalationSettings.oncall_group_id` the
+    alias becomes Slack's user-group mention (it notifies the group), else it stays as written
+    (plain text in Slack: nobody is notified)."""
+    if not settings.oncall_group_id or not settings.oncall_alias.strip():
+        return text
+    mention = f"<!subteam^{settings.oncall_group_id}>"
+    return alias_pattern(settings.oncall_alias).sub(lambda _: mention, text)
 
 
 # ---- suspected outage ----------------------------------------------------------------------

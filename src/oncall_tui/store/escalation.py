@@ -17,6 +17,9 @@ from oncall_tui.store.db import dumps, iso, parse_iso
 from oncall_tui.store.drafts import DraftsMixin
 from oncall_tui.store.remote import RemoteMixin
 
+#: The drafts kind of a message for a chat channel (the on-call nudge's).
+CHANNEL_DRAFT = "channel"
+
 _TIMER_COLUMNS = (
     "id, kind, ticket_id, title, outbox_id, started_at, due_at, interval_seconds, state, meta"
 )
@@ -269,6 +272,30 @@ class EscalationMixin(RemoteMixin, DraftsMixin):
             fields["body"] = f"{body.rstrip()}\n\n{text}" if body.strip() else text
             self.save_draft(draft.id, fields)
             return draft.id
+
+    def queue_channel_post(
+        self, draft_id: int | None, ticket_id: int | None, fields: dict[str, str], op: Op
+    ) -> tuple[int, int]:
+        """Post a channel message drafted about ``ticket_id`` (the time-box's on-call nudge):
+        the draft saved as sent and one ``post_message`` entry (with its undo window), in one
+        transaction. Returns the draft's and the entry's ids."""
+        with self.db.atomic():
+            if draft_id is None or self.get_draft(draft_id) is None:
+                draft_id = self.create_draft(CHANNEL_DRAFT, ticket_id, fields)
+            else:
+                self.save_draft(draft_id, fields)
+            op_id: int = self.enqueue(op)
+            self.set_draft_state(draft_id, "submitted", op_id)
+        return draft_id, op_id
+
+    def reopen_drafts_of(self, op_id: int) -> int:
+        """Drafts an undone (or discarded) entry posted are drafts again; returns how many."""
+        cur = self.db.execute(
+            "UPDATE drafts SET state = 'draft', outbox_id = NULL, updated_at = ? "
+            "WHERE outbox_id = ? AND state = 'submitted'",
+            [self.now(), op_id],
+        )
+        return cur.rowcount
 
     # ---- codenames -----------------------------------------------------------------------
 

@@ -66,6 +66,8 @@ class SlackFake(FakeServer):
             ``reply_count`` and ``latest_reply``. Records work too: a ticket
             (``remote_id = "C…:ts"``) is a thread's first message, a comment a reply in it.
         customers: user ids the demo activity posts as.
+        quiet_channels: channels among ``channels`` where the demo activity never posts (an
+            internal channel like the engineering help channel: only we write there).
         method_limits: requests per minute and token per method (e.g. Slack's tier 3 is 50);
             None: unlimited.
         message_limit: the most messages one history or replies page holds whatever
@@ -86,10 +88,12 @@ class SlackFake(FakeServer):
         method_limits: Mapping[str, int] | None = None,
         message_limit: int | None = None,
         seed: int = 0,
+        quiet_channels: Iterable[str] = (),
     ) -> None:
         super().__init__(tokens=tuple(tokens), faults=faults, clock=clock)
         self.channels: dict[str, list[dict[str, Any]]] = {c: [] for c in channels}
         self.customers = tuple(customers)
+        self.quiet_channels = frozenset(quiet_channels)
         self.method_limits = dict(method_limits or {})
         self.message_limit = message_limit or 999
         self.random = random.Random(seed)
@@ -177,7 +181,9 @@ class SlackFake(FakeServer):
     def add_activity(self) -> str:
         """A customer posts a new question or follows up in a thread; returns channel:ts."""
         with self.lock:
-            channel = self.random.choice(sorted(self.channels))
+            channel = self.random.choice(
+                sorted(set(self.channels) - self.quiet_channels) or sorted(self.channels)
+            )
             user = self.random.choice(self.customers)
             parents = [m for m in self.channels[channel] if m.get("thread_ts") in (None, m["ts"])]
             if parents and self.random.random() < 0.4:

@@ -16,6 +16,7 @@ and the draft's removal are one transaction.
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -29,6 +30,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Label, Static, TextArea
 
 from oncall_tui.domain import guard
+from oncall_tui.domain.escalation import EscalationSettings
 from oncall_tui.domain.ops import OpKind
 from oncall_tui.domain.templates import unfilled
 from oncall_tui.domain.tickets import Ticket, ticket_title
@@ -38,6 +40,9 @@ from oncall_tui.ui.widgets.guard_panel import hit_text
 #: ``drafts.kind`` of a public reply and of an internal note.
 REPLY_KIND = "reply"
 NOTE_KIND = "note"
+#: ``drafts.kind`` of a message for the engineering help channel (the time-box's on-call nudge):
+#: posted as a new message in that channel (``post_message``), never a direct message.
+CHANNEL_KIND = "channel"
 #: Longest wait between a change and its save: a killed process loses at most this much.
 AUTOSAVE_SECONDS = 0.8
 
@@ -51,9 +56,11 @@ class Sent:
     text: str
 
 
-def compose_title(kind: str, ticket: Ticket) -> str:
+def compose_title(kind: str, ticket: Ticket, channel: str = "the channel") -> str:
     """The dialog's title: what is written, on which ticket (named as the queue shows it)."""
     name = ticket_title(ticket.source, ticket.remote_id, ticket.subject)
+    if kind == CHANNEL_KIND:
+        return f"Message in {channel} about {name} (in the channel, not a DM)"
     if kind == NOTE_KIND:
         return f"Internal note on {name}"
     return f"Reply on {name}" + (
@@ -81,8 +88,10 @@ class ComposeScreen(ModalScreen[Sent | None]):
         clock: Any,
         draft_id: int | None = None,
         template: str | None = None,
+        escalation: EscalationSettings | None = None,
     ) -> None:
         super().__init__()
+        self.escalation = escalation or EscalationSettings()
         self.store = store
         self.ticket = ticket
         self.kind = kind
@@ -104,22 +113,30 @@ class ComposeScreen(ModalScreen[Sent | None]):
     @property
     def public(self) -> bool:
         """True when what is written here is public (or read by other customers)."""
+        if self.kind == CHANNEL_KIND:
+            return True  # a shared channel: the guard applies
         kind = OpKind.NOTE if self.kind == NOTE_KIND else OpKind.REPLY
         return guard.needs_guard(self.ticket.source, kind)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog -wide"):
-            yield Label(Text(compose_title(self.kind, self.ticket)), classes="dialog--title")
+            title = compose_title(self.kind, self.ticket, self.escalation.help_channel)
+            yield Label(Text(title), classes="dialog--title")
             yield TextArea(self.initial, id="compose-text", soft_wrap=True, show_line_numbers=False)
             yield Static(id="compose-problems")
-            yield Label(
-                Text(
+            if self.kind == CHANNEL_KIND:
+                hint = "ctrl+s queue · esc leave (the draft is kept; D resumes it)"
+            else:
+                hint = (
                     "ctrl+s queue · esc leave (the draft is kept; "
                     f"{'c' if self.kind == NOTE_KIND else 'r'} resumes it, D lists drafts)"
-                    + (" · F4 override the guard" if self.public else "")
-                ),
+                )
+            yield Label(
+                Text(hint + (" · F4 override the guard" if self.public else "")),
                 classes="dialog--hint",
             )
+            if self.kind == CHANNEL_KIND:
+                yield Label(Text(self._channel_hint()), classes="dialog--hint")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -128,6 +145,21 @@ class ComposeScreen(ModalScreen[Sent | None]):
         area.focus()
         if self.draft_id is not None:
             area.cursor_location = area.document.end
+
+    def _channel_hint(self) -> str:
+        esc = self.escalation
+        where = (
+            f"Posted in {esc.help_channel} ({esc.help_channel_id})"
+            if esc.help_channel_id
+            else f"Not sendable yet: set [escalation] help_channel_id (the Slack id of "
+            f"{esc.help_channel})"
+        )
+        if esc.oncall_group_id:
+            return f"{where}; {esc.oncall_alias} is sent as a mention of its user group."
+        return (
+            f"{where}; {esc.oncall_alias} is plain text there ([escalation] oncall_group_id "
+            "makes it notify the group)."
+        )
 
     # ---- the draft -------------------------------------------------------------------------
 
@@ -162,12 +194,18 @@ class ComposeScreen(ModalScreen[Sent | None]):
 
     def save(self) -> None:
         """Write the draft now (creating it on the first save): one atomic statement."""
-        fields = {"body": self.text, "title": first_line(self.text)}
+        fields = self._fields(self.text)
         if self.draft_id is None:
             self.draft_id = self.store.create_draft(self.kind, self.ticket.id, fields, self._meta())
         else:
             self.store.save_draft(self.draft_id, fields, self._meta())
         self._dirty = False
+
+    def _fields(self, text: str) -> dict[str, str]:
+        fields = {"body": text, "title": first_line(text)}
+        if self.kind == CHANNEL_KIND:
+            fields["channel"] = self.escalation.help_channel
+        return fields
 
     def on_unmount(self) -> None:
         # Whatever closes the dialog (esc, the app quitting), nothing typed is lost.
@@ -189,7 +227,13 @@ class ComposeScreen(ModalScreen[Sent | None]):
                 return
         what = "note" if self.kind == NOTE_KIND else "reply"
         key = "c" if self.kind == NOTE_KIND else "r"
-        if self.draft_id is not None:
+        if self.draft_id is not None and self.kind == CHANNEL_KIND:
+            self.notify(
+                f"Message for {self.escalation.help_channel} kept in Drafts: D resumes it.",
+                markup=False,
+                timeout=4,
+            )
+        elif self.draft_id is not None:
             self.notify(
                 f"Draft {what} kept: {key} on this ticket resumes it; D lists your drafts.",
                 timeout=4,
@@ -217,7 +261,8 @@ class ComposeScreen(ModalScreen[Sent | None]):
         customer = self.store.get_customer(self.ticket.customer_id)
         from oncall_tui.domain.tickets import Source
 
-        audience = customer if self.ticket.source is Source.CHAT else None
+        chat = self.ticket.source is Source.CHAT and self.kind != CHANNEL_KIND
+        audience = customer if chat else None
         return guard.check_public(
             {"body": text}, self.store.customers(), own=customer, audience=audience
         )
@@ -246,6 +291,12 @@ class ComposeScreen(ModalScreen[Sent | None]):
             )
             return
         refs = guard.references(text) if self.public else []
+        keep: list[str] = []
+        if self.kind == CHANNEL_KIND:
+            # Posted in Slack: a plain @name or #123 notifies and links nothing there; only
+            # Slack's own <@U1>, <!here>, <!subteam^S1> do. The alias is meant to be there.
+            keep = [r.text for r in refs if not r.text.startswith("<")]
+            refs = [r for r in refs if r.text.startswith("<")]
         if not refs:
             self._queue(text)
             return
@@ -253,7 +304,7 @@ class ComposeScreen(ModalScreen[Sent | None]):
 
         def decided(choice: str | None) -> None:
             if choice == "inert":
-                self._queue(guard.neutralise(text))
+                self._queue(guard.neutralise(text, keep))
             elif choice == "live":
                 self._queue(text)
 
@@ -270,7 +321,62 @@ class ComposeScreen(ModalScreen[Sent | None]):
             decided,
         )
 
+    def _post(self, text: str) -> None:
+        """Queue the channel message: the draft and its ``post_message`` entry, one
+        transaction; without the channel's id the draft is kept and the dialog says why."""
+        settings = self.escalation
+        if not settings.help_channel_id:
+            try:
+                self.save()
+            except sqlite3.Error as exc:
+                self.notify(f"Could not save the draft: {exc}", severity="error", markup=False)
+                return
+            why = (
+                f"Not sent: set [escalation] help_channel_id to the Slack id of "
+                f"{settings.help_channel} (like C0123ABCD) in the config. The draft is kept "
+                "(D resumes it)."
+            )
+            self._problems([Text(why, style="bold")])
+            self.notify(why, severity="error", markup=False, timeout=8)
+            return
+        from oncall_tui.domain.escalation import channel_text
+        from oncall_tui.domain.ops import post_message_op
+
+        op = post_message_op(
+            settings.help_channel_id, channel_text(text, settings), str(uuid.uuid4())
+        )
+        try:
+            self.draft_id, _ = self.store.queue_channel_post(
+                self.draft_id, self.ticket.id, self._fields(text), op
+            )
+        except sqlite3.OperationalError as exc:
+            self.notify(
+                f"The local database is busy ({exc}): nothing was queued, try again.",
+                severity="error",
+                markup=False,
+            )
+            return
+        self._sent(text)
+
+    def _sent(self, text: str) -> None:
+        if self.override is not None:
+            self.store.log(
+                "guard",
+                "warning",
+                f"override on {ticket_title(self.ticket.source, self.ticket.remote_id, '')}: "
+                f"{', '.join(self.override.terms)}; reason: {self.override.reason}",
+            )
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._save_timer = None
+        self._dirty = False
+        self.draft_id = None
+        self.dismiss(Sent(self.ticket.id, self.kind, text))
+
     def _queue(self, text: str) -> None:
+        if self.kind == CHANNEL_KIND:
+            self._post(text)
+            return
         public = self.kind != NOTE_KIND
         try:
             with self.store.db.atomic():
@@ -287,19 +393,7 @@ class ComposeScreen(ModalScreen[Sent | None]):
                 markup=False,
             )
             return
-        if self.override is not None:
-            self.store.log(
-                "guard",
-                "warning",
-                f"override on {ticket_title(self.ticket.source, self.ticket.remote_id, '')}: "
-                f"{', '.join(self.override.terms)}; reason: {self.override.reason}",
-            )
-        if self._save_timer is not None:
-            self._save_timer.stop()
-            self._save_timer = None
-        self._dirty = False
-        self.draft_id = None
-        self.dismiss(Sent(self.ticket.id, self.kind, text))
+        self._sent(text)
 
     def action_override_guard(self) -> None:
         if not self.public:

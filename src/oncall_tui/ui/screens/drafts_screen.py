@@ -3,8 +3,9 @@
 Bug reports, replies and internal notes are saved as they are typed, so this is where work
 left behind (esc, a crash, a closed laptop) is picked up again, each with its ticket named
 as the queue names it. A submitted bug report stays listed until the tracker confirms it
-("filed"); one whose outbox entry was cancelled or refused can be reopened. A reply or note
-leaves the list when it is queued (and comes back if it is undone).
+("filed"); one whose outbox entry was cancelled or refused can be reopened, and so can the
+time-box's on-call message for the engineering help channel (listed until it is posted). A
+reply or note leaves the list when it is queued (and comes back if it is undone).
 """
 
 from __future__ import annotations
@@ -33,11 +34,16 @@ from oncall_tui.ui.screens.bug_report_screen import (
     open_bug_report,
 )
 from oncall_tui.ui.screens.choice_screen import ChoiceScreen
-from oncall_tui.ui.screens.compose_screen import NOTE_KIND, REPLY_KIND
+from oncall_tui.ui.screens.compose_screen import CHANNEL_KIND, NOTE_KIND, REPLY_KIND
 from oncall_tui.ui.times import local, shown_tz, zone_name
 from oncall_tui.ui.widgets.ticket_detail import duration_text
 
-KIND_NAMES = {DRAFT_KIND: "bug report", REPLY_KIND: "reply", NOTE_KIND: "note"}
+KIND_NAMES = {
+    DRAFT_KIND: "bug report",
+    REPLY_KIND: "reply",
+    NOTE_KIND: "note",
+    CHANNEL_KIND: "on-call msg",
+}
 
 
 def open_drafts(app: Any) -> None:
@@ -187,6 +193,9 @@ class DraftsScreen(Screen[None]):
         if draft.kind in (REPLY_KIND, NOTE_KIND):
             self._resume_text(draft)
             return
+        if draft.kind == CHANNEL_KIND:
+            self._resume_channel(draft)
+            return
         if draft.kind != DRAFT_KIND:
             self.notify(f"A {draft.kind} draft cannot be resumed here.", markup=False)
             return
@@ -230,6 +239,28 @@ class DraftsScreen(Screen[None]):
             clock=self.clock,
             draft_id=draft.id,
         )
+
+    def _resume_channel(self, draft: Draft) -> None:
+        """The on-call message: edit it again until it is queued; once queued it can be
+        undone (u) while it waits, or reopened here if it was cancelled or refused."""
+        if draft.state == "submitted":
+            op = self.store.get_op(draft.outbox_id) if draft.outbox_id is not None else None
+            if op is None or op.id is None or op.state not in (OpState.CANCELLED, OpState.FAILED):
+                self.notify(
+                    "Queued for the channel; it cannot be edited any more (u undoes it while "
+                    "it waits, d here cancels it while it has not been sent).",
+                    timeout=4,
+                )
+                return
+            with self.store.db.atomic():
+                if op.state is OpState.FAILED:
+                    self.store.discard(op.id)
+                self.store.reopen_drafts_of(op.id)
+            fresh = self.store.get_draft(draft.id)
+            if fresh is None:
+                return
+            draft = fresh
+        self._resume_text(draft)
 
     def _reopen(self, draft: Draft, op_id: int | None, state: OpState, error: str | None) -> None:
         why = "was cancelled" if state is OpState.CANCELLED else f"was refused: {error}"
@@ -279,9 +310,7 @@ class DraftsScreen(Screen[None]):
             if draft.state == "submitted" and draft.outbox_id is not None:
                 op = self.store.get_op(draft.outbox_id)
                 if op is not None and op.state is OpState.INFLIGHT:
-                    self.notify(
-                        "Too late: the report is being sent to the tracker.", severity="warning"
-                    )
+                    self.notify("Too late: it is being sent right now.", severity="warning")
                     return False
                 if op is not None and op.state in (OpState.PENDING, OpState.FAILED):
                     self.store.discard(op.id)  # type: ignore[arg-type]

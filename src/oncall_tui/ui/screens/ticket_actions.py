@@ -558,6 +558,8 @@ class TicketActions:
                     self.store.create_draft(
                         kind, op.ticket_id, {"body": body, "title": first_line(body)}
                     )
+                elif op is not None and op.kind is OpKind.POST_MESSAGE:
+                    self.store.reopen_drafts_of(op.id)  # a posted draft is a draft again
                 undone.append(op)
 
         def message() -> str:
@@ -568,6 +570,12 @@ class TicketActions:
             if op.kind in (OpKind.REPLY, OpKind.NOTE):
                 key = "r" if op.kind is OpKind.REPLY else "c"
                 text += f". Its text is back in your drafts ({key} resumes it)"
+            if op.kind is OpKind.POST_MESSAGE:
+                where = str(op.payload.get("channel") or "the channel")
+                text = (
+                    f"Undone: the message for {where}; it will not be sent. Its draft is "
+                    "back in Drafts (D resumes it)"
+                )
             return text
 
         try:
@@ -614,8 +622,15 @@ def open_compose(
         if sent is None:
             app.store_revision += 1  # the drafts list changed
             return
-        what = "reply" if sent.kind == "reply" else "internal note"
         name = ticket_title(ticket.source, ticket.remote_id, ticket.subject)
+        if sent.kind == "channel":
+            channel = app.ctx.config.escalation.help_channel
+            app.after_edit(
+                f"Message for {channel} about {name} queued: it is posted in the channel on "
+                "the next sync (u undoes it while it waits)"
+            )
+            return
+        what = "reply" if sent.kind == "reply" else "internal note"
         app.after_edit(f"{name}: {what} queued")
 
     app.push_screen(
@@ -628,6 +643,7 @@ def open_compose(
             clock=clock,
             draft_id=draft_id,
             template=template,
+            escalation=app.ctx.config.escalation if kind == "channel" else None,
         ),
         done,
     )

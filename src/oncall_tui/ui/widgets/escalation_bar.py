@@ -238,20 +238,23 @@ def draft_nudge(app: Any, tid: int, nudge: esc.Nudge) -> None:
             draft_id=draft_id,
         )
         return
-    # The engineering channel: no outbox operation posts a new channel message, so the
-    # draft is kept (Drafts, D) and copied, to be posted in the channel, not a DM.
-    store.create_draft(
+    # The developer on call: a message in the engineering help channel (never a DM), in the
+    # reply dialog; ctrl+s posts it through the outbox (post_message), the guard first.
+    draft_id = store.create_draft(
         "channel",
         tid,
         {"body": text, "title": text.splitlines()[0], "channel": settings.help_channel},
     )
-    app.copy_to_clipboard(text)
     app.store_revision += 1
-    app.notify(
-        f"Message for {settings.help_channel} drafted and copied: post it in the channel "
-        "(not a direct message). It stays in Drafts (D).",
-        markup=False,
-        timeout=6,
+    open_compose(
+        app,
+        store,
+        ticket,
+        "channel",
+        text=text,
+        author=ctx.config.user,
+        clock=ctx.clock,
+        draft_id=draft_id,
     )
 
 
