@@ -216,10 +216,133 @@ async def test_timebox_is_visible_persisted_and_nudges_with_drafts(
         assert keys[:4] == ["logs", "call", "engineer", "oncall"]
         await pilot.press("down", "down", "down", "enter")  # the developer on call
         await pilot.pause()
+        assert isinstance(app.screen, ComposeScreen) and app.screen.kind == "channel"
         (draft,) = store.drafts("channel")
-        assert draft.fields["body"].startswith("@oncall in #help-engineering:")
+        # posted in the channel: it starts with the mention, not "@oncall in #help-engineering"
+        assert draft.fields["body"].startswith("@oncall could you help with zendesk #41165")
         assert draft.fields["channel"] == "#help-engineering"
     del ids
+
+
+HELP = "C0HELPENG"
+
+
+def help_config(**extra: Any) -> Config:
+    from oncall_tui.demo.seed import DEMO_USER
+    from oncall_tui.domain.escalation import EscalationSettings
+
+    return Config(user=DEMO_USER, sync_interval=None, escalation=EscalationSettings(**extra))
+
+
+async def nudge_oncall(pilot: Any, store: Any, clock: Any) -> int:
+    """From the keyboard: I on the current ticket, the hour passes, the on-call option."""
+    app = pilot.app
+    await pilot.press("5")  # All open
+    await pilot.pause()
+    tid = app.screen.current_id()
+    await pilot.press("I")
+    await pilot.pause()
+    assert store.timebox_for(tid) is not None
+    clock.advance(timedelta(hours=1))
+    app.screen.query_one(EscalationBar).tick()
+    await pilot.pause()
+    assert isinstance(app.screen, ChoiceScreen)
+    await pilot.press("down", "down", "down", "enter")  # the developer on call
+    await pilot.pause()
+    assert isinstance(app.screen, ComposeScreen) and app.screen.kind == "channel"
+    return int(tid)
+
+
+async def test_oncall_nudge_posts_in_the_help_channel_once_guarded_and_undoable(
+    make_app: Any, store: Any, clock: Any
+) -> None:
+    from oncall_tui.domain.ops import OpState
+    from oncall_tui.ui.screens.drafts_screen import DraftsScreen
+
+    seed(store, clock)
+    app = make_app(store=store, config=help_config(help_channel_id=HELP))
+    async with app.run_test(size=SIZE) as pilot:
+        tid = await nudge_oncall(pilot, store, clock)
+        compose = app.screen
+        await pilot.press(*"Globex")  # another customer's name: held back
+        await pilot.pause(0.9)  # the autosave
+        (draft,) = store.drafts("channel")
+        assert draft.fields["body"].endswith("- Globex")  # typed text is saved as it is typed
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is compose
+        assert not [o for o in store.ops() if o.kind is OpKind.POST_MESSAGE]
+        await pilot.press(*["backspace"] * 6, *"vesta sees it")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not isinstance(app.screen, ComposeScreen)
+        (op,) = [o for o in store.ops() if o.kind is OpKind.POST_MESSAGE]
+        assert op.payload["channel"] == HELP and op.ticket_id is None
+        assert op.payload["text"].startswith("@oncall could you help with ")
+        assert op.payload["text"].endswith("- vesta sees it")
+        (draft,) = store.drafts("channel")
+        assert (draft.state, draft.outbox_id, draft.ticket_id) == ("submitted", op.id, tid)
+        assert store.waiting_count(clock()) == 1  # the undo window, like every send
+        await pilot.press("ctrl+s")  # nothing more is sent from the queue
+        assert len([o for o in store.ops() if o.kind is OpKind.POST_MESSAGE]) == 1
+        # u takes it back: the draft is a draft again, resumed from Drafts
+        await pilot.press("u")
+        await pilot.pause()
+        assert store.get_op(op.id).state is OpState.CANCELLED
+        (draft,) = store.drafts("channel")
+        assert (draft.state, draft.outbox_id) == ("draft", None)
+        await pilot.press("D")
+        await pilot.pause()
+        assert isinstance(app.screen, DraftsScreen)
+        assert str(app.screen.query_one("DataTable").get_row_at(0)[0]) == "on-call msg"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ComposeScreen) and app.screen.kind == "channel"
+        assert app.screen.text.endswith("- vesta sees it")
+        assert app.screen.draft_id == draft.id
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        (again,) = [o for o in store.ops() if o.kind is OpKind.POST_MESSAGE]  # live ones
+        assert again.id != op.id and again.state is OpState.PENDING
+        assert store.get_op(op.id).state is OpState.CANCELLED
+        (draft,) = store.drafts("channel")
+        assert (draft.state, draft.outbox_id) == ("submitted", again.id)
+
+
+async def test_oncall_nudge_mentions_the_user_group_when_its_id_is_set(
+    make_app: Any, store: Any, clock: Any
+) -> None:
+    seed(store, clock)
+    config = help_config(help_channel_id=HELP, oncall_group_id="S0ONCALL")
+    app = make_app(store=store, config=config)
+    async with app.run_test(size=SIZE) as pilot:
+        await nudge_oncall(pilot, store, clock)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        (op,) = [o for o in store.ops() if o.kind is OpKind.POST_MESSAGE]
+        assert op.payload["text"].startswith("<!subteam^S0ONCALL> could you help with ")
+
+
+async def test_oncall_nudge_without_the_channel_id_says_what_to_set_and_keeps_the_draft(
+    make_app: Any, store: Any, clock: Any
+) -> None:
+    seed(store, clock)
+    app = make_app(store=store, config=help_config())
+    async with app.run_test(size=SIZE) as pilot:
+        await nudge_oncall(pilot, store, clock)
+        compose = app.screen
+        await pilot.press(*"tried a restart", "ctrl+s")
+        await pilot.pause()
+        assert app.screen is compose  # not sent, still open
+        assert not [o for o in store.ops() if o.kind is OpKind.POST_MESSAGE]
+        message = list(app._notifications)[-1].message
+        assert "help_channel_id" in message and "draft is kept" in message
+        (draft,) = store.drafts("channel")
+        assert draft.state == "draft" and draft.fields["body"].endswith("tried a restart")
+        await pilot.press("escape")
+        await pilot.pause()
+        (draft,) = store.drafts("channel")
+        assert draft.state == "draft"
 
 
 async def test_timebox_nudge_logs_opens_a_reply_draft_on_the_ticket(
