@@ -125,7 +125,9 @@ def test_format_left() -> None:
 def test_nudge_texts_use_the_channel_and_alias() -> None:
     settings = parse_escalation_settings({"oncall_alias": "@dev-oncall", "help_channel": "#eng"})
     text = nudge_text(Nudge.ONCALL, settings, {"ref": "zendesk #7", "ticket_url": "https://z/7"})
-    assert text.startswith("@dev-oncall in #eng:") and "zendesk #7" in text and "60 minutes" in text
+    # posted in the channel itself: it starts with the mention, not "... in #eng:"
+    assert text.startswith("@dev-oncall could you help with zendesk #7 (https://z/7)?")
+    assert "#eng" not in text and "60 minutes" in text
     logs = nudge_text(Nudge.LOGS, settings, {"requester": "Rita", "agent": "alex"})
     assert "Hi Rita" in logs and "logs" in logs and logs.endswith("alex")
 
@@ -202,3 +204,42 @@ def test_outage_guard_reads_our_repositories_as_ours_and_the_rest_as_published()
     # an affected issue's repository is ours whatever its name; another repository is not
     assert outage_guard_hits(title, [issue, ("acme-logistics/app#3", None)], [acme]) == []
     assert outage_guard_hits(title, [("zendesk #2", "https://github.com/acme/other/x")], [acme])
+
+
+def test_help_channel_id_and_group_id_are_checked_with_a_clear_message() -> None:
+    import pytest
+
+    from oncall_tui.domain import escalation as esc
+    from oncall_tui.domain.errors import ConfigValueError
+
+    ok = esc.parse_escalation_settings(
+        {"help_channel_id": "C0123ABCD", "oncall_group_id": "S0123ABCD"}
+    )
+    assert (ok.help_channel_id, ok.oncall_group_id, ok.help_channel) == (
+        "C0123ABCD",
+        "S0123ABCD",
+        "#help-engineering",
+    )
+    assert esc.parse_escalation_settings({}).help_channel_id is None
+    for bad in ("#help-engineering", "c0123abcd", "C0123ABCD:1.2", "", 12, " C0123ABCD"):
+        with pytest.raises(
+            ConfigValueError,
+            match=r"escalation\.help_channel_id: expected a Slack channel id like C0123ABCD",
+        ):
+            esc.parse_escalation_settings({"help_channel_id": bad})
+    with pytest.raises(ConfigValueError, match=r"oncall_group_id: expected a Slack user group id"):
+        esc.parse_escalation_settings({"oncall_group_id": "@oncall"})
+
+
+def test_oncall_text_starts_with_the_mention_and_the_group_id_makes_it_notify() -> None:
+    from oncall_tui.domain import escalation as esc
+
+    plain = esc.EscalationSettings()
+    text = esc.nudge_text(esc.Nudge.ONCALL, plain, {"ref": "zendesk #1", "ticket_url": "u"})
+    assert text.startswith("@oncall could you help with zendesk #1 (u)?")
+    assert "#help-engineering" not in text
+    assert esc.channel_text(text, plain) == text  # plain text: nobody is notified
+    group = esc.EscalationSettings(oncall_group_id="S0ONCALL")
+    sent = esc.channel_text(text + " cc @oncall-dev, @oncall.", group)
+    assert sent.startswith("<!subteam^S0ONCALL> could you help")
+    assert sent.endswith("cc @oncall-dev, <!subteam^S0ONCALL>.")  # @oncall-dev is another handle

@@ -124,3 +124,36 @@ def test_migration_marks_existing_links_as_told(tmp_path: Any) -> None:
         assert notice.told == "linked"
     finally:
         store.close()
+
+
+def test_channel_post_is_one_entry_and_the_draft_in_one_transaction(store: Any, clock: Any) -> None:
+    import sqlite3
+
+    import pytest
+
+    from oncall_tui.domain.ops import OpKind, post_message_op
+
+    store.undo_seconds = 10
+    tid = ticket(store, clock)
+    draft_id = store.create_draft("channel", tid, {"body": "@oncall could", "title": "x"})
+    fields = {"body": "@oncall could you help", "title": "@oncall", "channel": "#help-eng"}
+    op = post_message_op("C0HELPENG", fields["body"], "key-1")
+    got_draft, op_id = store.queue_channel_post(draft_id, tid, fields, op)
+    assert got_draft == draft_id
+    (entry,) = [o for o in store.ops() if o.kind is OpKind.POST_MESSAGE]
+    assert (entry.id, entry.payload["channel"], entry.ticket_id) == (op_id, "C0HELPENG", None)
+    draft = store.get_draft(draft_id)
+    assert (draft.state, draft.outbox_id, draft.fields) == ("submitted", op_id, fields)
+    assert store.waiting_count(clock()) == 1  # the undo window
+    # a second send of the same entry (same key) fails whole: no second entry, no draft change
+    other = store.create_draft("channel", tid, {"body": "second", "title": "second"})
+    with pytest.raises(sqlite3.IntegrityError):
+        store.queue_channel_post(other, tid, {"body": "changed", "title": "c"}, op)
+    assert len([o for o in store.ops() if o.kind is OpKind.POST_MESSAGE]) == 1
+    kept = store.get_draft(other)
+    assert (kept.state, kept.outbox_id, kept.fields["body"]) == ("draft", None, "second")
+    # undone: the draft is a draft again
+    assert store.undo_last() is not None
+    assert store.reopen_drafts_of(op_id) == 1
+    draft = store.get_draft(draft_id)
+    assert (draft.state, draft.outbox_id) == ("draft", None)
