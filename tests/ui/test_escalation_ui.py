@@ -294,7 +294,7 @@ async def test_oncall_nudge_posts_in_the_help_channel_once_guarded_and_undoable(
         await pilot.press("D")
         await pilot.pause()
         assert isinstance(app.screen, DraftsScreen)
-        assert str(app.screen.query_one("DataTable").get_row_at(0)[0]) == "on-call msg"
+        assert str(app.screen.query_one("DataTable").get_row_at(0)[0]) == "on-call"
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ComposeScreen) and app.screen.kind == "channel"

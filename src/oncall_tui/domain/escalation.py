@@ -258,7 +258,7 @@ NUDGE_LABELS: dict[Nudge, str] = {
     Nudge.LOGS: "Ask the customer for logs (reply draft)",
     Nudge.CALL: "Offer the customer a call (reply draft)",
     Nudge.ENGINEER: "Escalate to another engineer (internal note draft)",
-    Nudge.ONCALL: "Contact the developer on call (message draft for the engineering channel)",
+    Nudge.ONCALL: "Contact the developer on call (a message in the engineering help channel)",
 }
 
 

@@ -42,7 +42,7 @@ KIND_NAMES = {
     DRAFT_KIND: "bug report",
     REPLY_KIND: "reply",
     NOTE_KIND: "note",
-    CHANNEL_KIND: "on-call msg",
+    CHANNEL_KIND: "on-call",
 }
 
 
