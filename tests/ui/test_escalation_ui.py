@@ -657,3 +657,38 @@ async def test_resuming_the_link_back_draft_names_its_time_in_the_shown_zone(
         (told,) = [n.message for n in app._notifications if "Resuming" in n.message]
         local = clock().astimezone(app.ctx.config.tz)
         assert f"{local:%Y-%m-%d %H:%M} {local:%Z}" in told and "UTC" not in told
+
+
+async def test_link_update_offer_waits_for_the_queue_and_eats_no_key_typed_elsewhere(
+    make_app: Any, store: Any, clock: Any
+) -> None:
+    ids = seed(store, clock)
+    app = make_app(store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("5")  # All open
+        await pilot.pause()
+        queue = app.screen
+        await pilot.press("r")  # a reply being typed on the current ticket
+        await pilot.pause()
+        compose = app.screen
+        assert isinstance(compose, ComposeScreen)
+        before = compose.text
+        # meanwhile a sync brings the linked issue as reproduced
+        store.db.execute(
+            "UPDATE tickets SET labels = ? WHERE id = ?", ['["bug", ":product"]', ids["issue"]]
+        )
+        app.store_revision += 1
+        await pilot.pause()
+        await pilot.press("x", "enter")  # typed in the reply: neither goes to an offer
+        await pilot.pause()
+        queue.query_one(EscalationBar).tick()
+        await pilot.pause()
+        assert app.screen is compose
+        assert compose.text.endswith("x\n") and len(compose.text) == len(before) + 2
+        assert not any(isinstance(s, ChoiceScreen) for s in app.screen_stack)
+        await pilot.press("escape")  # back on the queue: now it is offered
+        await pilot.pause()
+        queue.query_one(EscalationBar).tick()
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceScreen)
+        assert "reproduced" in app.screen.title_text

@@ -63,6 +63,7 @@ class EscalationBar(Static):
         super().__init__(id=id)
         self.watching = watch
         self._offering = False
+        self._offer_waiting = False
 
     def on_mount(self) -> None:
         self.display = False
@@ -78,6 +79,8 @@ class EscalationBar(Static):
 
     def tick(self) -> None:
         ctx = self._ctx
+        if self._offer_waiting and self._own_screen_active():
+            self._store_changed()  # back on the queue: the update offer put off until now
         now = ctx.clock()
         try:
             timers = ctx.store.timers()
@@ -170,9 +173,22 @@ class EscalationBar(Static):
 
     # ---- link-back -----------------------------------------------------------------------
 
+    def _own_screen_active(self) -> bool:
+        try:
+            return self.app.screen is self.screen
+        except Exception:  # noqa: BLE001 - not mounted on a screen (yet, or any more)
+            return False
+
     def _store_changed(self, *_: object) -> None:
+        """Offer link-back updates, but only while the queue is the active screen: a dialog
+        over another screen (a reply being typed) would take the keys meant for it. Put off,
+        the offer comes within a second of going back to the queue."""
         if self._offering:
             return
+        if not self._own_screen_active():
+            self._offer_waiting = True
+            return
+        self._offer_waiting = False
         from oncall_tui.ui.linkback import offer_link_updates
 
         self._offering = True
