@@ -84,8 +84,8 @@ class DraftsScreen(Screen[None]):
         yield table
         yield Static(
             Text(
-                "No drafts. A reply (r), a note (c) or a bug report (b) is saved here as you "
-                "type, until it is sent."
+                "No drafts. A reply (r), a note (c), a bug report (b) or the time-box's "
+                "on-call message is saved here as you type, until it is sent."
             ),
             id="drafts-empty",
         )
