@@ -692,3 +692,40 @@ async def test_link_update_offer_waits_for_the_queue_and_eats_no_key_typed_elsew
         await pilot.pause()
         assert isinstance(app.screen, ChoiceScreen)
         assert "reproduced" in app.screen.title_text
+
+
+async def test_timebox_nudge_waits_for_the_queue_and_eats_no_key_typed_elsewhere(
+    make_app: Any, store: Any, clock: Any
+) -> None:
+    seed(store, clock)
+    app = make_app(store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("5")  # All open
+        await pilot.pause()
+        queue = app.screen
+        tid = queue.current_id()
+        await pilot.press("I")
+        await pilot.pause()
+        await pilot.press("r")  # a reply being typed when the hour ends
+        await pilot.pause()
+        compose = app.screen
+        assert isinstance(compose, ComposeScreen)
+        before = compose.text
+        clock.advance(timedelta(hours=1))
+        bar = queue.query_one(EscalationBar)
+        bar.tick()
+        bar.tick()  # said once, not every second
+        await pilot.pause()
+        await pilot.press("x", "enter")  # typed in the reply: neither picks an option
+        await pilot.pause()
+        assert app.screen is compose
+        assert compose.text.endswith("x\n") and len(compose.text) == len(before) + 2
+        assert not any(isinstance(s, ChoiceScreen) for s in app.screen_stack)
+        assert store.timebox_for(tid) is not None  # not claimed while it waits
+        assert "time is up" in str(bar.render())
+        await pilot.press("escape")  # back on the queue: now the options open
+        await pilot.pause()
+        bar.tick()
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceScreen)
+        assert store.timebox_for(tid) is None

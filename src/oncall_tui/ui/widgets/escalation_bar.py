@@ -64,6 +64,7 @@ class EscalationBar(Static):
         self.watching = watch
         self._offering = False
         self._offer_waiting = False
+        self._announced: set[int] = set()  # time-boxes over while another screen was in front
 
     def on_mount(self) -> None:
         self.display = False
@@ -90,7 +91,13 @@ class EscalationBar(Static):
         for timer in timers:
             if timer.kind == "timebox":
                 if self.watching and timer.due_at <= now:
-                    self._nudge(timer, now)
+                    if self._own_screen_active():
+                        self._nudge(timer, now)
+                        continue
+                    # over another screen the options would take the keys typed there: say
+                    # so once, and open them within a second of going back to the queue
+                    self._announce(timer)
+                    parts.append(f"⏱ {self._ref(timer.ticket_id)}: time is up")
                     continue
                 ref = self._ref(timer.ticket_id)
                 left = esc.format_left(esc.time_left(timer.due_at, now))
@@ -115,6 +122,18 @@ class EscalationBar(Static):
         return ticket_ref(ticket.source, ticket.remote_id)
 
     # ---- the nudge at the end of a time-box ------------------------------------------------
+
+    def _announce(self, timer: Any) -> None:
+        if timer.id in self._announced:
+            return
+        self._announced.add(timer.id)
+        self.app.bell()
+        self.notify(
+            f"The time-box on {self._ref(timer.ticket_id)} is over: its options open when you "
+            "are back on the queue.",
+            timeout=6,
+            markup=False,
+        )
 
     def _nudge(self, timer: Any, now: datetime) -> None:
         store = self._ctx.store
