@@ -82,3 +82,56 @@ def test_undo_takes_out_only_its_own_event(tmp_path: Path) -> None:
     assert [c.metric.value for c in clocks] == ["first_reply", "next_reply"]
     assert store.ops((OpState.PENDING,), ticket_id=tid) == []
     store.close()
+
+
+def test_a_pending_refused_for_good_stops_pausing_the_clock(tmp_path: Path) -> None:
+    """Set pending, the backend refuses it for good: the clock runs as if it never paused
+    (to the same due, breaching at it); retried, it pauses as of the retry."""
+    now = T0 + timedelta(hours=1)
+    store, clock, tid = seeded(tmp_path, now)
+    store.set_status(tid, Status.PENDING)
+    assert columns(store, tid) == (1, None, 1)  # paused at once, offline first
+    (op,) = store.ops(ticket_id=tid)
+    assert store.mark_failed(op.id, "422: status invalid")
+    assert columns(store, tid) == (0, DUE_ISO, 0)  # runs again, to the very same due
+    assert ("status", "pending") not in [
+        (e.type.value, e.value) for e in store.get_ticket(tid).sla_events
+    ]
+    later = DUE + timedelta(minutes=5)
+    clock.set(later)
+    (first,) = report(store, tid, later).clocks
+    assert first.state is ClockState.BREACHED and first.breached_at == DUE
+    # retried after the breach: paused as of the retry, and the breach stays visible
+    store.retry_failed(op.id)
+    (first,) = report(store, tid, later).clocks
+    assert first.state is ClockState.BREACHED and first.paused
+    # refused again and discarded: the status goes back, nothing is taken out twice
+    store.mark_failed(op.id, "422 again")
+    assert store.discard(op.id)
+    ticket = store.get_ticket(tid)
+    assert ticket.status is Status.OPEN
+    assert [(e.type.value, e.value) for e in ticket.sla_events].count(("status", "open")) == 1
+    (first,) = report(store, tid, later).clocks
+    assert first.state is ClockState.BREACHED and not first.paused
+    store.close()
+
+
+def test_a_plus_label_refused_then_retried_pauses_as_of_the_retry(tmp_path: Path) -> None:
+    now = T0 + timedelta(hours=1)
+    store, clock, tid = seeded(tmp_path, now)
+    store.add_labels(tid, ["+more info please"])
+    assert columns(store, tid)[0] == 1
+    (op,) = store.ops(ticket_id=tid)
+    clock.set(now + timedelta(minutes=30))
+    assert store.mark_failed(op.id, "403: forbidden")
+    assert columns(store, tid) == (0, DUE_ISO, 0)  # the half hour counted
+    assert store.get_ticket(tid).labels == ("+more info please",)  # the row keeps it
+    clock.set(now + timedelta(hours=1))
+    store.retry_failed(op.id)
+    assert columns(store, tid)[0] == 1  # paused again, from the retry
+    store.mark_done(op.id)
+    clock.set(now + timedelta(hours=2))
+    store.remove_labels(tid, ["+more info please"])
+    # paused one hour (the retry until the removal), not two: the due moves by one hour
+    assert columns(store, tid)[:2] == (0, "2026-11-23T20:00:00Z")
+    store.close()

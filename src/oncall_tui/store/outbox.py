@@ -303,7 +303,10 @@ class OutboxMixin(StoreBase):
         """The backend refused the entry for a reason the user must see and fix.
 
         A refused reply never reached the customer: it stops being the answer of the reply
-        clock (until it is retried; see :meth:`retry_failed`).
+        clock; a refused edit (pending, a ``+`` label, a priority) did not happen either: its
+        SLA events go from the history, so the clock no longer pauses or re-targets on it
+        (until it is retried; see :meth:`retry_failed`). The row keeps the edit until the
+        user discards or retries it.
         """
         clause, extra = self._claim_clause(claimer)
         with self.db.atomic():
@@ -317,6 +320,8 @@ class OutboxMixin(StoreBase):
                 op = self.get_op(op_id)
                 if op is not None and op.kind is OpKind.REPLY:
                     self._withdraw_answer(op)
+                elif op is not None and "sla_events" in op.undo:
+                    self._withdraw_edit(op)
         return cur.rowcount == 1
 
     def mark_done(
@@ -408,7 +413,8 @@ class OutboxMixin(StoreBase):
     def retry_failed(self, op_id: int) -> None:
         """Put a failed entry back in the queue (after the user fixed the cause).
 
-        A reply retried is the answer again, as of now (the customer never had it before).
+        A reply retried is the answer again, as of now (the customer never had it before);
+        an edit retried counts for the clocks as of now too (a pause starts at the retry).
         """
         with self.db.atomic():
             cur = self.db.execute(
@@ -418,8 +424,11 @@ class OutboxMixin(StoreBase):
             )
             if cur.rowcount == 1:
                 op = self.get_op(op_id)
-                if op is not None and op.kind is OpKind.REPLY and op.undo.get("withdrawn"):
-                    self._answer_again(op)
+                if op is not None and op.undo.get("withdrawn"):
+                    if op.kind is OpKind.REPLY:
+                        self._answer_again(op)
+                    else:
+                        self._edit_again(op)
 
     # ---- the SLA history an entry wrote --------------------------------------------------
 
@@ -486,6 +495,37 @@ class OutboxMixin(StoreBase):
         )
         undo = {k: v for k, v in op.undo.items() if k != "withdrawn"}
         undo["sla_events"] = [event]
+        self.db.execute("UPDATE outbox SET undo = ? WHERE id = ?", [dumps(undo), op.id])
+        self._sla_changed(op.ticket_id)
+
+    def _withdraw_edit(self, op: Op) -> None:
+        """An edit the backend refused for good did not happen: its own SLA events go from
+        the history (what was synced meanwhile stays) and the clocks are replayed without
+        them."""
+        if op.ticket_id is None or op.undo.get("withdrawn"):
+            return
+        self._drop_events(op.ticket_id, op.undo.get("sla_events") or [])
+        self.db.execute(
+            "UPDATE outbox SET undo = ? WHERE id = ?",
+            [dumps({**op.undo, "withdrawn": True}), op.id],
+        )
+        self._sla_changed(op.ticket_id)
+
+    def _edit_again(self, op: Op) -> None:
+        """A withdrawn edit queued again counts as of now."""
+        if op.ticket_id is None:
+            return
+        row = self._one("SELECT sla_events FROM tickets WHERE id = ?", [op.ticket_id])
+        if row is None:
+            return
+        now = to_epoch(self.clock())
+        events = [[now, kind, value] for _at, kind, value in op.undo.get("sla_events") or []]
+        history = json.loads(row[0] or "[]") + events
+        self.db.execute(
+            "UPDATE tickets SET sla_events = ? WHERE id = ?", [dumps(history), op.ticket_id]
+        )
+        undo = {k: v for k, v in op.undo.items() if k != "withdrawn"}
+        undo["sla_events"] = events
         self.db.execute("UPDATE outbox SET undo = ? WHERE id = ?", [dumps(undo), op.id])
         self._sla_changed(op.ticket_id)
 
@@ -621,8 +661,10 @@ class OutboxMixin(StoreBase):
                 f"UPDATE tickets SET {assignments} WHERE id = :id", {**columns, "id": op.ticket_id}
             )
         if "sla_events" in op.undo and op.kind is not OpKind.REPLY:
-            # only its own events go (older entries restore the whole column above)
-            self._drop_events(op.ticket_id, op.undo["sla_events"])
+            # only its own events go (older entries restore the whole column above); a
+            # refused edit's went when it was refused, and nothing goes twice
+            if not op.undo.get("withdrawn"):
+                self._drop_events(op.ticket_id, op.undo["sla_events"])
             self._sla_changed(op.ticket_id)
         if op.undo.get("comment_id") is not None:
             self.db.execute("DELETE FROM comments WHERE id = ?", [op.undo["comment_id"]])
