@@ -630,14 +630,20 @@ def answered_last(events: Iterable[Sequence[object]], t_open: int, t_now: int) -
 
 
 def current_clock(
-    inputs: ClockInputs, settings: SlaSettings, t_now: int, events: Sequence[EpochEvent]
+    inputs: ClockInputs,
+    settings: SlaSettings,
+    t_now: int,
+    events: Sequence[EpochEvent],
+    *,
+    unanswered: bool = False,
 ) -> ReplyClock | None:
     """The unfulfilled clock with a target at ``t_now`` (epoch), like
     ``run_clocks(...).current`` but on trusted epoch events (e.g. read back from the store)
-    and freezing only that clock."""
+    and freezing only that clock. ``unanswered``: the caller has found ``answered_last``
+    false for these events up to ``t_now`` already (the store's bulk path)."""
     t_open = to_epoch(inputs.opened_at)
     t_now = max(t_now, t_open)
-    if answered_last(events, t_open, t_now):
+    if not unanswered and answered_last(events, t_open, t_now):
         return None
     timed = sorted(
         (e if e.t >= t_open else e._replace(t=t_open) for e in events), key=itemgetter(0)

@@ -224,6 +224,7 @@ class TicketsMixin(OutboxMixin):
         opened_at: datetime,
         events: list[EpochEvent],
         plan: str | None,
+        unanswered: bool = False,
     ) -> dict[str, Any]:
         values: dict[str, Any] = {
             "paused": int(waiting and not done),
@@ -239,7 +240,7 @@ class TicketsMixin(OutboxMixin):
         if events:
             now = max(now, max(e.t for e in events))  # a backend's clock may run ahead
         inputs = ClockInputs(plan, Priority.P3, opened_at, source=source, channel=channel)
-        clock = current_clock(inputs, self.sla, now, events)
+        clock = current_clock(inputs, self.sla, now, events, unanswered=unanswered)
         if clock is None or clock.target is None:
             return values
         values["sla_target"] = clock.target.label
@@ -348,21 +349,27 @@ class TicketsMixin(OutboxMixin):
             How many tickets were recomputed.
         """
         plans = self.plans()
-        # A solved or closed ticket needs none of its history: not even read (most are).
+        # A solved or closed ticket needs none of its history, not even a read into Python
+        # (most are): SQL counts them and, in the write below, clears their clock columns
+        # where they are not cleared yet (the paused column stays as it is).
+        done_in = "(" + ", ".join(sorted(f"'{x}'" for x in DONE_STATUSES)) + ")"
         sql = (
-            "SELECT id, source, channel, status, "
-            "CASE WHEN status IN ('solved', 'closed') THEN NULL ELSE labels END, "
-            "opened_at, CASE WHEN status IN ('solved', 'closed') THEN NULL ELSE sla_events END, "
+            "SELECT id, source, channel, status, labels, opened_at, sla_events, "
             "customer_id, paused, is_open, sla_bucket, sla_due, "
-            "sla_warn_at, sla_target FROM tickets"
+            f"sla_warn_at, sla_target FROM tickets WHERE +status NOT IN {done_in}"
+        )
+        done_count = f"SELECT count(*) FROM tickets WHERE +status IN {done_in}"
+        done_clear = (
+            "UPDATE tickets SET is_open = 0, sla_bucket = 2, sla_due = NULL, "
+            f"sla_warn_at = NULL, sla_target = NULL WHERE +status IN {done_in} "
+            "AND (is_open IS NOT 0 OR sla_bucket IS NOT 2 OR sla_due IS NOT NULL "
+            "OR sla_warn_at IS NOT NULL OR sla_target IS NOT NULL)"
         )
         if ticket_ids is None:
             chunks: list[list[Any]] = [[]]
-            sql += " WHERE is_open = 1"
         else:
             ids = list(ticket_ids)
             chunks = [ids[i : i + 10_000] for i in range(0, len(ids), 10_000)]
-        done = {str(x) for x in DONE_STATUSES}
         waiting_statuses = {str(x) for x in PAUSED_STATUSES}
         sources = {x.value: x for x in Source}
         channels = {x.value: x for x in Channel}
@@ -370,15 +377,15 @@ class TicketsMixin(OutboxMixin):
         updates = []
         seen = 0
         for chunk in chunks:
-            where = f" WHERE id IN ({','.join('?' * len(chunk))})" if chunk else ""
+            if ticket_ids is None:
+                where = " AND is_open = 1"
+            else:
+                where = f" AND id IN ({','.join('?' * len(chunk))})"
+            count = self._one(done_count + where, chunk)
+            seen += int(count[0]) if count else 0
             for row in self.db.execute(sql + where, chunk).fetchall():
                 seen += 1
                 (tid, source, channel, status, labels, opened, events, customer_id, *old) = row
-                if status in done:
-                    new = [old[0], 0, 2, None, None, None]
-                    if new != old:
-                        updates.append((*new, tid))
-                    continue
                 waiting = status in waiting_statuses or (
                     '"+' in labels and any(x.startswith("+") for x in json.loads(labels))
                 )
@@ -402,6 +409,9 @@ class TicketsMixin(OutboxMixin):
                             if kind in types and isinstance(at, int)
                         ],
                         plan=plans.get(customer_id or -1),
+                        # answered_last was false for every event (_NEVER), so it is at
+                        # any instant the replay stops at
+                        unanswered=True,
                     )
                     new = [
                         cols["paused"],
@@ -414,6 +424,13 @@ class TicketsMixin(OutboxMixin):
                 if new != list(old):
                     updates.append((*new, tid))
         with self.db.atomic():
+            for chunk in chunks:
+                if ticket_ids is None:
+                    self.db.execute(done_clear + " AND is_open = 1")
+                else:
+                    self.db.execute(
+                        done_clear + f" AND id IN ({','.join('?' * len(chunk))})", chunk
+                    )
             self.db.conn.executemany(
                 "UPDATE tickets SET paused = ?, is_open = ?, sla_bucket = ?, sla_due = ?, "
                 "sla_warn_at = ?, sla_target = ? WHERE id = ?",
