@@ -350,8 +350,8 @@ class TicketsMixin(OutboxMixin):
         """
         plans = self.plans()
         # A solved or closed ticket needs none of its history, not even a read into Python
-        # (most are): SQL counts them and, in the write below, clears their clock columns
-        # where they are not cleared yet (the paused column stays as it is).
+        # (most are): for given ids SQL counts them and, in the write below, clears their
+        # clock columns where they are not cleared yet (the paused column stays as it is).
         done_in = "(" + ", ".join(sorted(f"'{x}'" for x in DONE_STATUSES)) + ")"
         sql = (
             "SELECT id, source, channel, status, labels, opened_at, sla_events, "
@@ -370,6 +370,7 @@ class TicketsMixin(OutboxMixin):
         else:
             ids = list(ticket_ids)
             chunks = [ids[i : i + 10_000] for i in range(0, len(ids), 10_000)]
+        done = {str(x) for x in DONE_STATUSES}
         waiting_statuses = {str(x) for x in PAUSED_STATUSES}
         sources = {x.value: x for x in Source}
         channels = {x.value: x for x in Channel}
@@ -378,14 +379,21 @@ class TicketsMixin(OutboxMixin):
         seen = 0
         for chunk in chunks:
             if ticket_ids is None:
-                where = " AND is_open = 1"
+                # every open ticket: one read (a solved one still marked open is rare)
+                query = sql.replace(f"+status NOT IN {done_in}", "is_open = 1")
             else:
                 where = f" AND id IN ({','.join('?' * len(chunk))})"
-            count = self._one(done_count + where, chunk)
-            seen += int(count[0]) if count else 0
-            for row in self.db.execute(sql + where, chunk).fetchall():
+                count = self._one(done_count + where, chunk)
+                seen += int(count[0]) if count else 0
+                query = sql + where
+            for row in self.db.execute(query, chunk).fetchall():
                 seen += 1
                 (tid, source, channel, status, labels, opened, events, customer_id, *old) = row
+                if status in done:
+                    new = [old[0], 0, 2, None, None, None]
+                    if new != old:
+                        updates.append((*new, tid))
+                    continue
                 waiting = status in waiting_statuses or (
                     '"+' in labels and any(x.startswith("+") for x in json.loads(labels))
                 )
@@ -424,13 +432,8 @@ class TicketsMixin(OutboxMixin):
                 if new != list(old):
                     updates.append((*new, tid))
         with self.db.atomic():
-            for chunk in chunks:
-                if ticket_ids is None:
-                    self.db.execute(done_clear + " AND is_open = 1")
-                else:
-                    self.db.execute(
-                        done_clear + f" AND id IN ({','.join('?' * len(chunk))})", chunk
-                    )
+            for chunk in chunks if ticket_ids is not None else ():
+                self.db.execute(done_clear + f" AND id IN ({','.join('?' * len(chunk))})", chunk)
             self.db.conn.executemany(
                 "UPDATE tickets SET paused = ?, is_open = ?, sla_bucket = ?, sla_due = ?, "
                 "sla_warn_at = ?, sla_target = ? WHERE id = ?",
