@@ -328,7 +328,7 @@ def build_db(
     path: Path, n: int, seed: int, now: datetime = NOW, *, batch: int = BATCH, quiet: bool = False
 ) -> dict[str, Any]:
     """Write ``n`` tickets into a new database at ``path`` through the product's store code."""
-    from oncall_tui.clock import FrozenClock
+    from oncall_tui.domain.clock import FrozenClock
     from oncall_tui.store import open_store
 
     t0 = time.perf_counter()

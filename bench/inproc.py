@@ -126,7 +126,7 @@ async def press_untimed(pilot: Any, spy: DisplaySpy, key: str) -> None:
 
 def product_app(db: str, config: str, now_iso: str) -> tuple[App[Any], Any]:
     """The app and its context, built exactly as ``oncall-tui --db --config --now`` does."""
-    from oncall_tui import cli
+    import oncall_tui.cli.main as cli
     from oncall_tui.ui.app import OncallApp
 
     args = cli.build_parser().parse_args(["--db", db, "--config", config, "--now", now_iso])

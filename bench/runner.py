@@ -202,7 +202,7 @@ def main(argv: list[str]) -> int:
         _install_spy(app, MarkLabel, plan, profiler)
         app.run(headless=True, size=size)
     elif plan.kind == "app":
-        from oncall_tui import cli
+        import oncall_tui.cli.main as cli
 
         cli_args = ["--db", str(plan.db)]
         if plan.config:

@@ -20,7 +20,7 @@ LIMIT_S = 1.0
 
 
 def run(opts: Options) -> Report:
-    from oncall_tui.clock import FrozenClock
+    from oncall_tui.domain.clock import FrozenClock
     from oncall_tui.store import StoreError, open_store
 
     report = Report("sla", "SLA due instants for every ticket from scratch (recompute_sla)")

@@ -177,8 +177,8 @@ class _RunningClock:
 
 
 async def _product(url: str, token: str, db: str, synchronous_store: bool) -> dict[str, Any]:
-    from oncall_tui.config import BackendConfig, Config
-    from oncall_tui.secrets import Credential, MemorySecretStore, Secret
+    from oncall_tui.settings.config import BackendConfig, Config
+    from oncall_tui.settings.secrets import Credential, MemorySecretStore, Secret
     from oncall_tui.store import open_store
     from oncall_tui.sync.engine import SyncEngine
     from oncall_tui.sync.factory import build_backends

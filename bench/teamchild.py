@@ -22,8 +22,8 @@ from bench.synchild import _RunningClock
 
 
 def _config(nats: str, url: str | None = None) -> Any:
-    from oncall_tui.config import BackendConfig, Config
-    from oncall_tui.team.config import TeamConfig
+    from oncall_tui.settings.config import BackendConfig, Config
+    from oncall_tui.settings.team import TeamConfig
 
     backends = {}
     if url is not None:
@@ -36,7 +36,7 @@ def _config(nats: str, url: str | None = None) -> Any:
 
 
 async def _relay(url: str, token: str, nats: str, db: str) -> dict[str, Any]:
-    from oncall_tui.secrets import Credential, MemorySecretStore, Secret
+    from oncall_tui.settings.secrets import Credential, MemorySecretStore, Secret
     from oncall_tui.store import open_store
     from oncall_tui.sync.factory import build_backends
     from oncall_tui.team.connect import Connection
@@ -70,8 +70,9 @@ async def _relay(url: str, token: str, nats: str, db: str) -> dict[str, Any]:
 
 
 async def _member(nats: str, db: str) -> dict[str, Any]:
-    from oncall_tui.cli_team import build_member_backends, close_member
-    from oncall_tui.secrets import MemorySecretStore
+    from oncall_tui.compose.team import build_member_backends, close_member
+
+    from oncall_tui.settings.secrets import MemorySecretStore
     from oncall_tui.store import open_store
     from oncall_tui.sync.engine import SyncEngine
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from oncall_tui.clock import FrozenClock
-from oncall_tui.config import Config
-from oncall_tui.context import AppContext
-from oncall_tui.paths import Paths
-from oncall_tui.secrets import MemorySecretStore
+from oncall_tui.compose.context import AppContext
+from oncall_tui.domain.clock import FrozenClock
+from oncall_tui.settings.config import Config
+from oncall_tui.settings.paths import Paths
+from oncall_tui.settings.secrets import MemorySecretStore
 from oncall_tui.store import Store, open_store
 
 #: Monday 2026-11-23 10:30 in Los Angeles: inside business hours.

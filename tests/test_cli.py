@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from oncall_tui import __version__
-from oncall_tui.cli import build_parser, main, open_app_context
+from oncall_tui.cli.main import build_parser, main
+from oncall_tui.compose import open_app_context
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -117,7 +118,7 @@ def test_demo_refuses_to_seed_a_real_database(
 
 
 def test_env_overrides_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from oncall_tui.paths import resolve_paths
+    from oncall_tui.settings.paths import resolve_paths
 
     monkeypatch.setenv("ONCALL_TUI_CONFIG", str(tmp_path / "c.toml"))
     monkeypatch.setenv("ONCALL_TUI_DB", str(tmp_path / "d.db"))
@@ -128,7 +129,7 @@ def test_env_overrides_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_default_paths_follow_platformdirs(tmp_path: Path) -> None:
-    from oncall_tui.paths import resolve_paths
+    from oncall_tui.settings.paths import resolve_paths
 
     paths = resolve_paths()
     assert paths.config.name == "config.toml" and "oncall-tui" in str(paths.config)
@@ -152,7 +153,8 @@ def test_python_dash_m_runs_sla(tmp_path: Path) -> None:
 async def test_demo_says_it_ignores_a_config(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], anyio_backend: str
 ) -> None:
-    from oncall_tui.cli import build_parser, open_app_context
+    from oncall_tui.cli.main import build_parser
+    from oncall_tui.compose import open_app_context
     from oncall_tui.ui.app import OncallApp
 
     config = tmp_path / "config.toml"
@@ -178,7 +180,8 @@ async def test_demo_says_it_ignores_a_config(
 def test_demo_without_a_config_says_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from oncall_tui.cli import build_parser, open_app_context
+    from oncall_tui.cli.main import build_parser
+    from oncall_tui.compose import open_app_context
 
     ctx = open_app_context(build_parser().parse_args(["--demo", "--db", str(tmp_path / "d.db")]))
     ctx.store.close()

@@ -7,7 +7,7 @@ import argparse
 import shlex
 from collections.abc import Iterator
 
-from oncall_tui.cli import build_parser
+from oncall_tui.cli.main import build_parser
 
 
 def parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:

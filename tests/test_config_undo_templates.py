@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from oncall_tui.config import Config, ConfigError, load_config
+from oncall_tui.settings.config import Config, ConfigError, load_config
 
 
 def load(tmp_path: Path, text: str) -> Config:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from oncall_tui.config import ViewSpec, load_config
-from oncall_tui.config_write import ConfigWriteError, write_views
+from oncall_tui.settings.config import ViewSpec, load_config
+from oncall_tui.settings.config_write import ConfigWriteError, write_views
 
 CONFIG = """\
 # my config

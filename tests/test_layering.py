@@ -58,7 +58,7 @@ def test_textual_stays_out_of_everything_but_the_ui() -> None:
         "    if '.ui' in m.name or m.name.endswith('__main__'):\n"
         "        continue\n"
         "    importlib.import_module(m.name)\n"
-        "import oncall_tui.cli\n"
+        "import oncall_tui.cli.main\n"
         "bad = [m for m in sys.modules if m == 'textual' or m.startswith('textual.')]\n"
         "assert not bad, bad[:5]\n"
     )

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from oncall_tui.data.runbook_library import LoadResult, load_runbooks
 from oncall_tui.domain.runbooks import (
     PLACEHOLDERS,
     Runbook,
@@ -20,7 +21,6 @@ from oncall_tui.domain.runbooks import (
     suggest,
 )
 from oncall_tui.domain.tickets import Priority, Source, Ticket
-from oncall_tui.runbook_library import LoadResult, load_runbooks
 
 BUNDLED_SLUGS = {
     "assign-customer-codename",

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from oncall_tui.cli.sla import add_sla_subparser, run_sla
 from oncall_tui.domain.sla import SlaSettings, sla_settings_from_dict
-from oncall_tui.sla_cli import add_sla_subparser, run_sla
 
 DEFAULT = SlaSettings.default()
 
@@ -335,8 +335,8 @@ def test_explain_bad_now_and_missing_file(tmp_path: Path) -> None:
 def test_explain_ref_reads_a_cached_ticket(tmp_path: Path) -> None:
     from datetime import datetime
 
-    from oncall_tui.clock import FrozenClock
     from oncall_tui.demo.seed import make_demo_data, seed_store
+    from oncall_tui.domain.clock import FrozenClock
     from oncall_tui.store import open_store
 
     now = datetime.fromisoformat("2026-11-23T18:30:00+00:00")

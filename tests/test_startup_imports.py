@@ -23,8 +23,8 @@ NOT_BEFORE_FIRST_FRAME = (
     "textual.widgets._text_area",
     "oncall_tui.domain.bug_report",
     "oncall_tui.domain.runbooks",
-    "oncall_tui.cli_sync",
-    "oncall_tui.sla_cli",
+    "oncall_tui.cli.sync",
+    "oncall_tui.cli.sla",
 )
 
 
@@ -36,7 +36,7 @@ def test_queue_first_frame_imports_only_what_it_needs(tmp_path: Path) -> None:
     code = textwrap.dedent(
         f"""
         import asyncio, sys
-        from oncall_tui import cli
+        import oncall_tui.cli.main as cli
 
         args = cli.build_parser().parse_args(
             ["--db", {str(db)!r}, "--config", {str(config)!r}, "--now", "2026-11-23T18:30:00Z"]

@@ -17,9 +17,9 @@ import sys
 import time
 from pathlib import Path
 
-from oncall_tui.clock import SystemClock
-from oncall_tui.config import load_config
-from oncall_tui.secrets import EnvFirstSecretStore, MemorySecretStore
+from oncall_tui.domain.clock import SystemClock
+from oncall_tui.settings.config import load_config
+from oncall_tui.settings.secrets import EnvFirstSecretStore, MemorySecretStore
 from oncall_tui.store import open_store
 from oncall_tui.sync.engine import SyncEngine
 from oncall_tui.sync.factory import build_backends

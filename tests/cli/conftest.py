@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from oncall_tui.clock import FrozenClock
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.tickets import Comment, Customer, Source, Status, Ticket
 from oncall_tui.store import open_store
 

@@ -10,9 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-from oncall_tui.clock import FrozenClock, SystemClock
 from oncall_tui.demo.fakes import DEFAULT_TOKEN, serve_on_loopback
 from oncall_tui.demo.fakes.zendesk import ZendeskFake
+from oncall_tui.domain.clock import FrozenClock, SystemClock
 from oncall_tui.domain.ops import OpState
 from oncall_tui.store import open_store
 from tests.cli.conftest import NOW_DT, run

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from oncall_tui.clock import FrozenClock
 from oncall_tui.demo.seed import DEMO_USER
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.query import parse_query
 from tests.cli.conftest import run
 from tests.ui.test_undo_online import demo_app, settle

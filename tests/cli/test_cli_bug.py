@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from oncall_tui.clock import FrozenClock
+from oncall_tui.data.resources import default_form_schema
 from oncall_tui.domain.bug_report import validate
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.ops import OpKind
-from oncall_tui.resources import default_form_schema
 from oncall_tui.store import open_store
 from tests.cli.conftest import NOW_DT
 

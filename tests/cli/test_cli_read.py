@@ -7,10 +7,10 @@ import io
 import json
 from pathlib import Path
 
-from oncall_tui.clock import FrozenClock
-from oncall_tui.config import DEFAULT_VIEWS
 from oncall_tui.demo.seed import DEMO_USER
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.query import parse_query
+from oncall_tui.settings.config import DEFAULT_VIEWS
 from oncall_tui.store import open_store
 from tests.cli.conftest import HOSTILE, NOW_DT, run
 from tests.cli.schemas import DRAFT, SHOW, STATES, TICKET, check

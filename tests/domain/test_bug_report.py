@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from oncall_tui.data.resources import default_form_schema
 from oncall_tui.domain.bug_report import (
     TICKET_URL_KEY,
     BugReportDraft,
@@ -34,7 +35,6 @@ from oncall_tui.domain.errors import ConfigValueError
 from oncall_tui.domain.guard import GuardOverride
 from oncall_tui.domain.labels import LabelScheme
 from oncall_tui.domain.tickets import Customer, Source, Ticket
-from oncall_tui.resources import default_form_schema
 
 T0 = datetime(2024, 7, 1, 9, 30, tzinfo=UTC)
 

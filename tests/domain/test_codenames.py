@@ -7,6 +7,7 @@ from importlib.resources import files
 
 import pytest
 
+from oncall_tui.data.resources import MINOR_PLANETS_FILE, minor_planets
 from oncall_tui.domain.codenames import (
     SOURCE,
     MinorPlanet,
@@ -15,7 +16,6 @@ from oncall_tui.domain.codenames import (
     taken_codenames,
     valid_codename,
 )
-from oncall_tui.resources import MINOR_PLANETS_FILE, minor_planets
 
 
 def test_the_bundled_list_is_real_label_safe_unique_and_in_number_order() -> None:

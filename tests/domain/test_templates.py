@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from oncall_tui.data.resources import default_templates
 from oncall_tui.domain.errors import ConfigValueError
 from oncall_tui.domain.templates import (
     PLACEHOLDERS,
@@ -20,7 +21,6 @@ from oncall_tui.domain.templates import (
     render,
     unfilled,
 )
-from oncall_tui.resources import default_templates
 
 CONTEXT = {
     "customer": "Acme Corp",
@@ -188,7 +188,7 @@ def test_reflow_joins_wrapped_lines_and_keeps_structure() -> None:
 
 
 def test_every_shipped_template_renders_without_hard_breaks() -> None:
-    from oncall_tui.resources import default_templates
+    from oncall_tui.data.resources import default_templates
 
     for template in default_templates():
         text = render(template, {}).text

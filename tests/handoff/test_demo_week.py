@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from oncall_tui.clock import FrozenClock
 from oncall_tui.demo.seed import make_demo_data, seed_store
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.handoff import Window, build_handoff
 from oncall_tui.domain.sla import SlaSettings
 from oncall_tui.store import open_store

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from oncall_tui.clock import FrozenClock
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.handoff import Window, build_handoff
 from oncall_tui.domain.remote import Page, RemoteCustomer
 from oncall_tui.domain.sla import SlaSettings

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from oncall_tui.cli import main
+from oncall_tui.cli.main import main
 from oncall_tui.domain.handoff import Window, build_handoff, handoff_json
 from oncall_tui.domain.sla import SlaSettings
 from tests.handoff.week import NOW, START, make_week

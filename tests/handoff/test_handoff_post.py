@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 
-from oncall_tui.config import Config, config_from_dict
 from oncall_tui.demo.live import build_demo_backends
 from oncall_tui.demo.seed import DEMO_REPO, DEMO_USER, make_demo_data, seed_store
 from oncall_tui.domain.errors import ConfigValueError
@@ -18,6 +17,7 @@ from oncall_tui.domain.handoff_post import (
     parse_destination,
     post_title,
 )
+from oncall_tui.settings.config import Config, config_from_dict
 from oncall_tui.store import open_store
 from oncall_tui.store.handoff import HANDOFF_DRAFT
 from oncall_tui.sync.engine import SyncEngine

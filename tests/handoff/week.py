@@ -8,7 +8,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from oncall_tui.clock import FrozenClock
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.tickets import Channel, Comment, Customer, Priority, Source, Status, Ticket
 from oncall_tui.store import Store, open_store
 

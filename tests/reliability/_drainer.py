@@ -23,7 +23,7 @@ from datetime import timedelta
 from typing import Any
 
 import oncall_tui.sync.engine as engine_module
-from oncall_tui.clock import SystemClock
+from oncall_tui.domain.clock import SystemClock
 from oncall_tui.store import open_store
 from oncall_tui.sync.engine import SyncEngine
 from oncall_tui.sync.http import build_client

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from oncall_tui.clock import FrozenClock
 from oncall_tui.demo.seed import make_demo_data, seed_store
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.query import parse_query
 from oncall_tui.store import open_store
 from oncall_tui.store.migrations import SCHEMA_VERSION
@@ -156,7 +156,7 @@ def test_zeroed_table_page_is_refused_untouched(tmp_path: Path) -> None:
 def test_a_crashed_ui_gives_a_non_zero_exit_status(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from oncall_tui.cli import main
+    from oncall_tui.cli.main import main
     from oncall_tui.ui.app import OncallApp
 
     def crashed_run(self: OncallApp, *args: object, **kwargs: object) -> None:

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from oncall_tui.clock import FrozenClock
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.tickets import Source, Ticket
-from oncall_tui.paths import resolve_paths, user_config_dir, user_data_dir
+from oncall_tui.settings.paths import resolve_paths, user_config_dir, user_data_dir
 from oncall_tui.store import open_store
 
 NOW = datetime(2026, 11, 23, 18, 30, tzinfo=UTC)
@@ -71,7 +71,8 @@ def test_default_data_dir_is_private(umask: int) -> None:
 
 
 def test_opening_the_app_does_not_create_a_loose_config_dir(tmp_path: Path, umask: int) -> None:
-    from oncall_tui.cli import build_parser, open_app_context
+    from oncall_tui.cli.main import build_parser
+    from oncall_tui.compose import open_app_context
 
     ctx = open_app_context(build_parser().parse_args([]))
     try:
@@ -85,7 +86,8 @@ def test_opening_the_app_does_not_create_a_loose_config_dir(tmp_path: Path, umas
 
 
 def test_demo_folder_is_private(umask: int) -> None:
-    from oncall_tui.cli import build_parser, open_app_context
+    from oncall_tui.cli.main import build_parser
+    from oncall_tui.compose import open_app_context
 
     ctx = open_app_context(build_parser().parse_args(["--demo"]))
     try:

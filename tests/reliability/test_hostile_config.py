@@ -17,7 +17,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from oncall_tui.config import TOP_LEVEL_KEYS, Config, ConfigError, load_config
+from oncall_tui.settings.config import TOP_LEVEL_KEYS, Config, ConfigError, load_config
 from tests.reliability.conftest import fuzz, has_control
 
 NOW = datetime(2026, 11, 23, 18, 30, tzinfo=UTC)

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from oncall_tui.data.resources import default_form_schema
 from oncall_tui.domain import guard
 from oncall_tui.domain.bug_report import (
     TICKET_URL_KEY,
@@ -29,7 +30,6 @@ from oncall_tui.domain.bug_report import (
     validate_field,
 )
 from oncall_tui.domain.tickets import Customer, Source, Ticket
-from oncall_tui.resources import default_form_schema
 from tests.reliability.conftest import HOSTILE, fuzz
 
 SCHEMA = default_form_schema()

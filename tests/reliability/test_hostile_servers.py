@@ -22,12 +22,12 @@ from typing import Any
 import httpx
 import pytest
 
-from oncall_tui.clock import FrozenClock
 from oncall_tui.demo.fakes import FakeServer, serve_on_loopback
 from oncall_tui.demo.fakes.faults import Fault, FaultPlan
 from oncall_tui.demo.fakes.github import GitHubFake
 from oncall_tui.demo.fakes.slack import SlackFake
 from oncall_tui.demo.fakes.zendesk import ZendeskFake
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.ops import OpKind, OpState
 from oncall_tui.domain.tickets import Channel, Priority, Source, Status
 from oncall_tui.store import open_store

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from oncall_tui.clock import FrozenClock
-from oncall_tui.config import Config
 from oncall_tui.demo.seed import DEMO_USER
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.query import parse_query
+from oncall_tui.settings.config import Config
 from oncall_tui.sync.base import Rejected, RemoteComment, RemoteCustomer
 from oncall_tui.ui.screens.bug_report_screen import BugReportScreen
 from oncall_tui.ui.screens.queue_screen import QueueScreen

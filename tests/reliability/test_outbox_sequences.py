@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from oncall_tui.clock import FrozenClock
 from oncall_tui.demo.fakes import DEFAULT_TOKEN, serve_on_loopback
 from oncall_tui.demo.fakes.faults import Fault, FaultPlan
 from oncall_tui.demo.fakes.zendesk import ZendeskFake
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.ops import OpState
 from oncall_tui.store import Store, open_store
 from oncall_tui.store.db import parse_iso

@@ -29,16 +29,11 @@ import pytest
 from rich.console import Console
 from rich.traceback import Traceback
 
-from oncall_tui.clock import FrozenClock
-from oncall_tui.config import load_config
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.tickets import Source, Ticket
-from oncall_tui.paths import resolve_paths, user_config_dir, user_data_dir
-from oncall_tui.secrets import (
-    Credential,
-    EnvFirstSecretStore,
-    MemorySecretStore,
-    Secret,
-)
+from oncall_tui.settings.config import load_config
+from oncall_tui.settings.paths import resolve_paths, user_config_dir, user_data_dir
+from oncall_tui.settings.secrets import Credential, EnvFirstSecretStore, MemorySecretStore, Secret
 from oncall_tui.store import open_store
 from oncall_tui.sync.base import SyncError
 from oncall_tui.sync.engine import SyncEngine
@@ -234,7 +229,8 @@ async def test_bad_adapter_options_neither_crash_nor_leak(
 ) -> None:
     """``options = {low_water = "x"}`` passes ``load_config`` but raises in the engine
     factory, on mount: Textual's crash report (traceback with locals) prints the token."""
-    from oncall_tui.cli import build_parser, open_app_context
+    from oncall_tui.cli.main import build_parser
+    from oncall_tui.compose import open_app_context
     from oncall_tui.ui.app import OncallApp
 
     monkeypatch.setenv("ONCALL_TUI_GITHUB_TOKEN", TOKEN)
@@ -376,8 +372,9 @@ def test_config_typos_stop_in_one_line_without_a_token(tmp_path: Path, typo: str
 CRASHING_APP = """
 import sys
 from pathlib import Path
-from oncall_tui.cli import install_redacted_tracebacks, build_parser, open_app_context
-from oncall_tui.secrets import EnvFirstSecretStore, MemorySecretStore
+from oncall_tui.cli.main import install_redacted_tracebacks, build_parser
+from oncall_tui.compose import open_app_context
+from oncall_tui.settings.secrets import EnvFirstSecretStore, MemorySecretStore
 from oncall_tui.ui.screens.queue_screen import QueueScreen
 from oncall_tui.ui.app import OncallApp
 
@@ -430,7 +427,7 @@ def test_the_apps_crash_report_holds_no_token(tmp_path: Path) -> None:
 def test_the_cli_reports_an_unexpected_error_without_the_token(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from oncall_tui import cli
+    import oncall_tui.cli.main as cli
 
     monkeypatch.setenv("ONCALL_TUI_GITHUB_TOKEN", TOKEN)
 
@@ -447,7 +444,7 @@ def test_the_cli_reports_an_unexpected_error_without_the_token(
 
 
 def test_redact_text_takes_out_every_form(monkeypatch: pytest.MonkeyPatch) -> None:
-    from oncall_tui.secrets import redact_text
+    from oncall_tui.settings.secrets import redact_text
 
     Secret(BASIC)  # known to the process from now on
     monkeypatch.setenv("ONCALL_TUI_SLACK_TOKEN", SLACK_TOKEN)

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from oncall_tui.clock import FrozenClock
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.ops import Op, OpKind, OpState
 from oncall_tui.domain.remote import Page, RemoteTicket
 from oncall_tui.domain.tickets import Channel, Priority, Source, Status

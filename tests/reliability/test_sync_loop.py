@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from oncall_tui.clock import SystemClock
 from oncall_tui.demo.fakes import DEFAULT_TOKEN, serve_on_loopback
 from oncall_tui.demo.fakes.zendesk import ZendeskFake
+from oncall_tui.domain.clock import SystemClock
 from oncall_tui.domain.tickets import Source, Ticket
 from oncall_tui.store import open_store
 from tests.fakes import remote_ticket

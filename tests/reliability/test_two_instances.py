@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from oncall_tui.clock import FrozenClock
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.tickets import Source, Ticket
 from oncall_tui.store import open_store
 from tests.reliability.conftest import scaled

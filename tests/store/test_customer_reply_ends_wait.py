@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from oncall_tui.clock import FrozenClock
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.ops import OpKind, OpState
 from oncall_tui.domain.remote import Page, RemoteComment, RemoteCustomer
 from oncall_tui.domain.sla import sla_settings_from_dict

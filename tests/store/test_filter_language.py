@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from oncall_tui.clock import FrozenClock
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.query import parse_query
 from oncall_tui.domain.tickets import Customer, Priority, Source, Status, Ticket
 from oncall_tui.store import Store

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from oncall_tui.clock import FrozenClock
 from oncall_tui.demo.seed import make_demo_data
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.ops import OpKind, OpState
 from oncall_tui.domain.query import parse_query
 from oncall_tui.domain.tickets import Customer, Priority, Source, Status, Ticket

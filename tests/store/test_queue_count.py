@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from oncall_tui.clock import FrozenClock
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.query import parse_query
 from oncall_tui.domain.tickets import Priority, Source, Status, Ticket
 from oncall_tui.store import Store, open_store

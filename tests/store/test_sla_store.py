@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from oncall_tui.clock import FrozenClock
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.query import parse_query
 from oncall_tui.domain.remote import Page, RemoteComment, RemoteCustomer, RemoteTicket
 from oncall_tui.domain.sla_clocks import ClockState, Metric

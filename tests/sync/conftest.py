@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from oncall_tui.clock import FrozenClock
 from oncall_tui.demo.fakes import FakeServer
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.ops import Op, OpKind
 from oncall_tui.domain.tickets import Source
 from oncall_tui.sync.http import build_client

@@ -13,14 +13,14 @@ from typing import Any
 import httpx
 import pytest
 
-from oncall_tui.cli_sync import run_auth, run_doctor, run_sync_once
-from oncall_tui.clock import FrozenClock
-from oncall_tui.config import BackendConfig, Config
+from oncall_tui.cli.sync import run_auth, run_doctor, run_sync_once
 from oncall_tui.demo.fakes import DEFAULT_TOKEN, serve_on_loopback
 from oncall_tui.demo.fakes.github import GitHubFake
 from oncall_tui.demo.fakes.zendesk import ZendeskFake
-from oncall_tui.paths import Paths
-from oncall_tui.secrets import Credential, MemorySecretStore, Secret
+from oncall_tui.domain.clock import FrozenClock
+from oncall_tui.settings.config import BackendConfig, Config
+from oncall_tui.settings.paths import Paths
+from oncall_tui.settings.secrets import Credential, MemorySecretStore, Secret
 from oncall_tui.store import open_store
 from oncall_tui.sync.auth import refresh_if_needed, zendesk_login
 from tests.conftest import FROZEN_NOW
@@ -195,7 +195,7 @@ def test_github_device_flow_login(tmp_path: Path, clock: Any) -> None:
 
 
 def test_auth_set_status_logout_never_show_the_secret(clock: Any) -> None:
-    from oncall_tui.secrets import EnvFirstSecretStore
+    from oncall_tui.settings.secrets import EnvFirstSecretStore
 
     secrets = EnvFirstSecretStore(MemorySecretStore(), environ={})
     out, err = io.StringIO(), io.StringIO()
@@ -220,7 +220,7 @@ def test_auth_set_status_logout_never_show_the_secret(clock: Any) -> None:
 
 
 def test_env_token_takes_precedence(clock: Any) -> None:
-    from oncall_tui.secrets import EnvFirstSecretStore
+    from oncall_tui.settings.secrets import EnvFirstSecretStore
 
     inner = MemorySecretStore({"github": Credential("token", Secret("from-keyring"))})
     secrets = EnvFirstSecretStore(inner, environ={"ONCALL_TUI_GITHUB_TOKEN": "from-env"})
@@ -323,7 +323,7 @@ def test_doctor_accepts_environment_tokens_and_says_not_signed_in(
 ) -> None:
     """No keyring on the machine: the env token is used and passes; the backend without one
     is "not signed in" with the variable to set (it said "no keyring backend")."""
-    from oncall_tui.secrets import EnvFirstSecretStore, KeyringSecretStore
+    from oncall_tui.settings.secrets import EnvFirstSecretStore, KeyringSecretStore
 
     fake, url = zendesk
     config = Config(

@@ -7,10 +7,10 @@ from collections import Counter
 
 import pytest
 
-from oncall_tui.clock import FrozenClock
-from oncall_tui.config import Config
 from oncall_tui.demo.live import build_demo_backends
 from oncall_tui.demo.seed import DEMO_USER, make_demo_data, seed_store
+from oncall_tui.domain.clock import FrozenClock
+from oncall_tui.settings.config import Config
 from oncall_tui.store import open_store
 from oncall_tui.sync.engine import SyncEngine
 

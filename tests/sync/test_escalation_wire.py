@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from oncall_tui.config import Config
 from oncall_tui.demo.live import build_demo_backends
 from oncall_tui.demo.seed import DEMO_REPO, DEMO_USER, make_demo_data, seed_store
 from oncall_tui.domain import escalation as esc
 from oncall_tui.domain import labels as lab
 from oncall_tui.domain.ops import Op, OpKind, OpState
 from oncall_tui.domain.tickets import Source
+from oncall_tui.settings.config import Config
 from oncall_tui.store import open_store
 from oncall_tui.sync.engine import SyncEngine
 

@@ -11,12 +11,12 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from oncall_tui.clock import FrozenClock
 from oncall_tui.demo.fakes import DEFAULT_TOKEN, serve_on_loopback
 from oncall_tui.demo.fakes.faults import Fault, FaultPlan
 from oncall_tui.demo.fakes.github import GitHubFake
 from oncall_tui.demo.fakes.slack import SlackFake
 from oncall_tui.demo.fakes.zendesk import ZendeskFake
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.sync.base import BackendUnavailable
 from oncall_tui.sync.http import build_client
 from oncall_tui.sync.zendesk import ZendeskBackend, ZendeskConfig

@@ -12,10 +12,10 @@ import random
 import httpx
 import pytest
 
-from oncall_tui.clock import FrozenClock
 from oncall_tui.demo.fakes import DEFAULT_TOKEN
 from oncall_tui.demo.fakes.faults import Fault, FaultPlan
 from oncall_tui.demo.fakes.zendesk import ZendeskFake
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.ops import OpState
 from oncall_tui.domain.tickets import Priority, Status
 from oncall_tui.store import Store

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from oncall_tui.clock import FrozenClock
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.sync.base import (
     AuthFailed,
     BackendUnavailable,
@@ -323,9 +323,9 @@ async def test_redirects_follow_the_same_origin_for_reads_only() -> None:
 
 
 def test_limits_come_from_the_config_and_bad_ones_are_one_line() -> None:
-    from oncall_tui.config import config_from_dict
     from oncall_tui.domain.errors import ConfigValueError
-    from oncall_tui.secrets import Credential, MemorySecretStore, Secret
+    from oncall_tui.settings.config import config_from_dict
+    from oncall_tui.settings.secrets import Credential, MemorySecretStore, Secret
     from oncall_tui.sync.factory import build_backend
     from oncall_tui.sync.http import limits_of
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from oncall_tui.clock import FrozenClock
 from oncall_tui.demo.fakes import serve_on_loopback
 from oncall_tui.demo.fakes.faults import Fault, FaultPlan
 from oncall_tui.demo.fakes.slack import SlackFake
 from oncall_tui.domain import escalation as esc
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.ops import OpState, post_message_op
 from oncall_tui.domain.tickets import Source, Ticket
 from oncall_tui.store import open_store
@@ -100,9 +100,9 @@ async def test_the_oncall_message_arrives_once_in_the_help_channel(
 
 
 def test_the_demo_slack_has_the_help_channel_and_no_customer_writes_there() -> None:
-    from oncall_tui.clock import FrozenClock as Frozen
     from oncall_tui.demo.live import build_demo_backends
     from oncall_tui.demo.seed import DEMO_HELP_CHANNEL, make_demo_data
+    from oncall_tui.domain.clock import FrozenClock as Frozen
     from tests.conftest import FROZEN_NOW
 
     clock = Frozen(FROZEN_NOW)

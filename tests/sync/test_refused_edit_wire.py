@@ -11,16 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from oncall_tui.cli_sync import run_sync_once
-from oncall_tui.clock import FrozenClock
-from oncall_tui.config import BackendConfig, Config
+from oncall_tui.cli.sync import run_sync_once
 from oncall_tui.demo.fakes import DEFAULT_TOKEN, serve_on_loopback
 from oncall_tui.demo.fakes.zendesk import ZendeskFake
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.ops import OpState
 from oncall_tui.domain.remote import RemoteCustomer
 from oncall_tui.domain.tickets import Status
-from oncall_tui.paths import Paths
-from oncall_tui.secrets import Credential, MemorySecretStore, Secret
+from oncall_tui.settings.config import BackendConfig, Config
+from oncall_tui.settings.paths import Paths
+from oncall_tui.settings.secrets import Credential, MemorySecretStore, Secret
 from oncall_tui.store import open_store
 from tests.conftest import FROZEN_NOW
 from tests.fakes import remote_ticket

@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from oncall_tui.clock import FrozenClock
 from oncall_tui.demo.fakes.faults import Fault, FaultPlan
 from oncall_tui.demo.fakes.slack import BOT_USER, SlackFake
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.errors import ConfigValueError
 from oncall_tui.domain.ops import OpKind
 from oncall_tui.domain.tickets import Channel, Source, Status

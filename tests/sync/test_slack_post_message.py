@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from oncall_tui.clock import FrozenClock
 from oncall_tui.demo.fakes.faults import Fault, FaultPlan
 from oncall_tui.demo.fakes.slack import SlackFake
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.ops import OpKind, OpState, post_message_op
 from oncall_tui.domain.tickets import Source
 from oncall_tui.store import open_store

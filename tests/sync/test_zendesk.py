@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oncall_tui.clock import FrozenClock
 from oncall_tui.demo.fakes import DEFAULT_TOKEN
 from oncall_tui.demo.fakes.faults import Fault, FaultPlan
 from oncall_tui.demo.fakes.zendesk import ZendeskFake
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.errors import ConfigValueError
 from oncall_tui.domain.ops import OpKind
 from oncall_tui.domain.tickets import Channel, Priority, Source, Status

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from oncall_tui.clock import FrozenClock
 from oncall_tui.demo.fakes import serve_on_loopback
 from oncall_tui.demo.fakes.zendesk import ZendeskFake
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.errors import ConfigValueError
 from oncall_tui.domain.remote import Page
 from oncall_tui.domain.tickets import Source, Status

@@ -7,18 +7,18 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from oncall_tui.clock import Clock
-from oncall_tui.config import BackendConfig, Config
 from oncall_tui.demo.fakes.github import GitHubFake
 from oncall_tui.demo.fakes.slack import SlackFake
 from oncall_tui.demo.fakes.zendesk import ZendeskFake
 from oncall_tui.demo.live import build_demo_backends
 from oncall_tui.demo.seed import DEMO_REPO, make_demo_data
+from oncall_tui.domain.clock import Clock
 from oncall_tui.domain.tickets import Source
-from oncall_tui.secrets import Credential, MemorySecretStore, Secret
+from oncall_tui.settings.config import BackendConfig, Config
+from oncall_tui.settings.secrets import Credential, MemorySecretStore, Secret
+from oncall_tui.settings.team import AfterHoursConfig, RelayConfig, TeamConfig
 from oncall_tui.store import Store, open_store
 from oncall_tui.sync.engine import SyncEngine, SyncReport
-from oncall_tui.team.config import AfterHoursConfig, RelayConfig, TeamConfig
 from oncall_tui.team.connect import Connection, team_secret
 from oncall_tui.team.relay import Relay
 
@@ -115,7 +115,7 @@ async def member_sync(
     config: Config, db: Path, clock: Clock, secrets: MemorySecretStore
 ) -> tuple[SyncReport, int]:
     """A member's sync until caught up; returns the last report and the records read."""
-    from oncall_tui.cli_team import build_member_backends, close_member
+    from oncall_tui.compose.team import build_member_backends, close_member
 
     backends, handle, _notes = build_member_backends(config, secrets, clock)
     store = open_store(db, sla=config.sla, clock=clock)

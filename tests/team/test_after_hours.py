@@ -7,9 +7,9 @@ from datetime import datetime
 
 import pytest
 
-from oncall_tui.clock import FrozenClock
 from oncall_tui.demo.fakes import Fault, FaultPlan
-from oncall_tui.team.config import AfterHoursConfig
+from oncall_tui.domain.clock import FrozenClock
+from oncall_tui.settings.team import AfterHoursConfig
 from tests.team.conftest import serve
 from tests.team.helpers import (
     demo_fakes,

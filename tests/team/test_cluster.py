@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from oncall_tui.clock import FrozenClock
+from oncall_tui.domain.clock import FrozenClock
+from oncall_tui.settings.team import RelayConfig
 from oncall_tui.store import open_store
 from oncall_tui.sync.engine import SyncEngine
-from oncall_tui.team.config import RelayConfig
 from tests.conftest import FROZEN_NOW
 from tests.team.conftest import serve
 from tests.team.helpers import (
@@ -34,7 +34,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 async def sync_until_caught_up(config, db, clock, secrets, kill=None) -> int:  # type: ignore[no-untyped-def]
     """Passes until one ends without error with nothing left; ``kill`` runs after the first
     stored batch. Returns how many passes failed (a lost node, a consumer gone with it)."""
-    from oncall_tui.cli_team import build_member_backends, close_member
+    from oncall_tui.compose.team import build_member_backends, close_member
 
     backends, handle, _ = build_member_backends(config, secrets, clock)
     for backend in backends:

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from oncall_tui.clock import FrozenClock
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.tickets import Source
 from oncall_tui.store import open_store
 from tests.conftest import FROZEN_NOW

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from oncall_tui.clock import FrozenClock
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.tickets import Source, Status
 from oncall_tui.store import open_store
 from tests.conftest import FROZEN_NOW
@@ -183,7 +183,8 @@ async def test_an_interrupted_batch_is_read_again_not_skipped(tmp_path, nats_ser
     db = tmp_path / "m.db"
     try:
         await relay_pass(relay, lines)
-        from oncall_tui.cli_team import build_member_backends, close_member
+        from oncall_tui.compose.team import build_member_backends, close_member
+
         from oncall_tui.sync.engine import SyncEngine
 
         backends, handle, _ = build_member_backends(config, secrets_for("m0"), clock)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from oncall_tui.config import ConfigError, load_config
 from oncall_tui.domain import team as wire
 from oncall_tui.domain.remote import RemoteComment, RemoteCustomer, RemoteRemoval, RemoteTicket
 from oncall_tui.domain.tickets import Channel, Priority, Source, Status
+from oncall_tui.settings.config import ConfigError, load_config
 from oncall_tui.team.connect import connect_options
 from oncall_tui.team.member import filters_for, page_of, sources_for
 

@@ -7,7 +7,7 @@ import sys
 import time
 from datetime import timedelta
 
-from oncall_tui import cli
+import oncall_tui.cli.main as cli
 from oncall_tui.ui.app import OncallApp
 
 NOW = "2026-11-23T18:30:00Z"

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from textual.widgets import Collapsible, Input, Markdown, Select, TextArea
 
-from oncall_tui.config import BackendConfig, Config
 from oncall_tui.demo.seed import DEMO_USER
 from oncall_tui.domain.ops import OpKind, OpState
 from oncall_tui.domain.query import parse_query
 from oncall_tui.domain.tickets import Source
+from oncall_tui.settings.config import BackendConfig, Config
 from oncall_tui.ui.screens.bug_report_screen import (
     AUTOSAVE_SECONDS,
     DRAFT_KIND,

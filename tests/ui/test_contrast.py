@@ -29,7 +29,7 @@ from textual.theme import BUILTIN_THEMES
 
 from oncall_tui.domain.query import parse_query
 from oncall_tui.domain.tickets import Priority
-from oncall_tui.paths import styles_dir
+from oncall_tui.settings.paths import styles_dir
 from oncall_tui.ui.themes import readable_variables
 
 pytestmark = pytest.mark.anyio

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from oncall_tui.config import Config, ConfigError, NotificationsConfig, load_config
 from oncall_tui.demo.seed import DEMO_USER
 from oncall_tui.domain.query import parse_query
+from oncall_tui.settings.config import Config, ConfigError, NotificationsConfig, load_config
 from oncall_tui.ui.desktop_notify import DesktopNotifier, clean, osc_sequence
 
 

@@ -10,9 +10,9 @@ import pytest
 from textual.widgets import DataTable, Label
 from textual.widgets.data_table import ColumnKey
 
-from oncall_tui.config import Config
 from oncall_tui.domain.ops import OpKind
 from oncall_tui.domain.tickets import Customer, Priority, Source, Status, Ticket
+from oncall_tui.settings.config import Config
 from oncall_tui.ui.screens.choice_screen import ChoiceScreen
 from oncall_tui.ui.screens.compose_screen import ComposeScreen
 from oncall_tui.ui.screens.outage_screen import OutageScreen
@@ -606,9 +606,9 @@ async def test_codename_picker_proposes_free_names_and_queues_both_labels(
 ) -> None:
     from dataclasses import replace
 
-    from oncall_tui.config import Config
     from oncall_tui.demo.seed import DEMO_USER
     from oncall_tui.domain.escalation import parse_escalation_settings
+    from oncall_tui.settings.config import Config
 
     ids = seed(store, clock)  # Acme is vesta; Globex has no codename; ceres is a label
     store.db.execute(

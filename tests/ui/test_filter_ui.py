@@ -10,8 +10,8 @@ import pytest
 from textual import events
 from textual.widgets import Input
 
-from oncall_tui.config import Config, ViewSpec
 from oncall_tui.domain.query import parse_query
+from oncall_tui.settings.config import Config, ViewSpec
 from oncall_tui.ui.screens.detail_screen import DetailScreen
 from oncall_tui.ui.widgets.empty_state import (
     BackendSync,

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from oncall_tui.config import Config
 from oncall_tui.demo.seed import DEMO_REPO, DEMO_USER, make_demo_data, seed_store
 from oncall_tui.domain.handoff_post import HandoffSettings, parse_destination
+from oncall_tui.settings.config import Config
 from oncall_tui.store import open_store
 from oncall_tui.ui.screens.forecast_screen import ForecastScreen
 from oncall_tui.ui.screens.handoff_screen import HandoffPostScreen, HandoffScreen, RetroScreen

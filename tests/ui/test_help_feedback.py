@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from oncall_tui.config import Config, ViewSpec
+from oncall_tui.settings.config import Config, ViewSpec
 from oncall_tui.ui.app import status_error
 from oncall_tui.ui.feedback import shorten, without_backend
 from oncall_tui.ui.messages import SyncFinished

@@ -73,10 +73,10 @@ async def test_a_mark_from_the_future_or_garbage_does_not_skip_the_check(
 
 
 def test_doctor_checks_every_page_and_names_damage(tmp_path: Path, clock: Any) -> None:
-    from oncall_tui.cli_sync import run_doctor
-    from oncall_tui.config import Config
-    from oncall_tui.paths import Paths
-    from oncall_tui.secrets import MemorySecretStore
+    from oncall_tui.cli.sync import run_doctor
+    from oncall_tui.settings.config import Config
+    from oncall_tui.settings.paths import Paths
+    from oncall_tui.settings.secrets import MemorySecretStore
 
     sound = tmp_path / "sound.db"
     open_store(sound, clock=clock).close()

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from oncall_tui.domain.query import parse_query
-from oncall_tui.state import load_state
+from oncall_tui.settings.state import load_state
 from oncall_tui.store import Store
 from oncall_tui.store.queue import SORT_SQL
 from oncall_tui.ui.screens.choice_screen import ChoiceScreen

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from oncall_tui.config import Config
 from oncall_tui.domain.ops import OpKind
+from oncall_tui.settings.config import Config
 from oncall_tui.ui.screens.choice_screen import ChoiceScreen
 from oncall_tui.ui.screens.compose_screen import AUTOSAVE_SECONDS, ComposeScreen
 from oncall_tui.ui.screens.drafts_screen import DraftsScreen

@@ -19,11 +19,11 @@ from textual.command import CommandList
 from textual.screen import Screen
 from textual.widgets import Input, Markdown, Static
 
-from oncall_tui.config import Config
 from oncall_tui.demo.seed import DEMO_USER
 from oncall_tui.domain.runbooks import RunbookError, StepKind, parse_runbook
 from oncall_tui.domain.tickets import Customer, Priority, Source, Status, Ticket
-from oncall_tui.paths import styles_dir
+from oncall_tui.settings.config import Config
+from oncall_tui.settings.paths import styles_dir
 from oncall_tui.store import open_store
 from oncall_tui.ui import app as app_module
 from oncall_tui.ui.app import OncallApp

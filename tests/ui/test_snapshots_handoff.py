@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from oncall_tui.config import Config
 from oncall_tui.demo.seed import DEMO_USER, make_demo_data, seed_store
+from oncall_tui.settings.config import Config
 from oncall_tui.store import open_store
 from tests.conftest import settle_factory
 

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.anyio
 async def test_failed_change_is_shown_retried_and_discarded(make_app: Any) -> None:
     backend = FakeBackend([remote_ticket(1), remote_ticket(2)])
     backend.script = ["reject"]
-    from oncall_tui.config import Config
+    from oncall_tui.settings.config import Config
 
     config = Config(user="alex@support.example", sync_interval=None, undo_seconds=0)
     app = make_app(seed=None, backend=backend, config=config)
@@ -65,7 +65,7 @@ async def test_a_parked_change_is_sent_now_or_discarded(make_app: Any, fault: st
     is tried next; n sends it now (an unclear one is looked up first, never sent twice), d
     discards one; both keys are in the footer, the help and the palette."""
     backend = FakeBackend([remote_ticket(1)])
-    from oncall_tui.config import Config
+    from oncall_tui.settings.config import Config
 
     config = Config(user="alex@support.example", sync_interval=None, undo_seconds=0)
     app = make_app(seed=None, backend=backend, config=config)
@@ -118,7 +118,7 @@ async def test_the_sync_loop_survives_an_unexpected_error(make_app: Any) -> None
     the loop goes on by itself and the next pass works: no ctrl+r needed."""
     import asyncio
 
-    from oncall_tui.config import Config
+    from oncall_tui.settings.config import Config
 
     backend = FakeBackend([remote_ticket(1)])
     config = Config(user="alex@support.example", sync_interval=0.05, undo_seconds=0)

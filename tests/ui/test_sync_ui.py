@@ -63,7 +63,7 @@ async def test_without_backends_the_app_is_local_only(make_app: Any) -> None:
 
 
 async def test_a_local_edit_wakes_the_sync_loop(make_app: Any) -> None:
-    from oncall_tui.config import Config
+    from oncall_tui.settings.config import Config
 
     backend = FakeBackend([remote_ticket(1)])
     config = Config(user="alex@support.example", sync_interval=3600, undo_seconds=0)
@@ -82,7 +82,7 @@ async def test_a_local_edit_wakes_the_sync_loop(make_app: Any) -> None:
 
 async def test_a_waiting_edit_goes_out_when_its_window_ends(make_app: Any, clock: Any) -> None:
     """Neither at once (u can still take it back) nor at the next interval: at window's end."""
-    from oncall_tui.config import Config
+    from oncall_tui.settings.config import Config
 
     backend = FakeBackend([remote_ticket(1)])
     config = Config(user="alex@support.example", sync_interval=3600, undo_seconds=1)

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from oncall_tui.config import Config, ConfigError
-from oncall_tui.state import STATE_FILE, StateError, load_state, save_state
+from oncall_tui.settings.config import Config, ConfigError
+from oncall_tui.settings.state import STATE_FILE, StateError, load_state, save_state
 
 pytestmark = pytest.mark.anyio
 ME = "alex@support.example"
@@ -107,8 +107,8 @@ def test_state_file_round_trip_and_refusals(tmp_path: Path) -> None:
     ],
 )
 def test_bad_theme_stops_with_one_line(tmp_path: Path, text: str, fragment: str) -> None:
-    from oncall_tui.cli import _load_config
-    from oncall_tui.paths import Paths
+    from oncall_tui.compose import load_app_config as _load_config
+    from oncall_tui.settings.paths import Paths
 
     path = tmp_path / "config.toml"
     path.write_text(text)
@@ -120,8 +120,8 @@ def test_bad_theme_stops_with_one_line(tmp_path: Path, text: str, fragment: str)
 
 
 def test_good_theme_passes(tmp_path: Path) -> None:
-    from oncall_tui.cli import _load_config
-    from oncall_tui.paths import Paths
+    from oncall_tui.compose import load_app_config as _load_config
+    from oncall_tui.settings.paths import Paths
 
     path = tmp_path / "config.toml"
     path.write_text('theme = "textual-light"\n')

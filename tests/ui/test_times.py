@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from oncall_tui.config import Config, ConfigError, config_from_dict, load_config
 from oncall_tui.domain.errors import ConfigValueError
 from oncall_tui.domain.query import parse_query
+from oncall_tui.settings.config import Config, ConfigError, config_from_dict, load_config
 from oncall_tui.ui.screens.detail_screen import DetailScreen
 from oncall_tui.ui.widgets.status_bar import StatusBar
 from oncall_tui.ui.widgets.ticket_detail import TicketDetail, thread_markdown

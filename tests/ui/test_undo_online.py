@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from oncall_tui.clock import FrozenClock
-from oncall_tui.config import Config
-from oncall_tui.context import AppContext
+from oncall_tui.compose.context import AppContext
 from oncall_tui.demo.live import build_demo_backends
 from oncall_tui.demo.seed import DEMO_USER, make_demo_data, seed_store
+from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.query import parse_query
-from oncall_tui.paths import Paths
-from oncall_tui.secrets import MemorySecretStore
+from oncall_tui.settings.config import Config
+from oncall_tui.settings.paths import Paths
+from oncall_tui.settings.secrets import MemorySecretStore
 from oncall_tui.store import open_store
 from oncall_tui.sync.engine import SyncEngine
 from oncall_tui.ui.app import OncallApp

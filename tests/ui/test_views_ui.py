@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from oncall_tui.config import DEFAULT_VIEWS, load_config
+from oncall_tui.settings.config import DEFAULT_VIEWS, load_config
 from oncall_tui.ui.screens.choice_screen import ChoiceScreen
 from oncall_tui.ui.screens.prompt_screen import PromptScreen
 from oncall_tui.ui.screens.views_screen import ViewsScreen

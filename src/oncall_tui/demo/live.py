@@ -16,12 +16,12 @@ from typing import Any
 
 import httpx
 
-from oncall_tui.clock import Clock
 from oncall_tui.demo.fakes import DEFAULT_TOKEN
 from oncall_tui.demo.fakes.github import GitHubFake
 from oncall_tui.demo.fakes.slack import SlackFake
 from oncall_tui.demo.fakes.zendesk import ZendeskFake
 from oncall_tui.demo.seed import AGENTS, DEMO_HELP_CHANNEL, DEMO_REPO, DemoData
+from oncall_tui.domain.clock import Clock
 from oncall_tui.domain.tickets import Source
 from oncall_tui.sync.base import Backend, RemoteComment, RemoteCustomer, RemoteTicket
 from oncall_tui.sync.github import GitHubBackend, GitHubConfig

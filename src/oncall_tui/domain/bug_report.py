@@ -2,7 +2,7 @@
 
 The form is data (:class:`FormSchema`), parsed from TOML by :func:`parse_form_schema`: the
 package ships a default (``oncall_tui/data/bug_report_form.toml``, loaded by
-``oncall_tui.resources.default_form_schema``) and a team may replace it from its config.
+``oncall_tui.data.resources.default_form_schema``) and a team may replace it from its config.
 Everything here is pure: no I/O, no clock.
 
 A draft's values are plain strings by field id, plus one reserved key, :data:`TICKET_URL_KEY`,

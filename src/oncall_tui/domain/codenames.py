@@ -1,6 +1,6 @@
 """Customer codenames: the names of minor planets, proposed unused.
 
-The bundled list (``oncall_tui/data/minor_planets.txt``, read by :mod:`oncall_tui.resources`)
+The bundled list (``oncall_tui/data/minor_planets.txt``, read by :mod:`oncall_tui.data.resources`)
 holds the named minor planets of NASA/JPL's Small-Body Database as KStars ships it, in the
 order of their numbers, each as a label-safe lowercase ASCII slug ("Danaë" is ``danae``) beside
 its official spelling; its header names the source, its date and licence. A codename is free

@@ -17,7 +17,7 @@ A runbook file looks like this::
     - [ ] Ask {customer} for logs.
 
 Everything here is pure: parsing, checklist and step extraction, placeholders, suggestions
-and fuzzy filtering. Reading files is ``oncall_tui.runbook_library``'s job.
+and fuzzy filtering. Reading files is ``oncall_tui.data.runbook_library``'s job.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Reply templates: canned answers with placeholders, filled from the ticket at hand.
 
 The package ships a library (``oncall_tui/data/reply_templates.toml``, loaded by
-``oncall_tui.resources.default_templates``); a team adds or replaces templates by id from
+``oncall_tui.data.resources.default_templates``); a team adds or replaces templates by id from
 its config with the same shape::
 
     [templates.live-query-error]

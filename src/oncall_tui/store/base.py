@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from oncall_tui.clock import Clock
+from oncall_tui.domain.clock import Clock
 from oncall_tui.domain.sla import SlaSettings
 from oncall_tui.domain.sla_history import events_from_json
 from oncall_tui.domain.tickets import (

@@ -35,7 +35,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from oncall_tui.clock import Clock, SystemClock
+from oncall_tui.domain.clock import Clock, SystemClock
 from oncall_tui.domain.sla import SlaSettings
 
 if TYPE_CHECKING:
@@ -380,7 +380,7 @@ def _sqlite_utils_database(conn: sqlite3.Connection) -> Any:
 
 def _connect(path: Path) -> sqlite3.Connection:
     if str(path) != ":memory:" and not path.exists():
-        from oncall_tui.paths import ensure_private_dir
+        from oncall_tui.settings.paths import ensure_private_dir
 
         ensure_private_dir(path.parent)
         # Create the file ourselves so it is private (0600) from its first byte; SQLite gives

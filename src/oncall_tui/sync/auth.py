@@ -22,8 +22,8 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import httpx
 
-from oncall_tui.clock import Clock
-from oncall_tui.secrets import Credential, Secret, SecretStore
+from oncall_tui.domain.clock import Clock
+from oncall_tui.settings.secrets import Credential, Secret, SecretStore
 
 ZENDESK_SCOPE = "read write"
 GITHUB_SCOPE = "repo"

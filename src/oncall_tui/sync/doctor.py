@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from oncall_tui.config import BackendConfig
 from oncall_tui.domain.errors import ConfigValueError
+from oncall_tui.settings.config import BackendConfig
 from oncall_tui.sync.base import BackendUnavailable, SyncError
 from oncall_tui.sync.budget import SharedBudget
 from oncall_tui.sync.http import send

@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from oncall_tui.clock import Clock
+from oncall_tui.domain.clock import Clock
 from oncall_tui.domain.ops import Op, OpKind, OpState
 from oncall_tui.domain.tickets import Source
 from oncall_tui.store import Store
@@ -462,7 +462,7 @@ class SyncEngine:
 
 def describe_error(exc: BaseException) -> str:
     """One line for an unexpected error (its type when it says nothing), secrets removed."""
-    from oncall_tui.secrets import redact_text
+    from oncall_tui.settings.secrets import redact_text
 
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return redact_text(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)[:300]

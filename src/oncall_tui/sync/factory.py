@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from oncall_tui.clock import Clock
-from oncall_tui.config import BackendConfig, Config
-from oncall_tui.secrets import ENV_VARS, Credential, SecretStore, SecretStoreUnavailable
+from oncall_tui.domain.clock import Clock
+from oncall_tui.settings.config import BackendConfig, Config
+from oncall_tui.settings.secrets import ENV_VARS, Credential, SecretStore, SecretStoreUnavailable
 from oncall_tui.sync.base import Backend, Limits
 from oncall_tui.sync.http import build_client
 

@@ -40,7 +40,7 @@ from urllib.parse import quote
 
 import httpx
 
-from oncall_tui.clock import Clock, SystemClock
+from oncall_tui.domain.clock import Clock, SystemClock
 from oncall_tui.domain.errors import ConfigValueError
 from oncall_tui.domain.ops import Op, OpKind
 from oncall_tui.domain.tickets import Channel, Priority, Source, Status

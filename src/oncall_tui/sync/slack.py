@@ -39,7 +39,7 @@ from typing import Any
 
 import httpx
 
-from oncall_tui.clock import Clock, SystemClock
+from oncall_tui.domain.clock import Clock, SystemClock
 from oncall_tui.domain.errors import ConfigValueError
 from oncall_tui.domain.ops import CHANNEL_ID, Op, OpKind
 from oncall_tui.domain.tickets import Channel, Priority, Source, Status

@@ -67,7 +67,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import httpx
 
-from oncall_tui.clock import Clock, SystemClock
+from oncall_tui.domain.clock import Clock, SystemClock
 from oncall_tui.domain.errors import ConfigValueError
 from oncall_tui.domain.ops import Op, OpKind
 from oncall_tui.domain.remote import Scope

@@ -31,6 +31,7 @@ from oncall_tui.domain.calendars import BusinessCalendar
 from oncall_tui.domain.ops import Op, OpKind
 from oncall_tui.domain.team import ChatMessage, ChatPage
 from oncall_tui.domain.tickets import Source
+from oncall_tui.settings.team import AfterHoursConfig
 from oncall_tui.store import Store
 from oncall_tui.store.team import ChatTask
 from oncall_tui.sync.base import BadPayload, Page, SyncError
@@ -41,7 +42,6 @@ from oncall_tui.sync.slack import (
     parse_message,
     ts_to_datetime,
 )
-from oncall_tui.team.config import AfterHoursConfig
 from oncall_tui.team.shared import CHAT_TTL, SharedState, chat_key
 
 THREAD_META = "team_thread:"

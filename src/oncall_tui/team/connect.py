@@ -1,6 +1,6 @@
 """Connecting to the team's NATS servers: TLS, user/password, token or nkey, and errors.
 
-The secret is the ``nats`` credential of the :class:`~oncall_tui.secrets.SecretStore`
+The secret is the ``nats`` credential of the :class:`~oncall_tui.settings.secrets.SecretStore`
 (``oncall-tui auth set nats``; ``ONCALL_TUI_NATS_SECRET`` on headless machines): the password
 when ``[team] user`` is set, an nkey seed when it starts with ``SU``, else a token. It goes to
 nats-py's options and nowhere else.
@@ -15,9 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 from oncall_tui.domain.team import token
-from oncall_tui.secrets import SecretStore, SecretStoreUnavailable
+from oncall_tui.settings.secrets import SecretStore, SecretStoreUnavailable
+from oncall_tui.settings.team import TeamConfig
 from oncall_tui.sync.base import AuthFailed, BackendUnavailable, SyncError
-from oncall_tui.team.config import TeamConfig
 
 SECRET_NAME = "nats"
 

@@ -26,8 +26,8 @@ from oncall_tui.domain import team as wire
 from oncall_tui.domain.ops import Op
 from oncall_tui.domain.remote import RemoteComment, RemoteCustomer, RemoteRemoval, RemoteTicket
 from oncall_tui.domain.tickets import Source
+from oncall_tui.settings.team import TeamConfig
 from oncall_tui.sync.base import Backend, Page, PushResult, SyncError, decode_cursor, encode_cursor
-from oncall_tui.team.config import TeamConfig
 from oncall_tui.team.connect import Connection
 
 #: Messages per fetch (one page, one transaction).

@@ -30,13 +30,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from oncall_tui.clock import Clock
-from oncall_tui.config import Config
+from oncall_tui.domain.clock import Clock
 from oncall_tui.domain.tickets import Source
+from oncall_tui.settings.config import Config
+from oncall_tui.settings.team import RelayConfig, TeamConfig
 from oncall_tui.store import Store
 from oncall_tui.sync.base import Backend, SyncError
 from oncall_tui.sync.engine import SyncEngine, SyncReport
-from oncall_tui.team.config import RelayConfig, TeamConfig
 from oncall_tui.team.connect import Connection, TeamUnavailable
 from oncall_tui.team.member import TeamFeed
 from oncall_tui.team.shared import Lease, SharedState

@@ -22,8 +22,8 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from oncall_tui.context import AppContext
-from oncall_tui.paths import styles_dir
+from oncall_tui.compose.context import AppContext
+from oncall_tui.settings.paths import styles_dir
 from oncall_tui.ui.commands import BindingCommands
 from oncall_tui.ui.messages import SyncFinished, SyncProgress, SyncStarted
 from oncall_tui.ui.screens.queue_screen import QueueScreen
@@ -159,7 +159,7 @@ class OncallApp(App[None]):
     def _starting_theme(self) -> str:
         """The theme last picked in the app, unless the config's ``theme`` changed since
         (then the config's); else the config's, else textual-dark."""
-        from oncall_tui.state import StateError, load_state
+        from oncall_tui.settings.state import StateError, load_state
         from oncall_tui.ui.themes import DEFAULT_THEME
 
         configured = self.ctx.config.theme
@@ -175,7 +175,7 @@ class OncallApp(App[None]):
 
     def _theme_picked(self, name: str) -> None:
         """Remember a theme picked in the app (with the config's, to notice its changes)."""
-        from oncall_tui.state import StateError, save_state
+        from oncall_tui.settings.state import StateError, save_state
 
         try:
             save_state(
@@ -294,7 +294,7 @@ class OncallApp(App[None]):
 
         from rich.text import Text
 
-        from oncall_tui.secrets import redact_text
+        from oncall_tui.settings.secrets import redact_text
 
         self.bell()
         error = sys.exc_info()[1] or self._exception
@@ -310,7 +310,7 @@ class OncallApp(App[None]):
         process knows, and anything shaped like a token, taken out."""
         from rich.console import Console
 
-        from oncall_tui.secrets import redact_text
+        from oncall_tui.settings.secrets import redact_text
 
         if not self._exit_renderables:
             return
@@ -552,8 +552,8 @@ class OncallApp(App[None]):
     def _templates(self) -> list[object]:
         """The shipped reply templates, with the config's ``[templates.*]`` merged in (a
         team template of the same id replaces the shipped one)."""
+        from oncall_tui.data.resources import default_templates
         from oncall_tui.domain.templates import merge_templates, parse_templates
-        from oncall_tui.resources import default_templates
 
         team = parse_templates(self.ctx.config.templates, key="templates")  # checked at load
         return list(merge_templates(default_templates(), team))

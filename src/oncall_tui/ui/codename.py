@@ -14,10 +14,10 @@ import sqlite3
 import uuid
 from typing import Any
 
+from oncall_tui.data.resources import minor_planets
 from oncall_tui.domain import codenames, guard
 from oncall_tui.domain.ops import Op, OpKind
 from oncall_tui.domain.tickets import Source
-from oncall_tui.resources import minor_planets
 
 
 def ask_codename(screen: Any, tid: int) -> None:

@@ -38,8 +38,8 @@ from urllib.parse import parse_qsl
 import anyio
 import httpx
 
-from oncall_tui.clock import Clock, SystemClock
 from oncall_tui.demo.fakes.faults import STREAMING, Fault, FaultPlan
+from oncall_tui.domain.clock import Clock, SystemClock
 
 DEFAULT_TOKEN = "demo-token"
 JSON_TYPE = "application/json; charset=utf-8"

@@ -30,9 +30,9 @@ from urllib.parse import unquote, urlencode
 
 import httpx
 
-from oncall_tui.clock import Clock
 from oncall_tui.demo.fakes import DEFAULT_TOKEN, Call, FakeServer, json_response
 from oncall_tui.demo.fakes.faults import FaultPlan
+from oncall_tui.domain.clock import Clock
 from oncall_tui.domain.tickets import Status
 from oncall_tui.sync.base import RemoteComment, RemoteTicket
 

@@ -23,9 +23,9 @@ from typing import Any
 
 import httpx
 
-from oncall_tui.clock import Clock
 from oncall_tui.demo.fakes import DEFAULT_TOKEN, Call, FakeServer, json_response
 from oncall_tui.demo.fakes.faults import FaultPlan
+from oncall_tui.domain.clock import Clock
 from oncall_tui.sync.base import RemoteComment, RemoteTicket
 
 BOT_USER = "U0BOT"

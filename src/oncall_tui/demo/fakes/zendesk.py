@@ -36,10 +36,10 @@ from urllib.parse import urlencode
 
 import httpx
 
-from oncall_tui.clock import Clock
 from oncall_tui.demo.fakes import DEFAULT_TOKEN, Call, FakeServer, json_response
 from oncall_tui.demo.fakes.faults import FaultPlan
 from oncall_tui.demo.fakes.zendesk_agent import AgentRoutes
+from oncall_tui.domain.clock import Clock
 from oncall_tui.domain.tickets import Channel, Priority
 from oncall_tui.sync.base import RemoteComment, RemoteCustomer, RemoteTicket
 from oncall_tui.sync.zendesk import TagMap

@@ -30,8 +30,8 @@ from urllib.parse import urlencode
 
 import httpx
 
-from oncall_tui.clock import Clock
 from oncall_tui.demo.fakes import Call, json_response
+from oncall_tui.domain.clock import Clock
 
 #: ``updated>2025-03-04T16:00:00Z``, ``status:open``, ``status<solved``, ``group:12``.
 TERM_RE = re.compile(r"\A(?P<key>[a-z_]+)(?P<op>[:<>])(?P<value>.+)\Z")

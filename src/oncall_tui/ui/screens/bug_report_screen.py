@@ -38,8 +38,6 @@ from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Collapsible, Footer, Label, Markdown, Static
 
-from oncall_tui.clock import Clock
-from oncall_tui.config import Config
 from oncall_tui.domain import guard
 from oncall_tui.domain.bug_report import (
     TICKET_URL_KEY,
@@ -58,12 +56,14 @@ from oncall_tui.domain.bug_report import (
     validate,
     validate_field,
 )
+from oncall_tui.domain.clock import Clock
 from oncall_tui.domain.errors import ConfigValueError
 from oncall_tui.domain.labels import DEFAULT_SCHEME, LabelScheme, parse_label_scheme
 from oncall_tui.domain.ops import Op, OpKind
 from oncall_tui.domain.query import parse_query
 from oncall_tui.domain.tickets import Customer, Source, Ticket, ticket_ref
-from oncall_tui.paths import styles_dir
+from oncall_tui.settings.config import Config
+from oncall_tui.settings.paths import styles_dir
 from oncall_tui.store import Store, open_store
 from oncall_tui.store.db import iso, parse_iso
 from oncall_tui.store.drafts import Draft
@@ -113,7 +113,7 @@ class BugReportSettings:
 
 def bug_report_settings(config: Config) -> BugReportSettings:
     """Parse ``config.bug_report`` and the GitHub backend; never raises."""
-    from oncall_tui.resources import default_form_schema
+    from oncall_tui.data.resources import default_form_schema
 
     base = default_form_schema()
     table: Mapping[str, Any] = config.bug_report or {}

@@ -20,11 +20,11 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from oncall_tui.clock import Clock
-from oncall_tui.config import Config
+from oncall_tui.domain.clock import Clock
 from oncall_tui.domain.ops import OpState
 from oncall_tui.domain.tickets import ticket_ref
-from oncall_tui.paths import styles_dir
+from oncall_tui.settings.config import Config
+from oncall_tui.settings.paths import styles_dir
 from oncall_tui.store import Store
 from oncall_tui.store.drafts import Draft
 from oncall_tui.store.tickets import UnknownTicket

@@ -23,7 +23,7 @@ from textual.widgets import Footer, Label, OptionList
 from textual.widgets.option_list import Option
 
 from oncall_tui.domain.handoff import Forecast, forecast
-from oncall_tui.paths import styles_dir
+from oncall_tui.settings.paths import styles_dir
 from oncall_tui.ui.screens.prompt_screen import PromptScreen
 from oncall_tui.ui.screens.ticket_actions import TicketActions
 

@@ -25,7 +25,7 @@ from oncall_tui.domain.handoff import Handoff, attainment_by_plan
 from oncall_tui.domain.handoff_md import handoff_markdown, retro_markdown
 from oncall_tui.domain.handoff_post import default_start, guard_hits, handoff_op, post_title
 from oncall_tui.domain.sla import format_remaining
-from oncall_tui.paths import styles_dir
+from oncall_tui.settings.paths import styles_dir
 from oncall_tui.store.handoff import HANDOFF_DRAFT
 
 

@@ -24,9 +24,9 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
-from oncall_tui.config import Config, ViewSpec
 from oncall_tui.domain.query import Query, parse_query
 from oncall_tui.domain.tickets import ticket_ref, ticket_title
+from oncall_tui.settings.config import Config, ViewSpec
 from oncall_tui.store import Store
 from oncall_tui.store.queue import URGENCY, QueueCounter, QueueRow, Sort
 from oncall_tui.ui.desktop_notify import DesktopNotifier
@@ -779,7 +779,7 @@ class QueueScreen(TicketActions, Screen[None]):
     def _restore_layout(self) -> None:
         """The columns and the sort picked last time (a damaged state file: the defaults;
         the app says so once, for the theme)."""
-        from oncall_tui.state import StateError, load_state
+        from oncall_tui.settings.state import StateError, load_state
         from oncall_tui.ui.widgets.columns import parse_sort
 
         try:
@@ -793,7 +793,7 @@ class QueueScreen(TicketActions, Screen[None]):
         self._show_sort()
 
     def _remember_layout(self) -> None:
-        from oncall_tui.state import StateError, save_state
+        from oncall_tui.settings.state import StateError, save_state
         from oncall_tui.ui.widgets.columns import DEFAULT_KEYS, sort_text
 
         keys = self.table.column_keys or DEFAULT_KEYS
@@ -877,7 +877,7 @@ class QueueScreen(TicketActions, Screen[None]):
         written says so in one line and the views still change for this session."""
         from dataclasses import replace
 
-        from oncall_tui.config_write import ConfigWriteError, write_views
+        from oncall_tui.settings.config_write import ConfigWriteError, write_views
 
         ctx = getattr(self.app, "ctx", None)
         message, severity = (

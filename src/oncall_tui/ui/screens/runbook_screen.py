@@ -31,9 +31,9 @@ from textual.widgets.markdown import Markdown, MarkdownBlock
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
-from oncall_tui.clock import Clock
-from oncall_tui.config import Config
+from oncall_tui.data.runbook_library import LoadResult, load_runbooks
 from oncall_tui.domain import sla as sla_rules
+from oncall_tui.domain.clock import Clock
 from oncall_tui.domain.runbooks import (
     Runbook,
     RunbookError,
@@ -48,14 +48,14 @@ from oncall_tui.domain.runbooks import (
     suggest,
 )
 from oncall_tui.domain.tickets import Customer, Ticket
-from oncall_tui.paths import styles_dir
-from oncall_tui.runbook_library import LoadResult, load_runbooks
+from oncall_tui.settings.config import Config
+from oncall_tui.settings.paths import styles_dir
 from oncall_tui.store import Store
 from oncall_tui.ui.widgets.runbook_list import RunbookList
 from oncall_tui.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
-    from oncall_tui.context import AppContext
+    from oncall_tui.compose.context import AppContext
 
 #: Same breakpoint as the queue: from this many columns the ticket stays beside the runbook.
 WIDE = 150

@@ -20,12 +20,12 @@ from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from oncall_tui.config import Config
 from oncall_tui.domain import escalation as esc
 from oncall_tui.domain import guard
 from oncall_tui.domain.labels import LabelScheme
 from oncall_tui.domain.ops import OpKind
 from oncall_tui.domain.tickets import ticket_ref
+from oncall_tui.settings.config import Config
 from oncall_tui.store import Store
 from oncall_tui.ui.screens.choice_screen import ChoiceScreen
 from oncall_tui.ui.screens.ticket_actions import TicketActions

@@ -21,7 +21,7 @@ from textual.widgets.option_list import Option
 
 from oncall_tui.domain.ops import Op, OpState
 from oncall_tui.domain.tickets import ticket_ref
-from oncall_tui.paths import styles_dir
+from oncall_tui.settings.paths import styles_dir
 from oncall_tui.store import Store
 from oncall_tui.ui.times import local, shown_tz, zone_name
 from oncall_tui.ui.widgets.status_bar import StatusBar

@@ -11,10 +11,10 @@ from typing import Any
 
 from textual.binding import Binding
 
-from oncall_tui.config import Config
 from oncall_tui.domain import guard
 from oncall_tui.domain.ops import OpKind
 from oncall_tui.domain.tickets import Priority, Source, Status, Ticket, ticket_ref, ticket_title
+from oncall_tui.settings.config import Config
 from oncall_tui.store import Store
 from oncall_tui.ui.screens.choice_screen import ChoiceScreen
 from oncall_tui.ui.screens.prompt_screen import PromptScreen

@@ -1,7 +1,7 @@
 """ViewsScreen: the queue's views, edited in the app and written back to the config file.
 
 Save the current filter as a view, rename, move up or down, delete; every change is written
-to the config (comments kept, see :mod:`oncall_tui.config_write`) and applies at once.
+to the config (comments kept, see :mod:`oncall_tui.settings.config_write`) and applies at once.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, OptionList
 from textual.widgets.option_list import Option
 
-from oncall_tui.config import ViewSpec
+from oncall_tui.settings.config import ViewSpec
 
 #: Keys 1-9: at most nine views.
 MAX_VIEWS = 9

@@ -55,7 +55,7 @@ from oncall_tui.domain.escalation import (
 )
 from oncall_tui.domain.handoff_post import HandoffSettings, handoff_settings_from_dict
 from oncall_tui.domain.sla import SlaSettings, sla_settings_from_dict
-from oncall_tui.team.config import RelayConfig, TeamConfig, relay_from_dict, team_from_dict
+from oncall_tui.settings.team import RelayConfig, TeamConfig, relay_from_dict, team_from_dict
 
 
 class ConfigError(Exception):

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from oncall_tui.cli_tickets import EXIT_FAILED, EXIT_OK, CliProblem, find_ref, ref_of
+from oncall_tui.cli.tickets import EXIT_FAILED, EXIT_OK, CliProblem, find_ref, ref_of
 from oncall_tui.domain.text import clean_line
 from oncall_tui.domain.tickets import Priority, Source, Status, Ticket
 
@@ -272,8 +272,8 @@ def template_context(store: Any, ticket: Ticket, user: str) -> dict[str, str]:
 
 
 def _templates(config: Any) -> dict[str, Any]:
+    from oncall_tui.data.resources import default_templates
     from oncall_tui.domain.templates import merge_templates, parse_templates
-    from oncall_tui.resources import default_templates
 
     team = parse_templates(config.templates, key="templates")
     return {t.id: t for t in merge_templates(default_templates(), team)}

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from oncall_tui import __version__
-from oncall_tui.clock import Clock, FrozenClock, SystemClock
-from oncall_tui.config import BackendConfig, Config, ConfigError, load_config
-from oncall_tui.paths import PathError, Paths, resolve_paths
+from oncall_tui.domain.clock import Clock, FrozenClock, SystemClock
+from oncall_tui.settings.config import BackendConfig, Config, ConfigError, load_config
+from oncall_tui.settings.paths import PathError, Paths, resolve_paths
 
 EXIT_USAGE = 2
 DEMO_META_KEY = "demo_seed"
@@ -165,12 +165,12 @@ def _with_global_options(sub: Any) -> None:
 
 
 def _declare_subcommands(sub: Any) -> None:
-    from oncall_tui.cli_completion import add_completion_subparser
-    from oncall_tui.cli_handoff import add_handoff_subparser
-    from oncall_tui.cli_sync import add_sync_subparsers
-    from oncall_tui.cli_team import add_team_subparsers
-    from oncall_tui.cli_tickets import add_ticket_subparsers
-    from oncall_tui.sla_cli import add_sla_subparser
+    from oncall_tui.cli.completion import add_completion_subparser
+    from oncall_tui.cli.handoff import add_handoff_subparser
+    from oncall_tui.cli.sla import add_sla_subparser
+    from oncall_tui.cli.sync import add_sync_subparsers
+    from oncall_tui.cli.team import add_team_subparsers
+    from oncall_tui.cli.tickets import add_ticket_subparsers
 
     add_sla_subparser(sub)
     add_sync_subparsers(sub)
@@ -275,7 +275,7 @@ def _demo_notice(args: argparse.Namespace) -> str | None:
     """What --demo leaves aside, said once (the demo has its own settings and data)."""
     import os
 
-    from oncall_tui.paths import CONFIG_ENV
+    from oncall_tui.settings.paths import CONFIG_ENV
 
     given = args.config or os.environ.get(CONFIG_ENV)
     if not given:
@@ -294,8 +294,12 @@ def _demo_db(args: argparse.Namespace) -> Path:
 
 def open_app_context(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """Build the AppContext for running the app (user's files, or the demo)."""
-    from oncall_tui.context import AppContext
-    from oncall_tui.secrets import EnvFirstSecretStore, KeyringSecretStore, MemorySecretStore
+    from oncall_tui.compose.context import AppContext
+    from oncall_tui.settings.secrets import (
+        EnvFirstSecretStore,
+        KeyringSecretStore,
+        MemorySecretStore,
+    )
     from oncall_tui.store import open_store
 
     clock = _clock(args)
@@ -344,7 +348,7 @@ def open_app_context(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         # what the last session filed and sent is still there. A demo database from before the
         # live demo (no seeding time kept) has no fakes to talk to.
         reopened = data is None and seeded_at is not None
-        from oncall_tui.paths import user_state_dir
+        from oncall_tui.settings.paths import user_state_dir
 
         paths = Paths(
             config=Path("/dev/null"),
@@ -379,7 +383,7 @@ def open_app_context(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     secrets = EnvFirstSecretStore(KeyringSecretStore())
     engine_factory = None
     if config.team is not None:  # team mode: the relay's stream, pushes with our own tokens
-        from oncall_tui.cli_team import team_engine_factory
+        from oncall_tui.compose.team import team_engine_factory
 
         engine_factory = team_engine_factory(config, paths, secrets, clock)
     elif config.backends:
@@ -395,7 +399,7 @@ def open_app_context(args: argparse.Namespace):  # type: ignore[no-untyped-def]
                 app.notify(f"{paths.config}: {exc}", title="Sync", severity="error", markup=False)
                 return None
             except Exception as exc:  # noqa: BLE001 - anything else a backend's config trips
-                from oncall_tui.secrets import redact_text
+                from oncall_tui.settings.secrets import redact_text
 
                 detail = redact_text(" ".join(f"{type(exc).__name__}: {exc}".split()))[:300]
                 app.notify(
@@ -439,7 +443,7 @@ def run_app(args: argparse.Namespace) -> int:
 
 
 def _run_sla(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from oncall_tui.sla_cli import run_sla
+    from oncall_tui.cli.sla import run_sla
 
     paths = resolve_paths(args.config, args.db)
     config = _load_config(paths)
@@ -448,7 +452,7 @@ def _run_sla(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from oncall_tui.store import open_store
 
         if not paths.db.exists():
-            from oncall_tui.sla_cli import BadValue
+            from oncall_tui.cli.sla import BadValue
 
             raise BadValue(f"REF: no cached database at {paths.db} (run oncall-tui first)")
         return open_store(paths.db, sla=config.sla)
@@ -457,7 +461,7 @@ def _run_sla(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _run_handoff(args: argparse.Namespace) -> int:
-    from oncall_tui.cli_handoff import run_handoff
+    from oncall_tui.cli.handoff import run_handoff
     from oncall_tui.store import open_store
 
     paths = resolve_paths(args.config, args.db)
@@ -480,8 +484,8 @@ def _run_handoff(args: argparse.Namespace) -> int:
 
 
 def _run_backend_command(args: argparse.Namespace) -> int:
-    from oncall_tui.cli_sync import load_config_or_error, run_auth, run_doctor, run_sync_once
-    from oncall_tui.secrets import EnvFirstSecretStore, KeyringSecretStore
+    from oncall_tui.cli.sync import load_config_or_error, run_auth, run_doctor, run_sync_once
+    from oncall_tui.settings.secrets import EnvFirstSecretStore, KeyringSecretStore
 
     paths = resolve_paths(args.config, args.db)
     clock = _clock(args)
@@ -493,16 +497,16 @@ def _run_backend_command(args: argparse.Namespace) -> int:
     if args.command == "auth":
         return run_auth(args, config, secrets, clock, sys.stdout, sys.stderr)
     if args.command == "relay":
-        from oncall_tui.cli_team import run_relay
+        from oncall_tui.cli.team import run_relay
 
         db_given = bool(args.db or os.environ.get("ONCALL_TUI_DB"))
         return run_relay(args, config, paths, secrets, clock, sys.stdout, sys.stderr, db_given)
     if config.team is not None and not getattr(args, "loop", False):
-        from oncall_tui.cli_team import run_team_sync_once
+        from oncall_tui.cli.team import run_team_sync_once
 
         return run_team_sync_once(config, paths, secrets, clock, sys.stdout, sys.stderr)
     if getattr(args, "loop", False):
-        from oncall_tui.cli_sync import run_sync_loop
+        from oncall_tui.cli.sync import run_sync_loop
 
         return run_sync_loop(config, paths, secrets, clock, sys.stdout, sys.stderr)
     return run_sync_once(config, paths, secrets, clock, sys.stdout, sys.stderr)
@@ -511,7 +515,7 @@ def _run_backend_command(args: argparse.Namespace) -> int:
 def _redacted_excepthook(kind: Any, value: Any, tb: Any) -> None:
     import traceback
 
-    from oncall_tui.secrets import redact_text
+    from oncall_tui.settings.secrets import redact_text
 
     sys.stderr.write(redact_text("".join(traceback.format_exception(kind, value, tb))))
 
@@ -536,7 +540,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     install_redacted_tracebacks()
     parser = build_parser()
     if argv is None:  # the shell asking for completions (`oncall-tui completion bash`)
-        from oncall_tui.cli_completion import complete_if_asked
+        from oncall_tui.cli.completion import complete_if_asked
 
         complete_if_asked(parser)
     args = parser.parse_args(argv)
@@ -549,18 +553,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_handoff(args)
         if args.command in ("sync", "auth", "doctor", "relay"):
             return _run_backend_command(args)
-        from oncall_tui.cli_tickets import COMMANDS as TICKET_COMMANDS
+        from oncall_tui.cli.tickets import COMMANDS as TICKET_COMMANDS
 
         if args.command in TICKET_COMMANDS:
-            from oncall_tui.cli_tickets import run_ticket_command
+            from oncall_tui.cli.tickets import run_ticket_command
 
             return run_ticket_command(args)
         if args.command == "completion":
-            from oncall_tui.cli_completion import run_completion
+            from oncall_tui.cli.completion import run_completion
 
             return run_completion(args, sys.stdout)
         if args.command == "demo":
-            from oncall_tui.cli_team import run_demo_serve
+            from oncall_tui.cli.team import run_demo_serve
 
             return run_demo_serve(args, sys.stdout, _clock(args))
         return run_app(args)
@@ -573,7 +577,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # noqa: BLE001 - a bug: report it, without any secret
-        from oncall_tui.secrets import redact_text
+        from oncall_tui.settings.secrets import redact_text
 
         _redacted_excepthook(type(exc), exc, exc.__traceback__)
         detail = redact_text(" ".join(str(exc).split()))[:200]

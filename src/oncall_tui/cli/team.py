@@ -14,11 +14,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from oncall_tui.clock import Clock
-from oncall_tui.config import Config, ConfigError
+from oncall_tui.domain.clock import Clock
 from oncall_tui.domain.errors import ConfigValueError
-from oncall_tui.paths import Paths
-from oncall_tui.secrets import SecretStore
+from oncall_tui.settings.config import Config, ConfigError
+from oncall_tui.settings.paths import Paths
+from oncall_tui.settings.secrets import SecretStore
 
 RELAY_DB = "relay.db"
 

@@ -9,11 +9,11 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from oncall_tui.clock import Clock
-from oncall_tui.config import BACKEND_NAMES, Config, ConfigError, load_config
+from oncall_tui.domain.clock import Clock
 from oncall_tui.domain.errors import ConfigValueError
-from oncall_tui.paths import Paths
-from oncall_tui.secrets import (
+from oncall_tui.settings.config import BACKEND_NAMES, Config, ConfigError, load_config
+from oncall_tui.settings.paths import Paths
+from oncall_tui.settings.secrets import (
     ENV_VARS,
     Credential,
     EnvFirstSecretStore,
@@ -322,7 +322,7 @@ def run_doctor(
     """One line per check (PASS, FAIL, or NOTE for what is only worth knowing); exit 1 if any
     check failed. A local-only setup passes; so do tokens from the environment without a
     keyring."""
-    from oncall_tui.secrets import redact_text
+    from oncall_tui.settings.secrets import redact_text
     from oncall_tui.store.db import inspect_database
     from oncall_tui.sync.base import Limits
     from oncall_tui.sync.doctor import probe

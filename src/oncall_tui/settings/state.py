@@ -57,7 +57,7 @@ def save_state(folder: Path | None, values: dict[str, str]) -> None:
     """
     if folder is None:
         return
-    from oncall_tui.paths import ensure_private_dir
+    from oncall_tui.settings.paths import ensure_private_dir
 
     try:
         current = load_state(folder)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from oncall_tui.clock import Clock
-from oncall_tui.config import Config
-from oncall_tui.paths import Paths
-from oncall_tui.secrets import SecretStore
+from oncall_tui.domain.clock import Clock
+from oncall_tui.settings.config import Config
+from oncall_tui.settings.paths import Paths
+from oncall_tui.settings.secrets import SecretStore
 
 if TYPE_CHECKING:
     from oncall_tui.store import Store

@@ -2,10 +2,10 @@
 
 The same filter language and views as the app (:mod:`oncall_tui.domain.query` parsed, the
 store's queue queries run), the same urgency order, the same SLA states. What is printed,
-and how it is made inert, is :mod:`oncall_tui.cli_output`.
+and how it is made inert, is :mod:`oncall_tui.cli.output`.
 
 The actions (``ticket assign|status|priority|label|reply|note``) are in
-:mod:`oncall_tui.cli_actions`, the bug report in :mod:`oncall_tui.cli_bug`; they share
+:mod:`oncall_tui.cli.actions`, the bug report in :mod:`oncall_tui.cli.bug`; they share
 :func:`open_context`, :func:`find_ref` and (``cli_output``) :func:`sla_clocks`, the one place
 SLA values are read.
 """
@@ -18,7 +18,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from oncall_tui.cli_output import (
+from oncall_tui.cli.output import (
     CSV_FIELDS,
     DEFAULT_TABLE,
     EXIT_FAILED,
@@ -63,7 +63,7 @@ def open_context(args: argparse.Namespace) -> Any:
     The store carries the config's undo window, as the app's does: a change made here waits
     ``undo_seconds`` in the outbox like one made with a key.
     """
-    from oncall_tui.cli import open_app_context
+    from oncall_tui.compose import open_app_context
 
     ctx = open_app_context(args)
     ctx.store.undo_seconds = ctx.config.undo_seconds
@@ -367,8 +367,8 @@ def _examples(*lines: str) -> str:
 
 def add_ticket_subparsers(sub: Any) -> None:
     """Register ``tickets``, ``ticket`` (show and the actions), ``drafts`` and ``export``."""
-    from oncall_tui.cli_actions import add_action_parsers
-    from oncall_tui.cli_bug import add_bug_subparsers
+    from oncall_tui.cli.actions import add_action_parsers
+    from oncall_tui.cli.bug import add_bug_subparsers
 
     raw = argparse.RawDescriptionHelpFormatter
     tickets = sub.add_parser(
@@ -474,12 +474,12 @@ def run_ticket_command(
         if args.command == "export":
             return run_export(args, ctx, out)
         if args.command == "bug":
-            from oncall_tui.cli_bug import run_bug
+            from oncall_tui.cli.bug import run_bug
 
             return run_bug(args, ctx, out, err)
         if args.ticket_command == "show":
             return run_show(args, ctx, out)
-        from oncall_tui.cli_actions import run_action
+        from oncall_tui.cli.actions import run_action
 
         return run_action(args, ctx, out, err)
     except CliProblem as exc:

@@ -17,7 +17,7 @@ import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
-from oncall_tui.config import (
+from oncall_tui.settings.config import (
     ConfigError,
     ViewSpec,
     _printable,
