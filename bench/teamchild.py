@@ -71,7 +71,6 @@ async def _relay(url: str, token: str, nats: str, db: str) -> dict[str, Any]:
 
 async def _member(nats: str, db: str) -> dict[str, Any]:
     from oncall_tui.compose.team import build_member_backends, close_member
-
     from oncall_tui.settings.secrets import MemorySecretStore
     from oncall_tui.store import open_store
     from oncall_tui.sync.engine import SyncEngine

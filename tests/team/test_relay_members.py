@@ -184,7 +184,6 @@ async def test_an_interrupted_batch_is_read_again_not_skipped(tmp_path, nats_ser
     try:
         await relay_pass(relay, lines)
         from oncall_tui.compose.team import build_member_backends, close_member
-
         from oncall_tui.sync.engine import SyncEngine
 
         backends, handle, _ = build_member_backends(config, secrets_for("m0"), clock)

@@ -84,9 +84,9 @@ def _expand(path: Path) -> Path:
 
 def styles_dir() -> Path:
     """The Textual CSS folder: inside the installed wheel, else the source checkout's."""
-    here = Path(__file__).resolve().parent
-    packaged = here / "styles"  # installed wheel (force-included by hatchling)
-    return packaged if packaged.is_dir() else here.parents[1] / "styles"  # checkout
+    package = Path(__file__).resolve().parents[1]  # oncall_tui/ (this is settings/paths.py)
+    packaged = package / "styles"  # installed wheel (force-included by hatchling)
+    return packaged if packaged.is_dir() else package.parents[1] / "styles"  # checkout
 
 
 def ensure_private_dir(path: Path) -> None:
