@@ -35,6 +35,7 @@ from oncall_tui.ui.widgets.empty_state import EmptyState
 from oncall_tui.ui.widgets.escalation_bar import EscalationBar
 from oncall_tui.ui.widgets.key_bar import KeyBar
 from oncall_tui.ui.widgets.status_bar import StatusBar
+from oncall_tui.ui.widgets.steady import SteadyStatic
 from oncall_tui.ui.widgets.ticket_detail import DetailData, TicketDetail
 from oncall_tui.ui.widgets.ticket_table import TicketTable
 
@@ -127,9 +128,9 @@ class QueueScreen(TicketActions, Screen[None]):
             self.elsewhere = elsewhere  # (view index, count)
             super().__init__()
 
-    view_index: reactive[int] = reactive(0)
+    view_index: reactive[int] = reactive(0, repaint=False)
     """Which configured view is shown."""
-    filter_text: reactive[str] = reactive("")
+    filter_text: reactive[str] = reactive("", repaint=False)
     """What is typed in the `/` filter."""
 
     def __init__(self, store: Store, config: Config, clock, templates=None) -> None:  # type: ignore[no-untyped-def]
@@ -160,16 +161,16 @@ class QueueScreen(TicketActions, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield StatusBar(self.config.sla)
-        yield Static(id="view-bar")
+        yield SteadyStatic(id="view-bar")
         yield Input(
             placeholder="filter: words, -word, #41165, rita@globex.io, priority:P0 "
             "assignee:alex source:desk status:pending is:unsent sla:breached",
             id="filter",
         )
-        yield Static(id="filter-hint")
+        yield SteadyStatic(id="filter-hint")
         with Horizontal(id="queue-body"):
             with Vertical(id="queue-pane"):
-                yield Static(id="table-header")
+                yield SteadyStatic(id="table-header")
                 yield EmptyState(id="queue-empty")
                 yield TicketTable(
                     critical_seconds=self.config.sla.critical_seconds,
