@@ -246,13 +246,16 @@ class QueueScreen(TicketActions, Screen[None]):
         view = self.config.views[self.view_index]
         return parse_query(view.query) & parse_query(self.filter_text)
 
-    def reload(self, *_: object, counts: bool = True, follow: bool = True) -> None:
+    def reload(
+        self, *_: object, counts: bool = True, follow: bool = True, count_later: bool = False
+    ) -> None:
         """Re-query the window (and the views' counts, unless only the view or filter moved).
 
         The cursor stays on the ticket it was on (``follow``; a new view or filter starts at
         the top); if that ticket left the view, the notice line says where it went. While a
         filter is typed, the filtered window shows at once and its total is counted in the
-        background (:meth:`_count_in_background`); data changes count at once.
+        background (:meth:`_count_in_background`), as is a new view's (``count_later``);
+        data changes and clearing the filter count at once.
         """
         query = self.query_now()
         me = self.config.user
@@ -260,7 +263,11 @@ class QueueScreen(TicketActions, Screen[None]):
         self._count_generation += 1  # any count still running is for an older result
         if self._counter is not None:
             self._counter.interrupt()
-        later = not counts and bool(self.filter_text) and self._counter is not None
+        # A filter or a new view (no data change): its rows first, the count in the
+        # background (a view of 270,000 open tickets at a million takes ~100 ms to count).
+        later = (
+            not counts and (bool(self.filter_text) or count_later) and self._counter is not None
+        )
         total = None if later else self.store.queue_count(query, me=me, now=now)
         store = self.store
 
@@ -602,7 +609,7 @@ class QueueScreen(TicketActions, Screen[None]):
 
     def watch_view_index(self) -> None:
         if self.is_mounted:
-            self.reload(counts=False, follow=False)
+            self.reload(counts=False, follow=False, count_later=True)
 
     def watch_filter_text(self) -> None:
         if self.is_mounted:
