@@ -265,9 +265,7 @@ class QueueScreen(TicketActions, Screen[None]):
             self._counter.interrupt()
         # A filter or a new view (no data change): its rows first, the count in the
         # background (a view of 270,000 open tickets at a million takes ~100 ms to count).
-        later = (
-            not counts and (bool(self.filter_text) or count_later) and self._counter is not None
-        )
+        later = not counts and (bool(self.filter_text) or count_later) and self._counter is not None
         total = None if later else self.store.queue_count(query, me=me, now=now)
         store = self.store
 
