@@ -275,7 +275,11 @@ class TicketTable(ScrollView, can_focus=True):
         """
         before = self._total
         self._exact = True
-        self._set_size(total)
+        self._total = total
+        # Not through the reactive's repaint (that repaints every line): the rows on screen
+        # are the same; the scrollbar is redrawn for the new size.
+        self.set_reactive(TicketTable.virtual_size, Size(self.size.width, total))
+        self._scroll_update(self.virtual_size)
         if self._to_bottom:  # ``end`` was pressed before the count was known
             self._to_bottom = False
             self.cursor = max(total - 1, 0)
