@@ -129,9 +129,9 @@ class OncallApp(App[None]):
         Binding("S", "standup", "Stand-up", id="standup"),
     ]
 
-    store_revision: reactive[int] = reactive(0)
+    store_revision: reactive[int] = reactive(0, repaint=False)
     """Bumped whenever the store changed (local edit or sync); screens re-query on it."""
-    sync_status: reactive[str] = reactive("local only")
+    sync_status: reactive[str] = reactive("local only", repaint=False)
     """One line about sync for the status bar: online/offline, last sync, pending, failed."""
 
     def __init__(self, ctx: AppContext) -> None:

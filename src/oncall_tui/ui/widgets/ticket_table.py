@@ -268,15 +268,28 @@ class TicketTable(ScrollView, can_focus=True):
         return ids
 
     def set_total(self, total: int) -> None:
-        """The count of the current result arrived: size the table to it."""
+        """The count of the current result arrived: size the table to it.
+
+        The rows shown are the same: only the lines between the old and the new end are
+        repainted (none when the window already reached past the screen), and the scrollbar.
+        """
+        before = self._total
         self._exact = True
-        self._set_size(total)
+        self._total = total
+        # Not through the reactive's repaint (that repaints every line): the rows on screen
+        # are the same; the scrollbar is redrawn for the new size.
+        self.set_reactive(TicketTable.virtual_size, Size(self.size.width, total))
+        self._scroll_update(self.virtual_size)
         if self._to_bottom:  # ``end`` was pressed before the count was known
             self._to_bottom = False
             self.cursor = max(total - 1, 0)
         elif self.cursor >= total:
             self.cursor = max(total - 1, 0)
-        self.refresh()
+        top = int(self.scroll_y)
+        first = max(min(before, total), top)
+        last = min(max(before, total), top + self.size.height)
+        if last > first:
+            self.refresh_lines(first, last - first)
 
     def _set_size(self, total: int) -> None:
         self._total = total
