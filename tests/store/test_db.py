@@ -217,3 +217,50 @@ def test_sqlite_utils_without_numpy_leaves_numpy_importable(tmp_path: Path) -> N
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
+
+
+OPEN_AT_ONCE = """
+import sys, time
+from oncall_tui.store import open_store
+from oncall_tui.store.db import import_sqlite_utils
+import_sqlite_utils()  # imported before the start: the race is in the opening, not the imports
+path, start = sys.argv[1], float(sys.argv[2])
+while time.time() < start:
+    time.sleep(0.001)
+store = open_store(path)
+store.set_meta("opened-by", str(sys.argv[3]))
+store.close()
+"""
+
+
+def test_processes_opening_a_new_database_at_once_migrate_it_once(tmp_path: Path) -> None:
+    """The app and ``sync --once`` started together on a new file (or after an upgrade): the
+    first migrates, the others wait for it and find the schema current. Before, each
+    migration ran in a deferred transaction of its own and a second process failed with
+    "database is locked" (or re-ran a migration the first had applied)."""
+    import subprocess
+    import sys
+    import time
+
+    for round_ in range(4):
+        path = tmp_path / f"cache-{round_}.db"
+        start = time.time() + 1.5
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", OPEN_AT_ONCE, str(path), str(start), str(n)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for n in range(4)
+        ]
+        for proc in procs:
+            _, err = proc.communicate(timeout=60)
+            assert proc.returncode == 0, err
+        store = open_store(path)
+        try:
+            assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+            names = [r[0] for r in store.db.execute("SELECT name FROM _sqlite_migrations")]
+            assert len(names) == len(set(names)) == SCHEMA_VERSION
+        finally:
+            store.close()

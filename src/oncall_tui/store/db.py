@@ -602,7 +602,15 @@ def _recompute_after_migration(store: Any) -> None:
 
 
 def _migrate(db: Database) -> None:
-    """Apply the pending migrations (this imports them, and sqlite-utils)."""
+    """Apply the pending migrations (this imports them, and sqlite-utils), all in one
+    ``BEGIN IMMEDIATE`` transaction.
+
+    Two processes opening a new or older file at once (the app and ``sync --once``) must not
+    both migrate: the second waits for the first's transaction, then finds the schema current
+    and applies nothing. (Migration by migration, each in a deferred transaction of its own,
+    the second got "database is locked" at once, or re-ran a migration the first had just
+    applied.) A crash part-way leaves the file at its earlier version, whole.
+    """
     import_sqlite_utils()
     from oncall_tui.store import migrations as schema
 
@@ -611,11 +619,12 @@ def _migrate(db: Database) -> None:
             f"oncall_tui/store/db.py says SCHEMA_VERSION = {SCHEMA_VERSION} but "
             f"migrations.py holds {schema.SCHEMA_VERSION} migrations: update db.py"
         )
-    with db.atomic():
+    with db.atomic():  # outermost: BEGIN IMMEDIATE; the migrations' own are savepoints
+        if int(db.execute("PRAGMA user_version").fetchone()[0]) >= SCHEMA_VERSION:
+            return  # another process migrated while this one waited
         db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-    schema.migrations.apply(db.full)  # sqlite-utils' own Database, as migrations expect
-    columns = {table: sorted(cols) for table, cols in sorted(_present_columns(db).items())}
-    with db.atomic():
+        schema.migrations.apply(db.full)  # sqlite-utils' own Database, as migrations expect
+        columns = {table: sorted(cols) for table, cols in sorted(_present_columns(db).items())}
         db.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
             [SCHEMA_COLUMNS_KEY, dumps(columns)],
