@@ -129,6 +129,7 @@ def run_action(args: argparse.Namespace, ctx: Any, out: TextIO, err: TextIO) -> 
     ticket = find_ref(store, args.ref)
     name = ref_of(ticket)
     verb = args.ticket_command
+    op_id: int | None
     if verb in ("reply", "note"):
         code, op_id = _comment(args, ctx, ticket, err)
         if code != EXIT_OK:

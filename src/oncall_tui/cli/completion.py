@@ -33,9 +33,9 @@ def add_completion_subparser(sub: Any) -> None:
 
 
 def run_completion(args: argparse.Namespace, out: TextIO) -> int:
-    import argcomplete
+    from argcomplete.shell_integration import shellcode
 
-    out.write(argcomplete.shellcode(["oncall-tui"], shell=args.shell))
+    out.write(shellcode(["oncall-tui"], shell=args.shell))
     return 0
 
 

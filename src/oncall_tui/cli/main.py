@@ -56,7 +56,9 @@ def build_parser() -> ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"oncall-tui {__version__}")
     add_global_options(parser)
-    parser.add_subparsers(
+    # argparse hands the extra ``declare`` to the action class; typeshed's overloads know only
+    # the stock keywords.
+    parser.add_subparsers(  # type: ignore[call-overload]
         dest="command",
         metavar="COMMAND",
         parser_class=ArgumentParser,
@@ -221,11 +223,12 @@ class _Subcommands(argparse._SubParsersAction):  # type: ignore[type-arg]
 
     def __init__(self, *args: Any, declare: Callable[[Any], None], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._name_parser_map = self.choices = _DeclaredOnUse(lambda: declare(self))
+        self._declared = _DeclaredOnUse(lambda: declare(self))
+        self._name_parser_map = self.choices = self._declared
 
     def _get_subactions(self) -> list[argparse.Action]:
-        self._name_parser_map._ready()  # type: ignore[attr-defined]
-        return super()._get_subactions()  # type: ignore[no-any-return]
+        self._declared._ready()
+        return super()._get_subactions()
 
 
 def run_app(args: argparse.Namespace) -> int:

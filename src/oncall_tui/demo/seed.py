@@ -393,13 +393,13 @@ def make_demo_data(
             else timedelta(minutes=rng.randint(5, 60 * 30))
         )
         ts = f"{int(opened.timestamp())}.{rng.randint(100000, 999999)}"
-        channel = f"C0DEMO{customer.id:03d}"
+        slack_channel = f"C0DEMO{customer.id:03d}"
         text = fill(rng.choice(CHAT_MESSAGES))
         data.tickets.append(
             Ticket(
                 id=0,
                 source=Source.CHAT,
-                remote_id=f"C0DEMO{customer.id:03d}:{ts}",
+                remote_id=f"{slack_channel}:{ts}",
                 channel=Channel.CHAT,
                 subject=text[:80],
                 body=text,
@@ -408,7 +408,7 @@ def make_demo_data(
                 assignee=None,
                 requester=customer.contacts[0],
                 customer_id=customer.id,
-                url=f"https://demo.slack.example/archives/{channel}/p{ts.replace('.', '')}",
+                url=f"https://demo.slack.example/archives/{slack_channel}/p{ts.replace('.', '')}",
                 opened_at=opened,
                 updated_at=opened,
                 version=ts,

@@ -17,8 +17,11 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote
+
+if TYPE_CHECKING:  # keyring is imported when first used (cold start)
+    from keyring.backend import KeyringBackend
 
 SERVICE = "oncall-tui"
 ENV_VARS = {
@@ -185,17 +188,19 @@ class MemorySecretStore:
 class KeyringSecretStore:
     """The OS keyring (macOS Keychain, Windows Credential Locker, Secret Service...)."""
 
-    def _keyring(self):  # type: ignore[no-untyped-def]
+    def _keyring(self) -> KeyringBackend:
+        """The active backend (what keyring's module-level get/set/delete_password call)."""
         import keyring
         from keyring.backends import fail
 
-        if isinstance(keyring.get_keyring(), fail.Keyring):
+        backend = keyring.get_keyring()
+        if isinstance(backend, fail.Keyring):
             raise SecretStoreUnavailable(
                 "no keyring backend is available on this machine; set "
                 + ", ".join(ENV_VARS.values())
                 + " instead"
             )
-        return keyring
+        return backend
 
     def get(self, backend: str) -> Credential | None:
         import keyring.errors

@@ -13,7 +13,7 @@ import base64
 import hashlib
 import secrets as _secrets
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -307,7 +307,9 @@ class RefreshingAuth(httpx.Auth):
         self.transport = transport
         self._lock = asyncio.Lock()
 
-    async def async_auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def,override]
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         async with self._lock:
             self.credential = await refresh_if_needed(
                 self.name,

@@ -140,14 +140,15 @@ class PushResult:
     """What a backend answered to a pushed operation.
 
     Attributes:
-        remote_id: the ticket's id at the backend (for a creation: the new one).
+        remote_id: the ticket's id at the backend (for a creation: the new one); None when the
+            operation is about no ticket (a GitHub label's creation).
         version: the ticket's version after the change, when the answer told it.
         url: the ticket's web address, when known.
         ticket: the ticket as the backend has it after the change, when the answer held it.
         comment: the comment a reply or note created, when the answer held it.
     """
 
-    remote_id: str
+    remote_id: str | None
     version: str | None = None
     url: str | None = None
     ticket: RemoteTicket | None = None

@@ -27,6 +27,7 @@ import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import ParamSpec, TypeVar
 
 from oncall_tui.domain.clock import Clock
 from oncall_tui.domain.ops import Op, OpKind, OpState
@@ -44,6 +45,9 @@ from oncall_tui.sync.base import (
     SyncError,
     clamp_wait,
 )
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 #: Pages pulled per backend per pass; the rest continues in the next pass.
 MAX_PAGES_PER_PASS = 50
@@ -168,7 +172,7 @@ class SyncEngine:
         """Who this engine is when it claims outbox entries."""
         self.lease = lease
 
-    async def _db(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    async def _db(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a store call off the event loop (its connection allows one call at a time)."""
         return await asyncio.to_thread(fn, *args, **kwargs)
 

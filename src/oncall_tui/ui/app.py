@@ -545,9 +545,8 @@ class OncallApp(App[None]):
         self.sync_status = " · ".join(parts)
 
     def watch_store_revision(self) -> None:
-        if self.is_mounted:
-            self._update_sync_status()
-            self.call_after_refresh(self._report_damaged_rows)
+        self._update_sync_status()
+        self.call_after_refresh(self._report_damaged_rows)
 
     def _templates(self) -> list[object]:
         """The shipped reply templates, with the config's ``[templates.*]`` merged in (a
@@ -608,7 +607,7 @@ class OncallApp(App[None]):
             return
         self.push_screen(HelpScreen(binding_rows(screen), screen_title(screen)))
 
-    async def action_quit(self) -> None:  # type: ignore[override]
+    async def action_quit(self) -> None:
         """Quit from the queue (offering to send what waits); from any other screen, what
         its own back key does (the bug-report form saves its draft), else back."""
         if len(self.screen_stack) > 1:

@@ -18,7 +18,7 @@ class BindingCommands(Provider):
 
         describe = describer(self.screen)
         seen: set[str] = set()
-        result = []
+        result: list[tuple[str, str, Callable[[], Awaitable[object]]]] = []
         for active in self.screen.active_bindings.values():
             binding = active.binding
             if not binding.description or not active.enabled or binding.action in seen:

@@ -105,7 +105,7 @@ def _our_classes() -> list[type[DOMNode]]:
         for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
             importlib.import_module(info.name)
     seen: list[type[DOMNode]] = []
-    stack: list[type] = [DOMNode]
+    stack: list[type[DOMNode]] = [DOMNode]
     while stack:
         cls = stack.pop()
         for sub in cls.__subclasses__():

@@ -9,11 +9,17 @@ screen is in the machine's zone or in UTC unannounced. Instants come from the in
 from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
+from typing import Protocol
 
-from textual.dom import DOMNode
+
+class InApp(Protocol):
+    """A widget or screen, or a mixin of theirs (what has the running app)."""
+
+    @property
+    def app(self) -> object: ...
 
 
-def shown_tz(node: DOMNode) -> tzinfo:
+def shown_tz(node: InApp) -> tzinfo:
     """The zone times are shown in, for a widget or screen of the app."""
     ctx = getattr(node.app, "ctx", None)
     return ctx.config.tz if ctx is not None else UTC

@@ -284,6 +284,7 @@ class ZendeskFake(AgentRoutes, FakeServer):
         if isinstance(ticket, RemoteTicket):
             customer = ticket.customer_remote_id or ""
             org_id = int(customer) if customer.isdigit() else None
+            group = ticket.group or ""
             requester = self.user_by_email(ticket.requester, org_id) if ticket.requester else None
             assignee = self.user_by_email(ticket.assignee) if ticket.assignee else None
             if assignee is not None:
@@ -298,7 +299,7 @@ class ZendeskFake(AgentRoutes, FakeServer):
                 "requester_id": requester["id"] if requester else AGENT_ID,
                 "assignee_id": assignee["id"] if assignee else None,
                 "organization_id": org_id,
-                "group_id": int(ticket.group) if (ticket.group or "").isdigit() else None,
+                "group_id": int(group) if group.isdigit() else None,
                 "via": {"channel": VIA_OF_CHANNEL.get(ticket.channel, "email")},
                 "created_at": _iso(ticket.opened_at),
                 "updated_at": _iso(ticket.updated_at),

@@ -65,7 +65,7 @@ class OutageScreen(ModalScreen[list[int] | None]):
     """Tick the affected tickets; dismisses with their ids in the order shown, or None."""
 
     BINDINGS = [
-        Binding("space", "toggle", "Tick", id="outage-tick", priority=True),
+        Binding("space", "tick", "Tick", id="outage-tick", priority=True),
         Binding("enter", "file", "File", id="outage-file", priority=True),
         Binding("down", "move(1)", "Down", show=False, priority=True),
         Binding("up", "move(-1)", "Up", show=False, priority=True),
@@ -163,7 +163,8 @@ class OutageScreen(ModalScreen[list[int] | None]):
         at = choices.highlighted if choices.highlighted is not None else 0
         choices.highlighted = max(0, min(len(self.shown) - 1, at + step))
 
-    def action_toggle(self) -> None:
+    def action_tick(self) -> None:
+        # Not ``toggle``: that name is Textual's own action (DOMNode.action_toggle(attribute)).
         choices = self.choices
         if choices.highlighted is None or not self.shown:
             return

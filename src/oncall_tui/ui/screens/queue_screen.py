@@ -905,7 +905,7 @@ class QueueScreen(TicketActions, Screen[None]):
             ctx.config = config
         self.counts = [0] * len(views)
         index = views.index(current) if current in views else min(self.view_index, len(views) - 1)
-        self.notify(message, severity=severity, timeout=6, markup=False)  # type: ignore[arg-type]
+        self.notify(message, severity=severity, timeout=6, markup=False)
         self.recount(self.clock(), wait=True)
         if index != self.view_index:
             self.view_index = index  # reloads

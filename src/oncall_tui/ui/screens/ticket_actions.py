@@ -558,7 +558,7 @@ class TicketActions:
                     self.store.create_draft(
                         kind, op.ticket_id, {"body": body, "title": first_line(body)}
                     )
-                elif op is not None and op.kind is OpKind.POST_MESSAGE:
+                elif op is not None and op.kind is OpKind.POST_MESSAGE and op.id is not None:
                     self.store.reopen_drafts_of(op.id)  # a posted draft is a draft again
                 undone.append(op)
 

@@ -158,7 +158,7 @@ class TicketTable(ScrollView, can_focus=True):
         self._lines: dict[tuple[object, ...], Strip] = {}
         self.waiting: Mapping[int, datetime] = {}
         """Tickets with a change in its undo window, and when the window ends (↶)."""
-        self._component_styles: dict[tuple[str, str, bool], Style] = {}
+        self._style_cache: dict[tuple[str, str, bool], Style] = {}
         self._laid_out_width = 0
         self.sort_marks: dict[str, str] = {}
         """A mark after a column's title (the sort: "↑" / "↓")."""
@@ -601,9 +601,9 @@ class TicketTable(ScrollView, can_focus=True):
         """A component class's style (cached per theme and focus: the tick asks for them on
         every rebuilt line)."""
         key = (name, self.app.theme, self.has_focus)
-        style = self._component_styles.get(key)
+        style = self._style_cache.get(key)
         if style is None:
-            style = self._component_styles[key] = self.get_component_rich_style(name, partial=True)
+            style = self._style_cache[key] = self.get_component_rich_style(name, partial=True)
         return style
 
     def _build_line_text(
