@@ -256,3 +256,24 @@ async def test_a_new_view_shows_its_rows_before_its_count(make_app: Any, gate: G
         await pilot.press("end")
         await pilot.pause()
         assert t.current is not None and t.current.id == expected[-1]
+
+
+async def test_a_view_switch_shows_its_count_as_pending_until_counted(
+    make_app: Any, gate: Gate
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        assert "(…)" not in bar(app)  # the first view's count is made before the first paint
+        await pilot.press("5")  # All open: more rows than a window, counted in the background
+        await pilot.pause()
+        t = table(app)
+        assert not t.exact
+        expected = in_order(app, "is:open")
+        name = app.ctx.config.views[4].name
+        assert f" 5 {name} (…) " in bar(app)  # never the number from before
+        assert bar(app).count("(…)") == 1  # the other views keep their counts
+        gate.open.set()
+        await counted(pilot)
+        assert t.exact and t.total == len(expected)
+        assert f" 5 {name} ({len(expected)}) " in bar(app)
+        assert "(…)" not in bar(app)

@@ -365,6 +365,8 @@ class QueueScreen(TicketActions, Screen[None]):
             if total is None:  # the count failed, not stale: count here (an error surfaces)
                 total = self.store.queue_count(self._count_query, me=self.config.user)
             self.table.set_total(total)
+            if not self.filter_text and self.view_index < len(self.counts):
+                self.counts[self.view_index] = total  # the view's own count, just made
         self._render_view_bar()
 
     # ---- hints and the empty result ----------------------------------------------------------
@@ -586,8 +588,12 @@ class QueueScreen(TicketActions, Screen[None]):
     def _render_view_bar(self) -> None:
         from oncall_tui.ui.widgets.view_bar import view_bar
 
-        views = [
-            (view.name, count) for view, count in zip(self.config.views, self.counts, strict=False)
+        # The current view's own count still running (after a view switch): "(…)", never
+        # the number from before, like the filter's "counting…".
+        pending = not self.filter_text and not self.table.exact
+        views: list[tuple[str, int | str]] = [
+            (view.name, "…" if pending and i == self.view_index else count)
+            for i, (view, count) in enumerate(zip(self.config.views, self.counts, strict=False))
         ]
         field = self.query_one("#filter", Input)
         extra = ""
