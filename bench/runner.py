@@ -159,6 +159,7 @@ def _dump_profile(profiler, path: str | None) -> None:  # type: ignore[no-untype
         return
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
+    stats.dump_stats(path + ".prof")
     stats.sort_stats("cumulative").print_stats(60)
     stats.sort_stats("tottime").print_stats(40)
     with open(path, "w") as fh:

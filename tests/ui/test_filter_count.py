@@ -256,3 +256,49 @@ async def test_a_new_view_shows_its_rows_before_its_count(make_app: Any, gate: G
         await pilot.press("end")
         await pilot.pause()
         assert t.current is not None and t.current.id == expected[-1]
+
+
+async def test_a_view_switch_shows_its_count_as_pending_until_counted(
+    make_app: Any, gate: Gate
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        assert "(…)" not in bar(app)  # the first view's count is made before the first paint
+        await pilot.press("5")  # All open: more rows than a window, counted in the background
+        await pilot.pause()
+        t = table(app)
+        assert not t.exact
+        expected = in_order(app, "is:open")
+        name = app.ctx.config.views[4].name
+        assert f" 5 {name} (…) " in bar(app)  # never the number from before
+        assert bar(app).count("(…)") == 1  # the other views keep their counts
+        gate.open.set()
+        await counted(pilot)
+        assert t.exact and t.total == len(expected)
+        assert f" 5 {name} ({len(expected)}) " in bar(app)
+        assert "(…)" not in bar(app)
+
+
+async def test_the_first_views_count_follows_the_first_paint(make_app: Any, gate: Gate) -> None:
+    from dataclasses import replace
+
+    from oncall_tui.demo.seed import DEMO_USER
+    from oncall_tui.settings.config import Config, ViewSpec
+
+    # A first view with more rows than a window: its count (~36 ms at 1,000,000 tickets)
+    # does not hold back the first frame; it runs in the background, the bar says "(…)".
+    views = (ViewSpec("Everything open", "is:open"), *Config().views[1:])
+    config = replace(Config(user=DEMO_USER, sync_interval=None), views=views)
+    app = make_app(config=config)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        t = table(app)
+        expected = in_order(app, "is:open")
+        assert len(expected) > 3 * t.size.height
+        assert not t.exact  # the rows are shown, the count is held back by the gate
+        assert t.row_at(0) is not None and t.row_at(0).id == expected[0]
+        assert " 1 Everything open (…) " in bar(app)
+        gate.open.set()
+        await counted(pilot)
+        assert t.exact and t.total == len(expected)
+        assert f" 1 Everything open ({len(expected)}) " in bar(app)

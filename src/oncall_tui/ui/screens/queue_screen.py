@@ -212,7 +212,8 @@ class QueueScreen(TicketActions, Screen[None]):
         if hasattr(self.app, "sync_status"):  # a first sync that failed or ended: say so
             self.watch(self.app, "sync_status", lambda _: self._show_empty(), init=False)
         self.set_interval(1.0, self.tick)
-        self.reload(counts=False)
+        # The first view's rows first; its count (~36 ms at 1,000,000 tickets) after the paint.
+        self.reload(counts=False, count_later=True)
         self.table.focus()
         # After the first paint: the calendar (holidays) for the status line, and the counts.
         self.call_after_refresh(self._after_first_paint)
@@ -365,6 +366,8 @@ class QueueScreen(TicketActions, Screen[None]):
             if total is None:  # the count failed, not stale: count here (an error surfaces)
                 total = self.store.queue_count(self._count_query, me=self.config.user)
             self.table.set_total(total)
+            if not self.filter_text and self.view_index < len(self.counts):
+                self.counts[self.view_index] = total  # the view's own count, just made
         self._render_view_bar()
 
     # ---- hints and the empty result ----------------------------------------------------------
@@ -586,8 +589,12 @@ class QueueScreen(TicketActions, Screen[None]):
     def _render_view_bar(self) -> None:
         from oncall_tui.ui.widgets.view_bar import view_bar
 
-        views = [
-            (view.name, count) for view, count in zip(self.config.views, self.counts, strict=False)
+        # The current view's own count still running (after a view switch): "(…)", never
+        # the number from before, like the filter's "counting…".
+        pending = not self.filter_text and not self.table.exact
+        views: list[tuple[str, int | str]] = [
+            (view.name, "…" if pending and i == self.view_index else count)
+            for i, (view, count) in enumerate(zip(self.config.views, self.counts, strict=False))
         ]
         field = self.query_one("#filter", Input)
         extra = ""
