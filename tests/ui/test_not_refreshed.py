@@ -7,7 +7,7 @@ from rich.console import Console
 from oncall_tui.domain.remote import Page, Scope
 from oncall_tui.domain.tickets import Source
 from oncall_tui.store import Store
-from oncall_tui.ui.screens.queue_screen import load_detail
+from oncall_tui.ui.screens.detail_loader import load_detail
 from oncall_tui.ui.widgets.ticket_detail import TicketDetail
 from tests.fakes import remote_ticket
 

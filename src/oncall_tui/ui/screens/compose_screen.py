@@ -430,3 +430,48 @@ def first_line(text: str, width: int = 60) -> str:
     """The draft's title in lists: its first non-blank line, cut to ``width``."""
     line = next((x.strip() for x in text.splitlines() if x.strip()), "")
     return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def open_compose(
+    app: Any,
+    store: Store,
+    ticket: Ticket,
+    kind: str,
+    text: str = "",
+    *,
+    author: str,
+    clock: Any,
+    draft_id: int | None = None,
+    template: str | None = None,
+) -> None:
+    """Open the reply / note dialog (a new one, or a draft resumed); a sent text is an edit."""
+
+    def done(sent: Sent | None) -> None:
+        if sent is None:
+            app.store_revision += 1  # the drafts list changed
+            return
+        name = ticket_title(ticket.source, ticket.remote_id, ticket.subject)
+        if sent.kind == "channel":
+            channel = app.ctx.config.escalation.help_channel
+            app.after_edit(
+                f"Message for {channel} about {name} queued: it is posted in the channel on "
+                "the next sync (u undoes it while it waits)"
+            )
+            return
+        what = "reply" if sent.kind == "reply" else "internal note"
+        app.after_edit(f"{name}: {what} queued")
+
+    app.push_screen(
+        ComposeScreen(
+            store,
+            ticket,
+            kind,
+            text,
+            author=author,
+            clock=clock,
+            draft_id=draft_id,
+            template=template,
+            escalation=app.ctx.config.escalation if kind == "channel" else None,
+        ),
+        done,
+    )

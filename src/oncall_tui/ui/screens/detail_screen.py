@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 
+from oncall_tui.ui.screens.detail_loader import load_detail
 from oncall_tui.ui.screens.ticket_actions import TICKET_BINDINGS, TicketActions
 from oncall_tui.ui.widgets.escalation_bar import EscalationBar
 from oncall_tui.ui.widgets.key_bar import KeyBar
@@ -53,7 +54,6 @@ class DetailScreen(TicketActions, Screen[None]):
         return self.ticket_id
 
     def reload(self, *_: object) -> None:
-        from oncall_tui.ui.screens.queue_screen import load_detail
         from oncall_tui.ui.screens.runbook_screen import runbook_cache
 
         runbooks = runbook_cache(self.app.ctx).by_slug()

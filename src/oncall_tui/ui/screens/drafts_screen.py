@@ -216,7 +216,7 @@ class DraftsScreen(Screen[None]):
 
     def _resume_text(self, draft: Draft) -> None:
         """Open a reply or note draft in its dialog, on its ticket."""
-        from oncall_tui.ui.screens.ticket_actions import open_compose
+        from oncall_tui.ui.screens.compose_screen import open_compose
 
         if draft.ticket_id is None:
             self.notify("This draft has no ticket any more; d discards it.", severity="warning")

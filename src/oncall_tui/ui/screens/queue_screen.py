@@ -7,7 +7,6 @@ the queue on wide terminals, and every ticket action as one local transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,17 +29,17 @@ from oncall_tui.settings.config import Config, ViewSpec
 from oncall_tui.store import Store
 from oncall_tui.store.queue import URGENCY, QueueCounter, QueueRow, Sort
 from oncall_tui.ui.desktop_notify import DesktopNotifier
+from oncall_tui.ui.screens.detail_loader import load_detail
 from oncall_tui.ui.screens.ticket_actions import TICKET_BINDINGS, TicketActions
 from oncall_tui.ui.widgets.empty_state import EmptyState
 from oncall_tui.ui.widgets.escalation_bar import EscalationBar
 from oncall_tui.ui.widgets.key_bar import KeyBar
 from oncall_tui.ui.widgets.status_bar import StatusBar
 from oncall_tui.ui.widgets.steady import SteadyStatic
-from oncall_tui.ui.widgets.ticket_detail import DetailData, TicketDetail
+from oncall_tui.ui.widgets.ticket_detail import TicketDetail
 from oncall_tui.ui.widgets.ticket_table import TicketTable
 
 if TYPE_CHECKING:
-    from oncall_tui.domain.runbooks import Runbook  # PyYAML: not on the start-up path
     from oncall_tui.ui.widgets.empty_state import EmptyContext
 
 #: Side-by-side detail from this many columns; narrower terminals open it full-screen.
@@ -56,27 +55,6 @@ def _minute(when: datetime) -> datetime:
     """The minute an instant falls in (a jump of whole hours, e.g. after a suspend, is a new
     minute too)."""
     return when.replace(second=0, microsecond=0)
-
-
-def load_detail(
-    store: Store, ticket_id: int, runbooks: Mapping[str, Runbook] | None = None
-) -> DetailData:
-    """Everything the detail shows for one ticket (a handful of indexed queries)."""
-    from oncall_tui.ui.screens.runbook_screen import progress_lines  # off the start-up path
-
-    ticket = store.get_ticket(ticket_id)
-    failed = [f"{op.kind}: {op.error}" for op in store.ops(("failed",), ticket_id=ticket_id)]  # type: ignore[arg-type]
-    return DetailData(
-        ticket=ticket,
-        customer=store.get_customer(ticket.customer_id),
-        comments=store.comments(ticket_id),
-        links=store.links(ticket_id),
-        runbooks=progress_lines(store.runbook_progress(ticket_id), runbooks or {}),
-        failed=failed,
-        conflicts=store.conflicts(ticket_id),
-        waiting_until=store.waiting(store.clock()).get(ticket_id),
-        not_refreshed_since=store.not_refreshed_since(ticket_id),
-    )
 
 
 class QueueScreen(TicketActions, Screen[None]):

@@ -301,6 +301,8 @@ class TicketActions:
         draft_id: int | None = None,
         template: str | None = None,
     ) -> None:
+        from oncall_tui.ui.screens.compose_screen import open_compose
+
         open_compose(
             self.app,
             self.store,
@@ -601,49 +603,3 @@ class TicketActions:
             self.notify(f"Nothing to undo: {why}.", timeout=4)
             return
         self._after_edit(message())
-
-
-def open_compose(
-    app: Any,
-    store: Store,
-    ticket: Ticket,
-    kind: str,
-    text: str = "",
-    *,
-    author: str,
-    clock: Any,
-    draft_id: int | None = None,
-    template: str | None = None,
-) -> None:
-    """Open the reply / note dialog (a new one, or a draft resumed); a sent text is an edit."""
-    from oncall_tui.ui.screens.compose_screen import ComposeScreen, Sent
-
-    def done(sent: Sent | None) -> None:
-        if sent is None:
-            app.store_revision += 1  # the drafts list changed
-            return
-        name = ticket_title(ticket.source, ticket.remote_id, ticket.subject)
-        if sent.kind == "channel":
-            channel = app.ctx.config.escalation.help_channel
-            app.after_edit(
-                f"Message for {channel} about {name} queued: it is posted in the channel on "
-                "the next sync (u undoes it while it waits)"
-            )
-            return
-        what = "reply" if sent.kind == "reply" else "internal note"
-        app.after_edit(f"{name}: {what} queued")
-
-    app.push_screen(
-        ComposeScreen(
-            store,
-            ticket,
-            kind,
-            text,
-            author=author,
-            clock=clock,
-            draft_id=draft_id,
-            template=template,
-            escalation=app.ctx.config.escalation if kind == "channel" else None,
-        ),
-        done,
-    )

@@ -243,7 +243,7 @@ def draft_nudge(app: Any, tid: int, nudge: esc.Nudge) -> None:
         "requester": (thread.requester or "").split("@")[0],
     }
     text = esc.nudge_text(nudge, settings, context)
-    from oncall_tui.ui.screens.ticket_actions import open_compose
+    from oncall_tui.ui.screens.compose_screen import open_compose
 
     if nudge in (esc.Nudge.LOGS, esc.Nudge.CALL):
         draft_id = store.queue_reply_draft(thread.id, text)
