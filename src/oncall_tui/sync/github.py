@@ -40,10 +40,11 @@ from urllib.parse import quote
 
 import httpx
 
-from oncall_tui.domain.clock import Clock, SystemClock
+from oncall_tui.domain.clock import Clock
 from oncall_tui.domain.errors import ConfigValueError
 from oncall_tui.domain.ops import Op, OpKind
 from oncall_tui.domain.tickets import Channel, Priority, Source, Status
+from oncall_tui.sync.adapter import HttpAdapter, paginate
 from oncall_tui.sync.base import (
     BadPayload,
     Fields,
@@ -54,7 +55,6 @@ from oncall_tui.sync.base import (
     RemoteComment,
     RemoteTicket,
     SyncError,
-    Triage,
     bounded,
     bounded_page,
     decode_cursor,
@@ -66,11 +66,9 @@ from oncall_tui.sync.base import (
 from oncall_tui.sync.http import (
     check_status,
     error_detail,
-    limits_of,
     parse_retry_after,
     response_json,
     same_origin,
-    send,
 )
 
 log = logging.getLogger(__name__)
@@ -288,7 +286,7 @@ def _repo_path(repo: str) -> str:
 # The adapter
 
 
-class GitHubBackend:
+class GitHubBackend(HttpAdapter):
     """The public tracker, over GitHub's REST API.
 
     Args:
@@ -320,55 +318,30 @@ class GitHubBackend:
         clock: Clock | None = None,
         name: str = "github",
     ) -> None:
-        self.client = client
+        super().__init__(client, clock=clock, name=name)
         self.config = config
-        self.clock = clock or SystemClock()
-        self.name = name
         #: Per rate-limit resource ("core", "search"): epoch seconds until which it is spent.
         self._spent_until: dict[str, float] = {}
         self._wait_hint: float | None = None
-        self.limits = limits_of(client)
-        #: Records set aside: the next page carries them to the sync log.
-        self.triage = Triage()
 
     def __repr__(self) -> str:
         return f"GitHubBackend(name={self.name!r}, repos={self.config.repos!r})"
 
-    # -- plumbing
+    # -- plumbing (the hooks of HttpAdapter._call)
 
-    def _now_ts(self) -> float:
-        return self.clock().timestamp()
-
-    async def _call(
-        self,
-        method: str,
-        url: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        headers: Mapping[str, str] | None = None,
-        resource: str = "core",
-        ok: Iterable[int] = (),
-    ) -> httpx.Response:
+    def _before_send(self, resource: str) -> None:
         now = self._now_ts()
         until = self._spent_until.get(resource, 0.0)
         if until > now:
             raise RateLimited(
                 f"{self.name}: rate limit spent, resets in {until - now:.0f}s", until - now
             )
-        response = await send(
-            self.client,
-            method,
-            url,
-            backend=self.name,
-            params=params,
-            json=json,
-            headers={**API_HEADERS, **(headers or {})},
-        )
+
+    def _headers(self, headers: Mapping[str, str] | None) -> Mapping[str, str]:
+        return {**API_HEADERS, **(headers or {})}
+
+    def _after_send(self, response: httpx.Response, resource: str) -> None:
         self._note_budget(response, resource)
-        if response.status_code not in ok:
-            check_status(response, self.name, self._now_ts(), on_error=self._rate_error)
-        return response
 
     def _note_budget(self, response: httpx.Response, resource: str) -> None:
         remaining = _int_header(response, "x-ratelimit-remaining")
@@ -385,7 +358,7 @@ class GitHubBackend:
         else:
             self._wait_hint = None
 
-    def _rate_error(self, response: httpx.Response, what: str) -> None:
+    def _on_error(self, response: httpx.Response, what: str) -> None:
         if response.status_code not in (403, 429):
             return
         retry = response.headers.get("retry-after")
@@ -398,9 +371,6 @@ class GitHubBackend:
             raise RateLimited(f"{what}: rate limit spent, resets in {seconds:.0f}s", seconds)
         if response.status_code == 403 and "rate limit" in error_detail(response).lower():
             raise RateLimited(f"{what}: rate limited", 60.0)
-
-    async def _json(self, method: str, url: str, **kwargs: Any) -> Any:
-        return response_json(await self._call(method, url, **kwargs), self.name)
 
     # -- pull
 
@@ -525,28 +495,27 @@ class GitHubBackend:
         self, repo: str, number: int | str, since: str | None = None
     ) -> list[RemoteComment]:
         """Comments of one issue updated since ``since`` (all pages); none if it is gone."""
-        url: str | None = f"{_repo_path(repo)}/issues/{int(number)}/comments"
-        params: dict[str, Any] | None = {"per_page": 100}
-        if since and params is not None:
-            params["since"] = since
+        first = f"{_repo_path(repo)}/issues/{int(number)}/comments"
+        query: dict[str, Any] = {"per_page": 100}
+        if since:
+            query["since"] = since
         remote_id = f"{repo}#{int(number)}"
-        comments: list[RemoteComment] = []
-        for _ in range(100):  # safety bound
-            assert url is not None
+
+        async def fetch(next_url: str | None) -> tuple[list[Any], str | None]:
+            url, params = self.page_request(next_url, first, query)
             response = await self._call("GET", url, params=params, ok=(404, 410))
             if response.status_code in (404, 410):
-                return comments
+                return [], None
             items = response_json(response, self.name)
             if not isinstance(items, list):
                 raise BadPayload(f"{self.name}: comments of {remote_id}: expected a list")
-            for item in items:
-                comment = self.triage.read("comment", item, lambda c: parse_comment(c, remote_id))
-                if comment is not None:
-                    comments.append(comment)
-            url = response.links.get("next", {}).get("url")
-            if not url:
-                break
-            url, params = same_origin(self.client, url, self.name), None
+            return items, response.links.get("next", {}).get("url") or None
+
+        comments: list[RemoteComment] = []
+        async for item in paginate(fetch, max_pages=100):  # a safety bound
+            comment = self.triage.read("comment", item, lambda c: parse_comment(c, remote_id))
+            if comment is not None:
+                comments.append(comment)
         return comments
 
     # -- push
@@ -687,9 +656,7 @@ class GitHubBackend:
             log.info("%s: looking up a push failed: %s", self.name, exc)
             return None
 
-    async def lookup(
-        self, op: Op, taken: frozenset[str] = frozenset()
-    ) -> PushResult | None:
+    async def lookup(self, op: Op, taken: frozenset[str] = frozenset()) -> PushResult | None:
         """Find an issue or comment created by ``op`` through its hidden marker.
 
         Other operations are safe to resend (labels, state and assignees are set, not added).

@@ -32,17 +32,19 @@ Errors
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncGenerator, Iterable, Mapping
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
-from oncall_tui.domain.clock import Clock, SystemClock
+from oncall_tui.domain.clock import Clock
 from oncall_tui.domain.errors import ConfigValueError
 from oncall_tui.domain.ops import CHANNEL_ID, Op, OpKind
 from oncall_tui.domain.tickets import Channel, Priority, Source, Status
+from oncall_tui.sync.adapter import HttpAdapter, paginate
 from oncall_tui.sync.base import (
     AuthFailed,
     BackendUnavailable,
@@ -55,14 +57,13 @@ from oncall_tui.sync.base import (
     RemoteComment,
     RemoteTicket,
     SyncError,
-    Triage,
     bounded_page,
     bounded_result,
     decode_cursor,
     encode_cursor,
     unsupported,
 )
-from oncall_tui.sync.http import check_status, limits_of, parse_retry_after, response_json, send
+from oncall_tui.sync.http import parse_retry_after, response_json
 
 log = logging.getLogger(__name__)
 
@@ -380,7 +381,7 @@ def slack_error(payload: object, what: str, now_ts: float, retry_after: str | No
 # The adapter
 
 
-class SlackBackend:
+class SlackBackend(HttpAdapter):
     """Customer chat threads, over Slack's Web API.
 
     Args:
@@ -403,35 +404,46 @@ class SlackBackend:
         clock: Clock | None = None,
         name: str = "slack",
     ) -> None:
-        self.client = client
+        super().__init__(client, clock=clock, name=name)
         self.config = config
-        self.clock = clock or SystemClock()
-        self.name = name
-        self.limits = limits_of(client)
         #: The 2025 plan of apps outside the Marketplace (configured, or after ratelimited).
         self._limited = config.limited
-        #: Messages set aside: the next page carries them to the sync log.
-        self.triage = Triage()
 
     def __repr__(self) -> str:
         return f"SlackBackend(name={self.name!r}, channels={self.config.channels!r})"
 
     async def call(self, method: str, **args: Any) -> Fields:
         """Call one Web API method; reads go as GET, writes as POST with a JSON body."""
+        what = f"{self.name}: {method}"
+
+        def rate_limited(response: httpx.Response, _what: str) -> None:
+            if response.status_code == 429:
+                retry = parse_retry_after(
+                    response.headers.get("retry-after"), self._now_ts(), default=30.0
+                )
+                raise RateLimited(f"{what}: rate limited, retry in {retry:.0f}s", retry)
+
         if method.startswith("chat."):
-            response = await send(self.client, "POST", method, backend=self.name, json=args)
+            response = await self._call("POST", method, json=args, on_error=rate_limited)
         else:
             params = {k: v for k, v in args.items() if v is not None}
-            response = await send(self.client, "GET", method, backend=self.name, params=params)
-        now = self.clock().timestamp()
-        what = f"{self.name}: {method}"
-        if response.status_code == 429:
-            retry = parse_retry_after(response.headers.get("retry-after"), now, default=30.0)
-            raise RateLimited(f"{what}: rate limited, retry in {retry:.0f}s", retry)
-        check_status(response, self.name, now)
+            response = await self._call("GET", method, params=params, on_error=rate_limited)
         payload = response_json(response, self.name)
-        slack_error(payload, what, now, response.headers.get("retry-after"))
+        slack_error(payload, what, self._now_ts(), response.headers.get("retry-after"))
         return Fields(payload, what)
+
+    async def messages(
+        self, method: str, *, max_pages: int, **args: Any
+    ) -> AsyncGenerator[Any, None]:
+        """The ``messages`` of every page of a history or replies call, ``cursor`` followed
+        (at most ``max_pages``: a safety bound); each page goes through :meth:`call`."""
+
+        async def fetch(page_cursor: str | None) -> tuple[list[Any], str | None]:
+            found = await self.call(method, **args, cursor=page_cursor)
+            return found.items("messages"), _next_cursor(found)
+
+        async for item in paginate(fetch, max_pages=max_pages):
+            yield item
 
     # -- pull
 
@@ -560,8 +572,7 @@ class SlackBackend:
         for item in found.items("messages"):
             if self.triage.read("message", item, parse_message, ("ts",)) is not None:
                 raw.append({k: v for k, v in item.items() if k in MESSAGE_KEYS})
-        meta = found.opt_sub("response_metadata")
-        next_cursor = meta.opt_text("next_cursor") if meta else None
+        next_cursor = _next_cursor(found)
         if next_cursor:
             return None, (), {"cursor": next_cursor, "messages": raw}
         messages = [parse_message(m) for m in raw]
@@ -609,9 +620,7 @@ class SlackBackend:
                 if ticket is not None:
                     tickets.append(ticket)
                     threads[message.ts] = message.ts
-        meta = found.opt_sub("response_metadata")
-        next_cursor = meta.opt_text("next_cursor") if meta else None
-        return tickets, changed, next_cursor or None
+        return tickets, changed, _next_cursor(found)
 
     async def _thread(
         self, channel: str, thread_ts: str, entry: dict[str, Any]
@@ -634,25 +643,18 @@ class SlackBackend:
     ) -> list[Message]:
         """All messages of a thread (parent first unless ``oldest`` cuts it)."""
         messages: list[Message] = []
-        page_cursor: str | None = None
-        for _ in range(50):  # safety bound: 50 pages
-            found = await self.call(
-                "conversations.replies",
-                channel=channel,
-                ts=thread_ts,
-                limit=self.page_limit,
-                cursor=page_cursor,
-                oldest=oldest,
-                include_all_metadata="true" if metadata else None,
-            )
-            for item in found.items("messages"):
-                message = self.triage.read("message", item, parse_message, ("ts",))
-                if message is not None:
-                    messages.append(message)
-            meta = found.opt_sub("response_metadata")
-            page_cursor = meta.opt_text("next_cursor") if meta else None
-            if not page_cursor:
-                break
+        async for item in self.messages(
+            "conversations.replies",
+            max_pages=50,
+            channel=channel,
+            ts=thread_ts,
+            limit=self.page_limit,
+            oldest=oldest,
+            include_all_metadata="true" if metadata else None,
+        ):
+            message = self.triage.read("message", item, parse_message, ("ts",))
+            if message is not None:
+                messages.append(message)
         return messages
 
     # -- push
@@ -750,17 +752,16 @@ class SlackBackend:
         if not CHANNEL_ID.match(channel):
             return None
         oldest = datetime_to_ts(op.created_at - timedelta(minutes=10)) if op.created_at else None
-        page_cursor: str | None = None
-        for _ in range(20):  # safety bound: 20 pages
-            found = await self.call(
-                "conversations.history",
-                channel=channel,
-                oldest=oldest,
-                include_all_metadata="true",
-                limit=self.page_limit,
-                cursor=page_cursor,
-            )
-            for item in found.items("messages"):
+        history = self.messages(
+            "conversations.history",
+            max_pages=20,
+            channel=channel,
+            oldest=oldest,
+            include_all_metadata="true",
+            limit=self.page_limit,
+        )
+        async with aclosing(history):
+            async for item in history:
                 meta = item.get("metadata") if isinstance(item, dict) else None
                 payload = meta.get("event_payload") if isinstance(meta, dict) else None
                 if (
@@ -770,15 +771,9 @@ class SlackBackend:
                     message = self.triage.read("message", item, parse_message, ("ts",))
                     if message is not None:
                         return self._posted(channel, message.ts)
-            meta_page = found.opt_sub("response_metadata")
-            page_cursor = meta_page.opt_text("next_cursor") if meta_page else None
-            if not page_cursor:
-                break
         return None
 
-    async def lookup(
-        self, op: Op, taken: frozenset[str] = frozenset()
-    ) -> PushResult | None:
+    async def lookup(self, op: Op, taken: frozenset[str] = frozenset()) -> PushResult | None:
         """Find a reply (or a channel message) by the outbox key in its message metadata."""
         if op.kind is OpKind.POST_MESSAGE:
             return await self._lookup_channel_message(op)
@@ -818,6 +813,12 @@ class SlackBackend:
                     self.limits,
                 )
         return None
+
+
+def _next_cursor(found: Fields) -> str | None:
+    """The cursor of the next page of a history or replies answer; none after the last."""
+    meta = found.opt_sub("response_metadata")
+    return (meta.opt_text("next_cursor") if meta else None) or None
 
 
 def split_remote_id(remote_id: str | None) -> tuple[str, str]:

@@ -59,7 +59,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -67,11 +67,12 @@ from typing import Any, NamedTuple, TypeVar
 
 import httpx
 
-from oncall_tui.domain.clock import Clock, SystemClock
+from oncall_tui.domain.clock import Clock
 from oncall_tui.domain.errors import ConfigValueError
 from oncall_tui.domain.ops import Op, OpKind
 from oncall_tui.domain.remote import Scope
 from oncall_tui.domain.tickets import Channel, Priority, Source, Status
+from oncall_tui.sync.adapter import HttpAdapter, paginate
 from oncall_tui.sync.agent_options import AGENT_OPTIONS, agent_options
 from oncall_tui.sync.base import (
     AuthFailed,
@@ -95,7 +96,7 @@ from oncall_tui.sync.base import (
     unsupported,
 )
 from oncall_tui.sync.budget import SharedBudget
-from oncall_tui.sync.http import check_status, limits_of, response_json, same_origin, send
+from oncall_tui.sync.http import response_json
 from oncall_tui.sync.zendesk_agent import ADMIN_WHY, AGENT_WHY, FORBIDDEN_WHY, AgentPath
 
 E = TypeVar("E", bound=StrEnum)
@@ -626,7 +627,7 @@ def comment_from_audit(
 # The adapter
 
 
-class ZendeskBackend:
+class ZendeskBackend(HttpAdapter):
     """The help desk, over Zendesk's REST API.
 
     Args:
@@ -661,20 +662,14 @@ class ZendeskBackend:
         clock: Clock | None = None,
         name: str = "zendesk",
     ) -> None:
-        self.client = client
+        super().__init__(client, clock=clock, name=name)
         self.config = config or ZendeskConfig()
-        self.clock = clock or SystemClock()
-        self.name = name
         self.base_url = str(client.base_url).rstrip("/")
         #: Users seen in sideloads, so push answers (which carry bare ids) map like pulls.
         self.users: dict[str, User] = {}
         self._staff_loaded_at: float | None = None
-        self.limits = limits_of(client)
         #: Lines for the sync log, carried by the next page.
         self._notes: list[str] = []
-        #: Records set aside outside a page (staff list, search, look-ups): the next page
-        #: carries them to the sync log.
-        self.triage = Triage()
         #: oncall-tui's share of the account's per-minute limit (every request counts).
         self.budget = SharedBudget(self.config.budget_share, self._now_ts)
         #: Organizations already read (the agent path looks up only new ones).
@@ -686,37 +681,15 @@ class ZendeskBackend:
     def __repr__(self) -> str:
         return f"ZendeskBackend(name={self.name!r}, base_url={self.base_url!r})"
 
-    # -- plumbing
+    # -- plumbing (the hooks of HttpAdapter._call): every request counts against the shared
+    # budget, whose headers each answer updates; records set aside outside a page (staff list,
+    # search, look-ups) go to the sync log with the next page.
 
-    def _now_ts(self) -> float:
-        return self.clock().timestamp()
-
-    async def _call(
-        self,
-        method: str,
-        url: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        headers: Mapping[str, str] | None = None,
-        ok: Iterable[int] = (),
-        on_error: Callable[[httpx.Response, str], None] | None = None,
-    ) -> httpx.Response:
-        """Send one request; error statuses other than ``ok`` raise (see check_status).
-
-        Every request counts against the shared budget, whose headers each answer updates.
-        """
+    def _before_send(self, resource: str) -> None:
         self.budget.note()
-        response = await send(
-            self.client, method, url, backend=self.name, params=params, json=json, headers=headers
-        )
-        self.budget.observe(response.headers)
-        if response.status_code not in ok:
-            check_status(response, self.name, self._now_ts(), on_error=on_error)
-        return response
 
-    async def _json(self, method: str, url: str, **kwargs: Any) -> Any:
-        return response_json(await self._call(method, url, **kwargs), self.name)
+    def _after_send(self, response: httpx.Response, resource: str) -> None:
+        self.budget.observe(response.headers)
 
     # -- pull
 
@@ -831,15 +804,24 @@ class ZendeskBackend:
         """Every agent and admin (a few pages), so comment authors get their names."""
         self._staff_loaded_at = self._now_ts()
         for role in ("agent", "admin"):
-            url: str = USERS_PATH
-            params: dict[str, Any] | None = {"role": role, "per_page": 100}
-            for _ in range(100):  # a safety bound: 10,000 staff
-                f = Fields(await self._json("GET", url, params=params), "zendesk users")
+            query = {"role": role, "per_page": 100}
+            # A safety bound: 10,000 staff.
+            async for f in self.pages(USERS_PATH, query, "zendesk users", max_pages=100):
                 self.users.update(parse_users(f.items("users"), self.triage))
-                next_page = f.opt_text("next_page")
-                if not next_page:
-                    break
-                url, params = same_origin(self.client, next_page, self.name), None
+
+    async def pages(
+        self, url: str, params: Mapping[str, Any], what: str, *, max_pages: int
+    ) -> AsyncIterator[Fields]:
+        """Each page of a list whose answers carry the next page's URL in ``next_page``
+        (offset pagination), at most ``max_pages`` (a safety bound)."""
+
+        async def fetch(next_url: str | None) -> tuple[list[Fields], str | None]:
+            page_url, page_params = self.page_request(next_url, url, params)
+            f = Fields(await self._json("GET", page_url, params=page_params), what)
+            return [f], f.opt_text("next_page") or None
+
+        async for f in paginate(fetch, max_pages=max_pages):
+            yield f
 
     def _start_time(self) -> int:
         now = self.clock()
@@ -888,24 +870,30 @@ class ZendeskBackend:
 
         A ticket deleted meanwhile (404) has none.
         """
-        url = f"/api/v2/tickets/{_numeric(ticket_id)}/comments.json"
-        params: dict[str, Any] | None = {"include": "users"}
-        comments: list[RemoteComment] = []
-        for _ in range(100):  # a safety bound: 100 pages of 100 comments
+        first = f"/api/v2/tickets/{_numeric(ticket_id)}/comments.json"
+        gone = False
+
+        async def fetch(next_url: str | None) -> tuple[list[RemoteComment], str | None]:
+            nonlocal gone
+            url, params = self.page_request(next_url, first, {"include": "users"})
             response = await self._call("GET", url, params=params, ok=(404,))
             if response.status_code == 404:
-                return []
+                gone = True
+                return [], None
             f = Fields(response_json(response, self.name), "zendesk comments")
             users = parse_users(f.items("users"), self.triage)
             self.users.update(users)
-            for item in f.items("comments"):
-                comment = self.triage.read("comment", item, _comment_parser(ticket_id, users))
-                if comment is not None:
-                    comments.append(bounded(comment, self.limits))
-            next_page = f.opt_text("next_page")
-            if not next_page:
-                break
-            url, params = same_origin(self.client, next_page, self.name), None
+            read = (
+                self.triage.read("comment", item, _comment_parser(ticket_id, users))
+                for item in f.items("comments")
+            )
+            page = [bounded(c, self.limits) for c in read if c is not None]
+            return page, f.opt_text("next_page") or None
+
+        # A safety bound: 100 pages of 100 comments.
+        comments = [c async for c in paginate(fetch, max_pages=100)]
+        if gone:
+            return []
         comments.sort(key=lambda c: c.created_at)
         return comments[1:]
 
@@ -1116,9 +1104,7 @@ class ZendeskBackend:
             ticket=bounded(ticket, self.limits) if complete else None,
         )
 
-    async def lookup(
-        self, op: Op, taken: frozenset[str] = frozenset()
-    ) -> PushResult | None:
+    async def lookup(self, op: Op, taken: frozenset[str] = frozenset()) -> PushResult | None:
         """Did an unclear creation or comment happen?
 
         A creation is found by its ``external_id`` (search may lag a few minutes behind; the

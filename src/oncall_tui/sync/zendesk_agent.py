@@ -53,7 +53,6 @@ from oncall_tui.sync.base import (
     RemoteTicket,
     bounded,
 )
-from oncall_tui.sync.http import same_origin
 
 if TYPE_CHECKING:
     from oncall_tui.sync.zendesk import ZendeskBackend
@@ -108,19 +107,18 @@ class AgentPath:
         if self.config.agent_groups:
             return me, list(self.config.agent_groups)
         groups: list[str] = []
-        url: str = MEMBERSHIPS_PATH
-        params: dict[str, Any] | None = {"per_page": 100}
-        for _ in range(50):  # a safety bound: 5,000 memberships
-            f = Fields(await self.backend._json("GET", url, params=params), "zendesk memberships")
+        pages = self.backend.pages(
+            MEMBERSHIPS_PATH,
+            {"per_page": 100},
+            "zendesk memberships",
+            max_pages=50,  # a safety bound: 5,000 memberships
+        )
+        async for f in pages:
             for row in f.objects("group_memberships"):
                 if row.opt_ident("user_id") == me:
                     group = row.opt_ident("group_id")
                     if group and group not in groups:
                         groups.append(group)
-            next_page = f.opt_text("next_page")
-            if not next_page:
-                break
-            url, params = same_origin(self.backend.client, next_page, self.backend.name), None
         return me, groups
 
     # -- queries

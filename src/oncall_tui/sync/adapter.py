@@ -1,0 +1,137 @@
+"""What the HTTP adapters (GitHub, Slack, Zendesk) share: one request, and following pages.
+
+:class:`HttpAdapter` holds what every adapter is built from (its client, clock, name, text
+limits and :class:`~oncall_tui.sync.base.Triage`) and sends one request through
+:func:`~oncall_tui.sync.http.send` and :func:`~oncall_tui.sync.http.check_status`; an adapter
+gives the backend's own rules through four hooks:
+
+- ``_before_send(resource)``: refuse early (GitHub's spent rate limit) or count the request
+  (Zendesk's shared budget);
+- ``_after_send(response, resource)``: read the budget headers of every answer;
+- ``_headers(headers)``: headers every request carries (GitHub's API version);
+- ``_on_error(response, what)``: statuses the backend gives its own meaning (GitHub's
+  rate-limited 403), run before the defaults.
+
+:func:`paginate` follows a backend's pages, whatever carries the next one (a ``Link`` header,
+a ``next_page`` URL in the body, Slack's ``next_cursor``), within a safety bound;
+:meth:`HttpAdapter.page_request` turns a next-page URL from the server into a request of the
+same origin (a token never goes to another host).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+import httpx
+
+from oncall_tui.domain.clock import Clock, SystemClock
+from oncall_tui.sync.base import Triage
+from oncall_tui.sync.http import check_status, limits_of, response_json, same_origin, send
+
+T = TypeVar("T")
+C = TypeVar("C")
+
+#: ``on_error`` of :func:`~oncall_tui.sync.http.check_status`.
+OnError = Callable[[httpx.Response, str], None]
+
+
+async def paginate(
+    fetch: Callable[[C | None], Awaitable[tuple[Iterable[T], C | None]]], *, max_pages: int
+) -> AsyncIterator[T]:
+    """The items of every page, in order: ``fetch(None)`` first, then ``fetch(next)`` for
+    each next-page cursor a page gives, until a page gives none or ``max_pages`` are read.
+
+    A page is fetched only once the items of the one before it are taken, so a caller that
+    stops early (it found what it looked for) sends no further request.
+    """
+    cursor: C | None = None
+    for _ in range(max_pages):
+        items, cursor = await fetch(cursor)
+        for item in items:
+            yield item
+        if cursor is None:
+            return
+
+
+class HttpAdapter:
+    """The base of an adapter over an HTTP API (see the module docstring).
+
+    Args:
+        client: from :func:`oncall_tui.sync.http.build_client`.
+        clock: the wall clock (Retry-After dates, rate-limit resets).
+        name: the backend's name in ``sync_state`` and in every message.
+    """
+
+    def __init__(self, client: httpx.AsyncClient, *, clock: Clock | None, name: str) -> None:
+        self.client = client
+        self.clock = clock or SystemClock()
+        self.name = name
+        self.limits = limits_of(client)
+        #: Records set aside: the next page carries them to the sync log.
+        self.triage = Triage()
+
+    def _now_ts(self) -> float:
+        return self.clock().timestamp()
+
+    # -- hooks
+
+    def _before_send(self, resource: str) -> None:
+        """Before every request: raise to refuse it, or count it."""
+
+    def _after_send(self, response: httpx.Response, resource: str) -> None:
+        """After every answer, whatever its status."""
+
+    def _headers(self, headers: Mapping[str, str] | None) -> Mapping[str, str] | None:
+        """The headers of a request, given the caller's."""
+        return headers
+
+    def _on_error(self, response: httpx.Response, what: str) -> None:
+        """For an error status: raise the backend's own meaning, or return for the defaults."""
+
+    # -- requests
+
+    async def _call(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        resource: str = "core",
+        ok: Iterable[int] = (),
+        on_error: OnError | None = None,
+    ) -> httpx.Response:
+        """Send one request; error statuses other than ``ok`` raise (see check_status).
+
+        ``on_error`` replaces the adapter's ``_on_error`` for this request.
+        """
+        self._before_send(resource)
+        response = await send(
+            self.client,
+            method,
+            url,
+            backend=self.name,
+            params=params,
+            json=json,
+            headers=self._headers(headers),
+        )
+        self._after_send(response, resource)
+        if response.status_code not in ok:
+            check_status(response, self.name, self._now_ts(), on_error=on_error or self._on_error)
+        return response
+
+    async def _json(self, method: str, url: str, **kwargs: Any) -> Any:
+        """The decoded JSON of one request's answer (see :meth:`_call`)."""
+        return response_json(await self._call(method, url, **kwargs), self.name)
+
+    def page_request(
+        self, next_url: str | None, url: str, params: Mapping[str, Any] | None
+    ) -> tuple[str, Mapping[str, Any] | None]:
+        """The request of a page: the first (``url`` with ``params``) while ``next_url`` is
+        ``None``, else the server's next-page URL, which already carries its query and must
+        be of the client's origin."""
+        if next_url is None:
+            return url, params
+        return same_origin(self.client, next_url, self.name), None
