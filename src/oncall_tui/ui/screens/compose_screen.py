@@ -350,13 +350,16 @@ class ComposeScreen(ModalScreen[Sent | None]):
                 self.draft_id, self.ticket.id, self._fields(text), op
             )
         except sqlite3.OperationalError as exc:
-            self.notify(
-                f"The local database is busy ({exc}): nothing was queued, try again.",
-                severity="error",
-                markup=False,
-            )
+            self._busy(exc)
             return
         self._sent(text)
+
+    def _busy(self, exc: sqlite3.OperationalError) -> None:
+        self.notify(
+            f"The local database is busy ({exc}): nothing was queued, try again.",
+            severity="error",
+            markup=False,
+        )
 
     def _sent(self, text: str) -> None:
         if self.override is not None:
@@ -387,11 +390,7 @@ class ComposeScreen(ModalScreen[Sent | None]):
             self.notify(str(exc), severity="error", markup=False)
             return
         except sqlite3.OperationalError as exc:
-            self.notify(
-                f"The local database is busy ({exc}): nothing was queued, try again.",
-                severity="error",
-                markup=False,
-            )
+            self._busy(exc)
             return
         self._sent(text)
 
