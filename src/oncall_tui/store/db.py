@@ -570,7 +570,7 @@ def open_store(
             _check_schema(db, path)
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if not memory:
-            db.execute("PRAGMA journal_mode = WAL")  # the first write to a new file
+            _use_wal(db)
         db.execute("PRAGMA synchronous = NORMAL")  # durable at each WAL checkpoint; safe in WAL
         db.execute("PRAGMA foreign_keys = ON")
         if migrate and user_version < SCHEMA_VERSION:
@@ -599,6 +599,31 @@ def _recompute_after_migration(store: Any) -> None:
     store.recompute_sla(ids)
     with store.db.atomic():
         store.db.execute("DELETE FROM meta WHERE key = 'sla_recompute'")
+
+
+def _use_wal(db: Database) -> None:
+    """``PRAGMA journal_mode = WAL``, the first write to a new file.
+
+    Switching needs the file to itself, and SQLite answers "database is locked" at once, not
+    after the busy timeout, when another process is opening the same new file at that moment
+    (the app and ``sync --once`` started together). Retried up to the busy timeout; a file
+    already in WAL mode (every one after its first open) answers at once.
+    """
+    import time
+
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.005
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            code = getattr(exc, "sqlite_errorcode", None)
+            busy = isinstance(code, int) and code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+            if not busy or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 def _migrate(db: Database) -> None:
