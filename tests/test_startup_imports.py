@@ -25,6 +25,10 @@ NOT_BEFORE_FIRST_FRAME = (
     "oncall_tui.domain.runbooks",
     "oncall_tui.cli.sync",
     "oncall_tui.cli.sla",
+    # issue 22: the store's rarely used halves load their domain on first use
+    "oncall_tui.domain.handoff",  # the week's summary
+    "oncall_tui.domain.remote",  # the sync records (the engine starts after the first paint)
+    "oncall_tui.domain.team",  # the team wire format (and hashlib behind it)
 )
 
 
@@ -60,3 +64,11 @@ def test_queue_first_frame_imports_only_what_it_needs(tmp_path: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_store_team_prefix_is_the_wire_prefix() -> None:
+    """The store spells the subjects' first token itself (so the wire format loads late)."""
+    from oncall_tui.domain.team import PREFIX
+    from oncall_tui.store import Store
+
+    assert Store.team_prefix == PREFIX

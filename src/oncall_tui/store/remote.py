@@ -16,18 +16,11 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import fields, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oncall_tui.domain import sla as sla_rules
 from oncall_tui.domain import sla_history
 from oncall_tui.domain.ops import Op, OpKind, is_supported
-from oncall_tui.domain.remote import (
-    Page,
-    Quarantined,
-    RemoteComment,
-    RemoteCustomer,
-    RemoteTicket,
-)
 from oncall_tui.domain.sla_clocks import EventType, SlaEvent
 from oncall_tui.domain.text import clean_line, clean_text, is_unsafe, is_unsafe_line
 from oncall_tui.domain.tickets import (
@@ -42,6 +35,15 @@ from oncall_tui.store.base import TICKET_COLUMNS, ticket_from_row
 from oncall_tui.store.db import dumps, iso, parse_iso
 from oncall_tui.store.sync_state import LOG_KEEP
 from oncall_tui.store.tickets import TicketsMixin
+
+if TYPE_CHECKING:  # the sync records load with the first page applied, not at start
+    from oncall_tui.domain.remote import (
+        Page,
+        Quarantined,
+        RemoteComment,
+        RemoteCustomer,
+        RemoteTicket,
+    )
 
 #: Which ticket fields each kind of outbox entry edits locally.
 OP_FIELDS: dict[str, tuple[str, ...]] = {
@@ -445,6 +447,8 @@ class RemoteMixin(TicketsMixin):
 
     def _adopt_pending(self, keys: Sequence[tuple[str, str]]) -> None:
         """Move comments that waited for these (just inserted) tickets into their threads."""
+        from oncall_tui.domain.remote import RemoteComment
+
         waiting: list[RemoteComment] = []
         for source, chunk, marks in _by_source(keys):
             where = f"WHERE source = ? AND ticket_remote_id IN ({marks})"
