@@ -29,6 +29,10 @@ NOT_BEFORE_FIRST_FRAME = (
     "oncall_tui.domain.handoff",  # the week's summary
     "oncall_tui.domain.remote",  # the sync records (the engine starts after the first paint)
     "oncall_tui.domain.team",  # the team wire format (and hashlib behind it)
+    "oncall_tui.domain.guard",  # the public-text guard: the first label, reply or post
+    "oncall_tui.settings.team",  # the [team]/[relay] parsers: only a config that has them
+    "oncall_tui.data.resources",  # the shipped reply templates: the first reply
+    "oncall_tui.domain.templates",
 )
 
 
