@@ -33,6 +33,9 @@ NOT_BEFORE_FIRST_FRAME = (
     "oncall_tui.settings.team",  # the [team]/[relay] parsers: only a config that has them
     "oncall_tui.data.resources",  # the shipped reply templates: the first reply
     "oncall_tui.domain.templates",
+    "oncall_tui.domain.sla_clocks",  # the reply clocks: the first ticket read or written
+    "oncall_tui.domain.sla_history",
+    "oncall_tui.domain.sla_explain",
 )
 
 
