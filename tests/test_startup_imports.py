@@ -36,6 +36,8 @@ NOT_BEFORE_FIRST_FRAME = (
     "oncall_tui.domain.sla_clocks",  # the reply clocks: the first ticket read or written
     "oncall_tui.domain.sla_history",
     "oncall_tui.domain.sla_explain",
+    "oncall_tui.ui.screens.choice_screen",  # the pickers: the first one opened
+    "oncall_tui.ui.screens.prompt_screen",
 )
 
 

@@ -15,8 +15,6 @@ from oncall_tui.domain.ops import OpKind
 from oncall_tui.domain.tickets import Priority, Source, Status, Ticket, ticket_ref, ticket_title
 from oncall_tui.settings.config import Config
 from oncall_tui.store import Store
-from oncall_tui.ui.screens.choice_screen import ChoiceScreen
-from oncall_tui.ui.screens.prompt_screen import PromptScreen
 
 if TYPE_CHECKING:  # the guard loads with the first labelling or reply, not at start
     from oncall_tui.domain import guard
@@ -140,6 +138,8 @@ class TicketActions:
             )
 
     def action_set_priority(self) -> None:
+        from oncall_tui.ui.screens.choice_screen import ChoiceScreen
+
         tid = self.current_id()
         if tid is None:
             return
@@ -158,6 +158,8 @@ class TicketActions:
         self.app.push_screen(ChoiceScreen(f"Priority of {name}", PRIORITY_CHOICES, current), done)
 
     def action_set_status(self) -> None:
+        from oncall_tui.ui.screens.choice_screen import ChoiceScreen
+
         tid = self.current_id()
         if tid is None:
             return
@@ -185,6 +187,8 @@ class TicketActions:
         """Run ``then()`` unless a label going on a public issue names a customer; then the
         engineer may still add it, with a reason that goes to the sync log."""
         from oncall_tui.domain import guard
+        from oncall_tui.ui.screens.choice_screen import ChoiceScreen
+        from oncall_tui.ui.screens.prompt_screen import PromptScreen
 
         if not labels or not guard.needs_guard(ticket.source, OpKind.ADD_LABELS):
             then()
@@ -232,6 +236,8 @@ class TicketActions:
         )
 
     def action_toggle_label(self) -> None:
+        from oncall_tui.ui.screens.prompt_screen import PromptScreen
+
         tid = self.current_id()
         if tid is None:
             return
@@ -338,6 +344,8 @@ class TicketActions:
         return True
 
     def action_reply(self) -> None:
+        from oncall_tui.ui.screens.choice_screen import ChoiceScreen
+
         tid = self.current_id()
         if tid is None or self._resume(tid, "reply"):
             return
@@ -425,6 +433,8 @@ class TicketActions:
 
     def action_escalate(self) -> None:
         """Walk a tracker bug through the escalation labels (domain.labels)."""
+        from oncall_tui.ui.screens.choice_screen import ChoiceScreen
+
         tid = self.current_id()
         if tid is None:
             return
