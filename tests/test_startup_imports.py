@@ -39,6 +39,12 @@ NOT_BEFORE_FIRST_FRAME = (
     "oncall_tui.ui.screens.choice_screen",  # the pickers: the first one opened
     "oncall_tui.ui.screens.prompt_screen",
 )
+#: Not even imported by the modules the app starts from (the first frame of an empty cache
+#: does need them: these tests' cache is empty).
+NOT_AT_IMPORT = (
+    *NOT_BEFORE_FIRST_FRAME,
+    "oncall_tui.ui.widgets.empty_state",  # why a result is empty: the first empty result
+)
 
 
 def test_queue_first_frame_imports_only_what_it_needs(tmp_path: Path) -> None:
@@ -68,6 +74,19 @@ def test_queue_first_frame_imports_only_what_it_needs(tmp_path: Path) -> None:
         ctx.store.close()
         assert not loaded, loaded
         """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_importing_the_app_loads_none_of_the_late_modules() -> None:
+    code = (
+        "import sys\n"
+        "import oncall_tui.cli.main, oncall_tui.compose, oncall_tui.store, oncall_tui.ui.app\n"
+        f"loaded = [m for m in {NOT_AT_IMPORT!r} if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
