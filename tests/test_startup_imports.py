@@ -10,8 +10,12 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
+from oncall_tui.demo.seed import make_demo_data, seed_store
 from oncall_tui.store import open_store
 
 NOT_BEFORE_FIRST_FRAME = (
@@ -47,9 +51,15 @@ NOT_AT_IMPORT = (
 )
 
 
-def test_queue_first_frame_imports_only_what_it_needs(tmp_path: Path) -> None:
+@pytest.mark.parametrize("seeded", [False, True], ids=["empty-cache", "demo-tickets"])
+def test_queue_first_frame_imports_only_what_it_needs(tmp_path: Path, seeded: bool) -> None:
     db = tmp_path / "cache.db"
-    open_store(db).close()  # created and migrated here: the child opens an up-to-date one
+    store = open_store(db)  # created and migrated here: the child opens an up-to-date one
+    late = NOT_BEFORE_FIRST_FRAME
+    if seeded:  # a queue with tickets does not explain an empty result either
+        seed_store(store, make_demo_data(datetime(2026, 11, 23, 18, 30, tzinfo=UTC), seed=1))
+        late = NOT_AT_IMPORT
+    store.close()
     config = tmp_path / "config.toml"
     config.write_text('user = "alex"\nsync_interval = 0\n')
     code = textwrap.dedent(
@@ -68,7 +78,7 @@ def test_queue_first_frame_imports_only_what_it_needs(tmp_path: Path) -> None:
 
         async def first_frame():
             async with app.run_test(size=(120, 40)):
-                loaded.extend(m for m in {NOT_BEFORE_FIRST_FRAME!r} if m in sys.modules)
+                loaded.extend(m for m in {late!r} if m in sys.modules)
 
         asyncio.run(first_frame())
         ctx.store.close()

@@ -436,13 +436,13 @@ class QueueScreen(TicketActions, Screen[None]):
 
     def _show_empty(self) -> None:
         """Say why the result is empty, if it is (and look for the filter in other views)."""
-        from oncall_tui.ui.widgets.empty_state import explain_empty
-
         empty = self.query_one(EmptyState)
         table = self.table
         if not table.exact or table.total:
             empty.display = False
             return
+        from oncall_tui.ui.widgets.empty_state import explain_empty  # with the first empty result
+
         ctx = self._empty_context()
         empty.show(*explain_empty(ctx))
         empty.display = True
