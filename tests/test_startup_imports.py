@@ -10,8 +10,12 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
+from oncall_tui.demo.seed import make_demo_data, seed_store
 from oncall_tui.store import open_store
 
 NOT_BEFORE_FIRST_FRAME = (
@@ -25,12 +29,37 @@ NOT_BEFORE_FIRST_FRAME = (
     "oncall_tui.domain.runbooks",
     "oncall_tui.cli.sync",
     "oncall_tui.cli.sla",
+    # issue 22: the store's rarely used halves load their domain on first use
+    "oncall_tui.domain.handoff",  # the week's summary
+    "oncall_tui.domain.remote",  # the sync records (the engine starts after the first paint)
+    "oncall_tui.domain.team",  # the team wire format (and hashlib behind it)
+    "oncall_tui.domain.guard",  # the public-text guard: the first label, reply or post
+    "oncall_tui.settings.team",  # the [team]/[relay] parsers: only a config that has them
+    "oncall_tui.data.resources",  # the shipped reply templates: the first reply
+    "oncall_tui.domain.templates",
+    "oncall_tui.domain.sla_clocks",  # the reply clocks: the first ticket read or written
+    "oncall_tui.domain.sla_history",
+    "oncall_tui.domain.sla_explain",
+    "oncall_tui.ui.screens.choice_screen",  # the pickers: the first one opened
+    "oncall_tui.ui.screens.prompt_screen",
+)
+#: Not even imported by the modules the app starts from (the first frame of an empty cache
+#: does need them: these tests' cache is empty).
+NOT_AT_IMPORT = (
+    *NOT_BEFORE_FIRST_FRAME,
+    "oncall_tui.ui.widgets.empty_state",  # why a result is empty: the first empty result
 )
 
 
-def test_queue_first_frame_imports_only_what_it_needs(tmp_path: Path) -> None:
+@pytest.mark.parametrize("seeded", [False, True], ids=["empty-cache", "demo-tickets"])
+def test_queue_first_frame_imports_only_what_it_needs(tmp_path: Path, seeded: bool) -> None:
     db = tmp_path / "cache.db"
-    open_store(db).close()  # created and migrated here: the child opens an up-to-date one
+    store = open_store(db)  # created and migrated here: the child opens an up-to-date one
+    late = NOT_BEFORE_FIRST_FRAME
+    if seeded:  # a queue with tickets does not explain an empty result either
+        seed_store(store, make_demo_data(datetime(2026, 11, 23, 18, 30, tzinfo=UTC), seed=1))
+        late = NOT_AT_IMPORT
+    store.close()
     config = tmp_path / "config.toml"
     config.write_text('user = "alex"\nsync_interval = 0\n')
     code = textwrap.dedent(
@@ -49,7 +78,7 @@ def test_queue_first_frame_imports_only_what_it_needs(tmp_path: Path) -> None:
 
         async def first_frame():
             async with app.run_test(size=(120, 40)):
-                loaded.extend(m for m in {NOT_BEFORE_FIRST_FRAME!r} if m in sys.modules)
+                loaded.extend(m for m in {late!r} if m in sys.modules)
 
         asyncio.run(first_frame())
         ctx.store.close()
@@ -60,3 +89,24 @@ def test_queue_first_frame_imports_only_what_it_needs(tmp_path: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_importing_the_app_loads_none_of_the_late_modules() -> None:
+    code = (
+        "import sys\n"
+        "import oncall_tui.cli.main, oncall_tui.compose, oncall_tui.store, oncall_tui.ui.app\n"
+        f"loaded = [m for m in {NOT_AT_IMPORT!r} if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_store_team_prefix_is_the_wire_prefix() -> None:
+    """The store spells the subjects' first token itself (so the wire format loads late)."""
+    from oncall_tui.domain.team import PREFIX
+    from oncall_tui.store import Store
+
+    assert Store.team_prefix == PREFIX

@@ -14,12 +14,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oncall_tui.domain.errors import ConfigValueError
-from oncall_tui.domain.guard import GuardHit, check_public
 from oncall_tui.domain.labels import DEFAULT_SCHEME, LabelScheme, Stage, stage_of
 from oncall_tui.domain.tickets import Customer
+
+if TYPE_CHECKING:  # the public-text guard loads with the first escalation form, not at start
+    from oncall_tui.domain.guard import GuardHit
 
 #: Elapsed business days (fractional) from the first instant to the second.
 BusinessDays = Callable[[datetime, datetime], float]
@@ -343,6 +345,8 @@ def outage_guard_hits(
             masked,
             flags=re.IGNORECASE,
         )
+    from oncall_tui.domain.guard import check_public
+
     return check_public({"title": title, "body": masked}, customers)
 
 

@@ -20,12 +20,14 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oncall_tui.domain.errors import ConfigValueError
-from oncall_tui.domain.guard import GuardHit, check_public, references
 from oncall_tui.domain.ops import CHANNEL_ID, Op, OpKind, post_message_op
 from oncall_tui.domain.tickets import Customer, Source
+
+if TYPE_CHECKING:  # the guard loads with the first post checked, not with the config
+    from oncall_tui.domain.guard import GuardHit
 
 _REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
 _THREAD = re.compile(r"^[CG][A-Z0-9]{2,20}:\d{9,11}\.\d{6}$")
@@ -119,6 +121,8 @@ def guard_hits(text: str, customers: Iterable[Customer]) -> list[GuardHit]:
     so a repository that shares a word with a customer ("acme/product", "Acme Logistics")
     is not a leak; the rest of the text is checked as it will be published.
     """
+    from oncall_tui.domain.guard import check_public, references
+
     masked = list(text)
     for ref in references(text):
         if "/" in ref.text and "#" in ref.text:

@@ -43,7 +43,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oncall_tui.domain.errors import ConfigValueError
 from oncall_tui.domain.escalation import (
@@ -55,7 +55,9 @@ from oncall_tui.domain.escalation import (
 )
 from oncall_tui.domain.handoff_post import HandoffSettings, handoff_settings_from_dict
 from oncall_tui.domain.sla import SlaSettings, sla_settings_from_dict
-from oncall_tui.settings.team import RelayConfig, TeamConfig, relay_from_dict, team_from_dict
+
+if TYPE_CHECKING:  # the team sections' parser loads only for a config that has them
+    from oncall_tui.settings.team import RelayConfig, TeamConfig
 
 
 class ConfigError(Exception):
@@ -382,8 +384,12 @@ def config_from_dict(data: Mapping[str, Any]) -> Config:
     if "backends" in data:
         kwargs["backends"] = _backends(_table(data["backends"], "backends"))
     if "team" in data:
+        from oncall_tui.settings.team import team_from_dict
+
         kwargs["team"] = team_from_dict(_table(data["team"], "team"))
     if "relay" in data:
+        from oncall_tui.settings.team import relay_from_dict
+
         kwargs["relay"] = relay_from_dict(_table(data["relay"], "relay"))
     return Config(**kwargs)
 

@@ -10,7 +10,6 @@ from typing import Any, TypeVar
 
 from oncall_tui.domain.clock import Clock
 from oncall_tui.domain.sla import SlaSettings
-from oncall_tui.domain.sla_history import events_from_json
 from oncall_tui.domain.tickets import (
     Channel,
     Comment,
@@ -164,6 +163,8 @@ def ticket_from_row(row: tuple[Any, ...] | Any) -> Ticket:
 def _ticket_decode(row: tuple[Any, ...] | Any) -> Ticket:
     """Map a row selected with :data:`TICKET_COLUMNS` to a :class:`Ticket` (a row without
     ``status_since``, as migrations before 0022 select, has it unknown)."""
+    from oncall_tui.domain.sla_history import events_from_json
+
     row = tuple(row)
     status_since = row[25] if len(row) > 25 else None
     (

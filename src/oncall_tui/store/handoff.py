@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from oncall_tui.domain.handoff import Handoff, TicketRecord, Window, build_handoff
 from oncall_tui.domain.ops import Op
 from oncall_tui.domain.sla import SlaSettings
 from oncall_tui.domain.tickets import Comment
@@ -17,6 +17,9 @@ from oncall_tui.store.base import (
 from oncall_tui.store.db import iso, parse_iso
 from oncall_tui.store.drafts import DraftsMixin
 from oncall_tui.store.outbox import OutboxMixin
+
+if TYPE_CHECKING:  # the handoff domain loads with the first summary, not at start
+    from oncall_tui.domain.handoff import Handoff, TicketRecord
 
 #: The ``meta`` key remembering when the last handoff was posted.
 LAST_HANDOFF_KEY = "handoff.last_posted_at"
@@ -74,6 +77,8 @@ class HandoffMixin(OutboxMixin, DraftsMixin):
             at = parse_iso(since)
             if at is not None:
                 holders.setdefault(int(tid), []).append((at, who))
+        from oncall_tui.domain.handoff import TicketRecord
+
         return [
             TicketRecord(
                 t,
@@ -99,6 +104,8 @@ class HandoffMixin(OutboxMixin, DraftsMixin):
         self, start: datetime, end: datetime, settings: SlaSettings, next_shift_hours: int = 4
     ) -> Handoff:
         """The on-call week's summary of ``[start, end)`` from the cache."""
+        from oncall_tui.domain.handoff import Window, build_handoff
+
         return build_handoff(
             self.handoff_records(start, end),
             Window(start, end),

@@ -16,19 +16,10 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import fields, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oncall_tui.domain import sla as sla_rules
-from oncall_tui.domain import sla_history
 from oncall_tui.domain.ops import Op, OpKind, is_supported
-from oncall_tui.domain.remote import (
-    Page,
-    Quarantined,
-    RemoteComment,
-    RemoteCustomer,
-    RemoteTicket,
-)
-from oncall_tui.domain.sla_clocks import EventType, SlaEvent
 from oncall_tui.domain.text import clean_line, clean_text, is_unsafe, is_unsafe_line
 from oncall_tui.domain.tickets import (
     BACKEND_NAMES,
@@ -42,6 +33,18 @@ from oncall_tui.store.base import TICKET_COLUMNS, ticket_from_row
 from oncall_tui.store.db import dumps, iso, parse_iso
 from oncall_tui.store.sync_state import LOG_KEEP
 from oncall_tui.store.tickets import TicketsMixin
+
+if TYPE_CHECKING:  # the SLA clocks load with the first page applied, not at start
+    from oncall_tui.domain.sla_clocks import SlaEvent
+
+if TYPE_CHECKING:  # the sync records load with the first page applied, not at start
+    from oncall_tui.domain.remote import (
+        Page,
+        Quarantined,
+        RemoteComment,
+        RemoteCustomer,
+        RemoteTicket,
+    )
 
 #: Which ticket fields each kind of outbox entry edits locally.
 OP_FIELDS: dict[str, tuple[str, ...]] = {
@@ -417,6 +420,8 @@ class RemoteMixin(TicketsMixin):
         return found
 
     def _insert_remote_tickets(self, backend: str, fresh: Sequence[RemoteTicket]) -> set[int]:
+        from oncall_tui.domain import sla_history
+
         customer_ids = self._customer_map(
             backend, (rt.customer_remote_id for rt in fresh if rt.customer_remote_id is not None)
         )
@@ -445,6 +450,8 @@ class RemoteMixin(TicketsMixin):
 
     def _adopt_pending(self, keys: Sequence[tuple[str, str]]) -> None:
         """Move comments that waited for these (just inserted) tickets into their threads."""
+        from oncall_tui.domain.remote import RemoteComment
+
         waiting: list[RemoteComment] = []
         for source, chunk, marks in _by_source(keys):
             where = f"WHERE source = ? AND ticket_remote_id IN ({marks})"
@@ -478,6 +485,9 @@ class RemoteMixin(TicketsMixin):
     def _apply_comments(self, comments: Sequence[RemoteComment]) -> set[int]:
         """Add new comments to their tickets' threads (a repeated one is ignored); keep those
         of tickets not cached yet for later; mark first responses. Returns changed ids."""
+        from oncall_tui.domain import sla_history
+        from oncall_tui.domain.sla_clocks import EventType
+
         tickets = self._ticket_rows(
             {(str(rc.source), rc.ticket_remote_id) for rc in comments},
             "id, requester, first_response_at",
@@ -562,6 +572,9 @@ class RemoteMixin(TicketsMixin):
         answer is also the first response if there was none. A customer's message ends the
         waiting (:meth:`_end_waiting`): ``customer_said`` has each ticket's latest one (its
         instant and remote id)."""
+        from oncall_tui.domain import sla_history
+        from oncall_tui.domain.sla_clocks import EventType
+
         plans = self.plans()
         updates: list[dict[str, Any]] = []
         customer_said = customer_said or {}
@@ -618,6 +631,8 @@ class RemoteMixin(TicketsMixin):
         message, so two processes that both pull it queue it once; a relayed page (team mode)
         is only mirrored, the relay queues it. Returns ``ticket`` itself when nothing ends.
         """
+        from oncall_tui.domain import sla_history
+
         if ticket.status is Status.CLOSED:
             return ticket
         status_since = ticket.status_since or ticket.updated_at
@@ -675,6 +690,8 @@ class RemoteMixin(TicketsMixin):
 
     def _apply_ticket(self, backend: str, rt: RemoteTicket) -> int | None:
         """A newer copy of a cached ticket, merged field by field with unsent local edits."""
+        from oncall_tui.domain import sla_history
+
         existing = self.find_ticket(str(rt.source), rt.remote_id)
         if existing is None:
             return next(iter(self._insert_remote_tickets(backend, [rt])), None)
@@ -840,6 +857,8 @@ class RemoteMixin(TicketsMixin):
 def comment_role(rc: RemoteComment, requester: str | None) -> str:
     """The author's role as the backend said; the requester is the customer whatever the
     backend said; an author nobody resolved stays unknown (never staff)."""
+    from oncall_tui.domain import sla_history
+
     if requester and requester in (rc.author, rc.author_handle):
         return sla_history.CUSTOMER
     return rc.author_role if rc.author_role in sla_history.ROLES else ""

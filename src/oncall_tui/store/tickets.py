@@ -11,19 +11,11 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oncall_tui.domain import sla as sla_rules
-from oncall_tui.domain import sla_history
 from oncall_tui.domain.calendars import to_epoch
 from oncall_tui.domain.ops import Op, OpKind, is_supported
-from oncall_tui.domain.sla_clocks import (
-    ClockInputs,
-    ClockState,
-    EpochEvent,
-    answered_last,
-    current_clock,
-)
 from oncall_tui.domain.text import clean_line, clean_text
 from oncall_tui.domain.tickets import (
     DONE_STATUSES,
@@ -48,6 +40,9 @@ from oncall_tui.store.base import (
 )
 from oncall_tui.store.db import dumps, iso, parse_iso
 from oncall_tui.store.outbox import OutboxMixin
+
+if TYPE_CHECKING:  # the SLA clocks load with the first ticket read, not at start
+    from oncall_tui.domain.sla_clocks import EpochEvent
 
 #: Later than any event (epoch seconds).
 _NEVER = 2**62
@@ -204,6 +199,8 @@ class TicketsMixin(OutboxMixin):
         running clock with a target. ``paused`` is whether the ticket waits on the
         customer (``is:paused``; for a running clock: whether it is paused).
         """
+        from oncall_tui.domain import sla_history
+
         return self._clock_columns(
             done=ticket.is_done,
             waiting=ticket.is_paused,
@@ -226,6 +223,8 @@ class TicketsMixin(OutboxMixin):
         plan: str | None,
         unanswered: bool = False,
     ) -> dict[str, Any]:
+        from oncall_tui.domain.sla_clocks import ClockInputs, ClockState, current_clock
+
         values: dict[str, Any] = {
             "paused": int(waiting and not done),
             "is_open": int(not done),
@@ -256,6 +255,8 @@ class TicketsMixin(OutboxMixin):
         return values
 
     def _ticket_values(self, ticket: Ticket, plan: str | None) -> dict[str, Any]:
+        from oncall_tui.domain import sla_history
+
         values: dict[str, Any] = {
             "source": str(ticket.source),
             "remote_id": ticket.remote_id,
@@ -295,6 +296,8 @@ class TicketsMixin(OutboxMixin):
 
         ``Comment.ticket_id`` refers to the position of its ticket in ``tickets``.
         """
+        from oncall_tui.domain import sla_history
+
         plans = self.plans()
         ids: list[int] = []
         comments = list(comments)
@@ -348,6 +351,9 @@ class TicketsMixin(OutboxMixin):
         Returns:
             How many tickets were recomputed.
         """
+        from oncall_tui.domain import sla_history
+        from oncall_tui.domain.sla_clocks import EpochEvent, answered_last
+
         plans = self.plans()
         # A solved or closed ticket needs none of its history, not even a read into Python
         # (most are): for given ids SQL counts them and, in the write below, clears their
@@ -454,6 +460,8 @@ class TicketsMixin(OutboxMixin):
         change: dict[str, Any],
     ) -> Ticket:
         """Apply ``change`` to the ticket and queue ``kind`` for its backend, atomically."""
+        from oncall_tui.domain import sla_history
+
         now = self.clock()
         with self.db.atomic():
             old = self.get_ticket(ticket_id)
@@ -536,6 +544,8 @@ class TicketsMixin(OutboxMixin):
         Raises:
             ValueError: an internal note on a public tracker issue or a chat thread.
         """
+        from oncall_tui.domain import sla_history
+
         now = self.clock()
         with self.db.atomic():
             ticket = self.get_ticket(ticket_id)

@@ -197,7 +197,7 @@ class OncallApp(App[None]):
     def get_default_screen(self) -> Screen[Any]:
         """The queue is the app's first screen (no blank default screen under it)."""
         return QueueScreen(
-            self.ctx.store, self.ctx.config, self.ctx.clock, templates=self._templates()
+            self.ctx.store, self.ctx.config, self.ctx.clock, templates=self._templates
         )
 
     def on_mount(self) -> None:

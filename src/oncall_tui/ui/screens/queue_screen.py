@@ -7,9 +7,10 @@ the queue on wide terminals, and every ticket action as one local transaction.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -31,7 +32,7 @@ from oncall_tui.store.queue import URGENCY, QueueCounter, QueueRow, Sort
 from oncall_tui.ui.desktop_notify import DesktopNotifier
 from oncall_tui.ui.screens.detail_loader import load_detail
 from oncall_tui.ui.screens.ticket_actions import TICKET_BINDINGS, TicketActions
-from oncall_tui.ui.widgets.empty_state import EmptyState
+from oncall_tui.ui.widgets.empty_view import EmptyState
 from oncall_tui.ui.widgets.escalation_bar import EscalationBar
 from oncall_tui.ui.widgets.key_bar import KeyBar
 from oncall_tui.ui.widgets.status_bar import StatusBar
@@ -116,7 +117,9 @@ class QueueScreen(TicketActions, Screen[None]):
         self.store = store
         self.config = config
         self.clock = clock
-        self.templates = templates or []
+        # A list, or a loader called on first use (the app's: the shipped file and the config's
+        # templates load with the first reply, not before the first paint).
+        self._template_source: list[Any] | Callable[[], list[Any]] = templates or []
         self.counts: list[int] = [0] * len(config.views)
         self._all_counts_pending = True  # nothing counted yet
         self._last_tick: datetime | None = None
@@ -134,6 +137,17 @@ class QueueScreen(TicketActions, Screen[None]):
         self.sort: Sort = URGENCY
         self._desktop: DesktopNotifier | None = None
         """The order of the rows: urgency, or a column's (``O``; remembered)."""
+
+    @property
+    def templates(self) -> list[Any]:
+        """The reply templates (loaded on first use when given as a loader)."""
+        if callable(self._template_source):
+            self._template_source = self._template_source()
+        return self._template_source
+
+    @templates.setter
+    def templates(self, value: list[Any]) -> None:
+        self._template_source = value
 
     # ---- layout --------------------------------------------------------------------------
 
@@ -422,13 +436,13 @@ class QueueScreen(TicketActions, Screen[None]):
 
     def _show_empty(self) -> None:
         """Say why the result is empty, if it is (and look for the filter in other views)."""
-        from oncall_tui.ui.widgets.empty_state import explain_empty
-
         empty = self.query_one(EmptyState)
         table = self.table
         if not table.exact or table.total:
             empty.display = False
             return
+        from oncall_tui.ui.widgets.empty_state import explain_empty  # with the first empty result
+
         ctx = self._empty_context()
         empty.show(*explain_empty(ctx))
         empty.display = True

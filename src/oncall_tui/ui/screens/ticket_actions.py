@@ -7,17 +7,17 @@ the app's ``store_revision`` bump makes every screen re-query.
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.binding import Binding
 
-from oncall_tui.domain import guard
 from oncall_tui.domain.ops import OpKind
 from oncall_tui.domain.tickets import Priority, Source, Status, Ticket, ticket_ref, ticket_title
 from oncall_tui.settings.config import Config
 from oncall_tui.store import Store
-from oncall_tui.ui.screens.choice_screen import ChoiceScreen
-from oncall_tui.ui.screens.prompt_screen import PromptScreen
+
+if TYPE_CHECKING:  # the guard loads with the first labelling or reply, not at start
+    from oncall_tui.domain import guard
 
 PRIORITY_CHOICES = [
     ("P0", "P0 emergency: production down or unusable"),
@@ -138,6 +138,8 @@ class TicketActions:
             )
 
     def action_set_priority(self) -> None:
+        from oncall_tui.ui.screens.choice_screen import ChoiceScreen
+
         tid = self.current_id()
         if tid is None:
             return
@@ -156,6 +158,8 @@ class TicketActions:
         self.app.push_screen(ChoiceScreen(f"Priority of {name}", PRIORITY_CHOICES, current), done)
 
     def action_set_status(self) -> None:
+        from oncall_tui.ui.screens.choice_screen import ChoiceScreen
+
         tid = self.current_id()
         if tid is None:
             return
@@ -174,12 +178,18 @@ class TicketActions:
 
     def _public_hits(self, ticket: Ticket, text_by_field: dict[str, str]) -> list[guard.GuardHit]:
         """The guard's findings for labels or text about to be published on ``ticket``."""
+        from oncall_tui.domain import guard
+
         customer = self.store.get_customer(ticket.customer_id)
         return guard.check_public(text_by_field, self.store.customers(), own=customer)
 
     def _guarded_labels(self, ticket: Ticket, labels: list[str], then: Any, *, name: str) -> None:
         """Run ``then()`` unless a label going on a public issue names a customer; then the
         engineer may still add it, with a reason that goes to the sync log."""
+        from oncall_tui.domain import guard
+        from oncall_tui.ui.screens.choice_screen import ChoiceScreen
+        from oncall_tui.ui.screens.prompt_screen import PromptScreen
+
         if not labels or not guard.needs_guard(ticket.source, OpKind.ADD_LABELS):
             then()
             return
@@ -226,6 +236,8 @@ class TicketActions:
         )
 
     def action_toggle_label(self) -> None:
+        from oncall_tui.ui.screens.prompt_screen import PromptScreen
+
         tid = self.current_id()
         if tid is None:
             return
@@ -270,6 +282,7 @@ class TicketActions:
 
     def _template_context(self, tid: int) -> dict[str, str]:
         """Values for the placeholders; what is not known here stays unfilled (and blocks)."""
+        from oncall_tui.domain import guard
         from oncall_tui.domain.templates import display_name
 
         ticket = self.store.get_ticket(tid)
@@ -331,6 +344,8 @@ class TicketActions:
         return True
 
     def action_reply(self) -> None:
+        from oncall_tui.ui.screens.choice_screen import ChoiceScreen
+
         tid = self.current_id()
         if tid is None or self._resume(tid, "reply"):
             return
@@ -418,6 +433,8 @@ class TicketActions:
 
     def action_escalate(self) -> None:
         """Walk a tracker bug through the escalation labels (domain.labels)."""
+        from oncall_tui.ui.screens.choice_screen import ChoiceScreen
+
         tid = self.current_id()
         if tid is None:
             return

@@ -4,19 +4,20 @@ An empty result always says why, and what to try: the first run (an empty cache:
 backend, sign in, or try the demo), a sync that has not brought anything yet or failed, a view
 with nothing in it (and the views that have something), a filter that matches nothing here
 (and where it does match, counted in the background), a ticket number not in the cache.
-:func:`explain_empty` builds the lines from plain data, so tests read them without a screen.
+:func:`explain_empty` builds the lines from plain data, so tests read them without a screen;
+the widget itself is :mod:`oncall_tui.ui.widgets.empty_view` (so the queue's first frame does
+not build these dataclasses: they load with the first empty result).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rich.text import Text
-from textual.widgets import Static
-
 from oncall_tui.ui.feedback import without_backend
+from oncall_tui.ui.widgets.empty_view import EmptyState
+
+__all__ = ["BackendSync", "EmptyContext", "EmptyState", "ViewCount", "explain_empty"]
 
 
 @dataclass(frozen=True)
@@ -161,18 +162,3 @@ def _first_run(ctx: EmptyContext) -> tuple[str, list[str]]:
         f"{ctx.history_days} days.",
         [f"history_days in {config} reaches further back; L opens the sync log."],
     )
-
-
-class EmptyState(Static):
-    """Shown above the (empty) table: why nothing is listed, and what to try."""
-
-    DEFAULT_CSS = "EmptyState { height: auto; }"
-
-    def show(self, why: str, tips: Sequence[str]) -> None:
-        """Display ``why`` and the ``tips`` (plain text: they may quote what was typed)."""
-        text = Text(no_wrap=False)
-        text.append(why, style="bold")
-        for tip in tips:
-            text.append("\n")
-            text.append(tip)
-        self.update(text)

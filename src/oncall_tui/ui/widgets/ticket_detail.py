@@ -21,9 +21,6 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from oncall_tui.domain import sla as sla_rules
-from oncall_tui.domain.sla_clocks import Metric
-from oncall_tui.domain.sla_explain import clock_outcome, target_text
-from oncall_tui.domain.sla_history import clocks_of
 from oncall_tui.domain.tickets import Comment, Customer, Ticket, ticket_ref
 from oncall_tui.ui.times import local, shown_tz
 
@@ -161,6 +158,10 @@ class TicketDetail(VerticalScroll, can_focus=True):
 
     def _sla_lines(self, data: DetailData, now: datetime) -> tuple[tuple[str, str, str, bool], ...]:
         """Every reply clock: (name, target and rule, state in words, running)."""
+        from oncall_tui.domain.sla_clocks import Metric
+        from oncall_tui.domain.sla_explain import clock_outcome, target_text
+        from oncall_tui.domain.sla_history import clocks_of
+
         settings = self.settings
         assert settings is not None
         t = data.ticket
