@@ -245,6 +245,27 @@ def paused_ticket(
             ),
             la("2026-11-23 15:45"),
         ),
+        # A pause inside a longer one changes nothing: the longer one's end stands.
+        (
+            paused_ticket(
+                MON_10,
+                "P0",
+                (la("2026-11-23 11:00"), la("2026-11-23 13:00")),
+                (la("2026-11-23 11:30"), la("2026-11-23 12:00")),
+            ),
+            la("2026-11-23 16:00"),
+        ),
+        # A pause still ongoing that began inside an ended one: the clock has stood since 11:00
+        # (one span); while paused the due is counted as on resuming at once, 3 h left.
+        (
+            paused_ticket(
+                MON_10,
+                "P0",
+                (la("2026-11-23 11:00"), la("2026-11-23 13:00")),
+                (la("2026-11-23 12:00"), None),
+            ),
+            la("2026-11-23 14:00"),
+        ),
         # A pause that started before the ticket opened only counts from the opening.
         (
             paused_ticket(MON_10, "P0", (la("2026-11-23 09:00"), la("2026-11-23 11:00"))),
