@@ -135,3 +135,22 @@ def test_a_plus_label_refused_then_retried_pauses_as_of_the_retry(tmp_path: Path
     # paused one hour (the retry until the removal), not two: the due moves by one hour
     assert columns(store, tid)[:2] == (0, "2026-11-23T20:00:00Z")
     store.close()
+
+
+def test_discarding_a_refused_edit_leaves_a_later_identical_pause_alone(tmp_path: Path) -> None:
+    """A refused edit's SLA event went when it was refused. Discarding the entry afterwards
+    must not take out a later, identical event of another change (same status, same minute)."""
+    now = T0 + timedelta(hours=1)
+    store, clock, tid = seeded(tmp_path, now)
+    store.set_status(tid, Status.PENDING)
+    (refused,) = store.ops(ticket_id=tid)
+    assert store.mark_failed(refused.id, "422: status invalid")
+    assert columns(store, tid)[0] == 0  # runs again
+    store.set_status(tid, Status.OPEN)
+    store.set_status(tid, Status.PENDING)  # the same change again, at the same instant
+    assert columns(store, tid)[0] == 1
+    assert store.discard(refused.id)
+    events = [(e.type.value, e.value) for e in store.get_ticket(tid).sla_events]
+    assert events.count(("status", "pending")) == 1
+    assert columns(store, tid)[0] == 1  # still paused by the later change
+    store.close()
