@@ -27,7 +27,8 @@ from oncall_tui.domain.clock import SystemClock
 from oncall_tui.store import open_store
 from oncall_tui.sync.engine import SyncEngine
 from oncall_tui.sync.http import build_client
-from oncall_tui.sync.zendesk import ZendeskBackend, ZendeskConfig
+from oncall_tui.sync.zendesk import ZendeskBackend
+from oncall_tui.sync.zendesk_config import ZendeskConfig
 
 TRIAL_LIMIT = 40.0
 _real_backoff = engine_module.backoff

@@ -23,7 +23,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from oncall_tui.domain.clock import FrozenClock
-from oncall_tui.sync import github, slack, zendesk
+from oncall_tui.sync import github, slack
+from oncall_tui.sync import zendesk_wire as zendesk
 from oncall_tui.sync.base import BadPayload, Page, SyncError, decode_json, parse_instant
 from oncall_tui.sync.http import build_client
 from tests.reliability.conftest import HOSTILE, fuzz

@@ -28,7 +28,8 @@ from oncall_tui.sync.engine import SyncEngine
 from oncall_tui.sync.github import GitHubBackend, GitHubConfig
 from oncall_tui.sync.http import build_client
 from oncall_tui.sync.slack import SlackBackend, SlackConfig
-from oncall_tui.sync.zendesk import ZendeskBackend, ZendeskConfig
+from oncall_tui.sync.zendesk import ZendeskBackend
+from oncall_tui.sync.zendesk_config import ZendeskConfig
 from tests.conftest import FROZEN_NOW
 from tests.sync.spec_check import Spec, load_spec
 

@@ -6,7 +6,7 @@ import pytest
 
 from oncall_tui.sync.github import parse_comment as github_comment
 from oncall_tui.sync.slack import SlackConfig, message_role, parse_message
-from oncall_tui.sync.zendesk import parse_comment, parse_users
+from oncall_tui.sync.zendesk_wire import parse_comment, parse_users
 
 USERS = parse_users(
     [

@@ -19,7 +19,8 @@ from oncall_tui.demo.fakes.zendesk import ZendeskFake
 from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.sync.base import BackendUnavailable
 from oncall_tui.sync.http import build_client
-from oncall_tui.sync.zendesk import ZendeskBackend, ZendeskConfig
+from oncall_tui.sync.zendesk import ZendeskBackend
+from oncall_tui.sync.zendesk_config import ZendeskConfig
 from tests.sync.spec_check import extra_path, load_spec, spec_path
 
 pytestmark = pytest.mark.anyio

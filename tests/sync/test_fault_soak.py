@@ -21,7 +21,9 @@ from oncall_tui.domain.tickets import Priority, Status
 from oncall_tui.store import Store
 from oncall_tui.sync.engine import SyncEngine
 from oncall_tui.sync.http import build_client
-from oncall_tui.sync.zendesk import PRIORITY_TO_WIRE, ZendeskBackend, ZendeskConfig
+from oncall_tui.sync.zendesk import ZendeskBackend
+from oncall_tui.sync.zendesk_config import ZendeskConfig
+from oncall_tui.sync.zendesk_wire import PRIORITY_TO_WIRE
 from tests.conftest import FROZEN_NOW
 from tests.fakes import remote_ticket
 

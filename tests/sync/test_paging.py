@@ -45,11 +45,11 @@ def link_pages(adapter: HttpAdapter, first: str, params: dict[str, Any]) -> Any:
     return fetch
 
 
-class Recorder(HttpAdapter):
-    """An adapter whose hooks record what they see."""
+class Recorder(HttpAdapter[dict[str, str]]):
+    """An adapter (no options) whose hooks record what they see."""
 
     def __init__(self, client: httpx.AsyncClient) -> None:
-        super().__init__(client, clock=FrozenClock(NOW), name="test")
+        super().__init__(client, {}, clock=FrozenClock(NOW), name="test")
         self.events: list[str] = []
 
     def _before_send(self, resource: str) -> None:

@@ -32,10 +32,9 @@ from oncall_tui.sync.base import (
     SyncError,
     decode_json,
 )
-from oncall_tui.sync.zendesk import (
-    TagMap,
-    ZendeskBackend,
-    ZendeskConfig,
+from oncall_tui.sync.zendesk import ZendeskBackend
+from oncall_tui.sync.zendesk_config import TagMap, ZendeskConfig
+from oncall_tui.sync.zendesk_wire import (
     comment_from_audit,
     parse_comment,
     parse_events_page,
@@ -537,15 +536,15 @@ def test_update_bodies_fit_the_spec(clock: FrozenClock) -> None:
     adapter = ZendeskBackend(client_for(lambda r: httpx.Response(500), BASE), clock=clock)
     spec = load_spec("zendesk")
     bodies = [
-        adapter.update_body(op(OpKind.SET_STATUS, Source.HELPDESK, "1", status="solved")),
-        adapter.update_body(op(OpKind.SET_PRIORITY, Source.HELPDESK, "1", priority="P1")),
-        adapter.update_body(op(OpKind.ASSIGN, Source.HELPDESK, "1", assignee="a@b.example")),
-        adapter.update_body(op(OpKind.ASSIGN, Source.HELPDESK, "1", assignee="42")),
-        adapter.update_body(op(OpKind.NOTE, Source.HELPDESK, "1", body="x")),
+        adapter.writer.update_body(op(OpKind.SET_STATUS, Source.HELPDESK, "1", status="solved")),
+        adapter.writer.update_body(op(OpKind.SET_PRIORITY, Source.HELPDESK, "1", priority="P1")),
+        adapter.writer.update_body(op(OpKind.ASSIGN, Source.HELPDESK, "1", assignee="a@b.example")),
+        adapter.writer.update_body(op(OpKind.ASSIGN, Source.HELPDESK, "1", assignee="42")),
+        adapter.writer.update_body(op(OpKind.NOTE, Source.HELPDESK, "1", body="x")),
     ]
     for body in bodies:
         assert spec.check_request("PUT", "/api/v2/tickets/1.json", (), body) == [], body
-    create = adapter.create_body(
+    create = adapter.writer.create_body(
         op(
             OpKind.CREATE_TICKET,
             Source.HELPDESK,
@@ -563,6 +562,7 @@ def test_update_bodies_fit_the_spec(clock: FrozenClock) -> None:
 
 async def test_an_agent_token_is_told_the_export_needs_an_admin(clock: FrozenClock) -> None:
     """With ``access = "admin"`` configured (else a 403 switches to the agent's path)."""
+
     def forbidden(request: httpx.Request) -> httpx.Response:
         return httpx.Response(
             403, json={"error": "Forbidden", "description": "You do not have access"}

@@ -21,8 +21,9 @@ from oncall_tui.store import Store, open_store
 from oncall_tui.sync import zendesk_agent
 from oncall_tui.sync.base import RateLimited, decode_cursor, encode_cursor
 from oncall_tui.sync.http import build_client
-from oncall_tui.sync.zendesk import ZendeskBackend, ZendeskConfig
+from oncall_tui.sync.zendesk import ZendeskBackend
 from oncall_tui.sync.zendesk_agent import AGENT_WHY, FORBIDDEN_WHY
+from oncall_tui.sync.zendesk_config import ZendeskConfig
 from tests.sync.conftest import NOW, TOKEN
 from tests.sync.spec_check import problems_in_log
 from tests.sync.test_zendesk import seed_customers, ticket

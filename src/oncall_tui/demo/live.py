@@ -27,7 +27,8 @@ from oncall_tui.sync.base import Backend, RemoteComment, RemoteCustomer, RemoteT
 from oncall_tui.sync.github import GitHubBackend, GitHubConfig
 from oncall_tui.sync.http import build_client
 from oncall_tui.sync.slack import SlackBackend, SlackConfig
-from oncall_tui.sync.zendesk import ZendeskBackend, ZendeskConfig
+from oncall_tui.sync.zendesk import ZendeskBackend
+from oncall_tui.sync.zendesk_config import ZendeskConfig
 
 ZENDESK_URL = "https://demo.zendesk.example"
 GITHUB_URL = "https://api.github.example"

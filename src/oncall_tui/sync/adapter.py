@@ -21,7 +21,7 @@ same origin (a token never goes to another host).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import httpx
 
@@ -31,6 +31,8 @@ from oncall_tui.sync.http import check_status, limits_of, response_json, same_or
 
 T = TypeVar("T")
 C = TypeVar("C")
+#: An adapter's options (``GitHubConfig``, ``SlackConfig``, ``ZendeskConfig``).
+ConfigT = TypeVar("ConfigT")
 
 #: ``on_error`` of :func:`~oncall_tui.sync.http.check_status`.
 OnError = Callable[[httpx.Response, str], None]
@@ -54,22 +56,53 @@ async def paginate(
             return
 
 
-class HttpAdapter:
+class HttpAdapter(Generic[ConfigT]):
     """The base of an adapter over an HTTP API (see the module docstring).
 
     Args:
         client: from :func:`oncall_tui.sync.http.build_client`.
+        config: the adapter's options; ``None`` takes :meth:`default_config`.
         clock: the wall clock (Retry-After dates, rate-limit resets).
-        name: the backend's name in ``sync_state`` and in every message.
+        name: the backend's name in ``sync_state`` and in every message
+            (:attr:`default_name` if not given).
+
+    An adapter sets up its own state in :meth:`_setup`, run at the end of construction.
     """
 
-    def __init__(self, client: httpx.AsyncClient, *, clock: Clock | None, name: str) -> None:
+    #: The backend's name when none is given (``github``, ``slack``, ``zendesk``).
+    default_name: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        config: ConfigT | None = None,
+        *,
+        clock: Clock | None = None,
+        name: str | None = None,
+    ) -> None:
         self.client = client
+        self.config: ConfigT = self.default_config() if config is None else config
         self.clock = clock or SystemClock()
-        self.name = name
+        self.name = name or self.default_name
         self.limits = limits_of(client)
         #: Records set aside: the next page carries them to the sync log.
         self.triage = Triage()
+        self._setup()
+
+    def default_config(self) -> ConfigT:
+        """The options of an adapter built without any (only Zendesk has defaults for all)."""
+        raise TypeError(f"{type(self).__name__} needs its config")
+
+    def _setup(self) -> None:
+        """The adapter's own state, once client, config, clock and name are set."""
+
+    def _shown(self) -> str:
+        """What ``repr`` shows besides the name."""
+        return ""
+
+    def __repr__(self) -> str:
+        shown = self._shown()
+        return f"{type(self).__name__}(name={self.name!r}{', ' if shown else ''}{shown})"
 
     def _now_ts(self) -> float:
         return self.clock().timestamp()

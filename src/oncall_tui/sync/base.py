@@ -182,9 +182,7 @@ class Backend(Protocol):
         """
         ...
 
-    async def lookup(
-        self, op: Op, taken: frozenset[str] = frozenset()
-    ) -> PushResult | None:
+    async def lookup(self, op: Op, taken: frozenset[str] = frozenset()) -> PushResult | None:
         """After an unclear outcome (timeout, dropped link), find out whether ``op`` happened.
 
         ``taken`` names the comments other outbox entries made: a look-up by content (two

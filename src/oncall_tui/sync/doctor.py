@@ -9,8 +9,8 @@ from oncall_tui.settings.config import BackendConfig
 from oncall_tui.sync.base import BackendUnavailable, SyncError
 from oncall_tui.sync.budget import SharedBudget
 from oncall_tui.sync.http import send
-from oncall_tui.sync.zendesk import ZendeskConfig
 from oncall_tui.sync.zendesk_agent import ADMIN_WHY, AGENT_WHY
+from oncall_tui.sync.zendesk_config import ZendeskConfig
 
 
 async def probe(name: str, spec: BackendConfig, client: httpx.AsyncClient) -> tuple[bool, str]:

@@ -98,7 +98,8 @@ def _adapter(
 ) -> tuple[Backend, httpx.AsyncClient]:
     limits = Limits.from_table(spec.limits, f"backends.{name}.limits")
     if name == "zendesk":
-        from oncall_tui.sync.zendesk import ZendeskBackend, ZendeskConfig
+        from oncall_tui.sync.zendesk import ZendeskBackend
+        from oncall_tui.sync.zendesk_config import ZendeskConfig
 
         zconfig = ZendeskConfig.from_options(spec.options, config.history_days)
         client = build_client(spec.url, token, scheme, transport=transport, limits=limits)

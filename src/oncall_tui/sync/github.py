@@ -40,7 +40,6 @@ from urllib.parse import quote
 
 import httpx
 
-from oncall_tui.domain.clock import Clock
 from oncall_tui.domain.errors import ConfigValueError
 from oncall_tui.domain.ops import Op, OpKind
 from oncall_tui.domain.tickets import Channel, Priority, Source, Status
@@ -70,6 +69,7 @@ from oncall_tui.sync.http import (
     response_json,
     same_origin,
 )
+from oncall_tui.sync.options import only_known
 
 log = logging.getLogger(__name__)
 
@@ -127,9 +127,7 @@ class GitHubConfig:
         """Build from the config file's ``repos`` and ``options``; bad values raise."""
         key = "backends.github.options"
         known = {"priority_labels", "default_priority", "comment_batch", "low_water"}
-        for name in options:
-            if name not in known:
-                raise ConfigValueError(f"{key}.{name}", f"one of {', '.join(sorted(known))}")
+        only_known(options, key, known)
         labels = options.get("priority_labels")
         mapping: dict[str, Priority] = {p.value.lower(): p for p in Priority}
         if labels is not None:
@@ -286,7 +284,7 @@ def _repo_path(repo: str) -> str:
 # The adapter
 
 
-class GitHubBackend(HttpAdapter):
+class GitHubBackend(HttpAdapter[GitHubConfig]):
     """The public tracker, over GitHub's REST API.
 
     Args:
@@ -310,22 +308,15 @@ class GitHubBackend(HttpAdapter):
         }
     )
 
-    def __init__(
-        self,
-        client: httpx.AsyncClient,
-        config: GitHubConfig,
-        *,
-        clock: Clock | None = None,
-        name: str = "github",
-    ) -> None:
-        super().__init__(client, clock=clock, name=name)
-        self.config = config
+    default_name = "github"
+
+    def _setup(self) -> None:
         #: Per rate-limit resource ("core", "search"): epoch seconds until which it is spent.
         self._spent_until: dict[str, float] = {}
         self._wait_hint: float | None = None
 
-    def __repr__(self) -> str:
-        return f"GitHubBackend(name={self.name!r}, repos={self.config.repos!r})"
+    def _shown(self) -> str:
+        return f"repos={self.config.repos!r}"
 
     # -- plumbing (the hooks of HttpAdapter._call)
 

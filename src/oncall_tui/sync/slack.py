@@ -40,7 +40,6 @@ from typing import Any
 
 import httpx
 
-from oncall_tui.domain.clock import Clock
 from oncall_tui.domain.errors import ConfigValueError
 from oncall_tui.domain.ops import CHANNEL_ID, Op, OpKind
 from oncall_tui.domain.tickets import Channel, Priority, Source, Status
@@ -64,6 +63,7 @@ from oncall_tui.sync.base import (
     unsupported,
 )
 from oncall_tui.sync.http import parse_retry_after, response_json
+from oncall_tui.sync.options import only_known, positive_number
 
 log = logging.getLogger(__name__)
 
@@ -173,9 +173,7 @@ class SlackConfig:
             "watch_days",
             "app_kind",
         }
-        for name in options:
-            if name not in known:
-                raise ConfigValueError(f"{key}.{name}", f"one of {', '.join(sorted(known))}")
+        only_known(options, key, known)
         customers = options.get("channel_customers", {})
         if not isinstance(customers, Mapping) or not all(
             isinstance(v, str) for v in customers.values()
@@ -187,9 +185,7 @@ class SlackConfig:
         url = options.get("workspace_url")
         if url is not None and (not isinstance(url, str) or not url.startswith("https://")):
             raise ConfigValueError(f"{key}.workspace_url", "https://<workspace>.slack.com", url)
-        days = options.get("watch_days", cls.watch_days)
-        if isinstance(days, bool) or not isinstance(days, int | float) or days <= 0:
-            raise ConfigValueError(f"{key}.watch_days", "a positive number of days", days)
+        days = positive_number(options, key, "watch_days", cls.watch_days, "days")
         app_kind = options.get("app_kind", cls.app_kind)
         if app_kind not in ("internal", "distributed"):
             raise ConfigValueError(f"{key}.app_kind", "internal or distributed", app_kind)
@@ -200,7 +196,7 @@ class SlackConfig:
             bots_are_employees=bots,
             channel_customers=dict(customers),
             workspace_url=url.rstrip("/") if url else None,
-            watch_days=float(days),
+            watch_days=days,
         )
 
 
@@ -381,7 +377,7 @@ def slack_error(payload: object, what: str, now_ts: float, retry_after: str | No
 # The adapter
 
 
-class SlackBackend(HttpAdapter):
+class SlackBackend(HttpAdapter[SlackConfig]):
     """Customer chat threads, over Slack's Web API.
 
     Args:
@@ -396,21 +392,14 @@ class SlackBackend(HttpAdapter):
     source = Source.CHAT
     supported_ops = frozenset({OpKind.REPLY, OpKind.POST_MESSAGE})
 
-    def __init__(
-        self,
-        client: httpx.AsyncClient,
-        config: SlackConfig,
-        *,
-        clock: Clock | None = None,
-        name: str = "slack",
-    ) -> None:
-        super().__init__(client, clock=clock, name=name)
-        self.config = config
-        #: The 2025 plan of apps outside the Marketplace (configured, or after ratelimited).
-        self._limited = config.limited
+    default_name = "slack"
 
-    def __repr__(self) -> str:
-        return f"SlackBackend(name={self.name!r}, channels={self.config.channels!r})"
+    def _setup(self) -> None:
+        #: The 2025 plan of apps outside the Marketplace (configured, or after ratelimited).
+        self._limited = self.config.limited
+
+    def _shown(self) -> str:
+        return f"channels={self.config.channels!r}"
 
     async def call(self, method: str, **args: Any) -> Fields:
         """Call one Web API method; reads go as GET, writes as POST with a JSON body."""

@@ -42,8 +42,6 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from oncall_tui.domain.remote import Scope
-from oncall_tui.domain.tickets import Source
 from oncall_tui.sync.base import (
     Fields,
     Page,
@@ -175,14 +173,14 @@ class AgentPath:
         for ticket_id in batch:
             comments.extend(await self.backend.fetch_comments(ticket_id))
         done = self._finish_if_done(state)
-        return self._page(state, done, comments=tuple(comments), notes=notes)
+        return self.backend._page(state, done=done, comments=tuple(comments), notes=notes)
 
     async def _search_step(self, state: dict[str, Any], notes: list[str]) -> Page:
         queries = self.queries(state)
         q = int(state.get("q") or 0)
         if q >= len(queries):
             done = self._finish_if_done(state)
-            return self._page(state, done, notes=notes)
+            return self.backend._page(state, done=done, notes=notes)
         after = state.get("after")
         params: dict[str, Any] = {
             "query": queries[q],
@@ -228,17 +226,19 @@ class AgentPath:
             tickets.append(bounded(ticket, self.backend.limits))
             state.setdefault("todo", []).append(ticket.remote_id)
         done = self._finish_if_done(state) if not state.get("todo") else False
-        return self._page(state, done, tickets=tuple(tickets), customers=customers, notes=notes)
+        return self.backend._page(
+            state, done=done, tickets=tuple(tickets), customers=customers, notes=notes
+        )
 
     def _parse(self, item: object) -> RemoteTicket:
-        from oncall_tui.sync.zendesk import parse_ticket
+        from oncall_tui.sync.zendesk_wire import parse_ticket
 
         b = self.backend
         return parse_ticket(item, b.users, b.config, b.base_url)
 
     async def _people(self, results: list[dict[str, Any]]) -> tuple[RemoteCustomer, ...]:
         """Requesters, assignees and organizations not seen yet, read in bulk."""
-        from oncall_tui.sync.zendesk import parse_organization, parse_users
+        from oncall_tui.sync.zendesk_wire import parse_organization, parse_users
 
         b = self.backend
         wanted_users = _ids(
@@ -292,27 +292,6 @@ class AgentPath:
             state["scope_done"] = list(state.get("scope") or [])
         state.update(q=0, after=None, todo=[], sweep=False, scope=None)
         return True
-
-    def _page(
-        self,
-        state: dict[str, Any],
-        done: bool,
-        *,
-        tickets: tuple[RemoteTicket, ...] = (),
-        comments: tuple[RemoteComment, ...] = (),
-        customers: tuple[RemoteCustomer, ...] = (),
-        notes: Iterable[str] = (),
-    ) -> Page:
-        in_scope = state.pop("scope_done", None)
-        return self.backend._page(
-            state,
-            done=done,
-            tickets=tickets,
-            comments=comments,
-            customers=customers,
-            notes=tuple(notes),
-            in_scope=Scope(Source.HELPDESK, frozenset(in_scope)) if in_scope is not None else None,
-        )
 
 
 def _ts(text: str) -> float | None:

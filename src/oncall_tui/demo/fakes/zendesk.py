@@ -42,7 +42,7 @@ from oncall_tui.demo.fakes.zendesk_agent import AgentRoutes
 from oncall_tui.domain.clock import Clock
 from oncall_tui.domain.tickets import Channel, Priority
 from oncall_tui.sync.base import RemoteComment, RemoteCustomer, RemoteTicket
-from oncall_tui.sync.zendesk import TagMap
+from oncall_tui.sync.zendesk_config import TagMap
 
 STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
 PRIORITIES = ("urgent", "high", "normal", "low")
