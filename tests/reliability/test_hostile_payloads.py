@@ -23,10 +23,14 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from oncall_tui.domain.clock import FrozenClock
-from oncall_tui.sync import github, slack
+from oncall_tui.sync import github_wire as github
+from oncall_tui.sync import slack_wire
 from oncall_tui.sync import zendesk_wire as zendesk
-from oncall_tui.sync.base import BadPayload, Page, SyncError, decode_json, parse_instant
+from oncall_tui.sync.base import BadPayload, Page, SyncError
+from oncall_tui.sync.fields import decode_json, parse_instant
+from oncall_tui.sync.github import GitHubBackend
 from oncall_tui.sync.http import build_client
+from oncall_tui.sync.slack import SlackBackend
 from tests.reliability.conftest import HOSTILE, fuzz
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -127,7 +131,7 @@ ZD_UPDATE = fixture("zendesk/update_response")
 GH_ISSUE = fixture("github/issues")[0]
 GH_COMMENT = fixture("github/comments")[0]
 SL_MESSAGE = next(m for m in fixture("slack/history")["messages"] if m.get("reply_count"))
-SL_CONFIG = slack.SlackConfig(channels=("C0ACME",), employees=frozenset({"U0EMPLOYEE"}))
+SL_CONFIG = slack_wire.SlackConfig(channels=("C0ACME",), employees=frozenset({"U0EMPLOYEE"}))
 GH_CONFIG = github.GitHubConfig(repos=("acme/product",))
 
 
@@ -196,11 +200,11 @@ def test_github_issue_and_comment(issue: Any, comment: Any, anything: Any) -> No
 @example([{**SL_MESSAGE, "ts": "²"}], None)
 @example([{**SL_MESSAGE, "ts": "9" * 30}], None)
 def test_slack_messages_threads_and_errors(messages: list[Any], anything: Any) -> None:
-    parsed = [m for m in (only_bad_payload(slack.parse_message, m) for m in messages) if m]
-    only_bad_payload(slack.parse_thread, "C0ACME", parsed, SL_CONFIG)
-    only_bad_payload(slack.parse_message, anything)
+    parsed = [m for m in (only_bad_payload(slack_wire.parse_message, m) for m in messages) if m]
+    only_bad_payload(slack_wire.parse_thread, "C0ACME", parsed, SL_CONFIG)
+    only_bad_payload(slack_wire.parse_message, anything)
     try:
-        slack.slack_error(anything, "slack: x", NOW.timestamp(), None)
+        slack_wire.slack_error(anything, "slack: x", NOW.timestamp(), None)
     except SyncError:
         pass
 
@@ -211,7 +215,7 @@ def test_slack_messages_threads_and_errors(messages: list[Any], anything: Any) -
 @example("0001-01-01T00:00:00+01:00")
 def test_instants_and_ts(value: str) -> None:
     only_bad_payload(parse_instant, value, "x")
-    only_bad_payload(slack.ts_to_datetime, value)
+    only_bad_payload(slack_wire.ts_to_datetime, value)
 
 
 def test_deep_and_huge_json_text_is_bad_payload_or_data() -> None:
@@ -223,7 +227,7 @@ def test_deep_and_huge_json_text_is_bad_payload_or_data() -> None:
     for obj in (DEEP, {"tickets": DEEP}, {"tickets": [DEEP]}, [DEEP]):
         only_bad_payload(zendesk.parse_export_page, obj)
         only_bad_payload(github.parse_issue, obj)
-        only_bad_payload(slack.parse_message, obj)
+        only_bad_payload(slack_wire.parse_message, obj)
 
 
 # -- a whole pull against a server answering anything -----------------------------------------
@@ -277,7 +281,7 @@ def test_slack_pull_raises_only_sync_errors(data: st.DataObject) -> None:
         )
 
     client = build_client("https://slack.com/api", "xoxb-test", transport=serve(draw))
-    backend = slack.SlackBackend(client, SL_CONFIG, clock=FrozenClock(NOW))
+    backend = SlackBackend(client, SL_CONFIG, clock=FrozenClock(NOW))
     asyncio.run(pull(backend))
 
 
@@ -288,7 +292,7 @@ def test_slack_pull_with_a_garbage_latest_reply() -> None:
         if message.get("reply_count"):
             message["latest_reply"] = "soon"
     client = build_client("https://slack.com/api", "xoxb-test", transport=serve(lambda: history))
-    backend = slack.SlackBackend(client, SL_CONFIG, clock=FrozenClock(NOW))
+    backend = SlackBackend(client, SL_CONFIG, clock=FrozenClock(NOW))
     asyncio.run(pull(backend))
 
 
@@ -326,5 +330,5 @@ def test_github_pull_raises_only_sync_errors(data: st.DataObject) -> None:
         )
 
     client = build_client("https://api.github.com", "ghp_test", transport=serve(draw))
-    backend = github.GitHubBackend(client, GH_CONFIG, clock=FrozenClock(NOW))
+    backend = GitHubBackend(client, GH_CONFIG, clock=FrozenClock(NOW))
     asyncio.run(pull(backend))

@@ -40,9 +40,11 @@ from oncall_tui.sync.base import (
     RemoteTicket,
 )
 from oncall_tui.sync.engine import SyncEngine
-from oncall_tui.sync.github import GitHubBackend, GitHubConfig
+from oncall_tui.sync.github import GitHubBackend
+from oncall_tui.sync.github_wire import GitHubConfig
 from oncall_tui.sync.http import build_client
-from oncall_tui.sync.slack import SlackBackend, SlackConfig
+from oncall_tui.sync.slack import SlackBackend
+from oncall_tui.sync.slack_wire import SlackConfig
 from oncall_tui.sync.zendesk import ZendeskBackend
 from oncall_tui.sync.zendesk_config import ZendeskConfig
 from tests.conftest import FROZEN_NOW

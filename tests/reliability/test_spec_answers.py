@@ -25,9 +25,11 @@ from oncall_tui.domain.remote import Page, RemoteTicket
 from oncall_tui.domain.tickets import Channel, Priority, Source, Status
 from oncall_tui.store import Store, open_store
 from oncall_tui.sync.engine import SyncEngine
-from oncall_tui.sync.github import GitHubBackend, GitHubConfig
+from oncall_tui.sync.github import GitHubBackend
+from oncall_tui.sync.github_wire import GitHubConfig
 from oncall_tui.sync.http import build_client
-from oncall_tui.sync.slack import SlackBackend, SlackConfig
+from oncall_tui.sync.slack import SlackBackend
+from oncall_tui.sync.slack_wire import SlackConfig
 from oncall_tui.sync.zendesk import ZendeskBackend
 from oncall_tui.sync.zendesk_config import ZendeskConfig
 from tests.conftest import FROZEN_NOW

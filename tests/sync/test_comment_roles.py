@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from oncall_tui.sync.github import parse_comment as github_comment
-from oncall_tui.sync.slack import SlackConfig, message_role, parse_message
+from oncall_tui.sync.github_wire import parse_comment as github_comment
+from oncall_tui.sync.slack_wire import SlackConfig, message_role, parse_message
 from oncall_tui.sync.zendesk_wire import parse_comment, parse_users
 
 USERS = parse_users(

@@ -23,8 +23,8 @@ from oncall_tui.sync.base import (
     RateLimited,
     Rejected,
 )
-from oncall_tui.sync.github import (
-    GitHubBackend,
+from oncall_tui.sync.github import GitHubBackend
+from oncall_tui.sync.github_wire import (
     GitHubConfig,
     is_pull_request,
     parse_comment,

@@ -21,7 +21,6 @@ from oncall_tui.sync.base import (
     AuthFailed,
     BackendUnavailable,
     BadPayload,
-    Fields,
     Limits,
     RateLimited,
     Rejected,
@@ -29,6 +28,7 @@ from oncall_tui.sync.base import (
     decode_cursor,
     encode_cursor,
 )
+from oncall_tui.sync.fields import Fields
 from oncall_tui.sync.http import (
     USER_AGENT,
     build_client,

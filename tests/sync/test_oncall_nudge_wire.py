@@ -19,7 +19,8 @@ from oncall_tui.domain.tickets import Source, Ticket
 from oncall_tui.store import open_store
 from oncall_tui.sync.engine import SyncEngine
 from oncall_tui.sync.http import build_client
-from oncall_tui.sync.slack import SlackBackend, SlackConfig
+from oncall_tui.sync.slack import SlackBackend
+from oncall_tui.sync.slack_wire import SlackConfig
 from tests.sync.conftest import TOKEN
 from tests.sync.spec_check import problems_in_log
 

@@ -22,8 +22,8 @@ from oncall_tui.sync.base import (
     RateLimited,
     Rejected,
 )
-from oncall_tui.sync.slack import (
-    SlackBackend,
+from oncall_tui.sync.slack import SlackBackend
+from oncall_tui.sync.slack_wire import (
     SlackConfig,
     parse_message,
     parse_thread,

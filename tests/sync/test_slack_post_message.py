@@ -17,7 +17,8 @@ from oncall_tui.domain.tickets import Source
 from oncall_tui.store import open_store
 from oncall_tui.sync.base import BackendUnavailable, Rejected
 from oncall_tui.sync.engine import SyncEngine
-from oncall_tui.sync.slack import SlackBackend, SlackConfig
+from oncall_tui.sync.slack import SlackBackend
+from oncall_tui.sync.slack_wire import SlackConfig
 from tests.sync.conftest import TOKEN, client_for, op
 from tests.sync.spec_check import problems_in_log
 

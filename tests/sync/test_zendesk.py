@@ -30,8 +30,8 @@ from oncall_tui.sync.base import (
     RemoteTicket,
     Searchable,
     SyncError,
-    decode_json,
 )
+from oncall_tui.sync.fields import decode_json
 from oncall_tui.sync.zendesk import ZendeskBackend
 from oncall_tui.sync.zendesk_config import TagMap, ZendeskConfig
 from oncall_tui.sync.zendesk_wire import (

@@ -24,9 +24,11 @@ from oncall_tui.demo.seed import AGENTS, DEMO_HELP_CHANNEL, DEMO_REPO, DemoData
 from oncall_tui.domain.clock import Clock
 from oncall_tui.domain.tickets import Source
 from oncall_tui.sync.base import Backend, RemoteComment, RemoteCustomer, RemoteTicket
-from oncall_tui.sync.github import GitHubBackend, GitHubConfig
+from oncall_tui.sync.github import GitHubBackend
+from oncall_tui.sync.github_wire import GitHubConfig
 from oncall_tui.sync.http import build_client
-from oncall_tui.sync.slack import SlackBackend, SlackConfig
+from oncall_tui.sync.slack import SlackBackend
+from oncall_tui.sync.slack_wire import SlackConfig
 from oncall_tui.sync.zendesk import ZendeskBackend
 from oncall_tui.sync.zendesk_config import ZendeskConfig
 

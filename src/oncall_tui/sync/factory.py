@@ -105,7 +105,8 @@ def _adapter(
         client = build_client(spec.url, token, scheme, transport=transport, limits=limits)
         return ZendeskBackend(client, zconfig, clock=clock), client
     if name == "github":
-        from oncall_tui.sync.github import GitHubBackend, GitHubConfig
+        from oncall_tui.sync.github import GitHubBackend
+        from oncall_tui.sync.github_wire import GitHubConfig
 
         gconfig = GitHubConfig.from_options(spec.repos, spec.options, config.history_days)
         client = build_client(
@@ -117,7 +118,8 @@ def _adapter(
             limits=limits,
         )
         return GitHubBackend(client, gconfig, clock=clock), client
-    from oncall_tui.sync.slack import SlackBackend, SlackConfig
+    from oncall_tui.sync.slack import SlackBackend
+    from oncall_tui.sync.slack_wire import SlackConfig
 
     sconfig = SlackConfig.from_options(spec.channels, spec.employees, spec.options)
     client = build_client(spec.url, token, scheme, transport=transport, limits=limits)

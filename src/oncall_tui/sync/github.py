@@ -10,11 +10,9 @@ Pull
     ``etag``, the round in progress (next page), the issues whose comments are due.
 
 Push
-    Create an issue (title, body, labels; the body ends with a hidden marker
-    ``<!-- oncall-tui:{idempotency_key} -->`` so `lookup` can find it after an unclear outcome),
-    add labels (``POST …/labels``), remove one (``DELETE …/labels/{name}``, URL-encoded; "label
-    does not exist" counts as done), comment (with the same marker), close and reopen (``PATCH
-    state``), assign (``PATCH assignees``).
+    Issues, labels, comments, state and assignees, each marked so ``lookup`` can find it
+    after an unclear outcome: :mod:`oncall_tui.sync.github_push`. The wire format and the
+    options are read in :mod:`oncall_tui.sync.github_wire`.
 
 Hostile or partial answers
     A page is read issue by issue and comment by comment: one that cannot be read is set aside
@@ -31,257 +29,47 @@ Rate limits
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
-from oncall_tui.domain.errors import ConfigValueError
 from oncall_tui.domain.ops import Op, OpKind
-from oncall_tui.domain.tickets import Channel, Priority, Source, Status
+from oncall_tui.domain.tickets import Source
 from oncall_tui.sync.adapter import HttpAdapter, paginate
 from oncall_tui.sync.base import (
     BadPayload,
-    Fields,
     Page,
     PushResult,
     RateLimited,
-    Rejected,
     RemoteComment,
     RemoteTicket,
-    SyncError,
     bounded,
     bounded_page,
     decode_cursor,
     encode_cursor,
-    format_instant,
-    parse_instant,
-    unsupported,
+)
+from oncall_tui.sync.fields import Fields, format_instant, parse_instant
+from oncall_tui.sync.github_push import GitHubWriter
+from oncall_tui.sync.github_wire import (
+    CLOCK_SKEW,
+    GitHubConfig,
+    is_pull_request,
+    parse_comment,
+    parse_issue,
+    repo_path,
 )
 from oncall_tui.sync.http import (
-    check_status,
     error_detail,
     parse_retry_after,
     response_json,
     same_origin,
 )
-from oncall_tui.sync.options import only_known
 
 log = logging.getLogger(__name__)
 
 API_HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
-MARKER_RE = re.compile(r"\s*<!-- oncall-tui:[^>]*-->\s*")
-DONE_STATUSES = {Status.SOLVED, Status.CLOSED}
-#: How far ahead of our clock an ``updated_at`` may be and still move the ``since`` mark.
-CLOCK_SKEW = timedelta(days=1)
-
-
-def marker(idempotency_key: str) -> str:
-    """The hidden HTML comment that tags what we create with its outbox key."""
-    return f"<!-- oncall-tui:{idempotency_key} -->"
-
-
-def strip_marker(text: str) -> str:
-    """``text`` without our hidden markers."""
-    return MARKER_RE.sub("\n", text).strip() if "oncall-tui:" in text else text
-
-
-# --------------------------------------------------------------------------------------------
-# Configuration
-
-
-@dataclass(frozen=True)
-class GitHubConfig:
-    """GitHub settings: ``[backends.github]`` ``repos`` and its ``options`` table."""
-
-    repos: tuple[str, ...]
-    """``owner/name`` repositories to sync; the first receives new issues by default."""
-    priority_labels: Mapping[str, Priority] = field(
-        default_factory=lambda: {p.value.lower(): p for p in Priority}
-    )
-    """Label (lower-case) → priority; an issue without one gets ``default_priority``."""
-    default_priority: Priority = Priority.P3
-    """Priority of issues carrying no priority label."""
-    history_days: int = 90
-    """How far back the first sync reaches."""
-    per_page: int = 100
-    """Issues per request (GitHub's maximum is 100)."""
-    comment_batch: int = 10
-    """Issues whose comments one page reads."""
-    low_water: int = 50
-    """Below this many remaining requests, pages are spread until the limit resets."""
-
-    def __post_init__(self) -> None:
-        for repo in self.repos:
-            if repo.count("/") != 1 or not all(repo.split("/")):
-                raise ConfigValueError("backends.github.repos", "'owner/name'", repo)
-
-    @classmethod
-    def from_options(
-        cls, repos: Iterable[str], options: Mapping[str, Any], history_days: int = 90
-    ) -> GitHubConfig:
-        """Build from the config file's ``repos`` and ``options``; bad values raise."""
-        key = "backends.github.options"
-        known = {"priority_labels", "default_priority", "comment_batch", "low_water"}
-        only_known(options, key, known)
-        labels = options.get("priority_labels")
-        mapping: dict[str, Priority] = {p.value.lower(): p for p in Priority}
-        if labels is not None:
-            if not isinstance(labels, Mapping):
-                raise ConfigValueError(f"{key}.priority_labels", "a table of label = P0..P3")
-            try:
-                mapping = {str(k).lower(): Priority(v) for k, v in labels.items()}
-            except ValueError:
-                raise ConfigValueError(
-                    f"{key}.priority_labels", "a table of label = P0..P3"
-                ) from None
-        try:
-            default = Priority(options.get("default_priority", "P3"))
-        except ValueError:
-            raise ConfigValueError(f"{key}.default_priority", "P0, P1, P2 or P3") from None
-        numbers = {}
-        for name in ("comment_batch", "low_water"):
-            value = options.get(name, getattr(cls, name))
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigValueError(f"{key}.{name}", "a positive whole number", value)
-            numbers[name] = value
-        return cls(
-            repos=tuple(repos),
-            priority_labels=mapping,
-            default_priority=default,
-            history_days=history_days,
-            **numbers,
-        )
-
-
-# --------------------------------------------------------------------------------------------
-# Mapping: wire JSON -> records (pure)
-
-
-def is_pull_request(payload: object) -> bool:
-    """GitHub lists pull requests among issues; they carry a ``pull_request`` key."""
-    return isinstance(payload, dict) and payload.get("pull_request") is not None
-
-
-def repo_of(f: Fields, fallback: str | None = None) -> str:
-    """``owner/name`` from an issue's ``repository_url``."""
-    url = f.opt_text("repository_url")
-    if url:
-        try:
-            parts = httpx.URL(url).path.rstrip("/").split("/")
-        except httpx.InvalidURL:
-            raise BadPayload(f"{f.what}: repository_url is not a URL") from None
-        if len(parts) >= 2 and parts[-2] and parts[-1]:
-            repo = f"{parts[-2]}/{parts[-1]}"
-            if len(repo) > 200:  # GitHub: owner 39, name 100 characters
-                raise BadPayload(f"{f.what}: repository_url names no real repository")
-            return repo
-    if fallback:
-        return fallback
-    raise BadPayload(f"{f.what}: no repository_url to tell its repository")
-
-
-def _label_names(f: Fields) -> tuple[str, ...]:
-    names = []
-    for i, label in enumerate(f.items("labels")):
-        if isinstance(label, str):
-            names.append(label)
-        else:  # GitHub's description makes a label object's name optional: one without is none
-            name = Fields(label, f"{f.what}.labels[{i}]").opt_text("name")
-            if name:
-                names.append(name)
-    return tuple(names)
-
-
-def _login(f: Fields, key: str) -> str | None:
-    user = f.opt_sub(key)
-    return user.text("login") if user else None
-
-
-def parse_issue(
-    payload: object, config: GitHubConfig | None = None, repo: str | None = None
-) -> RemoteTicket:
-    """One issue (list, get, create, update or search item) as a tracker ticket."""
-    config = config or GitHubConfig(repos=())
-    f = Fields(payload, "github issue")
-    number = f.integer("number")
-    repo = repo_of(f, repo)
-    labels = _label_names(f)
-    priority = next(
-        (config.priority_labels[x.lower()] for x in labels if x.lower() in config.priority_labels),
-        config.default_priority,
-    )
-    state = f.text("state")
-    if state not in ("open", "closed"):
-        raise BadPayload(f"github issue {repo}#{number}: unknown state {state[:20]!r}")
-    updated = f.text("updated_at")
-    return RemoteTicket(
-        source=Source.TRACKER,
-        remote_id=f"{repo}#{number}",
-        subject=f.text("title"),
-        body=strip_marker(f.opt_text("body") or ""),
-        status=Status.OPEN if state == "open" else Status.CLOSED,
-        priority=priority,
-        channel=Channel.TRACKER,
-        labels=labels,
-        assignee=_login(f, "assignee"),
-        requester=_login(f, "user"),
-        customer_remote_id=None,
-        opened_at=f.instant("created_at"),
-        updated_at=f.instant("updated_at"),
-        url=f.opt_text("html_url"),
-        version=updated,
-    )
-
-
-def parse_comment(payload: object, ticket_remote_id: str) -> RemoteComment:
-    """One issue comment (always public: the tracker has no internal notes)."""
-    f = Fields(payload, f"github comment on {ticket_remote_id}")
-    return RemoteComment(
-        source=Source.TRACKER,
-        ticket_remote_id=ticket_remote_id,
-        remote_id=f.ident("id"),
-        author=_login(f, "user") or "ghost",
-        body=strip_marker(f.opt_text("body") or ""),
-        public=True,
-        created_at=f.instant("created_at"),
-        author_role=_comment_role(f),
-    )
-
-
-#: ``author_association`` values of people who work on the repository: our staff.
-STAFF_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
-
-
-def _comment_role(f: Fields) -> str:
-    user = f.opt_sub("user")
-    if user is not None and user.opt_text("type") == "Bot":
-        return "automation"
-    association = f.opt_text("author_association")
-    if association is None:
-        return ""
-    return "staff" if association in STAFF_ASSOCIATIONS else "customer"
-
-
-def split_remote_id(remote_id: str) -> tuple[str, int]:
-    """``owner/repo#12`` → (``owner/repo``, 12)."""
-    repo, _, number = remote_id.rpartition("#")
-    if repo.count("/") != 1 or not number.isdigit():
-        raise Rejected(f"github: {remote_id[:60]!r} is not an issue id (owner/repo#number)")
-    return repo, int(number)
-
-
-def _repo_path(repo: str) -> str:
-    owner, name = repo.split("/")
-    return f"/repos/{quote(owner, safe='')}/{quote(name, safe='')}"
-
-
-# --------------------------------------------------------------------------------------------
-# The adapter
 
 
 class GitHubBackend(HttpAdapter[GitHubConfig]):
@@ -314,6 +102,7 @@ class GitHubBackend(HttpAdapter[GitHubConfig]):
         #: Per rate-limit resource ("core", "search"): epoch seconds until which it is spent.
         self._spent_until: dict[str, float] = {}
         self._wait_hint: float | None = None
+        self.writer = GitHubWriter(self)
 
     def _shown(self) -> str:
         return f"repos={self.config.repos!r}"
@@ -462,7 +251,7 @@ class GitHubBackend(HttpAdapter[GitHubConfig]):
         if next_url:
             url, params = same_origin(self.client, next_url, self.name), None
         else:
-            url = f"{_repo_path(repo)}/issues"
+            url = f"{repo_path(repo)}/issues"
             params = {
                 "state": "all",
                 "since": since,
@@ -486,7 +275,7 @@ class GitHubBackend(HttpAdapter[GitHubConfig]):
         self, repo: str, number: int | str, since: str | None = None
     ) -> list[RemoteComment]:
         """Comments of one issue updated since ``since`` (all pages); none if it is gone."""
-        first = f"{_repo_path(repo)}/issues/{int(number)}/comments"
+        first = f"{repo_path(repo)}/issues/{int(number)}/comments"
         query: dict[str, Any] = {"per_page": 100}
         if since:
             query["since"] = since
@@ -511,176 +300,15 @@ class GitHubBackend(HttpAdapter[GitHubConfig]):
 
     # -- push
 
+    # -- push (see :mod:`oncall_tui.sync.github_push`)
+
     async def push(self, op: Op) -> PushResult:
-        """Apply one outbox operation (see the module docstring)."""
-        if op.kind not in self.supported_ops:
-            raise unsupported(self.name, op)
-        if op.kind is OpKind.CREATE_ISSUE:
-            repo = str(op.payload.get("repo") or (self.config.repos or ("",))[0])
-            if repo.count("/") != 1:
-                raise Rejected(f"{self.name}: create issue needs a repository 'owner/name'")
-            item = await self._json("POST", f"{_repo_path(repo)}/issues", json=self.create_body(op))
-            number = _number_of(item)
-            if number is None:  # not an issue we can name: find it by its marker
-                found = await self.lookup(op)
-                if found is not None:
-                    return found
-                raise BadPayload(f"{self.name}: the new issue's answer names no number")
-            return await self._issue_result(item, repo, number)
-        if op.kind is OpKind.CREATE_LABEL:
-            return await self._create_label(op)
-        if not op.remote_id:
-            raise Rejected(f"{self.name}: {op.kind.value} needs the issue (owner/repo#number)")
-        repo, number = split_remote_id(op.remote_id)
-        issue_path = f"{_repo_path(repo)}/issues/{number}"
-        labels = op.payload.get("labels")
-        if op.kind in (OpKind.ADD_LABELS, OpKind.REMOVE_LABELS) and (
-            not isinstance(labels, list) or not all(isinstance(x, str) and x for x in labels)
-        ):
-            raise Rejected(f"{self.name}: {op.kind.value} needs a list of label names")
-        if op.kind is OpKind.ADD_LABELS:
-            await self._call("POST", f"{issue_path}/labels", json={"labels": labels})
-            return PushResult(remote_id=op.remote_id)
-        if op.kind is OpKind.REMOVE_LABELS:
-            assert isinstance(labels, list)
-            for label in labels:
-                response = await self._call(
-                    "DELETE", f"{issue_path}/labels/{quote(label, safe='')}", ok=(404,)
-                )
-                if response.status_code == 404 and "label" not in error_detail(response).lower():
-                    check_status(response, self.name, self._now_ts())  # the issue is gone
-            return PushResult(remote_id=op.remote_id)
-        if op.kind is OpKind.REPLY:
-            text = str(op.payload.get("body") or "")
-            if not text.strip():
-                raise Rejected(f"{self.name}: a comment needs some text")
-            item = await self._json(
-                "POST",
-                f"{issue_path}/comments",
-                json={"body": f"{text}\n\n{marker(op.idempotency_key)}"},
-            )
-            try:
-                comment = parse_comment(item, op.remote_id)
-            except BadPayload as exc:  # created all the same: find it by its marker
-                log.info("%s: the new comment's answer is not a comment: %s", self.name, exc)
-                found = await self._lookup_quietly(op)
-                if found is not None:
-                    return found
-                return PushResult(remote_id=op.remote_id)
-            return PushResult(remote_id=op.remote_id, comment=bounded(comment, self.limits))
-        item = await self._json("PATCH", issue_path, json=self.update_body(op))
-        return await self._issue_result(item, repo, number)
-
-    async def _create_label(self, op: Op) -> PushResult:
-        """``POST /repos/{o}/{r}/labels``; a label that exists already (422 already_exists,
-        e.g. a resend after an unclear outcome) is done, not an error."""
-        p = op.payload
-        repo = str(p.get("repo") or (self.config.repos or ("",))[0])
-        name = str(p.get("name") or "")
-        if repo.count("/") != 1 or not name:
-            raise Rejected(f"{self.name}: create label needs a repository 'owner/name' and a name")
-        body: dict[str, Any] = {"name": name, "color": str(p.get("color") or "ededed")}
-        if p.get("description"):
-            body["description"] = str(p["description"])[:100]
-        response = await self._call("POST", f"{_repo_path(repo)}/labels", json=body, ok=(422,))
-        if response.status_code == 422 and "already_exists" not in response.text:
-            check_status(response, self.name, self._now_ts())
-        return PushResult(remote_id=op.remote_id)
-
-    def create_body(self, op: Op) -> dict[str, Any]:
-        """The ``POST /repos/{o}/{r}/issues`` body; the body ends with the hidden marker."""
-        p = op.payload
-        title = str(p.get("title") or "").strip()
-        if not title:
-            raise Rejected(f"{self.name}: a new issue needs a title")
-        body: dict[str, Any] = {
-            "title": title,
-            "body": f"{p.get('body') or ''}\n\n{marker(op.idempotency_key)}".lstrip(),
-        }
-        labels = p.get("labels") or []
-        if labels:
-            body["labels"] = [str(label) for label in labels]
-        return body
-
-    def update_body(self, op: Op) -> dict[str, Any]:
-        """The ``PATCH /repos/{o}/{r}/issues/{n}`` body of a status or assignee change."""
-        if op.kind is OpKind.SET_STATUS:
-            try:
-                status = Status(str(op.payload.get("status")))
-            except ValueError:
-                raise Rejected(f"{self.name}: not a status: {op.payload.get('status')!r}") from None
-            if status in DONE_STATUSES:
-                return {"state": "closed", "state_reason": "completed"}
-            return {"state": "open", "state_reason": "reopened"}
-        if op.kind is OpKind.ASSIGN:
-            assignee = op.payload.get("assignee")
-            return {"assignees": [str(assignee)] if assignee else []}
-        raise unsupported(self.name, op)  # pragma: no cover - guarded by supported_ops
-
-    async def _issue_result(self, item: object, repo: str, number: int) -> PushResult:
-        """The result of a change GitHub accepted; an answer that is not a whole issue is
-        completed by reading the issue again (and settles with its id if that fails too)."""
-        remote_id = f"{repo}#{number}"
-        try:
-            return self._from_issue(item, repo, number)
-        except BadPayload as exc:
-            log.info("%s: %s: the answer is not a whole issue: %s", self.name, remote_id, exc)
-        try:
-            item = await self._json("GET", f"{_repo_path(repo)}/issues/{number}")
-            return self._from_issue(item, repo, number)
-        except SyncError as exc:  # applied already: the next pull brings the issue
-            log.info("%s: re-reading %s after a push failed: %s", self.name, remote_id, exc)
-        return PushResult(remote_id=remote_id)
-
-    def _from_issue(self, item: object, repo: str, number: int | None = None) -> PushResult:
-        ticket = bounded(parse_issue(item, self.config, repo), self.limits)
-        if number is not None and ticket.remote_id != f"{repo}#{number}":
-            raise BadPayload(f"{self.name}: the answer is about another issue")
-        return PushResult(
-            remote_id=ticket.remote_id, version=ticket.version, url=ticket.url, ticket=ticket
-        )
-
-    async def _lookup_quietly(self, op: Op) -> PushResult | None:
-        try:
-            return await self.lookup(op)
-        except SyncError as exc:
-            log.info("%s: looking up a push failed: %s", self.name, exc)
-            return None
+        """Apply one outbox operation (see :mod:`oncall_tui.sync.github_push`)."""
+        return await self.writer.push(op)
 
     async def lookup(self, op: Op, taken: frozenset[str] = frozenset()) -> PushResult | None:
-        """Find an issue or comment created by ``op`` through its hidden marker.
-
-        Other operations are safe to resend (labels, state and assignees are set, not added).
-        """
-        tag = marker(op.idempotency_key)
-        since = format_instant(op.created_at - timedelta(minutes=10)) if op.created_at else None
-        if op.kind is OpKind.CREATE_ISSUE:
-            repo = str(op.payload.get("repo") or (self.config.repos or ("",))[0])
-            params: dict[str, Any] = {
-                "state": "all",
-                "sort": "created",
-                "direction": "desc",
-                "per_page": 100,
-            }
-            if since:
-                params["since"] = since
-            items = await self._json("GET", f"{_repo_path(repo)}/issues", params=params)
-            for item in items if isinstance(items, list) else []:
-                if isinstance(item, dict) and tag in str(item.get("body") or ""):
-                    return self._from_issue(item, repo)
-            return None
-        if op.kind is OpKind.REPLY and op.remote_id:
-            repo, number = split_remote_id(op.remote_id)
-            url = f"{_repo_path(repo)}/issues/{number}/comments"
-            items = await self._json(
-                "GET", url, params={"per_page": 100, **({"since": since} if since else {})}
-            )
-            for item in items if isinstance(items, list) else []:
-                if isinstance(item, dict) and tag in str(item.get("body") or ""):
-                    comment = bounded(parse_comment(item, op.remote_id), self.limits)
-                    return PushResult(remote_id=op.remote_id, comment=comment)
-            return None
-        return None
+        """Did an unclear creation or comment happen? (:meth:`GitHubWriter.lookup`)"""
+        return await self.writer.lookup(op, taken)
 
     async def search_issues(self, query: str) -> list[RemoteTicket]:
         """Issues of the configured repositories matching ``query`` (GitHub search syntax)."""
@@ -698,11 +326,6 @@ class GitHubBackend(HttpAdapter[GitHubConfig]):
             if not is_pull_request(item)
         )
         return [bounded(issue, self.limits) for issue in issues if issue is not None]
-
-
-def _number_of(item: object) -> int | None:
-    number = item.get("number") if isinstance(item, dict) else None
-    return number if isinstance(number, int) and not isinstance(number, bool) else None
 
 
 def _int_header(response: httpx.Response, name: str) -> int | None:
@@ -728,13 +351,4 @@ def _is_todo(value: object) -> bool:
     )
 
 
-__all__ = [
-    "GitHubBackend",
-    "GitHubConfig",
-    "is_pull_request",
-    "marker",
-    "parse_comment",
-    "parse_issue",
-    "split_remote_id",
-    "strip_marker",
-]
+__all__ = ["GitHubBackend"]

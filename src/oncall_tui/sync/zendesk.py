@@ -58,7 +58,6 @@ from oncall_tui.domain.tickets import Source
 from oncall_tui.sync.adapter import HttpAdapter, paginate
 from oncall_tui.sync.base import (
     AuthFailed,
-    Fields,
     Page,
     PushResult,
     Quarantined,
@@ -71,6 +70,7 @@ from oncall_tui.sync.base import (
     encode_cursor,
 )
 from oncall_tui.sync.budget import SharedBudget
+from oncall_tui.sync.fields import Fields
 from oncall_tui.sync.http import response_json
 from oncall_tui.sync.zendesk_agent import ADMIN_WHY, AGENT_WHY, FORBIDDEN_WHY, AgentPath
 from oncall_tui.sync.zendesk_config import ZendeskConfig

@@ -43,7 +43,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from oncall_tui.sync.base import (
-    Fields,
     Page,
     Rejected,
     RemoteComment,
@@ -51,6 +50,7 @@ from oncall_tui.sync.base import (
     RemoteTicket,
     bounded,
 )
+from oncall_tui.sync.fields import Fields
 
 if TYPE_CHECKING:
     from oncall_tui.sync.zendesk import ZendeskBackend

@@ -25,7 +25,6 @@ from oncall_tui.domain.tickets import Priority, Status
 from oncall_tui.sync.base import (
     BackendUnavailable,
     BadPayload,
-    Fields,
     PushResult,
     Rejected,
     RemoteComment,
@@ -34,6 +33,7 @@ from oncall_tui.sync.base import (
     bounded_result,
     unsupported,
 )
+from oncall_tui.sync.fields import Fields
 from oncall_tui.sync.http import response_json
 from oncall_tui.sync.zendesk_wire import (
     PRIORITY_TO_WIRE,

@@ -15,7 +15,6 @@ from typing import NamedTuple
 from oncall_tui.domain.tickets import Channel, Priority, Source, Status
 from oncall_tui.sync.base import (
     BadPayload,
-    Fields,
     Quarantined,
     Rejected,
     RemoteComment,
@@ -23,6 +22,7 @@ from oncall_tui.sync.base import (
     RemoteTicket,
     Triage,
 )
+from oncall_tui.sync.fields import Fields
 from oncall_tui.sync.zendesk_config import ZendeskConfig
 
 PRIORITY_FROM_WIRE = {

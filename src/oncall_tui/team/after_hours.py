@@ -35,13 +35,8 @@ from oncall_tui.settings.team import AfterHoursConfig
 from oncall_tui.store import Store
 from oncall_tui.store.team import ChatTask
 from oncall_tui.sync.base import BadPayload, Page, SyncError
-from oncall_tui.sync.slack import (
-    SKIPPED_SUBTYPES,
-    SlackBackend,
-    is_employee,
-    parse_message,
-    ts_to_datetime,
-)
+from oncall_tui.sync.slack import SlackBackend
+from oncall_tui.sync.slack_wire import SKIPPED_SUBTYPES, is_employee, parse_message, ts_to_datetime
 from oncall_tui.team.shared import CHAT_TTL, SharedState, chat_key
 
 THREAD_META = "team_thread:"
