@@ -31,6 +31,7 @@ from oncall_tui.sync.fields import decode_json, parse_instant
 from oncall_tui.sync.github import GitHubBackend
 from oncall_tui.sync.http import build_client
 from oncall_tui.sync.slack import SlackBackend
+from oncall_tui.sync.zendesk import ZendeskBackend
 from tests.reliability.conftest import HOSTILE, fuzz
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -312,7 +313,7 @@ def test_zendesk_pull_raises_only_sync_errors(data: st.DataObject) -> None:
         )
 
     client = build_client("https://acme.zendesk.com", "zd-test", transport=serve(draw))
-    backend = zendesk.ZendeskBackend(client, clock=FrozenClock(NOW))
+    backend = ZendeskBackend(client, clock=FrozenClock(NOW))
     asyncio.run(pull(backend))
 
 
