@@ -14,30 +14,37 @@ Endpoints (below an optional prefix such as GitHub Enterprise's ``/api/v3``)::
 Every authenticated answer carries ``x-ratelimit-*`` headers; a spent budget answers 403 with
 ``x-ratelimit-remaining: 0``; ``Fault.RATE_LIMIT`` answers like a secondary limit (403 with
 ``retry-after``).
+
+This module holds the repositories (their records, seeding, the route table, rate limits
+and error answers); the endpoints are parts of their own:
+:mod:`~oncall_tui.demo.fakes.github_issues` (issues, comments, labels, search) and
+:mod:`~oncall_tui.demo.fakes.github_oauth` (the device flow).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import random
-import secrets as _secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote, urlencode
 
 import httpx
 
 from oncall_tui.demo.fakes import DEFAULT_TOKEN, Call, FakeServer, json_response
 from oncall_tui.demo.fakes.faults import FaultPlan
+from oncall_tui.demo.fakes.github_issues import IssueRoutes
+from oncall_tui.demo.fakes.github_oauth import DeviceFlow
+from oncall_tui.demo.fakes.github_shared import (
+    Device,
+    Repo,
+    error_response,
+    iso,
+)
 from oncall_tui.domain.clock import Clock
 from oncall_tui.domain.tickets import Status
 from oncall_tui.sync.base import RemoteComment, RemoteTicket
 
-DOCS = "https://docs.github.com/rest"
-DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 DEMO_TITLES = (
     "Live queries time out on large fleets",
     "Software inventory misses packages on Ubuntu 24.04",
@@ -49,37 +56,6 @@ DEMO_COMMENTS = (
     "Could you attach the server logs from when it happened?",
     "Reproduced on a fresh install.",
 )
-
-
-def _iso(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _error(status: int, message: str, **extra: Any) -> httpx.Response:
-    return json_response(
-        status, {"message": message, "documentation_url": DOCS, "status": str(status), **extra}
-    )
-
-
-@dataclass
-class _Repo:
-    issues: dict[int, dict[str, Any]] = field(default_factory=dict)
-    comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
-    labels: dict[str, dict[str, Any]] = field(default_factory=dict)
-    next_number: int = 1
-
-
-@dataclass
-class _Device:
-    client_id: str
-    user_code: str
-    scope: str
-    expires: datetime
-    interval: int = 5
-    approved: bool = False
-    denied: bool = False
-    polls: int = 0
-    last_poll: datetime | None = None
 
 
 @dataclass
@@ -133,16 +109,18 @@ class GitHubFake(FakeServer):
         self.api_url = api_url.rstrip("/")
         self.web_url = web_url.rstrip("/")
         self.random = random.Random(seed)
-        self.repos: dict[str, _Repo] = {name: _Repo() for name in repos}
+        self.repos: dict[str, Repo] = {name: Repo() for name in repos}
         self._users: dict[str, int] = {}
         self._ids = 10_000
         self._budgets: dict[tuple[str, str], _Budget] = {}
-        self._devices: dict[str, _Device] = {}
+        self._devices: dict[str, Device] = {}
         self._indexed_at: dict[tuple[str, int], datetime] = {}
         for issue in issues:
             self.add_issue(issue)
         for comment in comments:
             self.add_comment(comment)
+        self.issues = IssueRoutes(self)
+        self.device = DeviceFlow(self)
         self._routes()
 
     # -- building blocks
@@ -196,12 +174,12 @@ class GitHubFake(FakeServer):
             }
         return labels[key]
 
-    def _repo(self, repo: str) -> _Repo:
-        return self.repos.setdefault(repo, _Repo())
+    def _repo(self, repo: str) -> Repo:
+        return self.repos.setdefault(repo, Repo())
 
     def add_issue(self, issue: Mapping[str, Any] | RemoteTicket) -> dict[str, Any]:
         """Add an issue (wire dict or record) to its repository."""
-        now = _iso(self._now())
+        now = iso(self._now())
         if isinstance(issue, RemoteTicket):
             repo, _, digits = issue.remote_id.rpartition("#")
             data: dict[str, Any] = {
@@ -212,8 +190,8 @@ class GitHubFake(FakeServer):
                 "labels": list(issue.labels),
                 "user": issue.requester or "octocat",
                 "assignee": issue.assignee,
-                "created_at": _iso(issue.opened_at),
-                "updated_at": _iso(issue.updated_at),
+                "created_at": iso(issue.opened_at),
+                "updated_at": iso(issue.updated_at),
             }
         else:
             data = dict(issue)
@@ -279,7 +257,7 @@ class GitHubFake(FakeServer):
                 int(number),
                 comment.body,
                 comment.author,
-                _iso(comment.created_at),
+                iso(comment.created_at),
                 int(comment.remote_id) if comment.remote_id.isdigit() else None,
                 touch=False,
             )
@@ -307,7 +285,7 @@ class GitHubFake(FakeServer):
         state = self._repo(repo)
         issue = state.issues[number]
         cid = int(cid or self._new_id())
-        created = created_at or _iso(self._now())
+        created = created_at or iso(self._now())
         record = {
             "id": cid,
             "node_id": f"IC_{cid}",
@@ -327,7 +305,7 @@ class GitHubFake(FakeServer):
         return record
 
     def _touch(self, issue: dict[str, Any]) -> None:
-        now = _iso(self._now())
+        now = iso(self._now())
         if now > issue["updated_at"]:
             issue["updated_at"] = now
 
@@ -344,7 +322,7 @@ class GitHubFake(FakeServer):
                 self._comment(repo, number, self.random.choice(DEMO_COMMENTS), "community-user")
                 self.count("create_comment")
                 return f"{repo}#{number}"
-            now = _iso(self._now())
+            now = iso(self._now())
             issue = self.add_issue(
                 {
                     "repo": repo,
@@ -364,31 +342,31 @@ class GitHubFake(FakeServer):
     def _routes(self) -> None:
         repo = r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"
         issue = repo + r"/issues/(?P<number>\d+)"
-        self.route("GET", repo + r"/issues", self._list, list_key="")
-        self.route("POST", repo + r"/issues", self._create)
-        self.route("GET", issue, self._get)
-        self.route("PATCH", issue, self._update)
-        self.route("GET", issue + r"/comments", self._list_comments, list_key="")
-        self.route("POST", issue + r"/comments", self._create_comment)
-        self.route("POST", issue + r"/labels", self._add_labels)
-        self.route("POST", repo + r"/labels", self._create_label)
-        self.route("DELETE", issue + r"/labels/(?P<name>.+)", self._remove_label)
-        self.route("GET", r"/search/issues", self._search, list_key="items")
+        self.route("GET", repo + r"/issues", self.issues.list_issues, list_key="")
+        self.route("POST", repo + r"/issues", self.issues.create_issue)
+        self.route("GET", issue, self.issues.get_issue)
+        self.route("PATCH", issue, self.issues.update_issue)
+        self.route("GET", issue + r"/comments", self.issues.list_comments, list_key="")
+        self.route("POST", issue + r"/comments", self.issues.create_comment)
+        self.route("POST", issue + r"/labels", self.issues.add_labels)
+        self.route("POST", repo + r"/labels", self.issues.create_label)
+        self.route("DELETE", issue + r"/labels/(?P<name>.+)", self.issues.remove_label)
+        self.route("GET", r"/search/issues", self.issues.search, list_key="items")
         self.route("GET", r"/rate_limit", self._rate_limit)
-        self.route("POST", r"/login/device/code", self._device_code, auth=False)
-        self.route("POST", r"/login/oauth/access_token", self._access_token, auth=False)
+        self.route("POST", r"/login/device/code", self.device.device_code, auth=False)
+        self.route("POST", r"/login/oauth/access_token", self.device.access_token, auth=False)
 
     def unauthorized(self, call: Call) -> httpx.Response:
-        return _error(401, "Bad credentials")
+        return error_response(401, "Bad credentials")
 
     def not_found(self, call: Call) -> httpx.Response:
-        return _error(404, "Not Found")
+        return error_response(404, "Not Found")
 
     def bad_request(self, call: Call, message: str) -> httpx.Response:
-        return _error(400, f"Problems parsing JSON: {message}")
+        return error_response(400, f"Problems parsing JSON: {message}")
 
     def rate_limited(self, call: Call, retry_after: float) -> httpx.Response:
-        response = _error(
+        response = error_response(
             403,
             "You have exceeded a secondary rate limit. Please wait a few minutes before you "
             "try again.",
@@ -425,7 +403,7 @@ class GitHubFake(FakeServer):
             return None
         budget = self._budget(call)
         if budget.remaining <= 0:
-            response = _error(
+            response = error_response(
                 403,
                 "API rate limit exceeded for user ID 1. If you reach out to GitHub Support for "
                 "help, please include the request ID.",
@@ -445,256 +423,11 @@ class GitHubFake(FakeServer):
         response.headers.update(self._headers(budget, self._resource(call)))
         return response
 
-    def _list_page(self, call: Call, items: list[dict[str, Any]], path: str) -> httpx.Response:
-        try:
-            per_page = min(100, max(1, int(call.param("per_page") or 30)))
-            page = max(1, int(call.param("page") or 1))
-        except ValueError:
-            return _error(422, "Validation Failed")
-        last = max(1, -(-len(items) // per_page))
-        chunk = items[(page - 1) * per_page : page * per_page]
-        query = {k: v for k, v in call.params.items() if k != "page"}
-
-        def link(n: int, rel: str) -> str:
-            return f'<{call.base}{path}?{urlencode({**query, "page": n})}>; rel="{rel}"'
-
-        links = []
-        if page < last:
-            links += [link(page + 1, "next"), link(last, "last")]
-        if page > 1:
-            links += [link(1, "first"), link(page - 1, "prev")]
-        body = json.dumps(chunk).encode()
-        etag = 'W/"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        headers = {"ETag": etag, "Content-Type": "application/json; charset=utf-8"}
-        if links:
-            headers["Link"] = ", ".join(links)
-        if call.request.headers.get("if-none-match") == etag:
-            return httpx.Response(304, headers={"ETag": etag})
-        return httpx.Response(200, content=body, headers=headers)
-
-    def _repo_name(self, call: Call) -> str:
-        return f"{unquote(call.args['owner'])}/{unquote(call.args['repo'])}"
-
-    def _find(self, call: Call) -> tuple[str, _Repo, dict[str, Any]] | None:
-        repo = self._repo_name(call)
-        state = self.repos.get(repo)
-        if state is None:
-            return None
-        issue = state.issues.get(int(call.args["number"]))
-        return (repo, state, issue) if issue is not None else None
-
     # -- issues
-
-    def _list(self, call: Call) -> httpx.Response:
-        repo = self._repo_name(call)
-        state = self.repos.get(repo)
-        if state is None:
-            return self.not_found(call)
-        wanted_state = call.param("state") or "open"
-        sort = call.param("sort") or "created"
-        direction = call.param("direction") or "desc"
-        since = call.param("since")
-        labels = {x.strip().lower() for x in (call.param("labels") or "").split(",") if x.strip()}
-        if (
-            wanted_state not in ("open", "closed", "all")
-            or sort not in ("created", "updated", "comments")
-            or direction not in ("asc", "desc")
-        ):
-            return _error(422, "Validation Failed")
-        items = [
-            i
-            for i in state.issues.values()
-            if (wanted_state == "all" or i["state"] == wanted_state)
-            and (since is None or i["updated_at"] >= since)
-            and labels <= {x["name"].lower() for x in i["labels"]}
-        ]
-        key = {"created": "created_at", "updated": "updated_at", "comments": "comments"}[sort]
-        items.sort(key=lambda i: (i[key], i["number"]), reverse=direction == "desc")
-        return self._list_page(call, items, f"/repos/{repo}/issues")
-
-    def _get(self, call: Call) -> httpx.Response:
-        found = self._find(call)
-        return json_response(200, found[2]) if found else self.not_found(call)
-
-    def _create(self, call: Call) -> httpx.Response:
-        repo = self._repo_name(call)
-        if repo not in self.repos:
-            return self.not_found(call)
-        body = call.body if isinstance(call.body, dict) else {}
-        title = body.get("title")
-        if not isinstance(title, str | int) or not str(title).strip():
-            return _error(
-                422,
-                "Validation Failed",
-                errors=[{"resource": "Issue", "code": "missing_field", "field": "title"}],
-            )
-        labels = body.get("labels") or []
-        names = [x if isinstance(x, str) else x.get("name", "") for x in labels]
-        assignees = body.get("assignees") or []
-        now = _iso(self._now())
-        issue = self.add_issue(
-            {
-                "repo": repo,
-                "title": str(title),
-                "body": body.get("body"),
-                "labels": [n for n in names if n],
-                "user": "oncall-bot",
-                "assignee": assignees[0] if assignees else body.get("assignee"),
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-        self._indexed_at[(repo, issue["number"])] = self._now() + timedelta(seconds=self.search_lag)
-        self.count("create_issue")
-        return json_response(201, issue, {"Location": issue["url"]})
-
-    def _update(self, call: Call) -> httpx.Response:
-        found = self._find(call)
-        if not found:
-            return self.not_found(call)
-        repo, _, issue = found
-        body = call.body if isinstance(call.body, dict) else {}
-        if "state" in body:
-            if body["state"] not in ("open", "closed"):
-                return _error(422, "Validation Failed")
-            if body["state"] != issue["state"]:
-                issue["state"] = body["state"]
-                issue["closed_at"] = _iso(self._now()) if body["state"] == "closed" else None
-                issue["state_reason"] = body.get("state_reason") or (
-                    "completed" if body["state"] == "closed" else "reopened"
-                )
-                self.count("set_state")
-        if "assignees" in body:
-            logins = [str(x) for x in body["assignees"] or []]
-            issue["assignees"] = [self.user(x) for x in logins]
-            issue["assignee"] = issue["assignees"][0] if logins else None
-            self.count("assign")
-        if "labels" in body:
-            issue["labels"] = [self.label(repo, str(x)) for x in body["labels"] or []]
-            self.count("set_labels")
-        for key in ("title", "body"):
-            if key in body:
-                issue[key] = body[key]
-        self.count("update_issue")
-        self._touch(issue)
-        return json_response(200, issue)
 
     # -- comments and labels
 
-    def _list_comments(self, call: Call) -> httpx.Response:
-        found = self._find(call)
-        if not found:
-            return self.not_found(call)
-        repo, state, issue = found
-        since = call.param("since")
-        items = [
-            c
-            for c in state.comments.get(issue["number"], [])
-            if since is None or c["updated_at"] >= since
-        ]
-        return self._list_page(call, items, f"/repos/{repo}/issues/{issue['number']}/comments")
-
-    def _create_comment(self, call: Call) -> httpx.Response:
-        found = self._find(call)
-        if not found:
-            return self.not_found(call)
-        repo, _, issue = found
-        body = call.body if isinstance(call.body, dict) else {}
-        if not isinstance(body.get("body"), str) or not body["body"].strip():
-            return _error(
-                422,
-                "Validation Failed",
-                errors=[{"resource": "IssueComment", "code": "missing_field", "field": "body"}],
-            )
-        comment = self._comment(repo, issue["number"], body["body"], "oncall-bot")
-        self.count("create_comment")
-        return json_response(201, comment, {"Location": comment["url"]})
-
-    def _add_labels(self, call: Call) -> httpx.Response:
-        found = self._find(call)
-        if not found:
-            return self.not_found(call)
-        repo, _, issue = found
-        body = call.body
-        labels = body.get("labels") if isinstance(body, dict) else body
-        if not isinstance(labels, list) or not labels:
-            return _error(422, "Validation Failed")
-        have = {x["name"].lower() for x in issue["labels"]}
-        for item in labels:
-            name = item if isinstance(item, str) else item.get("name", "")
-            if name and name.lower() not in have:
-                issue["labels"].append(self.label(repo, name))
-                have.add(name.lower())
-                self.count("add_label")
-        self._touch(issue)
-        return json_response(200, issue["labels"])
-
-    def _create_label(self, call: Call) -> httpx.Response:
-        repo = self._repo_name(call)
-        if repo not in self.repos:
-            return self.not_found(call)
-        body = call.body if isinstance(call.body, dict) else {}
-        name = body.get("name")
-        if not isinstance(name, str) or not name.strip():
-            return _error(422, "Validation Failed")
-        if name.lower() in self.repos[repo].labels:
-            return _error(
-                422,
-                "Validation Failed",
-                errors=[{"resource": "Label", "code": "already_exists", "field": "name"}],
-            )
-        label = self.label(repo, name)
-        label["description"] = body.get("description")
-        label["color"] = body.get("color") or "ededed"
-        self.count("create_label")
-        return json_response(201, label)
-
-    def _remove_label(self, call: Call) -> httpx.Response:
-        found = self._find(call)
-        if not found:
-            return self.not_found(call)
-        _, _, issue = found
-        name = unquote(call.args["name"])
-        kept = [x for x in issue["labels"] if x["name"].lower() != name.lower()]
-        if len(kept) == len(issue["labels"]):
-            return _error(404, "Label does not exist")
-        issue["labels"] = kept
-        self.count("remove_label")
-        self._touch(issue)
-        return json_response(200, kept)
-
     # -- search and rate limit
-
-    def _search(self, call: Call) -> httpx.Response:
-        q = call.param("q")
-        if not q:
-            return _error(
-                422,
-                "Validation Failed",
-                errors=[{"resource": "Search", "field": "q", "code": "missing"}],
-            )
-        terms = _terms(q)
-        now = self._now()
-        items = []
-        for repo, state in sorted(self.repos.items()):
-            for issue in sorted(state.issues.values(), key=lambda i: -i["number"]):
-                if self._indexed_at.get((repo, issue["number"]), now) > now:
-                    continue
-                repos = [v.lower() for k, v in terms if k == "repo"]
-                if repos and repo.lower() not in repos:  # repo: qualifiers are alternatives
-                    continue
-                if all(_matches(repo, issue, k, v) for k, v in terms if k != "repo"):
-                    items.append({**issue, "score": 1.0})
-        per_page = min(100, max(1, int(call.param("per_page") or 30)))
-        return json_response(
-            200,
-            {
-                "total_count": len(items),
-                "incomplete_results": False,
-                "items": items[:per_page],
-                "search_type": "lexical",
-            },
-        )
 
     def _rate_limit(self, call: Call) -> httpx.Response:
         core, search = (self._budget(call), self._budget_for(call, "search"))
@@ -719,43 +452,6 @@ class GitHubFake(FakeServer):
 
     # -- device flow
 
-    def _oauth_answer(self, call: Call, data: Mapping[str, Any]) -> httpx.Response:
-        if "json" in call.request.headers.get("accept", ""):
-            return json_response(200, dict(data))
-        return httpx.Response(
-            200,
-            content=urlencode({k: str(v) for k, v in data.items()}).encode(),
-            headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
-        )
-
-    def _device_code(self, call: Call) -> httpx.Response:
-        client_id = call.param("client_id")
-        if not client_id:
-            return _error(404, "Not Found")
-        device_code = _secrets.token_hex(20)
-        letters = "BCDFGHJKLMNPQRSTVWXZ"
-        user_code = (
-            "".join(self.random.choice(letters) for _ in range(4))
-            + "-"
-            + "".join(self.random.choice("0123456789") for _ in range(4))
-        )
-        self._devices[device_code] = _Device(
-            client_id=client_id,
-            user_code=user_code,
-            scope=call.param("scope") or "",
-            expires=self._now() + timedelta(minutes=15),
-        )
-        return self._oauth_answer(
-            call,
-            {
-                "device_code": device_code,
-                "user_code": user_code,
-                "verification_uri": f"{call.base}/login/device",
-                "expires_in": 900,
-                "interval": 5,
-            },
-        )
-
     def approve_device(self, user_code: str, approve: bool = True) -> bool:
         """The user entered ``user_code`` in the browser and approved (or denied)."""
         with self.lock:
@@ -764,78 +460,6 @@ class GitHubFake(FakeServer):
                     device.approved, device.denied = approve, not approve
                     return True
             return False
-
-    def _access_token(self, call: Call) -> httpx.Response:
-        if call.param("grant_type") != DEVICE_GRANT:
-            return self._oauth_answer(call, {"error": "unsupported_grant_type"})
-        device = self._devices.get(call.param("device_code") or "")
-        if device is None:
-            return self._oauth_answer(call, {"error": "incorrect_device_code"})
-        if call.param("client_id") != device.client_id:
-            return self._oauth_answer(call, {"error": "incorrect_client_credentials"})
-        now = self._now()
-        if now > device.expires:
-            return self._oauth_answer(call, {"error": "expired_token"})
-        if device.last_poll is not None and now - device.last_poll < timedelta(
-            seconds=device.interval
-        ):
-            device.interval += 5
-            device.last_poll = now
-            return self._oauth_answer(call, {"error": "slow_down", "interval": device.interval})
-        device.polls += 1
-        device.last_poll = now
-        if device.denied:
-            return self._oauth_answer(call, {"error": "access_denied"})
-        auto = self.device_auto_approve_after
-        if not device.approved and auto is not None and device.polls > auto:
-            device.approved = True
-        if not device.approved:
-            return self._oauth_answer(call, {"error": "authorization_pending"})
-        del self._devices[call.param("device_code") or ""]
-        token = f"gho_{_secrets.token_urlsafe(24)}"
-        self.tokens.add(token)
-        self.count("oauth_token")
-        return self._oauth_answer(
-            call, {"access_token": token, "token_type": "bearer", "scope": device.scope}
-        )
-
-
-def _terms(q: str) -> list[tuple[str, str]]:
-    terms: list[tuple[str, str]] = []
-    rest = q
-    while rest.strip():
-        rest = rest.lstrip()
-        key, value = "", ""
-        head = rest.split(None, 1)[0]
-        if ":" in head and not head.startswith('"'):
-            key, _, tail = rest.partition(":")
-            rest = tail
-        if rest.startswith('"'):
-            end = rest.find('"', 1)
-            end = len(rest) if end < 0 else end
-            value, rest = rest[1:end], rest[end + 1 :]
-        else:
-            parts = rest.split(None, 1)
-            value, rest = parts[0], parts[1] if len(parts) > 1 else ""
-        terms.append((key.lower(), value))
-    return terms
-
-
-def _matches(repo: str, issue: Mapping[str, Any], key: str, value: str) -> bool:
-    if key == "repo":
-        return repo.lower() == value.lower()
-    if key in ("is", "type"):
-        if value in ("issue", "pr", "pull-request"):
-            return (issue.get("pull_request") is None) == (value == "issue")
-        return bool(issue["state"] == value)
-    if key == "state":
-        return bool(issue["state"] == value)
-    if key == "label":
-        return value.lower() in {x["name"].lower() for x in issue["labels"]}
-    if key == "in":
-        return True
-    text = f"{issue.get('title') or ''} {issue.get('body') or ''}".lower()
-    return value.lower() in text
 
 
 __all__ = ["GitHubFake"]

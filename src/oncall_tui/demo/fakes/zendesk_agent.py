@@ -130,7 +130,7 @@ class AgentRoutes:
     # -- routes
 
     def _me(self, call: Call) -> httpx.Response:
-        from oncall_tui.demo.fakes.zendesk import AGENT_ID
+        from oncall_tui.demo.fakes.zendesk_shared import AGENT_ID
 
         user = {**self.users[AGENT_ID], "role": self.role_of(call)}
         return json_response(200, {"user": {**user, "authenticity_token": "fake-csrf"}})
