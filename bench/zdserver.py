@@ -38,7 +38,7 @@ def serve_fake(folder: Path) -> tuple[str, Any, dict[str, Any]]:
     # algorithm on, the client's delayed ACK then holds every answer ~40 ms (measured: 44 ms
     # a request instead of 1.3 ms). That is the fake's cost, not the product's: turn it off.
     http.server.BaseHTTPRequestHandler.disable_nagle_algorithm = True
-    from oncall_tui.demo.fakes import serve_on_loopback
+    from oncall_tui.demo.fakes.loopback import serve_on_loopback
     from oncall_tui.demo.fakes.zendesk import ZendeskFake
     from oncall_tui.domain.clock import FrozenClock
 

@@ -10,7 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from oncall_tui.demo.fakes import DEFAULT_TOKEN, serve_on_loopback
+from oncall_tui.demo.fakes import DEFAULT_TOKEN
+from oncall_tui.demo.fakes.loopback import serve_on_loopback
 from oncall_tui.demo.fakes.zendesk import ZendeskFake
 from oncall_tui.domain.clock import FrozenClock, SystemClock
 from oncall_tui.domain.ops import OpState

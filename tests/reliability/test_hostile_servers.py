@@ -22,9 +22,10 @@ from typing import Any
 import httpx
 import pytest
 
-from oncall_tui.demo.fakes import FakeServer, serve_on_loopback
+from oncall_tui.demo.fakes import FakeServer
 from oncall_tui.demo.fakes.faults import Fault, FaultPlan
 from oncall_tui.demo.fakes.github import GitHubFake
+from oncall_tui.demo.fakes.loopback import serve_on_loopback
 from oncall_tui.demo.fakes.slack import SlackFake
 from oncall_tui.demo.fakes.zendesk import ZendeskFake
 from oncall_tui.domain.clock import FrozenClock

@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 
-from oncall_tui.demo.fakes import DEFAULT_TOKEN, serve_on_loopback
+from oncall_tui.demo.fakes import DEFAULT_TOKEN
 from oncall_tui.demo.fakes.faults import Fault, FaultPlan
+from oncall_tui.demo.fakes.loopback import serve_on_loopback
 from oncall_tui.demo.fakes.zendesk import ZendeskFake
 from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.ops import OpState

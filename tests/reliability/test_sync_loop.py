@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from oncall_tui.demo.fakes import DEFAULT_TOKEN, serve_on_loopback
+from oncall_tui.demo.fakes import DEFAULT_TOKEN
+from oncall_tui.demo.fakes.loopback import serve_on_loopback
 from oncall_tui.demo.fakes.zendesk import ZendeskFake
 from oncall_tui.domain.clock import SystemClock
 from oncall_tui.domain.tickets import Source, Ticket

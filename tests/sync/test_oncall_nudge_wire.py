@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from oncall_tui.demo.fakes import serve_on_loopback
 from oncall_tui.demo.fakes.faults import Fault, FaultPlan
+from oncall_tui.demo.fakes.loopback import serve_on_loopback
 from oncall_tui.demo.fakes.slack import SlackFake
 from oncall_tui.domain import escalation as esc
 from oncall_tui.domain.clock import FrozenClock

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from oncall_tui.demo.fakes import serve_on_loopback
+from oncall_tui.demo.fakes.loopback import serve_on_loopback
 from oncall_tui.demo.fakes.zendesk import ZendeskFake
 from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.errors import ConfigValueError

@@ -188,7 +188,7 @@ class Served:
 
 
 def serve(fakes: dict[str, Any]) -> Served:
-    from oncall_tui.demo.fakes import serve_on_loopback
+    from oncall_tui.demo.fakes.loopback import serve_on_loopback
 
     served = Served(fakes, {}, [])
     for name, fake in fakes.items():

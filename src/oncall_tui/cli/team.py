@@ -190,7 +190,7 @@ def run_relay(
 
 def run_demo_serve(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
     """Serve the three fakes on loopback until interrupted; an access line per request."""
-    from oncall_tui.demo.fakes import serve_on_loopback
+    from oncall_tui.demo.fakes.loopback import serve_on_loopback
     from oncall_tui.demo.live import build_demo_backends
     from oncall_tui.demo.seed import DEMO_REPO, make_demo_data
 

@@ -11,8 +11,8 @@ Three ways to talk to one:
   (MockTransport awaits the result only if it is awaitable). Latency blocks the caller.
 - ``httpx.MockTransport(fake.async_handler)``: the same, but latency and slow bodies sleep
   without blocking the event loop (the demo's choice).
-- :func:`serve_on_loopback`: a real HTTP server on ``127.0.0.1`` for end-to-end runs, where
-  timeouts and dropped connections happen on a real socket.
+- :func:`~.loopback.serve_on_loopback`: a real HTTP server on ``127.0.0.1`` for end-to-end
+  runs, where timeouts and dropped connections happen on a real socket.
 
 The hostile faults (an endless or huge body, a gzip bomb, a trickle: :data:`~.faults.STREAMING`)
 stream without end, so they need ``async_handler`` or the loopback server; a ``REDIRECT``
@@ -26,27 +26,23 @@ import json
 import re
 import threading
 import time
-import zlib
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio
 import httpx
 
-from oncall_tui.demo.fakes.faults import STREAMING, Fault, FaultPlan
+from oncall_tui.demo.fakes.faults import STREAMING, Fault, FaultPlan, hostile_body, hostile_headers
 from oncall_tui.domain.clock import Clock, SystemClock
 
 DEFAULT_TOKEN = "demo-token"
 JSON_TYPE = "application/json; charset=utf-8"
 SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 CHUNK = 64
-#: Bytes per write of an endless body.
-PADDING = 64 * 1024
 
 
 @dataclass
@@ -114,7 +110,9 @@ def json_response(status: int, data: Any, headers: dict[str, str] | None = None)
 
 
 @dataclass
-class _Prepared:
+class Prepared:
+    """An answer made ready to send: the response, the fault it carries, its body read."""
+
     response: httpx.Response
     fault: Fault | None
     body: bytes = b""
@@ -268,19 +266,19 @@ class FakeServer(abc.ABC):
             return httpx.Response(response.status_code, headers=headers, content=chunks())
         return self._finish(prepared)
 
-    def _delay(self, prepared: _Prepared) -> float:
+    def _delay(self, prepared: Prepared) -> float:
         if prepared.fault is Fault.LATENCY:
             return self.faults.latency
         if prepared.fault is Fault.SLOW_BODY:
             return self.faults.slow_chunk_delay * (len(prepared.body) // CHUNK + 1)
         return 0.0
 
-    def _finish(self, prepared: _Prepared) -> httpx.Response:
+    def _finish(self, prepared: Prepared) -> httpx.Response:
         if prepared.after is not None:
             raise prepared.after
         return prepared.response
 
-    def _prepare(self, request: httpx.Request) -> _Prepared:
+    def _prepare(self, request: httpx.Request) -> Prepared:
         """Route, authenticate, apply faults and log; delays are left to the caller."""
         call = self._call(request)
         route, args = self._match(call)
@@ -331,7 +329,7 @@ class FakeServer(abc.ABC):
         elif fault is Fault.LOST_RESPONSE:
             after = httpx.ReadError("Connection reset while reading the response.", request=request)
         self._log(call, response, fault)
-        return _Prepared(response, fault, body, after)
+        return Prepared(response, fault, body, after)
 
     #: Accept any bearer token (``oncall-tui demo serve``: nothing to sign in to).
     any_token = False
@@ -428,159 +426,6 @@ def _with_body(response: httpx.Response, body: bytes, status: int | None = None)
     return httpx.Response(status or response.status_code, headers=headers, content=body)
 
 
-# --------------------------------------------------------------------------------------------
-# A real socket
-
-
-def serve_on_loopback(
-    fake: FakeServer,
-    port: int = 0,
-    access_log: Callable[[str, str, int], None] | None = None,
-) -> tuple[str, Callable[[], None]]:
-    """Serve ``fake`` over HTTP on 127.0.0.1 (``port``, or a free one) in a background thread.
-
-    Returns the base URL (with the fake's prefix) and a function that stops the server.
-    Faults behave as on a real network: a drop closes the socket without an answer, a slow body
-    trickles in chunks, latency delays the status line. ``access_log`` is told each request's
-    method, path (without the query) and status (0: no answer was sent).
-    """
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # else ~40 ms of delayed ACK on every request
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
-            return  # keep test output clean
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            content = self.rfile.read(length) if length else b""
-            host = f"127.0.0.1:{port}"
-            request = httpx.Request(
-                self.command,
-                f"http://{host}{self.path}",
-                headers=[(k, v) for k, v in self.headers.items()],
-                content=content,
-            )
-            try:
-                prepared = fake._prepare(request)
-            except httpx.TransportError:
-                self.close_connection = True
-                if access_log is not None:
-                    access_log(self.command, self.path.split("?", 1)[0], 0)
-                return
-            if access_log is not None:
-                status = 0 if prepared.after is not None else prepared.response.status_code
-                access_log(self.command, self.path.split("?", 1)[0], status)
-            if prepared.after is not None:  # applied, then the answer is lost
-                self.close_connection = True
-                return
-            if prepared.fault is Fault.LATENCY:
-                time.sleep(fake.faults.latency)
-            response = prepared.response
-            if prepared.fault in STREAMING:
-                self._hostile(prepared)
-                return
-            self.send_response(response.status_code)
-            for key, value in response.headers.items():
-                if key.lower() not in ("content-length", "transfer-encoding", "connection"):
-                    self.send_header(key, value)
-            self.send_header("Content-Length", str(len(prepared.body)))
-            self.end_headers()
-            if prepared.fault is Fault.SLOW_BODY:
-                for chunk in _chunks(prepared.body):
-                    time.sleep(fake.faults.slow_chunk_delay)
-                    self.wfile.write(chunk)
-                    self.wfile.flush()
-            else:
-                self.wfile.write(prepared.body)
-
-        def _hostile(self, prepared: _Prepared) -> None:
-            """Stream a hostile answer until it ends, the client hangs up or we stop."""
-            assert prepared.fault is not None
-            fault, plan = prepared.fault, fake.faults
-            headers = hostile_headers(fault, prepared.response, len(prepared.body), plan)
-            chunked = "content-length" not in headers
-            self.close_connection = True
-            self.send_response(prepared.response.status_code)
-            for key, value in headers.items():
-                self.send_header(key, value)
-            if chunked:
-                self.send_header("Transfer-Encoding", "chunked")
-            self.end_headers()
-            sent = 0
-            try:
-                for delay, piece in hostile_body(fault, prepared.body, plan):
-                    if delay and stopping.wait(delay):
-                        break
-                    if stopping.is_set():
-                        break
-                    frame = b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece
-                    self.wfile.write(frame)
-                    self.wfile.flush()
-                    sent += len(piece)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client hung up: what a bounded client does
-            finally:
-                plan.record_stream(self.path.split("?", 1)[0], fault, sent)
-
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
-
-    stopping = threading.Event()
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name=f"{fake.name}-loopback")
-    thread.daemon = True
-    thread.start()
-    port = server.server_address[1]
-
-    def stop() -> None:
-        stopping.set()  # streams that never end do now
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-    return f"http://127.0.0.1:{port}{fake.prefix}", stop
-
-
-def _chunks(body: bytes) -> Iterator[bytes]:
-    for start in range(0, len(body), CHUNK):
-        yield body[start : start + CHUNK]
-
-
-def hostile_headers(
-    fault: Fault, response: httpx.Response, length: int, plan: FaultPlan
-) -> dict[str, str]:
-    """The headers of a streaming fault's answer (no length: sent chunked or until closed)."""
-    skip = {"content-length", "transfer-encoding", "connection", "content-encoding"}
-    headers = {k: v for k, v in response.headers.items() if k.lower() not in skip}
-    if fault is Fault.HUGE_BODY:
-        headers["Content-Length"] = str(plan.huge_length)
-    elif fault is Fault.TRICKLE:
-        headers["Content-Length"] = str(length)
-    elif fault is Fault.GZIP_BOMB:
-        headers["Content-Encoding"] = "gzip"
-    return headers
-
-
-def hostile_body(fault: Fault, body: bytes, plan: FaultPlan) -> Iterator[tuple[float, bytes]]:
-    """(seconds to wait first, bytes) of a streaming fault's body; most never end."""
-    if fault is Fault.TRICKLE:
-        for i in range(len(body)):
-            yield plan.trickle_delay, body[i : i + 1]
-        return
-    if fault is Fault.GZIP_BOMB:
-        deflate = zlib.compressobj(1, zlib.DEFLATED, zlib.MAX_WBITS | 16)
-        zeros = bytes(1024 * 1024)
-        yield 0.0, deflate.compress(body) + deflate.flush(zlib.Z_SYNC_FLUSH)
-        while True:  # ~1 kB on the wire per MB inflated
-            yield 0.0, deflate.compress(zeros) + deflate.flush(zlib.Z_SYNC_FLUSH)
-    yield 0.0, body  # an endless or huge body: the answer, then padding without end
-    padding = b" " * PADDING
-    while True:
-        yield 0.0, padding
-
-
 __all__ = [
     "DEFAULT_TOKEN",
     "Call",
@@ -590,5 +435,4 @@ __all__ = [
     "Logged",
     "Route",
     "json_response",
-    "serve_on_loopback",
 ]

@@ -13,8 +13,9 @@ from __future__ import annotations
 import random
 import re
 import threading
+import zlib
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -151,4 +152,41 @@ class FaultPlan:
         )
 
 
-__all__ = ["STREAMING", "Fault", "FaultPlan"]
+#: Bytes per write of an endless body.
+PADDING = 64 * 1024
+
+
+def hostile_headers(
+    fault: Fault, response: httpx.Response, length: int, plan: FaultPlan
+) -> dict[str, str]:
+    """The headers of a streaming fault's answer (no length: sent chunked or until closed)."""
+    skip = {"content-length", "transfer-encoding", "connection", "content-encoding"}
+    headers = {k: v for k, v in response.headers.items() if k.lower() not in skip}
+    if fault is Fault.HUGE_BODY:
+        headers["Content-Length"] = str(plan.huge_length)
+    elif fault is Fault.TRICKLE:
+        headers["Content-Length"] = str(length)
+    elif fault is Fault.GZIP_BOMB:
+        headers["Content-Encoding"] = "gzip"
+    return headers
+
+
+def hostile_body(fault: Fault, body: bytes, plan: FaultPlan) -> Iterator[tuple[float, bytes]]:
+    """(seconds to wait first, bytes) of a streaming fault's body; most never end."""
+    if fault is Fault.TRICKLE:
+        for i in range(len(body)):
+            yield plan.trickle_delay, body[i : i + 1]
+        return
+    if fault is Fault.GZIP_BOMB:
+        deflate = zlib.compressobj(1, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+        zeros = bytes(1024 * 1024)
+        yield 0.0, deflate.compress(body) + deflate.flush(zlib.Z_SYNC_FLUSH)
+        while True:  # ~1 kB on the wire per MB inflated
+            yield 0.0, deflate.compress(zeros) + deflate.flush(zlib.Z_SYNC_FLUSH)
+    yield 0.0, body  # an endless or huge body: the answer, then padding without end
+    padding = b" " * PADDING
+    while True:
+        yield 0.0, padding
+
+
+__all__ = ["PADDING", "STREAMING", "Fault", "FaultPlan", "hostile_body", "hostile_headers"]
