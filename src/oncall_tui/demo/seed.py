@@ -3,6 +3,9 @@
 The same seed and the same "now" always give the same data. Every ticket carries a remote id
 in its backend's format, so the demo's fake backends can serve the very same records and the
 real sync engine finds them already cached.
+
+A little over 500 lines on purpose: the demo's words (customers, subjects, threads) and the
+functions that spread them over the day and the week are read and changed together.
 """
 
 from __future__ import annotations

@@ -21,12 +21,13 @@ same origin (a token never goes to another host).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import httpx
 
 from oncall_tui.domain.clock import Clock, SystemClock
-from oncall_tui.sync.base import Triage
+from oncall_tui.domain.ops import Op
+from oncall_tui.sync.base import PushResult, Triage
 from oncall_tui.sync.http import check_status, limits_of, response_json, same_origin, send
 
 T = TypeVar("T")
@@ -36,6 +37,19 @@ ConfigT = TypeVar("ConfigT")
 
 #: ``on_error`` of :func:`~oncall_tui.sync.http.check_status`.
 OnError = Callable[[httpx.Response, str], None]
+
+
+class Writer(Protocol):
+    """The push side of an adapter (its ``writer``): :meth:`HttpAdapter.push` and
+    :meth:`HttpAdapter.lookup` hand their operation to it."""
+
+    async def push(self, op: Op) -> PushResult:
+        """Apply one outbox operation."""
+        ...
+
+    async def lookup(self, op: Op, taken: frozenset[str]) -> PushResult | None:
+        """Did an unclear operation happen? (see :meth:`oncall_tui.sync.base.Backend.lookup`)"""
+        ...
 
 
 async def paginate(
@@ -107,6 +121,19 @@ class HttpAdapter(Generic[ConfigT]):
     def _now_ts(self) -> float:
         return self.clock().timestamp()
 
+    # -- push: the writer's
+
+    #: Set by the adapter's :meth:`_setup`.
+    writer: Writer
+
+    async def push(self, op: Op) -> PushResult:
+        """Apply one outbox operation (the adapter's writer does)."""
+        return await self.writer.push(op)
+
+    async def lookup(self, op: Op, taken: frozenset[str] = frozenset()) -> PushResult | None:
+        """Did an unclear operation happen? (the adapter's writer looks)"""
+        return await self.writer.lookup(op, taken)
+
     # -- hooks
 
     def _before_send(self, resource: str) -> None:
@@ -168,3 +195,11 @@ class HttpAdapter(Generic[ConfigT]):
         if next_url is None:
             return url, params
         return same_origin(self.client, next_url, self.name), None
+
+
+class AdapterPart:
+    """A part of an adapter (its writer) over the adapter's requests, options and state
+    (``self.backend``); a part names its adapter's class in an annotation of ``backend``."""
+
+    def __init__(self, backend: HttpAdapter[Any]) -> None:
+        self.backend = backend

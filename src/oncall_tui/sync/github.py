@@ -35,13 +35,12 @@ from typing import Any
 
 import httpx
 
-from oncall_tui.domain.ops import Op, OpKind
+from oncall_tui.domain.ops import OpKind
 from oncall_tui.domain.tickets import Source
 from oncall_tui.sync.adapter import HttpAdapter, paginate
 from oncall_tui.sync.base import (
     BadPayload,
     Page,
-    PushResult,
     RateLimited,
     RemoteComment,
     RemoteTicket,
@@ -299,16 +298,6 @@ class GitHubBackend(HttpAdapter[GitHubConfig]):
         return comments
 
     # -- push
-
-    # -- push (see :mod:`oncall_tui.sync.github_push`)
-
-    async def push(self, op: Op) -> PushResult:
-        """Apply one outbox operation (see :mod:`oncall_tui.sync.github_push`)."""
-        return await self.writer.push(op)
-
-    async def lookup(self, op: Op, taken: frozenset[str] = frozenset()) -> PushResult | None:
-        """Did an unclear creation or comment happen? (:meth:`GitHubWriter.lookup`)"""
-        return await self.writer.lookup(op, taken)
 
     async def search_issues(self, query: str) -> list[RemoteTicket]:
         """Issues of the configured repositories matching ``query`` (GitHub search syntax)."""

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from oncall_tui.domain.ops import Op, OpKind
 from oncall_tui.domain.tickets import Status
+from oncall_tui.sync.adapter import AdapterPart
 from oncall_tui.sync.base import BadPayload, PushResult, Rejected, SyncError, bounded, unsupported
 from oncall_tui.sync.fields import format_instant
 from oncall_tui.sync.github_wire import (
@@ -39,12 +40,11 @@ if TYPE_CHECKING:
     from oncall_tui.sync.github import GitHubBackend
 
 
-class GitHubWriter:
+class GitHubWriter(AdapterPart):
     """The push side of a :class:`~oncall_tui.sync.github.GitHubBackend`, over its requests
     and options."""
 
-    def __init__(self, backend: GitHubBackend) -> None:
-        self.backend = backend
+    backend: GitHubBackend
 
     async def push(self, op: Op) -> PushResult:
         """Apply one outbox operation (see the module docstring)."""

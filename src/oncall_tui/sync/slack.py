@@ -38,12 +38,11 @@ from typing import Any
 
 import httpx
 
-from oncall_tui.domain.ops import Op, OpKind
+from oncall_tui.domain.ops import OpKind
 from oncall_tui.domain.tickets import Source
 from oncall_tui.sync.adapter import HttpAdapter, paginate
 from oncall_tui.sync.base import (
     Page,
-    PushResult,
     RateLimited,
     Rejected,
     RemoteComment,
@@ -344,16 +343,6 @@ class SlackBackend(HttpAdapter[SlackConfig]):
         return messages
 
     # -- push
-
-    # -- push (see :mod:`oncall_tui.sync.slack_push`)
-
-    async def push(self, op: Op) -> PushResult:
-        """Apply one outbox operation (a thread reply or a channel message)."""
-        return await self.writer.push(op)
-
-    async def lookup(self, op: Op, taken: frozenset[str] = frozenset()) -> PushResult | None:
-        """Did an unclear send happen? (:meth:`SlackWriter.lookup`)"""
-        return await self.writer.lookup(op, taken)
 
 
 def _next_cursor(found: Fields) -> str | None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from oncall_tui.domain.ops import CHANNEL_ID, Op, OpKind
 from oncall_tui.domain.tickets import Source
+from oncall_tui.sync.adapter import AdapterPart
 from oncall_tui.sync.base import (
     BadPayload,
     PushResult,
@@ -42,12 +43,11 @@ log = logging.getLogger(__name__)
 METADATA_EVENT = "oncall_tui_reply"
 
 
-class SlackWriter:
+class SlackWriter(AdapterPart):
     """The push side of a :class:`~oncall_tui.sync.slack.SlackBackend`, over its Web API
     calls and options."""
 
-    def __init__(self, backend: SlackBackend) -> None:
-        self.backend = backend
+    backend: SlackBackend
 
     async def push(self, op: Op) -> PushResult:
         """Post a thread reply, or a new message in a channel; chat takes nothing else."""

@@ -52,14 +52,13 @@ from typing import Any
 
 import httpx
 
-from oncall_tui.domain.ops import SUPPORTED, Op
+from oncall_tui.domain.ops import SUPPORTED
 from oncall_tui.domain.remote import Scope
 from oncall_tui.domain.tickets import Source
 from oncall_tui.sync.adapter import HttpAdapter, paginate
 from oncall_tui.sync.base import (
     AuthFailed,
     Page,
-    PushResult,
     Quarantined,
     RemoteComment,
     RemoteCustomer,
@@ -349,16 +348,6 @@ class ZendeskBackend(HttpAdapter[ZendeskConfig]):
             return []
         comments.sort(key=lambda c: c.created_at)
         return comments[1:]
-
-    # -- push (see :mod:`oncall_tui.sync.zendesk_push`)
-
-    async def push(self, op: Op) -> PushResult:
-        """Apply one outbox operation (see the module docstring for the requests)."""
-        return await self.writer.push(op)
-
-    async def lookup(self, op: Op, taken: frozenset[str] = frozenset()) -> PushResult | None:
-        """Did an unclear creation or comment happen? (:meth:`ZendeskWriter.lookup`)"""
-        return await self.writer.lookup(op, taken)
 
     async def search_issues(self, query: str) -> list[RemoteTicket]:
         """Tickets matching ``query`` (Zendesk search syntax; plain words work).

@@ -22,6 +22,7 @@ import httpx
 
 from oncall_tui.domain.ops import Op, OpKind
 from oncall_tui.domain.tickets import Priority, Status
+from oncall_tui.sync.adapter import AdapterPart
 from oncall_tui.sync.base import (
     BackendUnavailable,
     BadPayload,
@@ -57,15 +58,14 @@ SEARCH_PATH = "/api/v2/search.json"
 LOCATION_RE = re.compile(r"/api/v2/tickets/(\d{1,20})(?:\.json)?/?\Z")
 
 
-class ZendeskWriter:
+class ZendeskWriter(AdapterPart):
     """The push side of a :class:`~oncall_tui.sync.zendesk.ZendeskBackend`, over its
     requests, options and known users."""
 
+    backend: ZendeskBackend
+
     #: Attempts of a tag read-modify-write when others edit the ticket at the same moment.
     TAG_ATTEMPTS = 3
-
-    def __init__(self, backend: ZendeskBackend) -> None:
-        self.backend = backend
 
     async def push(self, op: Op) -> PushResult:
         """Apply one outbox operation (see the module docstring for the requests)."""

@@ -426,9 +426,20 @@ def _with_body(response: httpx.Response, body: bytes, status: int | None = None)
     return httpx.Response(status or response.status_code, headers=headers, content=body)
 
 
+class FakePart:
+    """A group of a fake's endpoints (or its sign-in), over the fake's state (``self.fake``).
+
+    A part names its fake's class in an annotation of ``fake``.
+    """
+
+    def __init__(self, fake: FakeServer) -> None:
+        self.fake = fake
+
+
 __all__ = [
     "DEFAULT_TOKEN",
     "Call",
+    "FakePart",
     "FakeServer",
     "Fault",
     "FaultPlan",

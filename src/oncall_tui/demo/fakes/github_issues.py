@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlencode
 
 import httpx
 
-from oncall_tui.demo.fakes import Call, json_response
+from oncall_tui.demo.fakes import Call, FakePart, json_response
 from oncall_tui.demo.fakes.github_shared import (
     Repo,
     error_response,
@@ -64,11 +64,10 @@ def _matches(repo: str, issue: Mapping[str, Any], key: str, value: str) -> bool:
     return value.lower() in text
 
 
-class IssueRoutes:
+class IssueRoutes(FakePart):
     """Part of :class:`~oncall_tui.demo.fakes.github.GitHubFake` (its ``issues``)."""
 
-    def __init__(self, fake: GitHubFake) -> None:
-        self.fake = fake
+    fake: GitHubFake
 
     def list_page(self, call: Call, items: list[dict[str, Any]], path: str) -> httpx.Response:
         try:

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from oncall_tui.demo.fakes import Call, json_response
+from oncall_tui.demo.fakes import Call, FakePart, json_response
 from oncall_tui.demo.fakes.github_shared import (
     DEVICE_GRANT,
     Device,
@@ -24,11 +24,10 @@ if TYPE_CHECKING:
     from oncall_tui.demo.fakes.github import GitHubFake
 
 
-class DeviceFlow:
+class DeviceFlow(FakePart):
     """Part of :class:`~oncall_tui.demo.fakes.github.GitHubFake` (its ``device``)."""
 
-    def __init__(self, fake: GitHubFake) -> None:
-        self.fake = fake
+    fake: GitHubFake
 
     def answer(self, call: Call, data: Mapping[str, Any]) -> httpx.Response:
         if "json" in call.request.headers.get("accept", ""):

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from oncall_tui.demo.fakes import Call, json_response
+from oncall_tui.demo.fakes import Call, FakePart, json_response
 from oncall_tui.demo.fakes.zendesk_shared import (
     error_response,
     parse_iso,
@@ -25,11 +25,10 @@ if TYPE_CHECKING:
     from oncall_tui.demo.fakes.zendesk import ZendeskFake
 
 
-class ExportRoutes:
+class ExportRoutes(FakePart):
     """Part of :class:`~oncall_tui.demo.fakes.zendesk.ZendeskFake` (its ``exports``)."""
 
-    def __init__(self, fake: ZendeskFake) -> None:
-        self.fake = fake
+    fake: ZendeskFake
 
     def over_budget(self, call: Call, export: str) -> httpx.Response | None:
         """429 when this token asked this export too often in the last minute."""

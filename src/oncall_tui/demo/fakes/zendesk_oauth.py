@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from oncall_tui.demo.fakes import Call, json_response
+from oncall_tui.demo.fakes import Call, FakePart, json_response
 from oncall_tui.demo.fakes.zendesk_shared import (
     error_response,
 )
@@ -43,11 +43,10 @@ class Grant:
     expires: datetime
 
 
-class OAuthRoutes:
+class OAuthRoutes(FakePart):
     """Part of :class:`~oncall_tui.demo.fakes.zendesk.ZendeskFake` (its ``oauth``)."""
 
-    def __init__(self, fake: ZendeskFake) -> None:
-        self.fake = fake
+    fake: ZendeskFake
 
     def authorize(self, call: Call) -> httpx.Response:
         redirect = call.param("redirect_uri")

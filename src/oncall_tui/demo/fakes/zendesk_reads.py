@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from oncall_tui.demo.fakes import Call, json_response
+from oncall_tui.demo.fakes import Call, FakePart, json_response
 from oncall_tui.demo.fakes.zendesk_shared import (
     error_response,
 )
@@ -71,11 +71,10 @@ def _matches(
     return value.lower() in text
 
 
-class TicketReads:
+class TicketReads(FakePart):
     """Part of :class:`~oncall_tui.demo.fakes.zendesk.ZendeskFake` (its ``reads``)."""
 
-    def __init__(self, fake: ZendeskFake) -> None:
-        self.fake = fake
+    fake: ZendeskFake
 
     def show_ticket(self, call: Call) -> httpx.Response:
         ticket = self.fake.tickets.get(int(call.args["id"]))

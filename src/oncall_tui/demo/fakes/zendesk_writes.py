@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from oncall_tui.demo.fakes import Call, json_response
+from oncall_tui.demo.fakes import Call, FakePart, json_response
 from oncall_tui.demo.fakes.zendesk_shared import (
     AGENT_ID,
     IDEMPOTENCY_TTL,
@@ -27,11 +27,10 @@ if TYPE_CHECKING:
     from oncall_tui.demo.fakes.zendesk import ZendeskFake
 
 
-class TicketWrites:
+class TicketWrites(FakePart):
     """Part of :class:`~oncall_tui.demo.fakes.zendesk.ZendeskFake` (its ``writes``)."""
 
-    def __init__(self, fake: ZendeskFake) -> None:
-        self.fake = fake
+    fake: ZendeskFake
 
     def audit(self, tid: int, events: list[dict[str, Any]]) -> dict[str, Any]:
         return {
