@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from oncall_tui.cli.backends import SyncSetup
 from oncall_tui.cli.sync import run_auth, run_doctor, run_sync_once
 from oncall_tui.demo.fakes import DEFAULT_TOKEN
 from oncall_tui.demo.fakes.github import GitHubFake
@@ -58,7 +59,9 @@ def test_sync_once_over_loopback_pulls_and_pushes(
     config = Config(backends={"zendesk": BackendConfig("zendesk", url)})
     secrets = MemorySecretStore({"zendesk": Credential("oauth", Secret(DEFAULT_TOKEN))})
     out, err = io.StringIO(), io.StringIO()
-    assert run_sync_once(config, paths(tmp_path), secrets, clock, out, err) == 0, err.getvalue()
+    assert run_sync_once(SyncSetup(config, paths(tmp_path), secrets, clock, out, err)) == 0, (
+        err.getvalue()
+    )
     assert "zendesk: ok; pulled 3" in out.getvalue()
     store = open_store(paths(tmp_path).db, clock=clock)
     try:
@@ -67,7 +70,7 @@ def test_sync_once_over_loopback_pulls_and_pushes(
     finally:
         store.close()
     out = io.StringIO()
-    assert run_sync_once(config, paths(tmp_path), secrets, clock, out, err) == 0
+    assert run_sync_once(SyncSetup(config, paths(tmp_path), secrets, clock, out, err)) == 0
     assert "pushed 1" in out.getvalue()
     assert any(c["body"] == "Looking into it" for c in fake.comments[101])
 
@@ -81,7 +84,9 @@ def test_sync_once_with_an_agents_token_fills_the_queue_and_sends(
     config = Config(backends={"zendesk": BackendConfig("zendesk", url)})
     secrets = MemorySecretStore({"zendesk": Credential("oauth", Secret(DEFAULT_TOKEN))})
     out, err = io.StringIO(), io.StringIO()
-    assert run_sync_once(config, paths(tmp_path), secrets, clock, out, err) == 0, err.getvalue()
+    assert run_sync_once(SyncSetup(config, paths(tmp_path), secrets, clock, out, err)) == 0, (
+        err.getvalue()
+    )
     assert "zendesk: ok; pulled 3" in out.getvalue()
     assert not any("incremental" in e.path for e in fake.log)
     store = open_store(paths(tmp_path).db, clock=clock)
@@ -94,7 +99,7 @@ def test_sync_once_with_an_agents_token_fills_the_queue_and_sends(
         store.close()
     clock.advance(120)
     out = io.StringIO()
-    assert run_sync_once(config, paths(tmp_path), secrets, clock, out, err) == 0
+    assert run_sync_once(SyncSetup(config, paths(tmp_path), secrets, clock, out, err)) == 0
     assert "pushed 1" in out.getvalue()
     assert [c["body"] for c in fake.comments[101]].count("On it") == 1
 
@@ -103,14 +108,16 @@ def test_sync_once_fails_with_summary_when_the_backend_is_down(tmp_path: Path, c
     config = Config(backends={"zendesk": BackendConfig("zendesk", "http://127.0.0.1:9")})
     secrets = MemorySecretStore({"zendesk": Credential("token", Secret("x"))})
     out, err = io.StringIO(), io.StringIO()
-    assert run_sync_once(config, paths(tmp_path), secrets, clock, out, err) == 1
+    assert run_sync_once(SyncSetup(config, paths(tmp_path), secrets, clock, out, err)) == 1
     assert "zendesk: error" in out.getvalue()
 
 
 def test_sync_once_without_credentials_says_how_to_sign_in(tmp_path: Path, clock: Any) -> None:
     config = Config(backends={"zendesk": BackendConfig("zendesk", "https://acme.zendesk.com")})
     out, err = io.StringIO(), io.StringIO()
-    assert run_sync_once(config, paths(tmp_path), MemorySecretStore(), clock, out, err) == 1
+    assert (
+        run_sync_once(SyncSetup(config, paths(tmp_path), MemorySecretStore(), clock, out, err)) == 1
+    )
     assert "oncall-tui auth login zendesk" in err.getvalue()
 
 

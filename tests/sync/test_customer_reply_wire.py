@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from oncall_tui.cli.backends import SyncSetup
 from oncall_tui.cli.sync import run_sync_once
 from oncall_tui.demo.fakes import DEFAULT_TOKEN
 from oncall_tui.demo.fakes.loopback import serve_on_loopback
@@ -79,7 +80,9 @@ def test_the_reply_reopens_in_the_cache_and_the_label_removal_goes_once(
     config = Config(backends={"zendesk": BackendConfig("zendesk", url)})
     secrets = MemorySecretStore({"zendesk": Credential("oauth", Secret(DEFAULT_TOKEN))})
     out, err = io.StringIO(), io.StringIO()
-    assert run_sync_once(config, paths(tmp_path), secrets, clock, out, err) == 0, err.getvalue()
+    assert run_sync_once(SyncSetup(config, paths(tmp_path), secrets, clock, out, err)) == 0, (
+        err.getvalue()
+    )
     store = open_store(paths(tmp_path).db, clock=clock)
     try:
         ticket = store.find_ticket("helpdesk", "201")
@@ -94,7 +97,7 @@ def test_the_reply_reopens_in_the_cache_and_the_label_removal_goes_once(
     for _ in range(3):  # pull (queue), push, and a pass that finds nothing more to do
         clock.advance(60)
         out = io.StringIO()
-        assert run_sync_once(config, paths(tmp_path), secrets, clock, out, err) == 0
+        assert run_sync_once(SyncSetup(config, paths(tmp_path), secrets, clock, out, err)) == 0
     assert TAG not in fake.tickets[201]["tags"] and "bug" in fake.tickets[201]["tags"]
     assert fake.tickets[201]["status"] == "open"
     assert len(tag_writes(fake)) == 1 and status_writes(fake) == []

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from oncall_tui.cli.backends import SyncSetup
 from oncall_tui.cli.sync import run_sync_once
 from oncall_tui.demo.fakes import DEFAULT_TOKEN
 from oncall_tui.demo.fakes.loopback import serve_on_loopback
@@ -77,7 +78,9 @@ def test_a_refused_edit_no_longer_pauses_the_clock(
     secrets = MemorySecretStore({"zendesk": Credential("oauth", Secret(DEFAULT_TOKEN))})
     paths = Paths(config=tmp_path / "c.toml", db=tmp_path / "db.sqlite", data_dir=tmp_path)
     err = io.StringIO()
-    assert run_sync_once(config, paths, secrets, clock, io.StringIO(), err) == 0, err.getvalue()
+    assert run_sync_once(SyncSetup(config, paths, secrets, clock, io.StringIO(), err)) == 0, (
+        err.getvalue()
+    )
     tid, bucket, due, paused = sla_row(paths.db, clock)
     assert (bucket, paused) == (0, 0) and due is not None  # the first reply clock runs
 
@@ -95,7 +98,7 @@ def test_a_refused_edit_no_longer_pauses_the_clock(
     fake.tickets[201]["status"] = "closed"
     clock.advance(60)
     out = io.StringIO()
-    rc = run_sync_once(config, paths, secrets, clock, out, err)
+    rc = run_sync_once(SyncSetup(config, paths, secrets, clock, out, err))
     assert rc == 1, out.getvalue() + err.getvalue()  # a refused entry is worth an exit status
     assert "failed 1" in out.getvalue()
     assert problems_in_log("zendesk", fake.log) == []

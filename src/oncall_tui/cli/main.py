@@ -289,6 +289,7 @@ def _run_handoff(args: argparse.Namespace) -> int:
 
 
 def _run_backend_command(args: argparse.Namespace) -> int:
+    from oncall_tui.cli.backends import SyncSetup
     from oncall_tui.cli.sync import load_config_or_error, run_auth, run_doctor, run_sync_once
     from oncall_tui.settings.secrets import EnvFirstSecretStore, KeyringSecretStore
 
@@ -303,20 +304,21 @@ def _run_backend_command(args: argparse.Namespace) -> int:
     config = load_app_config(paths, keys=True)  # the same config the app would refuse
     if args.command == "auth":
         return run_auth(args, config, secrets, clock, sys.stdout, sys.stderr)
+    setup = SyncSetup(config, paths, secrets, clock, sys.stdout, sys.stderr)
     if args.command == "relay":
         from oncall_tui.cli.team import run_relay
 
         db_given = bool(args.db or os.environ.get("ONCALL_TUI_DB"))
-        return run_relay(args, config, paths, secrets, clock, sys.stdout, sys.stderr, db_given)
+        return run_relay(args, setup, db_given)
     if config.team is not None and not getattr(args, "loop", False):
         from oncall_tui.cli.team import run_team_sync_once
 
-        return run_team_sync_once(config, paths, secrets, clock, sys.stdout, sys.stderr)
+        return run_team_sync_once(setup)
     if getattr(args, "loop", False):
         from oncall_tui.cli.sync import run_sync_loop
 
-        return run_sync_loop(config, paths, secrets, clock, sys.stdout, sys.stderr)
-    return run_sync_once(config, paths, secrets, clock, sys.stdout, sys.stderr)
+        return run_sync_loop(setup)
+    return run_sync_once(setup)
 
 
 def _redacted_excepthook(kind: Any, value: Any, tb: Any) -> None:

@@ -9,8 +9,8 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from oncall_tui.cli.backends import SyncSetup
 from oncall_tui.domain.clock import Clock
-from oncall_tui.domain.errors import ConfigValueError
 from oncall_tui.settings.config import BACKEND_NAMES, Config, ConfigError, load_config
 from oncall_tui.settings.paths import Paths
 from oncall_tui.settings.secrets import (
@@ -184,39 +184,24 @@ def run_auth(
         return 1
 
 
-def run_sync_once(
-    config: Config,
-    paths: Paths,
-    secrets: SecretStore,
-    clock: Clock,
-    out: TextIO,
-    err: TextIO,
-    transports: Any = None,
-) -> int:
+def run_sync_once(setup: SyncSetup) -> int:
     """One pull and push with progress; non-zero and a summary on failure."""
     from rich.console import Console
 
     from oncall_tui.store import open_store
     from oncall_tui.sync.engine import SyncEngine
-    from oncall_tui.sync.factory import build_backends
 
-    try:
-        built = build_backends(config, secrets, clock, transports=transports)
-    except ConfigValueError as exc:
-        raise ConfigError(f"{paths.config}: {exc}") from None
-    for problem in built.problems:
-        print(f"warning: {problem}", file=err)
+    built = setup.backends()
     if not built.backends:
-        print("nothing to sync: no backend is configured and signed in (local only)", file=out)
-        return 1 if built.problems else 0
-    store = open_store(paths.db, sla=config.sla, clock=clock)
-    console = Console(file=err, stderr=True)
+        return setup.nothing_to_sync(built)
+    store = open_store(setup.paths.db, sla=setup.config.sla, clock=setup.clock)
+    console = Console(file=setup.err, stderr=True)
 
     async def go() -> Any:
         try:
             with console.status("syncing…") as status:
                 engine = SyncEngine(
-                    store, built.backends, clock, progress=lambda text: status.update(text)
+                    store, built.backends, setup.clock, progress=lambda text: status.update(text)
                 )
                 return await engine.run_once()
         finally:
@@ -226,22 +211,13 @@ def run_sync_once(
         report = asyncio.run(go())
     finally:
         store.close()
-    print(report.summary(), file=out)
+    print(report.summary(), file=setup.out)
     counts = report.outcomes
     failed = any(o.error or o.failed for o in counts.values()) or bool(built.problems)
     return 1 if failed else 0
 
 
-def run_sync_loop(
-    config: Config,
-    paths: Paths,
-    secrets: SecretStore,
-    clock: Clock,
-    out: TextIO,
-    err: TextIO,
-    transports: Any = None,
-    passes: int | None = None,
-) -> int:
+def run_sync_loop(setup: SyncSetup, passes: int | None = None) -> int:
     """Sync passes until stopped (SIGINT or SIGTERM: exit 0): one line per pass that did
     something or failed. A failing pass, whatever the error, is reported and the loop goes
     on, waiting longer after each failure in a row (up to five minutes)."""
@@ -250,33 +226,26 @@ def run_sync_loop(
 
     from oncall_tui.store import open_store
     from oncall_tui.sync.engine import SyncEngine, describe_error
-    from oncall_tui.sync.factory import build_backends
 
-    if config.team is not None:
+    if setup.config.team is not None:
         print(
             "oncall-tui: error: sync --loop does not run in team mode yet; use the app or "
             "sync --once",
-            file=err,
+            file=setup.err,
         )
         return 2
-    try:
-        built = build_backends(config, secrets, clock, transports=transports)
-    except ConfigValueError as exc:
-        raise ConfigError(f"{paths.config}: {exc}") from None
-    for problem in built.problems:
-        print(f"warning: {problem}", file=err)
+    built = setup.backends()
     if not built.backends:
-        print("nothing to sync: no backend is configured and signed in (local only)", file=out)
-        return 1 if built.problems else 0
-    interval = config.sync_interval or 60.0
-    store = open_store(paths.db, sla=config.sla, clock=clock)
+        return setup.nothing_to_sync(built)
+    interval = setup.config.sync_interval or 60.0
+    store = open_store(setup.paths.db, sla=setup.config.sla, clock=setup.clock)
     stop = asyncio.Event()
 
     async def go() -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        engine = SyncEngine(store, built.backends, clock)
+        engine = SyncEngine(store, built.backends, setup.clock)
         failures = done = 0
         try:
             while not stop.is_set() and (passes is None or done < passes):
@@ -295,7 +264,7 @@ def run_sync_loop(
                 if busy or not ok:
                     stamp = time.strftime("%H:%M:%S")
                     for line in text.splitlines():
-                        print(f"{stamp} {line}", file=out, flush=True)
+                        print(f"{stamp} {line}", file=setup.out, flush=True)
                 if more and ok:
                     continue
                 wait = interval if failures <= 1 else min(300.0, interval * 2.0 ** min(failures, 9))

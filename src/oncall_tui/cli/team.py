@@ -15,12 +15,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from oncall_tui.cli.backends import SyncSetup
 from oncall_tui.compose.team import build_member_backends, close_member
 from oncall_tui.domain.clock import Clock
 from oncall_tui.domain.errors import ConfigValueError
-from oncall_tui.settings.config import Config, ConfigError
-from oncall_tui.settings.paths import Paths
-from oncall_tui.settings.secrets import SecretStore
 
 RELAY_DB = "relay.db"
 
@@ -67,15 +65,7 @@ def _stamp() -> str:
 # Members
 
 
-def run_team_sync_once(
-    config: Config,
-    paths: Paths,
-    secrets: SecretStore,
-    clock: Clock,
-    out: TextIO,
-    err: TextIO,
-    transports: Any = None,
-) -> int:
+def run_team_sync_once(setup: SyncSetup) -> int:
     """A member's ``sync --once``: send the outbox with the member's own tokens, read what
     the stream holds (every pass until caught up), exit."""
     from oncall_tui.store import open_store
@@ -83,17 +73,17 @@ def run_team_sync_once(
 
     try:
         backends, handle, notes = build_member_backends(
-            config, secrets, clock, transports=transports
+            setup.config, setup.secrets, setup.clock, transports=setup.transports
         )
     except ConfigValueError as exc:
-        raise ConfigError(f"{paths.config}: {exc}") from None
+        raise setup.config_error(exc) from None
     for note in notes:
-        print(f"note: {note}", file=err)
-    store = open_store(paths.db, sla=config.sla, clock=clock)
+        print(f"note: {note}", file=setup.err)
+    store = open_store(setup.paths.db, sla=setup.config.sla, clock=setup.clock)
 
     async def go() -> Any:
         try:
-            engine = SyncEngine(store, backends, clock)
+            engine = SyncEngine(store, backends, setup.clock)
             report = await engine.run_once()
             pulled = {name: o.pulled for name, o in report.outcomes.items()}
             while report.more:
@@ -110,7 +100,7 @@ def run_team_sync_once(
         report = asyncio.run(go())
     finally:
         store.close()
-    print(report.summary().replace(": ok;", ": ok (team stream);"), file=out)
+    print(report.summary().replace(": ok;", ": ok (team stream);"), file=setup.out)
     failed = any(o.error or o.failed for o in report.outcomes.values())
     return 1 if failed else 0
 
@@ -119,48 +109,32 @@ def run_team_sync_once(
 # The relay
 
 
-def run_relay(
-    args: argparse.Namespace,
-    config: Config,
-    paths: Paths,
-    secrets: SecretStore,
-    clock: Clock,
-    out: TextIO,
-    err: TextIO,
-    db_given: bool,
-    transports: Any = None,
-) -> int:
+def run_relay(args: argparse.Namespace, setup: SyncSetup, db_given: bool) -> int:
     """``oncall-tui relay [--once]``: runs until stopped (SIGTERM/SIGINT end it cleanly)."""
     from oncall_tui.store import open_store
-    from oncall_tui.sync.factory import build_backends
     from oncall_tui.team.connect import Connection, team_secret
     from oncall_tui.team.relay import Relay
 
-    if config.team is None:
+    if setup.config.team is None:
         print(
-            f'oncall-tui: error: {paths.config}: the relay needs [team] url = "nats://…"',
-            file=err,
+            f'oncall-tui: error: {setup.paths.config}: the relay needs [team] url = "nats://…"',
+            file=setup.err,
         )
         return 2
-    try:
-        built = build_backends(config, secrets, clock, transports=transports)
-    except ConfigValueError as exc:
-        raise ConfigError(f"{paths.config}: {exc}") from None
-    for problem in built.problems:
-        print(f"warning: {problem}", file=err)
+    built = setup.backends()
     if not built.backends:
-        print("oncall-tui: error: the relay has no signed-in backend to pull", file=err)
+        print("oncall-tui: error: the relay has no signed-in backend to pull", file=setup.err)
         return 1
-    db = paths.db if db_given else paths.data_dir / RELAY_DB
-    store = open_store(db, sla=config.sla, clock=clock)
+    db = setup.paths.db if db_given else setup.paths.data_dir / RELAY_DB
+    store = open_store(db, sla=setup.config.sla, clock=setup.clock)
 
     def log(line: str) -> None:
-        print(f"{_stamp()} {line}", file=out, flush=True)
+        print(f"{_stamp()} {line}", file=setup.out, flush=True)
 
-    connection = Connection(config.team, team_secret(secrets), name="oncall-tui relay")
-    relay = Relay(config, store, built.backends, clock, connection, log=log)
-    where = ", ".join(config.team.urls)
-    log(f"relay {relay.relay_id} starting: {where}, stream {config.team.stream}")
+    connection = Connection(setup.config.team, team_secret(setup.secrets), name="oncall-tui relay")
+    relay = Relay(setup.config, store, built.backends, setup.clock, connection, log=log)
+    where = ", ".join(setup.config.team.urls)
+    log(f"relay {relay.relay_id} starting: {where}, stream {setup.config.team.stream}")
 
     async def go() -> int:
         stop = asyncio.Event()
@@ -178,7 +152,7 @@ def run_relay(
     try:
         return asyncio.run(go())
     except SyncError as exc:
-        print(f"oncall-tui: error: {exc}", file=err)
+        print(f"oncall-tui: error: {exc}", file=setup.err)
         return 1
     finally:
         store.close()
