@@ -186,12 +186,7 @@ class SyncEngine:
                 except Exception as exc:  # noqa: BLE001 - a pass never dies
                     await self._trouble(report, "before the pass", exc)
             self.passes += 1
-            for backend in self.by_name.values():
-                report.outcomes[backend.name] = BackendOutcome(backend.name)
-            try:
-                await self._drain(report)
-            except Exception as exc:  # noqa: BLE001 - a pass never dies
-                await self._trouble(report, "sending", exc)
+            await self._send(report)
             for backend in self.by_name.values():
                 try:
                     await self._pull(backend, report)
@@ -217,13 +212,18 @@ class SyncEngine:
         """Only drain the outbox (no pull): the relay sends its automation's entries."""
         async with self._lock:
             report = SyncReport()
-            for backend in self.by_name.values():
-                report.outcomes[backend.name] = BackendOutcome(backend.name)
-            try:
-                await self._drain(report)
-            except Exception as exc:  # noqa: BLE001 - a pass never dies
-                await self._trouble(report, "sending", exc)
+            await self._send(report)
             return report
+
+    async def _send(self, report: SyncReport) -> None:
+        """Start each backend's outcome in ``report`` and send the due outbox entries; an
+        unexpected error is the pass's trouble, never its end."""
+        for backend in self.by_name.values():
+            report.outcomes[backend.name] = BackendOutcome(backend.name)
+        try:
+            await self._drain(report)
+        except Exception as exc:  # noqa: BLE001 - a pass never dies
+            await self._trouble(report, "sending", exc)
 
     # ---- search ------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from oncall_tui.domain.errors import ConfigValueError
@@ -29,4 +29,21 @@ def positive_number(
     return float(value)
 
 
-__all__ = ["only_known", "positive_number"]
+def text_table(
+    options: Mapping[str, Any],
+    key: str,
+    name: str,
+    expected: str,
+    keys: Callable[[str], bool] = lambda _: True,
+) -> dict[str, str]:
+    """The option ``name`` as a table of text values (empty when not given), each of its
+    keys passing ``keys``; ``expected`` says what it should be in the error."""
+    table = options.get(name, {})
+    if not isinstance(table, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) and keys(k) for k, v in table.items()
+    ):
+        raise ConfigValueError(f"{key}.{name}", expected)
+    return dict(table)
+
+
+__all__ = ["only_known", "positive_number", "text_table"]

@@ -24,7 +24,7 @@ from oncall_tui.sync.base import (
 )
 from oncall_tui.sync.fields import Fields
 from oncall_tui.sync.http import parse_retry_after
-from oncall_tui.sync.options import only_known, positive_number
+from oncall_tui.sync.options import only_known, positive_number, text_table
 
 AUTH_ERRORS = frozenset(
     {
@@ -128,11 +128,9 @@ class SlackConfig:
             "app_kind",
         }
         only_known(options, key, known)
-        customers = options.get("channel_customers", {})
-        if not isinstance(customers, Mapping) or not all(
-            isinstance(v, str) for v in customers.values()
-        ):
-            raise ConfigValueError(f"{key}.channel_customers", "a table of channel = customer id")
+        customers = text_table(
+            options, key, "channel_customers", "a table of channel = customer id"
+        )
         bots = options.get("bots_are_employees", True)
         if not isinstance(bots, bool):
             raise ConfigValueError(f"{key}.bots_are_employees", "true or false", bots)
@@ -148,7 +146,7 @@ class SlackConfig:
             channels=tuple(channels),
             employees=frozenset(employees),
             bots_are_employees=bots,
-            channel_customers=dict(customers),
+            channel_customers=customers,
             workspace_url=url.rstrip("/") if url else None,
             watch_days=days,
         )

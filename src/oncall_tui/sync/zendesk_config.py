@@ -15,7 +15,7 @@ from typing import Any
 
 from oncall_tui.domain.errors import ConfigValueError
 from oncall_tui.sync.agent_options import AGENT_OPTIONS, agent_options
-from oncall_tui.sync.options import only_known, positive_number
+from oncall_tui.sync.options import only_known, positive_number, text_table
 
 
 @dataclass(frozen=True)
@@ -107,12 +107,13 @@ class ZendeskConfig:
             *AGENT_OPTIONS,
         }
         only_known(options, key, known)
-        tag_labels = options.get("tag_labels", {})
-        if not isinstance(tag_labels, Mapping) or not all(
-            isinstance(k, str) and isinstance(v, str) and " " not in k
-            for k, v in tag_labels.items()
-        ):
-            raise ConfigValueError(f"{key}.tag_labels", "a table of tag = label (tags: no spaces)")
+        tag_labels = text_table(
+            options,
+            key,
+            "tag_labels",
+            "a table of tag = label (tags: no spaces)",
+            keys=lambda tag: " " not in tag,
+        )
         strings = {}
         for name in ("waiting_tag_prefix", "plan_field", "plan_tag_prefix", "codename_field"):
             value = options.get(name)
@@ -129,7 +130,7 @@ class ZendeskConfig:
         )
         return cls(
             tags=TagMap(
-                explicit=dict(tag_labels),
+                explicit=tag_labels,
                 waiting_prefix=strings["waiting_tag_prefix"] or TagMap.waiting_prefix,
             ),
             plan_field=strings["plan_field"] or cls.plan_field,

@@ -304,20 +304,13 @@ class SlackFake(FakeServer):
         window = self._window(call, top)
         assert isinstance(window, list)
         window.reverse()  # newest first
-        paged = self._paged(call, window, 100)
-        if isinstance(paged, httpx.Response):
-            return paged
-        chunk, cursor = paged
-        metadata = (call.param("include_all_metadata") or "").lower() in ("1", "true")
-        return _ok(
-            {
-                "messages": [self._shown(m, metadata) for m in chunk],
-                "has_more": bool(cursor),
-                "pin_count": 0,
-                "channel_actions_ts": None,
-                "channel_actions_count": 0,
-                "response_metadata": {"next_cursor": cursor},
-            }
+        return self._messages(
+            call,
+            window,
+            100,
+            pin_count=0,
+            channel_actions_ts=None,
+            channel_actions_count=0,
         )
 
     def _replies(self, call: Call) -> httpx.Response:
@@ -333,7 +326,14 @@ class SlackFake(FakeServer):
         head, replies = thread[0], thread[1:]
         window = self._window(call, replies)
         assert isinstance(window, list)
-        paged = self._paged(call, [head, *window], 1000)
+        return self._messages(call, [head, *window], 1000)
+
+    def _messages(
+        self, call: Call, messages: list[dict[str, Any]], default_limit: int, **extra: Any
+    ) -> httpx.Response:
+        """One page of ``messages`` as ``conversations.history`` and ``.replies`` answer it;
+        ``extra``: the keys only one of them has."""
+        paged = self._paged(call, messages, default_limit)
         if isinstance(paged, httpx.Response):
             return paged
         chunk, cursor = paged
@@ -342,6 +342,7 @@ class SlackFake(FakeServer):
             {
                 "messages": [self._shown(m, metadata) for m in chunk],
                 "has_more": bool(cursor),
+                **extra,
                 "response_metadata": {"next_cursor": cursor},
             }
         )
