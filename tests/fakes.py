@@ -147,7 +147,9 @@ class FakeBackend:
             raise BackendUnavailable("fake: connection reset")
         return result
 
-    async def lookup(self, op: Op, taken: frozenset[str] = frozenset()) -> PushResult | None:
+    async def lookup(
+        self, op: Op, taken: frozenset[str] = frozenset()
+    ) -> PushResult | None:
         if self.applied[op.idempotency_key]:
             return PushResult(remote_id=op.remote_id or "")
         return None

@@ -95,12 +95,9 @@ def test_replace_delete_and_damaged_rows(store: Store) -> None:
     assert by_label(store, "~investigate") == {ids[4]}
     assert by_label(store, ":other") == {ids[0]}
     check(store, "~investigate", ":other")
-    assert (
-        store.db.execute(
-            "SELECT count(*) FROM ticket_labels WHERE ticket_id NOT IN (SELECT id FROM tickets)"
-        ).fetchone()[0]
-        == 0
-    )
+    assert store.db.execute(
+        "SELECT count(*) FROM ticket_labels WHERE ticket_id NOT IN (SELECT id FROM tickets)"
+    ).fetchone()[0] == 0
 
 
 def test_negated_and_several_labels(store: Store) -> None:

@@ -246,26 +246,12 @@ def test_sla_crossings(store: Store, clock: FrozenClock) -> None:
 
 
 def test_customer_contacts_accumulate_across_pages(store: Store) -> None:
-    first = Customer(
-        id=0,
-        name="Globex",
-        plan="premium",
-        codename="vesta",
-        domains=("globex.io",),
-        contacts=("Rita Okafor",),
-        remote_id="7",
-    )
+    first = Customer(id=0, name="Globex", plan="premium", codename="vesta",
+                     domains=("globex.io",), contacts=("Rita Okafor",), remote_id="7")
     cid = store.upsert_customer(first, source="zendesk")
     store.upsert_customer(
-        Customer(
-            id=0,
-            name="Globex",
-            plan="ultimate",
-            codename="vesta",
-            domains=(),
-            contacts=("Sam Lee",),
-            remote_id="7",
-        ),
+        Customer(id=0, name="Globex", plan="ultimate", codename="vesta", domains=(),
+                 contacts=("Sam Lee",), remote_id="7"),
         source="zendesk",
     )
     customer = store.get_customer(cid)

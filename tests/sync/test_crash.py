@@ -30,22 +30,9 @@ TOKEN_ENV = {"ONCALL_TUI_ZENDESK_TOKEN": DEFAULT_TOKEN}
 def sync_once(tmp_path: Path, config: Path, db: Path) -> subprocess.Popen[str]:
     env = {**os.environ, **TOKEN_ENV}
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "oncall_tui",
-            "--config",
-            str(config),
-            "--db",
-            str(db),
-            "sync",
-            "--once",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=tmp_path,
+        [sys.executable, "-m", "oncall_tui", "--config", str(config), "--db", str(db), "sync",
+         "--once"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
     )
 
 
@@ -75,9 +62,8 @@ def wait_for(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyp
 def test_killed_mid_push_nothing_lost_nothing_twice(tmp_path: Path) -> None:
     clock = SystemClock()
     now = clock()
-    tickets = [
-        remote_ticket(i, remote_id=str(200 + i), opened_at=now, updated_at=now) for i in range(1, 4)
-    ]
+    tickets = [remote_ticket(i, remote_id=str(200 + i), opened_at=now, updated_at=now)
+               for i in range(1, 4)]
     fake = ZendeskFake(tickets=tickets, clock=clock, export_lag=0, export_rate_per_minute=None)
     url, stop = serve_on_loopback(fake)
     try:
@@ -116,18 +102,10 @@ def test_killed_mid_push_nothing_lost_nothing_twice(tmp_path: Path) -> None:
 def test_killed_mid_pull_resumes_without_loss(tmp_path: Path, kill_after_pages: int) -> None:
     clock = SystemClock()
     now = clock()
-    tickets = [
-        remote_ticket(i, remote_id=str(1000 + i), opened_at=now, updated_at=now)
-        for i in range(1, 61)
-    ]
-    fake = ZendeskFake(
-        tickets=tickets,
-        clock=clock,
-        export_lag=0,
-        export_rate_per_minute=None,
-        export_page_size=10,
-        comments_page_size=5,
-    )
+    tickets = [remote_ticket(i, remote_id=str(1000 + i), opened_at=now, updated_at=now)
+               for i in range(1, 61)]
+    fake = ZendeskFake(tickets=tickets, clock=clock, export_lag=0, export_rate_per_minute=None,
+                       export_page_size=10, comments_page_size=5)
     fake.faults = FaultPlan(probabilities={Fault.LATENCY: 1.0}, latency=0.15)
     url, stop = serve_on_loopback(fake)
     try:

@@ -76,7 +76,9 @@ async def test_the_minute_tick_recounts_only_the_views_the_clock_changes(
         assert len(log.queries) == 6 * len(timed)
 
 
-async def test_a_data_change_recounts_every_view(make_app: Any, clock: Any, log: CountLog) -> None:
+async def test_a_data_change_recounts_every_view(
+    make_app: Any, clock: Any, log: CountLog
+) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -112,3 +114,4 @@ async def test_a_minute_tick_during_a_full_count_still_counts_every_view(
         await settle(pilot)
         assert screen.counts == direct_counts(app)
         assert screen.counts[0] == before[0] + 1
+
