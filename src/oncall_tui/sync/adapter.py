@@ -1,7 +1,9 @@
 """What the HTTP adapters (GitHub, Slack, Zendesk) share: one request, and following pages.
 
-:class:`HttpAdapter` holds what every adapter is built from (its client, clock, name, text
-limits and :class:`~oncall_tui.sync.base.Triage`) and sends one request through
+:class:`HttpAdapter` holds what every adapter is built from (its client, options, clock,
+name, text limits and :class:`~oncall_tui.sync.base.Triage`; the adapter's own state is set
+up in ``_setup``), hands ``push`` and ``lookup`` to the adapter's :class:`Writer` (an
+:class:`AdapterPart`, in ``<backend>_push.py``) and sends one request through
 :func:`~oncall_tui.sync.http.send` and :func:`~oncall_tui.sync.http.check_status`; an adapter
 gives the backend's own rules through four hooks:
 
