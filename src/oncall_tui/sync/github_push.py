@@ -29,10 +29,7 @@ from oncall_tui.sync.github_wire import (
     repo_path,
     split_remote_id,
 )
-from oncall_tui.sync.http import (
-    check_status,
-    error_detail,
-)
+from oncall_tui.sync.http import check_status, error_detail
 
 log = logging.getLogger(__name__)
 

@@ -16,11 +16,7 @@ from urllib.parse import unquote, urlencode
 import httpx
 
 from oncall_tui.demo.fakes import Call, FakePart, json_response
-from oncall_tui.demo.fakes.github_shared import (
-    Repo,
-    error_response,
-    iso,
-)
+from oncall_tui.demo.fakes.github_shared import Repo, error_response, iso
 
 if TYPE_CHECKING:
     from oncall_tui.demo.fakes.github import GitHubFake

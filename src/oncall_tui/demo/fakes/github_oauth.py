@@ -14,11 +14,7 @@ from urllib.parse import urlencode
 import httpx
 
 from oncall_tui.demo.fakes import Call, FakePart, json_response
-from oncall_tui.demo.fakes.github_shared import (
-    DEVICE_GRANT,
-    Device,
-    error_response,
-)
+from oncall_tui.demo.fakes.github_shared import DEVICE_GRANT, Device, error_response
 
 if TYPE_CHECKING:
     from oncall_tui.demo.fakes.github import GitHubFake

@@ -16,10 +16,7 @@ from urllib.parse import urlencode
 import httpx
 
 from oncall_tui.demo.fakes import Call, FakePart, json_response
-from oncall_tui.demo.fakes.zendesk_shared import (
-    error_response,
-    parse_iso,
-)
+from oncall_tui.demo.fakes.zendesk_shared import error_response, parse_iso
 
 if TYPE_CHECKING:
     from oncall_tui.demo.fakes.zendesk import ZendeskFake

@@ -11,9 +11,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from oncall_tui.demo.fakes import Call, FakePart, json_response
-from oncall_tui.demo.fakes.zendesk_shared import (
-    error_response,
-)
+from oncall_tui.demo.fakes.zendesk_shared import error_response
 
 if TYPE_CHECKING:
     from oncall_tui.demo.fakes.zendesk import ZendeskFake
