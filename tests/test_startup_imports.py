@@ -26,6 +26,8 @@ NOT_BEFORE_FIRST_FRAME = (
     "textual.widgets._markdown",
     "textual.widgets._text_area",
     "oncall_tui.domain.bug_report",
+    "oncall_tui.domain.bug_form",
+    "oncall_tui.domain.bug_similar",
     "oncall_tui.domain.runbooks",
     "oncall_tui.cli.sync",
     "oncall_tui.cli.sla",

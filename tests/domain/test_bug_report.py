@@ -12,25 +12,25 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oncall_tui.data.resources import default_form_schema
-from oncall_tui.domain.bug_report import (
+from oncall_tui.domain.bug_form import (
     TICKET_URL_KEY,
-    BugReportDraft,
-    FieldError,
     FieldRole,
     FieldType,
     FormField,
-    IssuePreview,
-    SimilarIssue,
-    create_issue_payload,
     parse_form_schema,
+)
+from oncall_tui.domain.bug_report import (
+    BugReportDraft,
+    FieldError,
+    IssuePreview,
+    create_issue_payload,
     prefill,
     public_text,
-    rank_similar,
     render_issue,
-    similar_issue_query,
     validate,
     validate_field,
 )
+from oncall_tui.domain.bug_similar import SimilarIssue, rank_similar, similar_issue_query
 from oncall_tui.domain.errors import ConfigValueError
 from oncall_tui.domain.guard import GuardOverride
 from oncall_tui.domain.labels import LabelScheme

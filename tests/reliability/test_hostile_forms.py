@@ -18,17 +18,16 @@ from hypothesis import strategies as st
 
 from oncall_tui.data.resources import default_form_schema
 from oncall_tui.domain import guard
+from oncall_tui.domain.bug_form import TICKET_URL_KEY
 from oncall_tui.domain.bug_report import (
-    TICKET_URL_KEY,
     BugReportDraft,
     prefill,
     public_text,
-    rank_similar,
     render_issue,
-    similar_issue_query,
     validate,
     validate_field,
 )
+from oncall_tui.domain.bug_similar import rank_similar, similar_issue_query
 from oncall_tui.domain.tickets import Customer, Source, Ticket
 from tests.reliability.conftest import HOSTILE, fuzz
 

@@ -86,10 +86,9 @@ def _values(path: str) -> dict[str, str]:
 
 def run_bug(args: argparse.Namespace, ctx: Any, out: TextIO, err: TextIO) -> int:
     from oncall_tui.domain import guard
+    from oncall_tui.domain.bug_form import TICKET_URL_KEY, FieldRole
     from oncall_tui.domain.bug_report import (
-        TICKET_URL_KEY,
         BugReportDraft,
-        FieldRole,
         create_issue_payload,
         public_text,
         render_issue,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from oncall_tui.domain.templates import Template, parse_templates
 
 if TYPE_CHECKING:  # the form's domain (~10 ms to import) loads when a bug report opens
-    from oncall_tui.domain.bug_report import FormSchema
+    from oncall_tui.domain.bug_form import FormSchema
     from oncall_tui.domain.codenames import MinorPlanet
 
 _DATA = "oncall_tui.data"
@@ -30,7 +30,7 @@ def read_data_toml(name: str) -> dict[str, Any]:
 @cache
 def default_form_schema() -> FormSchema:
     """The shipped bug-report form (``[bug_report]`` of ``bug_report_form.toml``)."""
-    from oncall_tui.domain.bug_report import parse_form_schema
+    from oncall_tui.domain.bug_form import parse_form_schema
 
     return parse_form_schema(read_data_toml(FORM_FILE)["bug_report"], key="bug_report")
 

@@ -39,23 +39,19 @@ from textual.timer import Timer
 from textual.widgets import Collapsible, Footer, Label, Markdown, Static
 
 from oncall_tui.domain import guard
+from oncall_tui.domain.bug_form import TICKET_URL_KEY, FieldRole, FormSchema, parse_form_schema
 from oncall_tui.domain.bug_report import (
-    TICKET_URL_KEY,
     BugReportDraft,
     FieldError,
-    FieldRole,
-    FormSchema,
     IssuePreview,
     create_issue_payload,
-    parse_form_schema,
     prefill,
     public_text,
-    rank_similar,
     render_issue,
-    similar_issue_query,
     validate,
     validate_field,
 )
+from oncall_tui.domain.bug_similar import rank_similar, similar_issue_query
 from oncall_tui.domain.clock import Clock
 from oncall_tui.domain.errors import ConfigValueError
 from oncall_tui.domain.labels import DEFAULT_SCHEME, LabelScheme, parse_label_scheme

@@ -16,7 +16,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, TextArea
 
-from oncall_tui.domain.bug_report import FieldType, FormField
+from oncall_tui.domain.bug_form import FieldType, FormField
 
 
 def input_id(field_id: str) -> str:
