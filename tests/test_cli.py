@@ -207,7 +207,7 @@ def test_a_missing_config_named_on_the_command_line_or_in_the_environment_stops(
 def test_the_demo_files_bug_reports_in_its_fake_trackers_repository(tmp_path: Path) -> None:
     from oncall_tui.demo.live import GITHUB_URL
     from oncall_tui.demo.seed import DEMO_REPO
-    from oncall_tui.ui.screens.bug_report_screen import bug_report_settings
+    from oncall_tui.ui.screens.bug_report_data import bug_report_settings
 
     args = build_parser().parse_args(["--demo", "--db", str(tmp_path / "demo.db")])
     ctx = open_app_context(args)

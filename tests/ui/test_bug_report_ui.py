@@ -17,13 +17,10 @@ from oncall_tui.domain.ops import OpKind, OpState
 from oncall_tui.domain.query import parse_query
 from oncall_tui.domain.tickets import Source
 from oncall_tui.settings.config import BackendConfig, Config
-from oncall_tui.ui.screens.bug_report_screen import (
-    AUTOSAVE_SECONDS,
-    DRAFT_KIND,
-    REFRESH_SECONDS,
-    BugReportScreen,
-)
+from oncall_tui.ui.screens.bug_report_data import DRAFT_KIND
+from oncall_tui.ui.screens.bug_report_screen import REFRESH_SECONDS, BugReportScreen
 from oncall_tui.ui.screens.choice_screen import ChoiceScreen
+from oncall_tui.ui.screens.drafting import AUTOSAVE_SECONDS
 from oncall_tui.ui.screens.drafts_screen import DraftsScreen
 from oncall_tui.ui.screens.prompt_screen import PromptScreen
 from oncall_tui.ui.screens.queue_screen import QueueScreen

@@ -9,7 +9,8 @@ import pytest
 from oncall_tui.domain.ops import OpKind
 from oncall_tui.settings.config import Config
 from oncall_tui.ui.screens.choice_screen import ChoiceScreen
-from oncall_tui.ui.screens.compose_screen import AUTOSAVE_SECONDS, ComposeScreen
+from oncall_tui.ui.screens.compose_screen import ComposeScreen
+from oncall_tui.ui.screens.drafting import AUTOSAVE_SECONDS
 from oncall_tui.ui.screens.drafts_screen import DraftsScreen
 from oncall_tui.ui.widgets.ticket_table import TicketTable
 

@@ -96,13 +96,13 @@ def run_bug(args: argparse.Namespace, ctx: Any, out: TextIO, err: TextIO) -> int
     )
     from oncall_tui.domain.ops import Op, OpKind
     from oncall_tui.domain.tickets import Source
-    from oncall_tui.ui.screens.bug_report_screen import (
+    from oncall_tui.ui.screens.bug_report_data import (
         DRAFT_KIND,
         LOCAL_REPO,
         bug_report_settings,
         find_similar,
-        override_to_meta,
     )
+    from oncall_tui.ui.screens.drafting import override_to_meta
 
     store = ctx.store
     settings = bug_report_settings(ctx.config)

@@ -22,7 +22,7 @@ from oncall_tui.domain.tickets import Source
 
 def ask_codename(screen: Any, tid: int) -> None:
     """Offer free codenames for the ticket's customer."""
-    from oncall_tui.ui.screens.bug_report_screen import bug_report_settings
+    from oncall_tui.ui.screens.bug_report_data import bug_report_settings
     from oncall_tui.ui.screens.choice_screen import ChoiceScreen
 
     store = screen.store
@@ -71,7 +71,7 @@ def ask_codename(screen: Any, tid: int) -> None:
 
 def assign(screen: Any, customer_id: int, codename: str, prefix: str) -> bool:
     """Give the customer ``codename`` and queue its public and private labels."""
-    from oncall_tui.ui.screens.bug_report_screen import LOCAL_REPO, bug_report_settings
+    from oncall_tui.ui.screens.bug_report_data import LOCAL_REPO, bug_report_settings
 
     store = screen.store
     customer = store.get_customer(customer_id)

@@ -52,7 +52,7 @@ def pending_updates(
 def offer_link_updates(app: Any, done: Callable[[], None]) -> None:
     """Draft the link-back for new links, then offer each pending update (one dialog at a
     time); ``done`` runs when nothing more is asked."""
-    from oncall_tui.ui.screens.bug_report_screen import bug_report_settings
+    from oncall_tui.ui.screens.bug_report_data import bug_report_settings
 
     ctx = app.ctx
     store = ctx.store

@@ -85,7 +85,7 @@ def ask_outage(screen: Any, tid: int) -> None:
 
 def file_outage(screen: Any, tids: list[int], title: str) -> int | None:
     """Queue the outage issue and its reminder; returns the outbox entry's id."""
-    from oncall_tui.ui.screens.bug_report_screen import bug_report_settings
+    from oncall_tui.ui.screens.bug_report_data import bug_report_settings
 
     store = screen.store
     settings = screen.config.escalation
@@ -101,7 +101,7 @@ def file_outage(screen: Any, tids: list[int], title: str) -> int | None:
             markup=False,
         )
         return None
-    from oncall_tui.ui.screens.bug_report_screen import LOCAL_REPO
+    from oncall_tui.ui.screens.bug_report_data import LOCAL_REPO
 
     repo = bug_report_settings(screen.config).repo
     # No repository configured: the tracker backend files it in its first one.

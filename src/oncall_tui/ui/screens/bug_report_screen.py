@@ -19,11 +19,9 @@ marks the draft "filed" and links the ticket to the new issue.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -39,7 +37,7 @@ from textual.timer import Timer
 from textual.widgets import Collapsible, Footer, Label, Markdown, Static
 
 from oncall_tui.domain import guard
-from oncall_tui.domain.bug_form import TICKET_URL_KEY, FieldRole, FormSchema, parse_form_schema
+from oncall_tui.domain.bug_form import TICKET_URL_KEY, FieldRole
 from oncall_tui.domain.bug_report import (
     BugReportDraft,
     FieldError,
@@ -51,20 +49,30 @@ from oncall_tui.domain.bug_report import (
     validate,
     validate_field,
 )
-from oncall_tui.domain.bug_similar import rank_similar, similar_issue_query
+from oncall_tui.domain.bug_similar import similar_issue_query
 from oncall_tui.domain.clock import Clock
-from oncall_tui.domain.errors import ConfigValueError
-from oncall_tui.domain.labels import DEFAULT_SCHEME, LabelScheme, parse_label_scheme
 from oncall_tui.domain.ops import Op, OpKind
-from oncall_tui.domain.query import parse_query
 from oncall_tui.domain.tickets import Customer, Source, Ticket, ticket_ref
 from oncall_tui.settings.config import Config
 from oncall_tui.settings.paths import styles_dir
 from oncall_tui.store import Store, open_store
-from oncall_tui.store.db import iso, parse_iso
 from oncall_tui.store.drafts import Draft
 from oncall_tui.store.tickets import UnknownTicket
+from oncall_tui.ui.screens.bug_report_data import (
+    DRAFT_KIND,
+    LOCAL_REPO,
+    BugReportSettings,
+    bug_report_settings,
+    find_similar,
+    preview_markdown,
+)
 from oncall_tui.ui.screens.choice_screen import ChoiceScreen
+from oncall_tui.ui.screens.drafting import (
+    Autosave,
+    override_from_meta,
+    override_to_meta,
+    write_draft,
+)
 from oncall_tui.ui.screens.prompt_screen import PromptScreen
 from oncall_tui.ui.times import local, shown_tz
 from oncall_tui.ui.widgets.form_field import FormFieldBox
@@ -72,155 +80,12 @@ from oncall_tui.ui.widgets.guard_panel import GuardPanel
 from oncall_tui.ui.widgets.readable_markdown import ReadableMarkdown
 from oncall_tui.ui.widgets.similar_issues import IssueMatch, SimilarIssues
 
-#: ``drafts.kind`` of bug reports.
-DRAFT_KIND = "bug_report"
-#: Repository name in the payload when no tracker is configured (filed once one is).
-LOCAL_REPO = "local"
-#: Longest wait between a change and its save: a killed process loses at most this much.
-AUTOSAVE_SECONDS = 0.8
 #: Narrower than this, the form stacks: labels over inputs, the side panel under the form.
 NARROW_FORM = 120
 #: Quiet time after typing before the similar issues and the guard are refreshed.
 REFRESH_SECONDS = 0.4
-#: Issues fetched from the cache per search, ranked, and shown.
-SEARCH_LIMIT = 20
-MAX_CANDIDATES = 40
-MAX_SHOWN = 8
-#: Single title keywords searched on their own (the full-text search ANDs its words).
-MAX_SINGLE_WORDS = 6
 #: Matches at least this alike are offered once more when submitting.
 PROMPT_SCORE = 0.34
-
-
-# --- settings and pure helpers -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BugReportSettings:
-    """The form, the label names and the target repository, from the config."""
-
-    schema: FormSchema
-    scheme: LabelScheme
-    repo: str
-    """``owner/name`` of the first configured GitHub repository, else :data:`LOCAL_REPO`."""
-    problems: tuple[str, ...] = ()
-    """Config errors that made us fall back to the defaults (shown once as a toast)."""
-
-
-def bug_report_settings(config: Config) -> BugReportSettings:
-    """Parse ``config.bug_report`` and the GitHub backend; never raises."""
-    from oncall_tui.data.resources import default_form_schema
-
-    base = default_form_schema()
-    table: Mapping[str, Any] = config.bug_report or {}
-    problems: list[str] = []
-    try:
-        schema = parse_form_schema(table, key="bug_report", base=base)
-    except ConfigValueError as exc:
-        schema = base
-        problems.append(f"{exc}. Using the default form.")
-    raw_labels = table.get("labels", {})
-    try:
-        if not isinstance(raw_labels, Mapping):
-            raise ConfigValueError("bug_report.labels", "a table of label names", raw_labels)
-        scheme = parse_label_scheme(raw_labels, key="bug_report.labels")
-    except ConfigValueError as exc:
-        scheme = DEFAULT_SCHEME
-        problems.append(f"{exc}. Using the default labels.")
-    github = config.backends.get("github")
-    repo = github.repos[0] if github is not None and github.repos else LOCAL_REPO
-    return BugReportSettings(schema, scheme, repo, tuple(problems))
-
-
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~])")
-
-
-def md_inline(text: str) -> str:
-    """Plain text inside our Markdown: punctuation escaped, whitespace collapsed."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
-
-
-def preview_markdown(preview: IssuePreview, repo: str) -> str:
-    """The issue as it will be filed: title, labels, repository, then the body."""
-    labels = " ".join(f"`{label}`" for label in preview.labels)
-    where = (
-        "not configured: queued locally, filed once a tracker is set up"
-        if repo == LOCAL_REPO
-        else f"`{repo}`"
-    )
-    parts = [
-        f"# {md_inline(preview.title) or '_(no title yet)_'}",
-        "",
-        f"**Labels:** {labels}  ",
-        f"**Repository:** {where}",
-        "",
-        "---",
-        "",
-        preview.body_markdown or "_(nothing filled in yet)_",
-    ]
-    return "\n".join(parts)
-
-
-def override_to_meta(override: guard.GuardOverride | None) -> dict[str, Any] | None:
-    """A :class:`GuardOverride` as draft meta (JSON)."""
-    if override is None:
-        return None
-    return {"reason": override.reason, "at": iso(override.at), "terms": list(override.terms)}
-
-
-def override_from_meta(data: Any) -> guard.GuardOverride | None:
-    """Inverse of :func:`override_to_meta`; None for anything malformed."""
-    if not isinstance(data, Mapping):
-        return None
-    try:
-        at = parse_iso(str(data["at"]))
-        if at is None:
-            return None
-        return guard.GuardOverride(
-            reason=str(data["reason"]), at=at, terms=tuple(str(t) for t in data["terms"])
-        )
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def find_similar(
-    store: Store,
-    values: Mapping[str, str],
-    schema: FormSchema,
-    queries: Sequence[str] | None = None,
-) -> list[IssueMatch]:
-    """Tracker issues in the local cache that look like this draft, best first.
-
-    Each search variant of :func:`similar_issue_query` runs as a ``source:tracker`` full-text
-    query; since that ANDs its words, the title's longest keywords are also searched one by
-    one. The union is ranked with :func:`rank_similar`. ``queries``: the variants, if
-    already computed for these values.
-    """
-    if queries is None:
-        queries = similar_issue_query(values, schema)
-    words: list[str] = []
-    for q in queries:
-        if not q.startswith('"'):
-            words.extend(q.split())
-    singles = sorted(dict.fromkeys(words), key=len, reverse=True)[:MAX_SINGLE_WORDS]
-    found: dict[int, Ticket] = {}
-    for q in [*queries, *singles]:
-        rows = store.open_queue(parse_query(f"source:tracker {q}"), limit=SEARCH_LIMIT)
-        for row in rows:
-            if row.id not in found and len(found) < MAX_CANDIDATES:
-                found[row.id] = store.get_ticket(row.id)
-    ranked = rank_similar([(t.id, t.subject, t.body) for t in found.values()], values, schema)
-    return [
-        IssueMatch(
-            id=r.id,
-            ref=ticket_ref(found[r.id].source, found[r.id].remote_id),
-            title=found[r.id].subject,
-            url=found[r.id].url,
-            status=str(found[r.id].status),
-            score=r.score,
-        )
-        for r in ranked[:MAX_SHOWN]
-    ]
 
 
 # --- opening the form ----------------------------------------------------------------------------
@@ -349,8 +214,7 @@ class BugReportScreen(ModalScreen[BugReportDraft | None]):
         self.hits: list[guard.GuardHit] = []
         self.matches: list[IssueMatch] = []
         self.saved_at: datetime | None = None
-        self._dirty = False
-        self._save_timer: Timer | None = None
+        self.autosave = Autosave(self, self.save)
         self._refresh_timer: Timer | None = None
         self._last_queries: tuple[str, ...] | None = None
         """The search variants the shown matches were found with."""
@@ -451,12 +315,7 @@ class BugReportScreen(ModalScreen[BugReportDraft | None]):
         self.refresh_checks()
 
     def on_unmount(self) -> None:
-        # Whatever closes the screen (esc, q, the app exiting), nothing typed is lost.
-        if self._dirty:
-            try:
-                self.save(update_ui=False)
-            except sqlite3.Error:
-                pass
+        self.autosave.flush(lambda: self.save(update_ui=False))
 
     def box(self, field_id: str) -> FormFieldBox:
         """The field's box."""
@@ -470,7 +329,7 @@ class BugReportScreen(ModalScreen[BugReportDraft | None]):
             header.append(self.ticket.subject)
         else:
             header.append(" · no ticket")
-        if self._dirty:
+        if self.autosave.dirty:
             state = "unsaved changes"
         elif self.saved_at is not None:
             state = f"draft saved {local(self.saved_at, shown_tz(self), '%H:%M:%S %Z')}"
@@ -486,9 +345,7 @@ class BugReportScreen(ModalScreen[BugReportDraft | None]):
     @on(FormFieldBox.ValueChanged)
     def _value_changed(self, event: FormFieldBox.ValueChanged) -> None:
         self.values[event.field_id] = event.value
-        self._dirty = True
-        if self._save_timer is None:
-            self._save_timer = self.set_timer(AUTOSAVE_SECONDS, self._autosave)
+        self.autosave.changed()
         if self._refresh_timer is not None:
             self._refresh_timer.stop()
         self._refresh_timer = self.set_timer(REFRESH_SECONDS, self.refresh_checks)
@@ -500,18 +357,6 @@ class BugReportScreen(ModalScreen[BugReportDraft | None]):
     def _field_left(self, event: FormFieldBox.Left) -> None:
         event.box.set_error(validate_field(event.box.field, self.values.get(event.field_id)))
 
-    def _autosave(self) -> None:
-        self._save_timer = None
-        if self._dirty:
-            try:
-                self.save()
-            except sqlite3.Error as exc:
-                self.notify(
-                    f"Could not save the draft: {exc}. Still trying as you type.",
-                    severity="error",
-                    markup=False,
-                )
-
     def _meta(self) -> dict[str, Any]:
         return {
             "codename": self._codename(),
@@ -521,28 +366,22 @@ class BugReportScreen(ModalScreen[BugReportDraft | None]):
 
     def save(self, *, update_ui: bool = True) -> None:
         """Write the draft now (creating it on first save): one atomic statement."""
-        fields = dict(self.values)
-        if self.draft_id is None:
-            self.draft_id = self.store.create_draft(
-                DRAFT_KIND, self.ticket_id, fields, self._meta()
-            )
-        else:
-            self.store.save_draft(self.draft_id, fields, self._meta())
-        self._dirty = False
+        self.draft_id = write_draft(
+            self.store, self.draft_id, DRAFT_KIND, self.ticket_id, dict(self.values), self._meta()
+        )
+        self.autosave.saved()
         self.saved_at = self.clock()
         if update_ui:
             self._update_header()
 
     def _stop_timers(self) -> None:
-        for timer in (self._save_timer, self._refresh_timer):
-            if timer is not None:
-                timer.stop()
-        self._save_timer = self._refresh_timer = None
+        self.autosave.stop()
+        if self._refresh_timer is not None:
+            self._refresh_timer.stop()
+        self._refresh_timer = None
 
     def action_save(self) -> None:
-        if self._save_timer is not None:
-            self._save_timer.stop()
-            self._save_timer = None
+        self.autosave.stop()
         try:
             self.save()
         except sqlite3.Error as exc:
@@ -552,7 +391,7 @@ class BugReportScreen(ModalScreen[BugReportDraft | None]):
 
     def action_leave(self) -> None:
         self._stop_timers()
-        if self._dirty:
+        if self.autosave.dirty:
             try:
                 self.save()
             except sqlite3.Error as exc:
@@ -729,7 +568,7 @@ class BugReportScreen(ModalScreen[BugReportDraft | None]):
         except sqlite3.Error as exc:
             self.notify(f"Could not link: {exc}", severity="error", markup=False)
             return
-        self._dirty = False
+        self.autosave.saved()
         self.draft_id = None
         self.notify(
             f"{ticket_ref(self.ticket.source, self.ticket.remote_id)} linked to {match.ref}; "
@@ -895,23 +734,23 @@ class BugReportScreen(ModalScreen[BugReportDraft | None]):
             ticket_id=self.ticket_id,
         )
         self._stop_timers()
-        fields = dict(self.values)
         try:
             with self.store.db.atomic():
-                draft_id = self.draft_id
-                if draft_id is None:
-                    draft_id = self.store.create_draft(
-                        DRAFT_KIND, self.ticket_id, fields, self._meta()
-                    )
-                else:
-                    self.store.save_draft(draft_id, fields, self._meta())
+                draft_id = write_draft(
+                    self.store,
+                    self.draft_id,
+                    DRAFT_KIND,
+                    self.ticket_id,
+                    dict(self.values),
+                    self._meta(),
+                )
                 op_id = self.store.enqueue(op)
                 self.store.set_draft_state(draft_id, "submitted", op_id)
         except sqlite3.Error as exc:
             self.notify(f"Could not queue the report: {exc}", severity="error", markup=False)
             return None
         self.draft_id = draft_id
-        self._dirty = False
+        self.autosave.saved()
         if self.settings.repo == LOCAL_REPO:
             where = "no tracker is configured yet: it is filed once one is"
         else:

@@ -26,7 +26,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.timer import Timer
 from textual.widgets import Footer, Label, Static, TextArea
 
 from oncall_tui.domain import guard
@@ -35,6 +34,12 @@ from oncall_tui.domain.ops import OpKind
 from oncall_tui.domain.templates import unfilled
 from oncall_tui.domain.tickets import Ticket, ticket_title
 from oncall_tui.store import Store
+from oncall_tui.ui.screens.drafting import (
+    Autosave,
+    override_from_meta,
+    override_to_meta,
+    write_draft,
+)
 from oncall_tui.ui.widgets.guard_panel import hit_text
 
 #: ``drafts.kind`` of a public reply and of an internal note.
@@ -43,8 +48,6 @@ NOTE_KIND = "note"
 #: ``drafts.kind`` of a message for the engineering help channel (the time-box's on-call nudge):
 #: posted as a new message in that channel (``post_message``), never a direct message.
 CHANNEL_KIND = "channel"
-#: Longest wait between a change and its save: a killed process loses at most this much.
-AUTOSAVE_SECONDS = 0.8
 
 
 @dataclass(frozen=True)
@@ -101,13 +104,10 @@ class ComposeScreen(ModalScreen[Sent | None]):
         self.draft_id = draft_id
         self.template = template
         self.override: guard.GuardOverride | None = None
-        self._dirty = False
-        self._save_timer: Timer | None = None
+        self.autosave = Autosave(self, self.save)
         if draft_id is not None:
             draft = store.get_draft(draft_id)
             if draft is not None:
-                from oncall_tui.ui.screens.bug_report_screen import override_from_meta
-
                 self.override = override_from_meta(draft.meta.get("override"))
 
     @property
@@ -171,35 +171,22 @@ class ComposeScreen(ModalScreen[Sent | None]):
     def _changed(self, _: TextArea.Changed) -> None:
         if self.text == self.initial and self.draft_id is None:
             return  # the template as it was: nothing typed yet
-        self._dirty = True
-        if self._save_timer is None:
-            self._save_timer = self.set_timer(AUTOSAVE_SECONDS, self._autosave)
-
-    def _autosave(self) -> None:
-        self._save_timer = None
-        if self._dirty:
-            try:
-                self.save()
-            except sqlite3.Error as exc:
-                self.notify(
-                    f"Could not save the draft: {exc}. Still trying as you type.",
-                    severity="error",
-                    markup=False,
-                )
+        self.autosave.changed()
 
     def _meta(self) -> dict[str, Any]:
-        from oncall_tui.ui.screens.bug_report_screen import override_to_meta
-
         return {"template": self.template, "override": override_to_meta(self.override)}
 
     def save(self) -> None:
         """Write the draft now (creating it on the first save): one atomic statement."""
-        fields = self._fields(self.text)
-        if self.draft_id is None:
-            self.draft_id = self.store.create_draft(self.kind, self.ticket.id, fields, self._meta())
-        else:
-            self.store.save_draft(self.draft_id, fields, self._meta())
-        self._dirty = False
+        self.draft_id = write_draft(
+            self.store,
+            self.draft_id,
+            self.kind,
+            self.ticket.id,
+            self._fields(self.text),
+            self._meta(),
+        )
+        self.autosave.saved()
 
     def _fields(self, text: str) -> dict[str, str]:
         fields = {"body": text, "title": first_line(text)}
@@ -208,18 +195,13 @@ class ComposeScreen(ModalScreen[Sent | None]):
         return fields
 
     def on_unmount(self) -> None:
-        # Whatever closes the dialog (esc, the app quitting), nothing typed is lost.
-        if self._dirty:
-            try:
-                self.save()
-            except sqlite3.Error:
-                pass  # the autosave a moment ago has the text but for its last keystrokes
+        self.autosave.flush()
 
     def action_leave(self) -> None:
-        if self._save_timer is not None:
-            self._save_timer.stop()
-            self._save_timer = None
-        if self._dirty or (self.draft_id is None and self.text.strip() != self.initial.strip()):
+        self.autosave.stop()
+        if self.autosave.dirty or (
+            self.draft_id is None and self.text.strip() != self.initial.strip()
+        ):
             try:
                 self.save()
             except sqlite3.Error as exc:
@@ -369,10 +351,8 @@ class ComposeScreen(ModalScreen[Sent | None]):
                 f"override on {ticket_title(self.ticket.source, self.ticket.remote_id, '')}: "
                 f"{', '.join(self.override.terms)}; reason: {self.override.reason}",
             )
-        if self._save_timer is not None:
-            self._save_timer.stop()
-            self._save_timer = None
-        self._dirty = False
+        self.autosave.stop()
+        self.autosave.saved()
         self.draft_id = None
         self.dismiss(Sent(self.ticket.id, self.kind, text))
 
@@ -409,8 +389,7 @@ class ComposeScreen(ModalScreen[Sent | None]):
             if not reason:
                 return
             self.override = guard.override_for(hits, reason, self.clock())
-            self._dirty = True
-            self._autosave()
+            self.autosave.save_now()
             self._problems([])
             self.notify(f"Guard overridden for {terms}.", markup=False, timeout=3)
 

@@ -28,11 +28,8 @@ from oncall_tui.settings.paths import styles_dir
 from oncall_tui.store import Store
 from oncall_tui.store.drafts import Draft
 from oncall_tui.store.tickets import UnknownTicket
-from oncall_tui.ui.screens.bug_report_screen import (
-    DRAFT_KIND,
-    bug_report_settings,
-    open_bug_report,
-)
+from oncall_tui.ui.screens.bug_report_data import DRAFT_KIND, bug_report_settings
+from oncall_tui.ui.screens.bug_report_screen import open_bug_report
 from oncall_tui.ui.screens.choice_screen import ChoiceScreen
 from oncall_tui.ui.screens.compose_screen import CHANNEL_KIND, NOTE_KIND, REPLY_KIND
 from oncall_tui.ui.times import local, shown_tz, zone_name

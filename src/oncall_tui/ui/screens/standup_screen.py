@@ -92,7 +92,7 @@ class StandupScreen(TicketActions, Screen[None]):
 
     @property
     def scheme(self) -> LabelScheme:
-        from oncall_tui.ui.screens.bug_report_screen import bug_report_settings
+        from oncall_tui.ui.screens.bug_report_data import bug_report_settings
 
         return bug_report_settings(self.config).scheme
 

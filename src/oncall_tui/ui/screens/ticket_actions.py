@@ -439,7 +439,7 @@ class TicketActions:
         if tid is None:
             return
         from oncall_tui.domain import labels as escalation
-        from oncall_tui.ui.screens.bug_report_screen import bug_report_settings
+        from oncall_tui.ui.screens.bug_report_data import bug_report_settings
 
         ticket = self.store.get_ticket(tid)
         if ticket.source is not Source.TRACKER:
