@@ -172,6 +172,17 @@ def _change(labels: tuple[str, ...], add: Iterable[str], remove: Iterable[str]) 
     return LabelChange(add=to_add, remove=to_remove)
 
 
+def _allowed_from(
+    labels: Iterable[str], scheme: LabelScheme, action: str, allowed: tuple[Stage, ...]
+) -> tuple[str, ...]:
+    """The labels, once their stage is one ``action`` may start from (else TransitionError)."""
+    labels = tuple(labels)
+    stage = stage_of(labels, scheme)
+    if stage not in allowed:
+        raise _refuse(stage, action, allowed)
+    return labels
+
+
 def _refuse(stage: Stage, action: str, allowed: Iterable[Stage]) -> TransitionError:
     why = {
         Stage.NEW: "the bug is still waiting in QA's incoming triage",
@@ -197,11 +208,9 @@ def suspect_customer_impact(
     Raises:
         TransitionError: from INVESTIGATING, REPRODUCED or an issue with no bug labels.
     """
-    labels = tuple(labels)
-    stage = stage_of(labels, scheme)
-    allowed = (Stage.NEW, Stage.NOT_REPRODUCED)
-    if stage not in allowed:
-        raise _refuse(stage, "suspect_customer_impact", allowed)
+    labels = _allowed_from(
+        labels, scheme, "suspect_customer_impact", (Stage.NEW, Stage.NOT_REPRODUCED)
+    )
     return _change(
         labels,
         add=(scheme.bug, scheme.investigate, scheme.help_customers),
@@ -218,11 +227,9 @@ def mark_reproduced(labels: Iterable[str], scheme: LabelScheme = DEFAULT_SCHEME)
     Raises:
         TransitionError: from NEW (investigate first), REPRODUCED or no bug labels.
     """
-    labels = tuple(labels)
-    stage = stage_of(labels, scheme)
-    allowed = (Stage.INVESTIGATING, Stage.NOT_REPRODUCED)
-    if stage not in allowed:
-        raise _refuse(stage, "mark_reproduced", allowed)
+    labels = _allowed_from(
+        labels, scheme, "mark_reproduced", (Stage.INVESTIGATING, Stage.NOT_REPRODUCED)
+    )
     return _change(
         labels,
         add=(scheme.product,),
@@ -239,11 +246,7 @@ def mark_not_reproduced(labels: Iterable[str], scheme: LabelScheme = DEFAULT_SCH
     Raises:
         TransitionError: from any other stage.
     """
-    labels = tuple(labels)
-    stage = stage_of(labels, scheme)
-    allowed = (Stage.INVESTIGATING,)
-    if stage not in allowed:
-        raise _refuse(stage, "mark_not_reproduced", allowed)
+    labels = _allowed_from(labels, scheme, "mark_not_reproduced", (Stage.INVESTIGATING,))
     return _change(
         labels,
         add=(scheme.incoming, scheme.reproduce),

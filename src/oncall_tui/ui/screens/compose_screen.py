@@ -410,19 +410,9 @@ def first_line(text: str, width: int = 60) -> str:
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
-def open_compose(
-    app: Any,
-    store: Store,
-    ticket: Ticket,
-    kind: str,
-    text: str = "",
-    *,
-    author: str,
-    clock: Any,
-    draft_id: int | None = None,
-    template: str | None = None,
-) -> None:
+def open_compose(app: Any, screen: ComposeScreen) -> None:
     """Open the reply / note dialog (a new one, or a draft resumed); a sent text is an edit."""
+    ticket = screen.ticket
 
     def done(sent: Sent | None) -> None:
         if sent is None:
@@ -439,17 +429,6 @@ def open_compose(
         what = "reply" if sent.kind == "reply" else "internal note"
         app.after_edit(f"{name}: {what} queued")
 
-    app.push_screen(
-        ComposeScreen(
-            store,
-            ticket,
-            kind,
-            text,
-            author=author,
-            clock=clock,
-            draft_id=draft_id,
-            template=template,
-            escalation=app.ctx.config.escalation if kind == "channel" else None,
-        ),
-        done,
-    )
+    if screen.kind == CHANNEL_KIND:
+        screen.escalation = app.ctx.config.escalation
+    app.push_screen(screen, done)

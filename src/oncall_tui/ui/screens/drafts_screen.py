@@ -213,7 +213,7 @@ class DraftsScreen(Screen[None]):
 
     def _resume_text(self, draft: Draft) -> None:
         """Open a reply or note draft in its dialog, on its ticket."""
-        from oncall_tui.ui.screens.compose_screen import open_compose
+        from oncall_tui.ui.screens.compose_screen import ComposeScreen, open_compose
 
         if draft.ticket_id is None:
             self.notify("This draft has no ticket any more; d discards it.", severity="warning")
@@ -226,15 +226,18 @@ class DraftsScreen(Screen[None]):
                 severity="warning",
             )
             return
+        body = str(draft.fields.get("body", ""))
         open_compose(
             self.app,
-            self.store,
-            ticket,
-            draft.kind,
-            str(draft.fields.get("body", "")),
-            author=self.config.user,
-            clock=self.clock,
-            draft_id=draft.id,
+            ComposeScreen(
+                self.store,
+                ticket,
+                draft.kind,
+                body,
+                author=self.config.user,
+                clock=self.clock,
+                draft_id=draft.id,
+            ),
         )
 
     def _resume_channel(self, draft: Draft) -> None:

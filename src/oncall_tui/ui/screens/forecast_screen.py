@@ -24,7 +24,9 @@ from textual.widgets.option_list import Option
 
 from oncall_tui.domain.handoff import Forecast, forecast
 from oncall_tui.settings.paths import styles_dir
+from oncall_tui.ui.screens.label_actions import public_hits
 from oncall_tui.ui.screens.prompt_screen import PromptScreen
+from oncall_tui.ui.screens.reply_actions import open_compose_on, template_context
 from oncall_tui.ui.screens.ticket_actions import TicketActions
 
 #: The reply template ``A`` queues (``[templates.oncall-ack]``; a config may replace it).
@@ -157,9 +159,9 @@ class ForecastScreen(TicketActions, Screen[None]):
             )
             return
         ticket = self.store.get_ticket(tid)
-        rendered = render(template, self._template_context(tid))
+        rendered = render(template, template_context(self, tid))
         public = guard.needs_guard(ticket.source, OpKind.REPLY)
-        hits = self._public_hits(ticket, {"body": rendered.text}) if public else []
+        hits = public_hits(self, ticket, {"body": rendered.text}) if public else []
         if ticket.assignee != self.config.user:
             if (
                 self._guard(self.store.assign, tid, self.config.user, message=f"{name} taken")
@@ -178,7 +180,7 @@ class ForecastScreen(TicketActions, Screen[None]):
                 markup=False,
                 timeout=6,
             )
-            self._open_compose(tid, "reply", rendered.text, template=ACK_TEMPLATE)
+            open_compose_on(self, tid, "reply", rendered.text, template=ACK_TEMPLATE)
             return
         self._guard(
             lambda: self.store.add_comment(

@@ -28,6 +28,7 @@ from oncall_tui.domain.tickets import ticket_ref
 from oncall_tui.settings.config import Config
 from oncall_tui.store import Store
 from oncall_tui.ui.screens.choice_screen import ChoiceScreen
+from oncall_tui.ui.screens.label_actions import guarded_labels, label_change, public_hits
 from oncall_tui.ui.screens.ticket_actions import TicketActions
 from oncall_tui.ui.widgets.escalation_bar import EscalationBar
 from oncall_tui.ui.widgets.key_bar import KeyBar
@@ -217,7 +218,7 @@ class StandupScreen(TicketActions, Screen[None]):
         body = esc.ack_comment(self.config.escalation, item, today)
         ticket = self.store.get_ticket(item.ticket_id)
         if guard.needs_guard(ticket.source, OpKind.REPLY):
-            hits = self._public_hits(ticket, {"comment": body})
+            hits = public_hits(self, ticket, {"comment": body})
             if hits:
                 self.notify(
                     f"Not posted: the acknowledgement would name {hits[0].customer} on a "
@@ -261,16 +262,12 @@ class StandupScreen(TicketActions, Screen[None]):
             if choice not in transitions:
                 return
             ticket = self.store.get_ticket(tid)
-            try:
-                change = transitions[choice](ticket.labels, s)
-            except escalation.TransitionError as exc:
-                self.notify(str(exc), severity="error", markup=False)
+            found = label_change(self, transitions[choice], ticket.labels, s)
+            if found is None:
                 return
-            if not change:
-                self.notify("Nothing to change: the labels are already there.", timeout=3)
-                return
-            shown = " ".join([*(f"+{x}" for x in change.add), *(f"-{x}" for x in change.remove)])
-            self._guarded_labels(
+            change, shown = found
+            guarded_labels(
+                self,
                 ticket,
                 list(change.add),
                 lambda: self._guard(

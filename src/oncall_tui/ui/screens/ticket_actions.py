@@ -1,5 +1,8 @@
 """Ticket actions shared by the queue and the detail screen.
 
+The label and reply actions are thin here: their work is in ``label_actions`` and
+``reply_actions``, imported with the first of them (not at start).
+
 Each action is one local transaction through the store (row changed, outbox entry queued);
 the app's ``store_revision`` bump makes every screen re-query.
 """
@@ -7,17 +10,14 @@ the app's ``store_revision`` bump makes every screen re-query.
 from __future__ import annotations
 
 import sqlite3
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual.binding import Binding
 
 from oncall_tui.domain.ops import OpKind
-from oncall_tui.domain.tickets import Priority, Source, Status, Ticket, ticket_ref, ticket_title
+from oncall_tui.domain.tickets import Priority, Status, ticket_ref, ticket_title
 from oncall_tui.settings.config import Config
 from oncall_tui.store import Store
-
-if TYPE_CHECKING:  # the guard loads with the first labelling or reply, not at start
-    from oncall_tui.domain import guard
 
 PRIORITY_CHOICES = [
     ("P0", "P0 emergency: production down or unusable"),
@@ -138,259 +138,44 @@ class TicketActions:
             )
 
     def action_set_priority(self) -> None:
-        from oncall_tui.ui.screens.choice_screen import ChoiceScreen
-
-        tid = self.current_id()
-        if tid is None:
-            return
-        current = str(self.store.get_ticket(tid).priority)
-        name = self._ticket_name(tid)
-
-        def done(choice: str | None) -> None:
-            if choice:
-                self._guard(
-                    self.store.set_priority,
-                    tid,
-                    Priority(choice),
-                    message=f"{name}: priority {choice}",
-                )
-
-        self.app.push_screen(ChoiceScreen(f"Priority of {name}", PRIORITY_CHOICES, current), done)
+        self._choose("priority", PRIORITY_CHOICES, self.store.set_priority, Priority)
 
     def action_set_status(self) -> None:
+        self._choose("status", STATUS_CHOICES, self.store.set_status, Status)
+
+    def _choose(self, what: str, choices: list[tuple[str, str]], setter: Any, value: Any) -> None:
+        """Pick the ticket's ``what`` (its attribute) from ``choices``; ``setter`` stores it."""
         from oncall_tui.ui.screens.choice_screen import ChoiceScreen
 
         tid = self.current_id()
         if tid is None:
             return
-        current = str(self.store.get_ticket(tid).status)
+        current = str(getattr(self.store.get_ticket(tid), what))
         name = self._ticket_name(tid)
 
         def done(choice: str | None) -> None:
             if choice:
-                self._guard(
-                    self.store.set_status, tid, Status(choice), message=f"{name}: status {choice}"
-                )
+                self._guard(setter, tid, value(choice), message=f"{name}: {what} {choice}")
 
-        self.app.push_screen(ChoiceScreen(f"Status of {name}", STATUS_CHOICES, current), done)
+        title = f"{what.capitalize()} of {name}"
+        self.app.push_screen(ChoiceScreen(title, choices, current), done)
 
-    # ---- the guard on public labels ------------------------------------------------------------
-
-    def _public_hits(self, ticket: Ticket, text_by_field: dict[str, str]) -> list[guard.GuardHit]:
-        """The guard's findings for labels or text about to be published on ``ticket``."""
-        from oncall_tui.domain import guard
-
-        customer = self.store.get_customer(ticket.customer_id)
-        return guard.check_public(text_by_field, self.store.customers(), own=customer)
-
-    def _guarded_labels(self, ticket: Ticket, labels: list[str], then: Any, *, name: str) -> None:
-        """Run ``then()`` unless a label going on a public issue names a customer; then the
-        engineer may still add it, with a reason that goes to the sync log."""
-        from oncall_tui.domain import guard
-        from oncall_tui.ui.screens.choice_screen import ChoiceScreen
-        from oncall_tui.ui.screens.prompt_screen import PromptScreen
-
-        if not labels or not guard.needs_guard(ticket.source, OpKind.ADD_LABELS):
-            then()
-            return
-        hits = self._public_hits(ticket, {label: label for label in labels})
-        if not hits:
-            then()
-            return
-        named = ", ".join(dict.fromkeys(f"“{h.field_id}” names {h.customer}" for h in hits))
-
-        def reason(text: str | None) -> None:
-            if not text:
-                self.notify("Label not added.", timeout=3)
-                return
-            self.store.log(
-                "guard",
-                "warning",
-                f"override on {ticket_ref(ticket.source, ticket.remote_id)}: labels "
-                f"{', '.join(labels)}; reason: {text}",
-            )
-            then()
-
-        def choice(value: str | None) -> None:
-            if value == "override":
-                self.app.push_screen(
-                    PromptScreen(
-                        "Override the confidentiality guard",
-                        hint=f"Why put {named} on a public issue? The reason is recorded in "
-                        "the sync log.",
-                    ),
-                    reason,
-                )
-            else:
-                self.notify("Label not added: it would name a customer in public.", timeout=4)
-
-        self.app.push_screen(
-            ChoiceScreen(
-                f"{name} is public: {named}",
-                [
-                    ("cancel", "Don't add it (use the codename label, e.g. customer-<codename>)"),
-                    ("override", "Add it anyway, with a reason"),
-                ],
-            ),
-            choice,
-        )
+    # ---- labels, replies and notes: in label_actions / reply_actions, loaded on first use -----
 
     def action_toggle_label(self) -> None:
-        from oncall_tui.ui.screens.prompt_screen import PromptScreen
+        from oncall_tui.ui.screens.label_actions import toggle_label
 
-        tid = self.current_id()
-        if tid is None:
-            return
-        ticket = self.store.get_ticket(tid)
-        name = self._ticket_name(tid)
-
-        def done(label: str | None) -> None:
-            if not label:
-                return
-            if label in ticket.labels:
-                self._guard(
-                    self.store.remove_labels,
-                    tid,
-                    [label],
-                    message=f"{name}: label removed: {label}",
-                )
-            else:
-                self._guarded_labels(
-                    ticket,
-                    [label],
-                    lambda: self._guard(
-                        self.store.add_labels,
-                        tid,
-                        [label],
-                        message=f"{name}: label added: {label}",
-                    ),
-                    name=name,
-                )
-
-        current = ", ".join(ticket.labels) or "none"
-        self.app.push_screen(
-            PromptScreen(
-                f"Add or remove a label on {name}",
-                hint=f"Now: {current}. A label already there is removed; a label starting "
-                "with + pauses the SLA clock.",
-                suggestions=sorted(set(COMMON_LABELS) | set(ticket.labels)),
-            ),
-            done,
-        )
-
-    # ---- replies and notes -------------------------------------------------------------------
-
-    def _template_context(self, tid: int) -> dict[str, str]:
-        """Values for the placeholders; what is not known here stays unfilled (and blocks)."""
-        from oncall_tui.domain import guard
-        from oncall_tui.domain.templates import display_name
-
-        ticket = self.store.get_ticket(tid)
-        customer = self.store.get_customer(ticket.customer_id)
-        public = guard.needs_guard(ticket.source, OpKind.REPLY)
-        context = {
-            "ticket_id": ticket.remote_id or "",
-            "ticket_url": ticket.url or "",
-            "requester": display_name(ticket.requester, customer.contacts if customer else ())
-            or "",
-            "agent": self.config.user,
-            "subject": ticket.subject,
-        }
-        if customer:
-            if not public:  # the real name goes to the customer only, never in public
-                context["customer"] = customer.name
-            context["codename"] = customer.codename or ""
-        links = self.store.links(tid)
-        if links:
-            context["issue_url"] = links[-1][0]
-        return {k: v for k, v in context.items() if v}
-
-    def _open_compose(
-        self,
-        tid: int,
-        kind: str,
-        text: str = "",
-        *,
-        draft_id: int | None = None,
-        template: str | None = None,
-    ) -> None:
-        from oncall_tui.ui.screens.compose_screen import open_compose
-
-        open_compose(
-            self.app,
-            self.store,
-            self.store.get_ticket(tid),
-            kind,
-            text,
-            author=self.config.user,
-            clock=self.clock,
-            draft_id=draft_id,
-            template=template,
-        )
-
-    def _resume(self, tid: int, kind: str) -> bool:
-        """Open the ticket's draft of ``kind`` if there is one (r / c resume it)."""
-        draft = self.store.draft_for_ticket(kind, tid)
-        if draft is None:
-            return False
-        what = "reply" if kind == "reply" else "note"
-        from oncall_tui.ui.times import local, shown_tz
-
-        self.notify(
-            f"Resuming your {what} draft from {local(draft.updated_at, shown_tz(self))}.",
-            timeout=3,
-        )
-        self._open_compose(tid, kind, draft.fields.get("body", ""), draft_id=draft.id)
-        return True
+        toggle_label(self)
 
     def action_reply(self) -> None:
-        from oncall_tui.ui.screens.choice_screen import ChoiceScreen
+        from oncall_tui.ui.screens.reply_actions import reply
 
-        tid = self.current_id()
-        if tid is None or self._resume(tid, "reply"):
-            return
-        from oncall_tui.domain.templates import render
-
-        templates = {t.id: t for t in self.templates}
-        options = [("", "Blank reply")] + [(t.id, t.title) for t in self.templates]
-        name = self._ticket_name(tid)
-
-        def chosen(template_id: str | None) -> None:
-            if template_id is None:
-                return
-            body = ""
-            if template_id:
-                rendered = render(templates[template_id], self._template_context(tid))
-                body = rendered.text
-                if rendered.missing:
-                    names = ", ".join("{" + n + "}" for n in rendered.missing)
-                    self.notify(
-                        f"Fill in {names}: not known for {self._ticket_name(tid, subject=False)}. "
-                        "The reply cannot be sent until it is.",
-                        severity="warning",
-                        markup=False,
-                        timeout=6,
-                    )
-            self._open_compose(tid, "reply", body, template=template_id or None)
-
-        self.app.push_screen(ChoiceScreen(f"Reply on {name}: a template", options), chosen)
+        reply(self)
 
     def action_note(self) -> None:
-        tid = self.current_id()
-        if tid is None or self._resume(tid, "note"):
-            return
-        ticket = self.store.get_ticket(tid)
-        from oncall_tui.domain.ops import is_supported
+        from oncall_tui.ui.screens.reply_actions import note
 
-        if not is_supported(ticket.source, OpKind.NOTE):
-            self.notify(
-                f"{self._ticket_name(tid, subject=False)} is public: internal notes are not "
-                "possible there (anything written is public). Reply with r.",
-                severity="warning",
-                markup=False,
-            )
-            return
-        self._open_compose(tid, "note")
+        note(self)
 
     def action_open_browser(self) -> None:
         tid = self.current_id()
@@ -433,70 +218,9 @@ class TicketActions:
 
     def action_escalate(self) -> None:
         """Walk a tracker bug through the escalation labels (domain.labels)."""
-        from oncall_tui.ui.screens.choice_screen import ChoiceScreen
+        from oncall_tui.ui.screens.label_actions import escalate
 
-        tid = self.current_id()
-        if tid is None:
-            return
-        from oncall_tui.domain import labels as escalation
-        from oncall_tui.ui.screens.bug_report_data import bug_report_settings
-
-        ticket = self.store.get_ticket(tid)
-        if ticket.source is not Source.TRACKER:
-            self.notify(
-                f"Escalation labels go on tracker issues; {self._ticket_name(tid)} is not one. "
-                "File a bug report with b.",
-                severity="warning",
-                markup=False,
-            )
-            return
-        scheme = bug_report_settings(self.config).scheme
-        s = scheme
-        options = [
-            (
-                "suspect",
-                f"Suspected customer impact: +{s.investigate} +{s.help_customers}, "
-                f"-{s.incoming} -{s.reproduce}",
-            ),
-            ("reproduced", f"Reproduced: to the product board, +{s.product} -{s.investigate}"),
-            (
-                "not_reproduced",
-                f"Not reproduced: back to QA, +{s.incoming} +{s.reproduce} -{s.investigate}",
-            ),
-        ]
-        transitions = {
-            "suspect": escalation.suspect_customer_impact,
-            "reproduced": escalation.mark_reproduced,
-            "not_reproduced": escalation.mark_not_reproduced,
-        }
-        stage = escalation.stage_of(ticket.labels, scheme).value.replace("_", " ")
-        ref = self._ticket_name(tid)
-
-        def done(choice: str | None) -> None:
-            if choice not in transitions:
-                return
-            try:
-                change = transitions[choice](self.store.get_ticket(tid).labels, scheme)
-            except escalation.TransitionError as exc:
-                self.notify(str(exc), severity="error", markup=False)
-                return
-            if not change:
-                self.notify("Nothing to change: the labels are already there.", timeout=3)
-                return
-            shown = " ".join([*(f"+{x}" for x in change.add), *(f"-{x}" for x in change.remove)])
-
-            def relabel() -> None:
-                if self._guard(
-                    self._relabel, tid, change, message=f"{ref}: labels queued: {shown}"
-                ):
-                    if choice == "suspect":  # an investigation starts: so does its time-box
-                        from oncall_tui.ui.widgets.escalation_bar import start_timebox
-
-                        start_timebox(self, tid)
-
-            self._guarded_labels(ticket, list(change.add), relabel, name=ref)
-
-        self.app.push_screen(ChoiceScreen(f"Escalate {ref} (now: {stage})", options), done)
+        escalate(self)
 
     def action_timebox(self) -> None:
         """Start (or stop) the investigation time-box on the current ticket."""

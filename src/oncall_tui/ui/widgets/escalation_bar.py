@@ -243,54 +243,30 @@ def draft_nudge(app: Any, tid: int, nudge: esc.Nudge) -> None:
         "requester": (thread.requester or "").split("@")[0],
     }
     text = esc.nudge_text(nudge, settings, context)
-    from oncall_tui.ui.screens.compose_screen import open_compose
+    from oncall_tui.ui.screens.compose_screen import ComposeScreen, open_compose
 
-    if nudge in (esc.Nudge.LOGS, esc.Nudge.CALL):
+    if nudge in (esc.Nudge.LOGS, esc.Nudge.CALL):  # asked of the customer, on their thread
+        on, kind = thread, "reply"
         draft_id = store.queue_reply_draft(thread.id, text)
-        open_compose(
-            app,
-            store,
-            thread,
-            "reply",
-            text=_body(store, draft_id),
-            author=ctx.config.user,
-            clock=ctx.clock,
-            draft_id=draft_id,
-        )
-        return
-    from oncall_tui.domain.ops import OpKind, is_supported
+        text = _body(store, draft_id)
+    else:
+        from oncall_tui.domain.ops import OpKind, is_supported
 
-    if nudge is esc.Nudge.ENGINEER and is_supported(ticket.source, OpKind.NOTE):
-        draft_id = store.create_draft("note", tid, {"body": text, "title": text.splitlines()[0]})
-        open_compose(
-            app,
-            store,
-            ticket,
-            "note",
-            text=text,
-            author=ctx.config.user,
-            clock=ctx.clock,
-            draft_id=draft_id,
-        )
-        return
-    # The developer on call: a message in the engineering help channel (never a DM), in the
-    # reply dialog; ctrl+s posts it through the outbox (post_message), the guard first.
-    draft_id = store.create_draft(
-        "channel",
-        tid,
-        {"body": text, "title": text.splitlines()[0], "channel": settings.help_channel},
+        on, kind = ticket, "note"
+        fields = {"body": text, "title": text.splitlines()[0]}
+        if nudge is not esc.Nudge.ENGINEER or not is_supported(ticket.source, OpKind.NOTE):
+            # The developer on call: a message in the engineering help channel (never a DM),
+            # in the reply dialog; ctrl+s posts it through the outbox (post_message), the
+            # guard first.
+            kind = "channel"
+            fields["channel"] = settings.help_channel
+        draft_id = store.create_draft(kind, tid, fields)
+        if kind == "channel":
+            app.store_revision += 1
+    screen = ComposeScreen(
+        store, on, kind, text, author=ctx.config.user, clock=ctx.clock, draft_id=draft_id
     )
-    app.store_revision += 1
-    open_compose(
-        app,
-        store,
-        ticket,
-        "channel",
-        text=text,
-        author=ctx.config.user,
-        clock=ctx.clock,
-        draft_id=draft_id,
-    )
+    open_compose(app, screen)
 
 
 def _body(store: Any, draft_id: int) -> str:
