@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 
 from oncall_tui.data.runbook_library import LoadResult, load_runbooks
+from oncall_tui.domain.runbook_search import suggest
 from oncall_tui.domain.runbooks import (
     PLACEHOLDERS,
     Runbook,
     RunbookOrigin,
     fill_placeholders,
     steps,
-    suggest,
 )
 from oncall_tui.domain.tickets import Priority, Source, Ticket
 

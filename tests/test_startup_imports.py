@@ -29,6 +29,8 @@ NOT_BEFORE_FIRST_FRAME = (
     "oncall_tui.domain.bug_form",
     "oncall_tui.domain.bug_similar",
     "oncall_tui.domain.runbooks",
+    "oncall_tui.domain.runbook_parse",
+    "oncall_tui.domain.runbook_search",
     "oncall_tui.cli.sync",
     "oncall_tui.cli.sla",
     # issue 22: the store's rarely used halves load their domain on first use

@@ -12,6 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from oncall_tui.domain.runbook_parse import parse_runbook
+from oncall_tui.domain.runbook_search import fuzzy_filter, suggest
 from oncall_tui.domain.runbooks import (
     AppliesTo,
     Runbook,
@@ -19,13 +21,10 @@ from oncall_tui.domain.runbooks import (
     RunbookOrigin,
     StepKind,
     fill_placeholders,
-    fuzzy_filter,
-    parse_runbook,
     placeholder_context,
     progress_text,
     render_with_progress,
     steps,
-    suggest,
 )
 from oncall_tui.domain.tickets import Customer, Priority, Source, Ticket
 

@@ -11,7 +11,8 @@ import yaml
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from oncall_tui.domain.runbooks import Runbook, RunbookError, parse_runbook
+from oncall_tui.domain.runbook_parse import parse_runbook
+from oncall_tui.domain.runbooks import Runbook, RunbookError
 from tests.reliability.conftest import HOSTILE, fuzz
 
 #: Pieces of YAML syntax, explicit tags included (the loader resolves them even though its

@@ -20,7 +20,8 @@ from textual.screen import Screen
 from textual.widgets import Input, Markdown, Static
 
 from oncall_tui.demo.seed import DEMO_USER
-from oncall_tui.domain.runbooks import RunbookError, StepKind, parse_runbook
+from oncall_tui.domain.runbook_parse import parse_runbook
+from oncall_tui.domain.runbooks import RunbookError, StepKind
 from oncall_tui.domain.tickets import Customer, Priority, Source, Status, Ticket
 from oncall_tui.settings.config import Config
 from oncall_tui.settings.paths import styles_dir

@@ -15,7 +15,8 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from oncall_tui.domain.runbooks import Runbook, RunbookError, RunbookOrigin, parse_runbook
+from oncall_tui.domain.runbook_parse import parse_runbook
+from oncall_tui.domain.runbooks import Runbook, RunbookError, RunbookOrigin
 
 #: Runbooks larger than this are refused: they are meant to be short.
 MAX_RUNBOOK_BYTES = 1024 * 1024

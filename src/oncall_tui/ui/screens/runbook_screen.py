@@ -34,18 +34,17 @@ from textual.worker import Worker, WorkerState
 from oncall_tui.data.runbook_library import LoadResult, load_runbooks
 from oncall_tui.domain import sla as sla_rules
 from oncall_tui.domain.clock import Clock
+from oncall_tui.domain.runbook_search import Suggestion, suggest
 from oncall_tui.domain.runbooks import (
     Runbook,
     RunbookError,
     Step,
     StepKind,
-    Suggestion,
     fill_placeholders,
     placeholder_context,
     progress_text,
     render_with_progress,
     steps,
-    suggest,
 )
 from oncall_tui.domain.tickets import Customer, Ticket
 from oncall_tui.settings.config import Config

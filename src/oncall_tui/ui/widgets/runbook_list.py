@@ -19,7 +19,8 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from oncall_tui.domain.runbooks import Runbook, RunbookOrigin, Suggestion, fuzzy_filter
+from oncall_tui.domain.runbook_search import Suggestion, fuzzy_filter
+from oncall_tui.domain.runbooks import Runbook, RunbookOrigin
 
 #: Reasons shown under a suggested runbook; more are elided.
 MAX_REASONS = 3
