@@ -30,12 +30,8 @@ from oncall_tui.ui import app as app_module
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.help_screen import HelpScreen
 from oncall_tui.ui.screens.queue_screen import QueueScreen
-from oncall_tui.ui.screens.runbook_screen import (
-    RunbookScreen,
-    problems_message,
-    progress_lines,
-    runbook_cache,
-)
+from oncall_tui.ui.screens.runbook_cache import problems_message, progress_lines, runbook_cache
+from oncall_tui.ui.screens.runbook_screen import RunbookScreen
 from oncall_tui.ui.widgets.runbook_list import RunbookList
 from tests.conftest import FROZEN_NOW
 

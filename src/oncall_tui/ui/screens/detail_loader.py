@@ -22,7 +22,7 @@ def load_detail(
     store: Store, ticket_id: int, runbooks: Mapping[str, Runbook] | None = None
 ) -> DetailData:
     """Everything the detail shows for one ticket (a handful of indexed queries)."""
-    from oncall_tui.ui.screens.runbook_screen import progress_lines  # off the start-up path
+    from oncall_tui.ui.screens.runbook_cache import progress_lines
 
     ticket = store.get_ticket(ticket_id)
     failed = [f"{op.kind}: {op.error}" for op in store.ops(("failed",), ticket_id=ticket_id)]  # type: ignore[arg-type]

@@ -54,7 +54,7 @@ class DetailScreen(TicketActions, Screen[None]):
         return self.ticket_id
 
     def reload(self, *_: object) -> None:
-        from oncall_tui.ui.screens.runbook_screen import runbook_cache
+        from oncall_tui.ui.screens.runbook_cache import runbook_cache
 
         runbooks = runbook_cache(self.app.ctx).by_slug()
         data = load_detail(self.store, self.ticket_id, runbooks)

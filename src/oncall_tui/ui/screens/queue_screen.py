@@ -702,7 +702,7 @@ class QueueScreen(TicketActions, Screen[None]):
         if not self.wide:
             return
         detail = self.query_one(TicketDetail)
-        from oncall_tui.ui.screens.runbook_screen import runbook_cache
+        from oncall_tui.ui.screens.runbook_cache import runbook_cache
 
         runbooks = runbook_cache(self.app.ctx).by_slug()
         data = load_detail(self.store, ticket_id, runbooks) if ticket_id is not None else None

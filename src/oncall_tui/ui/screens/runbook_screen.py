@@ -4,21 +4,17 @@ Opened with `R` from the queue or the detail (for that ticket) or from the comma
 (no ticket: browse only). Wide terminals keep the ticket's summary in the left column above
 the runbook list; narrow ones give the runbook the whole screen under a one-line header.
 
-Runbooks are read once per run, off the UI thread, and kept in ``AppContext.extras``; the
+Runbooks are read once per run, off the UI thread, and kept in ``AppContext.extras``
+(``runbook_cache``; the viewer and the step rows are ``widgets/runbook_viewer``); the
 checklist lives in the store (``runbook_progress``), so it survives restarts. Placeholders
 are filled from the ticket; customer text stays data (``Text`` objects, escaped Markdown).
 """
 
 from __future__ import annotations
 
-import re
 import sqlite3
-from collections.abc import Mapping, Sequence, Set
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -27,7 +23,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, MarkdownViewer, OptionList, Static
-from textual.widgets.markdown import Markdown, MarkdownBlock
+from textual.widgets.markdown import MarkdownBlock
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
@@ -42,7 +38,6 @@ from oncall_tui.domain.runbooks import (
     StepKind,
     fill_placeholders,
     placeholder_context,
-    progress_text,
     render_with_progress,
     steps,
 )
@@ -50,7 +45,9 @@ from oncall_tui.domain.tickets import Customer, Ticket
 from oncall_tui.settings.config import Config
 from oncall_tui.settings.paths import styles_dir
 from oncall_tui.store import Store
+from oncall_tui.ui.screens.runbook_cache import RunbookCache, problems_message, runbook_cache
 from oncall_tui.ui.widgets.runbook_list import RunbookList
+from oncall_tui.ui.widgets.runbook_viewer import RunbookViewer, markdown_heading, step_prompt
 from oncall_tui.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -58,72 +55,8 @@ if TYPE_CHECKING:
 
 #: Same breakpoint as the queue: from this many columns the ticket stays beside the runbook.
 WIDE = 150
-#: ``AppContext.extras`` key of the per-run ``RunbookCache``.
-CACHE_KEY = "runbooks"
-#: Problems listed in the warning toast; the rest are counted.
-MAX_PROBLEMS_SHOWN = 5
-#: Lines of a code block shown in the step list (all of it is copied).
-CODE_PREVIEW_LINES = 4
 #: SLA states that colour the ticket's countdown (classes ``-warning``... in runbook.tcss).
 SLA_CLASSES = ("-ok", "-warning", "-critical", "-breached", "-paused")
-
-
-# --- the per-run cache and helpers the queue and the detail use ------------------------------
-
-
-@dataclass
-class RunbookCache:
-    """Runbooks read once per run (``F5`` on the runbook screen reads them again)."""
-
-    team_dir: Path | None
-    """The team's folder: ``Config.runbooks_dir`` or ``<data dir>/runbooks``."""
-    result: LoadResult | None = None
-    """None until the first load finished."""
-    reported: bool = False
-    """Whether the load's problems have been shown (they are shown once)."""
-
-    def by_slug(self) -> dict[str, Runbook]:
-        """The loaded runbooks by slug (empty before the first load)."""
-        return {r.slug: r for r in self.result.runbooks} if self.result else {}
-
-
-def team_runbooks_dir(config: Config, data_dir: Path) -> Path:
-    """Where the team's runbooks are: the configured folder, else ``<data dir>/runbooks``."""
-    return config.runbooks_dir if config.runbooks_dir is not None else data_dir / "runbooks"
-
-
-def runbook_cache(ctx: AppContext) -> RunbookCache:
-    """The run's runbook cache, created on first use."""
-    cache = ctx.extras.get(CACHE_KEY)
-    if not isinstance(cache, RunbookCache):
-        cache = RunbookCache(team_runbooks_dir(ctx.config, ctx.paths.data_dir))
-        ctx.extras[CACHE_KEY] = cache
-    return cache
-
-
-def progress_lines(progress: Mapping[str, Set[int]], runbooks: Mapping[str, Runbook]) -> list[str]:
-    """The detail's "Runbooks" lines, e.g. ``"Escalate a suspected bug 3/9"``, by title.
-
-    A slug whose runbook is not loaded (yet, or any more) is shown by slug and count.
-    """
-    lines: list[tuple[str, str]] = []
-    for slug, done in progress.items():
-        if not done:
-            continue
-        runbook = runbooks.get(slug)
-        if runbook is None:
-            lines.append((slug, f"{slug}: {len(done)} ticked"))
-        else:
-            lines.append((runbook.title.casefold(), progress_text(runbook, done)))
-    return [line for _, line in sorted(lines)]
-
-
-def problems_message(problems: Sequence[RunbookError]) -> str:
-    """One line per skipped file (``path: what is wrong``), at most ``MAX_PROBLEMS_SHOWN``."""
-    lines = [str(problem) for problem in problems[:MAX_PROBLEMS_SHOWN]]
-    if len(problems) > MAX_PROBLEMS_SHOWN:
-        lines.append(f"and {len(problems) - MAX_PROBLEMS_SHOWN} more")
-    return "\n".join(lines)
 
 
 def ticket_title(ticket: Ticket) -> str:
@@ -131,91 +64,6 @@ def ticket_title(ticket: Ticket) -> str:
     from oncall_tui.domain.tickets import ticket_ref
 
     return f"{ticket_ref(ticket.source, ticket.remote_id)} {ticket.subject}"
-
-
-def markdown_heading(runbook: Runbook) -> str:
-    """What the viewer shows above the body: the title, then the summary if there is one."""
-    heading = f"# {runbook.title}\n\n"
-    return heading + f"{runbook.summary}\n\n" if runbook.summary else heading
-
-
-_INLINE_RE = re.compile(r"(`[^`]+`|\*\*[^*]+\*\*|\*[^*\s][^*]*\*)")
-
-
-def inline_text(markdown: str, context: Mapping[str, str]) -> Text:
-    """A step's inline Markdown as ``Text``: code spans bold, ``*em*`` italic, rest as is.
-
-    Placeholders are filled per span, after splitting, so a filled-in value is never read
-    as Markdown (nor as markup: this is a ``Text``, not a markup string).
-    """
-    text = Text()
-    for i, part in enumerate(_INLINE_RE.split(markdown)):
-        if not part:
-            continue
-        if i % 2 == 0:
-            text.append(fill_placeholders(part, context))
-        elif part.startswith("`"):
-            text.append(fill_placeholders(part[1:-1], context), style="bold")
-        elif part.startswith("**"):
-            text.append(fill_placeholders(part[2:-2], context), style="bold")
-        else:
-            text.append(fill_placeholders(part[1:-1], context), style="italic")
-    return text
-
-
-def step_prompt(step: Step, context: Mapping[str, str], done: bool) -> Table:
-    """A step as a list row: ``[x]`` boxes for checklist items, ``•`` items, code blocks.
-
-    A two-column grid, so wrapped lines hang under the text rather than under the box.
-    """
-    grid = Table.grid(padding=(0, 1), expand=True)
-    grid.add_column(no_wrap=True)
-    grid.add_column(ratio=1)
-    if step.kind is StepKind.CHECK:
-        body = inline_text(step.text, context)
-        if done:
-            body.stylize("dim")
-        grid.add_row(Text("[x]" if done else "[ ]", style="bold"), body)
-    elif step.kind is StepKind.ITEM:
-        grid.add_row(Text(" • "), inline_text(step.text, context))
-    else:
-        lines = fill_placeholders(step.text, context).split("\n")
-        shown = lines[:CODE_PREVIEW_LINES] + (["…"] if len(lines) > CODE_PREVIEW_LINES else [])
-        grid.add_row(Text(" $ ", style="bold"), Text("\n".join(shown), style="italic"))
-    return grid
-
-
-# --- widgets private to the screen ------------------------------------------------------------
-
-
-class _RunbookViewer(MarkdownViewer):
-    """MarkdownViewer that opens web links in the browser instead of loading them as files,
-    with code blocks in readable colours."""
-
-    def compose(self) -> ComposeResult:
-        from textual.widgets.markdown import MarkdownTableOfContents
-
-        from oncall_tui.ui.widgets.readable_markdown import ReadableMarkdown
-
-        markdown = ReadableMarkdown(
-            parser_factory=self._parser_factory, open_links=self._open_links
-        )
-        markdown.can_focus = True
-        yield markdown
-        yield MarkdownTableOfContents(markdown)
-
-    async def _on_markdown_link_clicked(self, message: Markdown.LinkClicked) -> None:
-        message.stop()
-        message.prevent_default()  # MarkdownViewer's own handler would read href as a file
-        href = message.href
-        if href.startswith("#"):
-            self.document.goto_anchor(href[1:])
-        elif href.startswith(("https://", "http://", "mailto:")):
-            from oncall_tui.ui.browser import open_link
-
-            open_link(self.app, href, copy_key=None)
-        else:
-            self.notify(f"Not a web link: {href}", severity="warning", markup=False)
 
 
 # --- the screen ---------------------------------------------------------------------------------
@@ -286,7 +134,7 @@ class RunbookScreen(Screen[None]):
                 yield Input(placeholder="search runbooks", id="runbook-search")
                 yield RunbookList(id="runbook-list")
             with Vertical(id="runbook-main"):
-                yield _RunbookViewer(open_links=False, id="runbook-viewer")
+                yield RunbookViewer(open_links=False, id="runbook-viewer")
                 yield OptionList(id="runbook-steps")
         yield Footer(compact=True)
 
@@ -300,7 +148,7 @@ class RunbookScreen(Screen[None]):
 
     @property
     def viewer(self) -> MarkdownViewer:
-        return self.query_one(_RunbookViewer)
+        return self.query_one(RunbookViewer)
 
     def on_mount(self) -> None:
         self.query_one("#runbook-list", RunbookList).border_title = "Runbooks"
