@@ -22,6 +22,10 @@ How time is counted:
 Speed: open intervals are built once per local year and kept, with running totals of business
 seconds, in sorted arrays. Adding, measuring and "is it open" are then two binary searches
 each, whatever the amount (no walking day by day or second by second).
+
+Kept in one module (over 500 lines): :class:`BusinessCalendar` is one index over its windows,
+closures and holidays; it and those types are on the queue's first-frame import path, where a
+split would only add a module to load (issue 22).
 """
 
 from __future__ import annotations

@@ -9,6 +9,9 @@ Every SLA number comes from the one SLA engine (:mod:`oncall_tui.domain.sla_cloc
 the same events the queue's clock columns are computed from) by
 :func:`oncall_tui.domain.sla_history.clocks_of`. Nothing here re-derives a clock: who counts as
 staff, automatic replies, ``+`` label pauses, business hours and re-targets are the engine's.
+
+Kept in one module (a little over 500 lines): the summary's types and the one function that
+builds them (with the forecast and the JSON beside them) read as one.
 """
 
 from __future__ import annotations

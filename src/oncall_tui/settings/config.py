@@ -31,6 +31,10 @@ The shape, with every key optional::
     [backends.zendesk]             # url = "https://acme.zendesk.com"
     [backends.github]              # url = "https://api.github.com", repos = ["acme/product"]
     [backends.slack]               # url = "https://slack.com/api", channels = ["C0123ABCD"]
+
+Kept in one module (over 500 lines): the settings' types and their one checked parser, on the
+first-frame import path (issue 22), where a split would only add a module to load; the
+``[team]`` and ``[relay]`` tables, read by few, are ``settings.team``.
 """
 
 from __future__ import annotations

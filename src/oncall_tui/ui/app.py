@@ -1,4 +1,8 @@
-"""OncallApp: the Textual application shell."""
+"""OncallApp: the Textual application shell.
+
+Over 500 lines: the shell's parts (theme, the damaged-database guard, the sync worker,
+the commands) share the app's state; the screens they open load on first use.
+"""
 
 from __future__ import annotations
 

@@ -15,6 +15,10 @@ Submitting validates every field, refuses while the guard has unresolved hits, o
 similar issues once more, then turns the draft into one ``CREATE_ISSUE`` outbox entry and
 marks the draft "submitted" in the same transaction. The sync engine files the issue, then
 marks the draft "filed" and links the ticket to the new issue.
+
+Over 500 lines: one form whose editing, checks and filing share the draft's state;
+its settings, search and preview are ``bug_report_data``, the autosave ``drafting``, its
+widgets in ``widgets/`` (form fields, guard panel, similar issues).
 """
 
 from __future__ import annotations

@@ -2,6 +2,11 @@
 
 Views (keys 1-9), the `/` filter, live SLA countdowns for the visible rows, the detail beside
 the queue on wide terminals, and every ticket action as one local transaction.
+
+Over 500 lines: what is left is the first frame's (layout, loading the window,
+counting the views, the tick); the rarely used parts load on first use (``queue_layout``
+for columns, sort and views, ``queue_empty`` for an empty result, ``ticket_actions``' own).
+Split further, start-up would only read more modules (issue 22).
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -26,7 +31,7 @@ from textual.widgets import Input, Static
 
 from oncall_tui.domain.query import Query, parse_query
 from oncall_tui.domain.tickets import ticket_ref, ticket_title
-from oncall_tui.settings.config import Config, ViewSpec
+from oncall_tui.settings.config import Config
 from oncall_tui.store import Store
 from oncall_tui.store.queue import URGENCY, QueueCounter, QueueRow, Sort
 from oncall_tui.ui.desktop_notify import DesktopNotifier
@@ -39,9 +44,6 @@ from oncall_tui.ui.widgets.status_bar import StatusBar
 from oncall_tui.ui.widgets.steady import SteadyStatic
 from oncall_tui.ui.widgets.ticket_detail import TicketDetail
 from oncall_tui.ui.widgets.ticket_table import TicketTable
-
-if TYPE_CHECKING:
-    from oncall_tui.ui.widgets.empty_state import EmptyContext
 
 #: Side-by-side detail from this many columns; narrower terminals open it full-screen.
 WIDE = 150
@@ -382,58 +384,6 @@ class QueueScreen(TicketActions, Screen[None]):
         hint.update(Text("\n".join(lines)))
         hint.display = bool(lines)
 
-    def _empty_context(self) -> EmptyContext:
-        from oncall_tui.ui.widgets.empty_state import BackendSync, EmptyContext, ViewCount
-
-        views = tuple(
-            ViewCount(i + 1, v.name, c)
-            for i, (v, c) in enumerate(zip(self.config.views, self.counts, strict=False))
-        )
-        view = self.config.views[self.view_index]
-        number = parse_query(self.filter_text).ticket_number
-        numbered: tuple[str, ...] = ()
-        if number is not None:
-            tickets = [self.store.get_ticket(i) for i in self._numbered(number)]
-            numbered = tuple(f"“{t.subject}” ({t.status})" for t in tickets)
-        has = self.store.has_tickets()
-        app = self.app
-        ctx = getattr(app, "ctx", None)
-        engine = getattr(app, "engine", None)
-        backends: tuple[BackendSync, ...] = ()
-        if not has and engine is not None:  # the first run: what each backend's sync did
-            states = {s.backend: s for s in self.store.backend_states()}
-            backends = tuple(
-                BackendSync(
-                    name,
-                    synced=name in states and states[name].last_success_at is not None,
-                    error=states[name].last_error if name in states else None,
-                )
-                for name in engine.by_name
-            )
-        known = self._explanation
-        elsewhere = anywhere = None
-        if known is not None and known[0] == self._count_generation:
-            anywhere = known[1]
-            elsewhere = tuple(ViewCount(i + 1, self.config.views[i].name, n) for i, n in known[2])
-        return EmptyContext(
-            has_tickets=has,
-            view=ViewCount(self.view_index + 1, view.name, 0),
-            view_query=view.query,
-            filter_text=self.filter_text,
-            problems=self.query_now().problems,
-            views=views,
-            elsewhere=elsewhere,
-            anywhere=anywhere,
-            numbered=numbered,
-            number=number,
-            user=self.config.user,
-            config_path=ctx.paths.config if ctx is not None and not ctx.demo else None,
-            demo=bool(ctx is not None and ctx.demo),
-            backends=backends,
-            syncing=bool(getattr(app, "syncing", False)),
-            history_days=self.config.history_days,
-        )
-
     def _show_empty(self) -> None:
         """Say why the result is empty, if it is (and look for the filter in other views)."""
         empty = self.query_one(EmptyState)
@@ -441,9 +391,10 @@ class QueueScreen(TicketActions, Screen[None]):
         if not table.exact or table.total:
             empty.display = False
             return
-        from oncall_tui.ui.widgets.empty_state import explain_empty  # with the first empty result
+        from oncall_tui.ui.screens.queue_empty import empty_context  # with the first empty result
+        from oncall_tui.ui.widgets.empty_state import explain_empty
 
-        ctx = self._empty_context()
+        ctx = empty_context(self)
         empty.show(*explain_empty(ctx))
         empty.display = True
         generation = self._count_generation
@@ -817,39 +768,15 @@ class QueueScreen(TicketActions, Screen[None]):
 
     def action_choose_columns(self) -> None:
         """The column chooser (the width still decides which chosen columns fit)."""
-        from oncall_tui.ui.screens.columns_screen import ColumnsScreen
+        from oncall_tui.ui.screens.queue_layout import choose_columns
 
-        def chosen(keys: tuple[str, ...] | None) -> None:
-            if keys is not None and keys != (self.table.column_keys or None):
-                self.table.column_keys = keys
-                self._remember_layout()
-
-        self.app.push_screen(ColumnsScreen(self.table.column_keys), chosen)
+        choose_columns(self)
 
     def action_sort_by(self) -> None:
         """Sort by a column (the current one again: the other way round)."""
-        from oncall_tui.ui.screens.choice_screen import ChoiceScreen
-        from oncall_tui.ui.widgets.columns import DESCENDING_FIRST, SORT_TITLES
+        from oncall_tui.ui.screens.queue_layout import sort_by
 
-        key, descending = self.sort
-        options = []
-        for name, title in SORT_TITLES.items():
-            if name == key and name != "sla":
-                title += f" ({'descending' if descending else 'ascending'}; again: reverse)"
-            elif name == key:
-                title += " (now)"
-            options.append((name, title))
-
-        def picked(name: str | None) -> None:
-            if name is None:
-                return
-            if name == key:
-                new: Sort = (name, not descending) if name != "sla" else URGENCY
-            else:
-                new = (name, name in DESCENDING_FIRST)
-            self.set_sort(new)
-
-        self.app.push_screen(ChoiceScreen("Sort the queue by", options, current=key), picked)
+        sort_by(self)
 
     def set_sort(self, sort: Sort) -> None:
         """Sort the rows by ``sort``; the cursor stays on its ticket."""
@@ -864,53 +791,9 @@ class QueueScreen(TicketActions, Screen[None]):
 
     def action_edit_views(self) -> None:
         """Save the filter as a view, rename, move, delete (written to the config)."""
-        from oncall_tui.ui.screens.views_screen import ViewsScreen
+        from oncall_tui.ui.screens.queue_layout import edit_views
 
-        ctx = getattr(self.app, "ctx", None)
-        if ctx is None or ctx.demo:
-            where = "--demo: changes last for this session (no config file is written)."
-        else:
-            where = f"Written to {ctx.paths.config}, comments kept."
-        self.app.push_screen(
-            ViewsScreen(
-                self.config.views, self.view_index, self.filter_text, where, self._apply_views
-            )
-        )
-
-    def _apply_views(self, views: tuple[ViewSpec, ...], what: str) -> bool:
-        """Write ``views`` to the config (not in --demo) and show them; a file that cannot be
-        written says so in one line and the views still change for this session."""
-        from dataclasses import replace
-
-        from oncall_tui.settings.config_write import ConfigWriteError, write_views
-
-        ctx = getattr(self.app, "ctx", None)
-        message, severity = (
-            f"{what[:1].upper()}{what[1:]} (this session only: --demo).",
-            "information",
-        )
-        if ctx is not None and not ctx.demo:
-            try:
-                created = write_views(ctx.paths.config, views)
-            except ConfigWriteError as exc:
-                message, severity = f"{exc}", "error"
-            else:
-                done = "created" if created else "written"
-                message = f"{what[:1].upper()}{what[1:]}; {ctx.paths.config} {done}."
-        current = self.config.views[self.view_index]
-        config = replace(self.config, views=views)
-        self.config = config
-        if ctx is not None:
-            ctx.config = config
-        self.counts = [0] * len(views)
-        index = views.index(current) if current in views else min(self.view_index, len(views) - 1)
-        self.notify(message, severity=severity, timeout=6, markup=False)
-        self.recount(self.clock(), wait=True)
-        if index != self.view_index:
-            self.view_index = index  # reloads
-        else:
-            self.reload(counts=False)
-        return True
+        edit_views(self)
 
     # ---- the next and previous ticket from the detail ------------------------------------
 

@@ -1,0 +1,110 @@
+"""The queue arranged by its user: the column chooser, the sort picker and views edited in the
+app (written back to the config file).
+
+Loaded with the first of them (the queue's actions call in here), not with the first frame.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from oncall_tui.settings.config import ViewSpec
+from oncall_tui.store.queue import URGENCY, Sort
+
+if TYPE_CHECKING:
+    from oncall_tui.ui.screens.queue_screen import QueueScreen
+
+
+def choose_columns(queue: QueueScreen) -> None:
+    """The column chooser (the width still decides which chosen columns fit)."""
+    from oncall_tui.ui.screens.columns_screen import ColumnsScreen
+
+    def chosen(keys: tuple[str, ...] | None) -> None:
+        if keys is not None and keys != (queue.table.column_keys or None):
+            queue.table.column_keys = keys
+            queue._remember_layout()
+
+    queue.app.push_screen(ColumnsScreen(queue.table.column_keys), chosen)
+
+
+def sort_by(queue: QueueScreen) -> None:
+    """Sort by a column (the current one again: the other way round)."""
+    from oncall_tui.ui.screens.choice_screen import ChoiceScreen
+    from oncall_tui.ui.widgets.columns import DESCENDING_FIRST, SORT_TITLES
+
+    key, descending = queue.sort
+    options = []
+    for name, title in SORT_TITLES.items():
+        if name == key and name != "sla":
+            title += f" ({'descending' if descending else 'ascending'}; again: reverse)"
+        elif name == key:
+            title += " (now)"
+        options.append((name, title))
+
+    def picked(name: str | None) -> None:
+        if name is None:
+            return
+        if name == key:
+            new: Sort = (name, not descending) if name != "sla" else URGENCY
+        else:
+            new = (name, name in DESCENDING_FIRST)
+        queue.set_sort(new)
+
+    queue.app.push_screen(ChoiceScreen("Sort the queue by", options, current=key), picked)
+
+
+def edit_views(queue: QueueScreen) -> None:
+    """Save the filter as a view, rename, move, delete (written to the config)."""
+    from oncall_tui.ui.screens.views_screen import ViewsScreen
+
+    ctx = getattr(queue.app, "ctx", None)
+    if ctx is None or ctx.demo:
+        where = "--demo: changes last for this session (no config file is written)."
+    else:
+        where = f"Written to {ctx.paths.config}, comments kept."
+    queue.app.push_screen(
+        ViewsScreen(
+            queue.config.views,
+            queue.view_index,
+            queue.filter_text,
+            where,
+            partial(apply_views, queue),
+        )
+    )
+
+
+def apply_views(queue: QueueScreen, views: tuple[ViewSpec, ...], what: str) -> bool:
+    """Write ``views`` to the config (not in --demo) and show them; a file that cannot be
+    written says so in one line and the views still change for this session."""
+    from dataclasses import replace
+
+    from oncall_tui.settings.config_write import ConfigWriteError, write_views
+
+    ctx = getattr(queue.app, "ctx", None)
+    message, severity = (
+        f"{what[:1].upper()}{what[1:]} (this session only: --demo).",
+        "information",
+    )
+    if ctx is not None and not ctx.demo:
+        try:
+            created = write_views(ctx.paths.config, views)
+        except ConfigWriteError as exc:
+            message, severity = f"{exc}", "error"
+        else:
+            done = "created" if created else "written"
+            message = f"{what[:1].upper()}{what[1:]}; {ctx.paths.config} {done}."
+    current = queue.config.views[queue.view_index]
+    config = replace(queue.config, views=views)
+    queue.config = config
+    if ctx is not None:
+        ctx.config = config
+    queue.counts = [0] * len(views)
+    index = views.index(current) if current in views else min(queue.view_index, len(views) - 1)
+    queue.notify(message, severity=severity, timeout=6, markup=False)
+    queue.recount(queue.clock(), wait=True)
+    if index != queue.view_index:
+        queue.view_index = index  # reloads
+    else:
+        queue.reload(counts=False)
+    return True
