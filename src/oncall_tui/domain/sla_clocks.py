@@ -24,6 +24,10 @@ reply clock the policy starts, with its state at ``now``. The policy (DOMAIN.md,
 Time is counted in the target's own kind: business seconds (the configured calendar, with
 holidays, closures and DST) for business targets, wall seconds for calendar ones; paused
 spans do not count.
+
+Kept in one module (over 500 lines): the clocks' data and their replay load together with the
+first ticket read (and on the demo's start path), where a split would only add a module to
+load (issue 22); the data comes first (to ``ClockReport``), the replay after it.
 """
 
 from __future__ import annotations
