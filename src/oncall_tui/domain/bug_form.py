@@ -215,13 +215,19 @@ def _unknown(d: Mapping[str, Any], known: frozenset[str], path: str) -> None:
             )
 
 
-def _parse_field(d: Any, path: str) -> FormField:
+def _table_id(d: Any, path: str, expected: str, known: frozenset[str]) -> str:
+    """The id of a field's or a section's table, once the table and its keys are checked."""
     if not isinstance(d, Mapping):
-        raise ConfigValueError(path, "a table with id, label and type", d)
-    _unknown(d, _FIELD_KEYS, path)
-    field_id = _str(d, "id", path, required=True)
-    if not _ID.fullmatch(field_id):
-        raise ConfigValueError(_path(path, "id"), "lowercase letters, digits, _ or -", field_id)
+        raise ConfigValueError(path, expected, d)
+    _unknown(d, known, path)
+    table_id = _str(d, "id", path, required=True)
+    if not _ID.fullmatch(table_id):
+        raise ConfigValueError(_path(path, "id"), "lowercase letters, digits, _ or -", table_id)
+    return table_id
+
+
+def _parse_field(d: Any, path: str) -> FormField:
+    field_id = _table_id(d, path, "a table with id, label and type", _FIELD_KEYS)
     if field_id == TICKET_URL_KEY:
         raise ConfigValueError(
             _path(path, "id"), f"an id other than the reserved {TICKET_URL_KEY!r}"
@@ -297,12 +303,7 @@ def _parse_field(d: Any, path: str) -> FormField:
 
 
 def _parse_section(d: Any, path: str) -> FormSection:
-    if not isinstance(d, Mapping):
-        raise ConfigValueError(path, "a table with id, title and fields", d)
-    _unknown(d, _SECTION_KEYS, path)
-    section_id = _str(d, "id", path, required=True)
-    if not _ID.fullmatch(section_id):
-        raise ConfigValueError(_path(path, "id"), "lowercase letters, digits, _ or -", section_id)
+    section_id = _table_id(d, path, "a table with id, title and fields", _SECTION_KEYS)
     raw_fields = d.get("fields")
     if not isinstance(raw_fields, list) or not raw_fields:
         raise ConfigValueError(

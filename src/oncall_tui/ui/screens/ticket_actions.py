@@ -177,10 +177,11 @@ class TicketActions:
 
         note(self)
 
-    def action_open_browser(self) -> None:
+    def _current_url(self) -> str | None:
+        """The current ticket's web link; None, said in a toast, before it is synced."""
         tid = self.current_id()
         if tid is None:
-            return
+            return None
         url = self.store.get_ticket(tid).url
         if not url:
             self.notify(
@@ -188,25 +189,20 @@ class TicketActions:
                 severity="warning",
                 markup=False,
             )
-            return
-        from oncall_tui.ui.browser import open_link
+        return url or None
 
-        open_link(self.app, url)
+    def action_open_browser(self) -> None:
+        url = self._current_url()
+        if url is not None:
+            from oncall_tui.ui.browser import open_link
+
+            open_link(self.app, url)
 
     def action_copy_link(self) -> None:
-        tid = self.current_id()
-        if tid is None:
-            return
-        url = self.store.get_ticket(tid).url
-        if not url:
-            self.notify(
-                f"{self._ticket_name(tid)} has no web link yet (not synced).",
-                severity="warning",
-                markup=False,
-            )
-            return
-        self.app.copy_to_clipboard(url)
-        self.notify(f"Copied {url}", markup=False, timeout=3)
+        url = self._current_url()
+        if url is not None:
+            self.app.copy_to_clipboard(url)
+            self.notify(f"Copied {url}", markup=False, timeout=3)
 
     def action_bug_report(self) -> None:
         """File a bug report from the ticket (resumes its open draft if there is one)."""
