@@ -16,15 +16,14 @@ similar issues once more, then turns the draft into one ``CREATE_ISSUE`` outbox 
 marks the draft "submitted" in the same transaction. The sync engine files the issue, then
 marks the draft "filed" and links the ticket to the new issue.
 
-Over 500 lines: one form whose editing, checks and filing share the draft's state;
-its settings, search and preview are ``bug_report_data``, the autosave ``drafting``, its
-widgets in ``widgets/`` (form fields, guard panel, similar issues).
+A little over 500 lines: the form's layout, editing and background checks share the draft's
+state; filing (submit, override, link instead) is ``bug_report_filing``, the settings, search
+and preview ``bug_report_data``, the autosave ``drafting``, the widgets in ``widgets/``.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
@@ -44,18 +43,14 @@ from oncall_tui.domain import guard
 from oncall_tui.domain.bug_form import TICKET_URL_KEY, FieldRole
 from oncall_tui.domain.bug_report import (
     BugReportDraft,
-    FieldError,
     IssuePreview,
-    create_issue_payload,
     prefill,
     public_text,
     render_issue,
-    validate,
     validate_field,
 )
 from oncall_tui.domain.bug_similar import similar_issue_query
 from oncall_tui.domain.clock import Clock
-from oncall_tui.domain.ops import Op, OpKind
 from oncall_tui.domain.tickets import Customer, Source, Ticket, ticket_ref
 from oncall_tui.settings.config import Config
 from oncall_tui.settings.paths import styles_dir
@@ -64,20 +59,18 @@ from oncall_tui.store.drafts import Draft
 from oncall_tui.store.tickets import UnknownTicket
 from oncall_tui.ui.screens.bug_report_data import (
     DRAFT_KIND,
-    LOCAL_REPO,
     BugReportSettings,
     bug_report_settings,
     find_similar,
     preview_markdown,
 )
-from oncall_tui.ui.screens.choice_screen import ChoiceScreen
+from oncall_tui.ui.screens.bug_report_filing import offer_link
 from oncall_tui.ui.screens.drafting import (
     Autosave,
     override_from_meta,
     override_to_meta,
     write_draft,
 )
-from oncall_tui.ui.screens.prompt_screen import PromptScreen
 from oncall_tui.ui.times import local, shown_tz
 from oncall_tui.ui.widgets.form_field import FormFieldBox
 from oncall_tui.ui.widgets.guard_panel import GuardPanel
@@ -88,8 +81,6 @@ from oncall_tui.ui.widgets.similar_issues import IssueMatch, SimilarIssues
 NARROW_FORM = 120
 #: Quiet time after typing before the similar issues and the guard are refreshed.
 REFRESH_SECONDS = 0.4
-#: Matches at least this alike are offered once more when submitting.
-PROMPT_SCORE = 0.34
 
 
 # --- opening the form ----------------------------------------------------------------------------
@@ -534,82 +525,12 @@ class BugReportScreen(ModalScreen[BugReportDraft | None]):
 
     @on(SimilarIssues.IssueChosen)
     def _issue_chosen(self, event: SimilarIssues.IssueChosen) -> None:
-        self.offer_link(event.match)
-
-    def offer_link(self, match: IssueMatch) -> None:
-        """Ask, then link the ticket to ``match`` and discard this draft."""
-        if self.ticket is None:
-            self.notify("This report has no support ticket to link to the issue.", markup=False)
-            if match.url:
-                from oncall_tui.ui.browser import open_link
-
-                open_link(self.app, match.url, copy_key=None)
-            return
-        options = [
-            (
-                "link",
-                f"Link {ticket_ref(self.ticket.source, self.ticket.remote_id)} to {match.ref} "
-                "and discard this draft",
-            ),
-            ("back", "Back to the form"),
-        ]
-
-        def done(choice: str | None) -> None:
-            if choice == "link":
-                self.link_to(match)
-
-        self.app.push_screen(ChoiceScreen(f"Same bug as {match.ref}? {match.title}", options), done)
-
-    def link_to(self, match: IssueMatch) -> None:
-        """Link the ticket to an existing issue instead of filing; the draft is discarded."""
-        assert self.ticket is not None
-        self._stop_timers()
-        try:
-            with self.store.db.atomic():
-                self.store.link(self.ticket.id, match.url or match.ref, match.title, match.id)
-                if self.draft_id is not None:
-                    self.store.delete_draft(self.draft_id)
-        except sqlite3.Error as exc:
-            self.notify(f"Could not link: {exc}", severity="error", markup=False)
-            return
-        self.autosave.saved()
-        self.draft_id = None
-        self.notify(
-            f"{ticket_ref(self.ticket.source, self.ticket.remote_id)} linked to {match.ref}; "
-            "draft discarded. Reply (r) to share the issue with the customer.",
-            markup=False,
-        )
-        self.dismiss(None)
+        offer_link(self, event.match)
 
     def action_override_guard(self) -> None:
-        hits = self.check_guard()
-        blocking = guard.unresolved(hits, self.override)
-        if not hits:
-            self.notify("The guard found nothing to override.", timeout=3)
-            return
-        if not blocking:
-            self.notify("Your override already covers every mention.", timeout=3)
-            return
-        terms = ", ".join(dict.fromkeys(f'"{h.term}"' for h in blocking))
+        from oncall_tui.ui.screens.bug_report_filing import override_guard
 
-        def done(reason: str | None) -> None:
-            if not reason:
-                return
-            self.override = guard.override_for(hits, reason, self.clock())
-            try:
-                self.save()
-            except sqlite3.Error as exc:
-                self.notify(f"Could not save the draft: {exc}", severity="error", markup=False)
-            self.check_guard()
-            self.notify(f"Guard overridden for {terms}.", markup=False, timeout=3)
-
-        self.app.push_screen(
-            PromptScreen(
-                "Override the confidentiality guard",
-                hint=f"Why file despite {terms}? The reason is kept with the report.",
-            ),
-            done,
-        )
+        override_guard(self)
 
     # ---- preview -------------------------------------------------------------------------------
 
@@ -632,133 +553,15 @@ class BugReportScreen(ModalScreen[BugReportDraft | None]):
         else:
             self.box(self.schema.title_field.id).focus_input()
 
-    # ---- submit --------------------------------------------------------------------------------
-
-    def _show_problems(self, errors: list[FieldError], blocking: list[guard.GuardHit]) -> None:
-        """List what stops filing beside the form (hidden when nothing does)."""
-        labels = {f.id: f.label for f in self.schema.fields}
-        labels[TICKET_URL_KEY] = "Ticket link"
-        text = Text()
-        if errors or blocking:
-            text.append("Cannot submit yet:\n", style="bold")
-        for error in errors:
-            text.append(f"• {labels[error.field_id]}: ", style="bold")
-            text.append(error.message)
-            text.append("\n")
-        for hit in blocking:
-            text.append(f"• {labels.get(hit.field_id, hit.field_id)}: ", style="bold")
-            if hit.customer and hit.customer.casefold() != hit.term.casefold():
-                text.append(f'"{hit.term}" names {hit.customer}\n')
-            else:
-                text.append(f'"{hit.term}" is a customer\'s name\n')
-        problems = self.query_one("#submit-problems", Static)
-        problems.update(text)
-        problems.display = bool(errors or blocking)
+    # ---- submit, override, link instead: bug_report_filing ----------------------------------
 
     def _refresh_problems(self) -> None:
         """Keep the list from the last refused submit up to date as fields are fixed."""
-        if self.query_one("#submit-problems", Static).display:
-            blocking = guard.unresolved(self.hits, self.override)
-            self._show_problems(validate(self.schema, self.values), blocking)
+        from oncall_tui.ui.screens.bug_report_filing import refresh_problems
 
-    def _focus_field(self, field_id: str) -> None:
-        box = self.box(field_id)
-        for ancestor in box.ancestors:
-            if isinstance(ancestor, Collapsible) and ancestor.collapsed:
-                ancestor.collapsed = False
-        if self.has_class("-preview"):
-            self.remove_class("-preview")
-        self.call_after_refresh(box.focus_input)
+        refresh_problems(self)
 
     def action_submit(self) -> None:
-        errors = validate(self.schema, self.values)
-        blocking = guard.unresolved(self.check_guard(), self.override)
-        self._show_problems(errors, blocking)
-        if errors:
-            by_field: dict[str, list[str]] = {}
-            for error in errors:
-                by_field.setdefault(error.field_id, []).append(error.message)
-            for f in self.schema.fields:
-                messages = by_field.get(f.id)
-                self.box(f.id).set_error(" ".join(messages) if messages else None)
-            self._focus_field(errors[0].field_id)
-            self.notify(
-                f"{len(errors)} field(s) to fix before filing; the first is focused.",
-                severity="error",
-            )
-            return
-        if blocking:
-            if blocking[0].field_id != TICKET_URL_KEY:
-                self._focus_field(blocking[0].field_id)
-            self.notify(
-                "The public issue would name the customer: fix the highlighted words, or F4 "
-                "to override with a reason.",
-                severity="error",
-            )
-            return
-        similar = [m for m in self.search_similar() if m.score >= PROMPT_SCORE]
-        if not similar:
-            self.file()
-            return
-        options: list[tuple[str, str]] = []
-        for i, match in enumerate(similar):
-            verb = "Link the ticket to" if self.ticket is not None else "Open"
-            options.append((f"match-{i}", f"{verb} {match.ref}: {match.title}"))
-        options.append(("file", "None of these: file a new issue"))
+        from oncall_tui.ui.screens.bug_report_filing import submit
 
-        def done(choice: str | None) -> None:
-            if choice == "file":
-                self.file()
-            elif choice and choice.startswith("match-"):
-                match = similar[int(choice.removeprefix("match-"))]
-                if self.ticket is not None:
-                    self.link_to(match)
-                else:
-                    self.offer_link(match)
-
-        self.app.push_screen(
-            ChoiceScreen("Search first: these issues look like the same bug", options), done
-        )
-
-    def file(self) -> int | None:
-        """Queue the issue: one CREATE_ISSUE outbox entry, draft "submitted", one transaction."""
-        preview = self.preview()
-        draft = BugReportDraft(
-            values=self.values,
-            ticket_id=self.ticket_id,
-            codename=self._codename(),
-            override=self.override,
-        )
-        payload = create_issue_payload(preview, draft, self.settings.repo)
-        op = Op(
-            kind=OpKind.CREATE_ISSUE,
-            source=Source.TRACKER,
-            payload=payload,
-            idempotency_key=str(uuid.uuid4()),
-            ticket_id=self.ticket_id,
-        )
-        self._stop_timers()
-        try:
-            with self.store.db.atomic():
-                draft_id = write_draft(
-                    self.store,
-                    self.draft_id,
-                    DRAFT_KIND,
-                    self.ticket_id,
-                    dict(self.values),
-                    self._meta(),
-                )
-                op_id = self.store.enqueue(op)
-                self.store.set_draft_state(draft_id, "submitted", op_id)
-        except sqlite3.Error as exc:
-            self.notify(f"Could not queue the report: {exc}", severity="error", markup=False)
-            return None
-        self.draft_id = draft_id
-        self.autosave.saved()
-        if self.settings.repo == LOCAL_REPO:
-            where = "no tracker is configured yet: it is filed once one is"
-        else:
-            where = f"it is filed in {self.settings.repo} on the next sync"
-        self.notify(f"Bug report queued; {where}.", markup=False)
-        self.dismiss(draft)
-        return op_id
+        submit(self)

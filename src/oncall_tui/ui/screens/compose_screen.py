@@ -36,6 +36,7 @@ from oncall_tui.domain.tickets import Ticket, ticket_title
 from oncall_tui.store import Store
 from oncall_tui.ui.screens.drafting import (
     Autosave,
+    ask_override,
     override_from_meta,
     override_to_meta,
     write_draft,
@@ -383,25 +384,13 @@ class ComposeScreen(ModalScreen[Sent | None]):
         if not blocking:
             self.notify("The guard found nothing to override.", timeout=3)
             return
-        terms = ", ".join(dict.fromkeys(f'"{h.term}"' for h in blocking))
 
-        def done(reason: str | None) -> None:
-            if not reason:
-                return
-            self.override = guard.override_for(hits, reason, self.clock())
+        def overridden() -> None:
             self.autosave.save_now()
             self._problems([])
-            self.notify(f"Guard overridden for {terms}.", markup=False, timeout=3)
 
-        from oncall_tui.ui.screens.prompt_screen import PromptScreen
-
-        self.app.push_screen(
-            PromptScreen(
-                "Override the confidentiality guard",
-                hint=f"Why publish {terms}? The reason is recorded in the sync log.",
-            ),
-            done,
-        )
+        why = "Why publish {terms}? The reason is recorded in the sync log."
+        ask_override(self, hits, blocking, why, overridden)
 
 
 def first_line(text: str, width: int = 60) -> str:

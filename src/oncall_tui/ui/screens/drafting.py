@@ -82,6 +82,30 @@ class Autosave:
                 pass
 
 
+def ask_override(
+    screen: Any,
+    hits: list[guard.GuardHit],
+    blocking: list[guard.GuardHit],
+    why: str,
+    then: Callable[[], None],
+) -> None:
+    """Ask why to publish despite ``blocking``; given a reason, set ``screen.override`` (for
+    every hit), call ``then()`` and say so. ``why``: the question, ``{terms}`` in it."""
+    from oncall_tui.ui.screens.prompt_screen import PromptScreen
+
+    terms = ", ".join(dict.fromkeys(f'"{h.term}"' for h in blocking))
+
+    def done(reason: str | None) -> None:
+        if not reason:
+            return
+        screen.override = guard.override_for(hits, reason, screen.clock())
+        then()
+        screen.notify(f"Guard overridden for {terms}.", markup=False, timeout=3)
+
+    hint = why.format(terms=terms)
+    screen.app.push_screen(PromptScreen("Override the confidentiality guard", hint=hint), done)
+
+
 def write_draft(
     store: Store,
     draft_id: int | None,

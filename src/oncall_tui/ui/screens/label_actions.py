@@ -12,10 +12,21 @@ from oncall_tui.domain import guard
 from oncall_tui.domain.labels import LabelChange, LabelScheme
 from oncall_tui.domain.ops import OpKind
 from oncall_tui.domain.tickets import Source, Ticket, ticket_ref
-from oncall_tui.ui.screens.ticket_actions import COMMON_LABELS
 
 if TYPE_CHECKING:
     from oncall_tui.ui.screens.ticket_actions import TicketActions
+
+#: Offered when adding a label (with the ticket's own).
+COMMON_LABELS = [
+    "+more info please",
+    "+waiting on logs",
+    "bug",
+    "~investigate",
+    ":help-customers",
+    ":reproduce",
+    ":incoming",
+    ":product",
+]
 
 
 def public_hits(

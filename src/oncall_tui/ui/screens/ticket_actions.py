@@ -33,16 +33,6 @@ STATUS_CHOICES = [
     ("solved", "solved"),
     ("closed", "closed"),
 ]
-COMMON_LABELS = [
-    "+more info please",
-    "+waiting on logs",
-    "bug",
-    "~investigate",
-    ":help-customers",
-    ":reproduce",
-    ":incoming",
-    ":product",
-]
 
 
 TICKET_BINDINGS = [
