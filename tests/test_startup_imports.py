@@ -46,12 +46,19 @@ NOT_BEFORE_FIRST_FRAME = (
     "oncall_tui.domain.sla_explain",
     "oncall_tui.ui.screens.choice_screen",  # the pickers: the first one opened
     "oncall_tui.ui.screens.prompt_screen",
+    # issue 23: the queue's and the ticket actions' rarely used parts load on first use
+    "oncall_tui.ui.screens.label_actions",
+    "oncall_tui.ui.screens.reply_actions",
+    "oncall_tui.ui.screens.queue_layout",
+    "oncall_tui.ui.screens.queue_notices",
+    "oncall_tui.ui.desktop_notify",  # the first SLA crossing or watched-ticket change
 )
 #: Not even imported by the modules the app starts from (the first frame of an empty cache
 #: does need them: these tests' cache is empty).
 NOT_AT_IMPORT = (
     *NOT_BEFORE_FIRST_FRAME,
     "oncall_tui.ui.widgets.empty_state",  # why a result is empty: the first empty result
+    "oncall_tui.ui.screens.queue_empty",
 )
 
 

@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -34,7 +34,6 @@ from oncall_tui.domain.tickets import ticket_ref, ticket_title
 from oncall_tui.settings.config import Config
 from oncall_tui.store import Store
 from oncall_tui.store.queue import URGENCY, QueueCounter, QueueRow, Sort
-from oncall_tui.ui.desktop_notify import DesktopNotifier
 from oncall_tui.ui.screens.detail_loader import load_detail
 from oncall_tui.ui.screens.ticket_actions import TICKET_BINDINGS, TicketActions
 from oncall_tui.ui.widgets.empty_view import EmptyState
@@ -45,9 +44,11 @@ from oncall_tui.ui.widgets.steady import SteadyStatic
 from oncall_tui.ui.widgets.ticket_detail import TicketDetail
 from oncall_tui.ui.widgets.ticket_table import TicketTable
 
+if TYPE_CHECKING:  # made with the first notification
+    from oncall_tui.ui.desktop_notify import DesktopNotifier
+
 #: Side-by-side detail from this many columns; narrower terminals open it full-screen.
 WIDE = 150
-MAX_NOTIFICATIONS_PER_TICK = 3
 #: Seconds the cursor rests before the side detail follows it.
 DETAIL_DELAY = 0.12
 #: Seconds the queue's notice line stays (where the selected ticket went).
@@ -581,7 +582,11 @@ class QueueScreen(TicketActions, Screen[None]):
         if self._detail_id is not None and self.wide:
             self.query_one(TicketDetail).refresh_sla(now)
         if self._last_tick is not None and now > self._last_tick:
-            self._announce(self.store.sla_crossings(self._last_tick, now))
+            crossings = self.store.sla_crossings(self._last_tick, now)
+            if crossings:
+                from oncall_tui.ui.screens.queue_notices import announce
+
+                announce(self, crossings)
         self._last_tick = now
 
     @property
@@ -590,32 +595,10 @@ class QueueScreen(TicketActions, Screen[None]):
         if self._desktop is None:
             driver = getattr(self.app, "_driver", None)
             write = driver.write if driver is not None else None
+            from oncall_tui.ui.desktop_notify import DesktopNotifier
+
             self._desktop = DesktopNotifier(self.config.notifications.desktop, write)
         return self._desktop
-
-    def _announce(self, crossings: list[tuple[int, str, str]]) -> None:
-        wanted = self.config.notifications
-        for number, (ticket_id, subject, state) in enumerate(crossings):
-            verb = "breached its SLA" if state == "breached" else "is due within minutes"
-            ticket = self.store.get_ticket(ticket_id)  # by primary key: named as shown
-            name = ticket_title(ticket.source, ticket.remote_id, subject, width=60)
-            if wanted.breach if state == "breached" else wanted.about_to_breach:
-                # Once per clock and state: a clock is the ticket's target until it is
-                # answered (first response), then the next reply's.
-                key = (ticket_id, state, ticket.sla_target, ticket.first_response_at)
-                self.desktop.send(key, f"Ticket {verb}", name)
-            if number >= MAX_NOTIFICATIONS_PER_TICK:
-                continue
-            self.notify(
-                name,
-                title=f"Ticket {verb}",
-                severity="error" if state == "breached" else "warning",
-                markup=False,
-            )
-        if len(crossings) > MAX_NOTIFICATIONS_PER_TICK:
-            self.notify(f"and {len(crossings) - MAX_NOTIFICATIONS_PER_TICK} more", markup=False)
-        if crossings and self.config.bell:
-            self.app.bell()
 
     # ---- table messages ----------------------------------------------------------------------
 
