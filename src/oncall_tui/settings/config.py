@@ -24,7 +24,7 @@ The shape, with every key optional::
     sync-now = "ctrl+r"
 
     [sla]                          # calendar, holidays, targets: see domain/sla.py
-    [bug_report]                   # schema, repository, labels: see domain/bug_report.py
+    [bug_report]                   # schema, repository, labels: see domain/bug_form.py
     [handoff]                      # post_to, breach_threshold: see domain/handoff_post.py
     [escalation]                   # time-box, stand-up, outage, link-back: domain/escalation.py
     [templates.ack]                # reply templates (title, body); same id replaces a shipped one
