@@ -19,7 +19,7 @@ MAX_NOTIFICATIONS_PER_TICK = 3
 
 
 def announce(queue: QueueScreen, crossings: list[tuple[int, str, str]]) -> None:
-    """Tell of the tick's crossings (ticket id, subject, "breached" or the state it is about to breach from)."""
+    """Tell of the tick's crossings: (ticket id, subject, state), ``"breached"`` or about to."""
     wanted = queue.config.notifications
     for number, (ticket_id, subject, state) in enumerate(crossings):
         verb = "breached its SLA" if state == "breached" else "is due within minutes"
