@@ -93,7 +93,7 @@ def test_demo_db_is_seeded_once_and_reopened(tmp_path: Path) -> None:
     ctx = open_app_context(args)
     count = ctx.store.ticket_count()
     assert 270 <= count <= 310  # about 200 current tickets and 90 from the past week
-    tid = ctx.store.open_queue(
+    tid = ctx.store.queue.open_queue(
         __import__("oncall_tui.domain.query", fromlist=["x"]).parse_query(""), limit=1
     )[0].id
     ctx.store.assign(tid, "someone-new")
@@ -231,7 +231,7 @@ async def test_a_reopened_demo_keeps_what_the_last_session_sent(
     db = str(tmp_path / "walk.db")
 
     def refs(store: Any) -> dict[str, str]:
-        rows = store.open_queue(parse_query(""), limit=10**6)
+        rows = store.queue.open_queue(parse_query(""), limit=10**6)
         tickets = [store.get_ticket(r.id) for r in rows]
         return {f"{t.source}:{t.remote_id}": t.subject for t in tickets if t.remote_id}
 
@@ -246,7 +246,7 @@ async def test_a_reopened_demo_keeps_what_the_last_session_sent(
         desk.add_activity()
         tracker.add_activity()
     await engine.run_once()
-    issue = next(r.id for r in ctx.store.open_queue(parse_query("source:tracker"), limit=1))
+    issue = next(r.id for r in ctx.store.queue.open_queue(parse_query("source:tracker"), limit=1))
     ctx.store.add_labels(issue, ["~investigate"])
     await engine.run_once()  # sent to the fake
     assert [o.state.value for o in ctx.store.ops(list(OpState), issue)] == ["done"]
@@ -259,7 +259,7 @@ async def test_a_reopened_demo_keeps_what_the_last_session_sent(
         # the help desk's one id counter starts past every ticket and comment of day one
         held = [
             int(c.remote_id)
-            for r in ctx.store.open_queue(parse_query("source:desk"), limit=10**6)
+            for r in ctx.store.queue.open_queue(parse_query("source:desk"), limit=10**6)
             for c in ctx.store.comments(r.id)
             if c.remote_id and c.remote_id.isdigit() and int(c.remote_id) < 7_000_000
         ]

@@ -136,7 +136,7 @@ def test_the_guard_refuses_public_text_naming_a_customer_exit_3(small) -> None:
     store = read(db)
     try:
         assert store.ops()[-1].payload["body"] == "Globex Health sees this too"
-        assert any("Globex agreed to be named" in e[3] for e in store.log_entries())
+        assert any("Globex agreed to be named" in e[3] for e in store.sync_state.log_entries())
     finally:
         store.close()
 

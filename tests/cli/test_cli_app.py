@@ -27,7 +27,9 @@ async def test_a_cli_assign_shows_in_the_running_app_and_is_sent_once(
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await settle(pilot)
         store = app.ctx.store
-        row = store.open_queue(parse_query("is:open assignee:none source:helpdesk"), limit=1)[0]
+        row = store.queue.open_queue(parse_query("is:open assignee:none source:helpdesk"), limit=1)[
+            0
+        ]
         remote = int(store.get_ticket(row.id).remote_id or 0)
         before = sum(zendesk.mutations.values())
         done = await asyncio.to_thread(

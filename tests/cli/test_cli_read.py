@@ -26,7 +26,7 @@ def no_controls(text: str) -> None:
 def queue_ids(db: Path, query: str, me: str = DEMO_USER, limit: int = 1000) -> list[int]:
     store = open_store(db, clock=FrozenClock(NOW_DT), migrate=False)
     try:
-        return [r.id for r in store.open_queue(parse_query(query), limit=limit, me=me)]
+        return [r.id for r in store.queue.open_queue(parse_query(query), limit=limit, me=me)]
     finally:
         store.close()
 

@@ -22,12 +22,12 @@ def main() -> int:
     db = sys.argv[1]
     ui = open_store(db)
     writer = open_store(db, migrate=False)  # the sync engine's connection (cli.engine_factory)
-    counter = ui.queue_counter()
+    counter = ui.queue.queue_counter()
     assert counter is not None
     counter.count(parse_query("is:open"))  # the view counts' reader
     assert check_integrity(db) is None  # the app's check after the first paint
     tid = int(ui.db.execute("SELECT min(id) FROM tickets").fetchone()[0])
-    writer.record_outcome("zendesk", None)
+    writer.sync_state.record_outcome("zendesk", None)
     print("ready", flush=True)
     for line in sys.stdin:
         n = line.split()[1]

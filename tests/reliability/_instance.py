@@ -114,7 +114,7 @@ def main() -> int:
                     cursor=f"cursor-{i}",
                 )
                 attempt(store.apply_page, "zendesk", page)
-                attempt(store.record_outcome, "zendesk", None)
+                attempt(store.sync_state.record_outcome, "zendesk", None)
                 result["comments"].append(f"remote comment {i}")  # type: ignore[attr-defined]
                 result["cursor"] = f"cursor-{i}"
         except Exception as exc:  # noqa: BLE001 - every failure is reported to the test

@@ -74,12 +74,12 @@ query_text = st.lists(st.sampled_from(TOKENS) | st.text(max_size=8), max_size=12
 
 
 def run_everywhere(store: Store, query: Query) -> None:
-    rows = store.open_queue(query, limit=20)
-    count = store.queue_count(query)
+    rows = store.queue.open_queue(query, limit=20)
+    count = store.queue.queue_count(query)
     assert len(rows) <= count
     if rows:
-        assert store.queue_position(query, rows[0].id) is not None
-    store.open_queue(query, offset=10**9, limit=5)
+        assert store.queue.queue_position(query, rows[0].id) is not None
+    store.queue.open_queue(query, offset=10**9, limit=5)
 
 
 @fuzz(300)

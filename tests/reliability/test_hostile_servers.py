@@ -363,9 +363,11 @@ async def test_one_bad_record_does_not_stop_the_page(clock: FrozenClock, tmp_pat
         assert "skipped 3 unreadable" in report.summary()
         cached = {r for r in "123456" if store.find_ticket("helpdesk", r) is not None}
         assert cached == {"1", "2", "3"}
-        cursor = store.cursor("zendesk")
+        cursor = store.sync_state.cursor("zendesk")
         assert cursor and '"export"' in cursor  # moved past the page with the bad records
-        lines = [m for _at, backend, level, m in store.log_entries() if level == "warning"]
+        lines = [
+            m for _at, backend, level, m in store.sync_state.log_entries() if level == "warning"
+        ]
         assert any("ticket 4" in m and "unknown status 'exploded'" in m for m in lines), lines
         assert any("ticket 5" in m and "created_at" in m for m in lines), lines
         assert any("ticket 6" in m and "subject" in m for m in lines), lines
@@ -376,10 +378,10 @@ async def test_one_bad_record_does_not_stop_the_page(clock: FrozenClock, tmp_pat
         await engine.run_once()
         assert store.find_ticket("helpdesk", "4") is not None
         # A bad record read again (another change of it) is not logged twice.
-        before = len(store.log_entries())
+        before = len(store.sync_state.log_entries())
         fake._touch(6)
         await engine.run_once()
-        assert len(store.log_entries()) == before
+        assert len(store.sync_state.log_entries()) == before
         await adapter.client.aclose()
     store.close()
 
@@ -421,7 +423,7 @@ async def test_bad_issues_and_messages_are_quarantined_too(
         assert store.find_ticket("tracker", "acme/product#2") is None
         assert store.find_ticket("chat", f"C0ACME:{base:.6f}") is not None
         assert store.find_ticket("chat", f"C0ACME:{base + 2:.6f}") is not None
-        lines = [m for _at, _b, level, m in store.log_entries() if level == "warning"]
+        lines = [m for _at, _b, level, m in store.sync_state.log_entries() if level == "warning"]
         assert any("issue 2" in m and "unknown state" in m for m in lines), lines
         assert any(f"message {base + 1:.6f}" in m and "user" in m for m in lines), lines
         for backend in backends:

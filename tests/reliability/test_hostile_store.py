@@ -96,7 +96,7 @@ def assert_inert(store: Store) -> None:
 
 
 def read_everything(store: Store) -> None:
-    for row in store.open_queue(parse_query(""), limit=500):
+    for row in store.queue.open_queue(parse_query(""), limit=500):
         t = store.get_ticket(row.id)
         store.comments(t.id)
         store.get_customer(t.customer_id)
@@ -201,9 +201,9 @@ def test_megabyte_subjects_and_bodies_are_stored_and_searchable(store: Store) ->
         cursor="c",
     )
     assert len(store.apply_page("zendesk", page)) == 3
-    rows = store.open_queue(parse_query("zebra1"), limit=5)
+    rows = store.queue.open_queue(parse_query("zebra1"), limit=5)
     assert [len(r.subject) for r in rows] == [len("zebra1 ") + len(big)]
-    assert store.queue_count(parse_query("giraffe2")) == 1
+    assert store.queue.queue_count(parse_query("giraffe2")) == 1
     assert len(store.comments(rows[0].id)) == 0
     read_everything(store)
 
@@ -212,7 +212,7 @@ def test_a_huge_page_is_one_transaction(store: Store) -> None:
     tickets = tuple(ticket(str(n), subject=HOSTILE[n % len(HOSTILE)]) for n in range(3000))
     comments = tuple(comment(str(n), remote_id=f"c{n}") for n in range(3000))
     assert len(store.apply_page("zendesk", Page(tickets, comments, cursor="big"))) == 3000
-    assert store.cursor("zendesk") == "big"
+    assert store.sync_state.cursor("zendesk") == "big"
     assert store.ticket_count() == 3000
 
 
@@ -221,7 +221,7 @@ def test_a_failing_page_writes_nothing_not_even_its_cursor(store: Store) -> None
     broken = replace(ticket("2"), opened_at=datetime(2026, 1, 1))  # naive: the store refuses it
     with pytest.raises(ValueError):
         store.apply_page("zendesk", Page((ticket("3"), broken), cursor="after"))
-    assert store.cursor("zendesk") == "before"
+    assert store.sync_state.cursor("zendesk") == "before"
     assert store.find_ticket("helpdesk", "3") is None
 
 
@@ -375,19 +375,21 @@ def test_a_damaged_ticket_row_is_left_out_and_noted(store: Store, case: str) -> 
     table, column, value = DAMAGED_ROWS[case]
     ids = store.insert_tickets([local_ticket(remote_id=str(n)) for n in range(3)])
     store.db.execute(f"UPDATE {table} SET {column} = ? WHERE id = ?", [value, ids[1]])
-    rows = store.open_queue(parse_query(""))
+    rows = store.queue.open_queue(parse_query(""))
     assert [r.id for r in rows] == [ids[0], ids[2]]
     for query in ("label:bug", "-label:bug", "printer", "is:open", "sla:breached"):
-        store.open_queue(parse_query(query))  # one bad row must not fail the whole query
-        store.queue_count(parse_query(query))
+        store.queue.open_queue(parse_query(query))  # one bad row must not fail the whole query
+        store.queue.queue_count(parse_query(query))
     for row in rows:
         store.get_ticket(row.id)  # what the queue shows can be opened
     with pytest.raises(DamagedRowError, match=f"tickets row {ids[1]} is damaged"):
         store.get_ticket(ids[1])
-    notes = [m for _, backend, level, m in store.log_entries() if backend == "store"]
+    notes = [m for _, backend, level, m in store.sync_state.log_entries() if backend == "store"]
     assert len(notes) == 1 and f"tickets row {ids[1]} is damaged" in notes[0], notes
-    store.open_queue(parse_query(""))
-    assert len([m for _, b, _, m in store.log_entries() if b == "store"]) == 1, "noted twice"
+    store.queue.open_queue(parse_query(""))
+    assert len([m for _, b, _, m in store.sync_state.log_entries() if b == "store"]) == 1, (
+        "noted twice"
+    )
     assert store.damage_notes and "tickets" in store.damage_notes[0]
 
 
@@ -411,7 +413,7 @@ def test_damaged_comments_customers_drafts_and_log_rows_are_left_out(store: Stor
     store.db.execute(
         "INSERT INTO sync_log (at, backend, level, message) VALUES ('whenever', 'x', 'info', 'm')"
     )
-    entries = store.log_entries()
+    entries = store.sync_state.log_entries()
     assert all(backend != "x" for _, backend, _, _ in entries)
     tables = {note.split(" row ")[0] for note in store.damage_notes if " row " in note}
     assert tables >= {"comments", "drafts", "customers", "sync_log"}, store.damage_notes
@@ -423,7 +425,7 @@ async def test_the_app_stays_usable_with_a_damaged_row(
 ) -> None:
     from oncall_tui.ui.widgets.ticket_table import TicketTable
 
-    first = demo_store.open_queue(parse_query(""), limit=1)[0].id
+    first = demo_store.queue.open_queue(parse_query(""), limit=1)[0].id
     demo_store.db.execute("UPDATE tickets SET status = 'exploded' WHERE id = ?", [first])
     app = make_app(store=demo_store)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:

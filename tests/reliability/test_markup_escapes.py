@@ -230,4 +230,4 @@ async def test_backend_error_text_is_inert_in_detail_and_sync_log(
         app.push_screen(SyncLogScreen(app.ctx.store, app.ctx.config.sla))
         await pilot.pause()
         assert_inert(app, "sync log")
-        assert app.ctx.store.queue_count(parse_query("is:failed")) == 1
+        assert app.ctx.store.queue.queue_count(parse_query("is:failed")) == 1

@@ -248,7 +248,7 @@ async def test_a_pass_survives_an_injected_exception(rig: Rig) -> None:
     rig.store.apply_page = failing  # type: ignore[method-assign]
     report = await rig.run(advance=1)
     assert not report.ok and any("injected" in t for t in report.trouble), report.summary()
-    assert any("injected" in m for _, _, _, m in rig.store.log_entries())
+    assert any("injected" in m for _, _, _, m in rig.store.sync_state.log_entries())
     rig.store.add_comment(rig.ticket_id, text, public=True, author="me@x.io")
     report = await rig.run(advance=1)
     assert report.ok, report.summary()

@@ -105,7 +105,7 @@ def test_no_raw_open_while_a_connection_is_open(tmp_path: Path) -> None:
     with recording(db) as opens:
         writer = open_store(db, migrate=False)  # the sync engine's connection
         again = open_store(db)  # a second window onto the same file, e.g. `sync --once`
-        counter = ui.queue_counter()
+        counter = ui.queue.queue_counter()
         assert counter is not None and counter.count(parse_query("")) == 1
         assert check_integrity(db) is None
         ok, detail = inspect_database(db)  # what `doctor` does

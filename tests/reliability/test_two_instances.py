@@ -120,7 +120,7 @@ def test_two_instances_and_a_sync_writer_lose_nothing(tmp_path: Path, clock: Fro
         for t in range(1, TICKETS + 1):
             assert store.get_ticket(t).pending_ops == pending.get(t, 0)
         sync = next(r for r in results if r["role"] == "sync")
-        assert store.cursor("zendesk") == sync["cursor"]
+        assert store.sync_state.cursor("zendesk") == sync["cursor"]
         assert store.db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     finally:
         store.close()

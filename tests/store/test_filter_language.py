@@ -20,8 +20,8 @@ ALL = parse_query("")
 
 def rows(store: Store, text: str) -> list[QueueRow]:
     query = parse_query(text)
-    found = store.open_queue(query, limit=1000, me=ME)
-    assert store.queue_count(query, me=ME) == len(found), text  # the count agrees
+    found = store.queue.open_queue(query, limit=1000, me=ME)
+    assert store.queue.queue_count(query, me=ME) == len(found), text  # the count agrees
     return found
 
 
@@ -30,7 +30,7 @@ def ids(store: Store, text: str) -> set[int]:
 
 
 def everything(store: Store) -> list[QueueRow]:
-    return store.open_queue(ALL, limit=1000)
+    return store.queue.open_queue(ALL, limit=1000)
 
 
 Check = Callable[[QueueRow], bool]
@@ -105,7 +105,7 @@ def test_ticket_number_finds_the_ticket(demo_store: Store, text: str) -> None:
     assert ticket.id in found
     if text.startswith("#"):
         assert found == {ticket.id}  # exactly that ticket
-    assert demo_store.numbered("41001") == [ticket.id]
+    assert demo_store.queue.numbered("41001") == [ticket.id]
 
 
 def test_numbers_of_each_backend_and_of_local_tickets(store: Store, clock: FrozenClock) -> None:
@@ -125,7 +125,7 @@ def test_numbers_of_each_backend_and_of_local_tickets(store: Store, clock: Froze
     assert ids(store, "1234") == {wordy}
     assert ids(store, "#1234") == set()
     assert ids(store, "12") >= {wordy}  # a prefix of the word, as for any word
-    assert store.numbered("123") == sorted(store.numbered("123"), key=_urgency(store))
+    assert store.queue.numbered("123") == sorted(store.queue.numbered("123"), key=_urgency(store))
 
 
 def test_emails_search_requesters(store: Store, clock: FrozenClock) -> None:
@@ -157,7 +157,7 @@ def test_new_terms_use_an_index(
     """Typed per keystroke on up to a million tickets: an index look-up, never a scan."""
     query = parse_query(text)
     for window in (True, False):
-        where, params = demo_store._where(query, clock(), ME, window=window)
+        where, params = demo_store.queue._where(query, clock(), ME, window=window)
         plan = " / ".join(
             str(r[3])
             for r in demo_store.db.execute(
@@ -169,9 +169,9 @@ def test_new_terms_use_an_index(
 
 
 def test_has_tickets(store: Store, clock: FrozenClock) -> None:
-    assert not store.has_tickets()
+    assert not store.queue.has_tickets()
     _ticket(store, clock)
-    assert store.has_tickets()
+    assert store.queue.has_tickets()
 
 
 # ---- helpers ------------------------------------------------------------------------------

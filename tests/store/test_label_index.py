@@ -15,7 +15,7 @@ from tests.fakes import T0, remote_ticket
 
 
 def by_label(store: Store, label: str) -> set[int]:
-    return {r.id for r in store.open_queue(parse_query(f"label:{label}"), limit=10_000)}
+    return {r.id for r in store.queue.open_queue(parse_query(f"label:{label}"), limit=10_000)}
 
 
 def truth(store: Store, label: str) -> set[int]:
@@ -34,7 +34,7 @@ def truth(store: Store, label: str) -> set[int]:
 def check(store: Store, *labels: str) -> None:
     for label in labels:
         assert by_label(store, label) == truth(store, label), label
-        assert store.queue_count(parse_query(f"label:{label}")) == len(truth(store, label))
+        assert store.queue.queue_count(parse_query(f"label:{label}")) == len(truth(store, label))
 
 
 def test_pulled_labels_edited_locally_and_pulled_again(store: Store) -> None:
@@ -115,7 +115,7 @@ def test_negated_and_several_labels(store: Store) -> None:
     ids = {n: store.find_ticket("helpdesk", str(n)).id for n in range(1, 5)}  # type: ignore[union-attr]
 
     def q(text: str) -> set[int]:
-        return {r.id for r in store.open_queue(parse_query(text), limit=100)}
+        return {r.id for r in store.queue.open_queue(parse_query(text), limit=100)}
 
     assert q("label:a,b") == {ids[1], ids[2], ids[3]}
     assert q("-label:a") == {ids[2], ids[4]}

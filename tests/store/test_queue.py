@@ -59,16 +59,16 @@ def test_demo_seed_is_deterministic(clock: FrozenClock) -> None:
 
 def test_demo_has_breached_due_soon_and_paused(demo_store: Store, clock: FrozenClock) -> None:
     now = clock()
-    assert demo_store.queue_count(parse_query("sla:breached"), now=now) > 0
-    assert demo_store.queue_count(parse_query("sla:critical"), now=now) > 0
-    assert demo_store.queue_count(parse_query("is:paused is:open"), now=now) > 0
+    assert demo_store.queue.queue_count(parse_query("sla:breached"), now=now) > 0
+    assert demo_store.queue.queue_count(parse_query("sla:critical"), now=now) > 0
+    assert demo_store.queue.queue_count(parse_query("is:paused is:open"), now=now) > 0
     soon = [
         r
-        for r in demo_store.open_queue(parse_query("is:open"), limit=300, now=now)
+        for r in demo_store.queue.open_queue(parse_query("is:open"), limit=300, now=now)
         if r.sla_due and not r.paused and timedelta(0) < r.sla_due - now <= timedelta(hours=1)
     ]
     assert soon
-    bugs = demo_store.open_queue(parse_query("source:tracker"), limit=50, now=now)
+    bugs = demo_store.queue.open_queue(parse_query("source:tracker"), limit=50, now=now)
     stages = {
         ("~investigate" in r.labels, ":product" in r.labels, ":incoming" in r.labels) for r in bugs
     }
@@ -76,7 +76,7 @@ def test_demo_has_breached_due_soon_and_paused(demo_store: Store, clock: FrozenC
 
 
 def test_default_order_breached_then_due_then_paused_then_none(demo_store: Store) -> None:
-    rows = demo_store.open_queue(ALL, limit=1000)
+    rows = demo_store.queue.open_queue(ALL, limit=1000)
     # A running clock has a due (a breached one: when it breached, also while it waits);
     # a paused one a target but no due while it waits; the rest neither.
     buckets = [0 if r.sla_due else 1 if r.sla_target else 2 for r in rows]
@@ -87,10 +87,10 @@ def test_default_order_breached_then_due_then_paused_then_none(demo_store: Store
 
 
 def test_window_matches_full_order(demo_store: Store) -> None:
-    full = [r.id for r in demo_store.open_queue(ALL, limit=1000)]
-    window = [r.id for r in demo_store.open_queue(ALL, offset=40, limit=25)]
+    full = [r.id for r in demo_store.queue.open_queue(ALL, limit=1000)]
+    window = [r.id for r in demo_store.queue.open_queue(ALL, offset=40, limit=25)]
     assert window == full[40:65]
-    assert demo_store.queue_count(ALL) == len(full)
+    assert demo_store.queue.queue_count(ALL) == len(full)
 
 
 @pytest.mark.parametrize(
@@ -111,14 +111,16 @@ def test_window_matches_full_order(demo_store: Store) -> None:
     ],
 )
 def test_field_filters(demo_store: Store, query: str, check) -> None:  # type: ignore[no-untyped-def]
-    rows = demo_store.open_queue(parse_query(query), limit=1000, me="alex@support.example")
+    rows = demo_store.queue.open_queue(parse_query(query), limit=1000, me="alex@support.example")
     assert rows, query
     assert all(check(r) for r in rows)
-    assert demo_store.queue_count(parse_query(query), me="alex@support.example") == len(rows)
+    assert demo_store.queue.queue_count(parse_query(query), me="alex@support.example") == len(rows)
 
 
 def test_assignee_me_means_the_configured_user(demo_store: Store) -> None:
-    rows = demo_store.open_queue(parse_query("assignee:me"), limit=1000, me="sam@support.example")
+    rows = demo_store.queue.open_queue(
+        parse_query("assignee:me"), limit=1000, me="sam@support.example"
+    )
     assert rows and all(r.assignee == "sam@support.example" for r in rows)
 
 
@@ -128,11 +130,11 @@ def test_full_text_search_covers_subject_comments_and_customer(
     tid = add_ticket(store, clock, subject="Hosts vanish from dashboard", body="nothing here")
     store.add_comment(tid, "the osquery watchdog killed it", public=False, author="sam")
     for words in ("vanish", "watchdog", "globex", "vesta", "dash"):
-        assert [r.id for r in store.open_queue(parse_query(words))] == [tid], words
-    assert store.open_queue(parse_query("unrelatedword")) == []
+        assert [r.id for r in store.queue.open_queue(parse_query(words))] == [tid], words
+    assert store.queue.open_queue(parse_query("unrelatedword")) == []
     # FTS syntax typed by a user never breaks the query
     for hostile in ('"unbalanced', "AND OR NOT", "a*b^c", "NEAR(", "col:umn"):
-        store.open_queue(parse_query(hostile))
+        store.queue.open_queue(parse_query(hostile))
 
 
 def test_local_edit_changes_row_and_queues_one_outbox_entry(
@@ -182,7 +184,7 @@ def test_waiting_label_pauses_and_resumes_the_clock(store: Store, clock: FrozenC
     due = store.get_ticket(tid).sla_due
     paused = store.add_labels(tid, ["+more info please"])
     assert paused.is_paused
-    assert store.queue_count(parse_query("is:paused")) == 1
+    assert store.queue.queue_count(parse_query("is:paused")) == 1
     clock.advance(timedelta(hours=1))
     resumed = store.remove_labels(tid, ["+more info please"])
     assert not resumed.is_paused
@@ -236,13 +238,13 @@ def test_sla_crossings(store: Store, clock: FrozenClock) -> None:
     due = store.get_ticket(tid).sla_due
     assert due is not None
     before = due - timedelta(minutes=15, seconds=1)
-    assert store.sla_crossings(before, before + timedelta(seconds=2)) == [
+    assert store.queue.sla_crossings(before, before + timedelta(seconds=2)) == [
         (tid, "Printer on fire", "critical")
     ]
-    assert store.sla_crossings(due - timedelta(seconds=1), due) == [
+    assert store.queue.sla_crossings(due - timedelta(seconds=1), due) == [
         (tid, "Printer on fire", "breached")
     ]
-    assert store.sla_crossings(due, due + timedelta(seconds=5)) == []
+    assert store.queue.sla_crossings(due, due + timedelta(seconds=5)) == []
 
 
 def test_customer_contacts_accumulate_across_pages(store: Store) -> None:

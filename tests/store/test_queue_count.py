@@ -20,7 +20,7 @@ ME = "alex@support.example"
 def in_order(store: Store, text: str) -> list[int]:
     """Every id matching ``text`` in queue order, through the count's (non-window) plan."""
     query = parse_query(text)
-    where, params = store._where(query, store.clock(), ME)
+    where, params = store.queue._where(query, store.clock(), ME)
     return [
         r[0]
         for r in store.db.execute(f"SELECT t.id FROM tickets t{where} ORDER BY {ORDER}", params)
@@ -48,10 +48,14 @@ def in_order(store: Store, text: str) -> list[int]:
 def test_window_and_count_plans_agree(demo_store: Store, text: str) -> None:
     query = parse_query(text)
     expected = in_order(demo_store, text)
-    window = [r.id for r in demo_store.open_queue(query, limit=1000, me=ME)]  # the window plan
+    window = [
+        r.id for r in demo_store.queue.open_queue(query, limit=1000, me=ME)
+    ]  # the window plan
     assert window == expected
-    assert demo_store.queue_count(query, me=ME) == len(expected)
-    assert [r.id for r in demo_store.open_queue(query, offset=5, limit=7, me=ME)] == expected[5:12]
+    assert demo_store.queue.queue_count(query, me=ME) == len(expected)
+    assert [r.id for r in demo_store.queue.open_queue(query, offset=5, limit=7, me=ME)] == expected[
+        5:12
+    ]
 
 
 def test_customer_terms_skip_tickets_without_a_customer_either_way(
@@ -75,13 +79,13 @@ def test_customer_terms_skip_tickets_without_a_customer_either_way(
     for text in ("customer:vesta", "-customer:vesta", "plan:free", "-plan:free"):
         for words in ("", " printer", " p"):
             query = parse_query(text + words)
-            assert orphan not in [r.id for r in store.open_queue(query)], text + words
-            assert store.queue_count(query) == 0, text + words
-    assert [r.id for r in store.open_queue(parse_query("printer"))] == [orphan]
+            assert orphan not in [r.id for r in store.queue.open_queue(query)], text + words
+            assert store.queue.queue_count(query) == 0, text + words
+    assert [r.id for r in store.queue.open_queue(parse_query("printer"))] == [orphan]
 
 
 def test_counter_counts_from_another_thread(demo_store: Store) -> None:
-    counter = demo_store.queue_counter()
+    counter = demo_store.queue.queue_counter()
     assert counter is not None
     results: dict[str, int | None] = {}
     texts = ("a", "is:open s", "customer:vesta", "label:~investigate", "-plan:free re")
@@ -95,17 +99,17 @@ def test_counter_counts_from_another_thread(demo_store: Store) -> None:
     worker.join(10)
     try:
         for text in texts:
-            assert results[text] == demo_store.queue_count(parse_query(text), me=ME), text
+            assert results[text] == demo_store.queue.queue_count(parse_query(text), me=ME), text
     finally:
         counter.close()
 
 
 def test_counter_sees_what_the_ui_connection_committed(demo_store: Store) -> None:
-    counter = demo_store.queue_counter()
+    counter = demo_store.queue.queue_counter()
     assert counter is not None
     try:
         before = counter.count(parse_query("is:open"))
-        (row,) = demo_store.open_queue(parse_query("is:open"), limit=1)
+        (row,) = demo_store.queue.open_queue(parse_query("is:open"), limit=1)
         demo_store.set_status(row.id, Status.SOLVED)
         assert counter.count(parse_query("is:open")) == before - 1  # type: ignore[operator]
     finally:
@@ -113,7 +117,7 @@ def test_counter_sees_what_the_ui_connection_committed(demo_store: Store) -> Non
 
 
 def test_counter_gives_up_when_no_longer_wanted_or_closed(demo_store: Store) -> None:
-    counter = demo_store.queue_counter()
+    counter = demo_store.queue.queue_counter()
     assert counter is not None
     assert counter.count(parse_query("a"), wanted=lambda: False) is None
     counter.close()
@@ -123,13 +127,13 @@ def test_counter_gives_up_when_no_longer_wanted_or_closed(demo_store: Store) -> 
 def test_interrupt_stops_a_running_count(
     demo_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    counter = demo_store.queue_counter()
+    counter = demo_store.queue.queue_counter()
     assert counter is not None
     slow = (
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
         "SELECT count(*) FROM n"
     )  # minutes
-    monkeypatch.setattr(type(demo_store), "_count_sql", lambda self, q, me, now: (slow, [10**10]))
+    monkeypatch.setattr(type(demo_store.queue), "_count_sql", lambda self, q, me, now: (slow, [10**10]))
     outcome: list[int | None] = []
     worker = threading.Thread(target=lambda: outcome.append(counter.count(parse_query("a"))))
     worker.start()
@@ -143,7 +147,7 @@ def test_interrupt_stops_a_running_count(
         assert not worker.is_alive()
         assert outcome == [None]
         monkeypatch.undo()
-        assert counter.count(parse_query("is:open")) == demo_store.queue_count(
+        assert counter.count(parse_query("is:open")) == demo_store.queue.queue_count(
             parse_query("is:open")
         )  # an interrupt does not stick to the next count
     finally:
@@ -153,7 +157,7 @@ def test_interrupt_stops_a_running_count(
 def test_no_counter_for_an_in_memory_store(clock: FrozenClock) -> None:
     store = open_store(":memory:", clock=clock)
     try:
-        assert store.queue_counter() is None
+        assert store.queue.queue_counter() is None
     finally:
         store.close()
 
@@ -162,7 +166,7 @@ def test_counter_opens_a_path_with_odd_characters(tmp_path: Path, clock: FrozenC
     path = tmp_path / "a dir #1?" / "cache 100%.db"
     path.parent.mkdir()
     store = open_store(path, clock=clock)
-    counter = store.queue_counter()
+    counter = store.queue.queue_counter()
     assert counter is not None
     try:
         assert counter.count(parse_query("")) == 0

@@ -31,13 +31,13 @@ def test_a_page_of_new_tickets_lands_with_customer_plan_sla_and_index(store: Sto
     org = RemoteCustomer("org1", "Globex Health", "premium", ("globexhealth.io",))
     tickets = tuple(remote_ticket(n, subject=f"Printer {n} on fire") for n in range(1, 301))
     changed = store.apply_page("zendesk", Page(tickets=tickets, customers=(org,), cursor="c1"))
-    assert len(changed) == 300 and store.cursor("zendesk") == "c1"
+    assert len(changed) == 300 and store.sync_state.cursor("zendesk") == "c1"
     one = store.find_ticket("helpdesk", "7")
     assert one is not None and one.subject == "Printer 7 on fire"
     customer = store.get_customer(one.customer_id)
     assert customer is not None and customer.name == "Globex Health"
     assert one.sla_due is not None  # premium P1: the SLA columns were computed
-    assert store.queue_count(parse_query("fire")) == 300  # and the text is searchable
+    assert store.queue.queue_count(parse_query("fire")) == 300  # and the text is searchable
 
 
 def test_a_ticket_twice_in_one_page_is_stored_once_newest_copy(store: Store) -> None:
@@ -58,7 +58,7 @@ def test_comments_that_arrive_before_their_ticket_wait_for_it(store: Store) -> N
     assert five is not None
     assert [c.body for c in store.comments(five.id)] == ["comment 1 on 5", "comment 2 on 5"]
     assert five.first_response_at == T0 + timedelta(minutes=10)  # an agent answered
-    assert store.queue_count(parse_query("comment")) == 1  # the adopted thread is indexed
+    assert store.queue.queue_count(parse_query("comment")) == 1  # the adopted thread is indexed
     # the other ticket's comment still waits; a repeat of an adopted one is not duplicated
     store.apply_page("zendesk", Page(comments=(comment(5, 1),)))
     assert len(store.comments(five.id)) == 2
@@ -108,7 +108,7 @@ def test_a_thread_grown_mid_stream_is_indexed_once_the_stream_ends(store: Store)
     store.apply_page("zendesk", Page(comments=(later,), done=False))
     one = store.find_ticket("helpdesk", "1")
     assert one is not None and [c.body for c in store.comments(one.id)] == [later.body]
-    assert store.queue_count(parse_query("kernel")) == 0  # more comment pages follow
+    assert store.queue.queue_count(parse_query("kernel")) == 0  # more comment pages follow
     # a ticket record changing mid-stream is indexed at once, its thread too
     store.apply_page(
         "zendesk",
@@ -117,11 +117,11 @@ def test_a_thread_grown_mid_stream_is_indexed_once_the_stream_ends(store: Store)
             done=False,
         ),
     )
-    assert store.queue_count(parse_query("disk")) == 1
+    assert store.queue.queue_count(parse_query("disk")) == 1
     store.close()  # the stale mark survives a restart (it is written with the page)
     reopened = open_store(store.path, sla=store.sla, clock=store.clock)
     reopened.apply_page("zendesk", Page(comments=(comment(2, 1, body="boot loop"),)))
-    assert reopened.queue_count(parse_query("kernel")) == 1  # the settled page indexed both
-    assert reopened.queue_count(parse_query("boot")) == 2
+    assert reopened.queue.queue_count(parse_query("kernel")) == 1  # the settled page indexed both
+    assert reopened.queue.queue_count(parse_query("boot")) == 2
     assert reopened.db.execute("SELECT count(*) FROM fts_stale").fetchone()[0] == 0
     reopened.close()

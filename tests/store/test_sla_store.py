@@ -73,7 +73,7 @@ def columns(store: Store, tid: int) -> tuple[int, str | None, int]:
 
 
 def count(store: Store, text: str, now: datetime) -> int:
-    return store.queue_count(parse_query(text), now=now)
+    return store.queue.queue_count(parse_query(text), now=now)
 
 
 def report(store: Store, tid: int, now: datetime):  # type: ignore[no-untyped-def]

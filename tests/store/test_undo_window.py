@@ -16,7 +16,7 @@ from oncall_tui.store import Store, open_store
 
 
 def first_open(store: Store) -> int:
-    return store.open_queue(parse_query("is:open source:helpdesk"), limit=1)[0].id
+    return store.queue.open_queue(parse_query("is:open source:helpdesk"), limit=1)[0].id
 
 
 def test_an_entry_waits_out_its_window(demo_store: Store, clock: FrozenClock) -> None:
@@ -107,12 +107,12 @@ def test_an_old_database_gets_the_column(tmp_path: Path, clock: FrozenClock) -> 
 def test_queue_position_is_the_index_in_the_queue(demo_store: Store, query: str) -> None:
     parsed = parse_query(query)
     me = "alex@support.example"
-    rows = demo_store.open_queue(parsed, limit=10_000, me=me)
+    rows = demo_store.queue.open_queue(parsed, limit=10_000, me=me)
     assert rows or query in ("sla:breached,warning",)
     for index, row in enumerate(rows):
-        assert demo_store.queue_position(parsed, row.id, me=me) == index
+        assert demo_store.queue.queue_position(parsed, row.id, me=me) == index
     outside = demo_store.db.execute("SELECT max(id) + 1 FROM tickets").fetchone()[0]
-    assert demo_store.queue_position(parsed, outside, me=me) is None
+    assert demo_store.queue.queue_position(parsed, outside, me=me) is None
     others = {r[0] for r in demo_store.db.execute("SELECT id FROM tickets")} - {r.id for r in rows}
     for tid in list(others)[:20]:
-        assert demo_store.queue_position(parsed, tid, me=me) is None
+        assert demo_store.queue.queue_position(parsed, tid, me=me) is None

@@ -91,7 +91,7 @@ def test_sync_once_with_an_agents_token_fills_the_queue_and_sends(
     assert not any("incremental" in e.path for e in fake.log)
     store = open_store(paths(tmp_path).db, clock=clock)
     try:
-        log = [message for _, _, _, message in store.log_entries()]
+        log = [message for _, _, _, message in store.sync_state.log_entries()]
         assert any("search export (agent token" in m for m in log)
         tid = store.find_ticket("helpdesk", "101").id
         store.add_comment(tid, "On it", public=True, author="agent@example.com")

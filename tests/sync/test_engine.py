@@ -30,14 +30,14 @@ async def synced(store: Store, clock: Any, n: int = 5) -> tuple[FakeBackend, Syn
 
 async def pull_only(store: Store, backend: FakeBackend) -> None:
     """A pull arriving before our unsent edit is pushed."""
-    page = await backend.fetch_changes(store.cursor("fake"))
+    page = await backend.fetch_changes(store.sync_state.cursor("fake"))
     store.apply_page("fake", page)
 
 
 async def test_first_sync_pages_to_the_end_with_cursor(store: Store, clock: Any) -> None:
     backend, engine = await synced(store, clock)
     assert store.ticket_count() == 5
-    assert store.cursor("fake") == "5"
+    assert store.sync_state.cursor("fake") == "5"
     customer = store.get_customer(store.find_ticket("helpdesk", "1").customer_id)
     assert customer is not None and customer.codename == "vesta" and customer.plan == "premium"
     report = await engine.run_once()
@@ -107,7 +107,7 @@ async def test_rejected_entry_is_failed_with_message_not_dropped(store: Store, c
     await engine.run_once()
     (op,) = store.ops((OpState.FAILED,))
     assert "not an agent" in (op.error or "")
-    assert store.queue_count(parse_query("is:failed")) == 1
+    assert store.queue.queue_count(parse_query("is:failed")) == 1
 
 
 async def test_rate_limit_waits_and_says_so(store: Store, clock: Any) -> None:
@@ -233,7 +233,7 @@ async def test_long_budget_wait_resumes_in_a_later_pass(store: Store, clock: Any
     engine = SyncEngine(store, [backend], clock)
     report = await engine.run_once()
     assert store.ticket_count() == 2 and report.outcomes["fake"].waiting == 60.0
-    assert "request budget" in store.log_entries(1)[0][3]
+    assert "request budget" in store.sync_state.log_entries(1)[0][3]
     clock.advance(61)
     await engine.run_once()
     assert store.ticket_count() == 4
@@ -301,7 +301,7 @@ async def test_the_next_page_is_read_while_this_one_is_written(store: Store, clo
     backend.fetch_changes = counted  # type: ignore[method-assign]
     store.apply_page = apply  # type: ignore[method-assign]
     report = await engine.run_once()
-    assert report.ok and store.ticket_count() == 7 and store.cursor("fake") == "7"
+    assert report.ok and store.ticket_count() == 7 and store.sync_state.cursor("fake") == "7"
     assert ahead == [1, 1, 1, 0]  # the next read overlapped each write; none after the last
 
 
@@ -323,6 +323,6 @@ async def test_a_failed_read_ahead_keeps_the_written_page_and_says_why(
     backend.fetch_changes = flaky  # type: ignore[method-assign]
     report = await engine.run_once()
     assert report.outcomes["fake"].error == "fake: 503"
-    assert store.cursor("fake") == "2" and store.ticket_count() == 2
+    assert store.sync_state.cursor("fake") == "2" and store.ticket_count() == 2
     report = await engine.run_once()  # the next pass goes on from the written page
-    assert report.ok and store.ticket_count() == 5 and store.cursor("fake") == "5"
+    assert report.ok and store.ticket_count() == 5 and store.sync_state.cursor("fake") == "5"

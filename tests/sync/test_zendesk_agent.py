@@ -237,7 +237,7 @@ async def test_tickets_leaving_the_scope_stay_cached_marked_not_refreshed(
         _, cursor = await one_pass(adapter, None, store)
         assert store.find_ticket(Source.HELPDESK.value, "2") is not None
         assert store.not_refreshed(Source.HELPDESK) == {}
-        log = [message for _, _, _, message in store.log_entries()]
+        log = [message for _, _, _, message in store.sync_state.log_entries()]
         assert any(m.startswith("pulling with the search export (agent token") for m in log)
         assert any(m.startswith("request budget:") for m in log)
         fake.tickets[2]["group_id"] = OTHER  # handed to another team
@@ -250,7 +250,7 @@ async def test_tickets_leaving_the_scope_stay_cached_marked_not_refreshed(
         marked = store.not_refreshed(Source.HELPDESK)
         assert list(marked) == ["2"] and marked["2"] == clock()
         assert store.find_ticket(Source.HELPDESK.value, "2") is not None  # still cached
-        log = [message for _, _, _, message in store.log_entries()]
+        log = [message for _, _, _, message in store.sync_state.log_entries()]
         assert (
             "1 cached tickets left what this sync keeps fresh (#2): kept, marked as not "
             "refreshed" in log

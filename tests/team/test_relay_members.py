@@ -159,7 +159,7 @@ async def test_a_member_offline_for_a_day_catches_up_from_its_position(
         assert store.find_ticket("helpdesk", str(min(zendesk.tickets))).subject == (
             "Renamed while m2 was away"
         )
-        positions = {s.backend: s.cursor for s in store.backend_states()}
+        positions = {s.backend: s.cursor for s in store.sync_state.backend_states()}
         store.close()
         assert '"oncall.helpdesk.>"' in (positions["zendesk"] or "")
     finally:

@@ -41,7 +41,7 @@ REQUIRED_TEXT = {
 
 def ticket_named(app: Any, subject: str, source: str = "helpdesk") -> int:
     """The id of the first open ticket of ``source`` with this subject."""
-    rows = app.ctx.store.open_queue(parse_query(f"source:{source}"), limit=500)
+    rows = app.ctx.store.queue.open_queue(parse_query(f"source:{source}"), limit=500)
     return next(r.id for r in rows if r.subject == subject)
 
 
@@ -50,7 +50,7 @@ async def select_ticket(pilot: Any, ticket_id: int) -> None:
     await pilot.press("5")
     await pilot.pause()
     screen: QueueScreen = pilot.app.screen
-    position = pilot.app.ctx.store.queue_position(screen.query_now(), ticket_id, me=DEMO_USER)
+    position = pilot.app.ctx.store.queue.queue_position(screen.query_now(), ticket_id, me=DEMO_USER)
     assert position is not None
     screen.table.cursor = position
     await pilot.pause()

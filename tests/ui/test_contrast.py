@@ -183,11 +183,13 @@ async def check(pilot: Any, scene: str, problems: list[str], screen: str | None 
 def prepare(app: Any) -> None:
     """A failed change, a log line, a conflict-free draft: things the screens show."""
     store = app.ctx.store
-    rows = store.open_queue(parse_query("is:open"), limit=3)
+    rows = store.queue.open_queue(parse_query("is:open"), limit=3)
     store.set_priority(rows[0].id, Priority.P0)
     (op,) = store.ops()
     store.mark_failed(op.id, "fake: 422 Priority is locked by a trigger")
-    store.log("zendesk", "error", "pull failed: zendesk: GET /api/v2/incremental: timed out")
+    store.sync_state.log(
+        "zendesk", "error", "pull failed: zendesk: GET /api/v2/incremental: timed out"
+    )
     store.create_draft("bug_report", rows[1].id, {"title": "Live query hangs at 95%"})
 
 

@@ -73,7 +73,7 @@ async def test_crossings_reach_the_desktop_once(make_app: Any, clock: Any, about
         screen = app.screen
         screen.desktop.write = out.append
         screen.desktop.tmux = False
-        row = app.ctx.store.open_queue(parse_query("sla:ok,warning"), limit=1)[0]
+        row = app.ctx.store.queue.open_queue(parse_query("sla:ok,warning"), limit=1)[0]
         critical = timedelta(seconds=config.sla.critical_seconds)
         clock.set(row.sla_due - critical - timedelta(seconds=1))
         screen.tick()

@@ -58,7 +58,7 @@ def bar(app: Any) -> str:
 
 def in_order(app: Any, text: str) -> list[int]:
     query = parse_query(text)
-    return [r.id for r in app.ctx.store.open_queue(query, limit=10_000, me=ME)]
+    return [r.id for r in app.ctx.store.queue.open_queue(query, limit=10_000, me=ME)]
 
 
 async def filter_all_open(pilot: Any, text: str) -> TicketTable:
@@ -223,7 +223,7 @@ async def test_clearing_the_filter_counts_at_once(make_app: Any, gate: Gate) -> 
         await pilot.press("escape")
         await pilot.pause()
         assert t.exact
-        assert t.total == app.ctx.store.queue_count(parse_query("is:open"), me=ME)
+        assert t.total == app.ctx.store.queue.queue_count(parse_query("is:open"), me=ME)
         assert "counting" not in bar(app)
         gate.open.set()
 

@@ -182,7 +182,7 @@ async def test_failed_sync_status_is_short_and_the_log_is_whole(make_app: Any) -
         assert status.startswith("offline · fake: 503 the load balancer")
         assert "fake: fake:" not in status and status.endswith("· L: details")
         assert len(status) < 100
-        logged = [m for _at, _b, _l, m in pilot.app.ctx.store.log_entries()]
+        logged = [m for _at, _b, _l, m in pilot.app.ctx.store.sync_state.log_entries()]
         assert any(long in m for m in logged), logged
 
 

@@ -104,7 +104,7 @@ def test_view_bar_always_shows_the_current_view_with_whole_counts(width: int) ->
 
 def _keyed(store: Store, key: str, descending: bool) -> list[int]:
     """Every ticket's id in the order the column sorts (computed in Python)."""
-    everything = store.open_queue(parse_query(""), limit=10_000)
+    everything = store.queue.open_queue(parse_query(""), limit=10_000)
     urgency = [r.id for r in everything]
     rank = {tid: i for i, tid in enumerate(urgency)}
 
@@ -134,14 +134,14 @@ def test_sort_by_each_column_and_locate(demo_store: Store, key: str, descending:
     query = parse_query("")
     sort = (key, descending)
     expected = _keyed(demo_store, key, descending)
-    got = [r.id for r in demo_store.open_queue(query, limit=10_000, sort=sort)]
+    got = [r.id for r in demo_store.queue.open_queue(query, limit=10_000, sort=sort)]
     assert got == expected
     # Windows agree with the whole, and every ticket is located where it is shown.
-    window = [r.id for r in demo_store.open_queue(query, offset=40, limit=30, sort=sort)]
+    window = [r.id for r in demo_store.queue.open_queue(query, offset=40, limit=30, sort=sort)]
     assert window == expected[40:70]
     for position in (0, 1, 17, 55, len(expected) - 1):
         ticket = expected[position]
-        assert demo_store.queue_position(query, ticket, sort=sort) == position
+        assert demo_store.queue.queue_position(query, ticket, sort=sort) == position
 
 
 # ---- in the app ------------------------------------------------------------------------------

@@ -124,7 +124,7 @@ async def test_override_with_a_reason_sends_and_is_recorded(make_app: Any) -> No
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert queued(store, tid, OpKind.REPLY) == ["Globex Health agreed to be named"]
-        log = [message for _at, _b, _l, message in store.log_entries(10)]
+        log = [message for _at, _b, _l, message in store.sync_state.log_entries(10)]
         assert any("customer asked us to" in m and "Globex Health" in m for m in log)
 
 

@@ -58,7 +58,7 @@ async def test_views_switch_with_number_keys_and_show_counts(make_app: Any) -> N
         for n, view in enumerate(app.ctx.config.views, start=1):
             await pilot.press(str(n))
             await pilot.pause()
-            expected = store.queue_count(parse_query(view.query), me="alex@support.example")
+            expected = store.queue.queue_count(parse_query(view.query), me="alex@support.example")
             assert screen.view_index == n - 1
             assert table(app).total == expected == screen.counts[n - 1]
         bar = str(screen.query_one("#view-bar").render())
@@ -143,7 +143,7 @@ async def test_label_toggle_pauses_sla(make_app: Any) -> None:
         await pilot.pause()
         me = app.ctx.config.user
         app.screen.table.cursor = (
-            app.ctx.store.queue_position(app.screen.query_now(), tid, me=me) or 0
+            app.ctx.store.queue.queue_position(app.screen.query_now(), tid, me=me) or 0
         )
         await pilot.press("l")
         await pilot.pause()
@@ -286,7 +286,7 @@ async def test_breach_notification_when_a_ticket_crosses(make_app: Any, clock: A
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         store = app.ctx.store
-        row = store.open_queue(parse_query("sla:ok,warning"), limit=1)[0]
+        row = store.queue.open_queue(parse_query("sla:ok,warning"), limit=1)[0]
         clock.set(row.sla_due - timedelta(seconds=1))
         app.screen.tick()
         clock.advance(2)

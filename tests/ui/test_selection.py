@@ -14,7 +14,7 @@ import pytest
 
 from oncall_tui.domain.query import parse_query
 from oncall_tui.domain.tickets import Priority, ticket_ref
-from oncall_tui.store.queue import QueueMixin
+from oncall_tui.store.queue import Queue
 from oncall_tui.ui.screens.detail_screen import DetailScreen
 from oncall_tui.ui.screens.prompt_screen import PromptScreen
 from oncall_tui.ui.screens.queue_screen import QueueScreen
@@ -93,7 +93,7 @@ async def test_a_ticket_that_leaves_the_view_hands_over_to_its_neighbour(make_ap
         below = t._cached(t.cursor + 1).id
         await add_label(pilot, "+more info please")  # paused: no longer "breaching soon"
         screen: QueueScreen = app.screen
-        assert not app.ctx.store.in_queue(screen.query_now(), seen, me=app.ctx.config.user)
+        assert not app.ctx.store.queue.in_queue(screen.query_now(), seen, me=app.ctx.config.user)
         assert shown(app) == below  # the row that was below it
         notice = str(screen.query_one("#queue-notice").render())
         ticket = app.ctx.store.get_ticket(seen)
@@ -144,10 +144,10 @@ async def test_the_minute_tick_adds_rows_above_the_cursor(make_app: Any, clock: 
         # The next ticket to enter "Breaching soon" as time passes, and one already in the
         # view that it will sort above.
         coming = min(
-            (r for r in store.open_queue(parse_query("is:open sla:ok"), limit=1000, me=me)),
+            (r for r in store.queue.open_queue(parse_query("is:open sla:ok"), limit=1000, me=me)),
             key=lambda r: r.sla_warn_at,
         )
-        rows = store.open_queue(query, limit=1000, me=me)
+        rows = store.queue.open_queue(query, limit=1000, me=me)
         target = next(i for i, r in enumerate(rows) if r.sla_due > coming.sla_due)
         t = table(app)
         t.cursor = target
@@ -158,10 +158,10 @@ async def test_the_minute_tick_adds_rows_above_the_cursor(make_app: Any, clock: 
         clock.set(when + timedelta(seconds=60 - when.second))  # past the next whole minute
         screen.tick()
         await pilot.pause()
-        assert store.in_queue(query, coming.id, me=me)
+        assert store.queue.in_queue(query, coming.id, me=me)
         visible = [r.id for r in t.visible_rows()]
         assert coming.id in visible  # the tick shows the rows time brought in...
-        after = [r.id for r in store.open_queue(query, limit=1000, me=me)]
+        after = [r.id for r in store.queue.open_queue(query, limit=1000, me=me)]
         # (and drops those that breached meanwhile: they have their own view)
         assert t.cursor == after.index(seen)
         assert shown(app) == seen  # ...around a cursor that stayed on its ticket
@@ -174,13 +174,13 @@ async def test_a_plain_tick_costs_no_query(make_app: Any, clock: Any, monkeypatc
     change)."""
     calls: list[str] = []
     for name in ("open_queue", "queue_position", "queue_count", "in_queue"):
-        real = getattr(QueueMixin, name)
+        real = getattr(Queue, name)
 
         def spy(self: Any, *a: Any, _real: Any = real, _name: str = name, **kw: Any) -> Any:
             calls.append(_name)
             return _real(self, *a, **kw)
 
-        monkeypatch.setattr(QueueMixin, name, spy)
+        monkeypatch.setattr(Queue, name, spy)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press(ALL_OPEN)

@@ -141,7 +141,7 @@ async def test_the_sync_loop_survives_an_unexpected_error(make_app: Any) -> None
                 break
         await pilot.pause()
         assert calls["n"] >= 3, "the loop stopped after the error"
-        assert any("injected" in m for _, _, _, m in app.ctx.store.log_entries())
+        assert any("injected" in m for _, _, _, m in app.ctx.store.sync_state.log_entries())
         assert "failed" not in app.sync_status, app.sync_status
         assert app.ctx.store.find_ticket("helpdesk", "1") is not None
         app.workers.cancel_group(app, "sync")

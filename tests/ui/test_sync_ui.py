@@ -29,7 +29,7 @@ async def test_sync_on_start_and_on_ctrl_r(make_app: Any) -> None:
         assert store.ticket_count() == 2
         await pilot.press("5")
         await pilot.pause()
-        assert app.screen.query_one("TicketTable").total == store.queue_count(
+        assert app.screen.query_one("TicketTable").total == store.queue.queue_count(
             parse_query("is:open")
         )
 
@@ -119,7 +119,7 @@ async def test_conflict_is_shown_in_the_detail_and_resolved_with_keys(make_app: 
         tid = store.find_ticket("helpdesk", "1").id
         store.set_priority(tid, Priority.P0)  # ours, not yet sent
         backend.touch(replace(backend.tickets["1"], priority=Priority.P3))  # theirs
-        store.apply_page("fake", await backend.fetch_changes(store.cursor("fake")))
+        store.apply_page("fake", await backend.fetch_changes(store.sync_state.cursor("fake")))
         await pilot.press("5")
         await pilot.pause()
         await pilot.press("enter")

@@ -102,7 +102,7 @@ async def test_configured_zone_everywhere(make_app: Any, machine_in_tokyo: None)
 async def test_first_response_is_in_the_shown_zone(make_app: Any) -> None:
     app = make_app()
     store = app.ctx.store
-    rows = store.open_queue(parse_query(""), limit=500)
+    rows = store.queue.open_queue(parse_query(""), limit=500)
     answered = next(t for t in map(store.get_ticket, (r.id for r in rows)) if t.first_response_at)
     async with app.run_test(size=(100, 40)) as pilot:
         pilot.app.push_screen(DetailScreen(pilot.app.screen, answered.id))

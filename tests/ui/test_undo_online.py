@@ -64,10 +64,10 @@ async def unassigned_ticket(pilot: Any, tid: int | None = None) -> tuple[int, in
     await pilot.pause()
     store = pilot.app.ctx.store
     if tid is None:
-        rows = store.open_queue(parse_query("is:open assignee:none source:helpdesk"), limit=1)
+        rows = store.queue.open_queue(parse_query("is:open assignee:none source:helpdesk"), limit=1)
         tid = rows[0].id
     table = pilot.app.screen.query_one("TicketTable")
-    table.cursor = store.queue_position(pilot.app.screen.query_now(), tid)
+    table.cursor = store.queue.queue_position(pilot.app.screen.query_now(), tid)
     await pilot.pause()
     assert table.current.id == tid
     ticket = store.get_ticket(tid)

@@ -45,7 +45,7 @@ def log(monkeypatch: pytest.MonkeyPatch) -> Any:
 def direct_counts(app: Any) -> list[int]:
     store, now = app.ctx.store, app.ctx.clock()
     return [
-        store.queue_count(parse_query(v.query), me=app.ctx.config.user, now=now)
+        store.queue.queue_count(parse_query(v.query), me=app.ctx.config.user, now=now)
         for v in app.ctx.config.views
     ]
 
@@ -84,7 +84,7 @@ async def test_a_data_change_recounts_every_view(
         await settle(pilot)
         screen = app.screen
         before = list(screen.counts)
-        unassigned = app.ctx.store.open_queue(parse_query("assignee:none"), limit=1, me=ME)[0]
+        unassigned = app.ctx.store.queue.open_queue(parse_query("assignee:none"), limit=1, me=ME)[0]
         log.queries.clear()
         app.ctx.store.assign(unassigned.id, ME)  # as a sync or another process would
         app.store_revision += 1
@@ -103,7 +103,7 @@ async def test_a_minute_tick_during_a_full_count_still_counts_every_view(
         screen = app.screen
         before = list(screen.counts)
         log.hold.clear()  # the full count after the data change waits …
-        unassigned = app.ctx.store.open_queue(parse_query("assignee:none"), limit=1, me=ME)[0]
+        unassigned = app.ctx.store.queue.open_queue(parse_query("assignee:none"), limit=1, me=ME)[0]
         app.ctx.store.assign(unassigned.id, ME)
         app.store_revision += 1
         await pilot.pause()

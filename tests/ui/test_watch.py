@@ -14,21 +14,21 @@ from tests.fakes import FakeBackend, remote_ticket
 
 
 def test_changes_are_told_once(demo_store: Store) -> None:
-    ticket = demo_store.open_queue(parse_query(""), limit=1)[0]
-    demo_store.set_watched(ticket.id, True)
-    assert demo_store.is_watched(ticket.id)
-    assert demo_store.watch_changes([ticket.id]) == []  # nothing changed yet
+    ticket = demo_store.queue.open_queue(parse_query(""), limit=1)[0]
+    demo_store.watches.set_watched(ticket.id, True)
+    assert demo_store.watches.is_watched(ticket.id)
+    assert demo_store.watches.watch_changes([ticket.id]) == []  # nothing changed yet
     demo_store.db.execute(
         "UPDATE tickets SET status = 'pending', assignee = 'sam@x' WHERE id = ?", [ticket.id]
     )
-    changes = demo_store.watch_changes([ticket.id, 999999])
+    changes = demo_store.watches.watch_changes([ticket.id, 999999])
     assert len(changes) == 1 and changes[0][0] == ticket.id
     assert any(c.startswith("status ") and c.endswith("→ pending") for c in changes[0][1])
     assert any(c.startswith("assignee ") for c in changes[0][1])
-    assert demo_store.watch_changes([ticket.id]) == []  # never twice
-    demo_store.set_watched(ticket.id, False)
+    assert demo_store.watches.watch_changes([ticket.id]) == []  # never twice
+    demo_store.watches.set_watched(ticket.id, False)
     demo_store.db.execute("UPDATE tickets SET status = 'open' WHERE id = ?", [ticket.id])
-    assert demo_store.watch_changes([ticket.id]) == []  # not watched any more
+    assert demo_store.watches.watch_changes([ticket.id]) == []  # not watched any more
 
 
 def test_describe_change() -> None:
@@ -51,7 +51,7 @@ async def test_watched_ticket_changed_by_a_sync_is_told_once(make_app: Any) -> N
         await pilot.pause()
         await pilot.press("w")
         await pilot.pause()
-        assert store.is_watched(watched.id)
+        assert store.watches.is_watched(watched.id)
         backend.touch(remote_ticket(1, status=Status.PENDING))
         backend.touch(remote_ticket(2, status=Status.PENDING))  # not watched
         app.run_sync()

@@ -231,7 +231,7 @@ def _labels_pass_guard(
     if not hits:
         return True
     if override and override.strip():
-        store.log(
+        store.sync_state.log(
             "guard",
             "warning",
             f"override on {ref_of(ticket)}: labels {', '.join(labels)}; reason: {override.strip()}",
@@ -397,7 +397,7 @@ def _comment(args: argparse.Namespace, ctx: Any, ticket: Ticket, err: TextIO) ->
     except sqlite3.OperationalError as exc:
         raise CliProblem(f"the database is busy ({exc}): nothing queued", EXIT_FAILED) from None
     if override is not None:
-        store.log(
+        store.sync_state.log(
             "guard",
             "warning",
             f"override on {ref_of(ticket)}: {', '.join(override.terms)}; reason: {override.reason}",

@@ -203,7 +203,7 @@ def run_bug(args: argparse.Namespace, ctx: Any, out: TextIO, err: TextIO) -> int
             op_id = store.enqueue(op)
             store.set_draft_state(draft_id, "submitted", op_id)
         if override is not None:
-            store.log("guard", "warning", f"override on a bug report: {override.reason}")
+            store.sync_state.log("guard", "warning", f"override on a bug report: {override.reason}")
         result.update(queued=True, outbox=op_id)
         if not args.json:
             where = (

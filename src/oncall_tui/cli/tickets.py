@@ -113,7 +113,7 @@ def find_ref(store: Any, ref: str) -> Ticket:
         return found  # type: ignore[no-any-return]
     number = text.lstrip("#")
     if number.isdigit():
-        ids = store.numbered(number)
+        ids = store.queue.numbered(number)
         if len(ids) == 1:
             return store.get_ticket(ids[0])  # type: ignore[no-any-return]
         if len(ids) > 1:
@@ -169,7 +169,7 @@ def select_tickets(
     offset = 0
     while wanted is None or len(rows) < wanted:
         size = page if wanted is None else min(page, wanted - len(rows))
-        window = store.open_queue(query, offset=offset, limit=size, me=me, now=now)
+        window = store.queue.open_queue(query, offset=offset, limit=size, me=me, now=now)
         rows += window
         offset += len(window)
         if len(window) < size:

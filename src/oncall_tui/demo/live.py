@@ -110,7 +110,7 @@ def demo_data_from_store(store: Any) -> DemoData:
     fakes of a session that opens it again serve what the last session left."""
     from oncall_tui.domain.query import parse_query
 
-    rows = store.open_queue(parse_query(""), limit=10**7)
+    rows = store.queue.open_queue(parse_query(""), limit=10**7)
     tickets = [store.get_ticket(r.id) for r in rows]
     tickets = [t for t in tickets if t.remote_id]
     index = {t.id: i for i, t in enumerate(tickets)}

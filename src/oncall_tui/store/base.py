@@ -1,4 +1,10 @@
-"""What every part of the store shares: the connection, settings, clock, row mapping."""
+"""What every part of the store shares: the connection, settings, clock, row mapping.
+
+:class:`Shared` is the one state object of an open store (its connection, SLA settings,
+clock, the damaged rows noted so far, the undo window); every part holds it, and only it
+plus the parts it is given (see :mod:`oncall_tui.store.store`). :class:`Part` is the
+small base a part builds on: the connection and the helpers every part's SQL uses.
+"""
 
 from __future__ import annotations
 
@@ -36,8 +42,8 @@ TICKET_COLUMNS = (
 )
 
 
-class StoreBase:
-    """State shared by the store's parts."""
+class Shared:
+    """State shared by the store's parts: one connection, its settings and clock."""
 
     def __init__(self, db: Database, *, sla: SlaSettings, clock: Clock, path: Path) -> None:
         self.db = db
@@ -105,9 +111,59 @@ class StoreBase:
                 self.skip_damaged(error)
         return result
 
-    def _one(self, sql: str, params: Any = ()) -> tuple[Any, ...] | None:
+    def one(self, sql: str, params: Any = ()) -> tuple[Any, ...] | None:
+        """The first row of ``sql`` as a tuple (None: no row)."""
         row = self.db.execute(sql, params).fetchone()
         return tuple(row) if row is not None else None
+
+    _one = one
+
+
+class Part:
+    """One part of the store: it owns its SQL and reaches the connection, the clock and the
+    settings through :class:`Shared` (other parts only when its constructor is given them)."""
+
+    def __init__(self, shared: Shared) -> None:
+        self.shared = shared
+
+    @property
+    def db(self) -> Database:
+        return self.shared.db
+
+    @property
+    def sla(self) -> SlaSettings:
+        return self.shared.sla
+
+    @property
+    def clock(self) -> Clock:
+        return self.shared.clock
+
+    @property
+    def path(self) -> Path:
+        return self.shared.path
+
+    @property
+    def undo_seconds(self) -> float:
+        return self.shared.undo_seconds
+
+    def now(self) -> str:
+        """The clock's now as stored text."""
+        return self.shared.now()
+
+    def reindex(self, ticket_ids: Sequence[int]) -> None:
+        """Refresh the full-text index of these tickets."""
+        self.shared.reindex(ticket_ids)
+
+    def decode_all(self, rows: Iterable[Any], decode: Callable[[Any], T]) -> list[T]:
+        """Each row decoded; damaged rows are left out and noted."""
+        return self.shared.decode_all(rows, decode)
+
+    def skip_damaged(self, error: DamagedRowError) -> None:
+        """Note a damaged row a list leaves out."""
+        self.shared.skip_damaged(error)
+
+    def _one(self, sql: str, params: Any = ()) -> tuple[Any, ...] | None:
+        return self.shared.one(sql, params)
 
 
 def _strings(text: str) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ from typing import Any
 from oncall_tui.domain.calendars import from_epoch, to_epoch
 from oncall_tui.domain.ops import Op, OpKind, OpState
 from oncall_tui.domain.tickets import Source
-from oncall_tui.store.base import StoreBase
+from oncall_tui.store.base import Shared
 from oncall_tui.store.db import dumps, iso, parse_iso
 
 #: How the key of an automatic entry (one no user typed, e.g. what a customer's reply ends)
@@ -65,7 +65,7 @@ def op_from_row(row: Sequence[Any]) -> Op:
     )
 
 
-class OutboxMixin(StoreBase):
+class OutboxMixin(Shared):
     """Appending, taking and settling outbox entries."""
 
     def enqueue(self, op: Op, *, undo_window: bool = True) -> int:

@@ -17,7 +17,7 @@ from typing import Any
 
 from oncall_tui.domain.query import Query, Term
 from oncall_tui.domain.tickets import Channel, Priority, Source, Status
-from oncall_tui.store.base import StoreBase, decoded
+from oncall_tui.store.base import Part, decoded
 from oncall_tui.store.db import BUSY_TIMEOUT_MS, HELD, connect_read_only, iso, parse_iso
 
 ORDER = "t.sla_bucket, t.sla_due, t.id"
@@ -302,7 +302,7 @@ def _term_sql(term: Term, now: datetime, me: str, critical: timedelta) -> tuple[
     raise ValueError(f"unknown field {field}")  # parse_query only lets known fields through
 
 
-class QueueMixin(StoreBase):
+class Queue(Part):
     """Windowed queue queries and counts."""
 
     def _where(
@@ -512,7 +512,7 @@ class QueueCounter:
     stale.
     """
 
-    def __init__(self, store: QueueMixin) -> None:
+    def __init__(self, store: Queue) -> None:
         self._store = store
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from oncall_tui.store.base import StoreBase, decoded
+from oncall_tui.store.base import Part, decoded
 from oncall_tui.store.db import parse_iso
 
 LOG_KEEP = 2000
@@ -23,7 +23,7 @@ class BackendState:
     last_error: str | None
 
 
-class SyncStateMixin(StoreBase):
+class SyncState(Part):
     """Cursors (written with their page, in the caller's transaction) and outcomes."""
 
     def cursor(self, backend: str) -> str | None:

@@ -1,7 +1,7 @@
 """Watched tickets (``w``): what was last seen of each, so that a change is told once.
 
 A watch keeps a small picture of the ticket (status, priority, assignee, labels, subject,
-comment count). After a sync, :meth:`WatchesMixin.watch_changes` compares each watched
+comment count). After a sync, :meth:`Watches.watch_changes` compares each watched
 ticket that changed with its picture, says what differs and keeps the new picture in the
 same statement, so the same change is never told twice (also across restarts).
 """
@@ -12,10 +12,10 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from oncall_tui.store.base import StoreBase
+from oncall_tui.store.base import Part
 
 
-class WatchesMixin(StoreBase):
+class Watches(Part):
     """Watched tickets and what changed on them."""
 
     def _picture(self, ticket_id: int) -> dict[str, Any] | None:

@@ -195,7 +195,9 @@ class SyncEngine:
                     await self._trouble(report, f"{backend.name}: pulling", exc)
             for outcome in report.outcomes.values():
                 try:
-                    await self._db(self.store.record_outcome, outcome.name, outcome.error)
+                    await self._db(
+                        self.store.sync_state.record_outcome, outcome.name, outcome.error
+                    )
                 except Exception as exc:  # noqa: BLE001 - e.g. the database is locked
                     await self._trouble(report, "recording the outcome", exc)
                     break
@@ -206,7 +208,7 @@ class SyncEngine:
         text = f"{doing}: {describe_error(exc)}"
         report.trouble.append(text)
         with contextlib.suppress(Exception):
-            await self._db(self.store.log, "sync", "error", f"pass failed while {text}")
+            await self._db(self.store.sync_state.log, "sync", "error", f"pass failed while {text}")
 
     async def push_once(self) -> SyncReport:
         """Only drain the outbox (no pull): the relay sends its automation's entries."""
@@ -241,7 +243,9 @@ class SyncEngine:
             try:
                 found = await search(query)
             except SyncError as exc:
-                await self._db(self.store.log, backend.name, "info", f"live search: {exc}")
+                await self._db(
+                    self.store.sync_state.log, backend.name, "info", f"live search: {exc}"
+                )
                 continue
             changed |= await self._db(self.store.apply_records, backend.name, found)
         return changed
@@ -324,7 +328,9 @@ class SyncEngine:
                     result = await backend.push(op)
         except Rejected as exc:
             await self._db(self.store.mark_failed, op.id, str(exc), me)
-            await self._db(self.store.log, backend.name, "error", f"{op.kind} refused: {exc}")
+            await self._db(
+                self.store.sync_state.log, backend.name, "error", f"{op.kind} refused: {exc}"
+            )
             outcome.failed += 1
             if op.ticket_id is not None:
                 report.changed_ids.add(op.ticket_id)
@@ -334,7 +340,7 @@ class SyncEngine:
             await self._db(self.store.mark_retry, op.id, timedelta(seconds=wait), str(exc), me)
             self._block(backend.name, wait, outcome)
             await self._db(
-                self.store.log,
+                self.store.sync_state.log,
                 backend.name,
                 "warning",
                 f"rate limited: waiting {wait:.0f}s before sending more",
@@ -401,7 +407,7 @@ class SyncEngine:
         outcome = report.outcomes[backend.name]
         if outcome.error or self._blocked(backend.name):
             return
-        cursor = await self._db(self.store.cursor, backend.name)
+        cursor = await self._db(self.store.sync_state.cursor, backend.name)
         self.progress(f"{backend.name}: pulling")
         fetching: asyncio.Future[Page] | None = asyncio.ensure_future(backend.fetch_changes(cursor))
         try:
@@ -413,7 +419,7 @@ class SyncEngine:
                     wait = clamp_wait(exc.retry_after)
                     self._block(backend.name, wait, outcome)
                     await self._db(
-                        self.store.log,
+                        self.store.sync_state.log,
                         backend.name,
                         "warning",
                         f"rate limited: next pull in {wait:.0f}s",
@@ -421,7 +427,9 @@ class SyncEngine:
                     return
                 except SyncError as exc:
                     outcome.error = str(exc)
-                    await self._db(self.store.log, backend.name, "error", f"pull failed: {exc}")
+                    await self._db(
+                        self.store.sync_state.log, backend.name, "error", f"pull failed: {exc}"
+                    )
                     return
                 fetching = None
                 if not page.done and not page.wait_hint and n + 1 < MAX_PAGES_PER_PASS:
@@ -441,7 +449,7 @@ class SyncEngine:
                     if hint > MAX_INLINE_WAIT:
                         self._block(backend.name, hint, outcome)
                         await self._db(
-                            self.store.log,
+                            self.store.sync_state.log,
                             backend.name,
                             "info",
                             f"request budget: next page in {hint:.0f}s",

@@ -373,7 +373,7 @@ class Relay:
 
     def _set_cursor(self, name: str, cursor: str | None) -> None:
         with self.store.db.atomic():
-            self.store.set_cursor(name, cursor)
+            self.store.sync_state.set_cursor(name, cursor)
 
     async def checkpoint(self) -> None:
         """Share the backends' cursors once everything pulled before them is published."""
@@ -381,7 +381,9 @@ class Relay:
         if await self._db(self.store.outgoing_count):
             return
         self._check_lease()
-        cursors = {b.name: await self._db(self.store.cursor, b.name) for b in self.backends}
+        cursors = {
+            b.name: await self._db(self.store.sync_state.cursor, b.name) for b in self.backends
+        }
         value = {
             "term": int(await self._db(self.store.meta, TERM_META) or 0),
             "id": self.relay_id,
@@ -431,7 +433,7 @@ class Relay:
         subject = f"{self.team.prefix}.>"
         total = 0
         while True:
-            cursor = await self._db(self.store.cursor, FOLLOW_KEY)
+            cursor = await self._db(self.store.sync_state.cursor, FOLLOW_KEY)
             after = int(cursor) if cursor and cursor.isdigit() else 0
             messages, left = await self.follower.fetch(subject, after)
             if messages:

@@ -380,7 +380,7 @@ class OncallApp(App[None]):
                 failures += 1
                 text = describe_error(exc)
                 with contextlib.suppress(Exception):
-                    self.ctx.store.log("sync", "error", f"pass failed: {text}")
+                    self.ctx.store.sync_state.log("sync", "error", f"pass failed: {text}")
                 self.post_message(
                     SyncFinished(frozenset(), f"sync failed: {text}", False, (("sync", text),))
                 )
@@ -513,7 +513,7 @@ class OncallApp(App[None]):
         from oncall_tui.domain.tickets import ticket_title
         from oncall_tui.ui.screens.queue_screen import QueueScreen
 
-        changes = self.ctx.store.watch_changes(changed_ids)
+        changes = self.ctx.store.watches.watch_changes(changed_ids)
         queue = next((s for s in self.screen_stack if isinstance(s, QueueScreen)), None)
         for ticket_id, what in changes:
             ticket = self.ctx.store.get_ticket(ticket_id)

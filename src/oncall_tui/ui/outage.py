@@ -24,7 +24,7 @@ def outage_candidates(screen: Any, text: str) -> list[Candidate]:
     """Open tickets matching ``text`` (the queue's filter language), most recently updated
     first, at most :data:`LIMIT`."""
     store = screen.store
-    rows = store.open_queue(
+    rows = store.queue.open_queue(
         parse_query(f"is:open {text}"),
         limit=LIMIT,
         me=screen.config.user,

@@ -346,7 +346,7 @@ class ComposeScreen(ModalScreen[Sent | None]):
 
     def _sent(self, text: str) -> None:
         if self.override is not None:
-            self.store.log(
+            self.store.sync_state.log(
                 "guard",
                 "warning",
                 f"override on {ticket_title(self.ticket.source, self.ticket.remote_id, '')}: "

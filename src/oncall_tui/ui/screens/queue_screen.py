@@ -200,8 +200,8 @@ class QueueScreen(TicketActions, Screen[None]):
 
     def on_mount(self) -> None:
         self._restore_layout()
-        self._counter = self.store.queue_counter()
-        self._view_counter = self.store.queue_counter()
+        self._counter = self.store.queue.queue_counter()
+        self._view_counter = self.store.queue.queue_counter()
         self.query_one("#filter", Input).display = False
         self.watch(self.app, "store_revision", self.reload, init=False)
         if hasattr(self.app, "sync_status"):  # a first sync that failed or ended: say so
@@ -262,18 +262,18 @@ class QueueScreen(TicketActions, Screen[None]):
         # A filter or a new view (no data change): its rows first, the count in the
         # background (a view of 270,000 open tickets at a million takes ~100 ms to count).
         later = not counts and (bool(self.filter_text) or count_later) and self._counter is not None
-        total = None if later else self.store.queue_count(query, me=me, now=now)
+        total = None if later else self.store.queue.queue_count(query, me=me, now=now)
         store = self.store
 
         sort = self.sort
 
         def fetch(offset: int, limit: int) -> list[QueueRow]:
-            return store.open_queue(
+            return store.queue.open_queue(
                 query, offset=offset, limit=limit, me=me, now=self.clock(), sort=sort
             )
 
         def locate(ticket_id: int) -> int | None:
-            return store.queue_position(query, ticket_id, me=me, now=now, sort=sort)
+            return store.queue.queue_position(query, ticket_id, me=me, now=now, sort=sort)
 
         self.table.waiting = self.store.waiting(now)
         moved = self.table.set_source(
@@ -307,7 +307,7 @@ class QueueScreen(TicketActions, Screen[None]):
                 v.name
                 for i, v in enumerate(self.config.views)
                 if i != self.view_index
-                and self.store.in_queue(parse_query(v.query), ticket_id, me=me, now=now)
+                and self.store.queue.in_queue(parse_query(v.query), ticket_id, me=me, now=now)
             ]
             where = f"now in {', '.join(views)}" if views else "now in none of your views"
         view = self.config.views[self.view_index].name
@@ -359,7 +359,7 @@ class QueueScreen(TicketActions, Screen[None]):
         if not self.table.exact:  # (else scrolling found the end first)
             total = event.total
             if total is None:  # the count failed, not stale: count here (an error surfaces)
-                total = self.store.queue_count(self._count_query, me=self.config.user)
+                total = self.store.queue.queue_count(self._count_query, me=self.config.user)
             self.table.set_total(total)
             if not self.filter_text and self.view_index < len(self.counts):
                 self.counts[self.view_index] = total  # the view's own count, just made
@@ -368,7 +368,7 @@ class QueueScreen(TicketActions, Screen[None]):
     # ---- hints and the empty result ----------------------------------------------------------
 
     def _numbered(self, number: str) -> list[int]:
-        return self.store.numbered(number)
+        return self.store.queue.numbered(number)
 
     def _show_hints(self, query: Query) -> None:
         """Under the filter box: what is not understood, and where enter jumps."""
@@ -479,7 +479,7 @@ class QueueScreen(TicketActions, Screen[None]):
         if wait or self._view_counter is None:
             counts = list(self.counts)
             for i in wanted:
-                counts[i] = self.store.queue_count(
+                counts[i] = self.store.queue.queue_count(
                     parse_query(self.config.views[i].query), me=me, now=now
                 )
             self.counts = counts
@@ -788,7 +788,7 @@ class QueueScreen(TicketActions, Screen[None]):
         closed or reassigned from the detail) is followed by the one now at ``last_index``.
         The queue's cursor goes to it, so that going back shows where you are."""
         query, me, now = self.query_now(), self.config.user, self.clock()
-        position = self.store.queue_position(query, ticket_id, me=me, now=now, sort=self.sort)
+        position = self.store.queue.queue_position(query, ticket_id, me=me, now=now, sort=self.sort)
         if position is None:
             if last_index is None:
                 last_index = self.table.cursor
@@ -797,7 +797,9 @@ class QueueScreen(TicketActions, Screen[None]):
             target = position + step
         if target < 0:
             return None
-        rows = self.store.open_queue(query, offset=target, limit=1, me=me, now=now, sort=self.sort)
+        rows = self.store.queue.open_queue(
+            query, offset=target, limit=1, me=me, now=now, sort=self.sort
+        )
         if not rows:
             return None
         if self.table.exact and target < self.table.total:

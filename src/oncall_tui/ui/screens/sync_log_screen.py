@@ -115,7 +115,7 @@ class SyncLogScreen(Screen[None]):
         )
         for column in ("Backend", "Last success", "Last attempt", "Last error"):
             states.add_column(column)
-        backend_states = self.store.backend_states()
+        backend_states = self.store.sync_state.backend_states()
         if not backend_states:
             states.add_row(Text("no sync yet (local only, or not run yet)"))
         for s in backend_states:
@@ -141,7 +141,7 @@ class SyncLogScreen(Screen[None]):
         zone = zone_name(tz, self.app.ctx.clock())  # type: ignore[attr-defined]
         self.query_one("#sync-log-title", Label).update(Text(f"Log (newest first, {zone})"))
         lines = Text()
-        for at, backend, level, message in self.store.log_entries(100):
+        for at, backend, level, message in self.store.sync_state.log_entries(100):
             lines.append(f"{local(at, tz, '%H:%M:%S')} {backend:<8} {level:<7} ", style="dim")
             lines.append(message + "\n")
         self.query_one("#sync-lines", Static).update(lines or Text("(empty)"))

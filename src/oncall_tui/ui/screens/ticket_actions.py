@@ -106,8 +106,8 @@ class TicketActions:
         tid = self.current_id()
         if tid is None:
             return
-        watched = not self.store.is_watched(tid)
-        self.store.set_watched(tid, watched)
+        watched = not self.store.watches.is_watched(tid)
+        self.store.watches.set_watched(tid, watched)
         name = self._ticket_name(tid)
         self.notify(
             f"Watching {name}: a change from a sync is told (w stops)."
