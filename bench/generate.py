@@ -337,7 +337,7 @@ def build_db(
     ids = {}
     with store.db.atomic():
         for c in customers:
-            ids[c.id] = store.upsert_customer(c, source="zendesk")
+            ids[c.id] = store.tickets.upsert_customer(c, source="zendesk")
     written = 0
     n_comments = 0
     pending: list[Any] = []
@@ -345,7 +345,7 @@ def build_db(
 
     def flush() -> None:
         nonlocal written, n_comments
-        store.insert_tickets(pending, pending_comments)
+        store.tickets.insert_tickets(pending, pending_comments)
         written += len(pending)
         n_comments += len(pending_comments)
         pending.clear()

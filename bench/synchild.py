@@ -224,7 +224,7 @@ async def _product(url: str, token: str, db: str, synchronous_store: bool) -> di
         elapsed = time.perf_counter() - t0
     finally:
         await built.aclose()
-    tickets = writer.ticket_count()
+    tickets = writer.tickets.ticket_count()
     comments = int(writer.db.execute("SELECT count(*) FROM comments").fetchone()[0])
     writer.close()
     return {

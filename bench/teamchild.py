@@ -64,7 +64,7 @@ async def _relay(url: str, token: str, nats: str, db: str) -> dict[str, Any]:
         await relay.close()
         await built.aclose()
     elapsed = time.perf_counter() - t0
-    tickets = store.ticket_count()
+    tickets = store.tickets.ticket_count()
     store.close()
     return {"relay_s": elapsed, "published": published, "passes": passes, "tickets": tickets}
 
@@ -95,7 +95,7 @@ async def _member(nats: str, db: str) -> dict[str, Any]:
     finally:
         await close_member(handle)
     elapsed = time.perf_counter() - t0
-    tickets = writer.ticket_count()
+    tickets = writer.tickets.ticket_count()
     comments = int(writer.db.execute("SELECT count(*) FROM comments").fetchone()[0])
     writer.close()
     return {

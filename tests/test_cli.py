@@ -91,17 +91,17 @@ def test_demo_db_is_seeded_once_and_reopened(tmp_path: Path) -> None:
     db = tmp_path / "demo.db"
     args = build_parser().parse_args(["--demo", "--db", str(db), "--seed", "3"])
     ctx = open_app_context(args)
-    count = ctx.store.ticket_count()
+    count = ctx.store.tickets.ticket_count()
     assert 270 <= count <= 310  # about 200 current tickets and 90 from the past week
     tid = ctx.store.queue.open_queue(
         __import__("oncall_tui.domain.query", fromlist=["x"]).parse_query(""), limit=1
     )[0].id
-    ctx.store.assign(tid, "someone-new")
+    ctx.store.tickets.assign(tid, "someone-new")
     ctx.store.close()
     ctx = open_app_context(args)  # reopened, not reseeded: the edit survives
     try:
-        assert ctx.store.ticket_count() == count
-        assert ctx.store.get_ticket(tid).assignee == "someone-new"
+        assert ctx.store.tickets.ticket_count() == count
+        assert ctx.store.tickets.get_ticket(tid).assignee == "someone-new"
     finally:
         ctx.store.close()
 
@@ -232,7 +232,7 @@ async def test_a_reopened_demo_keeps_what_the_last_session_sent(
 
     def refs(store: Any) -> dict[str, str]:
         rows = store.queue.open_queue(parse_query(""), limit=10**6)
-        tickets = [store.get_ticket(r.id) for r in rows]
+        tickets = [store.tickets.get_ticket(r.id) for r in rows]
         return {f"{t.source}:{t.remote_id}": t.subject for t in tickets if t.remote_id}
 
     async def session(now: str) -> tuple[Any, Any, list[Any]]:
@@ -247,9 +247,9 @@ async def test_a_reopened_demo_keeps_what_the_last_session_sent(
         tracker.add_activity()
     await engine.run_once()
     issue = next(r.id for r in ctx.store.queue.open_queue(parse_query("source:tracker"), limit=1))
-    ctx.store.add_labels(issue, ["~investigate"])
+    ctx.store.tickets.add_labels(issue, ["~investigate"])
     await engine.run_once()  # sent to the fake
-    assert [o.state.value for o in ctx.store.ops(list(OpState), issue)] == ["done"]
+    assert [o.state.value for o in ctx.store.outbox.ops(list(OpState), issue)] == ["done"]
     day_one = refs(ctx.store)
     engine.store.close()
     ctx.store.close()
@@ -260,7 +260,7 @@ async def test_a_reopened_demo_keeps_what_the_last_session_sent(
         held = [
             int(c.remote_id)
             for r in ctx.store.queue.open_queue(parse_query("source:desk"), limit=10**6)
-            for c in ctx.store.comments(r.id)
+            for c in ctx.store.tickets.comments(r.id)
             if c.remote_id and c.remote_id.isdigit() and int(c.remote_id) < 7_000_000
         ]
         assert desk._new_id() > max(held)
@@ -271,8 +271,8 @@ async def test_a_reopened_demo_keeps_what_the_last_session_sent(
         day_two = refs(ctx.store)
         assert {k: day_two[k] for k in day_one} == day_one  # no record taken over
         assert len(day_two) > len(day_one)  # day two's new ones have numbers of their own
-        assert "~investigate" in ctx.store.get_ticket(issue).labels
-        assert ctx.store.get_ticket(issue).source is Source.TRACKER
+        assert "~investigate" in ctx.store.tickets.get_ticket(issue).labels
+        assert ctx.store.tickets.get_ticket(issue).source is Source.TRACKER
     finally:
         engine.store.close()
         ctx.store.close()

@@ -400,10 +400,10 @@ def test_explain_ref_tells_rule_pauses_due_sum_and_outcome(tmp_path: Path) -> No
     from tests.store.test_sla_store import rc
 
     def build(store: Any, clock: Any, tid: int, t0: datetime) -> None:
-        store.set_status(tid, Status.PENDING)  # 08:00
+        store.tickets.set_status(tid, Status.PENDING)  # 08:00
         clock.set(t0 + timedelta(hours=10))
         back = rc(1, t0 + timedelta(hours=10), role="customer", author="rita@globex.io")
-        store.apply_page("zendesk", Page(comments=(back,)))  # 17:00
+        store.remote.apply_page("zendesk", Page(comments=(back,)))  # 17:00
 
     lines = _explain_cached(tmp_path, build, "2026-11-24T02:00:00Z")  # Mon 18:00 PST
     assert lines[1:] == [
@@ -424,16 +424,16 @@ def test_explain_ref_tells_a_retarget_a_met_clock_and_a_breach(tmp_path: Path) -
     from tests.store.test_sla_store import rc
 
     def build(store: Any, clock: Any, tid: int, t0: datetime) -> None:
-        store.set_status(tid, Status.PENDING)  # 08:00
+        store.tickets.set_status(tid, Status.PENDING)  # 08:00
         clock.set(t0 + timedelta(hours=2))
         back = rc(1, t0 + timedelta(hours=2), role="customer", author="rita@globex.io")
-        store.apply_page("zendesk", Page(comments=(back,)))  # 09:00
+        store.remote.apply_page("zendesk", Page(comments=(back,)))  # 09:00
         clock.set(t0 + timedelta(hours=2, minutes=30))
-        store.set_priority(tid, Priority.P0)  # 09:30: premium P0 is 4 calendar hours
+        store.tickets.set_priority(tid, Priority.P0)  # 09:30: premium P0 is 4 calendar hours
         clock.set(t0 + timedelta(hours=3))
-        store.add_comment(tid, "Fixed in 4.2.1", public=True, author="me")  # 10:00
+        store.tickets.add_comment(tid, "Fixed in 4.2.1", public=True, author="me")  # 10:00
         again = rc(2, t0 + timedelta(hours=8), role="customer", author="rita@globex.io")
-        store.apply_page("zendesk", Page(comments=(again,)))  # 15:00, never answered
+        store.remote.apply_page("zendesk", Page(comments=(again,)))  # 15:00, never answered
 
     lines = _explain_cached(tmp_path, build, "2026-11-24T18:00:00Z")
     first = lines[1 : lines.index("Next reply: breached 15h 00m ago")]

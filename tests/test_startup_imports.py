@@ -118,6 +118,6 @@ def test_importing_the_app_loads_none_of_the_late_modules() -> None:
 def test_store_team_prefix_is_the_wire_prefix() -> None:
     """The store spells the subjects' first token itself (so the wire format loads late)."""
     from oncall_tui.domain.team import PREFIX
-    from oncall_tui.store import Store
+    from oncall_tui.store.team import Team
 
-    assert Store.team_prefix == PREFIX
+    assert Team.prefix == PREFIX

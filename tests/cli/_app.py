@@ -42,9 +42,9 @@ def main() -> int:
         the sync runs in a worker and the screen reads the store meanwhile)."""
         nonlocal seen
         while not Path(stop).exists():
-            ticket = ui.find_ticket(source, remote_id)
+            ticket = ui.tickets.find_ticket(source, remote_id)
             thread = (
-                [[c.body, c.remote_id is not None] for c in ui.comments(ticket.id)]
+                [[c.body, c.remote_id is not None] for c in ui.tickets.comments(ticket.id)]
                 if ticket
                 else None
             )

@@ -80,10 +80,10 @@ def make_small_db(path: Path) -> dict[str, int]:
     clock = FrozenClock(NOW_DT)
     store = open_store(path, clock=clock)
     try:
-        acme = store.upsert_customer(
+        acme = store.tickets.upsert_customer(
             Customer(0, "Acme Logistics", "premium", codename="ceres", domains=("acme.com",))
         )
-        store.upsert_customer(Customer(0, "Globex Health", "standard", codename="vesta"))
+        store.tickets.upsert_customer(Customer(0, "Globex Health", "standard", codename="vesta"))
         opened = NOW_DT - timedelta(hours=3)
         tickets = [
             Ticket(
@@ -129,7 +129,7 @@ def make_small_db(path: Path) -> dict[str, int]:
             ),
         ]
         comments = [Comment(0, 0, "rita@acme.com", "Any news?", opened + timedelta(hours=1))]
-        ids = store.insert_tickets(tickets, comments)
+        ids = store.tickets.insert_tickets(tickets, comments)
         # A row as an older version or a hostile backend could have left it: raw escapes.
         store.db.execute("UPDATE tickets SET subject = ? WHERE id = ?", [HOSTILE, ids[3]])
         return {"desk": ids[0], "tracker": ids[1], "chat": ids[2], "hostile": ids[3]}

@@ -52,14 +52,14 @@ def test_each_action_queues_what_the_key_queues_with_its_undo_window(small) -> N
         assert "queued (outbox" in done.stdout and "sent after 10 s" in done.stdout
         store = read(db)
         try:
-            op = store.ops()[-1]
+            op = store.outbox.ops()[-1]
             assert (op.kind, op.payload) == (kind, payload)
-            assert op.id in store.waiting_op_ids(NOW_DT)  # the undo window, as for a key
+            assert op.id in store.outbox.waiting_op_ids(NOW_DT)  # the undo window, as for a key
         finally:
             store.close()
     store = read(db)
     try:
-        ticket = store.find_ticket("helpdesk", "501")
+        ticket = store.tickets.find_ticket("helpdesk", "501")
         assert ticket is not None
         assert (ticket.assignee, ticket.status, ticket.priority) == (
             "alex@support.example",
@@ -67,9 +67,9 @@ def test_each_action_queues_what_the_key_queues_with_its_undo_window(small) -> N
             "P1",
         )
         assert ticket.labels == () and ticket.pending_ops == 6
-        assert store.comments(ticket.id)[-1].body == "Seen in 4.2"
+        assert store.tickets.comments(ticket.id)[-1].body == "Seen in 4.2"
         # The app's u takes back the CLI's change like its own.
-        undone = store.undo_last(NOW_DT)
+        undone = store.outbox.undo_last(NOW_DT)
         assert undone is not None and undone.kind == "note"
     finally:
         store.close()
@@ -89,7 +89,7 @@ def test_bad_values_and_impossible_actions_are_one_line_exit_2(small) -> None:
         assert done.returncode == 2, (args, done.stdout, done.stderr)
         assert words in done.stderr and "Traceback" not in done.stderr, done.stderr
     store = read(db)
-    assert store.ops() == []
+    assert store.outbox.ops() == []
     store.close()
 
 
@@ -99,13 +99,13 @@ def test_a_placeholder_left_refuses_the_reply_exit_4(small) -> None:
     assert done.returncode == 4, done.stderr
     assert "{issue_url}" in done.stderr
     store = read(db)
-    tid = store.find_ticket("helpdesk", "501").id  # type: ignore[union-attr]
-    store.link(tid, "https://github.com/acme/product/issues/77", "Live query stalls")
+    tid = store.tickets.find_ticket("helpdesk", "501").id  # type: ignore[union-attr]
+    store.tickets.link(tid, "https://github.com/acme/product/issues/77", "Live query stalls")
     store.close()
     done = call("ticket", "reply", "zendesk:501", "bug-filed")
     assert done.returncode == 0, done.stderr
     store = read(db)
-    body = store.ops()[-1].payload["body"]
+    body = store.outbox.ops()[-1].payload["body"]
     store.close()
     assert "https://github.com/acme/product/issues/77" in body and "{" not in body
 
@@ -118,7 +118,7 @@ def test_the_guard_refuses_public_text_naming_a_customer_exit_3(small) -> None:
     label = call("ticket", "label", "acme/product#77", "Acme Logistics")
     assert label.returncode == 3 and "names Acme Logistics" in label.stderr
     store = read(db)
-    assert store.ops() == []
+    assert store.outbox.ops() == []
     store.close()
     # The same text to the customer privately (the help desk) is not guarded.
     assert call("ticket", "reply", "zendesk:501", "--text", "Acme Logistics: fixed").returncode == 0
@@ -135,7 +135,7 @@ def test_the_guard_refuses_public_text_naming_a_customer_exit_3(small) -> None:
     assert ok.returncode == 0, ok.stderr
     store = read(db)
     try:
-        assert store.ops()[-1].payload["body"] == "Globex Health sees this too"
+        assert store.outbox.ops()[-1].payload["body"] == "Globex Health sees this too"
         assert any("Globex agreed to be named" in e[3] for e in store.sync_state.log_entries())
     finally:
         store.close()
@@ -153,7 +153,7 @@ def test_public_references_are_made_inert_unless_kept(small) -> None:
         == 0
     )
     store = read(db)
-    bodies = [op.payload["body"] for op in store.ops()]
+    bodies = [op.payload["body"] for op in store.outbox.ops()]
     store.close()
     assert bodies == ["cc `@alice`, see `#12`", "cc @bob"]
 
@@ -173,7 +173,7 @@ def test_edit_opens_the_editor_and_a_refused_text_is_kept_as_a_draft(small, tmp_
     )
     assert done.returncode == 0, done.stderr
     store = read(db)
-    assert store.ops()[-1].payload["body"] == "Draft:\nFixed in 4.2.1"
+    assert store.outbox.ops()[-1].payload["body"] == "Draft:\nFixed in 4.2.1"
     store.close()
 
 
@@ -185,7 +185,7 @@ def test_send_now_on_the_demo_sends_through_its_fakes(demo, demo_db: Path) -> No
     assert "reply sent" in done.stdout and "1 earlier change(s)" in done.stderr
     store = read(demo_db)
     try:
-        ops = store.ops(tuple(OpState))
+        ops = store.outbox.ops(tuple(OpState))
         assert [(o.kind, o.state) for o in ops] == [("set_priority", "done"), ("reply", "done")]
     finally:
         store.close()

@@ -30,7 +30,7 @@ async def test_a_cli_assign_shows_in_the_running_app_and_is_sent_once(
         row = store.queue.open_queue(parse_query("is:open assignee:none source:helpdesk"), limit=1)[
             0
         ]
-        remote = int(store.get_ticket(row.id).remote_id or 0)
+        remote = int(store.tickets.get_ticket(row.id).remote_id or 0)
         before = sum(zendesk.mutations.values())
         done = await asyncio.to_thread(
             run,
@@ -60,4 +60,4 @@ async def test_a_cli_assign_shows_in_the_running_app_and_is_sent_once(
         await pilot.press("ctrl+r")  # another pass sends nothing again
         await settle(pilot)
         assert sum(zendesk.mutations.values()) == before + 1
-        assert store.get_ticket(row.id).pending_ops == 0
+        assert store.tickets.get_ticket(row.id).pending_ops == 0

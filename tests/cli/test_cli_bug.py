@@ -54,7 +54,7 @@ def test_search_first_then_yes_queues_it_as_the_form_does(demo, demo_db: Path, t
     assert "search first" in checked.stdout and "acme/product#1204" in checked.stdout
     assert "not filed" in checked.stdout
     store = open_store(demo_db, clock=FrozenClock(NOW_DT), migrate=False)
-    assert store.ops() == []
+    assert store.outbox.ops() == []
     store.close()
     filed = demo(
         "bug", "file", "--from", str(report), "--ticket", "zendesk:41157", "--yes", "--json"
@@ -64,13 +64,13 @@ def test_search_first_then_yes_queues_it_as_the_form_does(demo, demo_db: Path, t
     assert result["queued"] and result["similar"][0]["ref"] == "acme/product#1204"
     store = open_store(demo_db, clock=FrozenClock(NOW_DT), migrate=False)
     try:
-        (op,) = store.ops()
+        (op,) = store.outbox.ops()
         assert op.kind is OpKind.CREATE_ISSUE and op.id == result["outbox"]
         assert op.payload["title"] == REPORT["title"]
         assert "customer-ceres" in op.payload["labels"]
-        (draft,) = store.drafts("bug_report")
+        (draft,) = store.drafts.drafts("bug_report")
         assert draft.state == "submitted" and draft.outbox_id == op.id
-        assert draft.ticket_id == store.find_ticket("helpdesk", "41157").id  # type: ignore[union-attr]
+        assert draft.ticket_id == store.tickets.find_ticket("helpdesk", "41157").id  # type: ignore[union-attr]
     finally:
         store.close()
 
@@ -81,7 +81,7 @@ def test_the_guard_refuses_a_customer_name_exit_3(demo, demo_db: Path, tmp_path)
     done = demo("bug", "file", "--from", str(report), "--yes")
     assert done.returncode == 3 and "names Acme Logistics" in done.stderr
     store = open_store(demo_db, clock=FrozenClock(NOW_DT), migrate=False)
-    assert store.ops() == []
+    assert store.outbox.ops() == []
     store.close()
     ok = demo("bug", "file", "--from", str(report), "--yes", "--override", "they agreed")
     assert ok.returncode == 0, ok.stderr

@@ -36,7 +36,7 @@ def refs_to_ids(db: Path, objects: list[dict]) -> list[int]:
     try:
         out = []
         for o in objects:
-            ticket = store.find_ticket(o["source"], o["remote_id"])
+            ticket = store.tickets.find_ticket(o["source"], o["remote_id"])
             assert ticket is not None, o["ref"]
             out.append(ticket.id)
         return out
@@ -208,8 +208,8 @@ def test_show_names_tickets_as_the_ui_does(small) -> None:
         data = json.loads(done.stdout)
         check(data, SHOW)
     store = open_store(db, clock=FrozenClock(NOW_DT), migrate=False)
-    tid = store.find_ticket("helpdesk", "501").id  # type: ignore[union-attr]
-    store.link(tid, "https://github.com/acme/product/issues/77", "Live query stalls")
+    tid = store.tickets.find_ticket("helpdesk", "501").id  # type: ignore[union-attr]
+    store.tickets.link(tid, "https://github.com/acme/product/issues/77", "Live query stalls")
     store.close()
     desk = json.loads(call("ticket", "show", "zendesk:501", "--json").stdout)
     assert desk["links"] == [
@@ -251,8 +251,8 @@ def test_show_on_the_demo_has_the_thread_and_outbox(demo, demo_db: Path) -> None
 def test_drafts_lists_every_draft(small) -> None:
     db, call = small
     store = open_store(db, clock=FrozenClock(NOW_DT), migrate=False)
-    tid = store.find_ticket("helpdesk", "501").id  # type: ignore[union-attr]
-    store.create_draft("reply", tid, {"body": "Half a reply", "title": "Half a reply"})
+    tid = store.tickets.find_ticket("helpdesk", "501").id  # type: ignore[union-attr]
+    store.drafts.create_draft("reply", tid, {"body": "Half a reply", "title": "Half a reply"})
     store.close()
     done = call("drafts", "--json")
     drafts = json.loads(done.stdout)

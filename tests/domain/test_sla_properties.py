@@ -310,7 +310,7 @@ def test_the_stores_fast_path_agrees_with_the_full_replay(inputs: ClockInputs, x
 @FAST
 @given(clock_inputs, offsets)
 def test_the_stored_forms_skip_agrees_with_the_full_replay(inputs: ClockInputs, x: int) -> None:
-    """``Store.recompute_sla`` skips the replay on the stored JSON as read (types as text),
+    """``Store.tickets.recompute_sla`` skips the replay on the stored JSON as read (types as text),
     evaluated "later than ever": only where the full replay has no running clock either."""
     import json
 

@@ -28,7 +28,9 @@ def test_the_demo_week_has_alarms_breaches_and_replies(tmp_path: Path, clock: Fr
     seed_store(store, make_demo_data(clock(), seed=1, history=True))
     now = clock()
     window = Window(now - timedelta(days=7), now)
-    h = build_handoff(store.handoff_records(window.start, now), window, SlaSettings.default())
+    h = build_handoff(
+        store.handoff.handoff_records(window.start, now), window, SlaSettings.default()
+    )
     store.close()
     assert len(h.alarms) >= 5
     assert sum(1 for a in h.alarms if a.acknowledged_at is not None) >= 5

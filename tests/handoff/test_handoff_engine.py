@@ -45,15 +45,15 @@ def engine_clocks(store) -> list[tuple[object, object, list]]:
     ids = [r[0] for r in store.db.execute("SELECT id FROM tickets ORDER BY id")]
     out = []
     for tid in ids:
-        t = store.get_ticket(tid)
-        plan = store.plan_of(t.customer_id)
+        t = store.tickets.get_ticket(tid)
+        plan = store.tickets.plan_of(t.customer_id)
         report = run_clocks(sla_history.inputs_of(t, plan), S, NOW)
         out.append((t, plan, [c for c in report.clocks if c.target is not None]))
     return out
 
 
 def test_every_sla_number_is_recounted_from_the_engines_clocks(store) -> None:
-    h = build_handoff(store.handoff_records(START, NOW), Window(START, NOW), S)
+    h = build_handoff(store.handoff.handoff_records(START, NOW), Window(START, NOW), S)
     breached, met, firsts = [], [], []
     for t, plan, clocks in engine_clocks(store):
         for c in clocks:
@@ -117,9 +117,9 @@ def test_the_forecast_is_the_engines_current_clock(store) -> None:
         )
         for i in (1, 2, 3)
     ]
-    store.insert_tickets(fresh)
+    store.tickets.insert_tickets(fresh)
     hours = 30
-    fc = forecast(store.handoff_records(NOW, NOW), NOW, hours, S, threshold=3)
+    fc = forecast(store.handoff.handoff_records(NOW, NOW), NOW, hours, S, threshold=3)
     want, late = [], 0
     for t, plan, _clocks in engine_clocks(store):
         if t.is_done:
@@ -137,7 +137,7 @@ def test_the_forecast_is_the_engines_current_clock(store) -> None:
 
 
 def test_where_the_old_clocks_disagreed_the_engine_counts(store) -> None:
-    h = build_handoff(store.handoff_records(START, NOW), Window(START, NOW), S)
+    h = build_handoff(store.handoff.handoff_records(START, NOW), Window(START, NOW), S)
     ids = {
         r[1]: r[0]
         for r in store.db.execute(

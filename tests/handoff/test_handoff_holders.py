@@ -32,7 +32,7 @@ def pull(store: Store, n: int, assignee: str | None, at) -> None:
     ticket = remote_ticket(
         n, priority="P0", assignee=assignee, updated_at=at, version=at.isoformat()
     )
-    store.apply_page("zendesk", Page(tickets=(ticket,), customers=(ORG,)))
+    store.remote.apply_page("zendesk", Page(tickets=(ticket,), customers=(ORG,)))
 
 
 def test_a_breach_is_held_by_who_had_the_ticket_then(week) -> None:
@@ -42,26 +42,31 @@ def test_a_breach_is_held_by_who_had_the_ticket_then(week) -> None:
     pull(store, 2, "alex@s.example", T0)
     pull(store, 3, None, T0)
     pull(store, 4, None, T0)
-    ids = {n: store.find_ticket("helpdesk", str(n)).id for n in (1, 2, 3, 4)}
+    ids = {n: store.tickets.find_ticket("helpdesk", str(n)).id for n in (1, 2, 3, 4)}
     clock.set(T0 + 2 * H)
-    store.assign(ids[2], "mei@s.example")  # a local edit before the breach
+    store.tickets.assign(ids[2], "mei@s.example")  # a local edit before the breach
     clock.set(T0 + 3 * H)
     pull(store, 3, "alex@s.example", T0 + 3 * H)  # assigned at the backend before it
-    store.assign(ids[4], "mei@s.example")
-    assert store.undo_last() is not None  # taken back at once: it stays unassigned
+    store.tickets.assign(ids[4], "mei@s.example")
+    assert store.outbox.undo_last() is not None  # taken back at once: it stays unassigned
     clock.set(T0 + 5 * H)
-    store.assign(ids[2], "sam@s.example")  # reassigned after the breach, locally
+    store.tickets.assign(ids[2], "sam@s.example")  # reassigned after the breach, locally
     clock.set(T0 + 6 * H)
     pull(store, 1, "sam@s.example", T0 + 6 * H)  # reassigned after the breach, at the backend
-    assert [w for _at, w in store.assignee_history(ids[1])] == ["alex@s.example", "sam@s.example"]
-    assert store.assignee_history(ids[2]) == [
+    assert [w for _at, w in store.handoff.assignee_history(ids[1])] == [
+        "alex@s.example",
+        "sam@s.example",
+    ]
+    assert store.handoff.assignee_history(ids[2]) == [
         (T0, "alex@s.example"),
         (T0 + 2 * H, "mei@s.example"),
         (T0 + 5 * H, "sam@s.example"),
     ]
     clock.set(NOW)
     h = build_handoff(
-        store.handoff_records(T0 - 24 * H, NOW), Window(T0 - 24 * H, NOW), SlaSettings.default()
+        store.handoff.handoff_records(T0 - 24 * H, NOW),
+        Window(T0 - 24 * H, NOW),
+        SlaSettings.default(),
     )
     held = {b.ticket_id: (b.due, b.holder) for b in h.sla.breaches}
     assert held == {
@@ -76,15 +81,19 @@ def test_a_breach_is_held_by_who_had_the_ticket_then(week) -> None:
         "unassigned": 1,
     }
     # the current assignees, which the summary used before, would say otherwise
-    assert store.get_ticket(ids[1]).assignee == store.get_ticket(ids[2]).assignee == "sam@s.example"
+    assert (
+        store.tickets.get_ticket(ids[1]).assignee
+        == store.tickets.get_ticket(ids[2]).assignee
+        == "sam@s.example"
+    )
 
 
 def test_existing_tickets_start_with_their_assignee_and_a_repeat_records_nothing(week) -> None:
     store, clock = week
     pull(store, 1, "alex@s.example", T0)
-    tid = store.find_ticket("helpdesk", "1").id
+    tid = store.tickets.find_ticket("helpdesk", "1").id
     pull(store, 1, "alex@s.example", T0 + H)  # the same assignee again: no new entry
-    store.assign(tid, "alex@s.example")
-    assert store.assignee_history(tid) == [(T0, "alex@s.example")]
+    store.tickets.assign(tid, "alex@s.example")
+    assert store.handoff.assignee_history(tid) == [(T0, "alex@s.example")]
     store.db.execute("DELETE FROM tickets WHERE id = ?", [tid])
-    assert store.assignee_history(tid) == []
+    assert store.handoff.assignee_history(tid) == []

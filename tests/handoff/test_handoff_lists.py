@@ -22,7 +22,7 @@ S = SlaSettings.default()
 
 def rec(ticket: Ticket, plan: str | None = None) -> TicketRecord:
     """A record as the store keeps it: the ticket's SLA history as it is first seen, and our
-    public answer at its first response (what ``Store.insert_tickets`` records)."""
+    public answer at its first response (what ``Store.tickets.insert_tickets`` records)."""
     events = sla_history.initial_events(ticket)
     if ticket.first_response_at is not None:
         events += (SlaEvent(ticket.first_response_at, EventType.AGENT_PUBLIC),)
@@ -162,7 +162,7 @@ def test_forecast_counts_business_hours_and_pauses() -> None:
 @pytest.fixture
 def week_handoff(tmp_path: Path):
     store = make_week(tmp_path / "week.db")
-    h = build_handoff(store.handoff_records(START, NOW), Window(START, NOW), S)
+    h = build_handoff(store.handoff.handoff_records(START, NOW), Window(START, NOW), S)
     store.close()
     return h
 

@@ -86,7 +86,9 @@ def week(tmp_path: Path):
 
 def test_every_sla_number_matches_a_direct_count(week) -> None:
     store, path = week
-    h = build_handoff(store.handoff_records(START, NOW), Window(START, NOW), SlaSettings.default())
+    h = build_handoff(
+        store.handoff.handoff_records(START, NOW), Window(START, NOW), SlaSettings.default()
+    )
     clocks = direct_clocks(path)
     breached = [
         c
@@ -156,7 +158,9 @@ def test_the_json_has_the_documented_keys_and_the_same_numbers(week, capsys) -> 
     data = json.loads(capsys.readouterr().out)
     assert set(data) == {"window", "alarms", "impact", "no_impact", "watch", "sla"}
     assert data["window"] == {"start": "2026-11-23T18:00:00Z", "end": "2026-11-30T18:00:00Z"}
-    h = build_handoff(store.handoff_records(START, NOW), Window(START, NOW), SlaSettings.default())
+    h = build_handoff(
+        store.handoff.handoff_records(START, NOW), Window(START, NOW), SlaSettings.default()
+    )
     assert data == json.loads(json.dumps(handoff_json(h)))
     assert sum(data["sla"]["breaches_per_day"].values()) == len(h.sla.breaches)
     # open P0 tickets are the ones with end-user impact here

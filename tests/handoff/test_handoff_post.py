@@ -72,7 +72,7 @@ async def test_posting_reaches_the_backend_once(tmp_path, clock, where) -> None:
     seed_store(store, data)
     now = clock()
     h = build_handoff(
-        store.handoff_records(now - timedelta(days=7), now),
+        store.handoff.handoff_records(now - timedelta(days=7), now),
         Window(now - timedelta(days=7), now),
         Config().sla,
     )
@@ -85,13 +85,13 @@ async def test_posting_reaches_the_backend_once(tmp_path, clock, where) -> None:
             "slack-channel": f"slack:{chat.remote_id.partition(':')[0]}",
         }[where]
     )
-    draft_id = store.create_draft(HANDOFF_DRAFT, None, {"body": body})
-    assert store.get_draft(draft_id).state == "draft"
+    draft_id = store.drafts.create_draft(HANDOFF_DRAFT, None, {"body": body})
+    assert store.drafts.get_draft(draft_id).state == "draft"
     edited = body.replace("## On-call handoff", "## On-call handoff (edited)")
     op = handoff_op(dest, post_title(now), edited, "handoff-key-1")
-    store.queue_handoff_post(draft_id, edited, op, now)
-    assert store.get_draft(draft_id).state == "submitted"
-    assert store.last_handoff_at() == now
+    store.handoff.queue_handoff_post(draft_id, edited, op, now)
+    assert store.drafts.get_draft(draft_id).state == "submitted"
+    assert store.handoff.last_handoff_at() == now
     demo = build_demo_backends(data, clock)
     engine = SyncEngine(store, demo.backends, clock)
     try:
@@ -118,7 +118,7 @@ async def test_posting_reaches_the_backend_once(tmp_path, clock, where) -> None:
                 assert len(posted) == 1 and "thread_ts" not in posted[0]
                 (remote_id,) = store.db.execute("SELECT remote_id FROM outbox").fetchone()
                 assert remote_id == f"{channel}:{posted[0]['ts']}"
-                assert store.get_draft(draft_id).state == "filed"
+                assert store.drafts.get_draft(draft_id).state == "filed"
         states = [r[0] for r in store.db.execute("SELECT state FROM outbox")]
         assert states == ["done"]
     finally:

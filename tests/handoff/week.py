@@ -21,7 +21,7 @@ TARGET = {Source.HELPDESK: timedelta(hours=4), Source.CHAT: timedelta(hours=24)}
 def make_week(path: Path, seed: int = 7, n: int = 80) -> Store:
     rng = random.Random(seed)
     store = open_store(path, clock=FrozenClock(NOW))
-    premium = store.upsert_customer(Customer(1, "Globex", "premium", "vesta"))
+    premium = store.tickets.upsert_customer(Customer(1, "Globex", "premium", "vesta"))
     tickets: list[Ticket] = []
     comments: list[Comment] = []
     for i in range(n):
@@ -64,7 +64,7 @@ def make_week(path: Path, seed: int = 7, n: int = 80) -> Store:
             role = "customer" if author == requester else "staff"
             public = rng.random() > 0.15
             comments.append(Comment(0, idx, author, "x", when, public, f"c{i}.{j}", role=role))
-    store.insert_tickets(tickets, comments)
+    store.tickets.insert_tickets(tickets, comments)
     return store
 
 
@@ -87,7 +87,7 @@ def add_disagreements(store: Store) -> None:
     """
     from oncall_tui.domain.sla_clocks import EventType, SlaEvent
 
-    premium = store.upsert_customer(Customer(1, "Globex", "premium", "vesta"))
+    premium = store.tickets.upsert_customer(Customer(1, "Globex", "premium", "vesta"))
     h = timedelta(hours=1)
     o1, o2, o3 = NOW - 30 * h, NOW - 50 * h, NOW - 40 * h
 
@@ -117,7 +117,7 @@ def add_disagreements(store: Store) -> None:
         SlaEvent(o3 + 4 * h, EventType.LABEL_REMOVE, "+more info please"),
         SlaEvent(o3 + 5 * h, EventType.AGENT_PUBLIC),
     )
-    store.insert_tickets(
+    store.tickets.insert_tickets(
         [
             ticket(AUTO_REPLY, o1, o1 + timedelta(minutes=5)),
             ticket(UNKNOWN_AUTHOR, o2, o2 + h),

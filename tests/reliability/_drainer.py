@@ -50,7 +50,7 @@ async def drain(db: str, url: str, lease: float, token: str) -> dict[str, Any]:
                 passes += 1
                 pushed += sum(o.pushed for o in report.outcomes.values())
                 errors.extend(report.trouble)
-                counts = store.outbox_counts()
+                counts = store.outbox.outbox_counts()
             except Exception as exc:  # noqa: BLE001 - reported to the test
                 errors.append("".join(traceback.format_exception_only(exc)).strip())
                 counts = {"unknown": 1}

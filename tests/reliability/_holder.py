@@ -31,7 +31,7 @@ def main() -> int:
     print("ready", flush=True)
     for line in sys.stdin:
         n = line.split()[1]
-        ui.add_labels(tid, [f"acked-{n}"])
+        ui.tickets.add_labels(tid, [f"acked-{n}"])
         print(f"acked {n}", flush=True)
     return 0
 

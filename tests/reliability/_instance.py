@@ -68,7 +68,11 @@ def main() -> int:
                 time.sleep(0.001)
         raise RuntimeError("still locked after 200 retries")
 
-    draft = store.create_draft("bug_report", None, {"title": role}) if role.startswith("ui") else 0
+    draft = (
+        store.drafts.create_draft("bug_report", None, {"title": role})
+        if role.startswith("ui")
+        else 0
+    )
     deadline = time.monotonic() + 30
     while not go.exists() and time.monotonic() < deadline:
         time.sleep(0.005)
@@ -81,20 +85,20 @@ def main() -> int:
         try:
             if role.startswith("ui"):
                 tid = ids[i % len(ids)]
-                attempt(store.set_priority, tid, list(Priority)[i % 4])
+                attempt(store.tickets.set_priority, tid, list(Priority)[i % 4])
                 result["ops"] += 1  # type: ignore[operator]
                 label = f"{role}-{i}"
-                attempt(store.add_labels, tid, [label])
+                attempt(store.tickets.add_labels, tid, [label])
                 result["ops"] += 1  # type: ignore[operator]
                 result["labels"].append([tid, label])  # type: ignore[attr-defined]
                 body = f"{role} note {i}"
-                attempt(store.add_comment, tid, body, public=False, author=role)
+                attempt(store.tickets.add_comment, tid, body, public=False, author=role)
                 result["ops"] += 1  # type: ignore[operator]
                 result["comments"].append(body)  # type: ignore[attr-defined]
-                attempt(store.save_draft, draft, {"title": f"{role} draft {i}"})
+                attempt(store.drafts.save_draft, draft, {"title": f"{role} draft {i}"})
             elif role.startswith("labels"):
                 label = f"{role}-{i}"
-                attempt(store.add_labels, ids[0], [label])
+                attempt(store.tickets.add_labels, ids[0], [label])
                 result["ops"] += 1  # type: ignore[operator]
                 result["labels"].append([ids[0], label])  # type: ignore[attr-defined]
             else:  # sync: one page of every ticket plus a new remote comment, and its cursor
@@ -113,7 +117,7 @@ def main() -> int:
                     ),
                     cursor=f"cursor-{i}",
                 )
-                attempt(store.apply_page, "zendesk", page)
+                attempt(store.remote.apply_page, "zendesk", page)
                 attempt(store.sync_state.record_outcome, "zendesk", None)
                 result["comments"].append(f"remote comment {i}")  # type: ignore[attr-defined]
                 result["cursor"] = f"cursor-{i}"

@@ -271,7 +271,7 @@ def test_a_read_only_file_system_keeps_the_unsent_changes(tmp_path: Path) -> Non
     store = open_store(db, clock=clock)
     seed_store(store, make_demo_data(clock(), seed=1))
     tid = store.queue.open_queue(parse_query(""), limit=1)[0].id
-    store.add_comment(tid, "a note not yet sent", public=False, author="alex")
+    store.tickets.add_comment(tid, "a note not yet sent", public=False, author="alex")
     store.close()
     before = db.read_bytes()
     out = run_read_only(folder, "--db", str(db))

@@ -41,11 +41,11 @@ def write_some(path: Path) -> None:
     store = open_store(path, clock=clock)
     writer = open_store(path, clock=clock, migrate=False)  # the sync engine's connection
     try:
-        [tid] = store.insert_tickets(
+        [tid] = store.tickets.insert_tickets(
             [Ticket(id=0, source=Source.HELPDESK, subject="x", opened_at=NOW, updated_at=NOW)]
         )
-        store.add_comment(tid, "note", public=False, author="me")
-        writer.set_meta("k", "v")
+        store.tickets.add_comment(tid, "note", public=False, author="me")
+        writer.tickets.set_meta("k", "v")
         sides = [Path(f"{path}{suffix}") for suffix in ("-wal", "-shm")]
         assert all(p.exists() for p in sides), "WAL mode should have made -wal and -shm"
         for p in [path, *sides]:

@@ -227,7 +227,7 @@ async def test_a_trickling_backend_does_not_hold_up_the_others(
         assert time.monotonic() - started < 20
         assert "no complete answer within 2s" in (report.outcomes["zendesk"].error or "")
         assert report.outcomes["github"].error is None
-        assert store.find_ticket("tracker", "acme/product#1") is not None
+        assert store.tickets.find_ticket("tracker", "acme/product#1") is not None
         for backend in backends:
             await backend.client.aclose()
     store.close()
@@ -276,13 +276,13 @@ async def test_a_push_is_never_redirected(
         adapter = zendesk(url, clock)
         engine = SyncEngine(store, [adapter], clock)
         assert (await engine.run_once()).ok
-        tid = store.find_ticket("helpdesk", "2").id
-        store.add_comment(
+        tid = store.tickets.find_ticket("helpdesk", "2").id
+        store.tickets.add_comment(
             tid, "Internal: the admin password is in the vault", public=False, author="alex"
         )
         plan.add(Fault.REDIRECT)
         await engine.run_once()
-        (op,) = store.ops(tuple(OpState))
+        (op,) = store.outbox.ops(tuple(OpState))
         assert op.state == OpState.FAILED, op
         assert "redirected a PUT" in (op.error or "") and "not followed" in (op.error or "")
         assert_clean(op.error or "")
@@ -361,7 +361,7 @@ async def test_one_bad_record_does_not_stop_the_page(clock: FrozenClock, tmp_pat
         assert report.ok, report.summary()
         assert report.outcomes["zendesk"].skipped == 3
         assert "skipped 3 unreadable" in report.summary()
-        cached = {r for r in "123456" if store.find_ticket("helpdesk", r) is not None}
+        cached = {r for r in "123456" if store.tickets.find_ticket("helpdesk", r) is not None}
         assert cached == {"1", "2", "3"}
         cursor = store.sync_state.cursor("zendesk")
         assert cursor and '"export"' in cursor  # moved past the page with the bad records
@@ -376,7 +376,7 @@ async def test_one_bad_record_does_not_stop_the_page(clock: FrozenClock, tmp_pat
         fake.tickets[4]["status"] = "open"
         fake._touch(4)
         await engine.run_once()
-        assert store.find_ticket("helpdesk", "4") is not None
+        assert store.tickets.find_ticket("helpdesk", "4") is not None
         # A bad record read again (another change of it) is not logged twice.
         before = len(store.sync_state.log_entries())
         fake._touch(6)
@@ -418,11 +418,11 @@ async def test_bad_issues_and_messages_are_quarantined_too(
         ]
         report = await SyncEngine(store, backends, clock).run_once()
         assert report.ok, report.summary()
-        assert store.find_ticket("tracker", "acme/product#1") is not None
-        assert store.find_ticket("tracker", "acme/product#3") is not None
-        assert store.find_ticket("tracker", "acme/product#2") is None
-        assert store.find_ticket("chat", f"C0ACME:{base:.6f}") is not None
-        assert store.find_ticket("chat", f"C0ACME:{base + 2:.6f}") is not None
+        assert store.tickets.find_ticket("tracker", "acme/product#1") is not None
+        assert store.tickets.find_ticket("tracker", "acme/product#3") is not None
+        assert store.tickets.find_ticket("tracker", "acme/product#2") is None
+        assert store.tickets.find_ticket("chat", f"C0ACME:{base:.6f}") is not None
+        assert store.tickets.find_ticket("chat", f"C0ACME:{base + 2:.6f}") is not None
         lines = [m for _at, _b, level, m in store.sync_state.log_entries() if level == "warning"]
         assert any("issue 2" in m and "unknown state" in m for m in lines), lines
         assert any(f"message {base + 1:.6f}" in m and "user" in m for m in lines), lines
@@ -488,13 +488,13 @@ async def test_huge_fields_are_cut_at_ingestion_and_the_ui_stays_quick(
         await app.workers.wait_for_complete()
         await pilot.pause()
         store = app.ctx.store
-        ticket = store.find_ticket("helpdesk", "7")
+        ticket = store.tickets.find_ticket("helpdesk", "7")
         assert ticket is not None
         assert len(ticket.subject) == limits.line_chars
         assert ticket.subject.startswith("Printer on fire x") and ticket.subject.endswith(TRUNCATED)
         assert len(ticket.body) == limits.text_chars and ticket.body.endswith(TRUNCATED)
         assert len(ticket.labels) == limits.labels
-        [comment] = [c for c in store.comments(ticket.id) if c.body.startswith("log:")]
+        [comment] = [c for c in store.tickets.comments(ticket.id) if c.body.startswith("log:")]
         assert len(comment.body) == limits.text_chars and comment.body.endswith(TRUNCATED)
         await pilot.press("5")  # All open
         await pilot.pause()

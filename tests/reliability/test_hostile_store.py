@@ -1,6 +1,6 @@
 """Hostile records reach the store intact but inert.
 
-What a backend sends goes through ``Store.apply_page``: NUL and escape characters, RTL
+What a backend sends goes through ``Store.remote.apply_page``: NUL and escape characters, RTL
 marks, lone surrogates (``"\\ud800"`` is valid JSON text), megabyte subjects. The page must be
 written (a page that cannot be written is fetched again forever), and no stored text may
 keep a character a terminal would act on: the design neutralises them at this boundary.
@@ -97,10 +97,10 @@ def assert_inert(store: Store) -> None:
 
 def read_everything(store: Store) -> None:
     for row in store.queue.open_queue(parse_query(""), limit=500):
-        t = store.get_ticket(row.id)
-        store.comments(t.id)
-        store.get_customer(t.customer_id)
-    store.customers()
+        t = store.tickets.get_ticket(row.id)
+        store.tickets.comments(t.id)
+        store.tickets.get_customer(t.customer_id)
+    store.tickets.customers()
 
 
 @pytest.mark.product_bug("B11: a lone surrogate in remote text makes apply_page raise")
@@ -182,12 +182,12 @@ def test_any_remote_text_is_stored_inert(
         customers=(customer(name=name, plan=plan, codename=codename, contacts=tuple(contacts)),),
         cursor=json.dumps({"after": subject}),  # adapters encode cursors as ASCII JSON
     )
-    changed = store.apply_page("zendesk", page)
+    changed = store.remote.apply_page("zendesk", page)
     assert len(changed) == 1
     assert_inert(store)
     read_everything(store)
     # the same page again changes nothing and writes no duplicate comment
-    assert store.apply_page("zendesk", page) == set()
+    assert store.remote.apply_page("zendesk", page) == set()
     assert store.db.execute("SELECT count(*) FROM comments").fetchone()[0] == 1
 
 
@@ -200,29 +200,29 @@ def test_megabyte_subjects_and_bodies_are_stored_and_searchable(store: Store) ->
         comments=(comment("0", body="word " * 200_000),),
         cursor="c",
     )
-    assert len(store.apply_page("zendesk", page)) == 3
+    assert len(store.remote.apply_page("zendesk", page)) == 3
     rows = store.queue.open_queue(parse_query("zebra1"), limit=5)
     assert [len(r.subject) for r in rows] == [len("zebra1 ") + len(big)]
     assert store.queue.queue_count(parse_query("giraffe2")) == 1
-    assert len(store.comments(rows[0].id)) == 0
+    assert len(store.tickets.comments(rows[0].id)) == 0
     read_everything(store)
 
 
 def test_a_huge_page_is_one_transaction(store: Store) -> None:
     tickets = tuple(ticket(str(n), subject=HOSTILE[n % len(HOSTILE)]) for n in range(3000))
     comments = tuple(comment(str(n), remote_id=f"c{n}") for n in range(3000))
-    assert len(store.apply_page("zendesk", Page(tickets, comments, cursor="big"))) == 3000
+    assert len(store.remote.apply_page("zendesk", Page(tickets, comments, cursor="big"))) == 3000
     assert store.sync_state.cursor("zendesk") == "big"
-    assert store.ticket_count() == 3000
+    assert store.tickets.ticket_count() == 3000
 
 
 def test_a_failing_page_writes_nothing_not_even_its_cursor(store: Store) -> None:
-    store.apply_page("zendesk", Page((ticket("1"),), cursor="before"))
+    store.remote.apply_page("zendesk", Page((ticket("1"),), cursor="before"))
     broken = replace(ticket("2"), opened_at=datetime(2026, 1, 1))  # naive: the store refuses it
     with pytest.raises(ValueError):
-        store.apply_page("zendesk", Page((ticket("3"), broken), cursor="after"))
+        store.remote.apply_page("zendesk", Page((ticket("3"), broken), cursor="after"))
     assert store.sync_state.cursor("zendesk") == "before"
-    assert store.find_ticket("helpdesk", "3") is None
+    assert store.tickets.find_ticket("helpdesk", "3") is None
 
 
 # -- files that are not ours, schemas with pieces missing, rows that cannot be read back ---------
@@ -323,8 +323,8 @@ def test_a_dropped_table_or_column_is_named_at_open(tmp_path: Any, damage: Any, 
 
     path = tmp_path / "x.db"
     store = open_store(path)
-    store.insert_tickets([local_ticket()])
-    store.add_comment(1, "queued note", public=False, author="alex")  # one unsent change
+    store.tickets.insert_tickets([local_ticket()])
+    store.tickets.add_comment(1, "queued note", public=False, author="alex")  # one unsent change
     damage(store)
     store.close()
     before = files_of(tmp_path)
@@ -373,7 +373,7 @@ def test_a_damaged_ticket_row_is_left_out_and_noted(store: Store, case: str) -> 
     from oncall_tui.store.db import DamagedRowError
 
     table, column, value = DAMAGED_ROWS[case]
-    ids = store.insert_tickets([local_ticket(remote_id=str(n)) for n in range(3)])
+    ids = store.tickets.insert_tickets([local_ticket(remote_id=str(n)) for n in range(3)])
     store.db.execute(f"UPDATE {table} SET {column} = ? WHERE id = ?", [value, ids[1]])
     rows = store.queue.open_queue(parse_query(""))
     assert [r.id for r in rows] == [ids[0], ids[2]]
@@ -381,9 +381,9 @@ def test_a_damaged_ticket_row_is_left_out_and_noted(store: Store, case: str) -> 
         store.queue.open_queue(parse_query(query))  # one bad row must not fail the whole query
         store.queue.queue_count(parse_query(query))
     for row in rows:
-        store.get_ticket(row.id)  # what the queue shows can be opened
+        store.tickets.get_ticket(row.id)  # what the queue shows can be opened
     with pytest.raises(DamagedRowError, match=f"tickets row {ids[1]} is damaged"):
-        store.get_ticket(ids[1])
+        store.tickets.get_ticket(ids[1])
     notes = [m for _, backend, level, m in store.sync_state.log_entries() if backend == "store"]
     assert len(notes) == 1 and f"tickets row {ids[1]} is damaged" in notes[0], notes
     store.queue.open_queue(parse_query(""))
@@ -394,22 +394,22 @@ def test_a_damaged_ticket_row_is_left_out_and_noted(store: Store, case: str) -> 
 
 
 def test_damaged_comments_customers_drafts_and_log_rows_are_left_out(store: Store) -> None:
-    [tid] = store.insert_tickets([local_ticket()])
-    store.add_comment(tid, "fine", public=False, author="alex")
-    store.add_comment(tid, "broken", public=False, author="alex")
+    [tid] = store.tickets.insert_tickets([local_ticket()])
+    store.tickets.add_comment(tid, "fine", public=False, author="alex")
+    store.tickets.add_comment(tid, "broken", public=False, author="alex")
     store.db.execute("UPDATE comments SET created_at = 'later' WHERE body = 'broken'")
-    assert [c.body for c in store.comments(tid)] == ["fine"]
-    good = store.create_draft("bug_report", None, {"title": "good"})
-    bad = store.create_draft("bug_report", None, {"title": "bad"})
+    assert [c.body for c in store.tickets.comments(tid)] == ["fine"]
+    good = store.drafts.create_draft("bug_report", None, {"title": "good"})
+    bad = store.drafts.create_draft("bug_report", None, {"title": "bad"})
     store.db.execute("UPDATE drafts SET fields = '{oops' WHERE id = ?", [bad])
-    assert [d.id for d in store.drafts()] == [good]
+    assert [d.id for d in store.drafts.drafts()] == [good]
     store.db.execute(
         "INSERT INTO customers (name, plan, domains, contacts) VALUES ('Ok', 'free', '[]', '[]')"
     )
     store.db.execute(
         "INSERT INTO customers (name, plan, domains, contacts) VALUES ('Bad', 'free', 'x', '[]')"
     )
-    assert [c.name for c in store.customers()] == ["Ok"]
+    assert [c.name for c in store.tickets.customers()] == ["Ok"]
     store.db.execute(
         "INSERT INTO sync_log (at, backend, level, message) VALUES ('whenever', 'x', 'info', 'm')"
     )

@@ -159,7 +159,7 @@ async def test_breach_toast_shows_the_subject_literally(
     app, _ = await hostile_app(make_app, clock, MARKUP + ESCAPES, comment=False)
     async with app.run_test(size=WIDE, notifications=True) as pilot:
         await show_all_open(pilot)
-        due = app.ctx.store.get_ticket(1).sla_due
+        due = app.ctx.store.tickets.get_ticket(1).sla_due
         assert due is not None and due > clock()
         clock.set(due + timedelta(seconds=1))
         app.screen.tick()
@@ -224,7 +224,7 @@ async def test_backend_error_text_is_inert_in_detail_and_sync_log(
         await pilot.press("enter")  # send what waits out its undo window now
         await app.workers.wait_for_complete()
         await pilot.pause()
-        failed = app.ctx.store.ops(("failed",))  # type: ignore[arg-type]
+        failed = app.ctx.store.outbox.ops(("failed",))  # type: ignore[arg-type]
         assert failed, app.sync_status
         assert_inert(app, "detail with a failed change")
         app.push_screen(SyncLogScreen(app.ctx.store, app.ctx.config.sla))

@@ -103,7 +103,7 @@ def make_outbox(db: Path) -> list[tuple[str, str, bool]]:
     clock = SystemClock()
     store = open_store(db, clock=clock)
     now = clock()
-    store.insert_tickets(
+    store.tickets.insert_tickets(
         [
             Ticket(
                 id=0,
@@ -119,10 +119,10 @@ def make_outbox(db: Path) -> list[tuple[str, str, bool]]:
     made = []
     for n in range(NOTES_PER_TICKET):
         for t in range(1, TICKETS + 1):
-            ticket = store.find_ticket("helpdesk", str(200 + t))
+            ticket = store.tickets.find_ticket("helpdesk", str(200 + t))
             assert ticket is not None
             public = (t + n) % 2 == 0
-            store.add_comment(ticket.id, note_text(t, n), public=public, author="me@x.io")
+            store.tickets.add_comment(ticket.id, note_text(t, n), public=public, author="me@x.io")
             made.append((str(200 + t), note_text(t, n), public))
     store.close()
     return made

@@ -46,7 +46,7 @@ class Rig:
 
     @property
     def ticket_id(self) -> int:
-        found = self.store.find_ticket("helpdesk", "201")
+        found = self.store.tickets.find_ticket("helpdesk", "201")
         assert found is not None
         return found.id
 
@@ -90,14 +90,14 @@ async def rig(tmp_path: Path, clock: FrozenClock) -> AsyncIterator[Rig]:
 
 
 def only_op(store: Store) -> Any:
-    (op,) = store.ops((OpState.PENDING, OpState.INFLIGHT, OpState.FAILED))
+    (op,) = store.outbox.ops((OpState.PENDING, OpState.INFLIGHT, OpState.FAILED))
     return op
 
 
 @pytest.mark.parametrize("lookup_fault", ["429", "401", "500", "drop"])
 async def test_a_failed_lookup_keeps_the_entry_unclear(rig: Rig, lookup_fault: str) -> None:
     text = "We are restarting the workers"
-    rig.store.add_comment(rig.ticket_id, text, public=True, author="me@x.io")
+    rig.store.tickets.add_comment(rig.ticket_id, text, public=True, author="me@x.io")
     rig.fake.faults = FaultPlan(script=[Fault.LOST_RESPONSE], match=PUSH)
     await rig.run()
     assert rig.bodies(text) == 1  # applied, its answer lost
@@ -123,8 +123,8 @@ async def test_a_failed_lookup_keeps_the_entry_unclear(rig: Rig, lookup_fault: s
     report = await rig.run(advance=MAX_SERVER_WAIT + 1)
     assert report.ok, report.summary()
     assert rig.bodies(text) == 1, "the unclear reply was sent again"
-    assert rig.store.get_op(op.id).state == OpState.DONE
-    assert rig.store.get_op(op.id).attempts == 1
+    assert rig.store.outbox.get_op(op.id).state == OpState.DONE
+    assert rig.store.outbox.get_op(op.id).attempts == 1
     assert [r[0] is not None for r in rig.local(text)] == [True]
 
 
@@ -132,12 +132,12 @@ async def test_the_same_text_twice_after_a_drop_delivers_once_and_keeps_pulling(
     rig: Rig,
 ) -> None:
     text = "Restarting the workers now"
-    first = rig.store.add_comment(rig.ticket_id, text, public=False, author="me@x.io")
+    first = rig.store.tickets.add_comment(rig.ticket_id, text, public=False, author="me@x.io")
     await rig.run(advance=1)
     assert rig.bodies(text) == 1
 
     for fault in (Fault.LOST_RESPONSE, Fault.DROP):  # applied / not applied, answer lost
-        rig.store.add_comment(rig.ticket_id, text, public=False, author="me@x.io")
+        rig.store.tickets.add_comment(rig.ticket_id, text, public=False, author="me@x.io")
         rig.fake.faults = FaultPlan(script=[fault], match=PUSH)
         await rig.run(advance=1)
         rig.fake.faults = FaultPlan()
@@ -147,9 +147,9 @@ async def test_the_same_text_twice_after_a_drop_delivers_once_and_keeps_pulling(
     assert rig.bodies(text) == 3, "each note once: the first, the lost one, the resent one"
     local = rig.local(text)
     assert len(local) == 3 and len({r[0] for r in local}) == 3 and None not in {r[0] for r in local}
-    kept = {c.id: c.remote_id for c in rig.store.comments(rig.ticket_id)}
+    kept = {c.id: c.remote_id for c in rig.store.tickets.comments(rig.ticket_id)}
     assert kept[first.id] is not None  # the first note kept its own comment
-    assert rig.store.ops() == []
+    assert rig.store.outbox.ops() == []
 
     # The pull keeps going: the customer's next answer arrives.
     rig.fake.add_comment(
@@ -164,7 +164,7 @@ async def test_a_pulled_copy_of_an_unsettled_comment_is_merged(rig: Rig) -> None
     """The pull may bring the comment of a lost send before its entry settles: settling
     must merge the two rows, not fail on UNIQUE(ticket_id, remote_id) on every pass."""
     text = "A note whose answer was lost"
-    rig.store.add_comment(rig.ticket_id, text, public=False, author="me@x.io")
+    rig.store.tickets.add_comment(rig.ticket_id, text, public=False, author="me@x.io")
     rig.fake.faults = FaultPlan(script=[Fault.LOST_RESPONSE], match=PUSH)
     await rig.run(advance=1)
     rig.fake.faults = FaultPlan()
@@ -179,17 +179,17 @@ async def test_a_pulled_copy_of_an_unsettled_comment_is_merged(rig: Rig) -> None
     for _ in range(2):
         report = await rig.run(advance=400)
         assert report.ok, report.summary()
-    assert rig.store.get_op(op.id).state == OpState.DONE
+    assert rig.store.outbox.get_op(op.id).state == OpState.DONE
     assert rig.local(text) == [(str(remote["id"]), op.id)]
-    rig.store.mark_done(op.id, remote_id=str(remote["id"]))  # settling twice is harmless
+    rig.store.outbox.mark_done(op.id, remote_id=str(remote["id"]))  # settling twice is harmless
     assert rig.local(text) == [(str(remote["id"]), op.id)]
-    assert rig.store.get_ticket(rig.ticket_id).pending_ops == 0
+    assert rig.store.tickets.get_ticket(rig.ticket_id).pending_ops == 0
 
 
 @pytest.mark.parametrize("retry_after", [1_000_000_000_000, 99_999_999_999, 10**400])
 async def test_absurd_retry_after_waits_fifteen_minutes(rig: Rig, retry_after: int) -> None:
     text = f"after a Retry-After of {str(retry_after)[:15]}"
-    rig.store.add_comment(rig.ticket_id, text, public=True, author="me@x.io")
+    rig.store.tickets.add_comment(rig.ticket_id, text, public=True, author="me@x.io")
     rig.fake.faults = FaultPlan(script=[Fault.RATE_LIMIT], match=PUSH)
     rig.fake.rate_limited = lambda call, _: _answer_429(retry_after)  # type: ignore[method-assign]
     report = await rig.run(advance=1)
@@ -236,7 +236,7 @@ def test_server_waits_in_errors_are_clamped() -> None:
 
 async def test_a_pass_survives_an_injected_exception(rig: Rig) -> None:
     text = "sent after the trouble"
-    real = rig.store.apply_page
+    real = rig.store.remote.apply_page
     calls = {"n": 0}
 
     def failing(*args: Any, **kwargs: Any) -> Any:
@@ -245,11 +245,11 @@ async def test_a_pass_survives_an_injected_exception(rig: Rig) -> None:
             raise RuntimeError("injected: something nobody expected")
         return real(*args, **kwargs)
 
-    rig.store.apply_page = failing  # type: ignore[method-assign]
+    rig.store.remote.apply_page = failing  # type: ignore[method-assign]
     report = await rig.run(advance=1)
     assert not report.ok and any("injected" in t for t in report.trouble), report.summary()
     assert any("injected" in m for _, _, _, m in rig.store.sync_state.log_entries())
-    rig.store.add_comment(rig.ticket_id, text, public=True, author="me@x.io")
+    rig.store.tickets.add_comment(rig.ticket_id, text, public=True, author="me@x.io")
     report = await rig.run(advance=1)
     assert report.ok, report.summary()
     assert rig.bodies(text) == 1
@@ -259,7 +259,7 @@ async def test_a_database_locked_by_another_process_does_not_stop_sync(rig: Rig)
     """Another process holds the write lock past the busy timeout (9 s in the issue, cut to
     0.2 s here): the pass reports it, and the next one delivers, with no ctrl+r."""
     text = "queued before the lock"
-    rig.store.add_comment(rig.ticket_id, text, public=True, author="me@x.io")
+    rig.store.tickets.add_comment(rig.ticket_id, text, public=True, author="me@x.io")
     rig.store.db.execute("PRAGMA busy_timeout = 200")
     other = sqlite3.connect(rig.store.path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
@@ -272,4 +272,4 @@ async def test_a_database_locked_by_another_process_does_not_stop_sync(rig: Rig)
     report = await rig.run(advance=1)
     assert report.ok, report.summary()
     assert rig.bodies(text) == 1
-    assert rig.store.ops() == []
+    assert rig.store.outbox.ops() == []

@@ -147,7 +147,7 @@ def sync_with_refused_token(
     caplog.set_level(logging.DEBUG)
     store = open_store(paths.db, sla=config.sla, clock=clock)
     now = clock()
-    [tid] = store.insert_tickets(
+    [tid] = store.tickets.insert_tickets(
         [
             Ticket(
                 id=0,
@@ -159,7 +159,7 @@ def sync_with_refused_token(
             )
         ]
     )
-    store.add_comment(tid, "please look", public=True, author="alex")  # an outbox entry
+    store.tickets.add_comment(tid, "please look", public=True, author="alex")  # an outbox entry
     built = build_backends(config, secrets, clock, transports=lambda name: refusing(echo))
     assert [b.name for b in built.backends] == ["github", "zendesk"]
     errors: list[str] = []

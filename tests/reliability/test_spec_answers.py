@@ -153,7 +153,7 @@ class SpecServer:
 
 
 def seeded(store: Store, backend: str, source: Source, remote_id: str) -> int:
-    store.apply_page(
+    store.remote.apply_page(
         backend,
         Page(
             tickets=(
@@ -177,7 +177,7 @@ def seeded(store: Store, backend: str, source: Source, remote_id: str) -> int:
             )
         ),
     )
-    found = store.find_ticket(str(source), remote_id)
+    found = store.tickets.find_ticket(str(source), remote_id)
     assert found is not None
     return found.id
 
@@ -190,7 +190,7 @@ def queued(
     remote_id: str | None,
     **payload: Any,
 ) -> int:
-    return store.enqueue(
+    return store.outbox.enqueue(
         Op(
             kind=kind,
             source=source,
@@ -206,7 +206,7 @@ async def settle(store: Store, backend: Any, clock: FrozenClock, op_id: int) -> 
     """One pass (and a second, as the engine would, should the first leave it unclear)."""
     engine = SyncEngine(store, [backend], clock)
     await engine.run_once()
-    op = store.get_op(op_id)
+    op = store.outbox.get_op(op_id)
     assert op is not None
     return op
 
@@ -260,7 +260,7 @@ async def test_zendesk_updates_settle_on_any_answer_the_spec_allows(
     op_id = queued(store, kind, Source.HELPDESK, tid, ZD_TICKET, **payload)
     op = await settle(store, backend, clock, op_id)
     assert op.state == OpState.DONE, (op.error, server.seen)
-    assert store.get_ticket(tid).pending_ops == 0
+    assert store.tickets.get_ticket(tid).pending_ops == 0
     writes = [s for s in server.seen if s[0] != "GET"]
     assert len(writes) == 1, server.seen  # sent once: nothing "in flight" to send again
     assert not server.problems, server.problems
@@ -283,7 +283,7 @@ async def test_zendesk_update_example_lacks_updated_at_and_is_completed_by_a_rea
     assert op.state == OpState.DONE
     assert ("GET", "/api/v2/tickets/{ticket_id}.json") in server.seen
     # The version came from the read (the example ticket's updated_at).
-    assert store.get_ticket(tid).version == "2011-05-05T10:38:52Z"
+    assert store.tickets.get_ticket(tid).version == "2011-05-05T10:38:52Z"
     await backend.client.aclose()
 
 
@@ -470,7 +470,7 @@ async def test_slack_replies_settle_or_fail_as_the_method_docs_say(
     remote_id = f"{CHANNEL}:{THREAD}"
     tid = seeded(store, "slack", Source.CHAT, remote_id)
     op_id = queued(store, OpKind.REPLY, Source.CHAT, tid, remote_id, body="We're on it.")
-    op = store.get_op(op_id)
+    op = store.outbox.get_op(op_id)
     assert op is not None
     keys.append(op.idempotency_key)
     op = await settle(store, backend, clock, op_id)

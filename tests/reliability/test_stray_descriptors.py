@@ -71,7 +71,7 @@ def recording(db: Path) -> Iterator[Opens]:
 
 def seeded(path: Path) -> None:
     store = open_store(path)
-    store.insert_tickets(
+    store.tickets.insert_tickets(
         [
             Ticket(
                 id=0,
@@ -110,7 +110,7 @@ def test_no_raw_open_while_a_connection_is_open(tmp_path: Path) -> None:
         assert check_integrity(db) is None
         ok, detail = inspect_database(db)  # what `doctor` does
         assert ok, detail
-        writer.add_labels(1, ["seen"])
+        writer.tickets.add_labels(1, ["seen"])
         counter.close()
         again.close()
         writer.close()

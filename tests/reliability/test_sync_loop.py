@@ -47,7 +47,7 @@ def test_sync_loop_survives_a_long_write_lock_and_delivers_once(tmp_path: Path) 
     config.write_text(f'sync_interval = 5\n[backends.zendesk]\nurl = "{url}"\n')
     db = tmp_path / "cache.db"
     store = open_store(db, clock=clock)
-    store.insert_tickets(
+    store.tickets.insert_tickets(
         [
             Ticket(
                 id=0,
@@ -59,7 +59,7 @@ def test_sync_loop_survives_a_long_write_lock_and_delivers_once(tmp_path: Path) 
             )
         ]
     )
-    tid = store.find_ticket("helpdesk", "201").id  # type: ignore[union-attr]
+    tid = store.tickets.find_ticket("helpdesk", "201").id  # type: ignore[union-attr]
     env = {**os.environ, "ONCALL_TUI_ZENDESK_TOKEN": DEFAULT_TOKEN}
     proc = subprocess.Popen(
         [
@@ -83,7 +83,7 @@ def test_sync_loop_survives_a_long_write_lock_and_delivers_once(tmp_path: Path) 
         assert wait_for(lambda: fake.mutations["export"] or len(fake.log) > 0, 20)
         # Hold the write lock past the loop's busy timeout (5 s), with a note queued in it.
         store.db.conn.execute("BEGIN IMMEDIATE")
-        store.add_comment(
+        store.tickets.add_comment(
             tid, "Queued while the database was locked", public=False, author="me@x.io"
         )
         time.sleep(11)  # two passes meet the lock
@@ -97,7 +97,7 @@ def test_sync_loop_survives_a_long_write_lock_and_delivers_once(tmp_path: Path) 
         assert proc.returncode == 0, err
         assert "locked" in out, out
         assert "Traceback" not in out + err
-        assert store.ops() == []
+        assert store.outbox.ops() == []
     finally:
         if proc.poll() is None:
             proc.kill()

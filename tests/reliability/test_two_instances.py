@@ -35,7 +35,7 @@ pytestmark = pytest.mark.slow
 def make_db(path: Path, clock: FrozenClock) -> None:
     store = open_store(path, clock=clock)
     now = clock()
-    store.insert_tickets(
+    store.tickets.insert_tickets(
         [
             Ticket(
                 id=0,
@@ -103,13 +103,17 @@ def test_two_instances_and_a_sync_writer_lose_nothing(tmp_path: Path, clock: Fro
         for r in results:
             missing = [b for b in r["comments"] if bodies[b] != 1]
             assert not missing, f"{r['role']}: notes missing or doubled: {missing[:5]}"
-        labels = {(t, label) for t in range(1, TICKETS + 1) for label in store.get_ticket(t).labels}
+        labels = {
+            (t, label)
+            for t in range(1, TICKETS + 1)
+            for label in store.tickets.get_ticket(t).labels
+        }
         for r in results:
             lost = [tuple(x) for x in r["labels"] if tuple(x) not in labels]
             assert not lost, f"{r['role']}: labels lost: {lost[:5]}"
         for r in results:
             if r["role"].startswith("ui"):
-                draft = store.get_draft(r["draft"])
+                draft = store.drafts.get_draft(r["draft"])
                 assert draft is not None
                 assert draft.fields == {"title": f"{r['role']} draft {r['ops'] // 3 - 1}"}
         pending = dict(
@@ -118,7 +122,7 @@ def test_two_instances_and_a_sync_writer_lose_nothing(tmp_path: Path, clock: Fro
             ).fetchall()
         )
         for t in range(1, TICKETS + 1):
-            assert store.get_ticket(t).pending_ops == pending.get(t, 0)
+            assert store.tickets.get_ticket(t).pending_ops == pending.get(t, 0)
         sync = next(r for r in results if r["role"] == "sync")
         assert store.sync_state.cursor("zendesk") == sync["cursor"]
         assert store.db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
@@ -137,7 +141,7 @@ def test_concurrent_label_edits_keep_every_label(tmp_path: Path, clock: FrozenCl
     assert all(not r["errors"] for r in results), summary(results)
     store = open_store(db, clock=clock)
     try:
-        have = set(store.get_ticket(1).labels)
+        have = set(store.tickets.get_ticket(1).labels)
         made = [label for r in results for _, label in r["labels"]]
         lost = [label for label in made if label not in have]
         assert not lost, f"{len(lost)} of {len(made)} labels lost, e.g. {lost[:5]}"
@@ -163,17 +167,17 @@ async def test_an_edit_while_another_instance_writes_is_refused_gently(
         store.db.execute("PRAGMA busy_timeout = 200")  # keep the test short
         other = sqlite3.connect(store.path, isolation_level=None)
         other.execute("BEGIN IMMEDIATE")
-        before = store.outbox_counts()
+        before = store.outbox.outbox_counts()
         try:
             await pilot.press("a")  # assign me
             await pilot.pause()
             assert app.is_running, "the app crashed on a busy database"
             shown = " ".join(str(n.message) for n in app._notifications).lower()
             assert "busy" in shown or "locked" in shown or "try again" in shown, shown
-            assert store.outbox_counts() == before
+            assert store.outbox.outbox_counts() == before
         finally:
             other.execute("ROLLBACK")
             other.close()
         await pilot.press("a")
         await pilot.pause()
-        assert store.outbox_counts().get("pending", 0) == before.get("pending", 0) + 1
+        assert store.outbox.outbox_counts().get("pending", 0) == before.get("pending", 0) + 1

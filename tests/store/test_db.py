@@ -47,11 +47,11 @@ def test_existing_folder_permissions_are_left_alone(tmp_path: Path) -> None:
 def test_reopen_keeps_data_and_does_not_migrate_twice(tmp_path: Path) -> None:
     path = tmp_path / "a.db"
     s = open_store(path)
-    s.set_meta("k", "v")
+    s.tickets.set_meta("k", "v")
     s.close()
     s = open_store(path)
     try:
-        assert s.meta("k") == "v"
+        assert s.tickets.meta("k") == "v"
         applied = s.db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0]
         assert applied == SCHEMA_VERSION
     finally:
@@ -126,7 +126,7 @@ def test_truncated_database_is_refused_and_untouched(tmp_path: Path) -> None:
 def test_wal_and_shm_files_are_private(tmp_path: Path) -> None:
     path = tmp_path / "p.db"
     s = open_store(path)
-    s.set_meta("x", "y")
+    s.tickets.set_meta("x", "y")
     try:
         for suffix in ("-wal", "-shm"):
             side = Path(str(path) + suffix)
@@ -156,7 +156,7 @@ def test_schema_1_database_gains_label_history_on_open(tmp_path: Path) -> None:
     store = open_store(path)
     try:
         assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 2
-        ticket = store.find_ticket("tracker", "a/b#1")
+        ticket = store.tickets.find_ticket("tracker", "a/b#1")
         assert ticket is not None
         assert {k: v.isoformat() for k, v in ticket.label_since.items()} == {
             "bug": "2026-11-20T19:00:00+00:00",
@@ -185,10 +185,10 @@ def test_reading_an_up_to_date_database_does_not_import_sqlite_utils(tmp_path: P
         "import sys\n"
         "from oncall_tui.store import open_store\n"
         f"store = open_store({str(path)!r})\n"
-        "assert store.meta('x') is None and store.outbox_counts() == {}\n"
+        "assert store.tickets.meta('x') is None and store.outbox.outbox_counts() == {}\n"
         "assert 'sqlite_utils' not in sys.modules, 'read path imported sqlite-utils'\n"
-        "store.set_meta('x', 'y')\n"
-        "assert store.meta('x') == 'y' and 'sqlite_utils' in sys.modules\n"
+        "store.tickets.set_meta('x', 'y')\n"
+        "assert store.tickets.meta('x') == 'y' and 'sqlite_utils' in sys.modules\n"
         "assert 'numpy' not in sys.modules\n"
         "store.close()\n"
     )
@@ -228,7 +228,7 @@ path, start = sys.argv[1], float(sys.argv[2])
 while time.time() < start:
     time.sleep(0.001)
 store = open_store(path)
-store.set_meta("opened-by", str(sys.argv[3]))
+store.tickets.set_meta("opened-by", str(sys.argv[3]))
 store.close()
 """
 

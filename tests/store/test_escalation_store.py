@@ -13,7 +13,7 @@ from oncall_tui.store.db import iso
 
 def ticket(store: Any, clock: Any, source: Source = Source.HELPDESK, rid: str = "1") -> int:
     now = clock()
-    (tid,) = store.insert_tickets(
+    (tid,) = store.tickets.insert_tickets(
         [Ticket(id=0, source=source, subject="s", opened_at=now, updated_at=now, remote_id=rid)]
     )
     return int(tid)
@@ -21,62 +21,62 @@ def ticket(store: Any, clock: Any, source: Source = Source.HELPDESK, rid: str = 
 
 def test_two_instances_claim_a_timer_once(store: Any, clock: Any) -> None:
     tid = ticket(store, clock)
-    timer_id = store.start_timebox(tid, clock() + timedelta(minutes=1))
+    timer_id = store.escalation.start_timebox(tid, clock() + timedelta(minutes=1))
     other = open_store(store.path, clock=clock)
     try:
-        assert store.stop_timer(timer_id, "nudged") is True
-        assert other.stop_timer(timer_id, "nudged") is False
+        assert store.escalation.stop_timer(timer_id, "nudged") is True
+        assert other.escalation.stop_timer(timer_id, "nudged") is False
         due = clock()
         outage = other.db.execute(
             "INSERT INTO escalation_timers (kind, title, started_at, due_at, interval_seconds) "
             "VALUES ('outage', 'Suspected outage: x', ?, ?, 3600)",
             [iso(due), iso(due)],
         ).lastrowid
-        (timer,) = store.timers("outage")
+        (timer,) = store.escalation.timers("outage")
         later = due + timedelta(hours=1)
-        assert store.reschedule_timer(outage, later, expected=timer.due_at) is True
-        assert other.reschedule_timer(outage, later, expected=timer.due_at) is False
+        assert store.escalation.reschedule_timer(outage, later, expected=timer.due_at) is True
+        assert other.escalation.reschedule_timer(outage, later, expected=timer.due_at) is False
     finally:
         other.close()
 
 
 def test_one_timebox_per_ticket_restart_replaces(store: Any, clock: Any) -> None:
     tid = ticket(store, clock)
-    store.start_timebox(tid, clock() + timedelta(minutes=5))
-    store.start_timebox(tid, clock() + timedelta(minutes=60))
-    (timer,) = store.timers("timebox")
+    store.escalation.start_timebox(tid, clock() + timedelta(minutes=5))
+    store.escalation.start_timebox(tid, clock() + timedelta(minutes=60))
+    (timer,) = store.escalation.timers("timebox")
     assert timer.due_at == clock() + timedelta(minutes=60)
 
 
 def test_acknowledge_once_a_day_in_one_transaction(store: Any, clock: Any) -> None:
     tid = ticket(store, clock, Source.TRACKER, "acme/product#1")
     day = date(2026, 11, 23)
-    assert store.acknowledge(tid, day, "ack", author="alex")
-    assert not store.acknowledge(tid, day, "ack", author="alex")
-    assert store.acknowledge(tid, day + timedelta(days=1), "ack", author="alex")
-    assert len(store.ops(ticket_id=tid)) == 2
-    assert store.standup_acks([tid]) == {tid: day + timedelta(days=1)}
+    assert store.escalation.acknowledge(tid, day, "ack", author="alex")
+    assert not store.escalation.acknowledge(tid, day, "ack", author="alex")
+    assert store.escalation.acknowledge(tid, day + timedelta(days=1), "ack", author="alex")
+    assert len(store.outbox.ops(ticket_id=tid)) == 2
+    assert store.escalation.standup_acks([tid]) == {tid: day + timedelta(days=1)}
     row = store.db.execute("SELECT count(*) FROM standup_acks WHERE outbox_id IS NULL").fetchone()
     assert row[0] == 0
 
 
 def test_link_back_draft_keeps_what_was_typed(store: Any, clock: Any) -> None:
     tid = ticket(store, clock)
-    first = store.create_draft("reply", tid, {"body": "Hi Rita, I am on it.", "title": "Hi"})
-    assert store.queue_reply_draft(tid, "We are tracking this in URL.") == first
-    assert store.queue_reply_draft(tid, "We are tracking this in URL.") == first
-    draft = store.get_draft(first)
+    first = store.drafts.create_draft("reply", tid, {"body": "Hi Rita, I am on it.", "title": "Hi"})
+    assert store.escalation.queue_reply_draft(tid, "We are tracking this in URL.") == first
+    assert store.escalation.queue_reply_draft(tid, "We are tracking this in URL.") == first
+    draft = store.drafts.get_draft(first)
     assert draft.fields["body"] == "Hi Rita, I am on it.\n\nWe are tracking this in URL."
 
 
 def test_link_notices_join_the_issue_by_url(store: Any, clock: Any) -> None:
     desk = ticket(store, clock)
     url = "https://github.com/acme/product/issues/4"
-    store.link(desk, url, "title")  # filed: the issue is not synced yet
-    (notice,) = store.link_notices()
+    store.tickets.link(desk, url, "title")  # filed: the issue is not synced yet
+    (notice,) = store.escalation.link_notices()
     assert (notice.ticket_id, notice.url, notice.issue, notice.told) == (desk, url, None, None)
     now = clock()
-    store.insert_tickets(
+    store.tickets.insert_tickets(
         [
             Ticket(
                 id=0,
@@ -89,8 +89,8 @@ def test_link_notices_join_the_issue_by_url(store: Any, clock: Any) -> None:
             )
         ]
     )
-    store.set_link_notice(desk, url, "linked")
-    (notice,) = store.link_notices()
+    store.escalation.set_link_notice(desk, url, "linked")
+    (notice,) = store.escalation.link_notices()
     assert notice.issue is not None and notice.issue.remote_id == "acme/product#4"
     assert notice.told == "linked"
 
@@ -120,7 +120,7 @@ def test_migration_marks_existing_links_as_told(tmp_path: Any) -> None:
     db.close()
     store = open_store(path)
     try:
-        (notice,) = store.link_notices()
+        (notice,) = store.escalation.link_notices()
         assert notice.told == "linked"
     finally:
         store.close()
@@ -135,25 +135,25 @@ def test_channel_post_is_one_entry_and_the_draft_in_one_transaction(store: Any, 
 
     store.undo_seconds = 10
     tid = ticket(store, clock)
-    draft_id = store.create_draft("channel", tid, {"body": "@oncall could", "title": "x"})
+    draft_id = store.drafts.create_draft("channel", tid, {"body": "@oncall could", "title": "x"})
     fields = {"body": "@oncall could you help", "title": "@oncall", "channel": "#help-eng"}
     op = post_message_op("C0HELPENG", fields["body"], "key-1")
-    got_draft, op_id = store.queue_channel_post(draft_id, tid, fields, op)
+    got_draft, op_id = store.escalation.queue_channel_post(draft_id, tid, fields, op)
     assert got_draft == draft_id
-    (entry,) = [o for o in store.ops() if o.kind is OpKind.POST_MESSAGE]
+    (entry,) = [o for o in store.outbox.ops() if o.kind is OpKind.POST_MESSAGE]
     assert (entry.id, entry.payload["channel"], entry.ticket_id) == (op_id, "C0HELPENG", None)
-    draft = store.get_draft(draft_id)
+    draft = store.drafts.get_draft(draft_id)
     assert (draft.state, draft.outbox_id, draft.fields) == ("submitted", op_id, fields)
-    assert store.waiting_count(clock()) == 1  # the undo window
+    assert store.outbox.waiting_count(clock()) == 1  # the undo window
     # a second send of the same entry (same key) fails whole: no second entry, no draft change
-    other = store.create_draft("channel", tid, {"body": "second", "title": "second"})
+    other = store.drafts.create_draft("channel", tid, {"body": "second", "title": "second"})
     with pytest.raises(sqlite3.IntegrityError):
-        store.queue_channel_post(other, tid, {"body": "changed", "title": "c"}, op)
-    assert len([o for o in store.ops() if o.kind is OpKind.POST_MESSAGE]) == 1
-    kept = store.get_draft(other)
+        store.escalation.queue_channel_post(other, tid, {"body": "changed", "title": "c"}, op)
+    assert len([o for o in store.outbox.ops() if o.kind is OpKind.POST_MESSAGE]) == 1
+    kept = store.drafts.get_draft(other)
     assert (kept.state, kept.outbox_id, kept.fields["body"]) == ("draft", None, "second")
     # undone: the draft is a draft again
-    assert store.undo_last() is not None
-    assert store.reopen_drafts_of(op_id) == 1
-    draft = store.get_draft(draft_id)
+    assert store.outbox.undo_last() is not None
+    assert store.escalation.reopen_drafts_of(op_id) == 1
+    draft = store.drafts.get_draft(draft_id)
     assert (draft.state, draft.outbox_id) == ("draft", None)

@@ -91,7 +91,7 @@ def test_short_names_match_whole_names_not_prefixes(store: Store, clock: FrozenC
 def test_unsent_is_the_local_change_not_the_status(store: Store, clock: FrozenClock) -> None:
     pending = _ticket(store, clock, status=Status.PENDING)
     edited = _ticket(store, clock)
-    store.set_priority(edited, Priority.P1)  # queued for its backend
+    store.tickets.set_priority(edited, Priority.P1)  # queued for its backend
     assert ids(store, "is:unsent") == {edited}
     assert ids(store, "is:pending") == {pending}
     assert ids(store, "status:pending") == {pending}
@@ -178,7 +178,7 @@ def test_has_tickets(store: Store, clock: FrozenClock) -> None:
 
 
 def _all(store: Store) -> list[Ticket]:
-    return [store.get_ticket(r.id) for r in everything(store)]
+    return [store.tickets.get_ticket(r.id) for r in everything(store)]
 
 
 def _urgency(store: Store) -> Callable[[int], int]:
@@ -187,7 +187,7 @@ def _urgency(store: Store) -> Callable[[int], int]:
 
 
 def _ticket(store: Store, clock: FrozenClock, **kw: object) -> int:
-    customer_id = store.upsert_customer(
+    customer_id = store.tickets.upsert_customer(
         Customer(id=0, name="Globex Health", plan="premium", codename="vesta", remote_id="1")
     )
     fields: dict = dict(
@@ -203,4 +203,4 @@ def _ticket(store: Store, clock: FrozenClock, **kw: object) -> int:
     fields.update(kw)
     if "remote_id" not in kw:
         fields["remote_id"] = f"9{len(everything(store)):04d}"
-    return store.insert_tickets([Ticket(**fields)])[0]
+    return store.tickets.insert_tickets([Ticket(**fields)])[0]

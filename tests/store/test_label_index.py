@@ -44,16 +44,16 @@ def test_pulled_labels_edited_locally_and_pulled_again(store: Store) -> None:
             for n in range(1, 31)
         )
     )
-    store.apply_page("zendesk", page)
+    store.remote.apply_page("zendesk", page)
     check(store, "~investigate", ":bug", "~INVESTIGATE")
     assert len(by_label(store, "~investigate")) == 10
 
-    one = store.find_ticket("helpdesk", "1")
+    one = store.tickets.find_ticket("helpdesk", "1")
     assert one is not None
-    store.add_labels(one.id, ["~investigate", "+waiting"])
-    three = store.find_ticket("helpdesk", "3")
+    store.tickets.add_labels(one.id, ["~investigate", "+waiting"])
+    three = store.tickets.find_ticket("helpdesk", "3")
     assert three is not None
-    store.remove_labels(three.id, ["~investigate"])
+    store.tickets.remove_labels(three.id, ["~investigate"])
     check(store, "~investigate", "+waiting", ":bug")
     assert one.id in by_label(store, "~investigate") and three.id not in by_label(
         store, "~investigate"
@@ -61,16 +61,16 @@ def test_pulled_labels_edited_locally_and_pulled_again(store: Store) -> None:
 
     # The help desk drops a label (a newer copy of ticket 6): the filter follows.
     later = T0 + timedelta(hours=1)
-    store.apply_page(
+    store.remote.apply_page(
         "zendesk", Page(tickets=(remote_ticket(6, labels=(":bug",), updated_at=later),))
     )
-    six = store.find_ticket("helpdesk", "6")
+    six = store.tickets.find_ticket("helpdesk", "6")
     assert six is not None and six.id not in by_label(store, "~investigate")
     check(store, "~investigate", ":bug")
 
 
 def test_replace_delete_and_damaged_rows(store: Store) -> None:
-    store.apply_page(
+    store.remote.apply_page(
         "zendesk",
         Page(tickets=tuple(remote_ticket(n, labels=("~investigate",)) for n in range(1, 6))),
     )
@@ -101,7 +101,7 @@ def test_replace_delete_and_damaged_rows(store: Store) -> None:
 
 
 def test_negated_and_several_labels(store: Store) -> None:
-    store.apply_page(
+    store.remote.apply_page(
         "zendesk",
         Page(
             tickets=(
@@ -112,7 +112,7 @@ def test_negated_and_several_labels(store: Store) -> None:
             )
         ),
     )
-    ids = {n: store.find_ticket("helpdesk", str(n)).id for n in range(1, 5)}  # type: ignore[union-attr]
+    ids = {n: store.tickets.find_ticket("helpdesk", str(n)).id for n in range(1, 5)}  # type: ignore[union-attr]
 
     def q(text: str) -> set[int]:
         return {r.id for r in store.queue.open_queue(parse_query(text), limit=100)}

@@ -15,64 +15,64 @@ LEASE = timedelta(minutes=10)
 
 def test_a_claimed_entry_is_skipped_until_its_lease_ends(store: Store, clock: FrozenClock) -> None:
     tid = add_ticket(store, clock)
-    store.assign(tid, "alex")
-    (mine,) = store.claim_due(clock(), "a", LEASE)
+    store.tickets.assign(tid, "alex")
+    (mine,) = store.outbox.claim_due(clock(), "a", LEASE)
     assert mine.state == OpState.PENDING  # claimed from pending: send it
-    assert store.get_op(mine.id).state == OpState.INFLIGHT
-    assert store.claim_due(clock(), "b", LEASE) == []  # another process skips it
-    assert store.due_ops(clock()) == []
+    assert store.outbox.get_op(mine.id).state == OpState.INFLIGHT
+    assert store.outbox.claim_due(clock(), "b", LEASE) == []  # another process skips it
+    assert store.outbox.due_ops(clock()) == []
     clock.advance(LEASE.total_seconds() + 1)  # "a" died mid-send
-    (theirs,) = store.claim_due(clock(), "b", LEASE)
+    (theirs,) = store.outbox.claim_due(clock(), "b", LEASE)
     assert theirs.state == OpState.INFLIGHT  # unclear: look it up before any resend
-    assert not store.mark_inflight(mine.id, "a")  # "a" lost its claim
-    assert store.mark_inflight(theirs.id, "b")
+    assert not store.outbox.mark_inflight(mine.id, "a")  # "a" lost its claim
+    assert store.outbox.mark_inflight(theirs.id, "b")
 
 
 def test_state_checks_on_every_mark(store: Store, clock: FrozenClock) -> None:
     tid = add_ticket(store, clock)
-    store.assign(tid, "alex")
-    (op,) = store.claim_due(clock(), "a", LEASE)
-    assert store.mark_inflight(op.id, "a")
-    store.mark_done(op.id, remote_id=None)
-    assert not store.mark_inflight(op.id)  # a settled entry is never sent again
-    assert not store.mark_retry(op.id, timedelta(seconds=5), "late answer")
-    assert not store.mark_unclear(op.id, timedelta(seconds=5), "late answer")
-    assert not store.mark_failed(op.id, "late answer")
-    store.mark_done(op.id)  # settling twice is harmless
-    assert store.get_op(op.id).state == OpState.DONE
-    assert store.get_ticket(tid).pending_ops == 0
+    store.tickets.assign(tid, "alex")
+    (op,) = store.outbox.claim_due(clock(), "a", LEASE)
+    assert store.outbox.mark_inflight(op.id, "a")
+    store.outbox.mark_done(op.id, remote_id=None)
+    assert not store.outbox.mark_inflight(op.id)  # a settled entry is never sent again
+    assert not store.outbox.mark_retry(op.id, timedelta(seconds=5), "late answer")
+    assert not store.outbox.mark_unclear(op.id, timedelta(seconds=5), "late answer")
+    assert not store.outbox.mark_failed(op.id, "late answer")
+    store.outbox.mark_done(op.id)  # settling twice is harmless
+    assert store.outbox.get_op(op.id).state == OpState.DONE
+    assert store.tickets.get_ticket(tid).pending_ops == 0
 
 
 def test_only_the_claimer_releases_its_claim(store: Store, clock: FrozenClock) -> None:
     tid = add_ticket(store, clock)
-    store.assign(tid, "alex")
-    (op,) = store.claim_due(clock(), "a", LEASE)
-    assert not store.mark_retry(op.id, timedelta(0), "not mine", "b")
-    assert store.get_op(op.id).state == OpState.INFLIGHT
-    assert store.mark_unclear(op.id, timedelta(0), "reset", "a")
-    (again,) = store.claim_due(clock(), "b", LEASE)  # released: unclear, claimable at once
+    store.tickets.assign(tid, "alex")
+    (op,) = store.outbox.claim_due(clock(), "a", LEASE)
+    assert not store.outbox.mark_retry(op.id, timedelta(0), "not mine", "b")
+    assert store.outbox.get_op(op.id).state == OpState.INFLIGHT
+    assert store.outbox.mark_unclear(op.id, timedelta(0), "reset", "a")
+    (again,) = store.outbox.claim_due(clock(), "b", LEASE)  # released: unclear, claimable at once
     assert again.state == OpState.INFLIGHT
 
 
 def test_a_dead_claimers_leases_end(store: Store, clock: FrozenClock) -> None:
     tid = add_ticket(store, clock)
-    store.assign(tid, "alex")
-    store.claim_due(clock(), "dead", LEASE)
-    assert store.live_claimers(clock()) == {"dead"}
-    assert store.end_leases("dead") == 1
-    (op,) = store.claim_due(clock(), "b", LEASE)
+    store.tickets.assign(tid, "alex")
+    store.outbox.claim_due(clock(), "dead", LEASE)
+    assert store.outbox.live_claimers(clock()) == {"dead"}
+    assert store.outbox.end_leases("dead") == 1
+    (op,) = store.outbox.claim_due(clock(), "b", LEASE)
     assert op.state == OpState.INFLIGHT
 
 
 def test_absurd_delays_park_at_most_a_year(store: Store, clock: FrozenClock) -> None:
     tid = add_ticket(store, clock)
-    store.assign(tid, "alex")
-    (op,) = store.claim_due(clock(), "a", LEASE)
-    store.mark_retry(op.id, timedelta(days=999_999_999), "absurd", "a")
-    assert store.parked_until(op.id) == clock() + timedelta(days=365)
-    assert store.send_now(op.id)
-    assert store.parked_until(op.id) is None
-    assert [o.id for o in store.due_ops(clock())] == [op.id]
+    store.tickets.assign(tid, "alex")
+    (op,) = store.outbox.claim_due(clock(), "a", LEASE)
+    store.outbox.mark_retry(op.id, timedelta(days=999_999_999), "absurd", "a")
+    assert store.outbox.parked_until(op.id) == clock() + timedelta(days=365)
+    assert store.outbox.send_now(op.id)
+    assert store.outbox.parked_until(op.id) is None
+    assert [o.id for o in store.outbox.due_ops(clock())] == [op.id]
 
 
 def test_two_connections_never_claim_the_same_entry(tmp_path: Path, clock: FrozenClock) -> None:
@@ -81,12 +81,12 @@ def test_two_connections_never_claim_the_same_entry(tmp_path: Path, clock: Froze
     try:
         tids = [add_ticket(one, clock, remote_id=str(n)) for n in range(5)]
         for tid in tids:
-            one.assign(tid, "alex")
+            one.tickets.assign(tid, "alex")
         claimed = []
         for _ in range(5):
-            claimed += [op.id for op in one.claim_due(clock(), "one", LEASE)]
-            claimed += [op.id for op in two.claim_due(clock(), "two", LEASE)]
-        assert sorted(claimed) == sorted({op.id for op in one.ops()})
+            claimed += [op.id for op in one.outbox.claim_due(clock(), "one", LEASE)]
+            claimed += [op.id for op in two.outbox.claim_due(clock(), "two", LEASE)]
+        assert sorted(claimed) == sorted({op.id for op in one.outbox.ops()})
     finally:
         one.close()
         two.close()
@@ -96,9 +96,9 @@ def test_an_unclear_entry_claimed_by_a_live_sync_cannot_be_discarded(
     store: Store, clock: FrozenClock
 ) -> None:
     tid = add_ticket(store, clock)
-    store.assign(tid, "alex")
-    (op,) = store.claim_due(clock(), "a", LEASE)
-    assert not store.discard(op.id) and not store.send_now(op.id)
-    store.mark_unclear(op.id, timedelta(minutes=14), "reset", "a")
-    assert store.discard(op.id)
-    assert store.get_ticket(tid).assignee is None
+    store.tickets.assign(tid, "alex")
+    (op,) = store.outbox.claim_due(clock(), "a", LEASE)
+    assert not store.outbox.discard(op.id) and not store.outbox.send_now(op.id)
+    store.outbox.mark_unclear(op.id, timedelta(minutes=14), "reset", "a")
+    assert store.outbox.discard(op.id)
+    assert store.tickets.get_ticket(tid).assignee is None

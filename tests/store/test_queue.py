@@ -17,7 +17,7 @@ ALL = parse_query("")
 
 
 def add_ticket(store: Store, clock: FrozenClock, **kw: object) -> int:
-    customer_id = store.upsert_customer(
+    customer_id = store.tickets.upsert_customer(
         Customer(
             id=0,
             name="Globex Health",
@@ -39,7 +39,7 @@ def add_ticket(store: Store, clock: FrozenClock, **kw: object) -> int:
         customer_id=customer_id,
     )
     fields.update(kw)
-    return store.insert_tickets([Ticket(**fields)])[0]
+    return store.tickets.insert_tickets([Ticket(**fields)])[0]
 
 
 def test_demo_seed_is_deterministic(clock: FrozenClock) -> None:
@@ -128,7 +128,7 @@ def test_full_text_search_covers_subject_comments_and_customer(
     store: Store, clock: FrozenClock
 ) -> None:
     tid = add_ticket(store, clock, subject="Hosts vanish from dashboard", body="nothing here")
-    store.add_comment(tid, "the osquery watchdog killed it", public=False, author="sam")
+    store.tickets.add_comment(tid, "the osquery watchdog killed it", public=False, author="sam")
     for words in ("vanish", "watchdog", "globex", "vesta", "dash"):
         assert [r.id for r in store.queue.open_queue(parse_query(words))] == [tid], words
     assert store.queue.open_queue(parse_query("unrelatedword")) == []
@@ -141,12 +141,12 @@ def test_local_edit_changes_row_and_queues_one_outbox_entry(
     store: Store, clock: FrozenClock
 ) -> None:
     tid = add_ticket(store, clock, priority=Priority.P2)
-    before = store.get_ticket(tid)
-    after = store.set_priority(tid, Priority.P0)
+    before = store.tickets.get_ticket(tid)
+    after = store.tickets.set_priority(tid, Priority.P0)
     assert after.priority == Priority.P0
     assert after.pending_ops == 1
     assert after.sla_due != before.sla_due  # P0 has a shorter target than P2
-    ops = store.ops()
+    ops = store.outbox.ops()
     assert [(op.kind, op.payload, op.ticket_id) for op in ops] == [
         (OpKind.SET_PRIORITY, {"priority": "P0"}, tid)
     ]
@@ -155,38 +155,38 @@ def test_local_edit_changes_row_and_queues_one_outbox_entry(
 
 def test_undo_restores_the_row_and_cancels_the_entry(store: Store, clock: FrozenClock) -> None:
     tid = add_ticket(store, clock, priority=Priority.P2)
-    before = store.get_ticket(tid)
-    store.set_priority(tid, Priority.P0)
-    op = store.undo_last()
+    before = store.tickets.get_ticket(tid)
+    store.tickets.set_priority(tid, Priority.P0)
+    op = store.outbox.undo_last()
     assert op is not None and op.kind == OpKind.SET_PRIORITY
-    restored = store.get_ticket(tid)
+    restored = store.tickets.get_ticket(tid)
     assert (restored.priority, restored.sla_due, restored.pending_ops) == (
         before.priority,
         before.sla_due,
         0,
     )
-    assert store.get_op(op.id).state == OpState.CANCELLED  # type: ignore[arg-type,union-attr]
-    assert store.undo_last() is None
+    assert store.outbox.get_op(op.id).state == OpState.CANCELLED  # type: ignore[arg-type,union-attr]
+    assert store.outbox.undo_last() is None
 
 
 def test_sent_entries_cannot_be_undone(store: Store, clock: FrozenClock) -> None:
     tid = add_ticket(store, clock)
-    store.assign(tid, "alex")
-    (op,) = store.ops()
-    store.mark_inflight(op.id)  # type: ignore[arg-type]
-    assert store.undo_last() is None
-    store.mark_done(op.id)  # type: ignore[arg-type]
-    assert store.get_ticket(tid).pending_ops == 0
+    store.tickets.assign(tid, "alex")
+    (op,) = store.outbox.ops()
+    store.outbox.mark_inflight(op.id)  # type: ignore[arg-type]
+    assert store.outbox.undo_last() is None
+    store.outbox.mark_done(op.id)  # type: ignore[arg-type]
+    assert store.tickets.get_ticket(tid).pending_ops == 0
 
 
 def test_waiting_label_pauses_and_resumes_the_clock(store: Store, clock: FrozenClock) -> None:
     tid = add_ticket(store, clock, priority=Priority.P0)
-    due = store.get_ticket(tid).sla_due
-    paused = store.add_labels(tid, ["+more info please"])
+    due = store.tickets.get_ticket(tid).sla_due
+    paused = store.tickets.add_labels(tid, ["+more info please"])
     assert paused.is_paused
     assert store.queue.queue_count(parse_query("is:paused")) == 1
     clock.advance(timedelta(hours=1))
-    resumed = store.remove_labels(tid, ["+more info please"])
+    resumed = store.tickets.remove_labels(tid, ["+more info please"])
     assert not resumed.is_paused
     assert resumed.sla_due is not None and due is not None
     assert resumed.sla_due - due == timedelta(hours=1)  # premium P0: calendar hours
@@ -196,29 +196,29 @@ def test_public_reply_is_first_response_and_stops_the_countdown(
     store: Store, clock: FrozenClock
 ) -> None:
     tid = add_ticket(store, clock)
-    comment = store.add_comment(tid, "On it!", public=True, author="alex")
+    comment = store.tickets.add_comment(tid, "On it!", public=True, author="alex")
     assert comment.pending
-    ticket = store.get_ticket(tid)
+    ticket = store.tickets.get_ticket(tid)
     assert ticket.first_response_at == clock()
     assert ticket.sla_due is None
-    assert [c.body for c in store.comments(tid)] == ["On it!"]
-    store.undo_last()
-    assert store.comments(tid) == []
-    assert store.get_ticket(tid).sla_due is not None
+    assert [c.body for c in store.tickets.comments(tid)] == ["On it!"]
+    store.outbox.undo_last()
+    assert store.tickets.comments(tid) == []
+    assert store.tickets.get_ticket(tid).sla_due is not None
 
 
 def test_internal_note_refused_on_public_tracker(store: Store, clock: FrozenClock) -> None:
     tid = add_ticket(store, clock, source=Source.TRACKER)
     with pytest.raises(ValueError, match="public"):
-        store.add_comment(tid, "secret", public=False, author="alex")
-    assert store.ops() == []
+        store.tickets.add_comment(tid, "secret", public=False, author="alex")
+    assert store.outbox.ops() == []
 
 
 def test_chat_metadata_is_local_only(store: Store, clock: FrozenClock) -> None:
     tid = add_ticket(store, clock, source=Source.CHAT)
-    store.set_priority(tid, Priority.P1)
-    assert store.get_ticket(tid).priority == Priority.P1
-    assert store.ops() == []  # Slack has no priorities: nothing to push
+    store.tickets.set_priority(tid, Priority.P1)
+    assert store.tickets.get_ticket(tid).priority == Priority.P1
+    assert store.outbox.ops() == []  # Slack has no priorities: nothing to push
 
 
 def test_control_characters_are_neutralised_at_the_boundary(
@@ -227,7 +227,7 @@ def test_control_characters_are_neutralised_at_the_boundary(
     tid = add_ticket(
         store, clock, subject="\x1b]52;c;ZXZpbA==\x07 hi \x1b[31mred", body="line\r\nnext\x00"
     )
-    t = store.get_ticket(tid)
+    t = store.tickets.get_ticket(tid)
     assert "\x1b" not in t.subject and "\x07" not in t.subject and "\x00" not in t.body
     assert "␛]52;c;ZXZpbA==␇ hi ␛[31mred" == t.subject
     assert t.body == "line\nnext␀"
@@ -235,7 +235,7 @@ def test_control_characters_are_neutralised_at_the_boundary(
 
 def test_sla_crossings(store: Store, clock: FrozenClock) -> None:
     tid = add_ticket(store, clock, priority=Priority.P0)  # premium P0: 4 calendar hours
-    due = store.get_ticket(tid).sla_due
+    due = store.tickets.get_ticket(tid).sla_due
     assert due is not None
     before = due - timedelta(minutes=15, seconds=1)
     assert store.queue.sla_crossings(before, before + timedelta(seconds=2)) == [
@@ -250,13 +250,20 @@ def test_sla_crossings(store: Store, clock: FrozenClock) -> None:
 def test_customer_contacts_accumulate_across_pages(store: Store) -> None:
     first = Customer(id=0, name="Globex", plan="premium", codename="vesta",
                      domains=("globex.io",), contacts=("Rita Okafor",), remote_id="7")
-    cid = store.upsert_customer(first, source="zendesk")
-    store.upsert_customer(
-        Customer(id=0, name="Globex", plan="ultimate", codename="vesta", domains=(),
-                 contacts=("Sam Lee",), remote_id="7"),
+    cid = store.tickets.upsert_customer(first, source="zendesk")
+    store.tickets.upsert_customer(
+        Customer(
+            id=0,
+            name="Globex",
+            plan="ultimate",
+            codename="vesta",
+            domains=(),
+            contacts=("Sam Lee",),
+            remote_id="7",
+        ),
         source="zendesk",
     )
-    customer = store.get_customer(cid)
+    customer = store.tickets.get_customer(cid)
     assert customer is not None
     assert customer.contacts == ("Rita Okafor", "Sam Lee")
     assert customer.domains == ("globex.io",)

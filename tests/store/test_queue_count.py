@@ -63,7 +63,7 @@ def test_customer_terms_skip_tickets_without_a_customer_either_way(
 ) -> None:
     """As with the join they replace: neither ``customer:x`` nor ``-customer:x`` (nor plan)
     matches a ticket that has no customer."""
-    (orphan,) = store.insert_tickets(
+    (orphan,) = store.tickets.insert_tickets(
         [
             Ticket(
                 id=0,
@@ -110,7 +110,7 @@ def test_counter_sees_what_the_ui_connection_committed(demo_store: Store) -> Non
     try:
         before = counter.count(parse_query("is:open"))
         (row,) = demo_store.queue.open_queue(parse_query("is:open"), limit=1)
-        demo_store.set_status(row.id, Status.SOLVED)
+        demo_store.tickets.set_status(row.id, Status.SOLVED)
         assert counter.count(parse_query("is:open")) == before - 1  # type: ignore[operator]
     finally:
         counter.close()
@@ -133,7 +133,9 @@ def test_interrupt_stops_a_running_count(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
         "SELECT count(*) FROM n"
     )  # minutes
-    monkeypatch.setattr(type(demo_store.queue), "_count_sql", lambda self, q, me, now: (slow, [10**10]))
+    monkeypatch.setattr(
+        type(demo_store.queue), "_count_sql", lambda self, q, me, now: (slow, [10**10])
+    )
     outcome: list[int | None] = []
     worker = threading.Thread(target=lambda: outcome.append(counter.count(parse_query("a"))))
     worker.start()

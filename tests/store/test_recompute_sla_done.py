@@ -16,8 +16,8 @@ STALE = "UPDATE tickets SET is_open = 1, sla_bucket = 0, sla_due = 'x', sla_warn
 def test_solved_tickets_are_counted_and_cleared_without_a_replay(tmp_path: Path) -> None:
     store, _, open_id = seeded(tmp_path, T0 + timedelta(hours=1))
     solved = rt(remote_id="41166", status="solved", updated_at=T0 + timedelta(minutes=5))
-    store.apply_page("zendesk", Page(tickets=(solved,), cursor="2"))
-    found = store.find_ticket("helpdesk", "41166")
+    store.remote.apply_page("zendesk", Page(tickets=(solved,), cursor="2"))
+    found = store.tickets.find_ticket("helpdesk", "41166")
     assert found is not None
     done_id = found.id
     cols = "SELECT paused, is_open, sla_bucket, sla_due, sla_warn_at, sla_target FROM tickets "
@@ -31,7 +31,7 @@ def test_solved_tickets_are_counted_and_cleared_without_a_replay(tmp_path: Path)
     )
     store.db.execute(STALE + "sla_target = 'x', paused = 1 WHERE id = ?", [done_id])
     store.db.execute(STALE + "sla_target = 'x' WHERE id = ?", [open_id])
-    assert store.recompute_sla([open_id, done_id]) == 2
+    assert store.tickets.recompute_sla([open_id, done_id]) == 2
     assert store.db.execute(cols + "WHERE id = ?", [done_id]).fetchone() == (
         1,
         0,
@@ -44,7 +44,7 @@ def test_solved_tickets_are_counted_and_cleared_without_a_replay(tmp_path: Path)
     assert due[1:4] == (1, 0, "2026-11-23T19:00:00Z") and DUE.hour == 19
     # every open ticket (the default): a solved one still marked open is counted and cleared
     store.db.execute(STALE + "sla_target = 'x' WHERE id = ?", [done_id])
-    assert store.recompute_sla() == 2
+    assert store.tickets.recompute_sla() == 2
     assert store.db.execute(cols + "WHERE id = ?", [done_id]).fetchone()[1:] == (
         0,
         2,
@@ -52,5 +52,5 @@ def test_solved_tickets_are_counted_and_cleared_without_a_replay(tmp_path: Path)
         None,
         None,
     )
-    assert store.recompute_sla() == 1  # only the open one is left to look at
+    assert store.tickets.recompute_sla() == 1  # only the open one is left to look at
     store.close()

@@ -59,8 +59,8 @@ def seeded(tmp_path: Path, now: datetime) -> tuple[Store, FrozenClock, int]:
     clock = FrozenClock(now)
     store = open_store(tmp_path / "sla.db", clock=clock)
     org = RemoteCustomer("org1", "Globex Health", "premium", ("globex.io",))
-    store.apply_page("zendesk", Page(customers=(org,), tickets=(rt(),), cursor="1"))
-    ticket = store.find_ticket("helpdesk", "41165")
+    store.remote.apply_page("zendesk", Page(customers=(org,), tickets=(rt(),), cursor="1"))
+    ticket = store.tickets.find_ticket("helpdesk", "41165")
     assert ticket is not None
     return store, clock, ticket.id
 
@@ -77,7 +77,7 @@ def count(store: Store, text: str, now: datetime) -> int:
 
 
 def report(store: Store, tid: int, now: datetime):  # type: ignore[no-untyped-def]
-    ticket = store.get_ticket(tid)
+    ticket = store.tickets.get_ticket(tid)
     return clocks_of(ticket, "premium", store.sla, now)
 
 
@@ -86,7 +86,7 @@ def test_a_late_answer_is_history_not_met(tmp_path: Path) -> None:
     store, clock, tid = seeded(tmp_path, late)
     assert columns(store, tid) == (0, "2026-11-23T19:00:00Z", 0)
     assert count(store, "sla:breached", late) == 1
-    store.add_comment(tid, "Sorry for the wait", public=True, author="me")
+    store.tickets.add_comment(tid, "Sorry for the wait", public=True, author="me")
     bucket, _, _ = columns(store, tid)
     assert bucket == 2  # nothing runs any more
     (first,) = report(store, tid, late).clocks
@@ -98,11 +98,11 @@ def test_a_late_answer_is_history_not_met(tmp_path: Path) -> None:
 def test_an_author_nobody_resolved_never_answers(tmp_path: Path) -> None:
     store, _, tid = seeded(tmp_path, T0 + timedelta(hours=5))
     page = Page(comments=(rc(1, T0 + timedelta(hours=1), role="", author="1046"),), cursor="2")
-    store.apply_page("zendesk", page)
-    assert store.get_ticket(tid).first_response_at is None
+    store.remote.apply_page("zendesk", page)
+    assert store.tickets.get_ticket(tid).first_response_at is None
     assert columns(store, tid)[:2] == (0, "2026-11-23T19:00:00Z")
     automatic = rc(2, T0 + timedelta(hours=1), role="automation", author="Support bot")
-    store.apply_page("zendesk", Page(comments=(automatic,), cursor="3"))
+    store.remote.apply_page("zendesk", Page(comments=(automatic,), cursor="3"))
     assert columns(store, tid)[:2] == (0, "2026-11-23T19:00:00Z")
     store.close()
 
@@ -110,11 +110,13 @@ def test_an_author_nobody_resolved_never_answers(tmp_path: Path) -> None:
 def test_a_staff_answer_then_a_customer_follow_up_starts_a_next_reply(tmp_path: Path) -> None:
     now = T0 + timedelta(hours=3)
     store, _, tid = seeded(tmp_path, now)
-    store.apply_page("zendesk", Page(comments=(rc(1, T0 + timedelta(hours=1), role="staff"),)))
-    assert store.get_ticket(tid).first_response_at == T0 + timedelta(hours=1)
+    store.remote.apply_page(
+        "zendesk", Page(comments=(rc(1, T0 + timedelta(hours=1), role="staff"),))
+    )
+    assert store.tickets.get_ticket(tid).first_response_at == T0 + timedelta(hours=1)
     assert columns(store, tid)[0] == 2
     follow = rc(2, T0 + timedelta(hours=2), role="customer", author="rita@globex.io")
-    store.apply_page("zendesk", Page(comments=(follow,)))
+    store.remote.apply_page("zendesk", Page(comments=(follow,)))
     assert columns(store, tid)[:2] == (0, "2026-11-23T21:00:00Z")
     metrics = [c.metric for c in report(store, tid, now).clocks]
     assert metrics == [Metric.FIRST_REPLY, Metric.NEXT_REPLY]
@@ -124,8 +126,8 @@ def test_a_staff_answer_then_a_customer_follow_up_starts_a_next_reply(tmp_path: 
 def test_the_requester_is_the_customer_whatever_the_role_says(tmp_path: Path) -> None:
     store, _, tid = seeded(tmp_path, T0 + timedelta(hours=1))
     mine = rc(1, T0 + timedelta(minutes=30), role="staff", author="rita@globex.io")
-    store.apply_page("zendesk", Page(comments=(mine,)))
-    assert store.get_ticket(tid).first_response_at is None
+    store.remote.apply_page("zendesk", Page(comments=(mine,)))
+    assert store.tickets.get_ticket(tid).first_response_at is None
     assert columns(store, tid)[0] == 0
     store.close()
 
@@ -133,7 +135,7 @@ def test_the_requester_is_the_customer_whatever_the_role_says(tmp_path: Path) ->
 def test_waiting_on_a_breached_ticket_keeps_it_breached(tmp_path: Path) -> None:
     now = T0 + timedelta(hours=6)
     store, _, tid = seeded(tmp_path, now)
-    store.add_labels(tid, ["+more info please"])
+    store.tickets.add_labels(tid, ["+more info please"])
     assert columns(store, tid) == (0, "2026-11-23T19:00:00Z", 1)  # breached, and waiting
     assert count(store, "sla:breached", now) == 1
     assert count(store, "sla:paused", now) == 0
@@ -146,13 +148,13 @@ def test_waiting_on_a_breached_ticket_keeps_it_breached(tmp_path: Path) -> None:
 def test_waiting_before_the_due_pauses_and_a_customer_message_resumes(tmp_path: Path) -> None:
     now = T0 + timedelta(hours=1)
     store, clock, tid = seeded(tmp_path, now)
-    store.set_status(tid, Status.PENDING)
+    store.tickets.set_status(tid, Status.PENDING)
     assert columns(store, tid)[0] == 1
     assert count(store, "sla:paused", now) == 1
     back = T0 + timedelta(hours=2)
     clock.set(back)
     reply = rc(1, back, role="customer", author="rita@globex.io")
-    store.apply_page("zendesk", Page(comments=(reply,)))
+    store.remote.apply_page("zendesk", Page(comments=(reply,)))
     # One business hour was used before the pause; three are left from 09:00.
     assert columns(store, tid)[:2] == (0, "2026-11-23T20:00:00Z")
     store.close()
@@ -164,11 +166,11 @@ def test_a_priority_change_past_the_new_target_breaches_then(tmp_path: Path) -> 
     store = open_store(tmp_path / "p.db", clock=clock)
     org = RemoteCustomer("org1", "Globex Health", "premium", ("globex.io",))
     page = Page(customers=(org,), tickets=(rt(priority=Priority.P3),), cursor="1")
-    store.apply_page("zendesk", page)
-    ticket = store.find_ticket("helpdesk", "41165")
+    store.remote.apply_page("zendesk", page)
+    ticket = store.tickets.find_ticket("helpdesk", "41165")
     assert ticket is not None
     assert columns(store, ticket.id)[0] == 0
-    store.set_priority(ticket.id, Priority.P1)
+    store.tickets.set_priority(ticket.id, Priority.P1)
     assert columns(store, ticket.id)[:2] == (0, "2026-11-24T16:00:00Z")
     assert count(store, "sla:breached", now) == 1
     store.close()

@@ -18,12 +18,12 @@ DUE_ISO = "2026-11-23T19:00:00Z"  # premium P1 from T0: 4 business hours
 def test_a_reply_refused_for_good_no_longer_answers(tmp_path: Path) -> None:
     now = T0 + timedelta(hours=1)
     store, clock, tid = seeded(tmp_path, now)
-    store.add_comment(tid, "On it", public=True, author="me")
+    store.tickets.add_comment(tid, "On it", public=True, author="me")
     assert columns(store, tid)[0] == 2  # answered: nothing runs
-    (op,) = store.ops(ticket_id=tid)
-    assert store.mark_failed(op.id, "422: comment body invalid")
+    (op,) = store.outbox.ops(ticket_id=tid)
+    assert store.outbox.mark_failed(op.id, "422: comment body invalid")
     assert columns(store, tid)[:2] == (0, DUE_ISO)  # the clock runs again, to the same due
-    assert store.get_ticket(tid).first_response_at is None
+    assert store.tickets.get_ticket(tid).first_response_at is None
     (first,) = report(store, tid, now).clocks
     assert first.state is ClockState.ACTIVE and first.fulfilled_at is None
     # past the due, the refused reply is a breach, not a met clock
@@ -32,31 +32,31 @@ def test_a_reply_refused_for_good_no_longer_answers(tmp_path: Path) -> None:
     (first,) = report(store, tid, later).clocks
     assert first.state is ClockState.BREACHED and first.breached_at == DUE
     # retried, it answers as of the retry (the customer never had it before): late
-    store.retry_failed(op.id)
+    store.outbox.retry_failed(op.id)
     assert columns(store, tid)[0] == 2
     (first,) = report(store, tid, later).clocks
     assert first.state is ClockState.BREACHED and first.fulfilled_at == later
-    assert store.get_ticket(tid).first_response_at == later
+    assert store.tickets.get_ticket(tid).first_response_at == later
     # refused again and discarded: no answer at all, and nothing is taken out twice
-    store.mark_failed(op.id, "422 again")
-    assert store.discard(op.id)
+    store.outbox.mark_failed(op.id, "422 again")
+    assert store.outbox.discard(op.id)
     assert columns(store, tid)[:2] == (0, DUE_ISO)
-    assert store.comments(tid) == []
+    assert store.tickets.comments(tid) == []
     store.close()
 
 
 def test_a_discarded_reply_keeps_a_comment_synced_meanwhile(tmp_path: Path) -> None:
     now = T0 + timedelta(hours=1)
     store, _, tid = seeded(tmp_path, now)
-    store.add_comment(tid, "On it", public=True, author="me")
+    store.tickets.add_comment(tid, "On it", public=True, author="me")
     colleague = rc(1, T0 + timedelta(minutes=50), role="staff")
-    store.apply_page("zendesk", Page(comments=(colleague,)))
-    (op,) = store.ops(ticket_id=tid)
-    assert store.discard(op.id)
+    store.remote.apply_page("zendesk", Page(comments=(colleague,)))
+    (op,) = store.outbox.ops(ticket_id=tid)
+    assert store.outbox.discard(op.id)
     (first,) = report(store, tid, now).clocks
     assert first.state is ClockState.FULFILLED  # the colleague's answer still counts
     assert first.fulfilled_at == T0 + timedelta(minutes=50)
-    assert store.get_ticket(tid).first_response_at == T0 + timedelta(minutes=50)
+    assert store.tickets.get_ticket(tid).first_response_at == T0 + timedelta(minutes=50)
     store.close()
 
 
@@ -66,21 +66,23 @@ def test_undo_takes_out_only_its_own_event(tmp_path: Path) -> None:
     now = T0 + timedelta(hours=1)
     store, clock, tid = seeded(tmp_path, now)
     store.undo_seconds = 10
-    store.apply_page("zendesk", Page(comments=(rc(1, T0 + timedelta(minutes=30), role="staff"),)))
+    store.remote.apply_page(
+        "zendesk", Page(comments=(rc(1, T0 + timedelta(minutes=30), role="staff"),))
+    )
     assert columns(store, tid)[0] == 2  # answered
-    store.set_status(tid, Status.HOLD)
+    store.tickets.set_status(tid, Status.HOLD)
     follow = rc(2, now, role="customer", author="rita@globex.io")
-    store.apply_page("zendesk", Page(comments=(follow,)))
-    undone = store.undo_last(clock())
+    store.remote.apply_page("zendesk", Page(comments=(follow,)))
+    undone = store.outbox.undo_last(clock())
     assert undone is not None and undone.kind.value == "set_status"
-    ticket = store.get_ticket(tid)
+    ticket = store.tickets.get_ticket(tid)
     assert ticket.status is Status.OPEN
     history = [(e.type.value, e.value) for e in ticket.sla_events]
     assert ("customer_comment", "") in history and ("status", "hold") not in history
     assert columns(store, tid)[0] == 0  # the follow-up's next-reply clock runs
     clocks = report(store, tid, now).clocks
     assert [c.metric.value for c in clocks] == ["first_reply", "next_reply"]
-    assert store.ops((OpState.PENDING,), ticket_id=tid) == []
+    assert store.outbox.ops((OpState.PENDING,), ticket_id=tid) == []
     store.close()
 
 
@@ -89,26 +91,26 @@ def test_a_pending_refused_for_good_stops_pausing_the_clock(tmp_path: Path) -> N
     (to the same due, breaching at it); retried, it pauses as of the retry."""
     now = T0 + timedelta(hours=1)
     store, clock, tid = seeded(tmp_path, now)
-    store.set_status(tid, Status.PENDING)
+    store.tickets.set_status(tid, Status.PENDING)
     assert columns(store, tid) == (1, None, 1)  # paused at once, offline first
-    (op,) = store.ops(ticket_id=tid)
-    assert store.mark_failed(op.id, "422: status invalid")
+    (op,) = store.outbox.ops(ticket_id=tid)
+    assert store.outbox.mark_failed(op.id, "422: status invalid")
     assert columns(store, tid) == (0, DUE_ISO, 0)  # runs again, to the very same due
     assert ("status", "pending") not in [
-        (e.type.value, e.value) for e in store.get_ticket(tid).sla_events
+        (e.type.value, e.value) for e in store.tickets.get_ticket(tid).sla_events
     ]
     later = DUE + timedelta(minutes=5)
     clock.set(later)
     (first,) = report(store, tid, later).clocks
     assert first.state is ClockState.BREACHED and first.breached_at == DUE
     # retried after the breach: paused as of the retry, and the breach stays visible
-    store.retry_failed(op.id)
+    store.outbox.retry_failed(op.id)
     (first,) = report(store, tid, later).clocks
     assert first.state is ClockState.BREACHED and first.paused
     # refused again and discarded: the status goes back, nothing is taken out twice
-    store.mark_failed(op.id, "422 again")
-    assert store.discard(op.id)
-    ticket = store.get_ticket(tid)
+    store.outbox.mark_failed(op.id, "422 again")
+    assert store.outbox.discard(op.id)
+    ticket = store.tickets.get_ticket(tid)
     assert ticket.status is Status.OPEN
     assert [(e.type.value, e.value) for e in ticket.sla_events].count(("status", "open")) == 1
     (first,) = report(store, tid, later).clocks
@@ -119,19 +121,19 @@ def test_a_pending_refused_for_good_stops_pausing_the_clock(tmp_path: Path) -> N
 def test_a_plus_label_refused_then_retried_pauses_as_of_the_retry(tmp_path: Path) -> None:
     now = T0 + timedelta(hours=1)
     store, clock, tid = seeded(tmp_path, now)
-    store.add_labels(tid, ["+more info please"])
+    store.tickets.add_labels(tid, ["+more info please"])
     assert columns(store, tid)[0] == 1
-    (op,) = store.ops(ticket_id=tid)
+    (op,) = store.outbox.ops(ticket_id=tid)
     clock.set(now + timedelta(minutes=30))
-    assert store.mark_failed(op.id, "403: forbidden")
+    assert store.outbox.mark_failed(op.id, "403: forbidden")
     assert columns(store, tid) == (0, DUE_ISO, 0)  # the half hour counted
-    assert store.get_ticket(tid).labels == ("+more info please",)  # the row keeps it
+    assert store.tickets.get_ticket(tid).labels == ("+more info please",)  # the row keeps it
     clock.set(now + timedelta(hours=1))
-    store.retry_failed(op.id)
+    store.outbox.retry_failed(op.id)
     assert columns(store, tid)[0] == 1  # paused again, from the retry
-    store.mark_done(op.id)
+    store.outbox.mark_done(op.id)
     clock.set(now + timedelta(hours=2))
-    store.remove_labels(tid, ["+more info please"])
+    store.tickets.remove_labels(tid, ["+more info please"])
     # paused one hour (the retry until the removal), not two: the due moves by one hour
     assert columns(store, tid)[:2] == (0, "2026-11-23T20:00:00Z")
     store.close()

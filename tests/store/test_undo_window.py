@@ -22,32 +22,35 @@ def first_open(store: Store) -> int:
 def test_an_entry_waits_out_its_window(demo_store: Store, clock: FrozenClock) -> None:
     demo_store.undo_seconds = 10
     tid = first_open(demo_store)
-    demo_store.set_priority(tid, Priority.P0)
-    assert demo_store.due_ops(clock()) == []  # waiting: the engine does not take it
-    assert demo_store.waiting(clock()) == {tid: clock() + timedelta(seconds=10)}
-    assert demo_store.waiting_count(clock()) == 1
-    assert demo_store.next_send_after(clock()) == clock() + timedelta(seconds=10)
+    demo_store.tickets.set_priority(tid, Priority.P0)
+    assert demo_store.outbox.due_ops(clock()) == []  # waiting: the engine does not take it
+    assert demo_store.outbox.waiting(clock()) == {tid: clock() + timedelta(seconds=10)}
+    assert demo_store.outbox.waiting_count(clock()) == 1
+    assert demo_store.outbox.next_send_after(clock()) == clock() + timedelta(seconds=10)
     clock.advance(9)
-    assert demo_store.due_ops(clock()) == []
+    assert demo_store.outbox.due_ops(clock()) == []
     clock.advance(1)
-    (op,) = demo_store.due_ops(clock())
+    (op,) = demo_store.outbox.due_ops(clock())
     assert op.kind == OpKind.SET_PRIORITY
-    assert demo_store.waiting(clock()) == {} and demo_store.next_send_after(clock()) is None
+    assert (
+        demo_store.outbox.waiting(clock()) == {}
+        and demo_store.outbox.next_send_after(clock()) is None
+    )
 
 
 def test_a_fraction_of_a_second_rounds_up(demo_store: Store, clock: FrozenClock) -> None:
     demo_store.undo_seconds = 0.2
-    demo_store.assign(first_open(demo_store), "alex")
-    assert demo_store.due_ops(clock()) == []  # not sent before its window
+    demo_store.tickets.assign(first_open(demo_store), "alex")
+    assert demo_store.outbox.due_ops(clock()) == []  # not sent before its window
     clock.advance(1)
-    assert len(demo_store.due_ops(clock())) == 1
+    assert len(demo_store.outbox.due_ops(clock())) == 1
 
 
 def test_zero_sends_at_once(demo_store: Store, clock: FrozenClock) -> None:
     demo_store.undo_seconds = 0
-    demo_store.assign(first_open(demo_store), "alex")
-    assert len(demo_store.due_ops(clock())) == 1
-    assert demo_store.waiting_count(clock()) == 0
+    demo_store.tickets.assign(first_open(demo_store), "alex")
+    assert len(demo_store.outbox.due_ops(clock())) == 1
+    assert demo_store.outbox.waiting_count(clock()) == 0
 
 
 def test_undo_with_an_engine_takes_only_a_waiting_entry(
@@ -55,25 +58,25 @@ def test_undo_with_an_engine_takes_only_a_waiting_entry(
 ) -> None:
     demo_store.undo_seconds = 10
     tid = first_open(demo_store)
-    demo_store.assign(tid, "alex")
+    demo_store.tickets.assign(tid, "alex")
     clock.advance(10)  # its window is over: the engine may be sending it right now
-    assert demo_store.undo_last(clock()) is None
-    demo_store.set_priority(tid, Priority.P0)  # a newer one, waiting
-    op = demo_store.undo_last(clock())
+    assert demo_store.outbox.undo_last(clock()) is None
+    demo_store.tickets.set_priority(tid, Priority.P0)  # a newer one, waiting
+    op = demo_store.outbox.undo_last(clock())
     assert op is not None and op.kind == OpKind.SET_PRIORITY
-    assert demo_store.get_op(op.id).state == OpState.CANCELLED  # type: ignore[arg-type,union-attr]
-    assert demo_store.undo_last() is not None  # local only: any unsent entry
-    assert demo_store.get_ticket(tid).pending_ops == 0
+    assert demo_store.outbox.get_op(op.id).state == OpState.CANCELLED  # type: ignore[arg-type,union-attr]
+    assert demo_store.outbox.undo_last() is not None  # local only: any unsent entry
+    assert demo_store.tickets.get_ticket(tid).pending_ops == 0
 
 
 def test_send_waiting_now_ends_every_window(demo_store: Store, clock: FrozenClock) -> None:
     demo_store.undo_seconds = 10
     tid = first_open(demo_store)
-    demo_store.assign(tid, "alex")
-    demo_store.set_priority(tid, Priority.P0)
-    assert demo_store.send_waiting_now(clock()) == 2
-    assert [op.kind for op in demo_store.due_ops(clock())] == [OpKind.ASSIGN]
-    assert demo_store.waiting_count(clock()) == 0
+    demo_store.tickets.assign(tid, "alex")
+    demo_store.tickets.set_priority(tid, Priority.P0)
+    assert demo_store.outbox.send_waiting_now(clock()) == 2
+    assert [op.kind for op in demo_store.outbox.due_ops(clock())] == [OpKind.ASSIGN]
+    assert demo_store.outbox.waiting_count(clock()) == 0
 
 
 def test_an_old_database_gets_the_column(tmp_path: Path, clock: FrozenClock) -> None:

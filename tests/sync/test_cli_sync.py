@@ -65,8 +65,8 @@ def test_sync_once_over_loopback_pulls_and_pushes(
     assert "zendesk: ok; pulled 3" in out.getvalue()
     store = open_store(paths(tmp_path).db, clock=clock)
     try:
-        tid = store.find_ticket("helpdesk", "101").id
-        store.add_comment(tid, "Looking into it", public=True, author="agent@example.com")
+        tid = store.tickets.find_ticket("helpdesk", "101").id
+        store.tickets.add_comment(tid, "Looking into it", public=True, author="agent@example.com")
     finally:
         store.close()
     out = io.StringIO()
@@ -93,8 +93,8 @@ def test_sync_once_with_an_agents_token_fills_the_queue_and_sends(
     try:
         log = [message for _, _, _, message in store.sync_state.log_entries()]
         assert any("search export (agent token" in m for m in log)
-        tid = store.find_ticket("helpdesk", "101").id
-        store.add_comment(tid, "On it", public=True, author="agent@example.com")
+        tid = store.tickets.find_ticket("helpdesk", "101").id
+        store.tickets.add_comment(tid, "On it", public=True, author="agent@example.com")
     finally:
         store.close()
     clock.advance(120)
@@ -361,7 +361,7 @@ def test_doctor_checks_the_database_path(tmp_path: Path, clock: Any) -> None:
 
     db = tmp_path / "db.sqlite"
     store = open_store(db, clock=clock)
-    store.add_comment(_local_ticket(store), "not sent yet", public=False, author="alex")
+    store.tickets.add_comment(_local_ticket(store), "not sent yet", public=False, author="alex")
     store.close()
     out = io.StringIO()
     assert run_doctor(None, Config(), paths(tmp_path), MemorySecretStore(), out) == 0
@@ -387,7 +387,7 @@ def _local_ticket(store: Any) -> int:
     from oncall_tui.domain.tickets import Source, Ticket
 
     now = FROZEN_NOW
-    [tid] = store.insert_tickets(
+    [tid] = store.tickets.insert_tickets(
         [Ticket(id=0, source=Source.HELPDESK, subject="x", opened_at=now, updated_at=now)]
     )
     return int(tid)

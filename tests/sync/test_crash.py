@@ -71,8 +71,8 @@ def test_killed_mid_push_nothing_lost_nothing_twice(tmp_path: Path) -> None:
         first = sync_once(tmp_path, config, db)
         assert first.wait(60) == 0, first.stderr.read() if first.stderr else ""
         store = open_store(db)
-        tid = store.find_ticket("helpdesk", "201").id  # type: ignore[union-attr]
-        store.add_comment(tid, "Restarting the workers now", public=True, author="me@x.io")
+        tid = store.tickets.find_ticket("helpdesk", "201").id  # type: ignore[union-attr]
+        store.tickets.add_comment(tid, "Restarting the workers now", public=True, author="me@x.io")
         store.close()
         # The next update of ticket 201 is applied at once but answered only after 30 s.
         fake.faults = FaultPlan(script=[Fault.LATENCY], latency=30.0, match=r"/tickets/201")
@@ -88,9 +88,9 @@ def test_killed_mid_push_nothing_lost_nothing_twice(tmp_path: Path) -> None:
         assert bodies.count("Restarting the workers now") == 1  # applied exactly once
         store = open_store(db)
         try:
-            (op,) = store.ops((OpState.DONE,))
+            (op,) = store.outbox.ops((OpState.DONE,))
             assert op.attempts == 1  # looked up after the crash, not sent a second time
-            assert store.ops() == [] and store.get_ticket(tid).pending_ops == 0
+            assert store.outbox.ops() == [] and store.tickets.get_ticket(tid).pending_ops == 0
         finally:
             store.close()
         assert integrity_ok(db)
@@ -122,13 +122,13 @@ def test_killed_mid_pull_resumes_without_loss(tmp_path: Path, kill_after_pages: 
             out, err = done.communicate(timeout=60)
             assert done.returncode == 0, out + err
             store = open_store(db)
-            count = store.ticket_count()
+            count = store.tickets.ticket_count()
             store.close()
             if count == 60:
                 break
         store = open_store(db)
         try:
-            assert store.ticket_count() == 60  # all there, none twice (unique remote ids)
+            assert store.tickets.ticket_count() == 60  # all there, none twice (unique remote ids)
             rows = store.db.execute("SELECT count(DISTINCT remote_id) FROM tickets").fetchone()
             assert rows[0] == 60
         finally:

@@ -85,9 +85,9 @@ def test_the_reply_reopens_in_the_cache_and_the_label_removal_goes_once(
     )
     store = open_store(paths(tmp_path).db, clock=clock)
     try:
-        ticket = store.find_ticket("helpdesk", "201")
+        ticket = store.tickets.find_ticket("helpdesk", "201")
         assert ticket is not None and ticket.status is Status.PENDING  # first sight: as is
-        assert store.ops(tuple(OpState)) == []
+        assert store.outbox.ops(tuple(OpState)) == []
     finally:
         store.close()
 
@@ -104,10 +104,10 @@ def test_the_reply_reopens_in_the_cache_and_the_label_removal_goes_once(
     assert problems_in_log("zendesk", fake.log) == []
     store = open_store(paths(tmp_path).db, clock=clock)
     try:
-        ticket = store.find_ticket("helpdesk", "201")
+        ticket = store.tickets.find_ticket("helpdesk", "201")
         assert ticket is not None and ticket.status is Status.OPEN
         assert ticket.labels == ("bug",) and not ticket.is_paused
-        ops = store.ops(tuple(OpState))
+        ops = store.outbox.ops(tuple(OpState))
         assert [(op.kind.value, op.state.value) for op in ops] == [("remove_labels", "done")]
     finally:
         store.close()

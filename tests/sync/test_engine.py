@@ -31,14 +31,14 @@ async def synced(store: Store, clock: Any, n: int = 5) -> tuple[FakeBackend, Syn
 async def pull_only(store: Store, backend: FakeBackend) -> None:
     """A pull arriving before our unsent edit is pushed."""
     page = await backend.fetch_changes(store.sync_state.cursor("fake"))
-    store.apply_page("fake", page)
+    store.remote.apply_page("fake", page)
 
 
 async def test_first_sync_pages_to_the_end_with_cursor(store: Store, clock: Any) -> None:
     backend, engine = await synced(store, clock)
-    assert store.ticket_count() == 5
+    assert store.tickets.ticket_count() == 5
     assert store.sync_state.cursor("fake") == "5"
-    customer = store.get_customer(store.find_ticket("helpdesk", "1").customer_id)
+    customer = store.tickets.get_customer(store.tickets.find_ticket("helpdesk", "1").customer_id)
     assert customer is not None and customer.codename == "vesta" and customer.plan == "premium"
     report = await engine.run_once()
     assert report.changed_ids == set()
@@ -46,31 +46,31 @@ async def test_first_sync_pages_to_the_end_with_cursor(store: Store, clock: Any)
 
 async def test_local_edit_is_pushed_once_and_settled(store: Store, clock: Any) -> None:
     backend, engine = await synced(store, clock)
-    tid = store.find_ticket("helpdesk", "2").id
-    store.set_priority(tid, Priority.P0)
+    tid = store.tickets.find_ticket("helpdesk", "2").id
+    store.tickets.set_priority(tid, Priority.P0)
     report = await engine.run_once()
     assert report.outcomes["fake"].pushed == 1
     assert backend.tickets["2"].priority == Priority.P0
     assert list(backend.applied.values()) == [1]
-    ticket = store.get_ticket(tid)
+    ticket = store.tickets.get_ticket(tid)
     assert ticket.pending_ops == 0 and ticket.priority == Priority.P0
 
 
 async def test_older_copy_is_not_taken_for_a_revert(store: Store, clock: Any) -> None:
     backend, engine = await synced(store, clock)
     stale = backend.tickets["3"]
-    tid = store.find_ticket("helpdesk", "3").id
-    store.set_status(tid, Status.PENDING)
+    tid = store.tickets.find_ticket("helpdesk", "3").id
+    store.tickets.set_status(tid, Status.PENDING)
     await engine.run_once()
     # the export's lagging copy (older updated_at, old status) arrives after the push
-    store.apply_page("fake", Page(tickets=(stale,), cursor="5"))
-    assert store.get_ticket(tid).status == Status.PENDING
+    store.remote.apply_page("fake", Page(tickets=(stale,), cursor="5"))
+    assert store.tickets.get_ticket(tid).status == Status.PENDING
 
 
 async def test_pending_local_field_survives_a_pull(store: Store, clock: Any) -> None:
     backend, engine = await synced(store, clock)
-    tid = store.find_ticket("helpdesk", "4").id
-    store.assign(tid, "alex")  # not yet pushed
+    tid = store.tickets.find_ticket("helpdesk", "4").id
+    store.tickets.assign(tid, "alex")  # not yet pushed
     backend.touch(backend.tickets["4"])  # someone else changed the ticket remotely
     await engine._pull(
         backend,
@@ -80,40 +80,40 @@ async def test_pending_local_field_survives_a_pull(store: Store, clock: Any) -> 
             }
         ),
     )
-    assert store.get_ticket(tid).assignee == "alex"
+    assert store.tickets.get_ticket(tid).assignee == "alex"
 
 
 async def test_unclear_outcome_is_looked_up_not_resent(store: Store, clock: Any) -> None:
     backend, engine = await synced(store, clock)
-    tid = store.find_ticket("helpdesk", "1").id
-    store.set_priority(tid, Priority.P3)
+    tid = store.tickets.find_ticket("helpdesk", "1").id
+    store.tickets.set_priority(tid, Priority.P3)
     backend.script = ["unclear"]
     report = await engine.run_once()
     assert report.outcomes["fake"].error
-    (op,) = store.ops()
+    (op,) = store.outbox.ops()
     assert op.state == OpState.INFLIGHT
     clock.advance(timedelta(minutes=10))
     report = await engine.run_once()
     assert report.ok
     assert list(backend.applied.values()) == [1]  # applied exactly once
-    assert store.get_op(op.id).state == OpState.DONE
+    assert store.outbox.get_op(op.id).state == OpState.DONE
 
 
 async def test_rejected_entry_is_failed_with_message_not_dropped(store: Store, clock: Any) -> None:
     backend, engine = await synced(store, clock)
-    tid = store.find_ticket("helpdesk", "1").id
-    store.assign(tid, "nobody")
+    tid = store.tickets.find_ticket("helpdesk", "1").id
+    store.tickets.assign(tid, "nobody")
     backend.script = ["reject"]
     await engine.run_once()
-    (op,) = store.ops((OpState.FAILED,))
+    (op,) = store.outbox.ops((OpState.FAILED,))
     assert "not an agent" in (op.error or "")
     assert store.queue.queue_count(parse_query("is:failed")) == 1
 
 
 async def test_rate_limit_waits_and_says_so(store: Store, clock: Any) -> None:
     backend, engine = await synced(store, clock)
-    tid = store.find_ticket("helpdesk", "1").id
-    store.set_priority(tid, Priority.P2)
+    tid = store.tickets.find_ticket("helpdesk", "1").id
+    store.tickets.set_priority(tid, Priority.P2)
     backend.script = ["429"]
     report = await engine.run_once()
     assert report.outcomes["fake"].waiting == 30
@@ -126,24 +126,24 @@ async def test_rate_limit_waits_and_says_so(store: Store, clock: Any) -> None:
 
 async def test_entries_apply_in_order_per_ticket(store: Store, clock: Any) -> None:
     backend, engine = await synced(store, clock)
-    tid = store.find_ticket("helpdesk", "5").id
-    store.set_priority(tid, Priority.P0)
-    store.set_priority(tid, Priority.P3)
-    store.set_priority(tid, Priority.P2)
+    tid = store.tickets.find_ticket("helpdesk", "5").id
+    store.tickets.set_priority(tid, Priority.P0)
+    store.tickets.set_priority(tid, Priority.P3)
+    store.tickets.set_priority(tid, Priority.P2)
     await engine.run_once()
     assert backend.tickets["5"].priority == Priority.P2
-    assert store.get_ticket(tid).priority == Priority.P2
+    assert store.tickets.get_ticket(tid).priority == Priority.P2
 
 
 async def test_reply_gets_its_remote_id_and_is_not_duplicated(store: Store, clock: Any) -> None:
     backend, engine = await synced(store, clock)
-    tid = store.find_ticket("helpdesk", "1").id
-    store.add_comment(tid, "We are on it", public=True, author="alex")
+    tid = store.tickets.find_ticket("helpdesk", "1").id
+    store.tickets.add_comment(tid, "We are on it", public=True, author="alex")
     await engine.run_once()
     await engine.run_once()
-    bodies = [c.body for c in store.comments(tid)]
+    bodies = [c.body for c in store.tickets.comments(tid)]
     assert bodies.count("We are on it") == 1
-    assert not store.comments(tid)[-1].pending
+    assert not store.tickets.comments(tid)[-1].pending
 
 
 async def test_one_failing_backend_does_not_stop_the_others(store: Store, clock: Any) -> None:
@@ -162,16 +162,16 @@ async def test_one_failing_backend_does_not_stop_the_others(store: Store, clock:
     bad.pull_faults = ["down"]
     report = await SyncEngine(store, [good, bad], clock).run_once()
     assert report.outcomes["fake"].error is None and report.outcomes["broken"].error
-    assert store.ticket_count() == 1
+    assert store.tickets.ticket_count() == 1
 
 
 async def test_different_fields_merge_without_conflict(store: Store, clock: Any) -> None:
     backend, engine = await synced(store, clock)
-    tid = store.find_ticket("helpdesk", "1").id
-    store.assign(tid, "alex@support.example")  # ours, unsent
+    tid = store.tickets.find_ticket("helpdesk", "1").id
+    store.tickets.assign(tid, "alex@support.example")  # ours, unsent
     backend.touch(replace(backend.tickets["1"], priority=Priority.P0))  # theirs
     await pull_only(store, backend)
-    ticket = store.get_ticket(tid)
+    ticket = store.tickets.get_ticket(tid)
     assert (ticket.assignee, ticket.priority, ticket.conflict) == (
         "alex@support.example",
         Priority.P0,
@@ -181,29 +181,29 @@ async def test_different_fields_merge_without_conflict(store: Store, clock: Any)
 
 async def test_same_field_changed_on_both_sides_is_a_conflict(store: Store, clock: Any) -> None:
     backend, engine = await synced(store, clock)
-    tid = store.find_ticket("helpdesk", "2").id
-    store.set_priority(tid, Priority.P0)  # ours: P1 -> P0, unsent
+    tid = store.tickets.find_ticket("helpdesk", "2").id
+    store.tickets.set_priority(tid, Priority.P0)  # ours: P1 -> P0, unsent
     backend.touch(replace(backend.tickets["2"], priority=Priority.P3))  # theirs: P1 -> P3
     await pull_only(store, backend)
-    assert store.get_ticket(tid).conflict
-    assert store.conflicts(tid) == {"priority": {"mine": "P0", "theirs": "P3"}}
+    assert store.tickets.get_ticket(tid).conflict
+    assert store.remote.conflicts(tid) == {"priority": {"mine": "P0", "theirs": "P3"}}
     clock.advance(timedelta(minutes=10))
     await engine.run_once()
     assert backend.tickets["2"].priority == Priority.P3  # held until the user chooses
-    store.resolve_conflict(tid, keep_mine=True)
+    store.remote.resolve_conflict(tid, keep_mine=True)
     await engine.run_once()
     assert backend.tickets["2"].priority == Priority.P0
-    assert store.get_ticket(tid).conflict is False
+    assert store.tickets.get_ticket(tid).conflict is False
 
 
 async def test_taking_theirs_cancels_our_unsent_edit(store: Store, clock: Any) -> None:
     backend, engine = await synced(store, clock)
-    tid = store.find_ticket("helpdesk", "3").id
-    store.set_priority(tid, Priority.P0)
+    tid = store.tickets.find_ticket("helpdesk", "3").id
+    store.tickets.set_priority(tid, Priority.P0)
     backend.touch(replace(backend.tickets["3"], priority=Priority.P3))
     await pull_only(store, backend)
-    store.resolve_conflict(tid, keep_mine=False)
-    ticket = store.get_ticket(tid)
+    store.remote.resolve_conflict(tid, keep_mine=False)
+    ticket = store.tickets.get_ticket(tid)
     assert (ticket.priority, ticket.pending_ops, ticket.conflict) == (Priority.P3, 0, False)
     clock.advance(timedelta(minutes=10))
     await engine.run_once()
@@ -222,7 +222,7 @@ async def test_request_budget_is_waited_inside_the_pass(store: Store, clock: Any
 
     engine = SyncEngine(store, [backend], clock, sleep=sleep, progress=progress.append)
     report = await engine.run_once()
-    assert store.ticket_count() == 5 and report.ok
+    assert store.tickets.ticket_count() == 5 and report.ok
     assert waits == [6.0, 6.0]  # between the three pages
     assert any("request budget, next page in 6s" in p for p in progress)
 
@@ -232,11 +232,11 @@ async def test_long_budget_wait_resumes_in_a_later_pass(store: Store, clock: Any
     backend.wait_hint = 60.0
     engine = SyncEngine(store, [backend], clock)
     report = await engine.run_once()
-    assert store.ticket_count() == 2 and report.outcomes["fake"].waiting == 60.0
+    assert store.tickets.ticket_count() == 2 and report.outcomes["fake"].waiting == 60.0
     assert "request budget" in store.sync_state.log_entries(1)[0][3]
     clock.advance(61)
     await engine.run_once()
-    assert store.ticket_count() == 4
+    assert store.tickets.ticket_count() == 4
 
 
 async def test_live_tracker_search_lands_in_the_cache(store: Store, clock: Any) -> None:
@@ -260,8 +260,8 @@ async def test_live_tracker_search_lands_in_the_cache(store: Store, clock: Any) 
     engine = SyncEngine(store, [tracker], clock)
     changed = await engine.search_tracker("live query")
     assert len(changed) == 1
-    assert store.find_ticket("tracker", "acme/p#1") is not None
-    assert store.find_ticket("tracker", "acme/p#2") is None
+    assert store.tickets.find_ticket("tracker", "acme/p#1") is not None
+    assert store.tickets.find_ticket("tracker", "acme/p#2") is None
 
 
 async def test_a_pass_that_hits_the_page_cap_says_there_is_more(
@@ -273,10 +273,10 @@ async def test_a_pass_that_hits_the_page_cap_says_there_is_more(
     backend = FakeBackend([remote_ticket(i) for i in range(1, 10)], page_size=2)
     engine = SyncEngine(store, [backend], clock)
     report = await engine.run_once()
-    assert report.more and store.ticket_count() == 4
+    assert report.more and store.tickets.ticket_count() == 4
     while report.more:
         report = await engine.run_once()
-    assert store.ticket_count() == 9
+    assert store.tickets.ticket_count() == 9
 
 
 async def test_the_next_page_is_read_while_this_one_is_written(store: Store, clock: Any) -> None:
@@ -291,7 +291,7 @@ async def test_the_next_page_is_read_while_this_one_is_written(store: Store, clo
         asked += 1
         return await fetch(cursor)
 
-    apply_page = store.apply_page
+    apply_page = store.remote.apply_page
 
     def apply(*args: Any, **kwargs: Any) -> set[int]:
         time.sleep(0.05)  # a page that takes a while to write
@@ -299,9 +299,11 @@ async def test_the_next_page_is_read_while_this_one_is_written(store: Store, clo
         return apply_page(*args, **kwargs)
 
     backend.fetch_changes = counted  # type: ignore[method-assign]
-    store.apply_page = apply  # type: ignore[method-assign]
+    store.remote.apply_page = apply  # type: ignore[method-assign]
     report = await engine.run_once()
-    assert report.ok and store.ticket_count() == 7 and store.sync_state.cursor("fake") == "7"
+    assert (
+        report.ok and store.tickets.ticket_count() == 7 and store.sync_state.cursor("fake") == "7"
+    )
     assert ahead == [1, 1, 1, 0]  # the next read overlapped each write; none after the last
 
 
@@ -323,6 +325,8 @@ async def test_a_failed_read_ahead_keeps_the_written_page_and_says_why(
     backend.fetch_changes = flaky  # type: ignore[method-assign]
     report = await engine.run_once()
     assert report.outcomes["fake"].error == "fake: 503"
-    assert store.sync_state.cursor("fake") == "2" and store.ticket_count() == 2
+    assert store.sync_state.cursor("fake") == "2" and store.tickets.ticket_count() == 2
     report = await engine.run_once()  # the next pass goes on from the written page
-    assert report.ok and store.ticket_count() == 5 and store.sync_state.cursor("fake") == "5"
+    assert (
+        report.ok and store.tickets.ticket_count() == 5 and store.sync_state.cursor("fake") == "5"
+    )

@@ -44,11 +44,11 @@ async def test_standup_decision_outage_and_link_back_arrive_once_in_order(tmp_pa
     engine = SyncEngine(store, demo.backends, clock)
     try:
         await drain(engine)
-        issue = store.investigations("~investigate")[0]
+        issue = store.escalation.investigations("~investigate")[0]
         number = int(issue.remote_id.rpartition("#")[2])
         desks = [
             t
-            for t in (store.get_ticket(i) for i in range(1, 400) if _exists(store, i))
+            for t in (store.tickets.get_ticket(i) for i in range(1, 400) if _exists(store, i))
             if t.source is Source.HELPDESK and t.remote_id and not t.is_done
         ]
         desk, other = desks[0], desks[1]
@@ -57,18 +57,18 @@ async def test_standup_decision_outage_and_link_back_arrive_once_in_order(tmp_pa
         # 1. the stand-up acknowledgement: once, even when pressed twice
         today = clock().date()
         body = "Reviewed at the support stand-up."
-        assert store.acknowledge(issue.id, today, body, author=DEMO_USER)
-        assert not store.acknowledge(issue.id, today, body, author=DEMO_USER)
+        assert store.escalation.acknowledge(issue.id, today, body, author=DEMO_USER)
+        assert not store.escalation.acknowledge(issue.id, today, body, author=DEMO_USER)
         await drain(engine)
         await drain(engine)
         bodies = [c["body"] for c in github.repos[DEMO_REPO].comments.get(number, [])]
         assert sum(1 for b in bodies if b.startswith(body)) == 1
 
         # 2. day two: reproduced -> ~investigate off, :product on, in that order
-        change = lab.mark_reproduced(store.get_ticket(issue.id).labels)
+        change = lab.mark_reproduced(store.tickets.get_ticket(issue.id).labels)
         with store.db.atomic():
-            store.remove_labels(issue.id, list(change.remove))
-            store.add_labels(issue.id, list(change.add))
+            store.tickets.remove_labels(issue.id, list(change.remove))
+            store.tickets.add_labels(issue.id, list(change.add))
         await drain(engine)
         names = [x["name"] for x in github.repos[DEMO_REPO].issues[number]["labels"]]
         assert ":product" in names and "~investigate" not in names
@@ -92,41 +92,41 @@ async def test_standup_decision_outage_and_link_back_arrive_once_in_order(tmp_pa
             idempotency_key=str(uuid.uuid4()),
             ticket_id=desk.id,
         )
-        store.file_outage(op, title, clock() + timedelta(hours=1), 3600, tids)
+        store.escalation.file_outage(op, title, clock() + timedelta(hours=1), 3600, tids)
         await drain(engine)
         await drain(engine)
         filed = [i for i in github.repos[DEMO_REPO].issues.values() if i["title"] == title]
         assert len(filed) == 1
         assert {x["name"] for x in filed[0]["labels"]} >= {"#outage", "#g-cx", ":release"}
         url = filed[0]["html_url"]
-        assert (url, title) in store.links(desk.id)
-        assert (url, title) in store.links(other.id)  # every affected ticket
-        (timer,) = store.timers("outage")
-        outage = store.outage_issue(timer)
+        assert (url, title) in store.tickets.links(desk.id)
+        assert (url, title) in store.tickets.links(other.id)  # every affected ticket
+        (timer,) = store.escalation.timers("outage")
+        outage = store.escalation.outage_issue(timer)
         assert outage is not None and outage.url == url
 
         # 4. the link-back: drafted, confirmed (sent) once into the customer's thread
-        notice = next(n for n in store.link_notices() if n.ticket_id == desk.id)
+        notice = next(n for n in store.escalation.link_notices() if n.ticket_id == desk.id)
         assert notice.told is None and notice.issue is not None
-        draft_id = store.queue_reply_draft(
+        draft_id = store.escalation.queue_reply_draft(
             desk.id, esc.link_text(esc.IssueState.LINKED, esc.DEFAULT_SETTINGS, url)
         )
         assert (
-            store.queue_reply_draft(
+            store.escalation.queue_reply_draft(
                 desk.id, esc.link_text(esc.IssueState.LINKED, esc.DEFAULT_SETTINGS, url)
             )
             == draft_id
         )  # not twice
-        draft = store.get_draft(draft_id)
+        draft = store.drafts.get_draft(draft_id)
         assert draft is not None and draft.fields["body"].count(url) == 1
-        store.add_comment(desk.id, draft.fields["body"], public=True, author=DEMO_USER)
+        store.tickets.add_comment(desk.id, draft.fields["body"], public=True, author=DEMO_USER)
         await drain(engine)
         await drain(engine)
         thread = [
             c.get("body") or c.get("plain_body") for c in zendesk.comments[int(desk.remote_id)]
         ]
         assert sum(1 for b in thread if b and url in b) == 1
-        assert not store.ops(states=(OpState.PENDING, OpState.INFLIGHT, OpState.FAILED))
+        assert not store.outbox.ops(states=(OpState.PENDING, OpState.INFLIGHT, OpState.FAILED))
     finally:
         for client in demo.clients:
             await client.aclose()
@@ -135,7 +135,7 @@ async def test_standup_decision_outage_and_link_back_arrive_once_in_order(tmp_pa
 
 def _exists(store: Any, tid: int) -> bool:
     try:
-        store.get_ticket(tid)
+        store.tickets.get_ticket(tid)
     except LookupError:
         return False
     return True
@@ -153,8 +153,10 @@ async def test_codename_labels_arrive_once_public_without_the_name(tmp_path, clo
         await drain(engine)
         from oncall_tui.domain.tickets import Customer
 
-        cid = store.upsert_customer(Customer(id=0, name="Vandelay Industries", plan="premium"))
-        customer = store.get_customer(cid)
+        cid = store.tickets.upsert_customer(
+            Customer(id=0, name="Vandelay Industries", plan="premium")
+        )
+        customer = store.tickets.get_customer(cid)
         assert customer is not None
 
         def op(repo: str | None, description: str) -> Op:
@@ -165,11 +167,11 @@ async def test_codename_labels_arrive_once_public_without_the_name(tmp_path, clo
                 idempotency_key=str(uuid.uuid4()),
             )
 
-        store.assign_codename(
+        store.escalation.assign_codename(
             customer.id, "kalypso", [op(None, ""), op("acme/customers", customer.name)]
         )
         again = op(None, "")  # a resend (an unclear outcome, another instance): still done
-        store.enqueue(again)
+        store.outbox.enqueue(again)
         await drain(engine)
         public = github.repos[DEMO_REPO].labels["customer-kalypso"]
         private = github.repos["acme/customers"].labels["customer-kalypso"]
@@ -180,10 +182,10 @@ async def test_codename_labels_arrive_once_public_without_the_name(tmp_path, clo
         label_calls = [e for e in github.log if e.path.endswith("/labels") and e.method == "POST"]
         assert len(label_calls) == 3  # the resend answered 422 already_exists, settled as done
         assert not problems_in_log("github", label_calls)
-        assert not store.ops(states=(OpState.PENDING, OpState.INFLIGHT, OpState.FAILED))
-        assert store.get_customer(customer.id).codename == "kalypso"
+        assert not store.outbox.ops(states=(OpState.PENDING, OpState.INFLIGHT, OpState.FAILED))
+        assert store.tickets.get_customer(customer.id).codename == "kalypso"
         await drain(engine)  # the next pull keeps the codename the backend does not know
-        assert store.get_customer(customer.id).codename == "kalypso"
+        assert store.tickets.get_customer(customer.id).codename == "kalypso"
     finally:
         for client in demo.clients:
             await client.aclose()

@@ -72,19 +72,19 @@ async def test_every_fault_type_exactly_once_and_converges(store: Store) -> None
     rng = random.Random(5)
     replies: list[str] = []
     for step in range(40 * SOAK):
-        local = store.find_ticket("helpdesk", str(500 + rng.randint(1, 20)))
+        local = store.tickets.find_ticket("helpdesk", str(500 + rng.randint(1, 20)))
         if local is not None:
             choice = rng.random()
             if choice < 0.3:
-                store.set_priority(local.id, rng.choice(list(Priority)))
+                store.tickets.set_priority(local.id, rng.choice(list(Priority)))
             elif choice < 0.5:
-                store.set_status(local.id, rng.choice([Status.OPEN, Status.PENDING]))
+                store.tickets.set_status(local.id, rng.choice([Status.OPEN, Status.PENDING]))
             elif choice < 0.7:
                 body = f"reply {step}"
                 replies.append(body)
-                store.add_comment(local.id, body, public=True, author="agent@example.com")
+                store.tickets.add_comment(local.id, body, public=True, author="agent@example.com")
             else:
-                store.add_labels(local.id, [f"tag{rng.randint(1, 4)}"])
+                store.tickets.add_labels(local.id, [f"tag{rng.randint(1, 4)}"])
         clock.advance(rng.uniform(0, 30))
         await engine.run_once()
     assert plan.injected, "no fault was injected"
@@ -98,10 +98,10 @@ async def test_every_fault_type_exactly_once_and_converges(store: Store) -> None
     for _ in range(30):
         clock.advance(400)
         await engine.run_once()
-        if not store.ops((OpState.PENDING, OpState.INFLIGHT)):
+        if not store.outbox.ops((OpState.PENDING, OpState.INFLIGHT)):
             break
-    assert store.ops((OpState.PENDING, OpState.INFLIGHT)) == []
-    assert store.ops((OpState.FAILED,)) == []
+    assert store.outbox.ops((OpState.PENDING, OpState.INFLIGHT)) == []
+    assert store.outbox.ops((OpState.FAILED,)) == []
     # each reply was applied exactly once at the backend
     posted = [c["body"] for comments in fake.comments.values() for c in comments]
     for body in replies:
@@ -110,7 +110,7 @@ async def test_every_fault_type_exactly_once_and_converges(store: Store) -> None
     clock.advance(400)
     await engine.run_once()
     for tid, wire in fake.tickets.items():
-        local = store.find_ticket("helpdesk", str(tid))
+        local = store.tickets.find_ticket("helpdesk", str(tid))
         assert local is not None
         assert str(local.status) == wire["status"], tid
         assert sorted(local.labels) == sorted(wire["tags"]), tid

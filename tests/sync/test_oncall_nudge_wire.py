@@ -51,7 +51,7 @@ async def test_the_oncall_message_arrives_once_in_the_help_channel(
     engine = SyncEngine(store, [adapter], clock)
     try:
         now = clock()
-        (tid,) = store.insert_tickets(
+        (tid,) = store.tickets.insert_tickets(
             [
                 Ticket(
                     id=0,
@@ -68,7 +68,7 @@ async def test_the_oncall_message_arrives_once_in_the_help_channel(
         body += "tried a restart"
         text = esc.channel_text(body, settings)
         fields = {"body": body, "title": "t", "channel": settings.help_channel}
-        draft_id, op_id = store.queue_channel_post(
+        draft_id, op_id = store.escalation.queue_channel_post(
             None, tid, fields, post_message_op(HELP, text, "nudge-key")
         )
         fake.faults = FaultPlan(
@@ -79,9 +79,9 @@ async def test_the_oncall_message_arrives_once_in_the_help_channel(
         for _ in range(8):
             clock.advance(timedelta(minutes=10))  # past the undo window, then the backoff
             await engine.push_once()
-            if store.get_op(op_id).state is OpState.DONE:
+            if store.outbox.get_op(op_id).state is OpState.DONE:
                 break
-        assert store.get_op(op_id).state is OpState.DONE
+        assert store.outbox.get_op(op_id).state is OpState.DONE
         for _ in range(2):  # later passes post nothing more
             clock.advance(timedelta(minutes=10))
             await engine.push_once()
@@ -91,7 +91,7 @@ async def test_the_oncall_message_arrives_once_in_the_help_channel(
         assert posted["text"].endswith("tried a restart")
         assert fake.mutations["post_message"] == 1
         assert fake.channels[CUSTOMERS] == []
-        assert store.get_draft(draft_id).state == "filed"
+        assert store.drafts.get_draft(draft_id).state == "filed"
         assert [f for (_m, _p, f) in fake.faults.injected] == faults
         assert not problems_in_log("slack", fake.log)
     finally:

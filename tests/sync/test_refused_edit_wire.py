@@ -59,7 +59,7 @@ def zendesk(clock: FrozenClock) -> Iterator[tuple[ZendeskFake, str]]:
 def sla_row(db: Path, clock: FrozenClock) -> tuple[int, int, str | None, int]:
     store = open_store(db, clock=clock)
     try:
-        ticket = store.find_ticket("helpdesk", "201")
+        ticket = store.tickets.find_ticket("helpdesk", "201")
         assert ticket is not None
         row = store.db.execute(
             "SELECT id, sla_bucket, sla_due, paused FROM tickets WHERE id = ?", [ticket.id]
@@ -88,9 +88,9 @@ def test_a_refused_edit_no_longer_pauses_the_clock(
     store = open_store(paths.db, clock=clock)
     try:
         if edit == "pending":
-            store.set_status(tid, Status.PENDING)
+            store.tickets.set_status(tid, Status.PENDING)
         else:
-            store.add_labels(tid, ["+more info please"])
+            store.tickets.add_labels(tid, ["+more info please"])
     finally:
         store.close()
     assert sla_row(paths.db, clock)[1:] == (1, None, 1)  # paused at once
@@ -106,9 +106,9 @@ def test_a_refused_edit_no_longer_pauses_the_clock(
     assert len(puts) == 1 and puts[0].status == 422
     store = open_store(paths.db, clock=clock)
     try:
-        (op,) = store.ops(tuple(OpState), ticket_id=tid)
+        (op,) = store.outbox.ops(tuple(OpState), ticket_id=tid)
         assert op.state is OpState.FAILED
-        types = [(e.type.value, e.value) for e in store.get_ticket(tid).sla_events]
+        types = [(e.type.value, e.value) for e in store.tickets.get_ticket(tid).sla_events]
         assert not {("status", "pending"), ("label_add", "+more info please")} & set(types)
     finally:
         store.close()

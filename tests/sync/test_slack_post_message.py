@@ -101,17 +101,17 @@ async def test_the_message_arrives_once_through_the_outbox(
     adapter = adapter_for(fake, clock)
     engine = SyncEngine(store, [adapter], clock)
     try:
-        op_id = store.enqueue(post_message_op(TEAM, "On-call handoff", "msg-key"))
+        op_id = store.outbox.enqueue(post_message_op(TEAM, "On-call handoff", "msg-key"))
         # the post, then (after a lost answer) its look-up in the channel's history
         fake.faults = FaultPlan(
             script=list(faults), match=r"chat\.postMessage$|conversations\.history$"
         )
         for _ in range(8):
             await engine.push_once()
-            if store.get_op(op_id).state is OpState.DONE:
+            if store.outbox.get_op(op_id).state is OpState.DONE:
                 break
             clock.advance(timedelta(minutes=10))  # past the backoff
-        entry = store.get_op(op_id)
+        entry = store.outbox.get_op(op_id)
         assert entry.state is OpState.DONE, entry
         posted = [m for m in top_level(fake, TEAM) if m["text"] == "On-call handoff"]
         assert len(posted) == 1 and "thread_ts" not in posted[0]

@@ -83,7 +83,7 @@ async def one_pass(
         page = await adapter.fetch_changes(cursor)
         pages.append(page)
         if store is not None:
-            store.apply_page(adapter.name, page)
+            store.remote.apply_page(adapter.name, page)
         cursor = page.cursor
         if page.wait_hint:
             adapter.clock.advance(page.wait_hint)  # type: ignore[attr-defined]
@@ -235,8 +235,8 @@ async def test_tickets_leaving_the_scope_stay_cached_marked_not_refreshed(
     try:
         adapter = adapter_for(url, clock, scope_sweep_minutes=30)
         _, cursor = await one_pass(adapter, None, store)
-        assert store.find_ticket(Source.HELPDESK.value, "2") is not None
-        assert store.not_refreshed(Source.HELPDESK) == {}
+        assert store.tickets.find_ticket(Source.HELPDESK.value, "2") is not None
+        assert store.remote.not_refreshed(Source.HELPDESK) == {}
         log = [message for _, _, _, message in store.sync_state.log_entries()]
         assert any(m.startswith("pulling with the search export (agent token") for m in log)
         assert any(m.startswith("request budget:") for m in log)
@@ -244,12 +244,12 @@ async def test_tickets_leaving_the_scope_stay_cached_marked_not_refreshed(
         fake.tickets[2]["updated_at"] = iso(0.1)
         clock.advance(600)
         _, cursor = await one_pass(adapter, cursor, store)  # no sweep yet: unknown
-        assert store.not_refreshed(Source.HELPDESK) == {}
+        assert store.remote.not_refreshed(Source.HELPDESK) == {}
         clock.advance(1800)
         _, cursor = await one_pass(adapter, cursor, store)  # the sweep
-        marked = store.not_refreshed(Source.HELPDESK)
+        marked = store.remote.not_refreshed(Source.HELPDESK)
         assert list(marked) == ["2"] and marked["2"] == clock()
-        assert store.find_ticket(Source.HELPDESK.value, "2") is not None  # still cached
+        assert store.tickets.find_ticket(Source.HELPDESK.value, "2") is not None  # still cached
         log = [message for _, _, _, message in store.sync_state.log_entries()]
         assert (
             "1 cached tickets left what this sync keeps fresh (#2): kept, marked as not "
@@ -259,7 +259,7 @@ async def test_tickets_leaving_the_scope_stay_cached_marked_not_refreshed(
         fake.tickets[2]["updated_at"] = iso(0.6)
         clock.advance(60)
         await one_pass(adapter, cursor, store)
-        assert store.not_refreshed(Source.HELPDESK) == {}
+        assert store.remote.not_refreshed(Source.HELPDESK) == {}
     finally:
         store.close()
 

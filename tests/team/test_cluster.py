@@ -40,7 +40,7 @@ async def sync_until_caught_up(config, db, clock, secrets, kill=None) -> int:  #
     for backend in backends:
         backend.feed.batch = 300
     store = open_store(db, clock=clock)
-    real = store.apply_page
+    real = store.remote.apply_page
     stored = {"n": 0}
 
     def apply(backend: str, page: Any, **kwargs: Any) -> set[int]:
@@ -50,7 +50,7 @@ async def sync_until_caught_up(config, db, clock, secrets, kill=None) -> int:  #
             kill()
         return changed
 
-    store.apply_page = apply  # type: ignore[method-assign]
+    store.remote.apply_page = apply  # type: ignore[method-assign]
     engine = SyncEngine(store, backends, clock)
     failed = 0
     try:

@@ -159,7 +159,7 @@ async def test_a_member_without_group_200_never_receives_its_tickets(
         report, _read = await member_sync(alex, db, clock, alex_secrets)
         assert report.ok, report.summary()
         store = open_store(db, clock=clock)
-        assert store.find_ticket("helpdesk", str(moved)) is None
+        assert store.tickets.find_ticket("helpdesk", str(moved)) is None
         left = store.db.execute(
             "SELECT count(*) FROM pending_comments WHERE ticket_remote_id = ?", [str(moved)]
         ).fetchone()[0]

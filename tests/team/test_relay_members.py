@@ -100,7 +100,7 @@ async def test_members_converge_on_the_relay_and_never_pull_the_backends(
             "SELECT id, remote_id FROM tickets WHERE source = 'helpdesk' AND status = 'open' "
             "ORDER BY id LIMIT 1"
         ).fetchone()
-        store.set_status(tid, Status.PENDING)
+        store.tickets.set_status(tid, Status.PENDING)
         store.close()
         seen.clear()
         clock.advance(60)
@@ -111,7 +111,7 @@ async def test_members_converge_on_the_relay_and_never_pull_the_backends(
         await relay_pass(relay, lines)
         await member_sync(members[1], dbs[1], clock, secrets_for("m1"))
         store = open_store(dbs[1], clock=clock)
-        assert store.find_ticket("helpdesk", remote_id).status is Status.PENDING
+        assert store.tickets.find_ticket("helpdesk", remote_id).status is Status.PENDING
         store.close()
         assert cache(dbs[1], clock) == dump(relay.store)
     finally:
@@ -156,7 +156,7 @@ async def test_a_member_offline_for_a_day_catches_up_from_its_position(
         assert cache(db, clock) == dump(relay.store)
         assert 0 < read < first  # only what changed, not the whole stream again
         store = open_store(db, clock=clock)
-        assert store.find_ticket("helpdesk", str(min(zendesk.tickets))).subject == (
+        assert store.tickets.find_ticket("helpdesk", str(min(zendesk.tickets))).subject == (
             "Renamed while m2 was away"
         )
         positions = {s.backend: s.cursor for s in store.sync_state.backend_states()}
@@ -188,7 +188,7 @@ async def test_an_interrupted_batch_is_read_again_not_skipped(tmp_path, nats_ser
 
         backends, handle, _ = build_member_backends(config, secrets_for("m0"), clock)
         store = open_store(db, clock=clock)
-        real = store.apply_page
+        real = store.remote.apply_page
         calls = {"n": 0}
 
         def failing(backend: str, page: Any, **kwargs: Any) -> set[int]:
@@ -197,7 +197,7 @@ async def test_an_interrupted_batch_is_read_again_not_skipped(tmp_path, nats_ser
                 raise OSError("disk full")
             return real(backend, page, **kwargs)
 
-        store.apply_page = failing  # type: ignore[method-assign]
+        store.remote.apply_page = failing  # type: ignore[method-assign]
         engine = SyncEngine(store, backends, clock)
         report = await engine.run_once()  # a pass never raises: it reports the failure
         assert not report.ok

@@ -71,10 +71,10 @@ async def test_customer_markup_and_escapes_show_literally(
 
     from oncall_tui.domain.tickets import Customer, Priority, Source, Ticket
 
-    cid = store.upsert_customer(
+    cid = store.tickets.upsert_customer(
         Customer(id=0, name="[link=http://x]Evil[/link]", plan="premium", codename="ceres")
     )
-    store.insert_tickets(
+    store.tickets.insert_tickets(
         [
             Ticket(
                 id=0,

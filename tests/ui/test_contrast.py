@@ -184,13 +184,13 @@ def prepare(app: Any) -> None:
     """A failed change, a log line, a conflict-free draft: things the screens show."""
     store = app.ctx.store
     rows = store.queue.open_queue(parse_query("is:open"), limit=3)
-    store.set_priority(rows[0].id, Priority.P0)
-    (op,) = store.ops()
-    store.mark_failed(op.id, "fake: 422 Priority is locked by a trigger")
+    store.tickets.set_priority(rows[0].id, Priority.P0)
+    (op,) = store.outbox.ops()
+    store.outbox.mark_failed(op.id, "fake: 422 Priority is locked by a trigger")
     store.sync_state.log(
         "zendesk", "error", "pull failed: zendesk: GET /api/v2/incremental: timed out"
     )
-    store.create_draft("bug_report", rows[1].id, {"title": "Live query hangs at 95%"})
+    store.drafts.create_draft("bug_report", rows[1].id, {"title": "Live query hangs at 95%"})
 
 
 @pytest.mark.parametrize("theme", THEMES)

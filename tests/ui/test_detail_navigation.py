@@ -68,7 +68,7 @@ async def test_next_follows_the_sort_and_the_filter(make_app: Any) -> None:
         await pilot.press("right_square_bracket", "right_square_bracket")
         await pilot.pause()
         assert detail.ticket_id == order[2]
-        ticket = app.ctx.store.get_ticket(order[2])
+        ticket = app.ctx.store.tickets.get_ticket(order[2])
         assert str(ticket.priority) == "P2"
 
 
@@ -86,7 +86,7 @@ async def test_a_ticket_that_left_the_view_hands_over_to_the_next(make_app: Any)
         assert detail.ticket_id == order[0]
         await pilot.press("a")  # assign me: it leaves Unassigned
         await pilot.pause()
-        assert app.ctx.store.get_ticket(order[0]).assignee
+        assert app.ctx.store.tickets.get_ticket(order[0]).assignee
         await pilot.press("right_square_bracket")
         await pilot.pause()
         assert detail.ticket_id == order[1]

@@ -111,7 +111,7 @@ def test_sigkill_keeps_what_was_typed(tmp_path: Path) -> None:
 
     store = open_store(db)
     try:
-        drafts = store.drafts("bug_report")
+        drafts = store.drafts.drafts("bug_report")
         assert len(drafts) == 1, drafts
         assert drafts[0].fields["title"].endswith(f" {TYPED}")
         assert drafts[0].ticket_id is not None and drafts[0].state == "draft"
@@ -148,10 +148,10 @@ def test_sigkill_mid_reply_keeps_the_reply_draft(tmp_path: Path) -> None:
 
     store = open_store(db)
     try:
-        (draft,) = store.drafts("reply")
+        (draft,) = store.drafts.drafts("reply")
         assert draft.fields["body"] == f"Hello, {REPLY_TYPED}"
         assert draft.ticket_id is not None and draft.state == "draft"
-        comments = store.comments(draft.ticket_id)
+        comments = store.tickets.comments(draft.ticket_id)
         assert all(REPLY_TYPED not in c.body for c in comments)  # a draft, not a reply
     finally:
         store.close()

@@ -28,11 +28,13 @@ INVESTIGATING = ("bug", "~investigate", ":help-customers")
 def seed(store: Any, clock: Any) -> dict[str, int]:
     """Two investigated bugs (one since Friday: day two), a premium customer's ticket linked
     to the old one, and a chat thread."""
-    acme = store.upsert_customer(Customer(id=0, name="Acme Corp", plan="premium", codename="vesta"))
-    globex = store.upsert_customer(Customer(id=0, name="Globex", plan="ultimate"))
+    acme = store.tickets.upsert_customer(
+        Customer(id=0, name="Acme Corp", plan="premium", codename="vesta")
+    )
+    globex = store.tickets.upsert_customer(Customer(id=0, name="Globex", plan="ultimate"))
     friday = clock() - timedelta(days=3)  # Friday 10:30 in Los Angeles
     fresh = clock() - timedelta(hours=2)
-    ids = store.insert_tickets(
+    ids = store.tickets.insert_tickets(
         [
             Ticket(
                 id=0,
@@ -78,7 +80,7 @@ def seed(store: Any, clock: Any) -> dict[str, int]:
         ]
     )
     issue, fresh_issue, ticket, other = ids
-    store.link(ticket, ISSUE_URL, "Live query stalls", issue)
+    store.tickets.link(ticket, ISSUE_URL, "Live query stalls", issue)
     return {"issue": issue, "fresh": fresh_issue, "ticket": ticket, "other": other}
 
 
@@ -108,7 +110,7 @@ async def test_standup_lists_age_customers_and_acknowledges_once(
         await pilot.pause()
         await pilot.press("a")  # a second press the same day posts nothing
         await pilot.pause()
-        ops = store.ops(ticket_id=ids["issue"])
+        ops = store.outbox.ops(ticket_id=ids["issue"])
         assert [op.kind for op in ops] == [OpKind.REPLY]
         assert "business day 2" in ops[0].payload["body"]
         assert "2026-11-23" in ops[0].payload["body"]
@@ -118,7 +120,7 @@ async def test_standup_lists_age_customers_and_acknowledges_once(
         screen.reload()
         await pilot.press("a")
         await pilot.pause()
-        assert len(store.ops(ticket_id=ids["issue"])) == 2
+        assert len(store.outbox.ops(ticket_id=ids["issue"])) == 2
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)])
@@ -127,7 +129,7 @@ async def test_standup_cell_of_an_earlier_acknowledgement_on_day_two_is_whole(
 ) -> None:
     ids = seed(store, clock)
     friday = (clock() - timedelta(days=3)).astimezone(Config().tz).date()
-    assert store.acknowledge(ids["issue"], friday, "Reviewed.", author="alex")
+    assert store.escalation.acknowledge(ids["issue"], friday, "Reviewed.", author="alex")
     app = make_app(store=store)
     async with app.run_test(size=size) as pilot:
         screen = await open_standup(pilot)
@@ -152,9 +154,9 @@ async def test_standup_decision_reproduced_goes_to_the_product_board(
         assert "day 2" in app.screen.title_text
         await pilot.press("enter")  # reproduced
         await pilot.pause()
-        issue = store.get_ticket(ids["issue"])
+        issue = store.tickets.get_ticket(ids["issue"])
         assert ":product" in issue.labels and "~investigate" not in issue.labels
-        ops = store.ops(ticket_id=ids["issue"])
+        ops = store.outbox.ops(ticket_id=ids["issue"])
         assert [(op.kind, op.payload["labels"]) for op in ops] == [
             (OpKind.REMOVE_LABELS, ["~investigate"]),
             (OpKind.ADD_LABELS, [":product"]),
@@ -166,7 +168,7 @@ async def test_standup_decision_not_reproduced_goes_back_to_qa(
     make_app: Any, store: Any, clock: Any
 ) -> None:
     ids = seed(store, clock)
-    store.start_timebox(ids["issue"], clock() + timedelta(minutes=30))
+    store.escalation.start_timebox(ids["issue"], clock() + timedelta(minutes=30))
     app = make_app(store=store)
     async with app.run_test(size=SIZE) as pilot:
         await open_standup(pilot)
@@ -174,9 +176,9 @@ async def test_standup_decision_not_reproduced_goes_back_to_qa(
         await pilot.pause()
         await pilot.press("down", "enter")  # not reproduced
         await pilot.pause()
-        issue = store.get_ticket(ids["issue"])
+        issue = store.tickets.get_ticket(ids["issue"])
         assert set(issue.labels) == {"bug", ":help-customers", ":incoming", ":reproduce"}
-        assert store.timebox_for(ids["issue"]) is None  # the investigation is over
+        assert store.escalation.timebox_for(ids["issue"]) is None  # the investigation is over
 
 
 async def test_timebox_is_visible_persisted_and_nudges_with_drafts(
@@ -191,7 +193,7 @@ async def test_timebox_is_visible_persisted_and_nudges_with_drafts(
         assert tid is not None
         await pilot.press("I")
         await pilot.pause()
-        timer = store.timebox_for(tid)
+        timer = store.escalation.timebox_for(tid)
         assert timer is not None and timer.due_at == clock() + timedelta(hours=1)
         bar = app.screen.query_one(EscalationBar)
         bar.tick()
@@ -211,13 +213,13 @@ async def test_timebox_is_visible_persisted_and_nudges_with_drafts(
         bar.tick()
         await pilot.pause()
         assert isinstance(app.screen, ChoiceScreen)
-        assert store.timebox_for(tid) is None  # claimed: it nudges once
+        assert store.escalation.timebox_for(tid) is None  # claimed: it nudges once
         keys = [k for k, _ in app.screen.options]
         assert keys[:4] == ["logs", "call", "engineer", "oncall"]
         await pilot.press("down", "down", "down", "enter")  # the developer on call
         await pilot.pause()
         assert isinstance(app.screen, ComposeScreen) and app.screen.kind == "channel"
-        (draft,) = store.drafts("channel")
+        (draft,) = store.drafts.drafts("channel")
         # posted in the channel: it starts with the mention, not "@oncall in #help-engineering"
         assert draft.fields["body"].startswith("@oncall could you help with zendesk #41165")
         assert draft.fields["channel"] == "#help-engineering"
@@ -242,7 +244,7 @@ async def nudge_oncall(pilot: Any, store: Any, clock: Any) -> int:
     tid = app.screen.current_id()
     await pilot.press("I")
     await pilot.pause()
-    assert store.timebox_for(tid) is not None
+    assert store.escalation.timebox_for(tid) is not None
     clock.advance(timedelta(hours=1))
     app.screen.query_one(EscalationBar).tick()
     await pilot.pause()
@@ -266,30 +268,30 @@ async def test_oncall_nudge_posts_in_the_help_channel_once_guarded_and_undoable(
         compose = app.screen
         await pilot.press(*"Globex")  # another customer's name: held back
         await pilot.pause(0.9)  # the autosave
-        (draft,) = store.drafts("channel")
+        (draft,) = store.drafts.drafts("channel")
         assert draft.fields["body"].endswith("- Globex")  # typed text is saved as it is typed
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.screen is compose
-        assert not [o for o in store.ops() if o.kind is OpKind.POST_MESSAGE]
+        assert not [o for o in store.outbox.ops() if o.kind is OpKind.POST_MESSAGE]
         await pilot.press(*["backspace"] * 6, *"vesta sees it")
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert not isinstance(app.screen, ComposeScreen)
-        (op,) = [o for o in store.ops() if o.kind is OpKind.POST_MESSAGE]
+        (op,) = [o for o in store.outbox.ops() if o.kind is OpKind.POST_MESSAGE]
         assert op.payload["channel"] == HELP and op.ticket_id is None
         assert op.payload["text"].startswith("@oncall could you help with ")
         assert op.payload["text"].endswith("- vesta sees it")
-        (draft,) = store.drafts("channel")
+        (draft,) = store.drafts.drafts("channel")
         assert (draft.state, draft.outbox_id, draft.ticket_id) == ("submitted", op.id, tid)
-        assert store.waiting_count(clock()) == 1  # the undo window, like every send
+        assert store.outbox.waiting_count(clock()) == 1  # the undo window, like every send
         await pilot.press("ctrl+s")  # nothing more is sent from the queue
-        assert len([o for o in store.ops() if o.kind is OpKind.POST_MESSAGE]) == 1
+        assert len([o for o in store.outbox.ops() if o.kind is OpKind.POST_MESSAGE]) == 1
         # u takes it back: the draft is a draft again, resumed from Drafts
         await pilot.press("u")
         await pilot.pause()
-        assert store.get_op(op.id).state is OpState.CANCELLED
-        (draft,) = store.drafts("channel")
+        assert store.outbox.get_op(op.id).state is OpState.CANCELLED
+        (draft,) = store.drafts.drafts("channel")
         assert (draft.state, draft.outbox_id) == ("draft", None)
         await pilot.press("D")
         await pilot.pause()
@@ -302,10 +304,10 @@ async def test_oncall_nudge_posts_in_the_help_channel_once_guarded_and_undoable(
         assert app.screen.draft_id == draft.id
         await pilot.press("ctrl+s")
         await pilot.pause()
-        (again,) = [o for o in store.ops() if o.kind is OpKind.POST_MESSAGE]  # live ones
+        (again,) = [o for o in store.outbox.ops() if o.kind is OpKind.POST_MESSAGE]  # live ones
         assert again.id != op.id and again.state is OpState.PENDING
-        assert store.get_op(op.id).state is OpState.CANCELLED
-        (draft,) = store.drafts("channel")
+        assert store.outbox.get_op(op.id).state is OpState.CANCELLED
+        (draft,) = store.drafts.drafts("channel")
         assert (draft.state, draft.outbox_id) == ("submitted", again.id)
 
 
@@ -319,7 +321,7 @@ async def test_oncall_nudge_mentions_the_user_group_when_its_id_is_set(
         await nudge_oncall(pilot, store, clock)
         await pilot.press("ctrl+s")
         await pilot.pause()
-        (op,) = [o for o in store.ops() if o.kind is OpKind.POST_MESSAGE]
+        (op,) = [o for o in store.outbox.ops() if o.kind is OpKind.POST_MESSAGE]
         assert op.payload["text"].startswith("<!subteam^S0ONCALL> could you help with ")
 
 
@@ -334,14 +336,14 @@ async def test_oncall_nudge_without_the_channel_id_says_what_to_set_and_keeps_th
         await pilot.press(*"tried a restart", "ctrl+s")
         await pilot.pause()
         assert app.screen is compose  # not sent, still open
-        assert not [o for o in store.ops() if o.kind is OpKind.POST_MESSAGE]
+        assert not [o for o in store.outbox.ops() if o.kind is OpKind.POST_MESSAGE]
         message = list(app._notifications)[-1].message
         assert "help_channel_id" in message and "draft is kept" in message
-        (draft,) = store.drafts("channel")
+        (draft,) = store.drafts.drafts("channel")
         assert draft.state == "draft" and draft.fields["body"].endswith("tried a restart")
         await pilot.press("escape")
         await pilot.pause()
-        (draft,) = store.drafts("channel")
+        (draft,) = store.drafts.drafts("channel")
         assert draft.state == "draft"
 
 
@@ -349,7 +351,7 @@ async def test_timebox_nudge_logs_opens_a_reply_draft_on_the_ticket(
     make_app: Any, store: Any, clock: Any
 ) -> None:
     ids = seed(store, clock)
-    store.start_timebox(ids["ticket"], clock() - timedelta(seconds=1))
+    store.escalation.start_timebox(ids["ticket"], clock() - timedelta(seconds=1))
     app = make_app(store=store)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()  # over already at start: the first tick nudges
@@ -357,14 +359,14 @@ async def test_timebox_nudge_logs_opens_a_reply_draft_on_the_ticket(
         await pilot.press("enter")  # ask for logs
         await pilot.pause()
         assert isinstance(app.screen, ComposeScreen)
-        draft = store.draft_for_ticket("reply", ids["ticket"])
+        draft = store.drafts.draft_for_ticket("reply", ids["ticket"])
         assert draft is not None and "logs" in draft.fields["body"]
         assert "Hi rita" in draft.fields["body"]
 
 
 async def test_escalate_suspect_starts_the_timebox(make_app: Any, store: Any, clock: Any) -> None:
     now = clock()
-    (tid,) = store.insert_tickets(
+    (tid,) = store.tickets.insert_tickets(
         [
             Ticket(
                 id=0,
@@ -387,8 +389,8 @@ async def test_escalate_suspect_starts_the_timebox(make_app: Any, store: Any, cl
         await pilot.pause()
         await pilot.press("enter")  # suspected customer impact
         await pilot.pause()
-        assert "~investigate" in store.get_ticket(tid).labels
-        assert store.timebox_for(tid) is not None
+        assert "~investigate" in store.tickets.get_ticket(tid).labels
+        assert store.escalation.timebox_for(tid) is not None
 
 
 async def test_suspected_outage_files_links_and_reminds_until_closed(
@@ -410,7 +412,7 @@ async def test_suspected_outage_files_links_and_reminds_until_closed(
         rest = [c.updated_at for c in picker.shown[1:]]
         assert rest == sorted(rest, reverse=True) and len(picker.shown) == 4
         other = ids["other"] if tid != ids["other"] else ids["ticket"]
-        number = store.get_ticket(other).remote_id
+        number = store.tickets.get_ticket(other).remote_id
         await pilot.press(*number)  # typing filters: one ticket left
         await pilot.pause()
         assert [c.id for c in picker.shown] == [other]
@@ -425,18 +427,18 @@ async def test_suspected_outage_files_links_and_reminds_until_closed(
         assert set(picker.choices.selected) == {tid, other}
         await pilot.press("enter")
         await pilot.pause()
-        (op,) = [o for o in store.ops() if o.kind is OpKind.CREATE_ISSUE]
+        (op,) = [o for o in store.outbox.ops() if o.kind is OpKind.CREATE_ISSUE]
         assert op.payload["title"] == "Suspected outage: 2026-11-23"
         assert op.payload["labels"] == ["#outage", "#g-cx", ":release"]
         assert op.payload["linked_tickets"] == [tid, other]
         assert "Acme" not in op.payload["body"] and "Globex" not in op.payload["body"]
-        (timer,) = store.timers("outage")
+        (timer,) = store.escalation.timers("outage")
         assert timer.due_at == clock() + timedelta(hours=1)
         # a second ! the same day files nothing more
         await pilot.press("exclamation_mark")
         await pilot.pause()
         assert not isinstance(app.screen, OutageScreen)
-        assert len([o for o in store.ops() if o.kind is OpKind.CREATE_ISSUE]) == 1
+        assert len([o for o in store.outbox.ops() if o.kind is OpKind.CREATE_ISSUE]) == 1
         # the reminder
         bar = app.screen.query_one(EscalationBar)
         clock.advance(timedelta(hours=1))
@@ -446,7 +448,7 @@ async def test_suspected_outage_files_links_and_reminds_until_closed(
             "post an update" in n.message and "Next reminder in 60 min" in n.message
             for n in app._notifications
         )
-        (timer,) = store.timers("outage")
+        (timer,) = store.escalation.timers("outage")
         assert timer.due_at == clock() + timedelta(hours=1)
         # back the next morning, 59 minutes past the rhythm: the next one is 1 minute away,
         # and the toast says so (it said 60 min)
@@ -454,13 +456,13 @@ async def test_suspected_outage_files_links_and_reminds_until_closed(
         bar.tick()
         await pilot.pause()
         assert "Next reminder in 1 min" in list(app._notifications)[-1].message
-        (timer,) = store.timers("outage")
+        (timer,) = store.escalation.timers("outage")
         assert timer.due_at == clock() + timedelta(minutes=1)
         clock.advance(timedelta(minutes=1))
         bar.tick()
         await pilot.pause()
         # the issue is closed: no more reminders
-        store.insert_tickets(
+        store.tickets.insert_tickets(
             [
                 Ticket(
                     id=0,
@@ -475,7 +477,7 @@ async def test_suspected_outage_files_links_and_reminds_until_closed(
         )
         clock.advance(timedelta(hours=1))
         bar.tick()
-        assert store.timers("outage") == []
+        assert store.escalation.timers("outage") == []
 
 
 async def test_outage_picker_by_mouse_and_by_words(make_app: Any, store: Any, clock: Any) -> None:
@@ -503,7 +505,7 @@ async def test_outage_picker_by_mouse_and_by_words(make_app: Any, store: Any, cl
         assert [c.id for c in picker.shown] == [target]
         await pilot.press("space", "enter")
         await pilot.pause()
-        (op,) = [o for o in store.ops() if o.kind is OpKind.CREATE_ISSUE]
+        (op,) = [o for o in store.outbox.ops() if o.kind is OpKind.CREATE_ISSUE]
         assert (
             op.payload["linked_tickets"] == [target, second]
             if target == tid
@@ -531,7 +533,7 @@ async def test_outage_picker_files_nothing_on_escape_or_with_nothing_ticked(
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, OutageScreen)
-        assert not [o for o in store.ops() if o.kind is OpKind.CREATE_ISSUE]
+        assert not [o for o in store.outbox.ops() if o.kind is OpKind.CREATE_ISSUE]
 
 
 async def test_link_back_draft_then_update_offer_when_the_issue_moves(
@@ -541,7 +543,7 @@ async def test_link_back_draft_then_update_offer_when_the_issue_moves(
     app = make_app(store=store)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        draft = store.draft_for_ticket("reply", ids["ticket"])
+        draft = store.drafts.draft_for_ticket("reply", ids["ticket"])
         assert draft is not None and ISSUE_URL in draft.fields["body"]
         # the issue is reproduced (as a sync would bring it)
         store.db.execute(
@@ -553,7 +555,7 @@ async def test_link_back_draft_then_update_offer_when_the_issue_moves(
         assert "reproduced" in app.screen.title_text
         await pilot.press("enter")
         await pilot.pause()
-        draft = store.draft_for_ticket("reply", ids["ticket"])
+        draft = store.drafts.draft_for_ticket("reply", ids["ticket"])
         assert draft is not None
         body = draft.fields["body"]
         assert ISSUE_URL in body and "reproduced the problem" in body
@@ -596,8 +598,8 @@ async def test_outage_issue_that_would_name_a_customer_is_not_filed(
 
         assert file_outage(app.screen, [ids["ticket"]], "Suspected outage: 2026-11-23") is None
         await pilot.pause()
-        assert not [o for o in store.ops() if o.kind is OpKind.CREATE_ISSUE]
-        assert store.timers("outage") == []
+        assert not [o for o in store.outbox.ops() if o.kind is OpKind.CREATE_ISSUE]
+        assert store.escalation.timers("outage") == []
         assert any("would name Acme Corp" in n.message for n in app._notifications)
 
 
@@ -630,9 +632,9 @@ async def test_codename_picker_proposes_free_names_and_queues_both_labels(
         assert names[:2] == ["pallas", "juno"]  # ceres is a label, vesta Acme's
         await pilot.press("enter")
         await pilot.pause()
-        customer = store.get_customer(store.get_ticket(ids["other"]).customer_id)
+        customer = store.tickets.get_customer(store.tickets.get_ticket(ids["other"]).customer_id)
         assert customer.codename == "pallas"
-        ops = [o for o in store.ops() if o.kind is OpKind.CREATE_LABEL]
+        ops = [o for o in store.outbox.ops() if o.kind is OpKind.CREATE_LABEL]
         assert [(o.payload["repo"], o.payload["name"], o.payload["description"]) for o in ops] == [
             (None, "customer-pallas", ""),
             ("acme/customers", "customer-pallas", "Globex"),
@@ -721,11 +723,11 @@ async def test_timebox_nudge_waits_for_the_queue_and_eats_no_key_typed_elsewhere
         assert app.screen is compose
         assert compose.text.endswith("x\n") and len(compose.text) == len(before) + 2
         assert not any(isinstance(s, ChoiceScreen) for s in app.screen_stack)
-        assert store.timebox_for(tid) is not None  # not claimed while it waits
+        assert store.escalation.timebox_for(tid) is not None  # not claimed while it waits
         assert "time is up" in str(bar.render())
         await pilot.press("escape")  # back on the queue: now the options open
         await pilot.pause()
         bar.tick()
         await pilot.pause()
         assert isinstance(app.screen, ChoiceScreen)
-        assert store.timebox_for(tid) is None
+        assert store.escalation.timebox_for(tid) is None

@@ -67,7 +67,7 @@ async def test_burst_after_slash_goes_into_the_filter(make_app: Any) -> None:
 @pytest.mark.parametrize("typed", ["#41001", "41001"])
 async def test_enter_on_a_ticket_number_opens_it_in_any_view(make_app: Any, typed: str) -> None:
     app = make_app()
-    ticket = app.ctx.store.get_ticket(app.ctx.store.queue.numbered("41001")[0])
+    ticket = app.ctx.store.tickets.get_ticket(app.ctx.store.queue.numbered("41001")[0])
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("6")  # Bugs under investigation: a help-desk ticket is not there
         await type_filter(pilot, typed)
@@ -97,7 +97,7 @@ async def test_a_number_on_two_backends_asks_which(make_app: Any) -> None:
     app = make_app()
     store = app.ctx.store
     tracker = store.queue.open_queue(parse_query("source:tracker"), limit=1)[0]
-    number = store.get_ticket(tracker.id).remote_id.rpartition("#")[2]
+    number = store.tickets.get_ticket(tracker.id).remote_id.rpartition("#")[2]
     store.db.execute("UPDATE tickets SET remote_id = ? WHERE remote_id = '41003'", [number])
     async with app.run_test(size=(120, 40)) as pilot:
         await type_filter(pilot, number)

@@ -39,7 +39,7 @@ async def test_post_is_a_draft_until_sent_and_the_guard_holds_names(
         await pilot.press("p")
         await pilot.pause()
         assert isinstance(app.screen, HandoffPostScreen)
-        (draft,) = store.drafts("handoff")
+        (draft,) = store.drafts.drafts("handoff")
         assert draft.state == "draft" and "On-call handoff" in draft.fields["body"]
         editor = app.screen.query_one("#handoff-editor")
         editor.text = editor.text + "\nAcme Logistics is still waiting.\n"
@@ -48,7 +48,7 @@ async def test_post_is_a_draft_until_sent_and_the_guard_holds_names(
         await pilot.pause()
         assert isinstance(app.screen, HandoffPostScreen)  # refused: a customer's name
         assert store.db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
-        assert "Acme Logistics" in store.drafts("handoff")[0].fields["body"]  # nothing lost
+        assert "Acme Logistics" in store.drafts.drafts("handoff")[0].fields["body"]  # nothing lost
         editor.text = editor.text.replace("Acme Logistics", "ceres")
         await pilot.pause()
         await pilot.press("ctrl+s")
@@ -57,8 +57,8 @@ async def test_post_is_a_draft_until_sent_and_the_guard_holds_names(
     rows = store.db.execute("SELECT kind, source, payload FROM outbox").fetchall()
     assert len(rows) == 1 and rows[0][0] == "create_issue" and rows[0][1] == "tracker"
     assert "ceres is still waiting" in rows[0][2] and "Acme" not in rows[0][2]
-    assert store.drafts("handoff", include_filed=True)[0].state == "submitted"
-    assert store.last_handoff_at() == clock()
+    assert store.drafts.drafts("handoff", include_filed=True)[0].state == "submitted"
+    assert store.handoff.last_handoff_at() == clock()
 
 
 async def test_without_a_destination_nothing_is_sent(
@@ -72,7 +72,7 @@ async def test_without_a_destination_nothing_is_sent(
         await pilot.pause()
         assert isinstance(app.screen, HandoffPostScreen)
     assert app.ctx.store.db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
-    assert app.ctx.store.drafts("handoff")[0].state == "draft"
+    assert app.ctx.store.drafts.drafts("handoff")[0].state == "draft"
 
 
 async def test_retro_exports_markdown(tmp_path: Path, clock: Any, make_app: Any) -> None:
@@ -108,7 +108,7 @@ async def test_forecast_keys_act_on_the_highlighted_ticket(
         await pilot.pause()
         await pilot.press(*"sam@support.example", "enter")
         await pilot.pause()
-        assert store.get_ticket(tid).assignee == "sam@support.example"
+        assert store.tickets.get_ticket(tid).assignee == "sam@support.example"
         hours = screen.hours
         await pilot.press("plus")
         assert screen.hours > hours
@@ -162,7 +162,7 @@ async def test_forecast_acknowledge_takes_the_ticket_and_queues_the_ack(
         assert screen.current_id() == tid
         await pilot.press("A")
         await pilot.pause()
-        assert store.get_ticket(tid).assignee == DEMO_USER
+        assert store.tickets.get_ticket(tid).assignee == DEMO_USER
         # its clock is answered: it no longer breaches while we are away
         assert tid not in [i.ticket_id for i, _d in screen.result.items]
         ops = store.db.execute(
@@ -183,7 +183,7 @@ async def test_forecast_acknowledge_takes_the_ticket_and_queues_the_ack(
         await pilot.pause()
         assert isinstance(app.screen, ComposeScreen)
         assert "the engineer on call this week" in app.screen.text
-        assert store.get_ticket(chat[1]).assignee == DEMO_USER
+        assert store.tickets.get_ticket(chat[1]).assignee == DEMO_USER
         kinds = store.db.execute(
             "SELECT kind FROM outbox WHERE ticket_id = ?", [chat[1]]
         ).fetchall()

@@ -47,7 +47,7 @@ async def test_checked_on_first_start_then_once_a_day(
     store = app.ctx.store
     await start_and_settle(app)
     assert len(checks) == 1
-    assert store.meta(INTEGRITY_KEY) == clock().isoformat()  # found sound, and when
+    assert store.tickets.meta(INTEGRITY_KEY) == clock().isoformat()  # found sound, and when
 
     clock.advance(timedelta(hours=23))
     await start_and_settle(make_app(store=store, seed=None))
@@ -56,7 +56,7 @@ async def test_checked_on_first_start_then_once_a_day(
     clock.advance(timedelta(hours=2))
     await start_and_settle(make_app(store=store, seed=None))
     assert len(checks) == 2  # a day later: checked again
-    assert store.meta(INTEGRITY_KEY) == clock().isoformat()
+    assert store.tickets.meta(INTEGRITY_KEY) == clock().isoformat()
 
 
 async def test_a_mark_from_the_future_or_garbage_does_not_skip_the_check(
@@ -64,10 +64,12 @@ async def test_a_mark_from_the_future_or_garbage_does_not_skip_the_check(
 ) -> None:
     app = make_app()
     store = app.ctx.store
-    store.set_meta(INTEGRITY_KEY, (clock() + timedelta(days=30)).isoformat())  # a clock reset
+    store.tickets.set_meta(
+        INTEGRITY_KEY, (clock() + timedelta(days=30)).isoformat()
+    )  # a clock reset
     await start_and_settle(app)
     assert len(checks) == 1
-    store.set_meta(INTEGRITY_KEY, "not a date")
+    store.tickets.set_meta(INTEGRITY_KEY, "not a date")
     await start_and_settle(make_app(store=store, seed=None))
     assert len(checks) == 2
 

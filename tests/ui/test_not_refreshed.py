@@ -20,13 +20,13 @@ def shown(store: Store, ticket_id: int) -> str:
 
 
 def test_the_detail_names_a_ticket_that_is_not_refreshed(store: Store) -> None:
-    store.apply_page("zendesk", Page(tickets=(remote_ticket(101), remote_ticket(102))))
-    keep = store.find_ticket(Source.HELPDESK.value, "101")
-    leaver = store.find_ticket(Source.HELPDESK.value, "102")
+    store.remote.apply_page("zendesk", Page(tickets=(remote_ticket(101), remote_ticket(102))))
+    keep = store.tickets.find_ticket(Source.HELPDESK.value, "101")
+    leaver = store.tickets.find_ticket(Source.HELPDESK.value, "102")
     assert keep is not None and leaver is not None
     assert "not refreshed" not in shown(store, leaver.id)
-    store.apply_page("zendesk", Page(in_scope=Scope(Source.HELPDESK, frozenset({"101"}))))
+    store.remote.apply_page("zendesk", Page(in_scope=Scope(Source.HELPDESK, frozenset({"101"}))))
     assert "not refreshed since" in shown(store, leaver.id)
     assert "not refreshed" not in shown(store, keep.id)
-    store.apply_page("zendesk", Page(tickets=(remote_ticket(102),)))  # a fresh copy
+    store.remote.apply_page("zendesk", Page(tickets=(remote_ticket(102),)))  # a fresh copy
     assert "not refreshed" not in shown(store, leaver.id)

@@ -26,7 +26,7 @@ SIZE = (120, 40)
 
 
 def ticket_of(store: Store, source: Source, customer: str) -> int:
-    for c in store.customers():
+    for c in store.tickets.customers():
         if c.name == customer:
             row = store.db.execute(
                 "SELECT id FROM tickets WHERE source = ? AND customer_id = ? AND is_open = 1 "
@@ -62,7 +62,7 @@ async def write(pilot: Any, key: str, text: str) -> ComposeScreen:
 def queued(store: Store, tid: int, kind: OpKind) -> list[str]:
     return [
         str(op.payload.get("body") or op.payload.get("labels"))
-        for op in store.ops(ticket_id=tid)
+        for op in store.outbox.ops(ticket_id=tid)
         if op.kind == kind
     ]
 
@@ -102,7 +102,7 @@ async def test_replies(
             assert "names a customer" in problems
             await pilot.press("escape")  # left: the text is a draft, not lost
             await pilot.pause()
-            (draft,) = store.drafts("reply")
+            (draft,) = store.drafts.drafts("reply")
             assert draft.fields["body"] == text and draft.ticket_id == tid
         else:
             assert not isinstance(app.screen, ComposeScreen)
@@ -162,10 +162,10 @@ async def test_labels_on_public_issues(make_app: Any, label: str, held: bool) ->
             assert isinstance(app.screen, ChoiceScreen)  # don't / anyway with a reason
             await pilot.press("home", "enter")
             await pilot.pause()
-            assert label not in store.get_ticket(tid).labels
+            assert label not in store.tickets.get_ticket(tid).labels
             assert queued(store, tid, OpKind.ADD_LABELS) == []
         else:
-            assert label in store.get_ticket(tid).labels
+            assert label in store.tickets.get_ticket(tid).labels
 
 
 async def test_a_label_on_a_help_desk_ticket_is_not_public(make_app: Any) -> None:
@@ -178,7 +178,7 @@ async def test_a_label_on_a_help_desk_ticket_is_not_public(make_app: Any) -> Non
         await pilot.pause()
         await pilot.press(*"oscorp-vip", "enter")
         await pilot.pause()
-        assert "oscorp-vip" in store.get_ticket(tid).labels
+        assert "oscorp-vip" in store.tickets.get_ticket(tid).labels
 
 
 async def test_a_bug_report_naming_another_customer_is_held(make_app: Any) -> None:

@@ -102,9 +102,9 @@ async def test_assign_to_me(make_app: Any) -> None:
         tid = table(app).current.id
         await pilot.press("a")
         await pilot.pause()
-        ticket = app.ctx.store.get_ticket(tid)
+        ticket = app.ctx.store.tickets.get_ticket(tid)
         assert ticket.assignee == "alex@support.example" and ticket.pending_ops == 1
-        assert [op.kind for op in app.ctx.store.ops(ticket_id=tid)] == [OpKind.ASSIGN]
+        assert [op.kind for op in app.ctx.store.outbox.ops(ticket_id=tid)] == [OpKind.ASSIGN]
 
 
 async def test_set_priority_and_status_through_pickers(make_app: Any) -> None:
@@ -117,12 +117,12 @@ async def test_set_priority_and_status_through_pickers(make_app: Any) -> None:
         assert isinstance(app.screen, ChoiceScreen)
         await pilot.press("home", "enter")  # P0
         await pilot.pause()
-        assert str(app.ctx.store.get_ticket(tid).priority) == "P0"
+        assert str(app.ctx.store.tickets.get_ticket(tid).priority) == "P0"
         await pilot.press("s")
         await pilot.pause()
         await pilot.press("home", "down", "down", "enter")  # pending
         await pilot.pause()
-        ticket = app.ctx.store.get_ticket(tid)
+        ticket = app.ctx.store.tickets.get_ticket(tid)
         assert str(ticket.status) == "pending" and ticket.is_paused
 
 
@@ -138,7 +138,7 @@ async def test_label_toggle_pauses_sla(make_app: Any) -> None:
         assert isinstance(app.screen, PromptScreen)
         await pilot.press(*"+more info please", "enter")
         await pilot.pause()
-        assert app.ctx.store.get_ticket(tid).is_paused
+        assert app.ctx.store.tickets.get_ticket(tid).is_paused
         await pilot.press("escape")  # clear the filter: the paused ticket left "sla:ok"
         await pilot.pause()
         me = app.ctx.config.user
@@ -149,7 +149,7 @@ async def test_label_toggle_pauses_sla(make_app: Any) -> None:
         await pilot.pause()
         await pilot.press(*"+more info please", "enter")
         await pilot.pause()
-        assert not app.ctx.store.get_ticket(tid).is_paused
+        assert not app.ctx.store.tickets.get_ticket(tid).is_paused
 
 
 async def test_reply_with_template_is_editable_then_queued(make_app: Any) -> None:
@@ -169,7 +169,7 @@ async def test_reply_with_template_is_editable_then_queued(make_app: Any) -> Non
         area.cursor_location = area.document.end
         await pilot.press(*" PS", "ctrl+s")
         await pilot.pause()
-        comments = app.ctx.store.comments(tid)
+        comments = app.ctx.store.tickets.comments(tid)
         assert comments[-1].body.endswith(" PS") and comments[-1].public
         assert comments[-1].pending
 
@@ -185,7 +185,7 @@ async def test_internal_note(make_app: Any) -> None:
         await pilot.pause()
         await pilot.press(*"checked logs", "ctrl+s")
         await pilot.pause()
-        last = app.ctx.store.comments(tid)[-1]
+        last = app.ctx.store.tickets.comments(tid)[-1]
         assert (last.body, last.public) == ("checked logs", False)
 
 
@@ -198,7 +198,7 @@ async def test_copy_link_and_open_in_browser(make_app: Any, monkeypatch: Any) ->
     monkeypatch.setattr(browser, "graphical_browser", lambda: True)
     async with app.run_test(size=SIZE) as pilot:
         t = await all_open(pilot)
-        url = app.ctx.store.get_ticket(t.current.id).url
+        url = app.ctx.store.tickets.get_ticket(t.current.id).url
         await pilot.press("y")
         assert app.clipboard == url
         await pilot.press("o")
@@ -215,7 +215,7 @@ async def test_without_a_browser_o_shows_the_link(make_app: Any, monkeypatch: An
     monkeypatch.setattr(app, "open_url", lambda url, **kw: opened.append(url))
     async with app.run_test(size=SIZE) as pilot:
         t = await all_open(pilot)
-        url = app.ctx.store.get_ticket(t.current.id).url
+        url = app.ctx.store.tickets.get_ticket(t.current.id).url
         await pilot.press("o")
         await pilot.pause()
         assert opened == []
@@ -251,7 +251,7 @@ async def test_undo_last_unsent_change(make_app: Any) -> None:
         await pilot.pause()
         await pilot.press("u")
         await pilot.pause()
-        ticket = app.ctx.store.get_ticket(tid)
+        ticket = app.ctx.store.tickets.get_ticket(tid)
         assert ticket.assignee is None and ticket.pending_ops == 0
 
 
@@ -265,7 +265,7 @@ async def test_enter_opens_detail_full_screen_when_narrow(make_app: Any) -> None
         assert isinstance(app.screen, DetailScreen) and app.screen.ticket_id == tid
         await pilot.press("a")  # actions work from the detail too
         await pilot.pause()
-        assert app.ctx.store.get_ticket(tid).assignee == "alex@support.example"
+        assert app.ctx.store.tickets.get_ticket(tid).assignee == "alex@support.example"
         await pilot.press("q")
         await pilot.pause()
         assert isinstance(app.screen, QueueScreen)
@@ -302,7 +302,7 @@ async def test_investigation_still_there_on_second_business_day_is_flagged(
     from oncall_tui.domain.tickets import Priority, Source, Ticket
 
     friday = clock() - timedelta(days=3)  # Friday 10:30 in Los Angeles
-    store.insert_tickets(
+    store.tickets.insert_tickets(
         [
             Ticket(
                 id=0,

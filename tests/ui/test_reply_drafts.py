@@ -34,13 +34,13 @@ async def test_escape_keeps_the_reply_and_r_resumes_it(make_app: Any) -> None:
         await pilot.pause()
         await pilot.press(*"Half a thought")
         await pilot.pause(AUTOSAVE_SECONDS + 0.2)  # saved while typing, before any esc
-        (draft,) = app.ctx.store.drafts("reply")
+        (draft,) = app.ctx.store.drafts.drafts("reply")
         assert (draft.fields["body"], draft.ticket_id) == ("Half a thought", tid)
         await pilot.press(*" and more", "escape")
         await pilot.pause()
         assert not isinstance(app.screen, ComposeScreen)
         assert any("Draft reply kept" in str(n.message) for n in app._notifications)
-        (draft,) = app.ctx.store.drafts("reply")
+        (draft,) = app.ctx.store.drafts.drafts("reply")
         assert draft.fields["body"] == "Half a thought and more"
         await pilot.press("r")  # the same ticket: the draft, no template picker
         await pilot.pause()
@@ -48,8 +48,8 @@ async def test_escape_keeps_the_reply_and_r_resumes_it(make_app: Any) -> None:
         assert app.screen.query_one("TextArea").text == "Half a thought and more"
         await pilot.press(*", finished", "ctrl+s")
         await pilot.pause()
-        assert app.ctx.store.drafts("reply") == []  # queued: no longer a draft
-        assert app.ctx.store.comments(tid)[-1].body == "Half a thought and more, finished"
+        assert app.ctx.store.drafts.drafts("reply") == []  # queued: no longer a draft
+        assert app.ctx.store.tickets.comments(tid)[-1].body == "Half a thought and more, finished"
 
 
 async def test_drafts_screen_lists_every_kind_with_its_ticket(make_app: Any) -> None:
@@ -57,16 +57,16 @@ async def test_drafts_screen_lists_every_kind_with_its_ticket(make_app: Any) -> 
     async with app.run_test(size=SIZE) as pilot:
         tid = await helpdesk(pilot)
         store = app.ctx.store
-        store.create_draft("reply", tid, {"body": "a reply in progress"})
-        store.create_draft("note", tid, {"body": "a note in progress"})
-        store.create_draft("bug_report", tid, {"title": "a bug in progress"})
+        store.drafts.create_draft("reply", tid, {"body": "a reply in progress"})
+        store.drafts.create_draft("note", tid, {"body": "a note in progress"})
+        store.drafts.create_draft("bug_report", tid, {"title": "a bug in progress"})
         await pilot.press("D")
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, DraftsScreen)
         table = screen.query_one("DataTable")
         rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
-        ticket = store.get_ticket(tid)
+        ticket = store.tickets.get_ticket(tid)
         assert {r[0] for r in rows} == {"reply", "note", "bug report"}
         assert all(r[1].startswith(f"zendesk #{ticket.remote_id} ") for r in rows)
         assert {r[2] for r in rows} == {
@@ -90,11 +90,11 @@ async def test_undoing_a_reply_brings_its_text_back_as_a_draft(make_app: Any) ->
         await pilot.pause()
         await pilot.press(*"not meant to go", "ctrl+s")
         await pilot.pause()
-        assert [op.kind for op in app.ctx.store.ops(ticket_id=tid)] == [OpKind.NOTE]
+        assert [op.kind for op in app.ctx.store.outbox.ops(ticket_id=tid)] == [OpKind.NOTE]
         await pilot.press("u")
         await pilot.pause()
-        assert app.ctx.store.ops(ticket_id=tid) == []
-        (draft,) = app.ctx.store.drafts("note")
+        assert app.ctx.store.outbox.ops(ticket_id=tid) == []
+        (draft,) = app.ctx.store.drafts.drafts("note")
         assert draft.fields["body"] == "not meant to go" and draft.ticket_id == tid
 
 
@@ -117,7 +117,7 @@ async def test_team_templates_merge_and_unfilled_placeholders_block(make_app: An
         titles = [label for _key, label in picker.options]
         assert "Team ack" in titles and "On-call acknowledgement" not in titles  # replaced
         assert "Needs an issue" in titles and "Ask for more information and logs" in titles
-        ticket = app.ctx.store.get_ticket(tid)
+        ticket = app.ctx.store.tickets.get_ticket(tid)
         await pilot.press("home", *["down"] * titles.index("Team ack"), "enter")
         await pilot.pause()
         text = app.screen.query_one("TextArea").text
@@ -135,4 +135,4 @@ async def test_team_templates_merge_and_unfilled_placeholders_block(make_app: An
         await pilot.pause()
         assert isinstance(app.screen, ComposeScreen)  # refused: the placeholder is named
         assert "{issue_url}" in str(app.screen.query_one("#compose-problems").render())
-        assert all(op.kind != OpKind.REPLY for op in app.ctx.store.ops(ticket_id=tid))
+        assert all(op.kind != OpKind.REPLY for op in app.ctx.store.outbox.ops(ticket_id=tid))

@@ -109,8 +109,8 @@ def rb_app(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[..., tupl
     ) -> tuple[PatchedApp, int]:
         config = Config(user=DEMO_USER, sync_interval=None, runbooks_dir=team_dir)
         ctx = make_app(config=config, seed=None).ctx
-        customer_id = ctx.store.upsert_customer(Customer(0, customer, "premium", "vesta"))
-        [ticket_id] = ctx.store.insert_tickets([bug_ticket(customer_id)])
+        customer_id = ctx.store.tickets.upsert_customer(Customer(0, customer, "premium", "vesta"))
+        [ticket_id] = ctx.store.tickets.insert_tickets([bug_ticket(customer_id)])
         return PatchedApp(ctx), ticket_id
 
     return factory
@@ -247,22 +247,22 @@ async def test_ticking_persists_across_screens_and_stores(rb_app: Any, clock: An
         revision = app.store_revision
         await pilot.press("space")
         await settle(pilot)
-        assert app.ctx.store.runbook_progress(ticket_id) == {ESCALATE: {0}}
+        assert app.ctx.store.tickets.runbook_progress(ticket_id) == {ESCALATE: {0}}
         assert app.store_revision == revision + 1  # the detail re-queries its progress lines
         assert "- [x] Find or file the issue" in screen.viewer.document.source
         await pilot.press("down", "x")  # x ticks too
         await settle(pilot)
-        assert app.ctx.store.runbook_progress(ticket_id, ESCALATE) == {ESCALATE: {0, 1}}
+        assert app.ctx.store.tickets.runbook_progress(ticket_id, ESCALATE) == {ESCALATE: {0, 1}}
         assert "2/10" in option_texts(screen.runbook_list)[1]
         # What the detail's "Runbooks" section shows (the load_detail patch).
         lines = progress_lines(
-            app.ctx.store.runbook_progress(ticket_id), runbook_cache(app.ctx).by_slug()
+            app.ctx.store.tickets.runbook_progress(ticket_id), runbook_cache(app.ctx).by_slug()
         )
         assert lines == ["Escalate a suspected bug 2/10"]
         await pilot.press("x")  # and unticks
         await pilot.press("space")
         await settle(pilot)
-        assert app.ctx.store.runbook_progress(ticket_id) == {ESCALATE: {0, 1}}
+        assert app.ctx.store.tickets.runbook_progress(ticket_id) == {ESCALATE: {0, 1}}
 
         await pilot.press("escape")
         screen = await open_runbooks(pilot)
@@ -275,7 +275,7 @@ async def test_ticking_persists_across_screens_and_stores(rb_app: Any, clock: An
 
     again = open_store(app.ctx.store.path, clock=clock)
     try:
-        assert again.runbook_progress(ticket_id) == {ESCALATE: {0, 1}}
+        assert again.tickets.runbook_progress(ticket_id) == {ESCALATE: {0, 1}}
     finally:
         again.close()
 
@@ -295,7 +295,7 @@ async def test_y_copies_the_selected_step_with_placeholders(rb_app: Any) -> None
         assert "customer-vesta" in app.clipboard and "{codename}" not in app.clipboard
         assert "```" not in app.clipboard
         await pilot.press("space")  # a code block is not a checklist item
-        assert app.ctx.store.runbook_progress(screen.ticket.id) == {}
+        assert app.ctx.store.tickets.runbook_progress(screen.ticket.id) == {}
 
 
 @pytest.mark.anyio

@@ -72,14 +72,14 @@ async def test_own_label_moves_the_ticket_and_the_cursor_goes_with_it(make_app: 
             await pilot.press("j")
         row_before = t.cursor
         seen = shown(app)
-        assert not app.ctx.store.get_ticket(seen).is_paused
+        assert not app.ctx.store.tickets.get_ticket(seen).is_paused
         await add_label(pilot, "+more info please")
-        assert app.ctx.store.get_ticket(seen).is_paused  # paused: it sorts among the paused
+        assert app.ctx.store.tickets.get_ticket(seen).is_paused  # paused: it sorts among the paused
         assert t.cursor != row_before  # it moved...
         assert shown(app) == seen  # ...and the highlight with it
         assert await open_with_enter(pilot) == seen  # Enter opens the ticket that was shown
         await add_label(pilot, "checked")  # and l labels it
-        assert "checked" in app.ctx.store.get_ticket(seen).labels
+        assert "checked" in app.ctx.store.tickets.get_ticket(seen).labels
 
 
 async def test_a_ticket_that_leaves_the_view_hands_over_to_its_neighbour(make_app: Any) -> None:
@@ -96,10 +96,10 @@ async def test_a_ticket_that_leaves_the_view_hands_over_to_its_neighbour(make_ap
         assert not app.ctx.store.queue.in_queue(screen.query_now(), seen, me=app.ctx.config.user)
         assert shown(app) == below  # the row that was below it
         notice = str(screen.query_one("#queue-notice").render())
-        ticket = app.ctx.store.get_ticket(seen)
+        ticket = app.ctx.store.tickets.get_ticket(seen)
         assert f"{ticket_ref(ticket.source, ticket.remote_id)} “" in notice
         assert "left Breaching soon (now in" in notice and "Waiting on customer" in notice
-        other = app.ctx.store.get_ticket(below)
+        other = app.ctx.store.tickets.get_ticket(below)
         assert f"cursor on {ticket_ref(other.source, other.remote_id)}" in notice
         assert screen.query_one("#queue-notice").has_class("-shown")
         assert await open_with_enter(pilot) == below
@@ -122,13 +122,13 @@ async def test_a_background_sync_page_resorts_under_the_cursor(make_app: Any) ->
         await app.workers.wait_for_complete()
         await pilot.pause()
         store = app.ctx.store
-        assert store.find_ticket("helpdesk", "1") is not None
+        assert store.tickets.find_ticket("helpdesk", "1") is not None
         assert t.cursor == row_before + 2  # both landed above it
         assert shown(app) == seen
         await add_label(pilot, "checked")  # `l` lands on the ticket that was shown
-        assert "checked" in store.get_ticket(seen).labels
+        assert "checked" in store.tickets.get_ticket(seen).labels
         for n in ("1", "2"):
-            assert "checked" not in store.find_ticket("helpdesk", n).labels
+            assert "checked" not in store.tickets.find_ticket("helpdesk", n).labels
         assert await open_with_enter(pilot) == seen
 
 
@@ -204,8 +204,8 @@ async def test_the_cursor_follows_its_ticket_beyond_the_rows_held(
     on the urgency index), not by the window the table holds."""
     from oncall_tui.domain.tickets import Source, Status, Ticket
 
-    customer = next(c for c in demo_store.customers() if c.plan == "premium")
-    demo_store.insert_tickets(
+    customer = next(c for c in demo_store.tickets.customers() if c.plan == "premium")
+    demo_store.tickets.insert_tickets(
         [
             Ticket(
                 id=0,

@@ -15,7 +15,7 @@ def standup_app(make_app: Any) -> Any:
     decision is due) and the other acknowledged at today's stand-up."""
     app = make_app()
     store = app.ctx.store
-    old, fresh = store.investigations("~investigate")[:2]
+    old, fresh = store.escalation.investigations("~investigate")[:2]
     friday = app.ctx.clock() - timedelta(days=3, minutes=30)
     store.db.execute(
         "UPDATE tickets SET label_since = json_set(label_since, '$.\"~investigate\"', ?) "
@@ -23,7 +23,9 @@ def standup_app(make_app: Any) -> Any:
         [friday.isoformat(), old.id],
     )
     today = app.ctx.clock().astimezone(app.ctx.config.tz).date()
-    store.acknowledge(fresh.id, today, "Reviewed at the support stand-up.", author="alex")
+    store.escalation.acknowledge(
+        fresh.id, today, "Reviewed at the support stand-up.", author="alex"
+    )
     return app
 
 

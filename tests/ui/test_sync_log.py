@@ -23,8 +23,8 @@ async def test_failed_change_is_shown_retried_and_discarded(make_app: Any) -> No
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
         store = app.ctx.store
-        tid = store.find_ticket("helpdesk", "1").id
-        store.assign(tid, "nobody@example.com")
+        tid = store.tickets.find_ticket("helpdesk", "1").id
+        store.tickets.assign(tid, "nobody@example.com")
         app.store_revision += 1
         await pilot.press("ctrl+r")
         await app.workers.wait_for_complete()
@@ -40,22 +40,22 @@ async def test_failed_change_is_shown_retried_and_discarded(make_app: Any) -> No
         await pilot.press("r")  # retry: the backend accepts it this time
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert store.get_ticket(tid).pending_ops == 0, (
-            store.ops(),
+        assert store.tickets.get_ticket(tid).pending_ops == 0, (
+            store.outbox.ops(),
             app.sync_status,
             backend.applied,
         )
         assert backend.tickets["1"].assignee == "nobody@example.com"
         # a second failure, discarded: the local value comes back
         backend.script = ["reject"]
-        store.assign(tid, "someone@example.com")
+        store.tickets.assign(tid, "someone@example.com")
         await pilot.press("ctrl+r")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert screen.ops and screen.ops[0].state == OpState.FAILED
         await pilot.press("d")
         await pilot.pause()
-        assert store.get_ticket(tid).assignee == "nobody@example.com"
+        assert store.tickets.get_ticket(tid).assignee == "nobody@example.com"
         assert screen.ops == []
 
 
@@ -72,9 +72,9 @@ async def test_a_parked_change_is_sent_now_or_discarded(make_app: Any, fault: st
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
         store = app.ctx.store
-        tid = store.find_ticket("helpdesk", "1").id
+        tid = store.tickets.find_ticket("helpdesk", "1").id
         backend.script = [fault]
-        store.assign(tid, "nobody@example.com")
+        store.tickets.assign(tid, "nobody@example.com")
         await pilot.press("ctrl+r")
         await app.workers.wait_for_complete()
         await pilot.press("L")
@@ -83,7 +83,7 @@ async def test_a_parked_change_is_sent_now_or_discarded(make_app: Any, fault: st
         assert isinstance(screen, SyncLogScreen)
         (op,) = screen.ops
         if fault == "429":  # parked for the server's 30 s (an unclear one: a short backoff)
-            assert store.parked_until(op.id) is not None
+            assert store.outbox.parked_until(op.id) is not None
             prompt = str(screen.query_one("#sync-ops").get_option_at_index(0).prompt)
             assert "n sends now" in prompt
         keys = {b.id for b in screen.BINDINGS if hasattr(b, "id")}
@@ -95,13 +95,13 @@ async def test_a_parked_change_is_sent_now_or_discarded(make_app: Any, fault: st
         await pilot.press("n")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert store.ops() == [], store.ops()
+        assert store.outbox.ops() == [], store.outbox.ops()
         assert backend.tickets["1"].assignee == "nobody@example.com"
         applied = sum(backend.applied.values())
         assert applied == 1  # the unclear one was looked up, not sent again
 
         backend.script = [fault]
-        store.assign(tid, "someone@example.com")
+        store.tickets.assign(tid, "someone@example.com")
         await pilot.press("ctrl+r")
         await app.workers.wait_for_complete()
         app.store_revision += 1
@@ -109,7 +109,7 @@ async def test_a_parked_change_is_sent_now_or_discarded(make_app: Any, fault: st
         assert screen.ops
         await pilot.press("d")
         await pilot.pause()
-        assert store.get_ticket(tid).assignee == "nobody@example.com"
+        assert store.tickets.get_ticket(tid).assignee == "nobody@example.com"
         assert screen.ops == []
 
 
@@ -143,5 +143,5 @@ async def test_the_sync_loop_survives_an_unexpected_error(make_app: Any) -> None
         assert calls["n"] >= 3, "the loop stopped after the error"
         assert any("injected" in m for _, _, _, m in app.ctx.store.sync_state.log_entries())
         assert "failed" not in app.sync_status, app.sync_status
-        assert app.ctx.store.find_ticket("helpdesk", "1") is not None
+        assert app.ctx.store.tickets.find_ticket("helpdesk", "1") is not None
         app.workers.cancel_group(app, "sync")

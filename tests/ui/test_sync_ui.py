@@ -20,13 +20,13 @@ async def test_sync_on_start_and_on_ctrl_r(make_app: Any) -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
         store = app.ctx.store
-        assert store.ticket_count() == 1, (app.sync_status, [w.error for w in app.workers])
+        assert store.tickets.ticket_count() == 1, (app.sync_status, [w.error for w in app.workers])
         assert "online" in app.sync_status
         backend.touch(remote_ticket(2, subject="Arrived later"))
         await pilot.press("ctrl+r")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert store.ticket_count() == 2
+        assert store.tickets.ticket_count() == 2
         await pilot.press("5")
         await pilot.pause()
         assert app.screen.query_one("TicketTable").total == store.queue.queue_count(
@@ -116,10 +116,12 @@ async def test_conflict_is_shown_in_the_detail_and_resolved_with_keys(make_app: 
     async with app.run_test(size=(100, 40)) as pilot:
         await app.workers.wait_for_complete()
         store = app.ctx.store
-        tid = store.find_ticket("helpdesk", "1").id
-        store.set_priority(tid, Priority.P0)  # ours, not yet sent
+        tid = store.tickets.find_ticket("helpdesk", "1").id
+        store.tickets.set_priority(tid, Priority.P0)  # ours, not yet sent
         backend.touch(replace(backend.tickets["1"], priority=Priority.P3))  # theirs
-        store.apply_page("fake", await backend.fetch_changes(store.sync_state.cursor("fake")))
+        store.remote.apply_page(
+            "fake", await backend.fetch_changes(store.sync_state.cursor("fake"))
+        )
         await pilot.press("5")
         await pilot.pause()
         await pilot.press("enter")
@@ -132,5 +134,5 @@ async def test_conflict_is_shown_in_the_detail_and_resolved_with_keys(make_app: 
         assert "priority: yours P0 · theirs P3" in meta
         await pilot.press("T")
         await pilot.pause()
-        ticket = store.get_ticket(tid)
+        ticket = store.tickets.get_ticket(tid)
         assert (ticket.priority, ticket.conflict, ticket.pending_ops) == (Priority.P3, False, 0)

@@ -103,7 +103,9 @@ async def test_first_response_is_in_the_shown_zone(make_app: Any) -> None:
     app = make_app()
     store = app.ctx.store
     rows = store.queue.open_queue(parse_query(""), limit=500)
-    answered = next(t for t in map(store.get_ticket, (r.id for r in rows)) if t.first_response_at)
+    answered = next(
+        t for t in map(store.tickets.get_ticket, (r.id for r in rows)) if t.first_response_at
+    )
     async with app.run_test(size=(100, 40)) as pilot:
         pilot.app.push_screen(DetailScreen(pilot.app.screen, answered.id))
         await pilot.pause()

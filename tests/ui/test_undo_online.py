@@ -70,7 +70,7 @@ async def unassigned_ticket(pilot: Any, tid: int | None = None) -> tuple[int, in
     table.cursor = store.queue.queue_position(pilot.app.screen.query_now(), tid)
     await pilot.pause()
     assert table.current.id == tid
-    ticket = store.get_ticket(tid)
+    ticket = store.tickets.get_ticket(tid)
     return ticket.id, int(ticket.remote_id or 0)
 
 
@@ -84,12 +84,15 @@ async def test_u_cancels_a_change_while_online(tmp_path: Path, clock: FrozenCloc
         await pilot.press("a")  # assign to me: waits out its 10 s window
         await pilot.pause(0.3)
         store = app.ctx.store
-        assert store.get_ticket(tid).assignee == DEMO_USER
+        assert store.tickets.get_ticket(tid).assignee == DEMO_USER
         assert "1 waiting" in app.sync_status
         clock.advance(5)
         await pilot.press("u")  # five seconds later: taken back
         await pilot.pause()
-        assert store.get_ticket(tid).assignee is None and store.get_ticket(tid).pending_ops == 0
+        assert (
+            store.tickets.get_ticket(tid).assignee is None
+            and store.tickets.get_ticket(tid).pending_ops == 0
+        )
         assert any("Undone: assign on zendesk #" in str(n.message) for n in app._notifications)
         clock.advance(30)  # long past the window; and a sync pass
         await pilot.press("ctrl+r")
@@ -116,10 +119,10 @@ async def test_u_cancels_a_change_while_online(tmp_path: Path, clock: FrozenCloc
         await settle(pilot)
         assert zendesk.tickets[remote]["assignee_id"] is not None
         assert sum(zendesk.mutations.values()) == sum(before.values()) + 1
-        assert store.get_ticket(tid).pending_ops == 0
+        assert store.tickets.get_ticket(tid).pending_ops == 0
         await pilot.press("u")  # too late now: it was sent
         await pilot.pause()
-        assert store.get_ticket(tid).assignee == DEMO_USER
+        assert store.tickets.get_ticket(tid).assignee == DEMO_USER
         assert any("Nothing to undo" in str(n.message) for n in app._notifications)
 
 

@@ -86,7 +86,7 @@ async def test_a_data_change_recounts_every_view(
         before = list(screen.counts)
         unassigned = app.ctx.store.queue.open_queue(parse_query("assignee:none"), limit=1, me=ME)[0]
         log.queries.clear()
-        app.ctx.store.assign(unassigned.id, ME)  # as a sync or another process would
+        app.ctx.store.tickets.assign(unassigned.id, ME)  # as a sync or another process would
         app.store_revision += 1
         await settle(pilot)
         assert len(log.queries) == len(app.ctx.config.views)
@@ -104,7 +104,7 @@ async def test_a_minute_tick_during_a_full_count_still_counts_every_view(
         before = list(screen.counts)
         log.hold.clear()  # the full count after the data change waits …
         unassigned = app.ctx.store.queue.open_queue(parse_query("assignee:none"), limit=1, me=ME)[0]
-        app.ctx.store.assign(unassigned.id, ME)
+        app.ctx.store.tickets.assign(unassigned.id, ME)
         app.store_revision += 1
         await pilot.pause()
         clock.advance(timedelta(minutes=1))

@@ -45,7 +45,7 @@ async def test_watched_ticket_changed_by_a_sync_is_told_once(make_app: Any) -> N
         await app.workers.wait_for_complete()
         await pilot.pause()
         store = app.ctx.store
-        watched = store.find_ticket("helpdesk", "1")
+        watched = store.tickets.find_ticket("helpdesk", "1")
         assert watched is not None
         app.screen.open_ticket(watched.id)
         await pilot.pause()

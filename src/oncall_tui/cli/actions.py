@@ -160,9 +160,9 @@ def run_action(args: argparse.Namespace, ctx: Any, out: TextIO, err: TextIO) -> 
 def _queued(store: Any, ticket_id: int, edit: Callable[[], Any]) -> int | None:
     """Run ``edit`` and return the outbox entry it queued (None: it queued none), atomically."""
     with store.db.atomic():
-        before = {op.id for op in store.ops(ticket_id=ticket_id)}
+        before = {op.id for op in store.outbox.ops(ticket_id=ticket_id)}
         edit()
-        new = [op.id for op in store.ops(ticket_id=ticket_id) if op.id not in before]
+        new = [op.id for op in store.outbox.ops(ticket_id=ticket_id) if op.id not in before]
     return new[-1] if new else None
 
 
@@ -179,14 +179,22 @@ def _edit(args: argparse.Namespace, ctx: Any, ticket: Ticket, err: TextIO) -> An
         person = None if who.lower() == "none" else ctx.config.user if who.lower() == "me" else who
         if person is not None and (not person or any(c.isspace() for c in person)):
             raise CliProblem(f"{args.who!r}: expected an e-mail, me or none")
-        return OpKind.ASSIGN, f"assigned to {person or 'nobody'}", lambda: store.assign(tid, person)
+        return (
+            OpKind.ASSIGN,
+            f"assigned to {person or 'nobody'}",
+            lambda: store.tickets.assign(tid, person),
+        )
     if verb == "status":
         status = STATUS_WORDS.get(args.status.strip().lower())
         if status is None:
             raise CliProblem(
                 f"{args.status!r}: expected new, open, pending, hold, solved or closed"
             )
-        return OpKind.SET_STATUS, f"status {status}", lambda: store.set_status(tid, Status(status))
+        return (
+            OpKind.SET_STATUS,
+            f"status {status}",
+            lambda: store.tickets.set_status(tid, Status(status)),
+        )
     if verb == "priority":
         text = args.priority.strip().upper()
         text = text if text.startswith("P") else f"P{text}"
@@ -195,7 +203,7 @@ def _edit(args: argparse.Namespace, ctx: Any, ticket: Ticket, err: TextIO) -> An
         return (
             OpKind.SET_PRIORITY,
             f"priority {text}",
-            lambda: store.set_priority(tid, Priority(text)),
+            lambda: store.tickets.set_priority(tid, Priority(text)),
         )
     labels = list(dict.fromkeys(x.strip() for x in args.labels if x.strip()))
     if not labels:
@@ -204,14 +212,14 @@ def _edit(args: argparse.Namespace, ctx: Any, ticket: Ticket, err: TextIO) -> An
         return (
             OpKind.REMOVE_LABELS,
             "labels removed: " + ", ".join(labels),
-            lambda: store.remove_labels(tid, labels),
+            lambda: store.tickets.remove_labels(tid, labels),
         )
     if not _labels_pass_guard(ctx, ticket, labels, args.override, err):
         return OpKind.ADD_LABELS, "", None
     return (
         OpKind.ADD_LABELS,
         "labels added: " + ", ".join(labels),
-        lambda: store.add_labels(tid, labels),
+        lambda: store.tickets.add_labels(tid, labels),
     )
 
 
@@ -226,8 +234,8 @@ def _labels_pass_guard(
     if not guard.needs_guard(ticket.source, OpKind.ADD_LABELS):
         return True
     store = ctx.store
-    customer = store.get_customer(ticket.customer_id)
-    hits = guard.check_public({x: x for x in labels}, store.customers(), own=customer)
+    customer = store.tickets.get_customer(ticket.customer_id)
+    hits = guard.check_public({x: x for x in labels}, store.tickets.customers(), own=customer)
     if not hits:
         return True
     if override and override.strip():
@@ -253,7 +261,7 @@ def template_context(store: Any, ticket: Ticket, user: str) -> dict[str, str]:
     from oncall_tui.domain.ops import OpKind
     from oncall_tui.domain.templates import display_name
 
-    customer = store.get_customer(ticket.customer_id)
+    customer = store.tickets.get_customer(ticket.customer_id)
     public = guard.needs_guard(ticket.source, OpKind.REPLY)
     context = {
         "ticket_id": ticket.remote_id or "",
@@ -266,7 +274,7 @@ def template_context(store: Any, ticket: Ticket, user: str) -> dict[str, str]:
         if not public:  # the real name goes to the customer only, never in public
             context["customer"] = customer.name
         context["codename"] = customer.codename or ""
-    links = store.links(ticket.id)
+    links = store.tickets.links(ticket.id)
     if links:
         context["issue_url"] = links[-1][0]
     return {k: v for k, v in context.items() if v}
@@ -352,7 +360,7 @@ def _comment(args: argparse.Namespace, ctx: Any, ticket: Ticket, err: TextIO) ->
 
     def keep_draft() -> None:
         if args.edit:  # what was typed is not lost: r in the app (or --edit again) resumes it
-            store.create_draft(
+            store.drafts.create_draft(
                 args.ticket_command, ticket.id, {"body": text, "title": first_line(text)}
             )
             _say(err, "your text is kept as a draft (`oncall-tui drafts`; r in the app resumes it)")
@@ -364,10 +372,10 @@ def _comment(args: argparse.Namespace, ctx: Any, ticket: Ticket, err: TextIO) ->
         keep_draft()
         return EXIT_PLACEHOLDER, 0
     if shown:
-        customer = store.get_customer(ticket.customer_id)
+        customer = store.tickets.get_customer(ticket.customer_id)
         audience = customer if ticket.source is Source.CHAT else None
         hits = guard.check_public(
-            {"body": text}, store.customers(), own=customer, audience=audience
+            {"body": text}, store.tickets.customers(), own=customer, audience=audience
         )
         override = (
             guard.override_for(hits, args.override, ctx.clock())
@@ -390,7 +398,9 @@ def _comment(args: argparse.Namespace, ctx: Any, ticket: Ticket, err: TextIO) ->
         op_id = _queued(
             store,
             ticket.id,
-            lambda: store.add_comment(ticket.id, text, public=public, author=ctx.config.user),
+            lambda: store.tickets.add_comment(
+                ticket.id, text, public=public, author=ctx.config.user
+            ),
         )
     except (ValueError, LookupError) as exc:
         raise CliProblem(str(exc)) from None
@@ -417,13 +427,13 @@ def _after_queue(
         window = f"; sent after {seconds:g} s (u in the app undoes it)" if seconds else ""
         _say(out, f"{name}: {what} queued (outbox {op_id}){window}")
         return EXIT_OK
-    ended = ctx.store.send_ticket_now(ctx.store.get_op(op_id).ticket_id, op_id)
+    ended = ctx.store.outbox.send_ticket_now(ctx.store.outbox.get_op(op_id).ticket_id, op_id)
     if ended > 1:  # a ticket's entries go out in order
         _say(err, f"{name}: {ended - 1} earlier change(s) in their undo window go first, now")
     problem = _send(ctx, err)
     from oncall_tui.domain.ops import OpState
 
-    op = ctx.store.get_op(op_id)
+    op = ctx.store.outbox.get_op(op_id)
     if op is not None and op.state is OpState.DONE:
         _say(out, f"{name}: {what} sent (outbox {op_id})")
         return EXIT_OK

@@ -126,15 +126,19 @@ def run_bug(args: argparse.Namespace, ctx: Any, out: TextIO, err: TextIO) -> int
             label = next((f.label for f in schema.fields if f.id == error.field_id), error.field_id)
             err.write(f"{clean_line(label)} ({error.field_id}): {clean_line(error.message)}\n")
         return EXIT_USAGE
-    customer = store.get_customer(ticket.customer_id) if ticket is not None else None
+    customer = store.tickets.get_customer(ticket.customer_id) if ticket is not None else None
     codename_field = schema.by_role(FieldRole.CODENAME)
     if customer is None and codename_field is not None:
         typed = values.get(codename_field.id, "").strip().casefold()
         customer = next(
-            (c for c in store.customers() if typed and (c.codename or "").casefold() == typed),
+            (
+                c
+                for c in store.tickets.customers()
+                if typed and (c.codename or "").casefold() == typed
+            ),
             None,
         )
-    hits = guard.check_public(public_text(schema, values), store.customers(), own=customer)
+    hits = guard.check_public(public_text(schema, values), store.tickets.customers(), own=customer)
     override = (
         guard.override_for(hits, args.override.strip(), ctx.clock())
         if hits and args.override and args.override.strip()
@@ -199,9 +203,9 @@ def run_bug(args: argparse.Namespace, ctx: Any, out: TextIO, err: TextIO) -> int
             "repo": settings.repo,
         }
         with store.db.atomic():
-            draft_id = store.create_draft(DRAFT_KIND, draft.ticket_id, dict(values), meta)
-            op_id = store.enqueue(op)
-            store.set_draft_state(draft_id, "submitted", op_id)
+            draft_id = store.drafts.create_draft(DRAFT_KIND, draft.ticket_id, dict(values), meta)
+            op_id = store.outbox.enqueue(op)
+            store.drafts.set_draft_state(draft_id, "submitted", op_id)
         if override is not None:
             store.sync_state.log("guard", "warning", f"override on a bug report: {override.reason}")
         result.update(queued=True, outbox=op_id)

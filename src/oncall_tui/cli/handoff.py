@@ -114,7 +114,7 @@ def run_handoff(
         if args.since:
             start = parse_since(args.since, now, settings)
         else:
-            start = default_start(store.last_handoff_at(), now)
+            start = default_start(store.handoff.last_handoff_at(), now)
         hours: float | None = None
         if args.offline is not None:
             try:
@@ -130,7 +130,7 @@ def run_handoff(
         return EXIT_USAGE
     if hours is not None:
         limit = threshold if args.threshold is None else args.threshold
-        fc = forecast(store.handoff_records(now, now), now, hours, settings, limit)
+        fc = forecast(store.handoff.handoff_records(now, now), now, hours, settings, limit)
         if args.format == "json":
             payload = {
                 "start": fc.start.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -162,7 +162,7 @@ def run_handoff(
                 "(runbook: arrange-replacement).\n"
             )
         return EXIT_OK
-    h = store.handoff_summary(start, now, settings, next_shift_hours)
+    h = store.handoff.handoff_summary(start, now, settings, next_shift_hours)
     if args.retro:
         out.write(retro_markdown(h))
     elif args.format == "json":

@@ -97,7 +97,7 @@ def inert(value: Any) -> Any:
 
 def ticket_object(store: Any, ticket: Ticket, now: datetime) -> dict[str, Any]:
     """The documented JSON object of one ticket (README, "Scripting")."""
-    customer = store.get_customer(ticket.customer_id)
+    customer = store.tickets.get_customer(ticket.customer_id)
     clocks = sla_clocks(ticket, now, store.sla.critical_seconds)
     return {
         "ref": ref_of(ticket),

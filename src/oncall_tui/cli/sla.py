@@ -205,10 +205,10 @@ def explain_ref(
         )
     store = open_cache()
     try:
-        ticket = store.find_ticket(str(_BACKENDS[backend.lower()]), remote_id)
+        ticket = store.tickets.find_ticket(str(_BACKENDS[backend.lower()]), remote_id)
         if ticket is None:
             raise _BadValue(f"REF: no cached ticket {ref!r} (sync first, or check the number)")
-        report = clocks_of(ticket, store.plan_of(ticket.customer_id), settings, now)
+        report = clocks_of(ticket, store.tickets.plan_of(ticket.customer_id), settings, now)
     finally:
         store.close()
     if as_json:

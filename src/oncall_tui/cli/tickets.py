@@ -90,7 +90,7 @@ def find_ref(store: Any, ref: str) -> Ticket:
         if not rest.isdigit():
             raise CliProblem(f"{ref!r}: a local ticket is local:NUMBER")
         try:
-            return store.get_ticket(int(rest))  # type: ignore[no-any-return]
+            return store.tickets.get_ticket(int(rest))  # type: ignore[no-any-return]
         except LookupError:
             raise CliProblem(f"{ref}: no such ticket") from None
     if not sep and " #" in text:  # "zendesk #41165", as toasts show it
@@ -102,12 +102,12 @@ def find_ref(store: Any, ref: str) -> Ticket:
         if source is Source.CHAT and " thread " in remote:  # "slack C0123 thread 1700…"
             channel, _, ts = remote.partition(" thread ")
             remote = f"{channel}:{ts}"
-        found = store.find_ticket(str(source), remote) if remote else None
+        found = store.tickets.find_ticket(str(source), remote) if remote else None
         if found is None:
             raise CliProblem(f"{ref}: no such ticket in the local cache (try `oncall-tui sync`)")
         return found  # type: ignore[no-any-return]
     if "#" in text and "/" in text.partition("#")[0]:  # acme/product#1204
-        found = store.find_ticket(str(Source.TRACKER), text)
+        found = store.tickets.find_ticket(str(Source.TRACKER), text)
         if found is None:
             raise CliProblem(f"{ref}: no such issue in the local cache")
         return found  # type: ignore[no-any-return]
@@ -115,9 +115,9 @@ def find_ref(store: Any, ref: str) -> Ticket:
     if number.isdigit():
         ids = store.queue.numbered(number)
         if len(ids) == 1:
-            return store.get_ticket(ids[0])  # type: ignore[no-any-return]
+            return store.tickets.get_ticket(ids[0])  # type: ignore[no-any-return]
         if len(ids) > 1:
-            names = ", ".join(ref_of(store.get_ticket(i)) for i in ids[:5])
+            names = ", ".join(ref_of(store.tickets.get_ticket(i)) for i in ids[:5])
             raise CliProblem(f"{ref}: several tickets have that number ({names}); name one")
         raise CliProblem(f"{ref}: no ticket has that number")
     raise CliProblem(
@@ -174,7 +174,7 @@ def select_tickets(
         offset += len(window)
         if len(window) < size:
             break
-    tickets = [store.get_ticket(r.id) for r in rows]
+    tickets = [store.tickets.get_ticket(r.id) for r in rows]
     how = SORTS.get(sort)
     if how is not None:
         key, reverse = how
@@ -223,7 +223,7 @@ def _draft_object(store: Any, draft: Any) -> dict[str, Any]:
     ticket = None
     if draft.ticket_id is not None:
         try:
-            ticket = ref_of(store.get_ticket(draft.ticket_id))
+            ticket = ref_of(store.tickets.get_ticket(draft.ticket_id))
         except LookupError:
             ticket = None
     return {
@@ -252,13 +252,15 @@ def show_object(ctx: Any, ticket: Ticket) -> dict[str, Any]:
             "body": c.body,
             "sent": c.remote_id is not None,
         }
-        for c in store.comments(ticket.id)
+        for c in store.tickets.comments(ticket.id)
     ]
-    result["links"] = [{"url": u, "title": t} for u, t in store.links(ticket.id)]
-    result["drafts"] = [_draft_object(store, d) for d in store.drafts() if d.ticket_id == ticket.id]
-    waiting = store.waiting_op_ids(now)
+    result["links"] = [{"url": u, "title": t} for u, t in store.tickets.links(ticket.id)]
+    result["drafts"] = [
+        _draft_object(store, d) for d in store.drafts.drafts() if d.ticket_id == ticket.id
+    ]
+    waiting = store.outbox.waiting_op_ids(now)
     result["outbox"] = [
-        _op_object(op, waiting) for op in store.ops(tuple(OpState), ticket_id=ticket.id)
+        _op_object(op, waiting) for op in store.outbox.ops(tuple(OpState), ticket_id=ticket.id)
     ]
     return result
 
@@ -317,7 +319,7 @@ def _indent(text: str) -> str:
 
 
 def run_drafts(args: argparse.Namespace, ctx: Any, out: TextIO) -> int:
-    drafts = [_draft_object(ctx.store, d) for d in ctx.store.drafts()]
+    drafts = [_draft_object(ctx.store, d) for d in ctx.store.drafts.drafts()]
     if args.json:
         dump_json(drafts, out)
         return EXIT_OK

@@ -123,19 +123,19 @@ def open_app_context(args: argparse.Namespace) -> AppContext:
             escalation=EscalationSettings(help_channel_id=DEMO_HELP_CHANNEL),
         )
         store = open_store(db_path, sla=config.sla, clock=clock)
-        if existed and store.meta(DEMO_META_KEY) is None:
+        if existed and store.tickets.meta(DEMO_META_KEY) is None:
             store.close()
             raise UsageError(
                 f"{db_path} is not a demo database; --demo will not write demo data into it"
             )
-        seeded_at = store.meta(DEMO_NOW_KEY)
+        seeded_at = store.tickets.meta(DEMO_NOW_KEY)
         data: DemoData | None = None
-        if store.meta(DEMO_META_KEY) is None:
+        if store.tickets.meta(DEMO_META_KEY) is None:
             now = clock()
             data = make_demo_data(now, seed=args.seed, history=True)
             seed_store(store, data)
-            store.set_meta(DEMO_META_KEY, str(args.seed))
-            store.set_meta(DEMO_NOW_KEY, now.isoformat())
+            store.tickets.set_meta(DEMO_META_KEY, str(args.seed))
+            store.tickets.set_meta(DEMO_NOW_KEY, now.isoformat())
         # Reopened: the fakes serve what the database holds (read when the engine starts), so
         # what the last session filed and sent is still there. A demo database from before the
         # live demo (no seeding time kept) has no fakes to talk to.

@@ -111,16 +111,16 @@ def demo_data_from_store(store: Any) -> DemoData:
     from oncall_tui.domain.query import parse_query
 
     rows = store.queue.open_queue(parse_query(""), limit=10**7)
-    tickets = [store.get_ticket(r.id) for r in rows]
+    tickets = [store.tickets.get_ticket(r.id) for r in rows]
     tickets = [t for t in tickets if t.remote_id]
     index = {t.id: i for i, t in enumerate(tickets)}
     comments = [
         replace(c, ticket_id=index[t.id])
         for t in tickets
-        for c in store.comments(t.id)
+        for c in store.tickets.comments(t.id)
         if c.remote_id and not c.pending
     ]
-    return DemoData(customers=store.customers(), tickets=tickets, comments=comments)
+    return DemoData(customers=store.tickets.customers(), tickets=tickets, comments=comments)
 
 
 def build_demo_backends(data: DemoData, clock: Clock, *, reopened: bool = False) -> DemoBackends:

@@ -517,6 +517,6 @@ def add_week_history(data: DemoData, now: datetime, seed: int = 1, count: int = 
 def seed_store(store: Store, data: DemoData) -> list[int]:
     """Write the demo data into ``store`` in one transaction; returns the new ticket ids."""
     with store.db.atomic():
-        ids = {c.id: store.upsert_customer(c, source="zendesk") for c in data.customers}
+        ids = {c.id: store.tickets.upsert_customer(c, source="zendesk") for c in data.customers}
         tickets = [replace(t, customer_id=ids.get(t.customer_id or -1)) for t in data.tickets]
-        return store.insert_tickets(tickets, data.comments)
+        return store.tickets.insert_tickets(tickets, data.comments)

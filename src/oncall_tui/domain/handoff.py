@@ -1,7 +1,7 @@
 """The on-call week: the handoff summary, its SLA numbers and the breach forecast.
 
 Pure functions over plain records (:class:`TicketRecord`: a ticket, its customer's plan and its
-thread); the store gathers the records (``Store.handoff_records``), the CLI and the Handoff
+thread); the store gathers the records (``Store.handoff.handoff_records``), the CLI and the Handoff
 screen render what :func:`build_handoff` returns.
 
 Every SLA number comes from the one SLA engine (:mod:`oncall_tui.domain.sla_clocks`, issue

@@ -4,8 +4,8 @@ from oncall_tui.store.db import (
     CorruptDatabaseError,
     NewerSchemaError,
     StoreError,
-    open_store,
 )
+from oncall_tui.store.open import open_store
 from oncall_tui.store.store import Store
 
 __all__ = ["CorruptDatabaseError", "NewerSchemaError", "Store", "StoreError", "open_store"]

@@ -116,8 +116,6 @@ class Shared:
         row = self.db.execute(sql, params).fetchone()
         return tuple(row) if row is not None else None
 
-    _one = one
-
 
 class Part:
     """One part of the store: it owns its SQL and reaches the connection, the clock and the

@@ -1,4 +1,5 @@
-"""Opening the database: file checks, pragmas, migrations, and the :class:`Store` facade.
+"""Opening the database: file checks, pragmas, migrations (the :class:`Store` over it is
+built by :func:`oncall_tui.store.open.open_store`).
 
 ``open_store`` refuses, before writing a single byte, a file that is not an SQLite database,
 one that is truncated, another application's database, one whose tables or columns are gone,
@@ -33,13 +34,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
-
-from oncall_tui.domain.clock import Clock, SystemClock
-from oncall_tui.domain.sla import SlaSettings
-
-if TYPE_CHECKING:
-    from oncall_tui.store.store import Store
+from typing import Any
 
 #: ``PRAGMA user_version`` of an up-to-date database: the number of migrations in
 #: ``migrations.py``. Written out here so that opening an up-to-date database does not import
@@ -516,30 +511,16 @@ def _damaged_schema(db: Database, path: Path, what: str) -> CorruptDatabaseError
     return CorruptDatabaseError(f"{path}: the database is damaged: {what}. {DAMAGE_ADVICE}{keep}")
 
 
-def open_store(
-    path: str | Path,
-    *,
-    sla: SlaSettings | None = None,
-    clock: Clock | None = None,
-    migrate: bool = True,
-) -> Store:
-    """Open (creating if needed) the database at ``path`` and bring its schema up to date.
+def open_database(path: Path, *, migrate: bool = True) -> tuple[Database, bool]:
+    """Open (creating if needed) the database at ``path`` and bring its schema up to date:
+    the checks, pragmas and migrations of :func:`oncall_tui.store.open.open_store`.
 
-    Everything is checked before the first write: a file that is not an SQLite database, a
-    truncated one, another application's, one with tables or columns gone, and a newer one
-    are refused and left byte for byte as they were.
-
-    Args:
-        path: database file, or ``":memory:"``.
-        sla: SLA settings used to compute due instants when tickets change.
-        clock: where "now" comes from for local edits.
-        migrate: apply pending migrations (the sync engine's second connection skips it).
+    Returns:
+        The connection, and whether it migrated (the stored clocks may ask for a recompute).
 
     Raises:
-        StoreError: the file is not a database, is truncated, corrupt, foreign or newer, or
-            cannot be created or written (each with a message ready to show).
+        StoreError: as :func:`oncall_tui.store.open.open_store`.
     """
-    path = Path(path)
     memory = str(path) == ":memory:"
     try:
         with HELD.lock:
@@ -581,24 +562,7 @@ def open_store(
     except sqlite3.Error as exc:
         db.close()
         raise _sqlite_failure(path, exc) from None
-    from oncall_tui.store.store import Store
-
-    store = Store(db, sla=sla or SlaSettings.default(), clock=clock or SystemClock(), path=path)
-    if migrate and user_version < SCHEMA_VERSION:
-        _recompute_after_migration(store)
-    return store
-
-
-def _recompute_after_migration(store: Any) -> None:
-    """A migration that changed what the clocks are computed from asks (``meta``) for every
-    ticket's stored clock columns to be recomputed with the configured policy."""
-    row = store.db.execute("SELECT value FROM meta WHERE key = 'sla_recompute'").fetchone()
-    if row is None:
-        return
-    ids = [int(r[0]) for r in store.db.execute("SELECT id FROM tickets")]
-    store.recompute_sla(ids)
-    with store.db.atomic():
-        store.db.execute("DELETE FROM meta WHERE key = 'sla_recompute'")
+    return db, migrate and user_version < SCHEMA_VERSION
 
 
 def _use_wal(db: Database) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from oncall_tui.store.base import Shared, decoded
+from oncall_tui.store.base import Part, decoded
 from oncall_tui.store.db import dumps, parse_iso
 
 
@@ -54,7 +54,7 @@ def _draft_decode(row: Any) -> Draft:
 _draft = decoded("drafts", _draft_decode)
 
 
-class DraftsMixin(Shared):
+class Drafts(Part):
     """Saving, listing and discarding drafts."""
 
     def create_draft(

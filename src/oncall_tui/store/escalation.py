@@ -8,14 +8,23 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oncall_tui.domain.ops import Op
 from oncall_tui.domain.tickets import Customer, Source, Ticket
-from oncall_tui.store.base import CUSTOMER_COLUMNS, TICKET_COLUMNS, customer_from_row
+from oncall_tui.store.base import (
+    CUSTOMER_COLUMNS,
+    TICKET_COLUMNS,
+    Part,
+    Shared,
+    customer_from_row,
+)
 from oncall_tui.store.db import dumps, iso, parse_iso
-from oncall_tui.store.drafts import DraftsMixin
-from oncall_tui.store.remote import RemoteMixin
+
+if TYPE_CHECKING:
+    from oncall_tui.store.drafts import Drafts
+    from oncall_tui.store.outbox import Outbox
+    from oncall_tui.store.tickets import Tickets
 
 #: The drafts kind of a message for a chat channel (the on-call nudge's).
 CHANNEL_DRAFT = "channel"
@@ -68,8 +77,15 @@ class LinkNotice:
     told: str | None  # the last state offered (None: not even the link yet)
 
 
-class EscalationMixin(RemoteMixin, DraftsMixin):
-    """Stand-up, time-box, outage and link-back bookkeeping."""
+class Escalation(Part):
+    """Stand-up, time-box, outage and link-back bookkeeping (over the tickets, drafts and
+    outbox parts it is given)."""
+
+    def __init__(self, shared: Shared, *, tickets: Tickets, drafts: Drafts, outbox: Outbox) -> None:
+        super().__init__(shared)
+        self.tickets = tickets
+        self.drafts = drafts
+        self.outbox = outbox
 
     # ---- stand-up ------------------------------------------------------------------------
 
@@ -125,7 +141,7 @@ class EscalationMixin(RemoteMixin, DraftsMixin):
             )
             if cur.rowcount == 0:
                 return False
-            comment = self.add_comment(ticket_id, body, public=True, author=author)
+            comment = self.tickets.add_comment(ticket_id, body, public=True, author=author)
             self.db.execute(
                 "UPDATE standup_acks SET outbox_id = (SELECT outbox_id FROM comments "
                 "WHERE id = ?) WHERE ticket_id = ? AND day = ?",
@@ -156,7 +172,7 @@ class EscalationMixin(RemoteMixin, DraftsMixin):
     def start_timebox(self, ticket_id: int, due_at: datetime) -> int:
         """Start (or restart) the ticket's investigation time-box; returns its id."""
         with self.db.atomic():
-            self.get_ticket(ticket_id)  # UnknownTicket for a ticket that is gone
+            self.tickets.get_ticket(ticket_id)  # UnknownTicket for a ticket that is gone
             self.db.execute(
                 "UPDATE escalation_timers SET state = 'stopped' WHERE kind = 'timebox' "
                 "AND state = 'running' AND ticket_id = ?",
@@ -195,7 +211,7 @@ class EscalationMixin(RemoteMixin, DraftsMixin):
     ) -> int:
         """Queue the outage issue and start its update reminder, in one transaction."""
         with self.db.atomic():
-            op_id = self.enqueue(op)
+            op_id = self.outbox.enqueue(op)
             self.db.execute(
                 "INSERT INTO escalation_timers (kind, ticket_id, title, outbox_id, started_at, "
                 "due_at, interval_seconds, meta) VALUES ('outage', ?, ?, ?, ?, ?, ?, ?)",
@@ -261,16 +277,16 @@ class EscalationMixin(RemoteMixin, DraftsMixin):
         """Put ``text`` in the ticket's reply draft (after what is already typed there, never
         over it); returns the draft's id."""
         with self.db.atomic():
-            draft = self.draft_for_ticket("reply", ticket_id)
+            draft = self.drafts.draft_for_ticket("reply", ticket_id)
             if draft is None:
                 first = text.strip().splitlines()[0] if text.strip() else ""
-                return self.create_draft("reply", ticket_id, {"body": text, "title": first})
+                return self.drafts.create_draft("reply", ticket_id, {"body": text, "title": first})
             body = draft.fields.get("body", "")
             if text in body:
                 return draft.id
             fields = dict(draft.fields)
             fields["body"] = f"{body.rstrip()}\n\n{text}" if body.strip() else text
-            self.save_draft(draft.id, fields)
+            self.drafts.save_draft(draft.id, fields)
             return draft.id
 
     def queue_channel_post(
@@ -280,12 +296,12 @@ class EscalationMixin(RemoteMixin, DraftsMixin):
         the draft saved as sent and one ``post_message`` entry (with its undo window), in one
         transaction. Returns the draft's and the entry's ids."""
         with self.db.atomic():
-            if draft_id is None or self.get_draft(draft_id) is None:
-                draft_id = self.create_draft(CHANNEL_DRAFT, ticket_id, fields)
+            if draft_id is None or self.drafts.get_draft(draft_id) is None:
+                draft_id = self.drafts.create_draft(CHANNEL_DRAFT, ticket_id, fields)
             else:
-                self.save_draft(draft_id, fields)
-            op_id: int = self.enqueue(op)
-            self.set_draft_state(draft_id, "submitted", op_id)
+                self.drafts.save_draft(draft_id, fields)
+            op_id: int = self.outbox.enqueue(op)
+            self.drafts.set_draft_state(draft_id, "submitted", op_id)
         return draft_id, op_id
 
     def reopen_drafts_of(self, op_id: int) -> int:
@@ -315,7 +331,7 @@ class EscalationMixin(RemoteMixin, DraftsMixin):
             ValueError: the customer already has a codename, or another customer has this one.
         """
         with self.db.atomic():
-            customer = self.get_customer(customer_id)
+            customer = self.tickets.get_customer(customer_id)
             if customer is None:
                 raise ValueError("no such customer")
             if customer.codename:
@@ -329,4 +345,4 @@ class EscalationMixin(RemoteMixin, DraftsMixin):
                 "UPDATE customers SET codename = ? WHERE id = ?", [codename, customer_id]
             )
             for op in labels:
-                self.enqueue(op)
+                self.outbox.enqueue(op)

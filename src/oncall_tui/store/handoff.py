@@ -11,12 +11,16 @@ from oncall_tui.domain.tickets import Comment
 from oncall_tui.store.base import (
     COMMENT_COLUMNS,
     TICKET_COLUMNS,
+    Part,
+    Shared,
     comment_from_row,
     ticket_from_row,
 )
 from oncall_tui.store.db import iso, parse_iso
-from oncall_tui.store.drafts import DraftsMixin
-from oncall_tui.store.outbox import OutboxMixin
+
+if TYPE_CHECKING:
+    from oncall_tui.store.drafts import Drafts
+    from oncall_tui.store.outbox import Outbox
 
 if TYPE_CHECKING:  # the handoff domain loads with the first summary, not at start
     from oncall_tui.domain.handoff import Handoff, TicketRecord
@@ -29,16 +33,21 @@ LAST_HANDOFF_KEY = "handoff.last_posted_at"
 HANDOFF_DRAFT = "handoff"
 
 
-class HandoffMixin(OutboxMixin, DraftsMixin):
-    """The on-call week's reads, and queueing its post."""
+class Handoffs(Part):
+    """The on-call week's reads, and queueing its post (a draft and an outbox entry)."""
+
+    def __init__(self, shared: Shared, *, outbox: Outbox, drafts: Drafts) -> None:
+        super().__init__(shared)
+        self.outbox = outbox
+        self.drafts = drafts
 
     def queue_handoff_post(self, draft_id: int, body: str, op: Op, at: datetime) -> int:
         """Post the edited summary: the draft saved as sent, one outbox entry, and the next
         handoff's window starting at ``at``, in one transaction. Returns the entry's id."""
         with self.db.atomic():
-            self.save_draft(draft_id, {"title": "On-call handoff", "body": body})
-            op_id: int = self.enqueue(op)
-            self.set_draft_state(draft_id, "submitted", op_id)
+            self.drafts.save_draft(draft_id, {"title": "On-call handoff", "body": body})
+            op_id: int = self.outbox.enqueue(op)
+            self.drafts.set_draft_state(draft_id, "submitted", op_id)
             self.mark_handoff_posted(at)
         return op_id
 

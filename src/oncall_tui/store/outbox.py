@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from oncall_tui.domain.calendars import from_epoch, to_epoch
 from oncall_tui.domain.ops import Op, OpKind, OpState
 from oncall_tui.domain.tickets import Source
-from oncall_tui.store.base import Shared
+from oncall_tui.store.base import Part, Shared
 from oncall_tui.store.db import dumps, iso, parse_iso
 
 #: How the key of an automatic entry (one no user typed, e.g. what a customer's reply ends)
@@ -65,8 +65,17 @@ def op_from_row(row: Sequence[Any]) -> Op:
     )
 
 
-class OutboxMixin(Shared):
-    """Appending, taking and settling outbox entries."""
+class Outbox(Part):
+    """Appending, claiming, settling and looking up outbox entries (the heart of
+    exactly-once: an entry is claimed before it is sent and settled once, by its claimer)."""
+
+    def __init__(
+        self, shared: Shared, *, sla_changed: Callable[[int], None] | None = None
+    ) -> None:
+        super().__init__(shared)
+        self._recompute = sla_changed
+        """Recomputes a ticket's stored clocks after an entry's SLA history changed (the
+        tickets part's; None: nothing to recompute, the part alone)."""
 
     def enqueue(self, op: Op, *, undo_window: bool = True) -> int:
         """Append ``op`` (inside the caller's transaction, if any); returns its id.
@@ -116,6 +125,26 @@ class OutboxMixin(Shared):
             if self._one("SELECT 1 FROM outbox WHERE idempotency_key = ?", [op.idempotency_key]):
                 return None
             return self.enqueue(op, undo_window=False)
+
+    def enqueue_unclear(self, op: Op) -> int:
+        """Append ``op`` already in flight: before it is sent, the adapter looks for an
+        earlier attempt (another relay's, or one whose answer was lost)."""
+        with self.db.atomic():
+            op_id = self.enqueue(op)
+            self.mark_inflight(op_id)
+        return op_id
+
+    def op_by_key(self, idempotency_key: str) -> Op | None:
+        """The outbox entry with this key, if there is one."""
+        row = self._one("SELECT id FROM outbox WHERE idempotency_key = ?", [idempotency_key])
+        return self.get_op(int(row[0])) if row else None
+
+    def op_state(self, idempotency_key: str) -> tuple[str, str | None] | None:
+        """(state, remote id) of the outbox entry with this key, if there is one."""
+        row = self._one(
+            "SELECT state, remote_id FROM outbox WHERE idempotency_key = ?", [idempotency_key]
+        )
+        return (str(row[0]), row[1]) if row else None
 
     def get_op(self, op_id: int) -> Op | None:
         """One outbox entry."""
@@ -433,8 +462,9 @@ class OutboxMixin(Shared):
     # ---- the SLA history an entry wrote --------------------------------------------------
 
     def _sla_changed(self, ticket_id: int) -> None:
-        """Recompute the ticket's stored clocks after its history changed (the tickets
-        layer does; here nothing)."""
+        """Recompute the ticket's stored clocks after its history changed."""
+        if self._recompute is not None:
+            self._recompute(ticket_id)
 
     def _drop_events(self, ticket_id: int, events: Sequence[Any]) -> None:
         """Take ``events`` (stored triples) out of the ticket's SLA history, each once, the

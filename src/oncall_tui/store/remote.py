@@ -29,10 +29,14 @@ from oncall_tui.domain.tickets import (
     Ticket,
     is_waiting_label,
 )
-from oncall_tui.store.base import TICKET_COLUMNS, ticket_from_row
+from oncall_tui.store.base import TICKET_COLUMNS, Part, Shared, ticket_from_row
 from oncall_tui.store.db import dumps, iso, parse_iso
 from oncall_tui.store.sync_state import LOG_KEEP
-from oncall_tui.store.tickets import TicketsMixin
+
+if TYPE_CHECKING:
+    from oncall_tui.store.outbox import Outbox
+    from oncall_tui.store.team import Team
+    from oncall_tui.store.tickets import Tickets
 
 if TYPE_CHECKING:  # the SLA clocks load with the first page applied, not at start
     from oncall_tui.domain.sla_clocks import SlaEvent
@@ -128,15 +132,25 @@ def _field_names(kind: type) -> tuple[str, ...]:
     return names
 
 
-class RemoteMixin(TicketsMixin):
-    """Applying pulled pages and push confirmations."""
+class Remote(Part):
+    """Applying pulled pages and push confirmations: the tickets part writes the records,
+    the outbox part settles a confirmed entry, the team part (a member's removals, a relay's
+    publication queue) sees every page."""
+
+    def __init__(self, shared: Shared, *, tickets: Tickets, outbox: Outbox, team: Team) -> None:
+        super().__init__(shared)
+        self.tickets = tickets
+        self.outbox = outbox
+        self.team = team
 
     mirror_only: bool = False
     """While a relayed page (team mode) is applied: what a customer's message ends is only
     mirrored in the cache, never queued (the relay queues it, once for the team)."""
 
     def apply_page(self, backend: str, page: Page, *, save_cursor: bool = True) -> set[int]:
-        """Write a page of remote records and the backend's new cursor atomically.
+        """Write a page of remote records and the backend's new cursor atomically, first
+        dropping the page's removed tickets and then keeping the chat messages a relay's page
+        carries (the team part's), all in one transaction.
 
         The page's quarantined records (ones the adapter could not read) are written to the
         sync log in the same transaction, once each while the log still shows them.
@@ -144,6 +158,15 @@ class RemoteMixin(TicketsMixin):
         Returns:
             The local ids of tickets that changed.
         """
+        with self.db.atomic():
+            changed = self.team.forget_tickets(page.removed) if page.removed else set()
+            changed |= self._apply_page(backend, page, save_cursor=save_cursor)
+            chat = getattr(page, "chat", ())
+            if chat:
+                self.team.keep_chat(chat)
+        return changed
+
+    def _apply_page(self, backend: str, page: Page, *, save_cursor: bool) -> set[int]:
         with self.db.atomic():
             self.mirror_only = page.relayed
             try:
@@ -293,7 +316,7 @@ class RemoteMixin(TicketsMixin):
                 and set(rc.contacts) <= set(json.loads(row[4]))
             ):
                 continue
-            self.upsert_customer(
+            self.tickets.upsert_customer(
                 Customer(
                     id=0,
                     name=rc.name,
@@ -328,6 +351,24 @@ class RemoteMixin(TicketsMixin):
         return fields
 
     def _apply_records(
+        self,
+        backend: str,
+        customers: Iterable[RemoteCustomer],
+        tickets: Iterable[RemoteTicket],
+        comments: Iterable[RemoteComment],
+        *,
+        settled: bool = True,
+    ) -> set[int]:
+        """Write records (:meth:`_write_records`); on a relay's store (the team part's
+        ``publish``) also queue what changed for the stream, in the same transaction."""
+        if not self.team.publish:
+            return self._write_records(backend, customers, tickets, comments, settled=settled)
+        customers, tickets, comments = tuple(customers), tuple(tickets), tuple(comments)
+        changed = self._write_records(backend, customers, tickets, comments, settled=settled)
+        self.team.stage(backend, customers, tickets, comments)
+        return changed
+
+    def _write_records(
         self,
         backend: str,
         customers: Iterable[RemoteCustomer],
@@ -425,7 +466,7 @@ class RemoteMixin(TicketsMixin):
         customer_ids = self._customer_map(
             backend, (rt.customer_remote_id for rt in fresh if rt.customer_remote_id is not None)
         )
-        plans = self.plans()
+        plans = self.tickets.plans()
         rows: list[dict[str, Any]] = []
         for rt in fresh:
             customer_id = customer_ids.get(rt.customer_remote_id or "")
@@ -435,7 +476,7 @@ class RemoteMixin(TicketsMixin):
                 pauses=sla_rules.update_pauses(None, ticket, rt.opened_at),
                 sla_events=sla_history.initial_events(ticket),
             )
-            values = self._ticket_values(ticket, plans.get(customer_id))
+            values = self.tickets.ticket_values(ticket, plans.get(customer_id))
             values["remote_updated_at"] = iso(rt.updated_at)
             rows.append(values)
         columns = list(rows[0])
@@ -575,7 +616,7 @@ class RemoteMixin(TicketsMixin):
         from oncall_tui.domain import sla_history
         from oncall_tui.domain.sla_clocks import EventType
 
-        plans = self.plans()
+        plans = self.tickets.plans()
         updates: list[dict[str, Any]] = []
         customer_said = customer_said or {}
         for chunk in _chunks(sorted(said)):
@@ -599,14 +640,14 @@ class RemoteMixin(TicketsMixin):
                 if spoke is not None:
                     ended = self._end_waiting(ticket, *spoke)
                     if ended is not ticket:
-                        values = self._ticket_values(ended, plans.get(ended.customer_id))
+                        values = self.tickets.ticket_values(ended, plans.get(ended.customer_id))
                         assignments = ", ".join(f"{k} = :{k}" for k in values)
                         self.db.execute(
                             f"UPDATE tickets SET {assignments} WHERE id = :id",
                             {**values, "id": ended.id},
                         )
                         continue
-                cols = self.sla_columns(ticket, plans.get(ticket.customer_id))
+                cols = self.tickets.sla_columns(ticket, plans.get(ticket.customer_id))
                 cols.update(
                     first_response_at=iso(first),
                     sla_events=sla_history.events_to_json(ticket.sla_events),
@@ -674,7 +715,7 @@ class RemoteMixin(TicketsMixin):
         for kind, payload, before in queued:
             if not is_supported(ticket.source, kind):
                 continue  # local only there (a chat thread's status and labels)
-            self.enqueue_once(
+            self.outbox.enqueue_once(
                 Op(
                     kind=kind,
                     source=ticket.source,
@@ -692,7 +733,7 @@ class RemoteMixin(TicketsMixin):
         """A newer copy of a cached ticket, merged field by field with unsent local edits."""
         from oncall_tui.domain import sla_history
 
-        existing = self.find_ticket(str(rt.source), rt.remote_id)
+        existing = self.tickets.find_ticket(str(rt.source), rt.remote_id)
         if existing is None:
             return next(iter(self._insert_remote_tickets(backend, [rt])), None)
         customer_id = self._customer_for(backend, rt.customer_remote_id)
@@ -719,12 +760,14 @@ class RemoteMixin(TicketsMixin):
             pauses=sla_rules.update_pauses(existing, merged, rt.updated_at),
             sla_events=existing.sla_events + sla_history.changes(existing, merged, rt.updated_at),
         )
-        values = self._ticket_values(merged, self.plan_of(merged.customer_id))
+        values = self.tickets.ticket_values(merged, self.tickets.plan_of(merged.customer_id))
         values["remote_updated_at"] = iso(rt.updated_at)
         conflicts = self._conflicts(existing, incoming, pending)
         if conflicts:
             values["conflict"] = dumps(conflicts)
-        old_values = self._ticket_values(existing, self.plan_of(existing.customer_id))
+        old_values = self.tickets.ticket_values(
+            existing, self.tickets.plan_of(existing.customer_id)
+        )
         if all(old_values.get(k) == v for k, v in values.items() if k != "remote_updated_at"):
             self.db.execute(
                 "UPDATE tickets SET remote_updated_at = ? WHERE id = ?",
@@ -745,9 +788,9 @@ class RemoteMixin(TicketsMixin):
         """
         if not pending:
             return {}
-        plan = self.plan_of(mine.customer_id)
-        mine_values = self._ticket_values(mine, plan)
-        their_values = self._ticket_values(theirs, plan)
+        plan = self.tickets.plan_of(mine.customer_id)
+        mine_values = self.tickets.ticket_values(mine, plan)
+        their_values = self.tickets.ticket_values(theirs, plan)
         bases = self._pending_bases(mine.id)
         row = self._one("SELECT conflict FROM tickets WHERE id = ?", [mine.id])
         found: dict[str, Any] = json.loads(row[0]) if row and row[0] else {}
@@ -792,7 +835,7 @@ class RemoteMixin(TicketsMixin):
                     "WHERE id = :id",
                     {**columns, "n": cancelled, "id": ticket_id},
                 )
-                self.recompute_sla([ticket_id])
+                self.tickets.recompute_sla([ticket_id])
             self.db.execute("UPDATE tickets SET conflict = NULL WHERE id = ?", [ticket_id])
 
     def conflicts(self, ticket_id: int) -> dict[str, Any]:
@@ -814,13 +857,41 @@ class RemoteMixin(TicketsMixin):
 
         A created tracker issue is linked to its support ticket and its draft becomes
         "filed"; a channel message keeps its ``channel:ts`` and its draft becomes "filed";
-        a returned ticket copy becomes the newest known version.
+        a returned ticket copy becomes the newest known version. A creation without a ticket
+        of its own (the relay's out-of-hours ticket) also keeps the new remote id on its
+        outbox entry.
         """
         with self.db.atomic():
-            op = self.get_op(op_id)
+            self._settle(
+                op_id,
+                remote_id=remote_id,
+                version=version,
+                url=url,
+                ticket=ticket,
+                backend=backend,
+            )
+            if remote_id is not None:
+                self.db.execute(
+                    "UPDATE outbox SET remote_id = coalesce(remote_id, ?) "
+                    "WHERE id = ? AND kind = 'create_ticket' AND ticket_id IS NULL",
+                    [remote_id, op_id],
+                )
+
+    def _settle(
+        self,
+        op_id: int,
+        *,
+        remote_id: str | None,
+        version: str | None,
+        url: str | None,
+        ticket: Any,
+        backend: str | None,
+    ) -> None:
+        with self.db.atomic():
+            op = self.outbox.get_op(op_id)
             if op is None:
                 return
-            self.mark_done(op_id, remote_id=remote_id, version=version, url=url)
+            self.outbox.mark_done(op_id, remote_id=remote_id, version=version, url=url)
             if op.kind == OpKind.CREATE_ISSUE:
                 title = str(op.payload.get("title", ""))
                 self.db.execute(
@@ -828,13 +899,13 @@ class RemoteMixin(TicketsMixin):
                     [self.now(), op_id],
                 )
                 if op.ticket_id is not None and url:
-                    self.link(op.ticket_id, url, title)
+                    self.tickets.link(op.ticket_id, url, title)
                 for other in op.payload.get("linked_tickets") or ():  # a suspected outage
                     if isinstance(other, int) and other != op.ticket_id and url:
                         if self.db.execute(
                             "SELECT 1 FROM tickets WHERE id = ?", [other]
                         ).fetchone():
-                            self.link(other, url, title)
+                            self.tickets.link(other, url, title)
             elif op.kind == OpKind.POST_MESSAGE:
                 # a channel message has no ticket: the entry keeps where it went
                 # (``channel:ts``), and a draft it posted is sent

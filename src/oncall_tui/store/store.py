@@ -1,49 +1,161 @@
-"""The :class:`Store` facade: one object, one connection, every intent-named operation."""
+"""The :class:`Store`: one connection, and the parts that speak SQL over it.
+
+Each part owns its tables' SQL and is handed, in its constructor, the few other parts it
+uses (it never reaches the rest)::
+
+    watches      Watches(shared)                                 watched tickets
+    sync_state   SyncState(shared)                               cursors, outcomes, sync log
+    queue        Queue(shared)                                   queue windows and counts
+    drafts       Drafts(shared)                                  drafts
+    team         Team(shared)                                    removals, the relay's queue
+    outbox       Outbox(shared, sla_changed=tickets' recompute)  claiming and settling entries
+    tickets      Tickets(shared, outbox)                         tickets, customers, comments
+    remote       Remote(shared, tickets, outbox, team)           pulled pages, confirmations
+    escalation   Escalation(shared, tickets, drafts, outbox)     stand-up, time-boxes, outages
+    handoff      Handoffs(shared, outbox, drafts)                the on-call week's handoff
+
+A part is built the first time it is used (its module is imported then, not at start).
+"""
 
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from oncall_tui.store.drafts import DraftsMixin
-from oncall_tui.store.escalation import EscalationMixin
-from oncall_tui.store.handoff import HandoffMixin
-from oncall_tui.store.remote import RemoteMixin
-from oncall_tui.store.team import TeamMixin
+from oncall_tui.domain.clock import Clock
+from oncall_tui.domain.sla import SlaSettings
+from oncall_tui.store.base import Shared
+from oncall_tui.store.db import Database
 
 if TYPE_CHECKING:  # each part's module loads when the part is first used
+    from oncall_tui.store.drafts import Drafts
+    from oncall_tui.store.escalation import Escalation
+    from oncall_tui.store.handoff import Handoffs
+    from oncall_tui.store.outbox import Outbox
     from oncall_tui.store.queue import Queue
+    from oncall_tui.store.remote import Remote
     from oncall_tui.store.sync_state import SyncState
+    from oncall_tui.store.team import Team
+    from oncall_tui.store.tickets import Tickets
     from oncall_tui.store.watches import Watches
 
 
-class Store(
-    TeamMixin,
-    EscalationMixin,
-    HandoffMixin,
-    RemoteMixin,
-    DraftsMixin,
-):
-    """The local cache. Open it with :func:`oncall_tui.store.db.open_store`.
+class Store:
+    """The local cache. Open it with :func:`oncall_tui.store.open_store`.
 
     One connection per thread: the UI keeps one on the main thread, the sync engine opens its
     own writer.
     """
 
+    def __init__(self, db: Database, *, sla: SlaSettings, clock: Clock, path: Path) -> None:
+        self.shared = Shared(db, sla=sla, clock=clock, path=path)
+
+    # ---- what the parts share ------------------------------------------------------------
+
+    @property
+    def db(self) -> Database:
+        return self.shared.db
+
+    @property
+    def path(self) -> Path:
+        return self.shared.path
+
+    @property
+    def sla(self) -> SlaSettings:
+        return self.shared.sla
+
+    @property
+    def clock(self) -> Clock:
+        return self.shared.clock
+
+    @clock.setter
+    def clock(self, clock: Clock) -> None:
+        self.shared.clock = clock
+
+    @property
+    def undo_seconds(self) -> float:
+        """How long an entry queued through this connection waits before it may be sent."""
+        return self.shared.undo_seconds
+
+    @undo_seconds.setter
+    def undo_seconds(self, seconds: float) -> None:
+        self.shared.undo_seconds = seconds
+
+    @property
+    def damage_notes(self) -> list[str]:
+        """Damaged rows left out of lists so far (each also noted once in the sync log)."""
+        return self.shared.damage_notes
+
+    def now(self) -> str:
+        """The clock's now as stored text."""
+        return self.shared.now()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.shared.close()
+
+    # ---- the parts -----------------------------------------------------------------------
+
     @cached_property
     def watches(self) -> Watches:
         from oncall_tui.store.watches import Watches
 
-        return Watches(self)
+        return Watches(self.shared)
 
     @cached_property
     def sync_state(self) -> SyncState:
         from oncall_tui.store.sync_state import SyncState
 
-        return SyncState(self)
+        return SyncState(self.shared)
 
     @cached_property
     def queue(self) -> Queue:
         from oncall_tui.store.queue import Queue
 
-        return Queue(self)
+        return Queue(self.shared)
+
+    @cached_property
+    def drafts(self) -> Drafts:
+        from oncall_tui.store.drafts import Drafts
+
+        return Drafts(self.shared)
+
+    @cached_property
+    def team(self) -> Team:
+        from oncall_tui.store.team import Team
+
+        return Team(self.shared)
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        from oncall_tui.store.outbox import Outbox
+
+        return Outbox(self.shared, sla_changed=self._recompute_sla)
+
+    def _recompute_sla(self, ticket_id: int) -> None:
+        self.tickets.recompute_sla([ticket_id])
+
+    @cached_property
+    def tickets(self) -> Tickets:
+        from oncall_tui.store.tickets import Tickets
+
+        return Tickets(self.shared, outbox=self.outbox)
+
+    @cached_property
+    def remote(self) -> Remote:
+        from oncall_tui.store.remote import Remote
+
+        return Remote(self.shared, tickets=self.tickets, outbox=self.outbox, team=self.team)
+
+    @cached_property
+    def escalation(self) -> Escalation:
+        from oncall_tui.store.escalation import Escalation
+
+        return Escalation(self.shared, tickets=self.tickets, drafts=self.drafts, outbox=self.outbox)
+
+    @cached_property
+    def handoff(self) -> Handoffs:
+        from oncall_tui.store.handoff import Handoffs
+
+        return Handoffs(self.shared, outbox=self.outbox, drafts=self.drafts)

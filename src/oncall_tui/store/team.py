@@ -1,7 +1,7 @@
 """Team mode in the store: a member dropping tickets that left its groups, and the relay's
 record of what it publishes (see :mod:`oncall_tui.domain.team` for the subjects).
 
-The relay's store is an ordinary cache with publishing switched on (``team_publish``): every
+The relay's store is an ordinary cache with publishing switched on (``publish``): every
 record written (a pulled page, a push's answer, a live search) is also compared with what the
 stream holds (``team_index``) and, when it differs, queued for publication (``team_outgoing``)
 in the same transaction. A crash therefore leaves either the page, its cursor and its queued
@@ -16,14 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from oncall_tui.domain.ops import Op
 from oncall_tui.domain.tickets import Source
+from oncall_tui.store.base import Part
 from oncall_tui.store.db import iso, parse_iso
-from oncall_tui.store.remote import RemoteMixin
 
 if TYPE_CHECKING:  # the wire format loads with the first team publish, not at start
     from oncall_tui.domain.remote import (
-        Page,
         RemoteComment,
         RemoteCustomer,
         RemoteRemoval,
@@ -55,30 +53,20 @@ class ChatTask:
     state: str
 
 
-class TeamMixin(RemoteMixin):
-    """Removals (members) and the publication queue (the relay)."""
+class Team(Part):
+    """Removals (members) and the publication queue (the relay); the remote part hands it
+    each page's removals, records and chat messages."""
 
-    team_publish: bool = False
+    publish: bool = False
     """Queue every written record for the stream (set by the relay on its own store)."""
-    team_sources: Mapping[str, Source] = {}
+    sources: Mapping[str, Source] = {}
     """Backend name → source (customers carry no source of their own)."""
-    team_prefix: str = "oncall"  # domain.team.PREFIX (a test checks they agree)
+    prefix: str = "oncall"  # domain.team.PREFIX (a test checks they agree)
     """The subjects' first token."""
-    team_chat_channels: frozenset[str] = frozenset()
+    chat_channels: frozenset[str] = frozenset()
     """Chat channels whose customer messages the relay keeps for the out-of-hours reply."""
 
     # ---- members -------------------------------------------------------------------------
-
-    def apply_page(self, backend: str, page: Page, *, save_cursor: bool = True) -> set[int]:
-        """As :meth:`RemoteMixin.apply_page`, first dropping the page's removed tickets and
-        keeping the chat messages a relay's page carries, all in one transaction."""
-        with self.db.atomic():
-            changed = self.forget_tickets(page.removed) if page.removed else set()
-            changed |= super().apply_page(backend, page, save_cursor=save_cursor)
-            chat = getattr(page, "chat", ())
-            if chat:
-                self._keep_chat(chat)
-        return changed
 
     def forget_tickets(self, removals: Sequence[RemoteRemoval]) -> set[int]:
         """Drop tickets that left this cache's groups, unless the cached copy is newer than
@@ -112,23 +100,7 @@ class TeamMixin(RemoteMixin):
 
     # ---- the relay: queueing what changed -------------------------------------------------
 
-    def _apply_records(
-        self,
-        backend: str,
-        customers: Iterable[RemoteCustomer],
-        tickets: Iterable[RemoteTicket],
-        comments: Iterable[RemoteComment],
-        *,
-        settled: bool = True,
-    ) -> set[int]:
-        if not self.team_publish:
-            return super()._apply_records(backend, customers, tickets, comments, settled=settled)
-        customers, tickets, comments = tuple(customers), tuple(tickets), tuple(comments)
-        changed = super()._apply_records(backend, customers, tickets, comments, settled=settled)
-        self._stage(backend, customers, tickets, comments)
-        return changed
-
-    def _stage(
+    def stage(
         self,
         backend: str,
         customers: Sequence[RemoteCustomer],
@@ -137,7 +109,7 @@ class TeamMixin(RemoteMixin):
     ) -> None:
         from oncall_tui.domain import team as wire
 
-        prefix = self.team_prefix
+        prefix = self.prefix
         latest: dict[tuple[str, str], RemoteTicket] = {}
         for rt in tickets:
             key = (str(rt.source), rt.remote_id)
@@ -164,7 +136,7 @@ class TeamMixin(RemoteMixin):
                 self._stage_customer(backend, rt.source, rt.customer_remote_id, {group})
         for rc in comments:
             self._stage_comment(rc)
-        source = self.team_sources.get(backend) or (tickets[0].source if tickets else None)
+        source = self.sources.get(backend) or (tickets[0].source if tickets else None)
         if source is not None:
             for customer in customers:
                 groups = self._customer_groups(source, customer.remote_id)
@@ -254,7 +226,7 @@ class TeamMixin(RemoteMixin):
         if rows:
             self.db.execute(
                 "INSERT INTO team_outgoing (subject, payload, digest) VALUES (?, NULL, NULL)",
-                [wire.comments_filter(source, old_group or None, rt.remote_id, self.team_prefix)],
+                [wire.comments_filter(source, old_group or None, rt.remote_id, self.prefix)],
             )
             self.db.execute(
                 f"DELETE FROM team_index WHERE subject IN ({','.join('?' * len(rows))})",
@@ -264,7 +236,7 @@ class TeamMixin(RemoteMixin):
             comment = wire.decode(payload).record
             assert isinstance(comment, RemoteComment)
             self._put(
-                wire.comment_subject(source, group, rt.remote_id, record_id, self.team_prefix),
+                wire.comment_subject(source, group, rt.remote_id, record_id, self.prefix),
                 "comment",
                 source,
                 group,
@@ -290,14 +262,12 @@ class TeamMixin(RemoteMixin):
             return
         group = row[0] or None
         subject = wire.comment_subject(
-            source, group, rc.ticket_remote_id, rc.remote_id, self.team_prefix
+            source, group, rc.ticket_remote_id, rc.remote_id, self.prefix
         )
         if self._one("SELECT 1 FROM team_index WHERE subject = ?", [subject]) is not None:
             return  # comments are written once (caches ignore a repeated one): nothing to add
         self._put(
-            wire.comment_subject(
-                source, group, rc.ticket_remote_id, rc.remote_id, self.team_prefix
-            ),
+            wire.comment_subject(source, group, rc.ticket_remote_id, rc.remote_id, self.prefix),
             "comment",
             source,
             group,
@@ -321,7 +291,7 @@ class TeamMixin(RemoteMixin):
             comment = wire.decode(payload).record
             assert isinstance(comment, RemoteComment)
             self._put(
-                wire.comment_subject(source, group, remote_id, record_id, self.team_prefix),
+                wire.comment_subject(source, group, remote_id, record_id, self.prefix),
                 "comment",
                 str(source),
                 group,
@@ -362,7 +332,7 @@ class TeamMixin(RemoteMixin):
         )
         for group in groups:
             self._put(
-                wire.customer_subject(source, group, remote_id, self.team_prefix),
+                wire.customer_subject(source, group, remote_id, self.prefix),
                 "customer",
                 str(source),
                 group,
@@ -421,7 +391,7 @@ class TeamMixin(RemoteMixin):
                     continue  # not ours to index (another writer's subject)
                 record = message.record
                 ticket_id = record.ticket_remote_id if isinstance(record, RemoteComment) else None
-                source = wire.source_of_subject(subject, self.team_prefix)
+                source = wire.source_of_subject(subject, self.prefix)
                 self.db.execute(
                     "INSERT INTO team_index (subject, kind, source, grp, record_id, ticket_id, "
                     "digest, payload, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -457,7 +427,7 @@ class TeamMixin(RemoteMixin):
 
     # ---- the relay: chat messages for the out-of-hours reply ---------------------------------
 
-    def _keep_chat(self, messages: Iterable[ChatMessage]) -> None:
+    def keep_chat(self, messages: Iterable[ChatMessage]) -> None:
         self.db.conn.executemany(
             "INSERT OR IGNORE INTO team_chat (key, thread, author, body, at, files) "
             "VALUES (?, ?, ?, ?, ?, ?)",
@@ -490,54 +460,6 @@ class TeamMixin(RemoteMixin):
     def set_chat_state(self, key: str, state: str) -> None:
         """Move a kept chat message on."""
         self.db.execute("UPDATE team_chat SET state = ? WHERE key = ?", [state, key])
-
-    def settle_op(
-        self,
-        op_id: int,
-        *,
-        remote_id: str | None,
-        version: str | None,
-        url: str | None,
-        ticket: Any = None,
-        backend: str | None = None,
-    ) -> None:
-        """As :meth:`RemoteMixin.settle_op`; a creation without a ticket of its own (the
-        relay's out-of-hours ticket) also keeps the new remote id on its outbox entry."""
-        with self.db.atomic():
-            super().settle_op(
-                op_id,
-                remote_id=remote_id,
-                version=version,
-                url=url,
-                ticket=ticket,
-                backend=backend,
-            )
-            if remote_id is not None:
-                self.db.execute(
-                    "UPDATE outbox SET remote_id = coalesce(remote_id, ?) "
-                    "WHERE id = ? AND kind = 'create_ticket' AND ticket_id IS NULL",
-                    [remote_id, op_id],
-                )
-
-    def enqueue_unclear(self, op: Op) -> int:
-        """Append ``op`` already in flight: before it is sent, the adapter looks for an
-        earlier attempt (another relay's, or one whose answer was lost)."""
-        with self.db.atomic():
-            op_id = self.enqueue(op)
-            self.mark_inflight(op_id)
-        return op_id
-
-    def op_by_key(self, idempotency_key: str) -> Op | None:
-        """The outbox entry with this key, if there is one."""
-        row = self._one("SELECT id FROM outbox WHERE idempotency_key = ?", [idempotency_key])
-        return self.get_op(int(row[0])) if row else None
-
-    def op_state(self, idempotency_key: str) -> tuple[str, str | None] | None:
-        """(state, remote id) of the outbox entry with this key, if there is one."""
-        row = self._one(
-            "SELECT state, remote_id FROM outbox WHERE idempotency_key = ?", [idempotency_key]
-        )
-        return (str(row[0]), row[1]) if row else None
 
 
 def _updated_at(payload: str) -> datetime | None:

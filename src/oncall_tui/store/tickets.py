@@ -33,13 +33,17 @@ from oncall_tui.store.base import (
     COMMENT_COLUMNS,
     CUSTOMER_COLUMNS,
     TICKET_COLUMNS,
+    Part,
+    Shared,
     comment_from_row,
     customer_from_row,
     pauses_to_json,
     ticket_from_row,
 )
 from oncall_tui.store.db import dumps, iso, parse_iso
-from oncall_tui.store.outbox import OutboxMixin
+
+if TYPE_CHECKING:
+    from oncall_tui.store.outbox import Outbox
 
 if TYPE_CHECKING:  # the SLA clocks load with the first ticket read, not at start
     from oncall_tui.domain.sla_clocks import EpochEvent
@@ -63,8 +67,13 @@ class UnknownTicket(LookupError):
     """No ticket with that id."""
 
 
-class TicketsMixin(OutboxMixin):
-    """Reading and writing tickets, customers and comments."""
+class Tickets(Part):
+    """Reading and writing tickets, customers and comments; a local edit queues its outbox
+    entry in the same transaction (through the outbox part it is given)."""
+
+    def __init__(self, shared: Shared, *, outbox: Outbox) -> None:
+        super().__init__(shared)
+        self.outbox = outbox
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -254,7 +263,7 @@ class TicketsMixin(OutboxMixin):
             )
         return values
 
-    def _ticket_values(self, ticket: Ticket, plan: str | None) -> dict[str, Any]:
+    def ticket_values(self, ticket: Ticket, plan: str | None) -> dict[str, Any]:
         from oncall_tui.domain import sla_history
 
         values: dict[str, Any] = {
@@ -313,7 +322,7 @@ class TicketsMixin(OutboxMixin):
                         sla_history.initial_events(ticket) + tuple(said.get(i, ()))
                     )
                     ticket = replace(ticket, sla_events=events)
-                values = self._ticket_values(ticket, plans.get(ticket.customer_id or -1))
+                values = self.ticket_values(ticket, plans.get(ticket.customer_id or -1))
                 columns = ", ".join(values)
                 marks = ", ".join(f":{k}" for k in values)
                 cur = self.db.execute(f"INSERT INTO tickets ({columns}) VALUES ({marks})", values)
@@ -471,10 +480,10 @@ class TicketsMixin(OutboxMixin):
             new = replace(new, pauses=sla_rules.update_pauses(old, new, now))
             added = sla_history.changes(old, new, now)
             new = replace(new, sla_events=old.sla_events + added)
-            columns = self._ticket_values(new, self.plan_of(new.customer_id))
+            columns = self.ticket_values(new, self.plan_of(new.customer_id))
             undo = {
                 k: v
-                for k, v in self._ticket_values(old, self.plan_of(old.customer_id)).items()
+                for k, v in self.ticket_values(old, self.plan_of(old.customer_id)).items()
                 if columns.get(k) != v and k != "sla_events"
             }
             assignments = ", ".join(f"{k} = :{k}" for k in columns)
@@ -482,7 +491,7 @@ class TicketsMixin(OutboxMixin):
                 f"UPDATE tickets SET {assignments} WHERE id = :id", {**columns, "id": ticket_id}
             )
             if is_supported(old.source, kind):
-                self.enqueue(
+                self.outbox.enqueue(
                     Op(
                         kind=kind,
                         source=old.source,
@@ -555,7 +564,7 @@ class TicketsMixin(OutboxMixin):
                     f"internal notes are not possible on {ticket.source} items: anything "
                     "written there is public"
                 )
-            op_id = self.enqueue(
+            op_id = self.outbox.enqueue(
                 Op(
                     kind=kind,
                     source=ticket.source,

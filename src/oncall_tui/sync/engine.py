@@ -4,7 +4,7 @@
 report and in ``sync_state``, and one failing backend does not stop the others.
 
 Several engines (the app, ``sync --loop``, a second instance) may drain one outbox. Each
-entry is *claimed* before it is sent (``Store.claim_due``: one transaction moves it to in
+entry is *claimed* before it is sent (``Store.outbox.claim_due``: one transaction moves it to in
 flight with this engine's id and a lease), so no two engines send it. An entry claimed while
 in flight had an unclear outcome (a lost answer, or a claimer killed mid-push whose lease ran
 out): the backend is asked (``lookup``) whether it was applied before anything is sent again,
@@ -247,7 +247,7 @@ class SyncEngine:
                     self.store.sync_state.log, backend.name, "info", f"live search: {exc}"
                 )
                 continue
-            changed |= await self._db(self.store.apply_records, backend.name, found)
+            changed |= await self._db(self.store.remote.apply_records, backend.name, found)
         return changed
 
     # ---- push ----------------------------------------------------------------------------------
@@ -263,9 +263,9 @@ class SyncEngine:
     async def _drain(self, report: SyncReport) -> None:
         skipped: set[str] = set()
         # A claimer killed mid-send on this machine: its entries need not wait out the lease.
-        for claimer in await self._db(self.store.live_claimers, self.clock()):
+        for claimer in await self._db(self.store.outbox.live_claimers, self.clock()):
             if claimer != self.claimer and claimer_is_dead(claimer):
-                await self._db(self.store.end_leases, claimer)
+                await self._db(self.store.outbox.end_leases, claimer)
         while True:
             sources = [
                 str(source)
@@ -278,7 +278,7 @@ class SyncEngine:
             if not sources:
                 return
             claimed = await self._db(
-                self.store.claim_due, self.clock(), self.claimer, self.lease, sources=sources
+                self.store.outbox.claim_due, self.clock(), self.claimer, self.lease, sources=sources
             )
             if not claimed:
                 return
@@ -294,7 +294,7 @@ class SyncEngine:
                     assert op.id is not None
                     with contextlib.suppress(Exception):
                         await self._db(
-                            self.store.mark_unclear,
+                            self.store.outbox.mark_unclear,
                             op.id,
                             timedelta(seconds=backoff(op.attempts + 1, self.rng)),
                             "interrupted while sending",
@@ -314,7 +314,7 @@ class SyncEngine:
         budget = self.lease.total_seconds() / 2
         result: PushResult | None = None
         if op.state == OpState.INFLIGHT:  # unclear: did it happen? Ask before any resend
-            taken = await self._db(self.store.taken_comment_ids, op)
+            taken = await self._db(self.store.outbox.taken_comment_ids, op)
             try:
                 async with asyncio.timeout(budget):
                     result = await backend.lookup(op, taken)
@@ -322,12 +322,12 @@ class SyncEngine:
                 return await self._lookup_failed(backend, op, outcome, exc)
         try:
             if result is None:
-                if not await self._db(self.store.mark_inflight, op.id, me):
+                if not await self._db(self.store.outbox.mark_inflight, op.id, me):
                     return False  # the claim is gone (settled or taken over): not ours
                 async with asyncio.timeout(budget):
                     result = await backend.push(op)
         except Rejected as exc:
-            await self._db(self.store.mark_failed, op.id, str(exc), me)
+            await self._db(self.store.outbox.mark_failed, op.id, str(exc), me)
             await self._db(
                 self.store.sync_state.log, backend.name, "error", f"{op.kind} refused: {exc}"
             )
@@ -337,7 +337,9 @@ class SyncEngine:
             return False
         except RateLimited as exc:
             wait = clamp_wait(exc.retry_after)
-            await self._db(self.store.mark_retry, op.id, timedelta(seconds=wait), str(exc), me)
+            await self._db(
+                self.store.outbox.mark_retry, op.id, timedelta(seconds=wait), str(exc), me
+            )
             self._block(backend.name, wait, outcome)
             await self._db(
                 self.store.sync_state.log,
@@ -347,7 +349,7 @@ class SyncEngine:
             )
             return True
         except AuthFailed as exc:
-            await self._db(self.store.mark_retry, op.id, timedelta(seconds=60), str(exc), me)
+            await self._db(self.store.outbox.mark_retry, op.id, timedelta(seconds=60), str(exc), me)
             outcome.error = f"sign-in needed: {exc}"
             return True
         except (BackendUnavailable, BadPayload, TimeoutError) as exc:
@@ -355,17 +357,17 @@ class SyncEngine:
             # The request may or may not have reached the backend: stay in flight so the
             # next attempt looks it up before sending again.
             text = str(exc) or f"{backend.name}: no answer within {budget:.0f}s"
-            await self._db(self.store.mark_unclear, op.id, delay, text, me)
+            await self._db(self.store.outbox.mark_unclear, op.id, delay, text, me)
             outcome.error = text
             return True
         except SyncError as exc:  # pragma: no cover - the tree above is complete
-            await self._db(self.store.mark_failed, op.id, str(exc), me)
+            await self._db(self.store.outbox.mark_failed, op.id, str(exc), me)
             outcome.failed += 1
             return False
         comment_id = result.comment.remote_id if result.comment else None
         remote_id = comment_id if op.kind in (OpKind.REPLY, OpKind.NOTE) else result.remote_id
         await self._db(
-            self.store.settle_op,
+            self.store.remote.settle_op,
             op.id,
             remote_id=remote_id,
             version=result.version,
@@ -437,7 +439,7 @@ class SyncEngine:
                     # backend's work overlap with SQLite's. Nothing is stored until a page is
                     # written with its cursor, so an unused answer is simply asked again.
                     fetching = asyncio.ensure_future(backend.fetch_changes(page.cursor))
-                changed = await self._db(self.store.apply_page, backend.name, page)
+                changed = await self._db(self.store.remote.apply_page, backend.name, page)
                 report.changed_ids |= changed
                 outcome.pulled += len(page.tickets)
                 outcome.skipped += len(page.quarantined)

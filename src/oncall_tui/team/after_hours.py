@@ -185,7 +185,7 @@ class AfterHours:
                 )
             except (KeyError, ValueError, TypeError):
                 continue
-            await self._db(self.store.keep_chat_task, task)
+            await self._db(self.store.team.keep_chat_task, task)
 
     async def share(self) -> None:
         """New kept messages: answered in hours or before the start are let be; the others
@@ -193,9 +193,9 @@ class AfterHours:
         from nats.js import errors as jerr
 
         since = self.since or self.clock()
-        for task in await self._db(self.store.chat_tasks, ["new"]):
+        for task in await self._db(self.store.team.chat_tasks, ["new"]):
             if task.at < since or self.calendar.is_open(task.at):
-                await self._db(self.store.set_chat_state, task.key, "let-be")
+                await self._db(self.store.team.set_chat_state, task.key, "let-be")
                 continue
             value = {
                 "key": task.key,
@@ -211,9 +211,9 @@ class AfterHours:
             except jerr.KeyWrongLastSequenceError:
                 known, _rev = await self.state.get(chat_key(task.key))
                 if known and known.get("state") == "done":
-                    await self._db(self.store.set_chat_state, task.key, "done")
+                    await self._db(self.store.team.set_chat_state, task.key, "done")
                     continue
-            await self._db(self.store.set_chat_state, task.key, "shared")
+            await self._db(self.store.team.set_chat_state, task.key, "shared")
 
     async def run(self, engine: Any, counts: AfterHoursCounts) -> None:
         """Plan and send until nothing moves (or a few rounds)."""
@@ -227,7 +227,7 @@ class AfterHours:
         """One step for each unfinished message; returns how many entries were queued."""
         queued = 0
         counts.waiting = 0
-        for task in await self._db(self.store.chat_tasks, ["shared", "ticketed"]):
+        for task in await self._db(self.store.team.chat_tasks, ["shared", "ticketed"]):
             try:
                 queued += await self._step(task, counts)
             except SyncError as exc:
@@ -240,11 +240,11 @@ class AfterHours:
             if ticket is None:
                 counts.waiting += 1
                 return queued
-            await self._db(self.store.set_chat_state, task.key, "ticketed")
+            await self._db(self.store.team.set_chat_state, task.key, "ticketed")
         return await self._reply_step(task, counts)
 
     async def _thread_ticket(self, thread: str) -> str | None:
-        known = await self._db(self.store.meta, THREAD_META + thread)
+        known = await self._db(self.store.tickets.meta, THREAD_META + thread)
         if known:
             return str(known)
         value, _rev = await self.state.get("thread." + chat_key(thread)[5:])
@@ -254,7 +254,7 @@ class AfterHours:
         return None
 
     async def _remember(self, thread: str, ticket: str) -> None:
-        await self._db(self.store.set_meta, THREAD_META + thread, ticket)
+        await self._db(self.store.tickets.set_meta, THREAD_META + thread, ticket)
         await self.state.write(
             "thread." + chat_key(thread)[5:], {"ticket": ticket}, last=None, ttl=CHAT_TTL
         )
@@ -266,7 +266,7 @@ class AfterHours:
         create_key = f"ooh-ticket:{task.thread}"
         ticket = await self._thread_ticket(task.thread)
         if ticket is None:
-            created = await self._db(self.store.op_state, create_key)
+            created = await self._db(self.store.outbox.op_state, create_key)
             if created is None:
                 found = await self.helpdesk.search_issues(
                     f'external_id:"{external_id(task.thread)}"'
@@ -294,20 +294,20 @@ class AfterHours:
                 ticket = created[1]
                 await self._remember(task.thread, ticket)
                 counts.tickets += 1
-                op = await self._db(self.store.op_by_key, create_key)
+                op = await self._db(self.store.outbox.op_by_key, create_key)
                 if op is not None and op.payload.get("message") == task.key:
                     return ticket, 0  # this message is the ticket's description
             elif created[0] in ("pending", "inflight"):
                 return None, 0
             else:
                 self.log(f"after hours: the ticket for {task.thread} was refused; see the log")
-                await self._db(self.store.set_chat_state, task.key, "failed")
+                await self._db(self.store.team.set_chat_state, task.key, "failed")
                 return None, 0
-        op = await self._db(self.store.op_by_key, create_key)
+        op = await self._db(self.store.outbox.op_by_key, create_key)
         if op is not None and op.payload.get("message") == task.key:
             return ticket, 0
         note_key = f"ooh-note:{task.key}"
-        noted = await self._db(self.store.op_state, note_key)
+        noted = await self._db(self.store.outbox.op_state, note_key)
         if noted is None:
             await self._enqueue(
                 Op(
@@ -324,13 +324,13 @@ class AfterHours:
             return ticket, 0
         if noted[0] in ("pending", "inflight"):
             return None, 0
-        await self._db(self.store.set_chat_state, task.key, "failed")
+        await self._db(self.store.team.set_chat_state, task.key, "failed")
         return None, 0
 
     async def _reply_step(self, task: ChatTask, counts: AfterHoursCounts) -> int:
         opens = self.calendar.next_opening(task.at)
         reply_key = f"ooh-reply:{task.thread}:{opens.isoformat()}"
-        replied = await self._db(self.store.op_state, reply_key)
+        replied = await self._db(self.store.outbox.op_state, reply_key)
         if replied is None:
             ticket = await self._thread_ticket(task.thread) or "?"
             local = opens.astimezone(self.calendar.tz)
@@ -352,7 +352,7 @@ class AfterHours:
                 counts.replies += 1
             return 0
         if replied[0] not in ("pending", "inflight"):
-            await self._db(self.store.set_chat_state, task.key, "failed")
+            await self._db(self.store.team.set_chat_state, task.key, "failed")
         return 0
 
     async def _finish(self, task: ChatTask) -> bool:
@@ -367,12 +367,12 @@ class AfterHours:
             "state": "done",
         }
         await self.state.write(chat_key(task.key), value, last=None, ttl=CHAT_TTL)
-        await self._db(self.store.set_chat_state, task.key, "done")
+        await self._db(self.store.team.set_chat_state, task.key, "done")
         return True
 
     async def _enqueue(self, op: Op) -> None:
         """Queue ``op`` in flight: the adapter looks for an earlier attempt before sending."""
-        await self._db(self.store.enqueue_unclear, op)
+        await self._db(self.store.outbox.enqueue_unclear, op)
 
 
 def external_id(thread: str) -> str:

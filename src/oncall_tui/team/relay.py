@@ -139,11 +139,11 @@ class Relay:
         self.log = log
         self.monotonic = monotonic
         self.sleep = sleep
-        self.relay_id = store.meta(RELAY_ID_META) or ""
+        self.relay_id = store.tickets.meta(RELAY_ID_META) or ""
         if not self.relay_id:
             self.relay_id = f"relay-{random_ids.token_hex(6)}"
             with store.db.atomic():
-                store.set_meta(RELAY_ID_META, self.relay_id)
+                store.tickets.set_meta(RELAY_ID_META, self.relay_id)
         channels = self.settings.after_hours.channels
         backends = list(backends)
         if channels:
@@ -155,9 +155,9 @@ class Relay:
                 for b in backends
             ]
         self.backends = backends
-        store.team_publish = True
-        store.team_sources = {b.name: b.source for b in backends}
-        store.team_prefix = self.team.prefix
+        store.team.publish = True
+        store.team.sources = {b.name: b.source for b in backends}
+        store.team.prefix = self.team.prefix
         self.engine = SyncEngine(store, backends, clock)
         self.follower = TeamFeed(connection, batch=5000)
         self.state: SharedState | None = None
@@ -276,7 +276,7 @@ class Relay:
             report.errors.append(str(exc))
         except Exception as exc:  # the NATS client's own errors
             report.errors.append(str(self.connection.error(exc, "publishing")))
-        report.queued = await self._db(self.store.outgoing_count)
+        report.queued = await self._db(self.store.team.outgoing_count)
         return report
 
     async def run(self, once: bool = False, stop: asyncio.Event | None = None) -> int:
@@ -346,18 +346,18 @@ class Relay:
         term, revision = await self.state.get("term")
         n = int(term.get("n", 0)) if term else 0
         mine = term is not None and term.get("id") == self.relay_id
-        continuous = mine and await self._db(self.store.meta, TERM_META) == str(n)
+        continuous = mine and await self._db(self.store.tickets.meta, TERM_META) == str(n)
         try:
             await self.state.write("term", {"n": n + 1, "id": self.relay_id}, last=revision)
         except jerr.KeyWrongLastSequenceError:
             self.leading = False
             return
         with self.store.db.atomic():
-            self.store.set_meta(TERM_META, str(n + 1))
+            self.store.tickets.set_meta(TERM_META, str(n + 1))
         if continuous:
             return
         await self.follow(to_end=True)
-        dropped = await self._db(self.store.drop_outgoing)
+        dropped = await self._db(self.store.team.drop_outgoing)
         checkpoint, _rev = await self.state.get("checkpoint")
         cursors = checkpoint.get("cursors") if checkpoint else None
         if isinstance(cursors, dict):
@@ -378,14 +378,14 @@ class Relay:
     async def checkpoint(self) -> None:
         """Share the backends' cursors once everything pulled before them is published."""
         assert self.state is not None
-        if await self._db(self.store.outgoing_count):
+        if await self._db(self.store.team.outgoing_count):
             return
         self._check_lease()
         cursors = {
             b.name: await self._db(self.store.sync_state.cursor, b.name) for b in self.backends
         }
         value = {
-            "term": int(await self._db(self.store.meta, TERM_META) or 0),
+            "term": int(await self._db(self.store.tickets.meta, TERM_META) or 0),
             "id": self.relay_id,
             "cursors": cursors,
             "at": self.clock().isoformat(),
@@ -398,7 +398,7 @@ class Relay:
         """Send the queue to the stream, a batch at a time, while the lease holds."""
         js = await self.connection.open()
         while True:
-            batch = await self._db(self.store.outgoing, PUBLISH_BATCH)
+            batch = await self._db(self.store.team.outgoing, PUBLISH_BATCH)
             if not batch:
                 return
             self._check_lease()
@@ -426,7 +426,7 @@ class Relay:
                 done.append(item_id)
                 if not getattr(ack, "duplicate", False):
                     report.published += 1
-            await self._db(self.store.published, done)
+            await self._db(self.store.team.published, done)
 
     async def follow(self, to_end: bool = False) -> int:
         """Read the stream into the index (what a standby does); returns messages read."""
@@ -437,7 +437,7 @@ class Relay:
             after = int(cursor) if cursor and cursor.isdigit() else 0
             messages, left = await self.follower.fetch(subject, after)
             if messages:
-                await self._db(self.store.follow_stream, messages, FOLLOW_KEY)
+                await self._db(self.store.team.follow_stream, messages, FOLLOW_KEY)
                 total += len(messages)
             if not left or not messages:
                 return total

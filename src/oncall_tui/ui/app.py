@@ -246,7 +246,7 @@ class OncallApp(App[None]):
         too much for every start of an app that must idle below 1 % of a core (and SQLite
         reports damage on any query that reads a damaged page). ``oncall-tui doctor`` checks
         on demand."""
-        last = self.ctx.store.meta(INTEGRITY_KEY)
+        last = self.ctx.store.tickets.meta(INTEGRITY_KEY)
         try:
             when = datetime.fromisoformat(last) if last else None
         except ValueError:
@@ -256,7 +256,7 @@ class OncallApp(App[None]):
 
     def _integrity_passed(self) -> None:
         try:
-            self.ctx.store.set_meta(INTEGRITY_KEY, self.ctx.clock().isoformat())
+            self.ctx.store.tickets.set_meta(INTEGRITY_KEY, self.ctx.clock().isoformat())
         except sqlite3.Error:  # a read-only file system: checked again at the next start
             pass
 
@@ -411,7 +411,7 @@ class OncallApp(App[None]):
         while True:
             timeout = deadline - loop.time()
             store = self.ctx.store
-            next_send = store.next_send_after(self.ctx.clock())
+            next_send = store.outbox.next_send_after(self.ctx.clock())
             by_window = False
             if next_send is not None:
                 # Looked at again at least once a second: the window is on the wall clock,
@@ -424,11 +424,11 @@ class OncallApp(App[None]):
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=timeout)
             except TimeoutError:
-                if not by_window or store.due_ops(self.ctx.clock(), limit=1):
+                if not by_window or store.outbox.due_ops(self.ctx.clock(), limit=1):
                     return
                 continue  # the window is not over by our clock yet (a frozen one): wait on
             self._wake.clear()
-            if store.due_ops(self.ctx.clock(), limit=1):
+            if store.outbox.due_ops(self.ctx.clock(), limit=1):
                 return  # an edit due at once, or ctrl+r
             # an edit that waits out its undo window: wake again when the window ends
 
@@ -462,7 +462,7 @@ class OncallApp(App[None]):
         if self.engine is None:
             self.notify("No backend is configured: oncall-tui is working locally.", timeout=4)
             return
-        waiting = self.ctx.store.waiting_count(self.ctx.clock())
+        waiting = self.ctx.store.outbox.waiting_count(self.ctx.clock())
         if not waiting:
             self.run_sync()
             return
@@ -470,7 +470,7 @@ class OncallApp(App[None]):
 
         def chosen(choice: str | None) -> None:
             if choice == "send":
-                self.ctx.store.send_waiting_now(self.ctx.clock())
+                self.ctx.store.outbox.send_waiting_now(self.ctx.clock())
                 self.store_revision += 1
             if choice in ("send", "sync"):
                 self.run_sync()
@@ -516,7 +516,7 @@ class OncallApp(App[None]):
         changes = self.ctx.store.watches.watch_changes(changed_ids)
         queue = next((s for s in self.screen_stack if isinstance(s, QueueScreen)), None)
         for ticket_id, what in changes:
-            ticket = self.ctx.store.get_ticket(ticket_id)
+            ticket = self.ctx.store.tickets.get_ticket(ticket_id)
             name = ticket_title(ticket.source, ticket.remote_id, ticket.subject, width=60)
             text = f"{name}: {', '.join(what)}"
             self.notify(text, title="Watched ticket changed", timeout=8, markup=False)
@@ -530,8 +530,10 @@ class OncallApp(App[None]):
             self.notify(f"Sync failed: {event.worker.error}", severity="error", markup=False)
 
     def _update_sync_status(self, activity: str | None = None) -> None:
-        counts = self.ctx.store.outbox_counts()
-        waiting = self.ctx.store.waiting_count(self.ctx.clock()) if counts.get("pending") else 0
+        counts = self.ctx.store.outbox.outbox_counts()
+        waiting = (
+            self.ctx.store.outbox.waiting_count(self.ctx.clock()) if counts.get("pending") else 0
+        )
         pending = counts.get("pending", 0) + counts.get("inflight", 0) - waiting
         failed = counts.get("failed", 0)
         if self.engine is None:
@@ -622,7 +624,9 @@ class OncallApp(App[None]):
                     return
             self.pop_screen()
             return
-        waiting = self.ctx.store.waiting_count(self.ctx.clock()) if self.engine is not None else 0
+        waiting = (
+            self.ctx.store.outbox.waiting_count(self.ctx.clock()) if self.engine is not None else 0
+        )
         if not waiting:
             self.exit()
             return
@@ -630,7 +634,7 @@ class OncallApp(App[None]):
 
         def chosen(choice: str | None) -> None:
             if choice == "send":
-                self.ctx.store.send_waiting_now(self.ctx.clock())
+                self.ctx.store.outbox.send_waiting_now(self.ctx.clock())
                 self._quit_after_sync = True
                 self._update_sync_status("sending before quitting…")
                 self.run_sync()  # exits when the pass is over (SyncFinished)

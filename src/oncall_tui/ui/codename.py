@@ -26,8 +26,8 @@ def ask_codename(screen: Any, tid: int) -> None:
     from oncall_tui.ui.screens.choice_screen import ChoiceScreen
 
     store = screen.store
-    ticket = store.get_ticket(tid)
-    customer = store.get_customer(ticket.customer_id)
+    ticket = store.tickets.get_ticket(tid)
+    customer = store.tickets.get_customer(ticket.customer_id)
     if customer is None:
         screen.notify("This ticket has no customer to give a codename.", severity="warning")
         return
@@ -39,9 +39,9 @@ def ask_codename(screen: Any, tid: int) -> None:
         )
         return
     prefix = bug_report_settings(screen.config).scheme.customer_prefix
-    customers = store.customers()
+    customers = store.tickets.customers()
     taken = codenames.taken_codenames(
-        [c.codename for c in customers], store.tracker_labels(), prefix
+        [c.codename for c in customers], store.escalation.tracker_labels(), prefix
     )
     # a name that is also a word of some customer's name would read as that customer
     free = [
@@ -74,7 +74,7 @@ def assign(screen: Any, customer_id: int, codename: str, prefix: str) -> bool:
     from oncall_tui.ui.screens.bug_report_data import LOCAL_REPO, bug_report_settings
 
     store = screen.store
-    customer = store.get_customer(customer_id)
+    customer = store.tickets.get_customer(customer_id)
     settings = screen.config.escalation
     public = bug_report_settings(screen.config).repo
     label = f"{prefix}{codename}"
@@ -91,7 +91,7 @@ def assign(screen: Any, customer_id: int, codename: str, prefix: str) -> bool:
     if settings.private_repo:
         ops.append(op(settings.private_repo, customer.name if customer else ""))
     try:
-        store.assign_codename(customer_id, codename, ops)
+        store.escalation.assign_codename(customer_id, codename, ops)
     except (ValueError, sqlite3.Error) as exc:
         screen.notify(f"Codename not given: {exc}", severity="error", markup=False)
         return False

@@ -59,13 +59,15 @@ def offer_link_updates(app: Any, done: Callable[[], None]) -> None:
     settings = ctx.config.escalation
     scheme = bug_report_settings(ctx.config).scheme
     try:
-        notices = store.link_notices()
+        notices = store.escalation.link_notices()
         fresh = [n for n in notices if n.told is None]
         for notice in fresh:
             with store.db.atomic():
                 text = esc.link_text(esc.IssueState.LINKED, settings, notice.url)
-                store.queue_reply_draft(notice.ticket_id, text)
-                store.set_link_notice(notice.ticket_id, notice.url, str(esc.IssueState.LINKED))
+                store.escalation.queue_reply_draft(notice.ticket_id, text)
+                store.escalation.set_link_notice(
+                    notice.ticket_id, notice.url, str(esc.IssueState.LINKED)
+                )
         updates = pending_updates(notices, settings, scheme)
     except sqlite3.Error as exc:
         app.notify(f"Link-back not checked: {exc}", severity="error", markup=False)
@@ -85,7 +87,7 @@ def offer_link_updates(app: Any, done: Callable[[], None]) -> None:
 
 def _name(store: Any, tid: int) -> str:
     try:
-        ticket = store.get_ticket(tid)
+        ticket = store.tickets.get_ticket(tid)
     except LookupError:
         return "a ticket that is gone"
     return ticket_ref(ticket.source, ticket.remote_id)
@@ -110,10 +112,10 @@ def _offer_next(app: Any, offers: list[Any], done: Callable[[], None]) -> None:
                 with store.db.atomic():
                     for notice in notices:
                         if choice == "draft":
-                            store.queue_reply_draft(
+                            store.escalation.queue_reply_draft(
                                 notice.ticket_id, esc.link_text(state, settings, url)
                             )
-                        store.set_link_notice(notice.ticket_id, url, str(state))
+                        store.escalation.set_link_notice(notice.ticket_id, url, str(state))
             else:
                 _later.add((url, str(state)))
         except sqlite3.Error as exc:

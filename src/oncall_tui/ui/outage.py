@@ -36,8 +36,8 @@ def outage_candidates(screen: Any, text: str) -> list[Candidate]:
 
 def candidate(store: Any, tid: int) -> Candidate:
     """The picker's line for one ticket."""
-    ticket = store.get_ticket(tid)
-    customer = store.get_customer(ticket.customer_id)
+    ticket = store.tickets.get_ticket(tid)
+    customer = store.tickets.get_customer(ticket.customer_id)
     who = None
     if customer is not None:
         who = f"{customer.name} ({customer.codename})" if customer.codename else customer.name
@@ -58,7 +58,7 @@ def ask_outage(screen: Any, tid: int) -> None:
 
     store = screen.store
     title = esc.outage_title(screen.clock().astimezone(screen.config.tz).date())
-    if any(t.title == title for t in store.timers("outage")):
+    if any(t.title == title for t in store.escalation.timers("outage")):
         screen.notify(
             f"“{title}” is already filed; its update reminder is running. Link this ticket "
             "to it from the bug report form (b), which searches for it.",
@@ -89,10 +89,10 @@ def file_outage(screen: Any, tids: list[int], title: str) -> int | None:
 
     store = screen.store
     settings = screen.config.escalation
-    tickets = [store.get_ticket(t) for t in tids]
+    tickets = [store.tickets.get_ticket(t) for t in tids]
     refs = [(ticket_ref(t.source, t.remote_id), t.url) for t in tickets]
     body = esc.outage_body(refs)
-    hits = esc.outage_guard_hits(title, refs, store.customers())
+    hits = esc.outage_guard_hits(title, refs, store.tickets.customers())
     if hits:  # a reference or link that spells a customer's name: not in public
         screen.notify(
             f"Not filed: the issue would name {hits[0].customer} in public "
@@ -122,7 +122,7 @@ def file_outage(screen: Any, tids: list[int], title: str) -> int | None:
     )
     every = settings.outage_reminder
     try:
-        op_id: int = store.file_outage(
+        op_id: int = store.escalation.file_outage(
             op, title, screen.clock() + every, int(every.total_seconds()), tids
         )
     except sqlite3.Error as exc:

@@ -103,7 +103,7 @@ def open_bug_report(
     if draft is not None:
         screen = BugReportScreen.from_draft(store, config, clock, draft, settings=settings)
     elif ticket_id is not None:
-        ticket = store.get_ticket(ticket_id)
+        ticket = store.tickets.get_ticket(ticket_id)
         if ticket.source is Source.TRACKER:
             app.notify(
                 f"{ticket_ref(ticket.source, ticket.remote_id)} is already a tracker issue: "
@@ -112,14 +112,14 @@ def open_bug_report(
                 markup=False,
             )
             return
-        existing = store.draft_for_ticket(DRAFT_KIND, ticket_id)
+        existing = store.drafts.draft_for_ticket(DRAFT_KIND, ticket_id)
         if existing is not None:
             app.notify(f"Resuming your draft from {local(existing.updated_at, shown_tz(app))}.")
             screen = BugReportScreen.from_draft(store, config, clock, existing, settings=settings)
         else:
             queued = [
                 d
-                for d in store.drafts(DRAFT_KIND)
+                for d in store.drafts.drafts(DRAFT_KIND)
                 if d.ticket_id == ticket_id and d.state == "submitted"
             ]
             if queued:
@@ -128,8 +128,8 @@ def open_bug_report(
                     "another one.",
                     severity="warning",
                 )
-            customer = store.get_customer(ticket.customer_id)
-            comments = [c.body for c in store.comments(ticket_id)]
+            customer = store.tickets.get_customer(ticket.customer_id)
+            comments = [c.body for c in store.tickets.comments(ticket_id)]
             values = prefill(settings.schema, ticket, customer, ticket.url, comments)
             screen = BugReportScreen(
                 store, config, clock, values=values, ticket_id=ticket_id, settings=settings
@@ -221,11 +221,11 @@ class BugReportScreen(ModalScreen[BugReportDraft | None]):
         self._return_focus: Any = None
         if ticket_id is not None:
             try:
-                self.ticket = store.get_ticket(ticket_id)
+                self.ticket = store.tickets.get_ticket(ticket_id)
             except UnknownTicket:
                 self.ticket_id = None
             else:
-                self.customer = store.get_customer(self.ticket.customer_id)
+                self.customer = store.tickets.get_customer(self.ticket.customer_id)
 
     @classmethod
     def from_draft(
@@ -498,7 +498,7 @@ class BugReportScreen(ModalScreen[BugReportDraft | None]):
     def _known_customers(self) -> list[Customer]:
         """Every known customer: a public issue must name none of them, not only this one."""
         if self._customers is None:
-            self._customers = self.store.customers()
+            self._customers = self.store.tickets.customers()
         return self._customers
 
     def check_guard(self) -> list[guard.GuardHit]:

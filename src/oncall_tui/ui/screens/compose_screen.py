@@ -107,7 +107,7 @@ class ComposeScreen(ModalScreen[Sent | None]):
         self.override: guard.GuardOverride | None = None
         self.autosave = Autosave(self, self.save)
         if draft_id is not None:
-            draft = store.get_draft(draft_id)
+            draft = store.drafts.get_draft(draft_id)
             if draft is not None:
                 self.override = override_from_meta(draft.meta.get("override"))
 
@@ -241,13 +241,13 @@ class ComposeScreen(ModalScreen[Sent | None]):
         """The guard's findings in ``text`` (public text only)."""
         if not self.public:
             return []
-        customer = self.store.get_customer(self.ticket.customer_id)
+        customer = self.store.tickets.get_customer(self.ticket.customer_id)
         from oncall_tui.domain.tickets import Source
 
         chat = self.ticket.source is Source.CHAT and self.kind != CHANNEL_KIND
         audience = customer if chat else None
         return guard.check_public(
-            {"body": text}, self.store.customers(), own=customer, audience=audience
+            {"body": text}, self.store.tickets.customers(), own=customer, audience=audience
         )
 
     def action_send(self) -> None:
@@ -329,7 +329,7 @@ class ComposeScreen(ModalScreen[Sent | None]):
             settings.help_channel_id, channel_text(text, settings), str(uuid.uuid4())
         )
         try:
-            self.draft_id, _ = self.store.queue_channel_post(
+            self.draft_id, _ = self.store.escalation.queue_channel_post(
                 self.draft_id, self.ticket.id, self._fields(text), op
             )
         except sqlite3.OperationalError as exc:
@@ -364,9 +364,11 @@ class ComposeScreen(ModalScreen[Sent | None]):
         public = self.kind != NOTE_KIND
         try:
             with self.store.db.atomic():
-                self.store.add_comment(self.ticket.id, text, public=public, author=self.author)
+                self.store.tickets.add_comment(
+                    self.ticket.id, text, public=public, author=self.author
+                )
                 if self.draft_id is not None:
-                    self.store.delete_draft(self.draft_id)
+                    self.store.drafts.delete_draft(self.draft_id)
         except (ValueError, LookupError) as exc:
             self.notify(str(exc), severity="error", markup=False)
             return

@@ -24,16 +24,16 @@ def load_detail(
     """Everything the detail shows for one ticket (a handful of indexed queries)."""
     from oncall_tui.ui.screens.runbook_cache import progress_lines
 
-    ticket = store.get_ticket(ticket_id)
-    failed = [f"{op.kind}: {op.error}" for op in store.ops(("failed",), ticket_id=ticket_id)]  # type: ignore[arg-type]
+    ticket = store.tickets.get_ticket(ticket_id)
+    failed = [f"{op.kind}: {op.error}" for op in store.outbox.ops(("failed",), ticket_id=ticket_id)]  # type: ignore[arg-type]
     return DetailData(
         ticket=ticket,
-        customer=store.get_customer(ticket.customer_id),
-        comments=store.comments(ticket_id),
-        links=store.links(ticket_id),
-        runbooks=progress_lines(store.runbook_progress(ticket_id), runbooks or {}),
+        customer=store.tickets.get_customer(ticket.customer_id),
+        comments=store.tickets.comments(ticket_id),
+        links=store.tickets.links(ticket_id),
+        runbooks=progress_lines(store.tickets.runbook_progress(ticket_id), runbooks or {}),
         failed=failed,
-        conflicts=store.conflicts(ticket_id),
-        waiting_until=store.waiting(store.clock()).get(ticket_id),
-        not_refreshed_since=store.not_refreshed_since(ticket_id),
+        conflicts=store.remote.conflicts(ticket_id),
+        waiting_until=store.outbox.waiting(store.clock()).get(ticket_id),
+        not_refreshed_since=store.remote.not_refreshed_since(ticket_id),
     )

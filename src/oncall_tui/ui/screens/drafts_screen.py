@@ -117,7 +117,7 @@ class DraftsScreen(Screen[None]):
         if draft.ticket_id is None:
             return Text("—", style="dim")
         try:
-            ticket = self.store.get_ticket(draft.ticket_id)
+            ticket = self.store.tickets.get_ticket(draft.ticket_id)
         except UnknownTicket:
             return Text("(ticket gone from the cache)", style="dim")
         return Text(
@@ -129,7 +129,7 @@ class DraftsScreen(Screen[None]):
     def _state_text(self, draft: Draft) -> Text:
         if draft.state != "submitted" or draft.outbox_id is None:
             return Text(draft.state)
-        op = self.store.get_op(draft.outbox_id)
+        op = self.store.outbox.get_op(draft.outbox_id)
         if op is None:
             return Text("submitted")
         shown = {
@@ -150,7 +150,7 @@ class DraftsScreen(Screen[None]):
         """Re-read the drafts, keeping the cursor on the same one."""
         table: DataTable[Text] = self.query_one(DataTable)
         current = self.current()
-        self.drafts = self.store.drafts()
+        self.drafts = self.store.drafts.drafts()
         table.clear()
         for draft in self.drafts:
             table.add_row(
@@ -197,7 +197,7 @@ class DraftsScreen(Screen[None]):
             self.notify(f"A {draft.kind} draft cannot be resumed here.", markup=False)
             return
         if draft.state == "submitted":
-            op = self.store.get_op(draft.outbox_id) if draft.outbox_id is not None else None
+            op = self.store.outbox.get_op(draft.outbox_id) if draft.outbox_id is not None else None
             if op is not None and op.state in (OpState.CANCELLED, OpState.FAILED):
                 self._reopen(draft, op.id, op.state, op.error)
             else:
@@ -207,7 +207,7 @@ class DraftsScreen(Screen[None]):
                     timeout=4,
                 )
             return
-        fresh = self.store.get_draft(draft.id)
+        fresh = self.store.drafts.get_draft(draft.id)
         if fresh is not None:
             open_bug_report(self.app, self.store, self.config, self.clock, draft=fresh)
 
@@ -219,7 +219,7 @@ class DraftsScreen(Screen[None]):
             self.notify("This draft has no ticket any more; d discards it.", severity="warning")
             return
         try:
-            ticket = self.store.get_ticket(draft.ticket_id)
+            ticket = self.store.tickets.get_ticket(draft.ticket_id)
         except UnknownTicket:
             self.notify(
                 "Its ticket is gone from the cache; the text is kept here (d discards it).",
@@ -244,7 +244,7 @@ class DraftsScreen(Screen[None]):
         """The on-call message: edit it again until it is queued; once queued it can be
         undone (u) while it waits, or reopened here if it was cancelled or refused."""
         if draft.state == "submitted":
-            op = self.store.get_op(draft.outbox_id) if draft.outbox_id is not None else None
+            op = self.store.outbox.get_op(draft.outbox_id) if draft.outbox_id is not None else None
             if op is None or op.id is None or op.state not in (OpState.CANCELLED, OpState.FAILED):
                 self.notify(
                     "Queued for the channel; it cannot be edited any more (u undoes it while "
@@ -254,9 +254,9 @@ class DraftsScreen(Screen[None]):
                 return
             with self.store.db.atomic():
                 if op.state is OpState.FAILED:
-                    self.store.discard(op.id)
-                self.store.reopen_drafts_of(op.id)
-            fresh = self.store.get_draft(draft.id)
+                    self.store.outbox.discard(op.id)
+                self.store.escalation.reopen_drafts_of(op.id)
+            fresh = self.store.drafts.get_draft(draft.id)
             if fresh is None:
                 return
             draft = fresh
@@ -270,9 +270,9 @@ class DraftsScreen(Screen[None]):
                 return
             with self.store.db.atomic():
                 if state is OpState.FAILED and op_id is not None:
-                    self.store.discard(op_id)
-                self.store.set_draft_state(draft.id, "draft")
-            fresh = self.store.get_draft(draft.id)
+                    self.store.outbox.discard(op_id)
+                self.store.drafts.set_draft_state(draft.id, "draft")
+            fresh = self.store.drafts.get_draft(draft.id)
             if fresh is not None:
                 open_bug_report(self.app, self.store, self.config, self.clock, draft=fresh)
 
@@ -308,13 +308,13 @@ class DraftsScreen(Screen[None]):
         """Delete the draft (cancelling its outbox entry if not yet sent); False if too late."""
         with self.store.db.atomic():
             if draft.state == "submitted" and draft.outbox_id is not None:
-                op = self.store.get_op(draft.outbox_id)
+                op = self.store.outbox.get_op(draft.outbox_id)
                 if op is not None and op.state is OpState.INFLIGHT:
                     self.notify("Too late: it is being sent right now.", severity="warning")
                     return False
                 if op is not None and op.state in (OpState.PENDING, OpState.FAILED):
-                    self.store.discard(op.id)  # type: ignore[arg-type]
-            self.store.delete_draft(draft.id)
+                    self.store.outbox.discard(op.id)  # type: ignore[arg-type]
+            self.store.drafts.delete_draft(draft.id)
         self.app.store_revision += 1  # type: ignore[attr-defined]
         self.notify(f"Discarded “{self.draft_title(draft)}”.", markup=False, timeout=3)
         return True

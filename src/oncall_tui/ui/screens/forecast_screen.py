@@ -80,7 +80,7 @@ class ForecastScreen(TicketActions, Screen[None]):
     def reload(self, *_: object) -> None:
         """Recompute the forecast for the current number of hours."""
         now = self.clock()
-        records = self.store.handoff_records(now, now)
+        records = self.store.handoff.handoff_records(now, now)
         cfg = self.config.handoff
         fc = self.result = forecast(records, now, self.hours, self.config.sla, cfg.breach_threshold)
         tz = self.config.tz
@@ -164,7 +164,9 @@ class ForecastScreen(TicketActions, Screen[None]):
         hits = public_hits(self, ticket, {"body": rendered.text}) if public else []
         if ticket.assignee != self.config.user:
             if (
-                self._guard(self.store.assign, tid, self.config.user, message=f"{name} taken")
+                self._guard(
+                    self.store.tickets.assign, tid, self.config.user, message=f"{name} taken"
+                )
                 is None
             ):
                 return
@@ -183,7 +185,7 @@ class ForecastScreen(TicketActions, Screen[None]):
             open_compose_on(self, tid, "reply", rendered.text, template=ACK_TEMPLATE)
             return
         self._guard(
-            lambda: self.store.add_comment(
+            lambda: self.store.tickets.add_comment(
                 tid, rendered.text, public=True, author=self.config.user
             ),
             message=f"{name} acknowledged: taken, the on-call acknowledgement queued (u undoes)",
@@ -198,7 +200,7 @@ class ForecastScreen(TicketActions, Screen[None]):
         def done(who: str | None) -> None:
             if who and who.strip():
                 self._guard(
-                    self.store.assign, tid, who.strip(), message=f"{name} assigned to {who}"
+                    self.store.tickets.assign, tid, who.strip(), message=f"{name} assigned to {who}"
                 )
 
         self.app.push_screen(PromptScreen(f"Hand {name} to (help-desk identity)"), done)

@@ -82,8 +82,10 @@ class HandoffScreen(Screen[None]):
         """The week up to now, from the last handoff posted (else 7 days)."""
         store, cfg = self.ctx.store, self.ctx.config
         now = self.ctx.clock()
-        start = default_start(store.last_handoff_at(), now)
-        result: Handoff = store.handoff_summary(start, now, cfg.sla, cfg.handoff.next_shift_hours)
+        start = default_start(store.handoff.last_handoff_at(), now)
+        result: Handoff = store.handoff.handoff_summary(
+            start, now, cfg.sla, cfg.handoff.next_shift_hours
+        )
         return result
 
     def reload(self, *_: object) -> None:
@@ -165,13 +167,13 @@ class HandoffScreen(Screen[None]):
         """Edit the summary (kept as a draft) and post it through the outbox."""
         h = self.handoff or self.compute()
         store = self.ctx.store
-        found = store.drafts(HANDOFF_DRAFT)
+        found = store.drafts.drafts(HANDOFF_DRAFT)
         open_drafts = [d for d in found if d.state == "draft"]
         if open_drafts:
             draft_id, body = open_drafts[0].id, open_drafts[0].fields.get("body", "")
         else:
             body = handoff_markdown(h)
-            draft_id = store.create_draft(HANDOFF_DRAFT, None, {"body": body})
+            draft_id = store.drafts.create_draft(HANDOFF_DRAFT, None, {"body": body})
         self.app.push_screen(HandoffPostScreen(self.ctx, h, draft_id, body))
 
     def action_retro(self) -> None:
@@ -213,7 +215,7 @@ class HandoffPostScreen(Screen[None]):
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         self.body = event.text_area.text
-        self.ctx.store.save_draft(self.draft_id, {"body": self.body})
+        self.ctx.store.drafts.save_draft(self.draft_id, {"body": self.body})
 
     def action_back(self) -> None:
         self.app.pop_screen()
@@ -229,7 +231,7 @@ class HandoffPostScreen(Screen[None]):
                 markup=False,
             )
             return
-        hits = guard_hits(self.body, store.customers())
+        hits = guard_hits(self.body, store.tickets.customers())
         if hits:
             first = describe_hit(hits[0])
             more = f" (+{len(hits) - 1} more)" if len(hits) > 1 else ""
@@ -240,7 +242,7 @@ class HandoffPostScreen(Screen[None]):
             return
         now = self.ctx.clock()
         op = handoff_op(dest, post_title(self.handoff.window.end), self.body, str(uuid.uuid4()))
-        store.queue_handoff_post(self.draft_id, self.body, op, now)
+        store.handoff.queue_handoff_post(self.draft_id, self.body, op, now)
         self.app.after_edit(  # type: ignore[attr-defined]
             f"Handoff queued: it goes to {dest.describe()} on the next sync"
         )

@@ -275,7 +275,7 @@ class QueueScreen(TicketActions, Screen[None]):
         def locate(ticket_id: int) -> int | None:
             return store.queue.queue_position(query, ticket_id, me=me, now=now, sort=sort)
 
-        self.table.waiting = self.store.waiting(now)
+        self.table.waiting = self.store.outbox.waiting(now)
         moved = self.table.set_source(
             total, fetch, keep=None if follow else 0, locate=locate if follow else None
         )
@@ -296,7 +296,7 @@ class QueueScreen(TicketActions, Screen[None]):
     def _ticket_left(self, ticket_id: int, now_on: int | None, now: datetime) -> None:
         """Say on the notice line that the selected ticket left the view, and where it is."""
         try:
-            ticket = self.store.get_ticket(ticket_id)
+            ticket = self.store.tickets.get_ticket(ticket_id)
         except LookupError:
             where = "it is gone from the cache"
             name = "The ticket"
@@ -313,7 +313,7 @@ class QueueScreen(TicketActions, Screen[None]):
         view = self.config.views[self.view_index].name
         text = f"{name} left {view} ({where})"
         if now_on is not None:
-            other = self.store.get_ticket(now_on)
+            other = self.store.tickets.get_ticket(now_on)
             text += f" · cursor on {ticket_ref(other.source, other.remote_id)}"
         self.show_notice(text)
 
@@ -377,7 +377,7 @@ class QueueScreen(TicketActions, Screen[None]):
         if number is not None:
             found = self._numbered(number)
             if len(found) == 1:
-                ticket = self.store.get_ticket(found[0])
+                ticket = self.store.tickets.get_ticket(found[0])
                 lines.append(f"enter opens #{number}: {ticket.subject}")
             elif found:
                 lines.append(f"enter picks one of the {len(found)} tickets numbered {number}")
@@ -698,7 +698,7 @@ class QueueScreen(TicketActions, Screen[None]):
                 if choice is not None:
                     self.open_ticket(int(choice))
 
-            tickets = [self.store.get_ticket(i) for i in found]
+            tickets = [self.store.tickets.get_ticket(i) for i in found]
             self.app.push_screen(
                 ChoiceScreen(
                     f"{len(found)} tickets are numbered {number}",

@@ -221,11 +221,11 @@ class RunbookScreen(Screen[None]):
         self.ticket = self.customer = None
         if self.ticket_id is not None:
             try:
-                self.ticket = self.store.get_ticket(self.ticket_id)
+                self.ticket = self.store.tickets.get_ticket(self.ticket_id)
             except LookupError:
                 self.ticket = None
         if self.ticket is not None:
-            self.customer = self.store.get_customer(self.ticket.customer_id)
+            self.customer = self.store.tickets.get_customer(self.ticket.customer_id)
         self.context = placeholder_context(self.ticket, self.customer) if self.ticket else {}
         self._read_progress()
         self._show_ticket()
@@ -233,7 +233,7 @@ class RunbookScreen(Screen[None]):
     def _read_progress(self) -> None:
         self.suggestions = suggest(self.runbooks, self.ticket) if self.ticket else []
         self.progress = (
-            self.store.runbook_progress(self.ticket.id) if self.ticket is not None else {}
+            self.store.tickets.runbook_progress(self.ticket.id) if self.ticket is not None else {}
         )
 
     def reload(self, *_: object) -> None:
@@ -384,7 +384,7 @@ class RunbookScreen(Screen[None]):
             return
         done = step.checklist_index not in self.done
         try:
-            self.store.set_runbook_item(
+            self.store.tickets.set_runbook_item(
                 self.ticket.id, self.runbook.slug, step.checklist_index, done
             )
         except (sqlite3.Error, LookupError, ValueError) as exc:

@@ -41,8 +41,8 @@ def load_standup(
     """The stand-up's lines, decisions due first."""
     settings = config.escalation
     days = esc.business_days_of(config.sla.calendar, config.sla.business_day_seconds)
-    issues = store.investigations(scheme.investigate)
-    acks = store.standup_acks([t.id for t in issues])
+    issues = store.escalation.investigations(scheme.investigate)
+    acks = store.escalation.standup_acks([t.id for t in issues])
     folded = scheme.investigate.casefold()
     items = []
     for issue in issues:
@@ -52,7 +52,7 @@ def load_standup(
         )
         customers = [
             esc.Affected(c.name, c.plan)
-            for c in store.affected_customers(issue, scheme.customer_prefix)
+            for c in store.escalation.affected_customers(issue, scheme.customer_prefix)
         ]
         title = f"{ticket_ref(issue.source, issue.remote_id)} {issue.subject}"
         item = esc.standup_item(
@@ -216,7 +216,7 @@ class StandupScreen(TicketActions, Screen[None]):
             self.notify(f"{name} was already acknowledged today.", timeout=3, markup=False)
             return
         body = esc.ack_comment(self.config.escalation, item, today)
-        ticket = self.store.get_ticket(item.ticket_id)
+        ticket = self.store.tickets.get_ticket(item.ticket_id)
         if guard.needs_guard(ticket.source, OpKind.REPLY):
             hits = public_hits(self, ticket, {"comment": body})
             if hits:
@@ -229,7 +229,9 @@ class StandupScreen(TicketActions, Screen[None]):
                 return
 
         def ack() -> None:
-            if not self.store.acknowledge(item.ticket_id, today, body, author=self.config.user):
+            if not self.store.escalation.acknowledge(
+                item.ticket_id, today, body, author=self.config.user
+            ):
                 raise ValueError(f"{name} was already acknowledged today.")
 
         self._guard(ack, message=f"{name}: acknowledgement queued")
@@ -282,9 +284,9 @@ class StandupScreen(TicketActions, Screen[None]):
     def _decided(self, tid: int, change: Any) -> None:
         with self.store.db.atomic():
             self._relabel(tid, change)
-            timer = self.store.timebox_for(tid)
+            timer = self.store.escalation.timebox_for(tid)
             if timer is not None:  # the investigation is over
-                self.store.stop_timer(timer.id)
+                self.store.escalation.stop_timer(timer.id)
 
     def action_timebox(self) -> None:
         from oncall_tui.ui.widgets.escalation_bar import toggle_timebox

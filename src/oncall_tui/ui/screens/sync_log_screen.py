@@ -55,7 +55,7 @@ def describe(op: Op, store: Store | None = None, *, waiting: bool = False) -> Te
     ref = ticket_ref(op.source, op.remote_id)
     if store is not None and op.ticket_id is not None:
         try:
-            ticket = store.get_ticket(op.ticket_id)
+            ticket = store.tickets.get_ticket(op.ticket_id)
             ref = ticket_ref(ticket.source, ticket.remote_id)
         except LookupError:
             pass  # the ticket is gone from the cache: the entry's own reference
@@ -126,9 +126,9 @@ class SyncLogScreen(Screen[None]):
                 Text(s.last_error or "—"),
             )
         self.query_one("#sync-backends", Static).update(states)
-        self.ops = self.store.ops((OpState.FAILED, OpState.PENDING, OpState.INFLIGHT))
+        self.ops = self.store.outbox.ops((OpState.FAILED, OpState.PENDING, OpState.INFLIGHT))
         self.ops.sort(key=lambda op: (op.state != OpState.FAILED, op.id or 0))
-        waiting = self.store.waiting_op_ids(self.store.clock())
+        waiting = self.store.outbox.waiting_op_ids(self.store.clock())
         options = self.query_one(OptionList)
         highlighted = options.highlighted
         options.clear_options()
@@ -148,7 +148,7 @@ class SyncLogScreen(Screen[None]):
 
     def _line(self, op: Op, waiting: bool, tz: tzinfo) -> Text:
         text = describe(op, self.store, waiting=waiting)
-        until = self.store.parked_until(op.id) if op.id is not None else None
+        until = self.store.outbox.parked_until(op.id) if op.id is not None else None
         if until is not None and not waiting:
             text.append(f"  (next try {local(until, tz, '%H:%M:%S')}; n sends now)", style="dim")
         return text
@@ -165,7 +165,7 @@ class SyncLogScreen(Screen[None]):
             self.notify("Only a failed change can be retried.", severity="warning")
             return
         assert op.id is not None
-        self.store.retry_failed(op.id)
+        self.store.outbox.retry_failed(op.id)
         self.app.store_revision += 1  # type: ignore[attr-defined]
         self.app.action_sync_now()  # type: ignore[attr-defined]
         self.notify("Queued again; syncing now.", timeout=3)
@@ -180,7 +180,7 @@ class SyncLogScreen(Screen[None]):
             self.notify("A failed change is retried with r.", severity="warning")
             return
         assert op.id is not None
-        if not self.store.send_now(op.id):
+        if not self.store.outbox.send_now(op.id):
             self.notify("That change is being sent right now.", severity="warning")
             return
         engine = getattr(self.app, "engine", None)
@@ -199,7 +199,7 @@ class SyncLogScreen(Screen[None]):
             self.notify("Nothing to discard: no change is waiting.", timeout=3)
             return
         assert op.id is not None
-        if not self.store.discard(op.id):
+        if not self.store.outbox.discard(op.id):
             self.notify(
                 "That change is being sent; it cannot be discarded now.", severity="warning"
             )

@@ -75,7 +75,7 @@ class TicketActions:
         raise LookupError("no current ticket")
 
     def _ticket_name(self, tid: int, *, subject: bool = True) -> str:
-        ticket = self.store.get_ticket(tid)
+        ticket = self.store.tickets.get_ticket(tid)
         if not subject:
             return ticket_ref(ticket.source, ticket.remote_id)
         return ticket_title(ticket.source, ticket.remote_id, ticket.subject)
@@ -121,7 +121,7 @@ class TicketActions:
         tid = self.current_id()
         if tid is not None:
             self._guard(
-                self.store.assign,
+                self.store.tickets.assign,
                 tid,
                 self.config.user,
                 message=f"{self._ticket_name(tid)} assigned to {self.config.user}",
@@ -245,11 +245,11 @@ class TicketActions:
         if tid is None:
             return
         name = self._ticket_name(tid)
-        if not self.store.conflicts(tid):
+        if not self.store.remote.conflicts(tid):
             self.notify(f"{name} has no conflict to resolve.", timeout=3, markup=False)
             return
         self._guard(
-            lambda: self.store.resolve_conflict(tid, keep_mine=keep_mine),
+            lambda: self.store.remote.resolve_conflict(tid, keep_mine=keep_mine),
             message=f"{name}: keeping your changes; they will be sent"
             if keep_mine
             else f"{name}: took the remote values; your unsent changes were dropped",
@@ -266,9 +266,9 @@ class TicketActions:
     def _relabel(self, tid: int, change: Any) -> None:
         with self.store.db.atomic():
             if change.remove:
-                self.store.remove_labels(tid, list(change.remove))
+                self.store.tickets.remove_labels(tid, list(change.remove))
             if change.add:
-                self.store.add_labels(tid, list(change.add))
+                self.store.tickets.add_labels(tid, list(change.add))
 
     def action_undo(self) -> None:
         """Take back the last change still waiting to be sent (its text back to the drafts)."""
@@ -278,17 +278,17 @@ class TicketActions:
 
         def undo() -> None:
             with self.store.db.atomic():
-                op = self.store.undo_last(now if online else None)
+                op = self.store.outbox.undo_last(now if online else None)
                 if op is not None and op.kind in (OpKind.REPLY, OpKind.NOTE):
                     body = str(op.payload.get("body") or "")
                     kind = "reply" if op.kind is OpKind.REPLY else "note"
                     from oncall_tui.ui.screens.compose_screen import first_line
 
-                    self.store.create_draft(
+                    self.store.drafts.create_draft(
                         kind, op.ticket_id, {"body": body, "title": first_line(body)}
                     )
                 elif op is not None and op.kind is OpKind.POST_MESSAGE and op.id is not None:
-                    self.store.reopen_drafts_of(op.id)  # a posted draft is a draft again
+                    self.store.escalation.reopen_drafts_of(op.id)  # a posted draft is a draft again
                 undone.append(op)
 
         def message() -> str:

@@ -27,12 +27,12 @@ def toggle_timebox(screen: Any, tid: int) -> None:
     name = screen._ticket_name(tid)
     settings = screen.config.escalation
     try:
-        timer = store.timebox_for(tid)
+        timer = store.escalation.timebox_for(tid)
         if timer is not None:
-            store.stop_timer(timer.id)
+            store.escalation.stop_timer(timer.id)
             message = f"{name}: investigation time-box stopped"
         else:
-            store.start_timebox(tid, screen.clock() + settings.timebox)
+            store.escalation.start_timebox(tid, screen.clock() + settings.timebox)
             message = (
                 f"{name}: investigating, time-box {settings.timebox_minutes:g} min "
                 "(I again stops it)"
@@ -48,8 +48,10 @@ def start_timebox(screen: Any, tid: int) -> None:
     """Start the time-box when an investigation starts (escalation's "suspect"), quietly
     keeping one that runs already."""
     try:
-        if screen.store.timebox_for(tid) is None:
-            screen.store.start_timebox(tid, screen.clock() + screen.config.escalation.timebox)
+        if screen.store.escalation.timebox_for(tid) is None:
+            screen.store.escalation.start_timebox(
+                tid, screen.clock() + screen.config.escalation.timebox
+            )
     except (LookupError, sqlite3.Error):
         return
 
@@ -84,7 +86,7 @@ class EscalationBar(Static):
             self._store_changed()  # back on the queue: the update offer put off until now
         now = ctx.clock()
         try:
-            timers = ctx.store.timers()
+            timers = ctx.store.escalation.timers()
         except sqlite3.Error:
             return  # busy or damaged: the app says so elsewhere; try again next second
         parts: list[str] = []
@@ -116,7 +118,7 @@ class EscalationBar(Static):
         if tid is None:
             return "?"
         try:
-            ticket = self._ctx.store.get_ticket(tid)
+            ticket = self._ctx.store.tickets.get_ticket(tid)
         except LookupError:
             return "a ticket that is gone"
         return ticket_ref(ticket.source, ticket.remote_id)
@@ -137,7 +139,7 @@ class EscalationBar(Static):
 
     def _nudge(self, timer: Any, now: datetime) -> None:
         store = self._ctx.store
-        if not store.stop_timer(timer.id, "nudged"):
+        if not store.escalation.stop_timer(timer.id, "nudged"):
             return  # another instance took it
         tid = timer.ticket_id
         if tid is None:
@@ -154,7 +156,7 @@ class EscalationBar(Static):
 
         def chosen(choice: str | None) -> None:
             if choice == "extend":
-                store.start_timebox(tid, self._ctx.clock() + timedelta(minutes=minutes))
+                store.escalation.start_timebox(tid, self._ctx.clock() + timedelta(minutes=minutes))
                 self.app.store_revision += 1  # type: ignore[attr-defined]
             elif choice in {str(n) for n in esc.Nudge}:
                 draft_nudge(self.app, tid, esc.Nudge(choice))
@@ -169,14 +171,14 @@ class EscalationBar(Static):
 
     def _remind(self, timer: Any, now: datetime) -> None:
         store = self._ctx.store
-        issue = store.outage_issue(timer)
+        issue = store.escalation.outage_issue(timer)
         if issue is not None and issue.is_done:
-            store.stop_timer(timer.id, "closed")
+            store.escalation.stop_timer(timer.id, "closed")
             self.notify(f"{timer.title} is closed: no more update reminders.", timeout=4)
             return
         every = timedelta(seconds=timer.interval_seconds or 3600)
         following = esc.next_reminder(timer.due_at, now, every)
-        if not store.reschedule_timer(timer.id, following, expected=timer.due_at):
+        if not store.escalation.reschedule_timer(timer.id, following, expected=timer.due_at):
             return  # another instance reminded
         where = ticket_ref(issue.source, issue.remote_id) if issue else "the outage issue"
         # the reminders keep their rhythm: after a night away the next may be sooner
@@ -223,10 +225,12 @@ def draft_nudge(app: Any, tid: int, nudge: esc.Nudge) -> None:
     ctx = app.ctx
     store = ctx.store
     settings = ctx.config.escalation
-    ticket = store.get_ticket(tid)
+    ticket = store.tickets.get_ticket(tid)
     thread = ticket
     if nudge in (esc.Nudge.LOGS, esc.Nudge.CALL) and ticket.source is Source.TRACKER:
-        linked = [n.ticket_id for n in store.link_notices() if n.issue and n.issue.id == tid]
+        linked = [
+            n.ticket_id for n in store.escalation.link_notices() if n.issue and n.issue.id == tid
+        ]
         if not linked:
             app.notify(
                 f"{ticket_ref(ticket.source, ticket.remote_id)} has no customer ticket linked: "
@@ -235,7 +239,7 @@ def draft_nudge(app: Any, tid: int, nudge: esc.Nudge) -> None:
                 markup=False,
             )
             return
-        thread = store.get_ticket(linked[0])
+        thread = store.tickets.get_ticket(linked[0])
     context = {
         "ref": ticket_ref(ticket.source, ticket.remote_id),
         "ticket_url": ticket.url or "",
@@ -270,5 +274,5 @@ def draft_nudge(app: Any, tid: int, nudge: esc.Nudge) -> None:
 
 
 def _body(store: Any, draft_id: int) -> str:
-    draft = store.get_draft(draft_id)
+    draft = store.drafts.get_draft(draft_id)
     return str(draft.fields.get("body", "")) if draft else ""

@@ -1,0 +1,54 @@
+"""Opening the store: :func:`open_store` opens the database (:mod:`oncall_tui.store.db`) and
+builds the :class:`~oncall_tui.store.store.Store` over it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from oncall_tui.domain.clock import Clock, SystemClock
+from oncall_tui.domain.sla import SlaSettings
+from oncall_tui.store.db import open_database
+from oncall_tui.store.store import Store
+
+
+def open_store(
+    path: str | Path,
+    *,
+    sla: SlaSettings | None = None,
+    clock: Clock | None = None,
+    migrate: bool = True,
+) -> Store:
+    """Open (creating if needed) the database at ``path`` and bring its schema up to date.
+
+    Everything is checked before the first write: a file that is not an SQLite database, a
+    truncated one, another application's, one with tables or columns gone, and a newer one
+    are refused and left byte for byte as they were.
+
+    Args:
+        path: database file, or ``":memory:"``.
+        sla: SLA settings used to compute due instants when tickets change.
+        clock: where "now" comes from for local edits.
+        migrate: apply pending migrations (the sync engine's second connection skips it).
+
+    Raises:
+        StoreError: the file is not a database, is truncated, corrupt, foreign or newer, or
+            cannot be created or written (each with a message ready to show).
+    """
+    path = Path(path)
+    db, migrated = open_database(path, migrate=migrate)
+    store = Store(db, sla=sla or SlaSettings.default(), clock=clock or SystemClock(), path=path)
+    if migrated:
+        _recompute_after_migration(store)
+    return store
+
+
+def _recompute_after_migration(store: Store) -> None:
+    """A migration that changed what the clocks are computed from asks (``meta``) for every
+    ticket's stored clock columns to be recomputed with the configured policy."""
+    row = store.db.execute("SELECT value FROM meta WHERE key = 'sla_recompute'").fetchone()
+    if row is None:
+        return
+    ids = [int(r[0]) for r in store.db.execute("SELECT id FROM tickets")]
+    store.tickets.recompute_sla(ids)
+    with store.db.atomic():
+        store.db.execute("DELETE FROM meta WHERE key = 'sla_recompute'")
