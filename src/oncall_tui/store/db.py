@@ -29,7 +29,7 @@ import stat
 import struct
 import sys
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -511,9 +511,17 @@ def _damaged_schema(db: Database, path: Path, what: str) -> CorruptDatabaseError
     return CorruptDatabaseError(f"{path}: the database is damaged: {what}. {DAMAGE_ADVICE}{keep}")
 
 
-def open_database(path: Path, *, migrate: bool = True) -> tuple[Database, bool]:
+def open_database(
+    path: Path, *, migrate: Callable[[Database], None] | None = None
+) -> tuple[Database, bool]:
     """Open (creating if needed) the database at ``path`` and bring its schema up to date:
     the checks, pragmas and migrations of :func:`oncall_tui.store.open.open_store`.
+
+    Args:
+        path: database file, or ``":memory:"``.
+        migrate: applies the pending migrations (:func:`oncall_tui.store.open.apply_migrations`,
+            passed in so that this module does not import them); None: no migration (the
+            sync engine's second connection).
 
     Returns:
         The connection, and whether it migrated (the stored clocks may ask for a recompute).
@@ -554,15 +562,15 @@ def open_database(path: Path, *, migrate: bool = True) -> tuple[Database, bool]:
             _use_wal(db)
         db.execute("PRAGMA synchronous = NORMAL")  # durable at each WAL checkpoint; safe in WAL
         db.execute("PRAGMA foreign_keys = ON")
-        if migrate and user_version < SCHEMA_VERSION:
-            _migrate(db)
+        if migrate is not None and user_version < SCHEMA_VERSION:
+            migrate(db)
     except StoreError:
         db.close()
         raise
     except sqlite3.Error as exc:
         db.close()
         raise _sqlite_failure(path, exc) from None
-    return db, migrate and user_version < SCHEMA_VERSION
+    return db, migrate is not None and user_version < SCHEMA_VERSION
 
 
 def _use_wal(db: Database) -> None:
@@ -588,37 +596,6 @@ def _use_wal(db: Database) -> None:
                 raise
         time.sleep(pause)
         pause = min(pause * 2, 0.1)
-
-
-def _migrate(db: Database) -> None:
-    """Apply the pending migrations (this imports them, and sqlite-utils), all in one
-    ``BEGIN IMMEDIATE`` transaction.
-
-    Two processes opening a new or older file at once (the app and ``sync --once``) must not
-    both migrate: the second waits for the first's transaction, then finds the schema current
-    and applies nothing. (Migration by migration, each in a deferred transaction of its own,
-    the second got "database is locked" at once, or re-ran a migration the first had just
-    applied.) A crash part-way leaves the file at its earlier version, whole.
-    """
-    import_sqlite_utils()
-    from oncall_tui.store import migrations as schema
-
-    if schema.SCHEMA_VERSION != SCHEMA_VERSION:
-        raise RuntimeError(
-            f"oncall_tui/store/db.py says SCHEMA_VERSION = {SCHEMA_VERSION} but "
-            f"migrations.py holds {schema.SCHEMA_VERSION} migrations: update db.py"
-        )
-    with db.atomic():  # outermost: BEGIN IMMEDIATE; the migrations' own are savepoints
-        if int(db.execute("PRAGMA user_version").fetchone()[0]) >= SCHEMA_VERSION:
-            return  # another process migrated while this one waited
-        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-        schema.migrations.apply(db.full)  # sqlite-utils' own Database, as migrations expect
-        columns = {table: sorted(cols) for table, cols in sorted(_present_columns(db).items())}
-        db.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-            [SCHEMA_COLUMNS_KEY, dumps(columns)],
-        )
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
 def _cannot_create_in(folder: Path) -> str | None:

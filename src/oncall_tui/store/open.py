@@ -1,5 +1,6 @@
-"""Opening the store: :func:`open_store` opens the database (:mod:`oncall_tui.store.db`) and
-builds the :class:`~oncall_tui.store.store.Store` over it."""
+"""Opening the store: :func:`open_store` opens the database (:mod:`oncall_tui.store.db`),
+migrates it (:func:`apply_migrations`, the one place that imports the migrations) and builds
+the :class:`~oncall_tui.store.store.Store` over it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,16 @@ from pathlib import Path
 
 from oncall_tui.domain.clock import Clock, SystemClock
 from oncall_tui.domain.sla import SlaSettings
-from oncall_tui.store.db import open_database
+from oncall_tui.store.db import (
+    APPLICATION_ID,
+    SCHEMA_COLUMNS_KEY,
+    SCHEMA_VERSION,
+    Database,
+    _present_columns,
+    dumps,
+    import_sqlite_utils,
+    open_database,
+)
 from oncall_tui.store.store import Store
 
 
@@ -35,7 +45,7 @@ def open_store(
             cannot be created or written (each with a message ready to show).
     """
     path = Path(path)
-    db, migrated = open_database(path, migrate=migrate)
+    db, migrated = open_database(path, migrate=apply_migrations if migrate else None)
     store = Store(db, sla=sla or SlaSettings.default(), clock=clock or SystemClock(), path=path)
     if migrated:
         _recompute_after_migration(store)
@@ -52,3 +62,34 @@ def _recompute_after_migration(store: Store) -> None:
     store.tickets.recompute_sla(ids)
     with store.db.atomic():
         store.db.execute("DELETE FROM meta WHERE key = 'sla_recompute'")
+
+
+def apply_migrations(db: Database) -> None:
+    """Apply the pending migrations (this imports them, and sqlite-utils), all in one
+    ``BEGIN IMMEDIATE`` transaction.
+
+    Two processes opening a new or older file at once (the app and ``sync --once``) must not
+    both migrate: the second waits for the first's transaction, then finds the schema current
+    and applies nothing. (Migration by migration, each in a deferred transaction of its own,
+    the second got "database is locked" at once, or re-ran a migration the first had just
+    applied.) A crash part-way leaves the file at its earlier version, whole.
+    """
+    import_sqlite_utils()
+    from oncall_tui.store import migrations as schema
+
+    if schema.SCHEMA_VERSION != SCHEMA_VERSION:
+        raise RuntimeError(
+            f"oncall_tui/store/db.py says SCHEMA_VERSION = {SCHEMA_VERSION} but "
+            f"migrations.py holds {schema.SCHEMA_VERSION} migrations: update db.py"
+        )
+    with db.atomic():  # outermost: BEGIN IMMEDIATE; the migrations' own are savepoints
+        if int(db.execute("PRAGMA user_version").fetchone()[0]) >= SCHEMA_VERSION:
+            return  # another process migrated while this one waited
+        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        schema.migrations.apply(db.full)  # sqlite-utils' own Database, as migrations expect
+        columns = {table: sorted(cols) for table, cols in sorted(_present_columns(db).items())}
+        db.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+            [SCHEMA_COLUMNS_KEY, dumps(columns)],
+        )
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
