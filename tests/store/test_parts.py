@@ -12,7 +12,7 @@ from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.domain.ops import Op, OpKind, OpState
 from oncall_tui.domain.remote import Page, RemoteRemoval
 from oncall_tui.domain.sla import SlaSettings
-from oncall_tui.domain.tickets import Customer, Priority, Source, Status, Ticket
+from oncall_tui.domain.tickets import Source, Status
 from oncall_tui.store import open_store
 from oncall_tui.store.base import Shared
 from oncall_tui.store.db import open_database
@@ -25,6 +25,7 @@ from oncall_tui.store.team import Team
 from oncall_tui.store.tickets import Tickets
 from oncall_tui.store.watches import Watches
 from tests.fakes import T0, remote_ticket
+from tests.store.test_queue import add_ticket_to
 
 LEASE = timedelta(minutes=10)
 
@@ -46,34 +47,6 @@ def post(key: str) -> Op:
         payload={"channel": "C0123ABCD", "text": "standup in 5"},
         idempotency_key=key,
     )
-
-
-def ticket(tickets: Tickets, clock: FrozenClock) -> int:
-    customer = tickets.upsert_customer(
-        Customer(
-            id=0,
-            name="Globex Health",
-            plan="premium",
-            codename="vesta",
-            domains=("globexhealth.io",),
-            contacts=(),
-            remote_id="1",
-        )
-    )
-    return tickets.insert_tickets(
-        [
-            Ticket(
-                id=0,
-                source=Source.HELPDESK,
-                subject="Printer on fire",
-                opened_at=clock() - timedelta(minutes=30),
-                updated_at=clock(),
-                status=Status.OPEN,
-                priority=Priority.P0,
-                customer_id=customer,
-            )
-        ]
-    )[0]
 
 
 def test_the_outbox_alone_claims_settles_and_looks_up(shared: Shared, clock: FrozenClock) -> None:
@@ -111,7 +84,7 @@ def test_the_tickets_part_queues_its_edits_in_the_outbox_it_is_given(
     recomputed: list[int] = []
     outbox = Outbox(shared, sla_changed=recomputed.append)
     tickets = Tickets(shared, outbox=outbox)
-    tid = ticket(tickets, clock)
+    tid = add_ticket_to(tickets, clock)
     edited = tickets.set_status(tid, Status.PENDING)
     assert edited.status is Status.PENDING and edited.pending_ops == 1
     (op,) = outbox.claim_due(clock(), "a", LEASE)
@@ -151,7 +124,7 @@ def test_small_parts_alone(shared: Shared, clock: FrozenClock) -> None:
     state.log("zendesk", "info", "pulled 2")
     assert [e[3] for e in state.log_entries()] == ["pulled 2"]
     tickets = Tickets(shared, outbox=Outbox(shared))
-    tid = ticket(tickets, clock)
+    tid = add_ticket_to(tickets, clock)
     watches = Watches(shared)
     watches.set_watched(tid, True)
     tickets.assign(tid, "alex")

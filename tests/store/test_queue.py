@@ -12,12 +12,18 @@ from oncall_tui.domain.ops import OpKind, OpState
 from oncall_tui.domain.query import parse_query
 from oncall_tui.domain.tickets import Customer, Priority, Source, Status, Ticket
 from oncall_tui.store import Store
+from oncall_tui.store.tickets import Tickets
 
 ALL = parse_query("")
 
 
 def add_ticket(store: Store, clock: FrozenClock, **kw: object) -> int:
-    customer_id = store.tickets.upsert_customer(
+    return add_ticket_to(store.tickets, clock, **kw)
+
+
+def add_ticket_to(tickets: Tickets, clock: FrozenClock, **kw: object) -> int:
+    """A premium P0 ticket of Globex Health opened 30 minutes ago (``kw`` overrides)."""
+    customer_id = tickets.upsert_customer(
         Customer(
             id=0,
             name="Globex Health",
@@ -39,7 +45,7 @@ def add_ticket(store: Store, clock: FrozenClock, **kw: object) -> int:
         customer_id=customer_id,
     )
     fields.update(kw)
-    return store.tickets.insert_tickets([Ticket(**fields)])[0]
+    return tickets.insert_tickets([Ticket(**fields)])[0]
 
 
 def test_demo_seed_is_deterministic(clock: FrozenClock) -> None:

@@ -12,7 +12,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, overload
 
 from oncall_tui.domain.clock import Clock
 from oncall_tui.domain.sla import SlaSettings
@@ -117,32 +117,51 @@ class Shared:
         return tuple(row) if row is not None else None
 
 
+class _HasShared(Protocol):
+    shared: Shared
+
+
+class FromShared(Generic[T]):
+    """An attribute of :class:`Shared` read (and, ``writable``, set) through a part or the
+    store: one value for all of them."""
+
+    def __init__(self, *, writable: bool = False) -> None:
+        self.writable = writable
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> FromShared[T]: ...
+
+    @overload
+    def __get__(self, obj: _HasShared, owner: type | None = None) -> T: ...
+
+    def __get__(self, obj: _HasShared | None, owner: type | None = None) -> T | FromShared[T]:
+        if obj is None:
+            return self
+        value: T = getattr(obj.shared, self.name)
+        return value
+
+    def __set__(self, obj: _HasShared, value: T) -> None:
+        if not self.writable:
+            raise AttributeError(f"{self.name} is set on the store, not on a part")
+        setattr(obj.shared, self.name, value)
+
+
 class Part:
     """One part of the store: it owns its SQL and reaches the connection, the clock and the
     settings through :class:`Shared` (other parts only when its constructor is given them)."""
 
+    db: FromShared[Database] = FromShared()
+    sla: FromShared[SlaSettings] = FromShared()
+    clock: FromShared[Clock] = FromShared()
+    path: FromShared[Path] = FromShared()
+    undo_seconds: FromShared[float] = FromShared()
+
     def __init__(self, shared: Shared) -> None:
         self.shared = shared
-
-    @property
-    def db(self) -> Database:
-        return self.shared.db
-
-    @property
-    def sla(self) -> SlaSettings:
-        return self.shared.sla
-
-    @property
-    def clock(self) -> Clock:
-        return self.shared.clock
-
-    @property
-    def path(self) -> Path:
-        return self.shared.path
-
-    @property
-    def undo_seconds(self) -> float:
-        return self.shared.undo_seconds
 
     def now(self) -> str:
         """The clock's now as stored text."""

@@ -359,31 +359,19 @@ class Remote(Part):
         *,
         settled: bool = True,
     ) -> set[int]:
-        """Write records (:meth:`_write_records`); on a relay's store (the team part's
-        ``publish``) also queue what changed for the stream, in the same transaction."""
-        if not self.team.publish:
-            return self._write_records(backend, customers, tickets, comments, settled=settled)
-        customers, tickets, comments = tuple(customers), tuple(tickets), tuple(comments)
-        changed = self._write_records(backend, customers, tickets, comments, settled=settled)
-        self.team.stage(backend, customers, tickets, comments)
-        return changed
-
-    def _write_records(
-        self,
-        backend: str,
-        customers: Iterable[RemoteCustomer],
-        tickets: Iterable[RemoteTicket],
-        comments: Iterable[RemoteComment],
-        *,
-        settled: bool = True,
-    ) -> set[int]:
         """Write records; ``settled`` False means more pages of the same pull follow.
 
         A ticket whose record changed is re-indexed at once. One whose thread alone grew in
         an unsettled page (a long stream of comment pages: a first sync's history touches a
         ticket on several of them) is marked stale and re-indexed once, with every other
         stale one, when a settled page arrives.
+
+        On a relay's store (the team part's ``publish``) what was written is also queued for
+        the stream, in the same transaction.
         """
+        staged = (tuple(customers), tuple(tickets), tuple(comments)) if self.team.publish else None
+        if staged is not None:
+            customers, tickets, comments = staged
         self._customer_ids(backend, (inert(c) for c in customers))
         changed: set[int] = set()
         incoming = [inert(rt) for rt in tickets]
@@ -404,6 +392,8 @@ class Remote(Part):
             refresh = changed
         if refresh:
             self.reindex(sorted(refresh))
+        if staged is not None:
+            self.team.stage(backend, *staged)
         return changed | grown
 
     def _apply_tickets(self, backend: str, tickets: Sequence[RemoteTicket]) -> set[int]:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from oncall_tui.domain.clock import Clock
 from oncall_tui.domain.sla import SlaSettings
-from oncall_tui.store.base import Shared
+from oncall_tui.store.base import FromShared, Shared
 from oncall_tui.store.db import Database
 
 if TYPE_CHECKING:  # each part's module loads when the part is first used
@@ -53,39 +53,14 @@ class Store:
 
     # ---- what the parts share ------------------------------------------------------------
 
-    @property
-    def db(self) -> Database:
-        return self.shared.db
-
-    @property
-    def path(self) -> Path:
-        return self.shared.path
-
-    @property
-    def sla(self) -> SlaSettings:
-        return self.shared.sla
-
-    @property
-    def clock(self) -> Clock:
-        return self.shared.clock
-
-    @clock.setter
-    def clock(self, clock: Clock) -> None:
-        self.shared.clock = clock
-
-    @property
-    def undo_seconds(self) -> float:
-        """How long an entry queued through this connection waits before it may be sent."""
-        return self.shared.undo_seconds
-
-    @undo_seconds.setter
-    def undo_seconds(self, seconds: float) -> None:
-        self.shared.undo_seconds = seconds
-
-    @property
-    def damage_notes(self) -> list[str]:
-        """Damaged rows left out of lists so far (each also noted once in the sync log)."""
-        return self.shared.damage_notes
+    db: FromShared[Database] = FromShared()
+    path: FromShared[Path] = FromShared()
+    sla: FromShared[SlaSettings] = FromShared()
+    clock: FromShared[Clock] = FromShared(writable=True)
+    undo_seconds: FromShared[float] = FromShared(writable=True)
+    """How long an entry queued through this connection waits before it may be sent."""
+    damage_notes: FromShared[list[str]] = FromShared()
+    """Damaged rows left out of lists so far (each also noted once in the sync log)."""
 
     def now(self) -> str:
         """The clock's now as stored text."""
