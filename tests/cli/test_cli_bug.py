@@ -68,7 +68,7 @@ def test_search_first_then_yes_queues_it_as_the_form_does(demo, demo_db: Path, t
         assert op.kind is OpKind.CREATE_ISSUE and op.id == result["outbox"]
         assert op.payload["title"] == REPORT["title"]
         assert "customer-ceres" in op.payload["labels"]
-        (draft,) = store.drafts.drafts("bug_report")
+        (draft,) = store.drafts.all("bug_report")
         assert draft.state == "submitted" and draft.outbox_id == op.id
         assert draft.ticket_id == store.tickets.find_ticket("helpdesk", "41157").id  # type: ignore[union-attr]
     finally:

@@ -402,7 +402,7 @@ def test_damaged_comments_customers_drafts_and_log_rows_are_left_out(store: Stor
     good = store.drafts.create_draft("bug_report", None, {"title": "good"})
     bad = store.drafts.create_draft("bug_report", None, {"title": "bad"})
     store.db.execute("UPDATE drafts SET fields = '{oops' WHERE id = ?", [bad])
-    assert [d.id for d in store.drafts.drafts()] == [good]
+    assert [d.id for d in store.drafts.all()] == [good]
     store.db.execute(
         "INSERT INTO customers (name, plan, domains, contacts) VALUES ('Ok', 'free', '[]', '[]')"
     )

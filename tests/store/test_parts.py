@@ -119,7 +119,7 @@ def test_the_remote_part_hands_each_page_to_the_team_part(
 def test_small_parts_alone(shared: Shared, clock: FrozenClock) -> None:
     drafts = Drafts(shared)
     draft = drafts.create_draft("bug", None, {"title": "Crash on save"})
-    assert [d.id for d in drafts.drafts("bug")] == [draft]
+    assert [d.id for d in drafts.all("bug")] == [draft]
     state = SyncState(shared)
     state.log("zendesk", "info", "pulled 2")
     assert [e[3] for e in state.log_entries()] == ["pulled 2"]

@@ -144,15 +144,15 @@ def test_discarding_a_refused_edit_leaves_a_later_identical_pause_alone(tmp_path
     must not take out a later, identical event of another change (same status, same minute)."""
     now = T0 + timedelta(hours=1)
     store, clock, tid = seeded(tmp_path, now)
-    store.set_status(tid, Status.PENDING)
-    (refused,) = store.ops(ticket_id=tid)
-    assert store.mark_failed(refused.id, "422: status invalid")
+    store.tickets.set_status(tid, Status.PENDING)
+    (refused,) = store.outbox.ops(ticket_id=tid)
+    assert store.outbox.mark_failed(refused.id, "422: status invalid")
     assert columns(store, tid)[0] == 0  # runs again
-    store.set_status(tid, Status.OPEN)
-    store.set_status(tid, Status.PENDING)  # the same change again, at the same instant
+    store.tickets.set_status(tid, Status.OPEN)
+    store.tickets.set_status(tid, Status.PENDING)  # the same change again, at the same instant
     assert columns(store, tid)[0] == 1
-    assert store.discard(refused.id)
-    events = [(e.type.value, e.value) for e in store.get_ticket(tid).sla_events]
+    assert store.outbox.discard(refused.id)
+    events = [(e.type.value, e.value) for e in store.tickets.get_ticket(tid).sla_events]
     assert events.count(("status", "pending")) == 1
     assert columns(store, tid)[0] == 1  # still paused by the later change
     store.close()

@@ -132,7 +132,7 @@ async def test_b_opens_form_prefilled_from_the_ticket(make_app: Any) -> None:
         assert details.collapsed
         assert screen.focused is field(screen, "title")
         # Nothing is stored until something is typed.
-        assert app.ctx.store.drafts.drafts() == []
+        assert app.ctx.store.drafts.all() == []
 
 
 async def test_integer_fields_accept_digits_only(make_app: Any) -> None:
@@ -203,7 +203,7 @@ async def test_ctrl_s_saves_the_draft(make_app: Any) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_form(pilot)
         await pilot.press(*" (large fleets)", "ctrl+s")
-        drafts = app.ctx.store.drafts.drafts(DRAFT_KIND)
+        drafts = app.ctx.store.drafts.all(DRAFT_KIND)
         assert len(drafts) == 1
         assert drafts[0].fields["title"].endswith("never finishes (large fleets)")
         assert drafts[0].ticket_id == screen.ticket_id
@@ -216,13 +216,13 @@ async def test_autosave_within_a_second(make_app: Any) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_form(pilot)
         await pilot.press("!")
-        assert app.ctx.store.drafts.drafts() == []  # not at once: keystrokes are batched
+        assert app.ctx.store.drafts.all() == []  # not at once: keystrokes are batched
         await pilot.pause(AUTOSAVE_SECONDS + 0.2)  # within a second
-        (draft,) = app.ctx.store.drafts.drafts()
+        (draft,) = app.ctx.store.drafts.all()
         assert draft.fields["title"].endswith("finishes!")
         await pilot.press(*" again")  # later edits reach the same draft
         await pilot.pause(AUTOSAVE_SECONDS + 0.2)
-        (draft,) = app.ctx.store.drafts.drafts()
+        (draft,) = app.ctx.store.drafts.all()
         assert draft.fields["title"].endswith("finishes! again")
         assert draft.id == screen.draft_id
         assert AUTOSAVE_SECONDS < 1.0
@@ -236,7 +236,7 @@ async def test_esc_keeps_the_draft_and_b_resumes_it(make_app: Any) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, QueueScreen)
-        (draft,) = app.ctx.store.drafts.drafts()
+        (draft,) = app.ctx.store.drafts.all()
         assert draft.fields["actual"] == "Stuck at 95%."
         resumed = await open_form(pilot)
         assert resumed.draft_id == draft.id
@@ -271,12 +271,12 @@ async def test_resume_and_discard_from_drafts_screen(make_app: Any) -> None:
         assert isinstance(app.screen, ChoiceScreen)
         await pilot.press("escape")  # changed my mind
         await pilot.pause()
-        assert len(app.ctx.store.drafts.drafts()) == 1
+        assert len(app.ctx.store.drafts.all()) == 1
         await pilot.press("d")
         await pilot.pause()
         await pilot.press("down", "enter")  # "Discard the draft"
         await pilot.pause()
-        assert app.ctx.store.drafts.drafts() == []
+        assert app.ctx.store.drafts.all() == []
         assert "No drafts" in str(app.screen.query_one("#drafts-empty").render())
 
 
@@ -308,7 +308,7 @@ async def test_guard_blocks_then_override_is_recorded(make_app: Any) -> None:
         assert isinstance(app.screen, PromptScreen)
         await pilot.press(*"customer agreed to be named", "enter")
         await pilot.pause()
-        (draft,) = app.ctx.store.drafts.drafts()
+        (draft,) = app.ctx.store.drafts.all()
         override = draft.meta["override"]
         assert override["reason"] == "customer agreed to be named"
         assert override["at"] == "2026-11-23T18:30:00Z"
@@ -387,7 +387,7 @@ async def test_submit_queues_one_create_issue_and_marks_draft_submitted(make_app
         assert payload["ticket_url"].startswith("https://demo.zendesk.example/")
         assert payload["guard_override"] is None
 
-        (draft,) = app.ctx.store.drafts.drafts(DRAFT_KIND)
+        (draft,) = app.ctx.store.drafts.all(DRAFT_KIND)
         assert (draft.state, draft.outbox_id) == ("submitted", op.id)
         # `b` again starts a new report (with a warning), it does not reopen the queued one.
         await pilot.press("b")
@@ -429,10 +429,10 @@ async def test_search_first_links_the_ticket_instead_of_filing(make_app: Any) ->
         await pilot.pause()
         assert isinstance(app.screen, QueueScreen)
         assert app.ctx.store.tickets.links(ticket_id) == [(issue.url, issue.title)]
-        assert app.ctx.store.drafts.drafts(DRAFT_KIND) == [] and bug_ops(app) == []
+        assert app.ctx.store.drafts.all(DRAFT_KIND) == [] and bug_ops(app) == []
         # the link-back: a reply with the issue's link, drafted for the customer's thread
         await pilot.pause()
-        (reply,) = app.ctx.store.drafts.drafts("reply")
+        (reply,) = app.ctx.store.drafts.all("reply")
         assert reply.ticket_id == ticket_id and issue.url in reply.fields["body"]
 
 

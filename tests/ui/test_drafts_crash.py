@@ -111,7 +111,7 @@ def test_sigkill_keeps_what_was_typed(tmp_path: Path) -> None:
 
     store = open_store(db)
     try:
-        drafts = store.drafts.drafts("bug_report")
+        drafts = store.drafts.all("bug_report")
         assert len(drafts) == 1, drafts
         assert drafts[0].fields["title"].endswith(f" {TYPED}")
         assert drafts[0].ticket_id is not None and drafts[0].state == "draft"
@@ -148,7 +148,7 @@ def test_sigkill_mid_reply_keeps_the_reply_draft(tmp_path: Path) -> None:
 
     store = open_store(db)
     try:
-        (draft,) = store.drafts.drafts("reply")
+        (draft,) = store.drafts.all("reply")
         assert draft.fields["body"] == f"Hello, {REPLY_TYPED}"
         assert draft.ticket_id is not None and draft.state == "draft"
         comments = store.tickets.comments(draft.ticket_id)

@@ -219,7 +219,7 @@ async def test_timebox_is_visible_persisted_and_nudges_with_drafts(
         await pilot.press("down", "down", "down", "enter")  # the developer on call
         await pilot.pause()
         assert isinstance(app.screen, ComposeScreen) and app.screen.kind == "channel"
-        (draft,) = store.drafts.drafts("channel")
+        (draft,) = store.drafts.all("channel")
         # posted in the channel: it starts with the mention, not "@oncall in #help-engineering"
         assert draft.fields["body"].startswith("@oncall could you help with zendesk #41165")
         assert draft.fields["channel"] == "#help-engineering"
@@ -268,7 +268,7 @@ async def test_oncall_nudge_posts_in_the_help_channel_once_guarded_and_undoable(
         compose = app.screen
         await pilot.press(*"Globex")  # another customer's name: held back
         await pilot.pause(0.9)  # the autosave
-        (draft,) = store.drafts.drafts("channel")
+        (draft,) = store.drafts.all("channel")
         assert draft.fields["body"].endswith("- Globex")  # typed text is saved as it is typed
         await pilot.press("ctrl+s")
         await pilot.pause()
@@ -282,7 +282,7 @@ async def test_oncall_nudge_posts_in_the_help_channel_once_guarded_and_undoable(
         assert op.payload["channel"] == HELP and op.ticket_id is None
         assert op.payload["text"].startswith("@oncall could you help with ")
         assert op.payload["text"].endswith("- vesta sees it")
-        (draft,) = store.drafts.drafts("channel")
+        (draft,) = store.drafts.all("channel")
         assert (draft.state, draft.outbox_id, draft.ticket_id) == ("submitted", op.id, tid)
         assert store.outbox.waiting_count(clock()) == 1  # the undo window, like every send
         await pilot.press("ctrl+s")  # nothing more is sent from the queue
@@ -291,7 +291,7 @@ async def test_oncall_nudge_posts_in_the_help_channel_once_guarded_and_undoable(
         await pilot.press("u")
         await pilot.pause()
         assert store.outbox.get_op(op.id).state is OpState.CANCELLED
-        (draft,) = store.drafts.drafts("channel")
+        (draft,) = store.drafts.all("channel")
         assert (draft.state, draft.outbox_id) == ("draft", None)
         await pilot.press("D")
         await pilot.pause()
@@ -307,7 +307,7 @@ async def test_oncall_nudge_posts_in_the_help_channel_once_guarded_and_undoable(
         (again,) = [o for o in store.outbox.ops() if o.kind is OpKind.POST_MESSAGE]  # live ones
         assert again.id != op.id and again.state is OpState.PENDING
         assert store.outbox.get_op(op.id).state is OpState.CANCELLED
-        (draft,) = store.drafts.drafts("channel")
+        (draft,) = store.drafts.all("channel")
         assert (draft.state, draft.outbox_id) == ("submitted", again.id)
 
 
@@ -339,11 +339,11 @@ async def test_oncall_nudge_without_the_channel_id_says_what_to_set_and_keeps_th
         assert not [o for o in store.outbox.ops() if o.kind is OpKind.POST_MESSAGE]
         message = list(app._notifications)[-1].message
         assert "help_channel_id" in message and "draft is kept" in message
-        (draft,) = store.drafts.drafts("channel")
+        (draft,) = store.drafts.all("channel")
         assert draft.state == "draft" and draft.fields["body"].endswith("tried a restart")
         await pilot.press("escape")
         await pilot.pause()
-        (draft,) = store.drafts.drafts("channel")
+        (draft,) = store.drafts.all("channel")
         assert draft.state == "draft"
 
 

@@ -39,7 +39,7 @@ async def test_post_is_a_draft_until_sent_and_the_guard_holds_names(
         await pilot.press("p")
         await pilot.pause()
         assert isinstance(app.screen, HandoffPostScreen)
-        (draft,) = store.drafts.drafts("handoff")
+        (draft,) = store.drafts.all("handoff")
         assert draft.state == "draft" and "On-call handoff" in draft.fields["body"]
         editor = app.screen.query_one("#handoff-editor")
         editor.text = editor.text + "\nAcme Logistics is still waiting.\n"
@@ -48,7 +48,7 @@ async def test_post_is_a_draft_until_sent_and_the_guard_holds_names(
         await pilot.pause()
         assert isinstance(app.screen, HandoffPostScreen)  # refused: a customer's name
         assert store.db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
-        assert "Acme Logistics" in store.drafts.drafts("handoff")[0].fields["body"]  # nothing lost
+        assert "Acme Logistics" in store.drafts.all("handoff")[0].fields["body"]  # nothing lost
         editor.text = editor.text.replace("Acme Logistics", "ceres")
         await pilot.pause()
         await pilot.press("ctrl+s")
@@ -57,7 +57,7 @@ async def test_post_is_a_draft_until_sent_and_the_guard_holds_names(
     rows = store.db.execute("SELECT kind, source, payload FROM outbox").fetchall()
     assert len(rows) == 1 and rows[0][0] == "create_issue" and rows[0][1] == "tracker"
     assert "ceres is still waiting" in rows[0][2] and "Acme" not in rows[0][2]
-    assert store.drafts.drafts("handoff", include_filed=True)[0].state == "submitted"
+    assert store.drafts.all("handoff", include_filed=True)[0].state == "submitted"
     assert store.handoff.last_handoff_at() == clock()
 
 
@@ -72,7 +72,7 @@ async def test_without_a_destination_nothing_is_sent(
         await pilot.pause()
         assert isinstance(app.screen, HandoffPostScreen)
     assert app.ctx.store.db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
-    assert app.ctx.store.drafts.drafts("handoff")[0].state == "draft"
+    assert app.ctx.store.drafts.all("handoff")[0].state == "draft"
 
 
 async def test_retro_exports_markdown(tmp_path: Path, clock: Any, make_app: Any) -> None:

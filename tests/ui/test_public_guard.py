@@ -102,7 +102,7 @@ async def test_replies(
             assert "names a customer" in problems
             await pilot.press("escape")  # left: the text is a draft, not lost
             await pilot.pause()
-            (draft,) = store.drafts.drafts("reply")
+            (draft,) = store.drafts.all("reply")
             assert draft.fields["body"] == text and draft.ticket_id == tid
         else:
             assert not isinstance(app.screen, ComposeScreen)

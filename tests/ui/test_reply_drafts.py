@@ -34,13 +34,13 @@ async def test_escape_keeps_the_reply_and_r_resumes_it(make_app: Any) -> None:
         await pilot.pause()
         await pilot.press(*"Half a thought")
         await pilot.pause(AUTOSAVE_SECONDS + 0.2)  # saved while typing, before any esc
-        (draft,) = app.ctx.store.drafts.drafts("reply")
+        (draft,) = app.ctx.store.drafts.all("reply")
         assert (draft.fields["body"], draft.ticket_id) == ("Half a thought", tid)
         await pilot.press(*" and more", "escape")
         await pilot.pause()
         assert not isinstance(app.screen, ComposeScreen)
         assert any("Draft reply kept" in str(n.message) for n in app._notifications)
-        (draft,) = app.ctx.store.drafts.drafts("reply")
+        (draft,) = app.ctx.store.drafts.all("reply")
         assert draft.fields["body"] == "Half a thought and more"
         await pilot.press("r")  # the same ticket: the draft, no template picker
         await pilot.pause()
@@ -48,7 +48,7 @@ async def test_escape_keeps_the_reply_and_r_resumes_it(make_app: Any) -> None:
         assert app.screen.query_one("TextArea").text == "Half a thought and more"
         await pilot.press(*", finished", "ctrl+s")
         await pilot.pause()
-        assert app.ctx.store.drafts.drafts("reply") == []  # queued: no longer a draft
+        assert app.ctx.store.drafts.all("reply") == []  # queued: no longer a draft
         assert app.ctx.store.tickets.comments(tid)[-1].body == "Half a thought and more, finished"
 
 
@@ -94,7 +94,7 @@ async def test_undoing_a_reply_brings_its_text_back_as_a_draft(make_app: Any) ->
         await pilot.press("u")
         await pilot.pause()
         assert app.ctx.store.outbox.ops(ticket_id=tid) == []
-        (draft,) = app.ctx.store.drafts.drafts("note")
+        (draft,) = app.ctx.store.drafts.all("note")
         assert draft.fields["body"] == "not meant to go" and draft.ticket_id == tid
 
 

@@ -256,7 +256,7 @@ def show_object(ctx: Any, ticket: Ticket) -> dict[str, Any]:
     ]
     result["links"] = [{"url": u, "title": t} for u, t in store.tickets.links(ticket.id)]
     result["drafts"] = [
-        _draft_object(store, d) for d in store.drafts.drafts() if d.ticket_id == ticket.id
+        _draft_object(store, d) for d in store.drafts.all() if d.ticket_id == ticket.id
     ]
     waiting = store.outbox.waiting_op_ids(now)
     result["outbox"] = [
@@ -319,7 +319,7 @@ def _indent(text: str) -> str:
 
 
 def run_drafts(args: argparse.Namespace, ctx: Any, out: TextIO) -> int:
-    drafts = [_draft_object(ctx.store, d) for d in ctx.store.drafts.drafts()]
+    drafts = [_draft_object(ctx.store, d) for d in ctx.store.drafts.all()]
     if args.json:
         dump_json(drafts, out)
         return EXIT_OK

@@ -94,7 +94,7 @@ class Drafts(Part):
         row = self._one(f"SELECT {_COLUMNS} FROM drafts WHERE id = ?", [draft_id])
         return _draft(row) if row else None
 
-    def drafts(self, kind: str | None = None, *, include_filed: bool = False) -> list[Draft]:
+    def all(self, kind: str | None = None, *, include_filed: bool = False) -> list[Draft]:
         """Drafts, most recently edited first."""
         sql = f"SELECT {_COLUMNS} FROM drafts"
         clauses, params = [], []

@@ -395,8 +395,12 @@ class SyncEngine:
                 f"sign-in needed: {exc}" if isinstance(exc, AuthFailed) else describe_error(exc)
             )
         text = f"looking up an unclear {op.kind.replace('_', ' ')} failed: {describe_error(exc)}"
-        await self._db(self.store.mark_unclear, op.id, timedelta(seconds=wait), text, self.claimer)
-        await self._db(self.store.log, backend.name, "warning", f"{text}; asking again later")
+        await self._db(
+            self.store.outbox.mark_unclear, op.id, timedelta(seconds=wait), text, self.claimer
+        )
+        await self._db(
+            self.store.sync_state.log, backend.name, "warning", f"{text}; asking again later"
+        )
         return True
 
     def _block(self, name: str, wait: float, outcome: BackendOutcome) -> None:

@@ -119,7 +119,7 @@ def open_bug_report(
         else:
             queued = [
                 d
-                for d in store.drafts.drafts(DRAFT_KIND)
+                for d in store.drafts.all(DRAFT_KIND)
                 if d.ticket_id == ticket_id and d.state == "submitted"
             ]
             if queued:

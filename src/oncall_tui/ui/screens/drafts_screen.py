@@ -150,7 +150,7 @@ class DraftsScreen(Screen[None]):
         """Re-read the drafts, keeping the cursor on the same one."""
         table: DataTable[Text] = self.query_one(DataTable)
         current = self.current()
-        self.drafts = self.store.drafts.drafts()
+        self.drafts = self.store.drafts.all()
         table.clear()
         for draft in self.drafts:
             table.add_row(

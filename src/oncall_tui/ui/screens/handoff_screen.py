@@ -167,7 +167,7 @@ class HandoffScreen(Screen[None]):
         """Edit the summary (kept as a draft) and post it through the outbox."""
         h = self.handoff or self.compute()
         store = self.ctx.store
-        found = store.drafts.drafts(HANDOFF_DRAFT)
+        found = store.drafts.all(HANDOFF_DRAFT)
         open_drafts = [d for d in found if d.state == "draft"]
         if open_drafts:
             draft_id, body = open_drafts[0].id, open_drafts[0].fields.get("body", "")
