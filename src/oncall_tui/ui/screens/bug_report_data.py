@@ -123,10 +123,10 @@ def find_similar(
     singles = sorted(dict.fromkeys(words), key=len, reverse=True)[:MAX_SINGLE_WORDS]
     found: dict[int, Ticket] = {}
     for q in [*queries, *singles]:
-        rows = store.open_queue(parse_query(f"source:tracker {q}"), limit=SEARCH_LIMIT)
+        rows = store.queue.open_queue(parse_query(f"source:tracker {q}"), limit=SEARCH_LIMIT)
         for row in rows:
             if row.id not in found and len(found) < MAX_CANDIDATES:
-                found[row.id] = store.get_ticket(row.id)
+                found[row.id] = store.tickets.get_ticket(row.id)
     ranked = rank_similar([(t.id, t.subject, t.body) for t in found.values()], values, schema)
     return [
         IssueMatch(

@@ -149,8 +149,8 @@ def file_issue(screen: BugReportScreen) -> int | None:
                 dict(screen.values),
                 screen._meta(),
             )
-            op_id = screen.store.enqueue(op)
-            screen.store.set_draft_state(draft_id, "submitted", op_id)
+            op_id = screen.store.outbox.enqueue(op)
+            screen.store.drafts.set_draft_state(draft_id, "submitted", op_id)
     except sqlite3.Error as exc:
         screen.notify(f"Could not queue the report: {exc}", severity="error", markup=False)
         return None
@@ -196,9 +196,11 @@ def link_to(screen: BugReportScreen, match: IssueMatch) -> None:
     screen._stop_timers()
     try:
         with screen.store.db.atomic():
-            screen.store.link(screen.ticket.id, match.url or match.ref, match.title, match.id)
+            screen.store.tickets.link(
+                screen.ticket.id, match.url or match.ref, match.title, match.id
+            )
             if screen.draft_id is not None:
-                screen.store.delete_draft(screen.draft_id)
+                screen.store.drafts.delete_draft(screen.draft_id)
     except sqlite3.Error as exc:
         screen.notify(f"Could not link: {exc}", severity="error", markup=False)
         return

@@ -116,8 +116,8 @@ def write_draft(
 ) -> int:
     """Save the draft, creating it on its first save (one atomic statement); its id."""
     if draft_id is None:
-        return store.create_draft(kind, ticket_id, fields, meta)
-    store.save_draft(draft_id, fields, meta)
+        return store.drafts.create_draft(kind, ticket_id, fields, meta)
+    store.drafts.save_draft(draft_id, fields, meta)
     return draft_id
 
 

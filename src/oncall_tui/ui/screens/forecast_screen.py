@@ -158,7 +158,7 @@ class ForecastScreen(TicketActions, Screen[None]):
                 markup=False,
             )
             return
-        ticket = self.store.get_ticket(tid)
+        ticket = self.store.tickets.get_ticket(tid)
         rendered = render(template, template_context(self, tid))
         public = guard.needs_guard(ticket.source, OpKind.REPLY)
         hits = public_hits(self, ticket, {"body": rendered.text}) if public else []

@@ -33,8 +33,8 @@ def public_hits(
     actions: TicketActions, ticket: Ticket, text_by_field: dict[str, str]
 ) -> list[guard.GuardHit]:
     """The guard's findings for labels or text about to be published on ``ticket``."""
-    customer = actions.store.get_customer(ticket.customer_id)
-    return guard.check_public(text_by_field, actions.store.customers(), own=customer)
+    customer = actions.store.tickets.get_customer(ticket.customer_id)
+    return guard.check_public(text_by_field, actions.store.tickets.customers(), own=customer)
 
 
 def guarded_labels(
@@ -58,7 +58,7 @@ def guarded_labels(
         if not text:
             actions.notify("Label not added.", timeout=3)
             return
-        actions.store.log(
+        actions.store.sync_state.log(
             "guard",
             "warning",
             f"override on {ticket_ref(ticket.source, ticket.remote_id)}: labels "
@@ -97,7 +97,7 @@ def toggle_label(actions: TicketActions) -> None:
     tid = actions.current_id()
     if tid is None:
         return
-    ticket = actions.store.get_ticket(tid)
+    ticket = actions.store.tickets.get_ticket(tid)
     name = actions._ticket_name(tid)
 
     def done(label: str | None) -> None:
@@ -105,7 +105,7 @@ def toggle_label(actions: TicketActions) -> None:
             return
         if label in ticket.labels:
             actions._guard(
-                actions.store.remove_labels,
+                actions.store.tickets.remove_labels,
                 tid,
                 [label],
                 message=f"{name}: label removed: {label}",
@@ -116,7 +116,7 @@ def toggle_label(actions: TicketActions) -> None:
                 ticket,
                 [label],
                 lambda: actions._guard(
-                    actions.store.add_labels,
+                    actions.store.tickets.add_labels,
                     tid,
                     [label],
                     message=f"{name}: label added: {label}",
@@ -165,7 +165,7 @@ def escalate(actions: TicketActions) -> None:
     from oncall_tui.domain import labels as escalation
     from oncall_tui.ui.screens.bug_report_data import bug_report_settings
 
-    ticket = actions.store.get_ticket(tid)
+    ticket = actions.store.tickets.get_ticket(tid)
     if ticket.source is not Source.TRACKER:
         actions.notify(
             f"Escalation labels go on tracker issues; {actions._ticket_name(tid)} is not one. "
@@ -199,7 +199,7 @@ def escalate(actions: TicketActions) -> None:
     def done(choice: str | None) -> None:
         if choice not in transitions:
             return
-        labels = actions.store.get_ticket(tid).labels
+        labels = actions.store.tickets.get_ticket(tid).labels
         found = label_change(actions, transitions[choice], labels, scheme)
         if found is None:
             return

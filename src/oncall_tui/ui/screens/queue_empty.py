@@ -25,15 +25,15 @@ def empty_context(queue: QueueScreen) -> EmptyContext:
     number = parse_query(queue.filter_text).ticket_number
     numbered: tuple[str, ...] = ()
     if number is not None:
-        tickets = [queue.store.get_ticket(i) for i in queue._numbered(number)]
+        tickets = [queue.store.tickets.get_ticket(i) for i in queue._numbered(number)]
         numbered = tuple(f"“{t.subject}” ({t.status})" for t in tickets)
-    has = queue.store.has_tickets()
+    has = queue.store.queue.has_tickets()
     app = queue.app
     ctx = getattr(app, "ctx", None)
     engine = getattr(app, "engine", None)
     backends: tuple[BackendSync, ...] = ()
     if not has and engine is not None:  # the first run: what each backend's sync did
-        states = {s.backend: s for s in queue.store.backend_states()}
+        states = {s.backend: s for s in queue.store.sync_state.backend_states()}
         backends = tuple(
             BackendSync(
                 name,

@@ -23,7 +23,7 @@ def announce(queue: QueueScreen, crossings: list[tuple[int, str, str]]) -> None:
     wanted = queue.config.notifications
     for number, (ticket_id, subject, state) in enumerate(crossings):
         verb = "breached its SLA" if state == "breached" else "is due within minutes"
-        ticket = queue.store.get_ticket(ticket_id)  # by primary key: named as shown
+        ticket = queue.store.tickets.get_ticket(ticket_id)  # by primary key: named as shown
         name = ticket_title(ticket.source, ticket.remote_id, subject, width=60)
         if wanted.breach if state == "breached" else wanted.about_to_breach:
             # Once per clock and state: a clock is the ticket's target until it is

@@ -582,7 +582,7 @@ class QueueScreen(TicketActions, Screen[None]):
         if self._detail_id is not None and self.wide:
             self.query_one(TicketDetail).refresh_sla(now)
         if self._last_tick is not None and now > self._last_tick:
-            crossings = self.store.sla_crossings(self._last_tick, now)
+            crossings = self.store.queue.sla_crossings(self._last_tick, now)
             if crossings:
                 from oncall_tui.ui.screens.queue_notices import announce
 

@@ -19,8 +19,8 @@ def template_context(actions: TicketActions, tid: int) -> dict[str, str]:
     from oncall_tui.domain import guard
     from oncall_tui.domain.templates import display_name
 
-    ticket = actions.store.get_ticket(tid)
-    customer = actions.store.get_customer(ticket.customer_id)
+    ticket = actions.store.tickets.get_ticket(tid)
+    customer = actions.store.tickets.get_customer(ticket.customer_id)
     public = guard.needs_guard(ticket.source, OpKind.REPLY)
     context = {
         "ticket_id": ticket.remote_id or "",
@@ -33,7 +33,7 @@ def template_context(actions: TicketActions, tid: int) -> dict[str, str]:
         if not public:  # the real name goes to the customer only, never in public
             context["customer"] = customer.name
         context["codename"] = customer.codename or ""
-    links = actions.store.links(tid)
+    links = actions.store.tickets.links(tid)
     if links:
         context["issue_url"] = links[-1][0]
     return {k: v for k, v in context.items() if v}
@@ -54,7 +54,7 @@ def open_compose_on(
         actions.app,
         ComposeScreen(
             actions.store,
-            actions.store.get_ticket(tid),
+            actions.store.tickets.get_ticket(tid),
             kind,
             text,
             author=actions.config.user,
@@ -67,7 +67,7 @@ def open_compose_on(
 
 def resume_draft(actions: TicketActions, tid: int, kind: str) -> bool:
     """Open the ticket's draft of ``kind`` if there is one (r / c resume it)."""
-    draft = actions.store.draft_for_ticket(kind, tid)
+    draft = actions.store.drafts.draft_for_ticket(kind, tid)
     if draft is None:
         return False
     what = "reply" if kind == "reply" else "note"
@@ -118,7 +118,7 @@ def note(actions: TicketActions) -> None:
     tid = actions.current_id()
     if tid is None or resume_draft(actions, tid, "note"):
         return
-    ticket = actions.store.get_ticket(tid)
+    ticket = actions.store.tickets.get_ticket(tid)
     from oncall_tui.domain.ops import is_supported
 
     if not is_supported(ticket.source, OpKind.NOTE):

@@ -263,7 +263,7 @@ class StandupScreen(TicketActions, Screen[None]):
         def done(choice: str | None) -> None:
             if choice not in transitions:
                 return
-            ticket = self.store.get_ticket(tid)
+            ticket = self.store.tickets.get_ticket(tid)
             found = label_change(self, transitions[choice], ticket.labels, s)
             if found is None:
                 return

@@ -128,10 +128,10 @@ class TicketActions:
             )
 
     def action_set_priority(self) -> None:
-        self._choose("priority", PRIORITY_CHOICES, self.store.set_priority, Priority)
+        self._choose("priority", PRIORITY_CHOICES, self.store.tickets.set_priority, Priority)
 
     def action_set_status(self) -> None:
-        self._choose("status", STATUS_CHOICES, self.store.set_status, Status)
+        self._choose("status", STATUS_CHOICES, self.store.tickets.set_status, Status)
 
     def _choose(self, what: str, choices: list[tuple[str, str]], setter: Any, value: Any) -> None:
         """Pick the ticket's ``what`` (its attribute) from ``choices``; ``setter`` stores it."""
@@ -140,7 +140,7 @@ class TicketActions:
         tid = self.current_id()
         if tid is None:
             return
-        current = str(getattr(self.store.get_ticket(tid), what))
+        current = str(getattr(self.store.tickets.get_ticket(tid), what))
         name = self._ticket_name(tid)
 
         def done(choice: str | None) -> None:
@@ -172,7 +172,7 @@ class TicketActions:
         tid = self.current_id()
         if tid is None:
             return None
-        url = self.store.get_ticket(tid).url
+        url = self.store.tickets.get_ticket(tid).url
         if not url:
             self.notify(
                 f"{self._ticket_name(tid)} has no web link yet (not synced).",

@@ -251,7 +251,7 @@ def draft_nudge(app: Any, tid: int, nudge: esc.Nudge) -> None:
 
     if nudge in (esc.Nudge.LOGS, esc.Nudge.CALL):  # asked of the customer, on their thread
         on, kind = thread, "reply"
-        draft_id = store.queue_reply_draft(thread.id, text)
+        draft_id = store.escalation.queue_reply_draft(thread.id, text)
         text = _body(store, draft_id)
     else:
         from oncall_tui.domain.ops import OpKind, is_supported
@@ -264,7 +264,7 @@ def draft_nudge(app: Any, tid: int, nudge: esc.Nudge) -> None:
             # guard first.
             kind = "channel"
             fields["channel"] = settings.help_channel
-        draft_id = store.create_draft(kind, tid, fields)
+        draft_id = store.drafts.create_draft(kind, tid, fields)
         if kind == "channel":
             app.store_revision += 1
     screen = ComposeScreen(
