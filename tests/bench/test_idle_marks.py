@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.idle import integrity_due
+
 from oncall_tui.store import open_store
 from oncall_tui.store.integrity import PROGRESS_KEY, table_names
 from oncall_tui.ui.app import INTEGRITY_KEY

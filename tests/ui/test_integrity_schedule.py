@@ -5,9 +5,11 @@ and names damage."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import sqlite3
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -209,3 +211,30 @@ async def test_the_app_reports_damage_the_paced_check_finds(
     assert checks and app.database_error is not None
     assert "damaged" in app.database_error and str(db) in app.database_error
     assert store.meta(INTEGRITY_KEY) is None
+
+
+async def test_quitting_ends_a_check_in_its_pause_at_once(
+    make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = integrity.check_paced
+    started = threading.Event()
+    ended: list[float] = []
+
+    def long_pauses(path: Any, **kwargs: Any) -> str | None:
+        started.set()
+        try:  # every table followed by a pause of hours
+            return real(path, **{**kwargs, "duty": 1e-6, "slice_s": 0.0})
+        finally:
+            ended.append(time.monotonic())
+
+    monkeypatch.setattr(integrity, "check_paced", long_pauses)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert await asyncio.to_thread(started.wait, 5)
+    closed = time.monotonic()
+    for _ in range(100):
+        if ended:
+            break
+        await asyncio.sleep(0.05)
+    assert ended and ended[0] - closed < 5

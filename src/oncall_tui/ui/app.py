@@ -12,6 +12,7 @@ import gc
 import io
 import sqlite3
 import sys
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -150,6 +151,8 @@ class OncallApp(App[None]):
         """A sync pass is running (the empty queue says the first sync is under way)."""
         self._damage_reported = 0
         self._wake = asyncio.Event()
+        self._integrity_stop = threading.Event()
+        """Set when the app unmounts: the background integrity check stops at once."""
         self._quit_after_sync = False
         # Changes made here wait out the undo window before the engine may send them.
         ctx.store.undo_seconds = ctx.config.undo_seconds
@@ -237,11 +240,12 @@ class OncallApp(App[None]):
         """Read every table once, off the UI thread, after the first paint, paced to 0.1 % of
         a core (store/integrity.py), from the table after ``after`` on (a round cut short
         by quitting goes on at the next start)."""
-        from textual.worker import get_current_worker
-
         from oncall_tui.store.integrity import check_paced
 
-        stop = get_current_worker().cancelled_event
+        # Not the worker's own cancel event: a check started as the app closes (a quit at the
+        # first frame) is created after Textual cancelled its workers, and would keep the
+        # process alive through its pauses.
+        stop = self._integrity_stop
 
         def report(callback: Callable[..., object], *args: object) -> None:
             if not stop.is_set():  # the app is closing: its store may be closed already
@@ -257,6 +261,9 @@ class OncallApp(App[None]):
             report(self._database_damaged, problem)
         else:
             report(self._integrity_passed)
+
+    def on_unmount(self) -> None:
+        self._integrity_stop.set()
 
     def _integrity_due(self) -> bool:
         """Once a day per database: reading every page costs ~4 s of CPU at a million tickets,
