@@ -8,16 +8,50 @@ a full run (so the work after the first paint — the counts, the background int
 and five minute ticks with their recounts are all in it), 3 s with ``--quick`` (after one
 second). Nobody presses a key. The bare one-label app is measured the same way.
 
-Target: app CPU ≤ 1 % of one core averaged over the window.
+The daily integrity check is due in every run (its marks are cleared first): it checks table
+by table, in name order, paced (``oncall_tui.store.integrity``), so the window holds its first
+tables. A second run (full runs only) starts the round at the tickets table instead, whose
+b-tree walk is the check's largest step that cannot be paused: the worst window the check
+makes, on top of the start-up's own work after the first paint.
+
+Target: app CPU ≤ 1 % of one core averaged over the window, in both runs.
 """
 
 from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
 
 from bench.common import PROFILES_DIR, Options, Report, require, run_child, stamp
 from bench.generate import cached_db
 from bench.startup import app_args
 
 LIMIT_PCT = 1.0
+#: The meta keys of the app's integrity check (oncall_tui.ui.app, oncall_tui.store.integrity).
+INTEGRITY_MARKS = ("integrity_ok_at", "integrity_progress")
+
+
+def integrity_due(db: Path, *, from_table: str | None = None) -> None:
+    """Make the app's integrity check due, its round starting at ``from_table`` (the top if
+    None): the run before left its marks in the cached database."""
+    conn = sqlite3.connect(db)
+    try:
+        with conn:
+            conn.execute(
+                f"DELETE FROM meta WHERE key IN ({', '.join('?' * len(INTEGRITY_MARKS))})",
+                INTEGRITY_MARKS,
+            )
+            if from_table is not None:
+                before = conn.execute(
+                    "SELECT max(name) FROM sqlite_schema WHERE type = 'table' AND rootpage > 0 "
+                    "AND name < ?",
+                    [from_table],
+                ).fetchone()[0]
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES (?, ?)", [INTEGRITY_MARKS[1], before]
+                )
+    finally:
+        conn.close()
 
 
 def run(opts: Options) -> Report:
@@ -26,6 +60,7 @@ def run(opts: Options) -> Report:
     db = cached_db(opts.n, opts.seed)
     reps = opts.reps(1, 1)
     app_pct: list[float] = []
+    worst_pct: list[float] = []
     bare_pct: list[float] = []
     timeout = window + 60
     settle = "1" if opts.quick else "0"
@@ -34,16 +69,29 @@ def run(opts: Options) -> Report:
         bare_window = str(min(window, 30.0))
         b = run_child(["bare", "--settle", settle, "--idle", bare_window], timeout=timeout)
         require(b, "idle_cpu_s")
-        a = run_child(
-            app_args(db, "--ticking", "1", "--settle", settle, "--idle", str(window)),
-            timeout=timeout,
-        )
-        require(a, "idle_cpu_s")
         bare_pct.append(100 * b.info["idle_cpu_s"] / b.info["idle_wall_s"])
-        app_pct.append(100 * a.info["idle_cpu_s"] / a.info["idle_wall_s"])
+        for start, samples in ((None, app_pct), ("tickets", worst_pct)):
+            if start is not None and opts.quick:
+                continue
+            integrity_due(db, from_table=start)
+            a = run_child(
+                app_args(db, "--ticking", "1", "--settle", settle, "--idle", str(window)),
+                timeout=timeout,
+            )
+            require(a, "idle_cpu_s")
+            samples.append(100 * a.info["idle_cpu_s"] / a.info["idle_wall_s"])
     report.meta.update(window_s=window, reps=reps)
     report.row("floor", "floor: bare app", "%", bare_pct)
-    app = report.row("app", f"app, {opts.n:,} tickets, ticking clock", "%", app_pct)
+    app = report.row(
+        "app", f"app, {opts.n:,} tickets, ticking clock, integrity check due", "%", app_pct
+    )
+    if worst_pct:
+        worst = report.row(
+            "app_worst_step",
+            "the same, the check's round starting at the tickets table",
+            "%",
+            worst_pct,
+        )
     t = report.target(
         f"idle CPU ≤ {LIMIT_PCT:.0f} % of a core",
         app.median,
@@ -52,6 +100,15 @@ def run(opts: Options) -> Report:
         "%",
         f"= {app.median * 10:.1f} ms CPU per second",
     )
+    if worst_pct:
+        report.target(
+            f"idle CPU ≤ {LIMIT_PCT:.0f} % of a core, the check's largest step in the window",
+            worst.median,
+            LIMIT_PCT,
+            "<=",
+            "%",
+            f"= {worst.median * 10:.1f} ms CPU per second",
+        )
     if t.passed is False and opts.profile and not opts.quick:
         PROFILES_DIR.mkdir(parents=True, exist_ok=True)
         path = PROFILES_DIR / f"idle-{stamp()}.txt"

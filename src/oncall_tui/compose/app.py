@@ -114,7 +114,7 @@ def open_app_context(args: argparse.Namespace) -> AppContext:
         # codename labels are filed there (without it the form said no tracker was configured
         # and the filing failed for want of a repository).
         tracker = BackendConfig(name="github", url=DEMO_GITHUB_URL, repos=(DEMO_REPO,))
-        from oncall_tui.domain.escalation import EscalationSettings
+        from oncall_tui.domain.escalation_settings import EscalationSettings
 
         config = Config(
             user=DEMO_USER,

@@ -26,7 +26,7 @@ The shape, with every key optional::
     [sla]                          # calendar, holidays, targets: see domain/sla.py
     [bug_report]                   # schema, repository, labels: see domain/bug_form.py
     [handoff]                      # post_to, breach_threshold: see domain/handoff_post.py
-    [escalation]                   # time-box, stand-up, outage, link-back: domain/escalation.py
+    [escalation]                   # time-box, stand-up, outage, link-back: escalation_settings
     [templates.ack]                # reply templates (title, body); same id replaces a shipped one
     [backends.zendesk]             # url = "https://acme.zendesk.com"
     [backends.github]              # url = "https://api.github.com", repos = ["acme/product"]
@@ -50,10 +50,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from oncall_tui.domain.errors import ConfigValueError
-from oncall_tui.domain.escalation import (
+from oncall_tui.domain.escalation_settings import (
     DEFAULT_SETTINGS as DEFAULT_ESCALATION,
 )
-from oncall_tui.domain.escalation import (
+from oncall_tui.domain.escalation_settings import (
     EscalationSettings,
     parse_escalation_settings,
 )

@@ -12,7 +12,8 @@ import gc
 import io
 import sqlite3
 import sys
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -150,6 +151,8 @@ class OncallApp(App[None]):
         """A sync pass is running (the empty queue says the first sync is under way)."""
         self._damage_reported = 0
         self._wake = asyncio.Event()
+        self._integrity_stop = threading.Event()
+        """Set when the app unmounts: the background integrity check stops at once."""
         self._quit_after_sync = False
         # Changes made here wait out the undo window before the engine may send them.
         ctx.store.undo_seconds = ctx.config.undo_seconds
@@ -220,7 +223,9 @@ class OncallApp(App[None]):
         self._update_sync_status()
         self.call_after_refresh(self._report_damaged_rows)
         if str(self.ctx.store.path) != ":memory:" and self._integrity_due():
-            self.call_after_refresh(self.check_integrity)
+            from oncall_tui.store.integrity import PROGRESS_KEY
+
+            self.call_after_refresh(self.check_integrity, self.ctx.store.tickets.meta(PROGRESS_KEY))
 
     # ---- a damaged database ------------------------------------------------------------------
 
@@ -231,21 +236,40 @@ class OncallApp(App[None]):
         exit_on_error=False,
         description="Database integrity check",
     )
-    def check_integrity(self) -> None:
-        """Read every page once, off the UI thread, after the first paint."""
-        from oncall_tui.store.db import check_integrity
+    def check_integrity(self, after: str | None = None) -> None:
+        """Read every table once, off the UI thread, after the first paint, paced to 0.1 % of
+        a core (store/integrity.py), from the table after ``after`` on (a round cut short
+        by quitting goes on at the next start)."""
+        from oncall_tui.store.integrity import check_paced
 
-        problem = check_integrity(self.ctx.store.path)
+        # Not the worker's own cancel event: a check started as the app closes (a quit at the
+        # first frame) is created after Textual cancelled its workers, and would keep the
+        # process alive through its pauses.
+        stop = self._integrity_stop
+
+        def report(callback: Callable[..., object], *args: object) -> None:
+            if not stop.is_set():  # the app is closing: its store may be closed already
+                self.call_from_thread(callback, *args)
+
+        problem = check_paced(
+            self.ctx.store.path,
+            after=after or None,
+            stop=stop,
+            sound=lambda name: report(self._integrity_progress, name),
+        )
         if problem is not None:
-            self.call_from_thread(self._database_damaged, problem)
+            report(self._database_damaged, problem)
         else:
-            self.call_from_thread(self._integrity_passed)
+            report(self._integrity_passed)
+
+    def on_unmount(self) -> None:
+        self._integrity_stop.set()
 
     def _integrity_due(self) -> bool:
-        """Once a day per database: reading every page costs ~3 s of CPU at a million tickets,
-        too much for every start of an app that must idle below 1 % of a core (and SQLite
-        reports damage on any query that reads a damaged page). ``oncall-tui doctor`` checks
-        on demand."""
+        """Once a day per database: reading every page costs ~4 s of CPU at a million tickets,
+        too much for every start of an app that must idle below 1 % of a core, even paced
+        (and SQLite reports damage on any query that reads a damaged page). ``oncall-tui
+        doctor`` checks on demand."""
         last = self.ctx.store.tickets.meta(INTEGRITY_KEY)
         try:
             when = datetime.fromisoformat(last) if last else None
@@ -254,9 +278,20 @@ class OncallApp(App[None]):
         now = self.ctx.clock()
         return when is None or not (now - INTEGRITY_EVERY < when <= now)
 
+    def _integrity_progress(self, table: str) -> None:
+        from oncall_tui.store.integrity import PROGRESS_KEY
+
+        try:
+            self.ctx.store.tickets.set_meta(PROGRESS_KEY, table)
+        except sqlite3.Error:  # a read-only file system: that table is checked again
+            pass
+
     def _integrity_passed(self) -> None:
+        from oncall_tui.store.integrity import PROGRESS_KEY
+
         try:
             self.ctx.store.tickets.set_meta(INTEGRITY_KEY, self.ctx.clock().isoformat())
+            self.ctx.store.tickets.set_meta(PROGRESS_KEY, "")  # the next round starts from the top
         except sqlite3.Error:  # a read-only file system: checked again at the next start
             pass
 

@@ -52,14 +52,26 @@ def pending_updates(
 def offer_link_updates(app: Any, done: Callable[[], None]) -> None:
     """Draft the link-back for new links, then offer each pending update (one dialog at a
     time); ``done`` runs when nothing more is asked."""
-    from oncall_tui.ui.screens.bug_report_data import bug_report_settings
-
     ctx = app.ctx
     store = ctx.store
     settings = ctx.config.escalation
-    scheme = bug_report_settings(ctx.config).scheme
+
+    def failed(exc: sqlite3.Error) -> None:
+        app.notify(f"Link-back not checked: {exc}", severity="error", markup=False)
+        done()
+
     try:
         notices = store.escalation.link_notices()
+    except sqlite3.Error as exc:
+        failed(exc)
+        return
+    if not notices:  # most starts: no link to tell about, no bug-report domain to load
+        done()
+        return
+    from oncall_tui.ui.screens.bug_report_data import bug_report_settings
+
+    scheme = bug_report_settings(ctx.config).scheme
+    try:
         fresh = [n for n in notices if n.told is None]
         for notice in fresh:
             with store.db.atomic():
@@ -70,8 +82,7 @@ def offer_link_updates(app: Any, done: Callable[[], None]) -> None:
                 )
         updates = pending_updates(notices, settings, scheme)
     except sqlite3.Error as exc:
-        app.notify(f"Link-back not checked: {exc}", severity="error", markup=False)
-        done()
+        failed(exc)
         return
     if fresh:
         names = ", ".join(_name(store, n.ticket_id) for n in fresh)

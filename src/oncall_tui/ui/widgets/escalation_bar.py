@@ -12,13 +12,15 @@ from __future__ import annotations
 import math
 import sqlite3
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.widgets import Static
 
-from oncall_tui.domain import escalation as esc
 from oncall_tui.domain.tickets import Source, ticket_ref
+
+if TYPE_CHECKING:  # the escalation loop loads with the first timer, not with the queue
+    from oncall_tui.domain import escalation as esc
 
 
 def toggle_timebox(screen: Any, tid: int) -> None:
@@ -90,6 +92,8 @@ class EscalationBar(Static):
         except sqlite3.Error:
             return  # busy or damaged: the app says so elsewhere; try again next second
         parts: list[str] = []
+        if timers:
+            from oncall_tui.domain import escalation as esc
         for timer in timers:
             if timer.kind == "timebox":
                 if self.watching and timer.due_at <= now:
@@ -144,6 +148,7 @@ class EscalationBar(Static):
         tid = timer.ticket_id
         if tid is None:
             return
+        from oncall_tui.domain import escalation as esc
         from oncall_tui.ui.screens.choice_screen import ChoiceScreen
 
         minutes = self._ctx.config.escalation.timebox_minutes
@@ -177,6 +182,8 @@ class EscalationBar(Static):
             self.notify(f"{timer.title} is closed: no more update reminders.", timeout=4)
             return
         every = timedelta(seconds=timer.interval_seconds or 3600)
+        from oncall_tui.domain import escalation as esc
+
         following = esc.next_reminder(timer.due_at, now, every)
         if not store.escalation.reschedule_timer(timer.id, following, expected=timer.due_at):
             return  # another instance reminded
@@ -222,6 +229,8 @@ class EscalationBar(Static):
 
 def draft_nudge(app: Any, tid: int, nudge: esc.Nudge) -> None:
     """Open the pre-filled draft for one of the time-box's options."""
+    from oncall_tui.domain import escalation as esc
+
     ctx = app.ctx
     store = ctx.store
     settings = ctx.config.escalation

@@ -525,8 +525,9 @@ class TicketTable(ScrollView, can_focus=True):
             self.app.theme,
         )
 
-    def _line_key_at(self, row: QueueRow, index: int, now: datetime) -> tuple[object, ...]:
-        return self._line_key(row, index, self.state_of(row, now), self.cells(row, now))
+    def _shown_at(self, row: QueueRow, now: datetime) -> tuple[str, dict[str, str]]:
+        """What of a line's key the time changes: its state and its cells."""
+        return self.state_of(row, now), self.cells(row, now)
 
     def watch_now(self, old: datetime | None, new: datetime | None) -> None:
         """A tick repaints only the lines whose text or state changed: most seconds none do
@@ -539,8 +540,8 @@ class TicketTable(ScrollView, can_focus=True):
             row = self._cached(index)
             if row is None:
                 continue
-            if self._line_key_at(row, index, old) != self._line_key_at(row, index, new):
-                self.refresh_line(index)
+            if self._shown_at(row, old) != self._shown_at(row, new):  # the rest of the key
+                self.refresh_line(index)  # (width, columns, cursor, focus, theme) is the same
 
     def render_line(self, y: int) -> Strip:
         width = self.line_width
