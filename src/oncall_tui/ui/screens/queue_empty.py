@@ -5,16 +5,43 @@ Loaded with the first empty result, not with the first frame.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from oncall_tui.domain.query import parse_query
 from oncall_tui.ui.widgets.empty_state import BackendSync, EmptyContext, ViewCount
 
 if TYPE_CHECKING:
-    from oncall_tui.ui.screens.queue_screen import QueueScreen
+    from textual.app import App
+
+    from oncall_tui.domain.query import Query
+    from oncall_tui.settings.config import Config
+    from oncall_tui.store import Store
 
 
-def empty_context(queue: QueueScreen) -> EmptyContext:
+class EmptyHost(Protocol):
+    """What explaining an empty result needs of its screen (the queue's)."""
+
+    config: Config
+    store: Store
+    counts: list[int]
+    _count_generation: int
+    _explanation: tuple[int, int, list[tuple[int, int]]] | None
+
+    @property
+    def app(self) -> App[object]: ...
+
+    @property
+    def view_index(self) -> int: ...
+
+    @property
+    def filter_text(self) -> str: ...
+
+    def query_now(self) -> Query: ...
+
+    def _numbered(self, number: str) -> list[int]: ...
+
+
+def empty_context(queue: EmptyHost) -> EmptyContext:
     """What the queue knows about its empty result: the views' counts, the filter, the
     tickets with the number typed, the first sync's outcome per backend."""
     views = tuple(

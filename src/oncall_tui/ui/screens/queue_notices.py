@@ -6,19 +6,47 @@ Loaded with the first crossing, not with the first frame.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from oncall_tui.domain.tickets import ticket_title
 
 if TYPE_CHECKING:
-    from oncall_tui.ui.screens.queue_screen import QueueScreen
+    from textual.app import App
+    from textual.notifications import SeverityLevel
+
+    from oncall_tui.settings.config import Config
+    from oncall_tui.store import Store
+    from oncall_tui.ui.desktop_notify import DesktopNotifier
+
+
+class NoticeHost(Protocol):
+    """What announcing needs of its screen (the queue's): its settings, store, notifier, toasts."""
+
+    config: Config
+    store: Store
+
+    @property
+    def app(self) -> App[object]: ...
+
+    @property
+    def desktop(self) -> DesktopNotifier: ...
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None: ...
 
 
 #: Toasts per tick; the rest are counted.
 MAX_NOTIFICATIONS_PER_TICK = 3
 
 
-def announce(queue: QueueScreen, crossings: list[tuple[int, str, str]]) -> None:
+def announce(queue: NoticeHost, crossings: list[tuple[int, str, str]]) -> None:
     """Tell of the tick's crossings: (ticket id, subject, state), ``"breached"`` or about to."""
     wanted = queue.config.notifications
     for number, (ticket_id, subject, state) in enumerate(crossings):
