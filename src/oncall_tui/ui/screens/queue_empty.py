@@ -8,27 +8,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 from oncall_tui.domain.query import parse_query
+from oncall_tui.ui.screens.hosts import StoreHost
 from oncall_tui.ui.widgets.empty_state import BackendSync, EmptyContext, ViewCount
 
 if TYPE_CHECKING:
-    from textual.app import App
-
     from oncall_tui.domain.query import Query
-    from oncall_tui.settings.config import Config
-    from oncall_tui.store import Store
 
 
-class EmptyHost(Protocol):
+class EmptyHost(StoreHost, Protocol):
     """What explaining an empty result needs of its screen (the queue's)."""
 
-    config: Config
-    store: Store
     counts: list[int]
     _count_generation: int
     _explanation: tuple[int, int, list[tuple[int, int]]] | None
-
-    @property
-    def app(self) -> App[object]: ...
 
     @property
     def view_index(self) -> int: ...

@@ -6,17 +6,45 @@ Loaded with the first of them (the queue's actions call in here), not with the f
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from oncall_tui.settings.config import ViewSpec
 from oncall_tui.store.queue import URGENCY, Sort
+from oncall_tui.ui.screens.hosts import StoreHost
 
 if TYPE_CHECKING:
-    from oncall_tui.ui.screens.queue_screen import QueueScreen
+    from textual.notifications import SeverityLevel
+
+    from oncall_tui.ui.widgets.ticket_table import TicketTable
 
 
-def choose_columns(queue: QueueScreen) -> None:
+class LayoutHost(StoreHost, Protocol):
+    """What choosing columns, sort and views needs of its screen (the queue's)."""
+
+    counts: list[int]
+    sort: Sort
+    clock: Callable[[], datetime]
+    view_index: int
+    filter_text: str
+
+    @property
+    def table(self) -> TicketTable: ...
+
+    def set_sort(self, sort: Sort) -> None: ...
+
+    def recount(self, now: datetime, *, wait: bool = False, timed_only: bool = False) -> None: ...
+
+    def reload(
+        self, *_: object, counts: bool = True, follow: bool = True, count_later: bool = False
+    ) -> None: ...
+
+    def _remember_layout(self) -> None: ...
+
+
+def choose_columns(queue: LayoutHost) -> None:
     """The column chooser (the width still decides which chosen columns fit)."""
     from oncall_tui.ui.screens.columns_screen import ColumnsScreen
 
@@ -28,7 +56,7 @@ def choose_columns(queue: QueueScreen) -> None:
     queue.app.push_screen(ColumnsScreen(queue.table.column_keys), chosen)
 
 
-def sort_by(queue: QueueScreen) -> None:
+def sort_by(queue: LayoutHost) -> None:
     """Sort by a column (the current one again: the other way round)."""
     from oncall_tui.ui.screens.choice_screen import ChoiceScreen
     from oncall_tui.ui.widgets.columns import DESCENDING_FIRST, SORT_TITLES
@@ -54,7 +82,7 @@ def sort_by(queue: QueueScreen) -> None:
     queue.app.push_screen(ChoiceScreen("Sort the queue by", options, current=key), picked)
 
 
-def edit_views(queue: QueueScreen) -> None:
+def edit_views(queue: LayoutHost) -> None:
     """Save the filter as a view, rename, move, delete (written to the config)."""
     from oncall_tui.ui.screens.views_screen import ViewsScreen
 
@@ -74,7 +102,7 @@ def edit_views(queue: QueueScreen) -> None:
     )
 
 
-def apply_views(queue: QueueScreen, views: tuple[ViewSpec, ...], what: str) -> bool:
+def apply_views(queue: LayoutHost, views: tuple[ViewSpec, ...], what: str) -> bool:
     """Write ``views`` to the config (not in --demo) and show them; a file that cannot be
     written says so in one line and the views still change for this session."""
     from dataclasses import replace
@@ -82,6 +110,7 @@ def apply_views(queue: QueueScreen, views: tuple[ViewSpec, ...], what: str) -> b
     from oncall_tui.settings.config_write import ConfigWriteError, write_views
 
     ctx = getattr(queue.app, "ctx", None)
+    severity: SeverityLevel
     message, severity = (
         f"{what[:1].upper()}{what[1:]} (this session only: --demo).",
         "information",

@@ -9,37 +9,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 from oncall_tui.domain.tickets import ticket_title
+from oncall_tui.ui.screens.hosts import StoreHost
 
 if TYPE_CHECKING:
-    from textual.app import App
-    from textual.notifications import SeverityLevel
-
-    from oncall_tui.settings.config import Config
-    from oncall_tui.store import Store
     from oncall_tui.ui.desktop_notify import DesktopNotifier
 
 
-class NoticeHost(Protocol):
-    """What announcing needs of its screen (the queue's): its settings, store, notifier, toasts."""
-
-    config: Config
-    store: Store
-
-    @property
-    def app(self) -> App[object]: ...
+class NoticeHost(StoreHost, Protocol):
+    """What announcing needs of its screen (the queue's): its notifier besides the store's."""
 
     @property
     def desktop(self) -> DesktopNotifier: ...
-
-    def notify(
-        self,
-        message: str,
-        *,
-        title: str = "",
-        severity: SeverityLevel = "information",
-        timeout: float | None = None,
-        markup: bool = True,
-    ) -> None: ...
 
 
 #: Toasts per tick; the rest are counted.
