@@ -7,7 +7,8 @@ importing the screen that imports it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -39,3 +40,27 @@ class StoreHost(ScreenHost, Protocol):
 
     config: Config
     store: Store
+
+
+class ActionsHost(Protocol):
+    """What the reply, note and label actions need of the screen they act for (a
+    ``TicketActions`` screen: the queue, the detail)."""
+
+    store: Store
+    config: Config
+    clock: Any
+    templates: list[Any]
+
+    @property
+    def app(self) -> Any: ...
+
+    @property
+    def notify(self) -> Any: ...
+
+    def current_id(self) -> int | None: ...
+
+    def _ticket_name(self, tid: int, *, subject: bool = True) -> str: ...
+
+    def _guard(self, fn: Callable[..., Any], *args: Any, message: str) -> Any: ...
+
+    def _relabel(self, tid: int, change: Any) -> None: ...

@@ -6,15 +6,13 @@ Loaded with the first of them (the mixin's actions call in here), not at start.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from oncall_tui.domain import guard
 from oncall_tui.domain.labels import LabelChange, LabelScheme
 from oncall_tui.domain.ops import OpKind
 from oncall_tui.domain.tickets import Source, Ticket, ticket_ref
-
-if TYPE_CHECKING:
-    from oncall_tui.ui.screens.ticket_actions import TicketActions
+from oncall_tui.ui.screens.hosts import ActionsHost
 
 #: Offered when adding a label (with the ticket's own).
 COMMON_LABELS = [
@@ -30,7 +28,7 @@ COMMON_LABELS = [
 
 
 def public_hits(
-    actions: TicketActions, ticket: Ticket, text_by_field: dict[str, str]
+    actions: ActionsHost, ticket: Ticket, text_by_field: dict[str, str]
 ) -> list[guard.GuardHit]:
     """The guard's findings for labels or text about to be published on ``ticket``."""
     customer = actions.store.tickets.get_customer(ticket.customer_id)
@@ -38,7 +36,7 @@ def public_hits(
 
 
 def guarded_labels(
-    actions: TicketActions, ticket: Ticket, labels: list[str], then: Any, *, name: str
+    actions: ActionsHost, ticket: Ticket, labels: list[str], then: Any, *, name: str
 ) -> None:
     """Run ``then()`` unless a label going on a public issue names a customer; then the
     engineer may still add it, with a reason that goes to the sync log."""
@@ -91,7 +89,7 @@ def guarded_labels(
     )
 
 
-def toggle_label(actions: TicketActions) -> None:
+def toggle_label(actions: ActionsHost) -> None:
     from oncall_tui.ui.screens.prompt_screen import PromptScreen
 
     tid = actions.current_id()
@@ -137,7 +135,7 @@ def toggle_label(actions: TicketActions) -> None:
 
 
 def label_change(
-    actions: TicketActions, transition: Any, labels: Any, scheme: LabelScheme
+    actions: ActionsHost, transition: Any, labels: Any, scheme: LabelScheme
 ) -> tuple[LabelChange, str] | None:
     """The escalation ``transition``'s change to ``labels`` and how it reads
     (``+a -b``); None, said in a toast, when it is refused or changes nothing."""
@@ -155,7 +153,7 @@ def label_change(
     return change, shown
 
 
-def escalate(actions: TicketActions) -> None:
+def escalate(actions: ActionsHost) -> None:
     """Walk a tracker bug through the escalation labels (domain.labels)."""
     from oncall_tui.ui.screens.choice_screen import ChoiceScreen
 

@@ -6,15 +6,11 @@ Loaded with the first of them (the mixin's actions call in here), not at start.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from oncall_tui.domain.ops import OpKind
-
-if TYPE_CHECKING:
-    from oncall_tui.ui.screens.ticket_actions import TicketActions
+from oncall_tui.ui.screens.hosts import ActionsHost
 
 
-def template_context(actions: TicketActions, tid: int) -> dict[str, str]:
+def template_context(actions: ActionsHost, tid: int) -> dict[str, str]:
     """Values for the placeholders; what is not known here stays unfilled (and blocks)."""
     from oncall_tui.domain import guard
     from oncall_tui.domain.templates import display_name
@@ -40,7 +36,7 @@ def template_context(actions: TicketActions, tid: int) -> dict[str, str]:
 
 
 def open_compose_on(
-    actions: TicketActions,
+    actions: ActionsHost,
     tid: int,
     kind: str,
     text: str = "",
@@ -65,7 +61,7 @@ def open_compose_on(
     )
 
 
-def resume_draft(actions: TicketActions, tid: int, kind: str) -> bool:
+def resume_draft(actions: ActionsHost, tid: int, kind: str) -> bool:
     """Open the ticket's draft of ``kind`` if there is one (r / c resume it)."""
     draft = actions.store.drafts.draft_for_ticket(kind, tid)
     if draft is None:
@@ -81,7 +77,7 @@ def resume_draft(actions: TicketActions, tid: int, kind: str) -> bool:
     return True
 
 
-def reply(actions: TicketActions) -> None:
+def reply(actions: ActionsHost) -> None:
     from oncall_tui.ui.screens.choice_screen import ChoiceScreen
 
     tid = actions.current_id()
@@ -114,7 +110,7 @@ def reply(actions: TicketActions) -> None:
     actions.app.push_screen(ChoiceScreen(f"Reply on {name}: a template", options), chosen)
 
 
-def note(actions: TicketActions) -> None:
+def note(actions: ActionsHost) -> None:
     tid = actions.current_id()
     if tid is None or resume_draft(actions, tid, "note"):
         return
