@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from rich.text import Text
 from textual.widgets import Collapsible, Static
@@ -16,21 +17,76 @@ from oncall_tui.domain import guard
 from oncall_tui.domain.bug_form import TICKET_URL_KEY
 from oncall_tui.domain.bug_report import BugReportDraft, FieldError, create_issue_payload, validate
 from oncall_tui.domain.ops import Op, OpKind
-from oncall_tui.domain.tickets import Source, ticket_ref
+from oncall_tui.domain.tickets import Source, Ticket, ticket_ref
 from oncall_tui.ui.screens.bug_report_data import DRAFT_KIND, LOCAL_REPO
 from oncall_tui.ui.screens.choice_screen import ChoiceScreen
 from oncall_tui.ui.screens.drafting import ask_override, write_draft
+from oncall_tui.ui.screens.hosts import ScreenHost
 from oncall_tui.ui.widgets.similar_issues import IssueMatch
 
 if TYPE_CHECKING:
-    from oncall_tui.ui.screens.bug_report_screen import BugReportScreen
+    from textual.widget import Widget
+
+    from oncall_tui.domain.bug_form import FormSchema
+    from oncall_tui.domain.bug_report import IssuePreview
+    from oncall_tui.store import Store
+    from oncall_tui.ui.screens.bug_report_data import BugReportSettings
+    from oncall_tui.ui.screens.drafting import Autosave
+    from oncall_tui.ui.widgets.form_field import FormFieldBox
+
+W = TypeVar("W", bound="Widget")
+
+
+class BugFilingHost(ScreenHost, Protocol):
+    """What filing needs of its form (the bug-report screen): the draft's state, the checks
+    before filing, the form's boxes, and closing with the filed draft."""
+
+    store: Store
+    settings: BugReportSettings
+    schema: FormSchema
+    values: dict[str, str]
+    ticket_id: int | None
+    draft_id: int | None
+    override: guard.GuardOverride | None
+    ticket: Ticket | None
+    hits: list[guard.GuardHit]
+    autosave: Autosave
+
+    def box(self, field_id: str) -> FormFieldBox: ...
+
+    def save(self, *, update_ui: bool = True) -> None: ...
+
+    def check_guard(self) -> list[guard.GuardHit]: ...
+
+    def search_similar(self) -> list[IssueMatch]: ...
+
+    def preview(self) -> IssuePreview: ...
+
+    def _meta(self) -> dict[str, Any]: ...
+
+    def _codename(self) -> str | None: ...
+
+    def _stop_timers(self) -> None: ...
+
+    def query_one(self, selector: str, expect_type: type[W]) -> W: ...
+
+    def has_class(self, *class_names: str) -> bool: ...
+
+    def remove_class(self, *class_names: str, update: bool = True) -> object: ...
+
+    def call_after_refresh(
+        self, callback: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> bool: ...
+
+    def dismiss(self, result: BugReportDraft | None = None) -> object: ...
+
 
 #: Matches at least this alike are offered once more when submitting.
 PROMPT_SCORE = 0.34
 
 
 def show_problems(
-    screen: BugReportScreen, errors: list[FieldError], blocking: list[guard.GuardHit]
+    screen: BugFilingHost, errors: list[FieldError], blocking: list[guard.GuardHit]
 ) -> None:
     """List what stops filing beside the form (hidden when nothing does)."""
     labels = {f.id: f.label for f in screen.schema.fields}
@@ -53,14 +109,14 @@ def show_problems(
     problems.display = bool(errors or blocking)
 
 
-def refresh_problems(screen: BugReportScreen) -> None:
+def refresh_problems(screen: BugFilingHost) -> None:
     """Keep the list from the last refused submit up to date as fields are fixed."""
     if screen.query_one("#submit-problems", Static).display:
         blocking = guard.unresolved(screen.hits, screen.override)
         show_problems(screen, validate(screen.schema, screen.values), blocking)
 
 
-def focus_field(screen: BugReportScreen, field_id: str) -> None:
+def focus_field(screen: BugFilingHost, field_id: str) -> None:
     box = screen.box(field_id)
     for ancestor in box.ancestors:
         if isinstance(ancestor, Collapsible) and ancestor.collapsed:
@@ -70,7 +126,7 @@ def focus_field(screen: BugReportScreen, field_id: str) -> None:
     screen.call_after_refresh(box.focus_input)
 
 
-def submit(screen: BugReportScreen) -> None:
+def submit(screen: BugFilingHost) -> None:
     errors = validate(screen.schema, screen.values)
     blocking = guard.unresolved(screen.check_guard(), screen.override)
     show_problems(screen, errors, blocking)
@@ -121,7 +177,7 @@ def submit(screen: BugReportScreen) -> None:
     )
 
 
-def file_issue(screen: BugReportScreen) -> int | None:
+def file_issue(screen: BugFilingHost) -> int | None:
     """Queue the issue: one CREATE_ISSUE outbox entry, draft "submitted", one transaction."""
     preview = screen.preview()
     draft = BugReportDraft(
@@ -165,7 +221,7 @@ def file_issue(screen: BugReportScreen) -> int | None:
     return op_id
 
 
-def offer_link(screen: BugReportScreen, match: IssueMatch) -> None:
+def offer_link(screen: BugFilingHost, match: IssueMatch) -> None:
     """Ask, then link the ticket to ``match`` and discard this draft."""
     if screen.ticket is None:
         screen.notify("This report has no support ticket to link to the issue.", markup=False)
@@ -190,7 +246,7 @@ def offer_link(screen: BugReportScreen, match: IssueMatch) -> None:
     screen.app.push_screen(ChoiceScreen(f"Same bug as {match.ref}? {match.title}", options), done)
 
 
-def link_to(screen: BugReportScreen, match: IssueMatch) -> None:
+def link_to(screen: BugFilingHost, match: IssueMatch) -> None:
     """Link the ticket to an existing issue instead of filing; the draft is discarded."""
     assert screen.ticket is not None
     screen._stop_timers()
@@ -214,7 +270,7 @@ def link_to(screen: BugReportScreen, match: IssueMatch) -> None:
     screen.dismiss(None)
 
 
-def override_guard(screen: BugReportScreen) -> None:
+def override_guard(screen: BugFilingHost) -> None:
     hits = screen.check_guard()
     blocking = guard.unresolved(hits, screen.override)
     if not hits:
