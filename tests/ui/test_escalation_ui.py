@@ -15,9 +15,9 @@ from oncall_tui.domain.tickets import Customer, Priority, Source, Status, Ticket
 from oncall_tui.settings.config import Config
 from oncall_tui.ui.screens.choice_screen import ChoiceScreen
 from oncall_tui.ui.screens.compose_screen import ComposeScreen
+from oncall_tui.ui.screens.escalation_bar import EscalationBar
 from oncall_tui.ui.screens.outage_screen import OutageScreen
 from oncall_tui.ui.screens.standup_screen import StandupScreen
-from oncall_tui.ui.widgets.escalation_bar import EscalationBar
 
 pytestmark = pytest.mark.anyio
 SIZE = (120, 40)
@@ -594,7 +594,7 @@ async def test_outage_issue_that_would_name_a_customer_is_not_filed(
     )
     app = make_app(store=store)
     async with app.run_test(size=SIZE) as pilot:
-        from oncall_tui.ui.outage import file_outage
+        from oncall_tui.ui.screens.outage import file_outage
 
         assert file_outage(app.screen, [ids["ticket"]], "Suspected outage: 2026-11-23") is None
         await pilot.pause()

@@ -9,8 +9,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from oncall_tui.ui.screens.detail_loader import load_detail
+from oncall_tui.ui.screens.escalation_bar import EscalationBar
 from oncall_tui.ui.screens.ticket_actions import TICKET_BINDINGS, TicketActions
-from oncall_tui.ui.widgets.escalation_bar import EscalationBar
 from oncall_tui.ui.widgets.key_bar import KeyBar
 from oncall_tui.ui.widgets.status_bar import StatusBar
 from oncall_tui.ui.widgets.ticket_detail import TicketDetail

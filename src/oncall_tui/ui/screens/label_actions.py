@@ -208,7 +208,7 @@ def escalate(actions: ActionsHost) -> None:
                 actions._relabel, tid, change, message=f"{ref}: labels queued: {shown}"
             ):
                 if choice == "suspect":  # an investigation starts: so does its time-box
-                    from oncall_tui.ui.widgets.escalation_bar import start_timebox
+                    from oncall_tui.ui.screens.escalation_bar import start_timebox
 
                     start_timebox(actions, tid)
 

@@ -35,9 +35,9 @@ from oncall_tui.settings.config import Config
 from oncall_tui.store import Store
 from oncall_tui.store.queue import URGENCY, QueueCounter, QueueRow, Sort
 from oncall_tui.ui.screens.detail_loader import load_detail
+from oncall_tui.ui.screens.escalation_bar import EscalationBar
 from oncall_tui.ui.screens.ticket_actions import TICKET_BINDINGS, TicketActions
 from oncall_tui.ui.widgets.empty_view import EmptyState
-from oncall_tui.ui.widgets.escalation_bar import EscalationBar
 from oncall_tui.ui.widgets.key_bar import KeyBar
 from oncall_tui.ui.widgets.status_bar import StatusBar
 from oncall_tui.ui.widgets.steady import SteadyStatic

@@ -28,9 +28,9 @@ from oncall_tui.domain.tickets import ticket_ref
 from oncall_tui.settings.config import Config
 from oncall_tui.store import Store
 from oncall_tui.ui.screens.choice_screen import ChoiceScreen
+from oncall_tui.ui.screens.escalation_bar import EscalationBar
 from oncall_tui.ui.screens.label_actions import guarded_labels, label_change, public_hits
 from oncall_tui.ui.screens.ticket_actions import TicketActions
-from oncall_tui.ui.widgets.escalation_bar import EscalationBar
 from oncall_tui.ui.widgets.key_bar import KeyBar
 from oncall_tui.ui.widgets.status_bar import StatusBar
 
@@ -289,7 +289,7 @@ class StandupScreen(TicketActions, Screen[None]):
                 self.store.escalation.stop_timer(timer.id)
 
     def action_timebox(self) -> None:
-        from oncall_tui.ui.widgets.escalation_bar import toggle_timebox
+        from oncall_tui.ui.screens.escalation_bar import toggle_timebox
 
         tid = self.current_id()
         if tid is not None:

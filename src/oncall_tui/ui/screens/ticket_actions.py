@@ -212,7 +212,7 @@ class TicketActions:
         """Start (or stop) the investigation time-box on the current ticket."""
         tid = self.current_id()
         if tid is not None:
-            from oncall_tui.ui.widgets.escalation_bar import toggle_timebox
+            from oncall_tui.ui.screens.escalation_bar import toggle_timebox
 
             toggle_timebox(self, tid)
 
@@ -220,7 +220,7 @@ class TicketActions:
         """Pick a codename for the ticket's customer and create its labels."""
         tid = self.current_id()
         if tid is not None:
-            from oncall_tui.ui.codename import ask_codename
+            from oncall_tui.ui.screens.codename import ask_codename
 
             ask_codename(self, tid)
 
@@ -228,7 +228,7 @@ class TicketActions:
         """File a suspected-outage issue for the current ticket (and others by number)."""
         tid = self.current_id()
         if tid is not None:
-            from oncall_tui.ui.outage import ask_outage
+            from oncall_tui.ui.screens.outage import ask_outage
 
             ask_outage(self, tid)
 

@@ -217,7 +217,7 @@ class EscalationBar(Static):
             self._offer_waiting = True
             return
         self._offer_waiting = False
-        from oncall_tui.ui.linkback import offer_link_updates
+        from oncall_tui.ui.screens.linkback import offer_link_updates
 
         self._offering = True
 
