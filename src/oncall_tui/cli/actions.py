@@ -25,7 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from oncall_tui.cli.tickets import EXIT_FAILED, EXIT_OK, CliProblem, find_ref, ref_of
+from oncall_tui.cli.output import EXIT_FAILED, EXIT_OK, CliProblem, ref_of
+from oncall_tui.cli.refs import find_ref
 from oncall_tui.domain.text import clean_line
 from oncall_tui.domain.tickets import Priority, Source, Status, Ticket
 

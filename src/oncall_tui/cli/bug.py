@@ -21,7 +21,8 @@ import uuid
 from pathlib import Path
 from typing import Any, TextIO
 
-from oncall_tui.cli.tickets import EXIT_OK, EXIT_USAGE, CliProblem, find_ref, inert, ref_of
+from oncall_tui.cli.output import EXIT_OK, EXIT_USAGE, CliProblem, inert, ref_of
+from oncall_tui.cli.refs import find_ref
 from oncall_tui.domain.text import clean_line
 
 EXIT_GUARD = 3

@@ -5,9 +5,10 @@ store's queue queries run), the same urgency order, the same SLA states. What is
 and how it is made inert, is :mod:`oncall_tui.cli.output`.
 
 The actions (``ticket assign|status|priority|label|reply|note``) are in
-:mod:`oncall_tui.cli.actions`, the bug report in :mod:`oncall_tui.cli.bug`; they share
-:func:`open_context`, :func:`find_ref` and (``cli_output``) :func:`sla_clocks`, the one place
-SLA values are read.
+:mod:`oncall_tui.cli.actions`, the bug report in :mod:`oncall_tui.cli.bug`; this module
+registers them and runs them on the context :func:`open_context` opens. They share
+:func:`~oncall_tui.cli.refs.find_ref` and (:mod:`oncall_tui.cli.output`) ``sla_clocks``, the
+one place SLA values are read, and import nothing of this module.
 """
 
 from __future__ import annotations
@@ -21,9 +22,7 @@ from typing import Any, TextIO
 from oncall_tui.cli.output import (
     CSV_FIELDS,
     DEFAULT_TABLE,
-    EXIT_FAILED,
     EXIT_OK,
-    EXIT_USAGE,
     FLAT_FIELDS,
     PREFIX,
     TICKET_KEYS,
@@ -32,25 +31,15 @@ from oncall_tui.cli.output import (
     inert,
     pick_fields,
     ref_of,
-    sla_clocks,
     ticket_object,
     utc_text,
     write_csv,
     write_table,
 )
+from oncall_tui.cli.refs import find_ref
 from oncall_tui.domain.text import clean_line
-from oncall_tui.domain.tickets import Source, Ticket
+from oncall_tui.domain.tickets import Ticket
 
-__all__ = [
-    "EXIT_FAILED",
-    "EXIT_OK",
-    "EXIT_USAGE",
-    "CliProblem",
-    "find_ref",
-    "inert",
-    "ref_of",
-    "sla_clocks",
-]
 #: Commands this module (and cli_actions, cli_bug) runs.
 COMMANDS = ("tickets", "ticket", "drafts", "export", "bug")
 
@@ -68,62 +57,6 @@ def open_context(args: argparse.Namespace) -> Any:
     ctx = open_app_context(args)
     ctx.store.undo_seconds = ctx.config.undo_seconds
     return ctx
-
-
-_PREFIXES = {
-    "zendesk": Source.HELPDESK,
-    "desk": Source.HELPDESK,
-    "helpdesk": Source.HELPDESK,
-    "slack": Source.CHAT,
-    "chat": Source.CHAT,
-    "github": Source.TRACKER,
-    "tracker": Source.TRACKER,
-}
-
-
-def find_ref(store: Any, ref: str) -> Ticket:
-    """The ticket ``ref`` names (see :func:`ref_of`; ``zendesk #41165``, ``#41165`` and a bare
-    number work too when one ticket has that number). Raises :class:`CliProblem`."""
-    text = " ".join(ref.split())
-    name, sep, rest = text.partition(":")
-    if sep and name.lower() == "local":
-        if not rest.isdigit():
-            raise CliProblem(f"{ref!r}: a local ticket is local:NUMBER")
-        try:
-            return store.tickets.get_ticket(int(rest))  # type: ignore[no-any-return]
-        except LookupError:
-            raise CliProblem(f"{ref}: no such ticket") from None
-    if not sep and " #" in text:  # "zendesk #41165", as toasts show it
-        name, _, rest = text.partition(" #")
-        sep = ":"
-    if sep and name.lower() in _PREFIXES:
-        source = _PREFIXES[name.lower()]
-        remote = rest.strip().lstrip("#")
-        if source is Source.CHAT and " thread " in remote:  # "slack C0123 thread 1700…"
-            channel, _, ts = remote.partition(" thread ")
-            remote = f"{channel}:{ts}"
-        found = store.tickets.find_ticket(str(source), remote) if remote else None
-        if found is None:
-            raise CliProblem(f"{ref}: no such ticket in the local cache (try `oncall-tui sync`)")
-        return found  # type: ignore[no-any-return]
-    if "#" in text and "/" in text.partition("#")[0]:  # acme/product#1204
-        found = store.tickets.find_ticket(str(Source.TRACKER), text)
-        if found is None:
-            raise CliProblem(f"{ref}: no such issue in the local cache")
-        return found  # type: ignore[no-any-return]
-    number = text.lstrip("#")
-    if number.isdigit():
-        ids = store.queue.numbered(number)
-        if len(ids) == 1:
-            return store.tickets.get_ticket(ids[0])  # type: ignore[no-any-return]
-        if len(ids) > 1:
-            names = ", ".join(ref_of(store.tickets.get_ticket(i)) for i in ids[:5])
-            raise CliProblem(f"{ref}: several tickets have that number ({names}); name one")
-        raise CliProblem(f"{ref}: no ticket has that number")
-    raise CliProblem(
-        f"{ref!r}: not a ticket reference (zendesk:41165, acme/product#1204, "
-        "slack:C0123:1700000000.000100, local:12)"
-    )
 
 
 # ---- tickets ---------------------------------------------------------------------------------

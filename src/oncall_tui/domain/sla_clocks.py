@@ -40,7 +40,12 @@ from operator import itemgetter
 from typing import NamedTuple
 
 from oncall_tui.domain.calendars import from_epoch, to_epoch
-from oncall_tui.domain.sla import SlaSettings, SlaTarget, clock_target
+
+# Re-exported: the clocks' inputs are named from here too (the store, the tests).
+from oncall_tui.domain.sla_events import VALUED as VALUED
+from oncall_tui.domain.sla_events import EventType as EventType
+from oncall_tui.domain.sla_events import SlaEvent as SlaEvent
+from oncall_tui.domain.sla_policy import SlaSettings, SlaTarget, clock_target
 from oncall_tui.domain.tickets import (
     Channel,
     Priority,
@@ -48,41 +53,6 @@ from oncall_tui.domain.tickets import (
     Status,
     is_waiting_label,
 )
-
-
-class EventType(StrEnum):
-    """What happened to a ticket, as far as its reply clocks care."""
-
-    CUSTOMER_COMMENT = "customer_comment"
-    AGENT_PUBLIC = "agent_public"
-    AGENT_NOTE = "agent_note"
-    AUTOMATION_PUBLIC = "automation_public"
-    STATUS = "status"
-    LABEL_ADD = "label_add"
-    LABEL_REMOVE = "label_remove"
-    PRIORITY = "priority"
-
-
-#: Event types that carry a ``value`` (a status, a label or a priority).
-VALUED = frozenset(
-    {EventType.STATUS, EventType.LABEL_ADD, EventType.LABEL_REMOVE, EventType.PRIORITY}
-)
-
-
-@dataclass(frozen=True, slots=True)
-class SlaEvent:
-    """One event of a ticket's history.
-
-    Attributes:
-        at: when it happened (aware).
-        type: what happened.
-        value: the new status (``open``...), the label, or the new priority (``P1``...);
-            empty for messages.
-    """
-
-    at: datetime
-    type: EventType
-    value: str = ""
 
 
 class Metric(StrEnum):

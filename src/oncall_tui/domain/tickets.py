@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from oncall_tui.domain.sla_clocks import SlaEvent
+    from oncall_tui.domain.sla_events import SlaEvent
 
 
 class Priority(StrEnum):

@@ -146,7 +146,7 @@ class BackendConfig:
     options: Mapping[str, Any] = field(default_factory=dict)
     """Adapter-specific extras (e.g. Zendesk's tag ↔ label map)."""
     limits: Mapping[str, Any] = field(default_factory=dict)
-    """Bounds on what this backend can make us read (``sync.base.Limits`` keys)."""
+    """Bounds on what this backend can make us read (``domain.limits.Limits`` keys)."""
 
 
 @dataclass(frozen=True)
@@ -493,7 +493,7 @@ def _limits(value: Any, key: str) -> Mapping[str, Any]:
     if value is None:
         return {}
     table = _table(value, key)
-    from oncall_tui.sync.base import Limits  # only when a config sets limits
+    from oncall_tui.domain.limits import Limits  # only when a config sets limits
 
     Limits.from_table(table, key)
     return table

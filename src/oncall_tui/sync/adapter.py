@@ -28,7 +28,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 import httpx
 
 from oncall_tui.domain.clock import Clock, SystemClock
-from oncall_tui.domain.ops import Op
+from oncall_tui.domain.ops import Op, OpKind
 from oncall_tui.sync.base import PushResult, Triage
 from oncall_tui.sync.http import check_status, limits_of, response_json, same_origin, send
 
@@ -36,6 +36,9 @@ T = TypeVar("T")
 C = TypeVar("C")
 #: An adapter's options (``GitHubConfig``, ``SlackConfig``, ``ZendeskConfig``).
 ConfigT = TypeVar("ConfigT")
+#: What a part of an adapter needs of its adapter: ``HttpAdapter[ItsConfig]``, or a
+#: protocol naming the adapter's own methods too (the part never imports its adapter).
+HostT = TypeVar("HostT")
 
 #: ``on_error`` of :func:`~oncall_tui.sync.http.check_status`.
 OnError = Callable[[httpx.Response, str], None]
@@ -87,6 +90,8 @@ class HttpAdapter(Generic[ConfigT]):
 
     #: The backend's name when none is given (``github``, ``slack``, ``zendesk``).
     default_name: ClassVar[str] = ""
+    #: The outbox operations the adapter applies (each adapter's class sets them).
+    supported_ops: frozenset[OpKind]
 
     def __init__(
         self,
@@ -199,9 +204,10 @@ class HttpAdapter(Generic[ConfigT]):
         return same_origin(self.client, next_url, self.name), None
 
 
-class AdapterPart:
+class AdapterPart(Generic[HostT]):
     """A part of an adapter (its writer) over the adapter's requests, options and state
-    (``self.backend``); a part names its adapter's class in an annotation of ``backend``."""
+    (``self.backend``); ``HostT`` says what the part needs of its adapter, so the part
+    does not import the adapter's module (which imports the part)."""
 
-    def __init__(self, backend: HttpAdapter[Any]) -> None:
+    def __init__(self, backend: HostT) -> None:
         self.backend = backend

@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from oncall_tui.domain.ops import Op, OpKind
 from oncall_tui.domain.tickets import Status
-from oncall_tui.sync.adapter import AdapterPart
+from oncall_tui.sync.adapter import AdapterPart, HttpAdapter
 from oncall_tui.sync.base import BadPayload, PushResult, Rejected, SyncError, bounded, unsupported
 from oncall_tui.sync.fields import format_instant
 from oncall_tui.sync.github_wire import (
     DONE_STATUSES,
+    GitHubConfig,
     marker,
     parse_comment,
     parse_issue,
@@ -33,15 +34,10 @@ from oncall_tui.sync.http import check_status, error_detail
 
 log = logging.getLogger(__name__)
 
-if TYPE_CHECKING:
-    from oncall_tui.sync.github import GitHubBackend
 
-
-class GitHubWriter(AdapterPart):
+class GitHubWriter(AdapterPart[HttpAdapter[GitHubConfig]]):
     """The push side of a :class:`~oncall_tui.sync.github.GitHubBackend`, over its requests
-    and options."""
-
-    backend: GitHubBackend
+    and options (all the writer needs of it is an adapter over a :class:`GitHubConfig`)."""
 
     async def push(self, op: Op) -> PushResult:
         """Apply one outbox operation (see the module docstring)."""

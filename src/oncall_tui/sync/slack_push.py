@@ -10,24 +10,28 @@ an unclear outcome; an answer without the new message's ``ts`` is completed the 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from oncall_tui.domain.ops import CHANNEL_ID, Op, OpKind
 from oncall_tui.domain.tickets import Source
 from oncall_tui.sync.adapter import AdapterPart
 from oncall_tui.sync.base import (
     BadPayload,
+    Limits,
     PushResult,
     Rejected,
     RemoteComment,
     SyncError,
+    Triage,
     bounded_result,
     unsupported,
 )
 from oncall_tui.sync.fields import Fields
 from oncall_tui.sync.slack_wire import (
+    SlackConfig,
     datetime_to_ts,
     parse_message,
     permalink,
@@ -35,19 +39,32 @@ from oncall_tui.sync.slack_wire import (
     ts_to_datetime,
 )
 
-if TYPE_CHECKING:
-    from oncall_tui.sync.slack import SlackBackend
-
 log = logging.getLogger(__name__)
 
 METADATA_EVENT = "oncall_tui_reply"
 
 
-class SlackWriter(AdapterPart):
+class SlackHost(Protocol):
+    """What the writer needs of its :class:`~oncall_tui.sync.slack.SlackBackend`."""
+
+    name: str
+    config: SlackConfig
+    limits: Limits
+    triage: Triage
+
+    @property
+    def page_limit(self) -> int: ...
+
+    async def call(self, method: str, **args: Any) -> Fields: ...
+
+    def messages(
+        self, method: str, *, max_pages: int, **args: Any
+    ) -> AsyncGenerator[Any, None]: ...
+
+
+class SlackWriter(AdapterPart[SlackHost]):
     """The push side of a :class:`~oncall_tui.sync.slack.SlackBackend`, over its Web API
     calls and options."""
-
-    backend: SlackBackend
 
     async def push(self, op: Op) -> PushResult:
         """Post a thread reply, or a new message in a channel; chat takes nothing else."""

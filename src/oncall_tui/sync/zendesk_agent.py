@@ -40,7 +40,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from oncall_tui.sync.base import (
     Page,
@@ -51,9 +51,7 @@ from oncall_tui.sync.base import (
     bounded,
 )
 from oncall_tui.sync.fields import Fields
-
-if TYPE_CHECKING:
-    from oncall_tui.sync.zendesk import ZendeskBackend
+from oncall_tui.sync.zendesk_host import ZendeskHost
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +79,7 @@ def _iso(ts: float) -> str:
 class AgentPath:
     """The agent's pull, one step per ``fetch_changes`` call (state in the cursor)."""
 
-    def __init__(self, backend: ZendeskBackend) -> None:
+    def __init__(self, backend: ZendeskHost) -> None:
         self.backend = backend
         self.config = backend.config
         self._current: Fields | None = None

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from datetime import timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -36,6 +36,7 @@ from oncall_tui.sync.base import (
 )
 from oncall_tui.sync.fields import Fields
 from oncall_tui.sync.http import response_json
+from oncall_tui.sync.zendesk_host import ZendeskHost
 from oncall_tui.sync.zendesk_wire import (
     PRIORITY_TO_WIRE,
     User,
@@ -46,9 +47,6 @@ from oncall_tui.sync.zendesk_wire import (
     ticket_url,
 )
 
-if TYPE_CHECKING:
-    from oncall_tui.sync.zendesk import ZendeskBackend
-
 E = TypeVar("E", bound=StrEnum)
 log = logging.getLogger(__name__)
 
@@ -58,11 +56,9 @@ SEARCH_PATH = "/api/v2/search.json"
 LOCATION_RE = re.compile(r"/api/v2/tickets/(\d{1,20})(?:\.json)?/?\Z")
 
 
-class ZendeskWriter(AdapterPart):
+class ZendeskWriter(AdapterPart[ZendeskHost]):
     """The push side of a :class:`~oncall_tui.sync.zendesk.ZendeskBackend`, over its
     requests, options and known users."""
-
-    backend: ZendeskBackend
 
     #: Attempts of a tag read-modify-write when others edit the ticket at the same moment.
     TAG_ATTEMPTS = 3

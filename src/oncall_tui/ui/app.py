@@ -27,9 +27,9 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from oncall_tui.compose.context import AppContext
 from oncall_tui.settings.paths import styles_dir
 from oncall_tui.ui.commands import BindingCommands
+from oncall_tui.ui.context import AppContext
 from oncall_tui.ui.messages import SyncFinished, SyncProgress, SyncStarted
 from oncall_tui.ui.screens.queue_screen import QueueScreen
 

@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import parse_qsl
 
 import anyio
@@ -426,13 +426,18 @@ def _with_body(response: httpx.Response, body: bytes, status: int | None = None)
     return httpx.Response(status or response.status_code, headers=headers, content=body)
 
 
-class FakePart:
+#: What a part of a fake needs of its fake: a protocol beside the part (``GitHubHost``,
+#: ``ZendeskHost``), so the part never imports its fake's module (which imports the part).
+HostT = TypeVar("HostT")
+
+
+class FakePart(Generic[HostT]):
     """A group of a fake's endpoints (or its sign-in), over the fake's state (``self.fake``).
 
-    A part names its fake's class in an annotation of ``fake``.
+    ``HostT`` says what the part needs of its fake.
     """
 
-    def __init__(self, fake: FakeServer) -> None:
+    def __init__(self, fake: HostT) -> None:
         self.fake = fake
 
 

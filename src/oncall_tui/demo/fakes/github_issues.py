@@ -10,16 +10,13 @@ import hashlib
 import json
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote, urlencode
 
 import httpx
 
 from oncall_tui.demo.fakes import Call, FakePart, json_response
-from oncall_tui.demo.fakes.github_shared import Repo, error_response, iso
-
-if TYPE_CHECKING:
-    from oncall_tui.demo.fakes.github import GitHubFake
+from oncall_tui.demo.fakes.github_shared import GitHubHost, Repo, error_response, iso
 
 
 def _terms(q: str) -> list[tuple[str, str]]:
@@ -60,10 +57,8 @@ def _matches(repo: str, issue: Mapping[str, Any], key: str, value: str) -> bool:
     return value.lower() in text
 
 
-class IssueRoutes(FakePart):
+class IssueRoutes(FakePart[GitHubHost]):
     """Part of :class:`~oncall_tui.demo.fakes.github.GitHubFake` (its ``issues``)."""
-
-    fake: GitHubFake
 
     def list_page(self, call: Call, items: list[dict[str, Any]], path: str) -> httpx.Response:
         try:

@@ -8,22 +8,17 @@ from __future__ import annotations
 import secrets as _secrets
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 
 from oncall_tui.demo.fakes import Call, FakePart, json_response
-from oncall_tui.demo.fakes.github_shared import DEVICE_GRANT, Device, error_response
-
-if TYPE_CHECKING:
-    from oncall_tui.demo.fakes.github import GitHubFake
+from oncall_tui.demo.fakes.github_shared import DEVICE_GRANT, Device, GitHubHost, error_response
 
 
-class DeviceFlow(FakePart):
+class DeviceFlow(FakePart[GitHubHost]):
     """Part of :class:`~oncall_tui.demo.fakes.github.GitHubFake` (its ``device``)."""
-
-    fake: GitHubFake
 
     def answer(self, call: Call, data: Mapping[str, Any]) -> httpx.Response:
         if "json" in call.request.headers.get("accept", ""):

@@ -1,15 +1,18 @@
 """What the fake GitHub's parts share: a repository's state, the device flow's pending
-codes, and the shape of an error answer."""
+codes, the shape of an error answer, and what they need of the fake (:class:`GitHubHost`)."""
 
 from __future__ import annotations
 
+import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
-from oncall_tui.demo.fakes import json_response
+from oncall_tui.demo.fakes import Call, json_response
+from oncall_tui.sync.base import RemoteTicket
 
 DOCS = "https://docs.github.com/rest"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -46,4 +49,43 @@ class Device:
     last_poll: datetime | None = None
 
 
-__all__ = ["DEVICE_GRANT", "DOCS", "Device", "Repo", "error_response", "iso"]
+class GitHubHost(Protocol):
+    """:class:`~oncall_tui.demo.fakes.github.GitHubFake` as its parts (issues, device flow)
+    see it; the fake imports the parts, so they name it by this."""
+
+    tokens: set[str]
+    random: random.Random
+    repos: dict[str, Repo]
+    search_lag: float
+    device_auto_approve_after: int | None
+    _devices: dict[str, Device]
+    _indexed_at: dict[tuple[str, int], datetime]
+
+    def _now(self) -> datetime: ...
+
+    def _touch(self, issue: dict[str, Any]) -> None: ...
+
+    def _comment(
+        self,
+        repo: str,
+        number: int,
+        body: str,
+        login: str,
+        created_at: str | None = None,
+        cid: int | None = None,
+        *,
+        touch: bool = True,
+    ) -> dict[str, Any]: ...
+
+    def add_issue(self, issue: Mapping[str, Any] | RemoteTicket) -> dict[str, Any]: ...
+
+    def user(self, login: str) -> dict[str, Any]: ...
+
+    def label(self, repo: str, name: str) -> dict[str, Any]: ...
+
+    def count(self, mutation: str) -> None: ...
+
+    def not_found(self, call: Call) -> httpx.Response: ...
+
+
+__all__ = ["DEVICE_GRANT", "DOCS", "Device", "GitHubHost", "Repo", "error_response", "iso"]

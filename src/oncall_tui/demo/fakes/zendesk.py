@@ -40,13 +40,14 @@ from oncall_tui.demo.fakes import DEFAULT_TOKEN, Call, FakeServer, json_response
 from oncall_tui.demo.fakes.faults import FaultPlan
 from oncall_tui.demo.fakes.zendesk_agent import AgentRoutes
 from oncall_tui.demo.fakes.zendesk_export import ExportRoutes
-from oncall_tui.demo.fakes.zendesk_oauth import Grant, OAuthRoutes
+from oncall_tui.demo.fakes.zendesk_oauth import OAuthRoutes
 from oncall_tui.demo.fakes.zendesk_reads import TicketReads
 from oncall_tui.demo.fakes.zendesk_shared import (
     AGENT_ID,
     PRIORITIES,
     PRIORITY_WIRE,
     VIA_OF_CHANNEL,
+    Grant,
     error_response,
     iso,
     parse_iso,

@@ -10,22 +10,17 @@ import bisect
 import json
 import math
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 
 from oncall_tui.demo.fakes import Call, FakePart, json_response
-from oncall_tui.demo.fakes.zendesk_shared import error_response, parse_iso
-
-if TYPE_CHECKING:
-    from oncall_tui.demo.fakes.zendesk import ZendeskFake
+from oncall_tui.demo.fakes.zendesk_shared import ZendeskHost, error_response, parse_iso
 
 
-class ExportRoutes(FakePart):
+class ExportRoutes(FakePart[ZendeskHost]):
     """Part of :class:`~oncall_tui.demo.fakes.zendesk.ZendeskFake` (its ``exports``)."""
-
-    fake: ZendeskFake
 
     def over_budget(self, call: Call, export: str) -> httpx.Response | None:
         """429 when this token asked this export too often in the last minute."""

@@ -8,18 +8,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets as _secrets
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import httpx
 
 from oncall_tui.demo.fakes import Call, FakePart, json_response
-from oncall_tui.demo.fakes.zendesk_shared import error_response
-
-if TYPE_CHECKING:
-    from oncall_tui.demo.fakes.zendesk import ZendeskFake
+from oncall_tui.demo.fakes.zendesk_shared import Grant, ZendeskHost, error_response
 
 
 def _oauth_error(error: str, description: str) -> httpx.Response:
@@ -31,20 +26,8 @@ def _pkce(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-@dataclass
-class Grant:
-    client_id: str
-    redirect_uri: str
-    challenge: str | None
-    method: str
-    scope: str
-    expires: datetime
-
-
-class OAuthRoutes(FakePart):
+class OAuthRoutes(FakePart[ZendeskHost]):
     """Part of :class:`~oncall_tui.demo.fakes.zendesk.ZendeskFake` (its ``oauth``)."""
-
-    fake: ZendeskFake
 
     def authorize(self, call: Call) -> httpx.Response:
         redirect = call.param("redirect_uri")

@@ -6,15 +6,12 @@ a new ticket shows only after ``search_lag``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
 from oncall_tui.demo.fakes import Call, FakePart, json_response
-from oncall_tui.demo.fakes.zendesk_shared import error_response
-
-if TYPE_CHECKING:
-    from oncall_tui.demo.fakes.zendesk import ZendeskFake
+from oncall_tui.demo.fakes.zendesk_shared import ZendeskHost, error_response
 
 
 def _search_terms(query: str) -> list[tuple[str, str]]:
@@ -69,10 +66,8 @@ def _matches(
     return value.lower() in text
 
 
-class TicketReads(FakePart):
+class TicketReads(FakePart[ZendeskHost]):
     """Part of :class:`~oncall_tui.demo.fakes.zendesk.ZendeskFake` (its ``reads``)."""
-
-    fake: ZendeskFake
 
     def show_ticket(self, call: Call) -> httpx.Response:
         ticket = self.fake.tickets.get(int(call.args["id"]))

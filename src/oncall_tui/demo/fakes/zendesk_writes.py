@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
@@ -18,19 +18,15 @@ from oncall_tui.demo.fakes.zendesk_shared import (
     IDEMPOTENCY_TTL,
     PRIORITIES,
     STATUSES,
+    ZendeskHost,
     error_response,
     event_value,
     iso,
 )
 
-if TYPE_CHECKING:
-    from oncall_tui.demo.fakes.zendesk import ZendeskFake
 
-
-class TicketWrites(FakePart):
+class TicketWrites(FakePart[ZendeskHost]):
     """Part of :class:`~oncall_tui.demo.fakes.zendesk.ZendeskFake` (its ``writes``)."""
-
-    fake: ZendeskFake
 
     def audit(self, tid: int, events: list[dict[str, Any]]) -> dict[str, Any]:
         return {

@@ -16,7 +16,7 @@ from oncall_tui.domain.runbooks import Runbook, RunbookError, progress_text
 from oncall_tui.settings.config import Config
 
 if TYPE_CHECKING:
-    from oncall_tui.compose.context import AppContext
+    from oncall_tui.ui.context import AppContext
 
 
 #: ``AppContext.extras`` key of the per-run ``RunbookCache``.

@@ -51,7 +51,7 @@ from oncall_tui.ui.widgets.runbook_viewer import RunbookViewer, markdown_heading
 from oncall_tui.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
-    from oncall_tui.compose.context import AppContext
+    from oncall_tui.ui.context import AppContext
 
 #: Same breakpoint as the queue: from this many columns the ticket stays beside the runbook.
 WIDE = 150
