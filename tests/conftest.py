@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from oncall_tui.compose.context import AppContext
 from oncall_tui.domain.clock import FrozenClock
 from oncall_tui.settings.config import Config
 from oncall_tui.settings.paths import Paths
 from oncall_tui.settings.secrets import MemorySecretStore
 from oncall_tui.store import Store, open_store
+from oncall_tui.ui.context import AppContext
 
 #: Monday 2026-11-23 10:30 in Los Angeles: inside business hours.
 FROZEN_NOW = datetime.fromisoformat("2026-11-23T18:30:00+00:00")

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from oncall_tui.compose.context import AppContext
 from oncall_tui.demo.live import build_demo_backends
 from oncall_tui.demo.seed import DEMO_USER, make_demo_data, seed_store
 from oncall_tui.domain.clock import FrozenClock
@@ -21,6 +20,7 @@ from oncall_tui.settings.secrets import MemorySecretStore
 from oncall_tui.store import open_store
 from oncall_tui.sync.engine import SyncEngine
 from oncall_tui.ui.app import OncallApp
+from oncall_tui.ui.context import AppContext
 from oncall_tui.ui.screens.choice_screen import ChoiceScreen
 
 pytestmark = pytest.mark.anyio

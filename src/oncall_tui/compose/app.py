@@ -21,7 +21,7 @@ from oncall_tui.settings.config import BackendConfig, Config, ConfigError, load_
 from oncall_tui.settings.paths import Paths, resolve_paths
 
 if TYPE_CHECKING:
-    from oncall_tui.compose.context import AppContext
+    from oncall_tui.ui.context import AppContext
 
 DEMO_META_KEY = "demo_seed"
 DEMO_NOW_KEY = "demo_seeded_at"
@@ -86,13 +86,13 @@ def _demo_db(args: argparse.Namespace) -> Path:
 
 def open_app_context(args: argparse.Namespace) -> AppContext:
     """Build the AppContext for running the app (user's files, or the demo)."""
-    from oncall_tui.compose.context import AppContext
     from oncall_tui.settings.secrets import (
         EnvFirstSecretStore,
         KeyringSecretStore,
         MemorySecretStore,
     )
     from oncall_tui.store import open_store
+    from oncall_tui.ui.context import AppContext
 
     clock = clock_of(args)
     if args.demo:
