@@ -174,11 +174,12 @@ def test_the_key_queues_a_message_once_even_from_a_stale_read(store: Store) -> N
     store.remote.apply_page("zendesk", Page(comments=(customer(1, 1, 30),)))
     assert len(auto_ops(store)) == 1
     with store.db.atomic():
-        ended = store.remote._end_waiting(stale, T0 + timedelta(minutes=30), "c1-1")
+        ended = store.remote.records._end_waiting(stale, T0 + timedelta(minutes=30), "c1-1")
     assert ended.labels == ("bug",)  # it would end the same waiting...
     assert len(auto_ops(store)) == 1  # ...but queues nothing twice
     with store.db.atomic():
-        store.remote._end_waiting(stale, T0 + timedelta(minutes=40), "c1-2")  # another message
+        # another message
+        store.remote.records._end_waiting(stale, T0 + timedelta(minutes=40), "c1-2")
     assert len(auto_ops(store)) == 2
 
 
