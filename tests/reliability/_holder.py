@@ -15,7 +15,7 @@ import sys
 
 from oncall_tui.domain.query import parse_query
 from oncall_tui.store import open_store
-from oncall_tui.store.db import check_integrity
+from oncall_tui.store.checks import check_integrity
 
 
 def main() -> int:

@@ -31,7 +31,8 @@ import pytest
 from oncall_tui.domain.query import parse_query
 from oncall_tui.domain.tickets import Source, Ticket
 from oncall_tui.store import open_store
-from oncall_tui.store.db import HELD, check_integrity, inspect_database
+from oncall_tui.store.checks import check_integrity, inspect_database
+from oncall_tui.store.db import HELD
 
 NOW = datetime(2026, 11, 23, 18, 30, tzinfo=UTC)
 HOLDER = Path(__file__).with_name("_holder.py")

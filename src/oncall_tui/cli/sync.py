@@ -292,7 +292,7 @@ def run_doctor(
     check failed. A local-only setup passes; so do tokens from the environment without a
     keyring."""
     from oncall_tui.settings.secrets import redact_text
-    from oncall_tui.store.db import inspect_database
+    from oncall_tui.store.checks import inspect_database
     from oncall_tui.sync.base import Limits
     from oncall_tui.sync.doctor import probe
     from oncall_tui.sync.factory import auth_for, sign_in_hint
@@ -315,7 +315,7 @@ def run_doctor(
     ok, detail = inspect_database(paths.db)
     line(ok, "database", detail)
     if ok and paths.db.is_file():
-        from oncall_tui.store.db import check_integrity
+        from oncall_tui.store.checks import check_integrity
 
         damage = check_integrity(paths.db)  # the app does this once a day, in the background
         line(damage is None, "integrity", "every page read: sound" if damage is None else damage)

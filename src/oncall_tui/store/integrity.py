@@ -14,8 +14,9 @@ table with its indexes (~1 s of CPU at a million tickets).
 The read transaction lasts one table at a time, so a checkpoint can reset the WAL between
 tables. What is done survives a restart (:data:`PROGRESS_KEY`, the last table found sound):
 an app that never runs for the ~hour a million tickets take still gets through the file over
-a few starts. ``oncall-tui doctor`` runs the whole-file check at once (:func:`db.check_integrity`),
-which also accounts for the free pages; this one does not (free pages hold no data).
+a few starts. ``oncall-tui doctor`` runs the whole-file check at once
+(:func:`checks.check_integrity`), which also accounts for the free pages; this one does not
+(free pages hold no data).
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def check_paced(
 
     Calls ``sound(name)`` for each table found sound. Returns None when every table is sound
     (or ``stop`` was set: the caller tells them apart), else a one-line description of the
-    damage, as :func:`db.check_integrity` does.
+    damage, as :func:`checks.check_integrity` does.
     """
     try:
         conn, held = connect_read_only(path, timeout=BUSY_TIMEOUT_MS / 1000)

@@ -312,7 +312,7 @@ class OncallApp(App[None]):
         )
 
     def _database_damaged(self, detail: str) -> None:
-        from oncall_tui.store.db import damage_message
+        from oncall_tui.store.checks import damage_message
 
         self.database_error = damage_message(self.ctx.store.path, detail)
         self.exit(return_code=1)
