@@ -10,7 +10,6 @@ import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from oncall_tui.domain import sla as sla_rules
@@ -18,13 +17,9 @@ from oncall_tui.domain.calendars import to_epoch
 from oncall_tui.domain.ops import Op, OpKind, is_supported
 from oncall_tui.domain.text import clean_line, clean_text
 from oncall_tui.domain.tickets import (
-    DONE_STATUSES,
-    PAUSED_STATUSES,
-    Channel,
     Comment,
     Customer,
     Priority,
-    Source,
     Status,
     Ticket,
     labels_since,
@@ -40,27 +35,16 @@ from oncall_tui.store.base import (
     pauses_to_json,
     ticket_from_row,
 )
-from oncall_tui.store.db import dumps, iso, parse_iso
+from oncall_tui.store.db import dumps, iso
+from oncall_tui.store.sla_columns import SlaColumns
 
 if TYPE_CHECKING:
     from oncall_tui.store.outbox import Outbox
-
-if TYPE_CHECKING:  # the SLA clocks load with the first ticket read, not at start
-    from oncall_tui.domain.sla_clocks import EpochEvent
-
-#: Later than any event (epoch seconds).
-_NEVER = 2**62
 
 
 def _triples(events: Iterable[Any]) -> list[list[Any]]:
     """SLA events as stored (``[epoch, type, value]``)."""
     return [[to_epoch(e.at), e.type.value, e.value] for e in events]
-
-
-def _at(text: str) -> datetime:
-    when = parse_iso(text)
-    assert when is not None
-    return when
 
 
 class UnknownTicket(LookupError):
@@ -74,6 +58,8 @@ class Tickets(Part):
     def __init__(self, shared: Shared, *, outbox: Outbox) -> None:
         super().__init__(shared)
         self.outbox = outbox
+        self.clocks = SlaColumns(shared, plans=self.plans)
+        """The SLA clock columns: computed for a ticket written, recomputed from history."""
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -199,69 +185,8 @@ class Tickets(Part):
         return [int(r[0]) for r in self.db.execute(sql, params)]
 
     def sla_columns(self, ticket: Ticket, plan: str | None) -> dict[str, Any]:
-        """The stored SLA columns for ``ticket``: its reply clocks replayed from
-        ``ticket.sla_events`` (computed once per change, then indexed).
-
-        ``sla_bucket`` 0 is a running clock, due at ``sla_due``; a breached one (also while
-        paused: a breach stays visible) has ``sla_due`` = when it breached, so it sorts
-        first. 1 is a paused clock that has not breached (no due while it waits), 2 no
-        running clock with a target. ``paused`` is whether the ticket waits on the
-        customer (``is:paused``; for a running clock: whether it is paused).
-        """
-        from oncall_tui.domain import sla_history
-
-        return self._clock_columns(
-            done=ticket.is_done,
-            waiting=ticket.is_paused,
-            source=ticket.source,
-            channel=ticket.channel,
-            opened_at=ticket.opened_at,
-            events=sla_history.epoch_events(ticket.sla_events),
-            plan=plan,
-        )
-
-    def _clock_columns(
-        self,
-        *,
-        done: bool,
-        waiting: bool,
-        source: Source,
-        channel: Channel,
-        opened_at: datetime,
-        events: list[EpochEvent],
-        plan: str | None,
-        unanswered: bool = False,
-    ) -> dict[str, Any]:
-        from oncall_tui.domain.sla_clocks import ClockInputs, ClockState, current_clock
-
-        values: dict[str, Any] = {
-            "paused": int(waiting and not done),
-            "is_open": int(not done),
-            "sla_bucket": 2,
-            "sla_due": None,
-            "sla_warn_at": None,
-            "sla_target": None,
-        }
-        if done:
-            return values
-        now = to_epoch(self.clock())
-        if events:
-            now = max(now, max(e.t for e in events))  # a backend's clock may run ahead
-        inputs = ClockInputs(plan, Priority.P3, opened_at, source=source, channel=channel)
-        clock = current_clock(inputs, self.sla, now, events, unanswered=unanswered)
-        if clock is None or clock.target is None:
-            return values
-        values["sla_target"] = clock.target.label
-        if clock.state is ClockState.BREACHED:
-            at = iso(clock.breached_at)
-            values.update(paused=int(clock.paused), sla_bucket=0, sla_due=at, sla_warn_at=at)
-        elif clock.state is ClockState.PAUSED:
-            values.update(paused=1, sla_bucket=1)
-        else:
-            values.update(
-                paused=0, sla_bucket=0, sla_due=iso(clock.due_at), sla_warn_at=iso(clock.warn_at)
-            )
-        return values
+        """The stored SLA columns for ``ticket`` (see :meth:`SlaColumns.columns`)."""
+        return self.clocks.columns(ticket, plan)
 
     def ticket_values(self, ticket: Ticket, plan: str | None) -> dict[str, Any]:
         from oncall_tui.domain import sla_history
@@ -348,113 +273,9 @@ class Tickets(Part):
         return ids
 
     def recompute_sla(self, ticket_ids: Sequence[int] | None = None) -> int:
-        """Recompute the stored clock columns from each ticket's SLA history (after a
-        calendar, policy or plan change, or a migration).
-
-        Solved and closed tickets have no running clock and skip the replay; only rows
-        whose SLA columns change are written.
-
-        Args:
-            ticket_ids: which tickets; None means every open ticket.
-
-        Returns:
-            How many tickets were recomputed.
-        """
-        from oncall_tui.domain import sla_history
-        from oncall_tui.domain.sla_clocks import EpochEvent, answered_last
-
-        plans = self.plans()
-        # A solved or closed ticket needs none of its history, not even a read into Python
-        # (most are): for given ids SQL counts them and, in the write below, clears their
-        # clock columns where they are not cleared yet (the paused column stays as it is).
-        done_in = "(" + ", ".join(sorted(f"'{x}'" for x in DONE_STATUSES)) + ")"
-        sql = (
-            "SELECT id, source, channel, status, labels, opened_at, sla_events, "
-            "customer_id, paused, is_open, sla_bucket, sla_due, "
-            f"sla_warn_at, sla_target FROM tickets WHERE +status NOT IN {done_in}"
-        )
-        done_count = f"SELECT count(*) FROM tickets WHERE +status IN {done_in}"
-        done_clear = (
-            "UPDATE tickets SET is_open = 0, sla_bucket = 2, sla_due = NULL, "
-            f"sla_warn_at = NULL, sla_target = NULL WHERE +status IN {done_in} "
-            "AND (is_open IS NOT 0 OR sla_bucket IS NOT 2 OR sla_due IS NOT NULL "
-            "OR sla_warn_at IS NOT NULL OR sla_target IS NOT NULL)"
-        )
-        if ticket_ids is None:
-            chunks: list[list[Any]] = [[]]
-        else:
-            ids = list(ticket_ids)
-            chunks = [ids[i : i + 10_000] for i in range(0, len(ids), 10_000)]
-        done = {str(x) for x in DONE_STATUSES}
-        waiting_statuses = {str(x) for x in PAUSED_STATUSES}
-        sources = {x.value: x for x in Source}
-        channels = {x.value: x for x in Channel}
-        types = sla_history.EVENT_TYPES
-        updates = []
-        seen = 0
-        for chunk in chunks:
-            if ticket_ids is None:
-                # every open ticket: one read (a solved one still marked open is rare)
-                query = sql.replace(f"+status NOT IN {done_in}", "is_open = 1")
-            else:
-                where = f" AND id IN ({','.join('?' * len(chunk))})"
-                count = self._one(done_count + where, chunk)
-                seen += int(count[0]) if count else 0
-                query = sql + where
-            for row in self.db.execute(query, chunk).fetchall():
-                seen += 1
-                (tid, source, channel, status, labels, opened, events, customer_id, *old) = row
-                if status in done:
-                    new = [old[0], 0, 2, None, None, None]
-                    if new != old:
-                        updates.append((*new, tid))
-                    continue
-                waiting = status in waiting_statuses or (
-                    '"+' in labels and any(x.startswith("+") for x in json.loads(labels))
-                )
-                opened_at = _at(opened)
-                raw = json.loads(events) if events and events != "[]" else []
-                # Evaluated at the latest event at least (a backend's clock may run ahead, see
-                # _clock_columns): every event counts, so "no later than ever" is the same.
-                if answered_last(raw, to_epoch(opened_at), _NEVER):
-                    # the last request was answered (or solved): no clock runs, no replay
-                    new = [int(waiting), 1, 2, None, None, None]
-                else:
-                    cols = self._clock_columns(
-                        done=False,
-                        waiting=waiting,
-                        source=sources[source],
-                        channel=channels[channel],
-                        opened_at=opened_at,
-                        events=[
-                            EpochEvent(at, types[kind], str(value))
-                            for at, kind, value in raw
-                            if kind in types and isinstance(at, int)
-                        ],
-                        plan=plans.get(customer_id or -1),
-                        # answered_last was false for every event (_NEVER), so it is at
-                        # any instant the replay stops at
-                        unanswered=True,
-                    )
-                    new = [
-                        cols["paused"],
-                        cols["is_open"],
-                        cols["sla_bucket"],
-                        cols["sla_due"],
-                        cols["sla_warn_at"],
-                        cols["sla_target"],
-                    ]
-                if new != list(old):
-                    updates.append((*new, tid))
-        with self.db.atomic():
-            for chunk in chunks if ticket_ids is not None else ():
-                self.db.execute(done_clear + f" AND id IN ({','.join('?' * len(chunk))})", chunk)
-            self.db.conn.executemany(
-                "UPDATE tickets SET paused = ?, is_open = ?, sla_bucket = ?, sla_due = ?, "
-                "sla_warn_at = ?, sla_target = ? WHERE id = ?",
-                updates,
-            )
-        return seen
+        """Recompute the stored clock columns (see :meth:`SlaColumns.recompute`); None means
+        every open ticket. Returns how many tickets were recomputed."""
+        return self.clocks.recompute(ticket_ids)
 
     def _sla_changed(self, ticket_id: int) -> None:
         self.recompute_sla([ticket_id])
