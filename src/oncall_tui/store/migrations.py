@@ -3,6 +3,9 @@
 ``PRAGMA user_version`` mirrors the number of applied migrations, so a database written by a
 newer oncall-tui (a higher number than :data:`SCHEMA_VERSION`) is recognised and refused before
 anything is written to it.
+
+Past 500 lines on purpose: it is the append-only history of the schema, one function per
+shipped migration in order, and grows by one with each new migration.
 """
 
 from __future__ import annotations

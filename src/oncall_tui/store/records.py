@@ -4,8 +4,8 @@ ends: a waiting label, a time-box).
 
 A sub-part of :class:`~oncall_tui.store.remote.Remote`, which builds it and hands it the
 tickets, outbox and team parts; the pure helpers are in :mod:`oncall_tui.store.remote_rows`.
-Kept in one module (just over 500 lines): the merge rules and the comment writes share the
-same ticket lookups, and splitting them would scatter one transaction's steps.
+Past 500 lines on purpose: the merge rules and the comment writes share the same ticket
+lookups, and splitting them would scatter one transaction's steps.
 """
 
 from __future__ import annotations
