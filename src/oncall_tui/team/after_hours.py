@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -89,17 +89,8 @@ class WatchedSlackBackend(SlackBackend):
         seen, self._seen = self._seen, []
         if not seen:
             return page
-        return ChatPage(
-            tickets=page.tickets,
-            comments=page.comments,
-            customers=page.customers,
-            cursor=page.cursor,
-            done=page.done,
-            wait_hint=page.wait_hint,
-            removed=page.removed,
-            quarantined=page.quarantined,
-            chat=tuple(seen),
-        )
+        # every field of the page (one added to Page later is not lost), and the chat seen
+        return ChatPage(**{f.name: getattr(page, f.name) for f in fields(page)}, chat=tuple(seen))
 
 
 @dataclass
@@ -197,15 +188,7 @@ class AfterHours:
             if task.at < since or self.calendar.is_open(task.at):
                 await self._db(self.store.team.set_chat_state, task.key, "let-be")
                 continue
-            value = {
-                "key": task.key,
-                "thread": task.thread,
-                "author": task.author,
-                "body": task.body,
-                "at": task.at.isoformat(),
-                "files": task.files,
-                "state": "shared",
-            }
+            value = shared_value(task, "shared")
             try:
                 await self.state.write(chat_key(task.key), value, last=0, ttl=CHAT_TTL)
             except jerr.KeyWrongLastSequenceError:
@@ -357,15 +340,7 @@ class AfterHours:
 
     async def _finish(self, task: ChatTask) -> bool:
         """Done: shared, then local. True if this message's reply was the one posted."""
-        value = {
-            "key": task.key,
-            "thread": task.thread,
-            "author": task.author,
-            "body": task.body,
-            "at": task.at.isoformat(),
-            "files": task.files,
-            "state": "done",
-        }
+        value = shared_value(task, "done")
         await self.state.write(chat_key(task.key), value, last=None, ttl=CHAT_TTL)
         await self._db(self.store.team.set_chat_state, task.key, "done")
         return True
@@ -373,6 +348,19 @@ class AfterHours:
     async def _enqueue(self, op: Op) -> None:
         """Queue ``op`` in flight: the adapter looks for an earlier attempt before sending."""
         await self._db(self.store.outbox.enqueue_unclear, op)
+
+
+def shared_value(task: ChatTask, state: str) -> dict[str, Any]:
+    """A chat message's record in the team's shared bucket, in ``state`` (shared, done)."""
+    return {
+        "key": task.key,
+        "thread": task.thread,
+        "author": task.author,
+        "body": task.body,
+        "at": task.at.isoformat(),
+        "files": task.files,
+        "state": state,
+    }
 
 
 def external_id(thread: str) -> str:
