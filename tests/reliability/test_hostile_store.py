@@ -148,6 +148,20 @@ def read_everything(store: Store) -> None:
     codename="v\x1b",
     contacts=[ESCAPES[1]],
 )
+@example(  # a lone "+" label (a pausing label's prefix) once broke "the same page changes nothing"
+    subject="",
+    body="",
+    requester=None,
+    assignee=None,
+    url=None,
+    labels=["+"],
+    remote_id="0",
+    author="",
+    name="",
+    plan="",
+    codename=None,
+    contacts=[],
+)
 def test_any_remote_text_is_stored_inert(
     store: Store,
     subject: str,

@@ -529,6 +529,10 @@ class Records(Part):
         merged = replace(incoming, **{f: getattr(existing, f) for f in keep})
         if merged.status == existing.status:  # the status was set when it was set
             merged = replace(merged, status_since=existing.status_since or existing.updated_at)
+        if existing.updated_at > merged.updated_at:
+            # what happened here since (a customer's reply that ended the wait, an edit) is
+            # not undone by a copy that predates it: the same page twice changes nothing
+            merged = replace(merged, updated_at=existing.updated_at)
         merged = replace(
             merged,
             pauses=sla_rules.update_pauses(existing, merged, rt.updated_at),
