@@ -79,10 +79,12 @@ class _Pacer:
         """After a statement: pay back its walk and what is left; True if told to stop."""
         now = time.thread_time()
         used = self.walked + now - self.mark
-        if used >= self.slice or self.walked:
+        self.mark = now
+        if used >= self.slice:
             self._sleep_for(used)
-            self.mark = now
             self.walked = 0.0
+        else:  # too little to pause for: carried on to the next table (a small file's
+            self.walked = used  # whole check stays under one slice and never sleeps)
         return self.stop.is_set()
 
 
