@@ -79,7 +79,7 @@ def serve_fake(folder: Path) -> tuple[str, Any, dict[str, Any]]:
             for comment in json.loads(body)["comments"][1:]:  # the first is the description
                 fake.add_comment({**comment, "ticket_id": int(ticket_id)})
                 comments += 1
-    fake._event_index()  # the fake's own sorting of 300,000 events: not the client's time
+    fake.exports.event_index()  # the fake's own sorting of 300,000 events: not the client's time
     url, stop = serve_on_loopback(fake)
     return (
         url,
