@@ -141,9 +141,11 @@ def clocks_of(
 
 def events_to_json(events: Sequence[SlaEvent]) -> str:
     """Compact storage: ``[[epoch, type, value], ...]``."""
-    return json.dumps(
-        [[to_epoch(e.at), e.type.value, e.value] for e in events], separators=(",", ":")
-    )
+    return _encode([[to_epoch(e.at), e.type.value, e.value] for e in events])
+
+
+# json.dumps with options builds an encoder per call (this runs for every ticket written)
+_encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def events_from_json(text: str | None) -> tuple[SlaEvent, ...]:

@@ -21,6 +21,7 @@ from oncall_tui.domain.ops import Op, OpKind, is_supported
 from oncall_tui.domain.text import clean_line, clean_text
 from oncall_tui.domain.tickets import (
     BACKEND_NAMES,
+    DONE_STATUSES,
     Customer,
     Source,
     Status,
@@ -386,18 +387,79 @@ class Records(Part):
         """Add messages to their tickets' SLA histories and recompute the clocks; a staff
         answer is also the first response if there was none. A customer's message ends the
         waiting (:meth:`_end_waiting`): ``customer_said`` has each ticket's latest one (its
-        instant and remote id)."""
+        instant and remote id).
+
+        Most tickets take the stored-text path (no :class:`Ticket` is made, only the clock
+        columns that changed are rewritten with the history); one whose waiting a customer's
+        message may end (pending, solved or ``+``-labelled) is read whole for the merge."""
+        from oncall_tui.domain.sla_clocks import EventType
+
+        customer_said = customer_said or {}
+        plans = self.tickets.plans()
+        clocks = self.tickets.clocks
+        history: list[tuple[Any, ...]] = []  # the clock columns did not change
+        updates: list[tuple[Any, ...]] = []
+        whole: list[int] = []
+        for chunk in chunks(sorted(said)):
+            rows = self.db.execute(
+                "SELECT id, source, channel, status, labels, opened_at, sla_events, "
+                "customer_id, first_response_at, paused, is_open, sla_bucket, sla_due, "
+                "sla_warn_at, sla_target, status, labels, status_since, label_since, "
+                f"updated_at FROM tickets WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            for row in rows:
+                (tid, source, channel, status, labels, opened, events, cid, first) = row[:9]
+                old = list(row[9:15])
+                if _read_whole(customer_said.get(tid), row[15:]):
+                    whole.append(tid)  # _end_waiting may change it: read it whole
+                    continue
+                merged = _merge_history(events, said[tid])
+                answers = [e.at for e in said[tid] if e.type is EventType.AGENT_PUBLIC]
+                if answers:
+                    before = parse_iso(first)
+                    if before is None or min(answers) < before:
+                        first = iso(min(answers))
+                if status in _DONE_TEXT:
+                    new = [0, 0, 2, None, None, None]  # as SlaColumns.columns has it
+                else:
+                    new = clocks.stored_columns(
+                        status, labels, source, channel, opened, merged, plans.get(cid)
+                    )
+                text = _encode(merged)
+                if new == old:
+                    history.append((first, text, tid))
+                else:
+                    updates.append((first, text, *new, tid))
+        # Only what changed: an unchanged clock leaves the clock columns' indexes alone.
+        self.db.conn.executemany(
+            "UPDATE tickets SET first_response_at = ?, sla_events = ? WHERE id = ?", history
+        )
+        self.db.conn.executemany(
+            "UPDATE tickets SET first_response_at = ?, sla_events = ?, paused = ?, "
+            "is_open = ?, sla_bucket = ?, sla_due = ?, sla_warn_at = ?, sla_target = ? "
+            "WHERE id = ?",
+            updates,
+        )
+        if whole:
+            self._record_whole({tid: said[tid] for tid in whole}, customer_said, plans)
+
+    def _record_whole(
+        self,
+        said: dict[int, list[SlaEvent]],
+        customer_said: dict[int, tuple[datetime, str]],
+        plans: dict[int | None, str],
+    ) -> None:
+        """:meth:`_record_messages` for tickets a customer's message may stop waiting:
+        each read as a :class:`Ticket`, the waiting ended where it does."""
         from oncall_tui.domain import sla_history
         from oncall_tui.domain.sla_clocks import EventType
 
-        plans = self.tickets.plans()
-        updates: list[dict[str, Any]] = []
-        customer_said = customer_said or {}
         for chunk in chunks(sorted(said)):
             rows = self.db.execute(
                 f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id IN ({','.join('?' * len(chunk))})",
                 chunk,
-            )
+            ).fetchall()
             for row in rows:
                 ticket = ticket_from_row(row)
                 events = sorted(said[ticket.id], key=lambda e: e.at)
@@ -411,30 +473,19 @@ class Records(Part):
                     sla_events=sla_history.ordered(ticket.sla_events + tuple(events)),
                 )
                 spoke = customer_said.get(ticket.id)
-                if spoke is not None:
-                    ended = self._end_waiting(ticket, *spoke)
-                    if ended is not ticket:
-                        values = self.tickets.ticket_values(ended, plans.get(ended.customer_id))
-                        assignments = ", ".join(f"{k} = :{k}" for k in values)
-                        self.db.execute(
-                            f"UPDATE tickets SET {assignments} WHERE id = :id",
-                            {**values, "id": ended.id},
-                        )
-                        continue
-                cols = self.tickets.sla_columns(ticket, plans.get(ticket.customer_id))
-                cols.update(
-                    first_response_at=iso(first),
-                    sla_events=sla_history.events_to_json(ticket.sla_events),
-                    id=ticket.id,
+                ended = ticket if spoke is None else self._end_waiting(ticket, *spoke)
+                if ended is ticket:  # nothing ended: the history and clocks only
+                    values = self.tickets.sla_columns(ticket, plans.get(ticket.customer_id))
+                    values.update(
+                        first_response_at=iso(first),
+                        sla_events=sla_history.events_to_json(ticket.sla_events),
+                    )
+                else:
+                    values = self.tickets.ticket_values(ended, plans.get(ended.customer_id))
+                assignments = ", ".join(f"{k} = :{k}" for k in values)
+                self.db.execute(
+                    f"UPDATE tickets SET {assignments} WHERE id = :id", {**values, "id": ticket.id}
                 )
-                updates.append(cols)
-        self.db.conn.executemany(
-            "UPDATE tickets SET first_response_at = :first_response_at, "
-            "sla_events = :sla_events, paused = :paused, "
-            "is_open = :is_open, sla_bucket = :sla_bucket, sla_due = :sla_due, "
-            "sla_warn_at = :sla_warn_at, sla_target = :sla_target WHERE id = :id",
-            updates,
-        )
 
     def _end_waiting(self, ticket: Ticket, at: datetime, comment_id: str) -> Ticket:
         """A customer's public message (at ``at``) ends the waiting: pending (or solved)
@@ -589,3 +640,50 @@ class Records(Part):
         for (undo,) in rows:  # newest first, so the oldest edit's value wins
             bases.update(json.loads(undo).get("columns", {}))
         return bases
+
+
+_CLOSED = str(Status.CLOSED)
+#: The SLA history's stored form (as :func:`~oncall_tui.domain.sla_history.events_to_json`).
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+#: Statuses a customer's message takes back to open (:meth:`Records._end_waiting`).
+_ENDS_WAITING = frozenset({str(Status.PENDING), str(Status.SOLVED)})
+_DONE_TEXT = frozenset(str(x) for x in DONE_STATUSES)
+
+
+def _merge_history(stored: str | None, events: Sequence[SlaEvent]) -> list[list[Any]]:
+    """A ticket's stored SLA history (its JSON) with ``events`` added, in the order
+    :func:`~oncall_tui.domain.sla_history.ordered` gives, as ``[[epoch, type, value], ...]``;
+    entries the store cannot read are dropped, as reading it as a ticket would."""
+    from oncall_tui.domain.calendars import to_epoch
+    from oncall_tui.domain.sla_history import EVENT_TYPES
+
+    kept = [
+        [at, kind, str(value)]
+        for at, kind, value in (json.loads(stored) if stored and stored != "[]" else ())
+        if kind in EVENT_TYPES and isinstance(at, int)
+    ]
+    kept += [[to_epoch(e.at), e.type.value, e.value] for e in sorted(events, key=lambda e: e.at)]
+    return sorted(kept, key=lambda e: (e[0], e[1] == "status" and e[2] in _DONE_TEXT))
+
+
+def _read_whole(spoke: tuple[datetime, str] | None, row: Sequence[Any]) -> bool:
+    """Whether a customer's latest message (``spoke``: its instant and id; None: none in
+    this batch) may end some waiting of a ticket, from its stored ``status, labels,
+    status_since, label_since, updated_at``: the tests of :meth:`Records._end_waiting`, which
+    decides (stored instants sort as text). Then the ticket is read whole."""
+    if spoke is None:
+        return False
+    at = iso(spoke[0])
+    assert at is not None
+    status, labels, status_since, label_since, updated_at = row
+    if status == _CLOSED:
+        return False
+    if status in _ENDS_WAITING and (status_since or updated_at) <= at:
+        return True
+    if '"+' not in labels:
+        return False
+    since = json.loads(label_since or "{}")
+    return any(
+        isinstance(x, str) and x.startswith("+") and (since.get(x) or updated_at) <= at
+        for x in json.loads(labels)
+    )

@@ -30,6 +30,10 @@ if TYPE_CHECKING:  # the SLA clocks load with the first ticket read, not at star
 
 #: Later than any event (epoch seconds).
 _NEVER = 2**62
+_DONE = frozenset(str(x) for x in DONE_STATUSES)
+_WAITING = frozenset(str(x) for x in PAUSED_STATUSES)
+_SOURCES = {x.value: x for x in Source}
+_CHANNELS = {x.value: x for x in Channel}
 
 
 def _at(text: str) -> datetime:
@@ -111,6 +115,58 @@ class SlaColumns(Part):
             )
         return values
 
+    def stored_columns(
+        self,
+        status: str,
+        labels: str,
+        source: str,
+        channel: str,
+        opened: str,
+        raw: list[Any],
+        plan: str | None,
+    ) -> list[Any]:
+        """The clock columns of an open ticket from its stored text, without making a
+        :class:`Ticket`: ``[paused, is_open, sla_bucket, sla_due, sla_warn_at, sla_target]``
+        as :meth:`columns` computes them, ``raw`` being its SLA history as the stored JSON
+        reads (``[[epoch, type, value], ...]``; entries the store cannot read are skipped)."""
+        from oncall_tui.domain import sla_history
+        from oncall_tui.domain.sla_clocks import EpochEvent, answered_last
+
+        waiting = status in _WAITING or (
+            '"+' in labels and any(x.startswith("+") for x in json.loads(labels))
+        )
+        opened_at = _at(opened)
+        # Evaluated at the latest event at least (a backend's clock may run ahead, see
+        # _clock_columns): every event counts, so "no later than ever" is the same.
+        if answered_last(raw, to_epoch(opened_at), _NEVER):
+            # the last request was answered (or solved): no clock runs, no replay
+            return [int(waiting), 1, 2, None, None, None]
+        types = sla_history.EVENT_TYPES
+        cols = self._clock_columns(
+            done=False,
+            waiting=waiting,
+            source=_SOURCES[source],
+            channel=_CHANNELS[channel],
+            opened_at=opened_at,
+            events=[
+                EpochEvent(at, types[kind], str(value))
+                for at, kind, value in raw
+                if kind in types and isinstance(at, int)
+            ],
+            plan=plan,
+            # answered_last was false for every event (_NEVER), so it is at any instant the
+            # replay stops at
+            unanswered=True,
+        )
+        return [
+            cols["paused"],
+            cols["is_open"],
+            cols["sla_bucket"],
+            cols["sla_due"],
+            cols["sla_warn_at"],
+            cols["sla_target"],
+        ]
+
     def recompute(self, ticket_ids: Sequence[int] | None = None) -> int:
         """Recompute the stored clock columns from each ticket's SLA history (after a
         calendar, policy or plan change, or a migration).
@@ -124,9 +180,6 @@ class SlaColumns(Part):
         Returns:
             How many tickets were recomputed.
         """
-        from oncall_tui.domain import sla_history
-        from oncall_tui.domain.sla_clocks import EpochEvent, answered_last
-
         plans = self._plans()
         # A solved or closed ticket needs none of its history, not even a read into Python
         # (most are): for given ids SQL counts them and, in the write below, clears their
@@ -149,11 +202,6 @@ class SlaColumns(Part):
         else:
             ids = list(ticket_ids)
             chunks = [ids[i : i + 10_000] for i in range(0, len(ids), 10_000)]
-        done = {str(x) for x in DONE_STATUSES}
-        waiting_statuses = {str(x) for x in PAUSED_STATUSES}
-        sources = {x.value: x for x in Source}
-        channels = {x.value: x for x in Channel}
-        types = sla_history.EVENT_TYPES
         updates = []
         seen = 0
         for chunk in chunks:
@@ -168,46 +216,13 @@ class SlaColumns(Part):
             for row in self.db.execute(query, chunk).fetchall():
                 seen += 1
                 (tid, source, channel, status, labels, opened, events, customer_id, *old) = row
-                if status in done:
+                if status in _DONE:
                     new = [old[0], 0, 2, None, None, None]
-                    if new != old:
-                        updates.append((*new, tid))
-                    continue
-                waiting = status in waiting_statuses or (
-                    '"+' in labels and any(x.startswith("+") for x in json.loads(labels))
-                )
-                opened_at = _at(opened)
-                raw = json.loads(events) if events and events != "[]" else []
-                # Evaluated at the latest event at least (a backend's clock may run ahead, see
-                # _clock_columns): every event counts, so "no later than ever" is the same.
-                if answered_last(raw, to_epoch(opened_at), _NEVER):
-                    # the last request was answered (or solved): no clock runs, no replay
-                    new = [int(waiting), 1, 2, None, None, None]
                 else:
-                    cols = self._clock_columns(
-                        done=False,
-                        waiting=waiting,
-                        source=sources[source],
-                        channel=channels[channel],
-                        opened_at=opened_at,
-                        events=[
-                            EpochEvent(at, types[kind], str(value))
-                            for at, kind, value in raw
-                            if kind in types and isinstance(at, int)
-                        ],
-                        plan=plans.get(customer_id or -1),
-                        # answered_last was false for every event (_NEVER), so it is at
-                        # any instant the replay stops at
-                        unanswered=True,
+                    raw = json.loads(events) if events and events != "[]" else []
+                    new = self.stored_columns(
+                        status, labels, source, channel, opened, raw, plans.get(customer_id or -1)
                     )
-                    new = [
-                        cols["paused"],
-                        cols["is_open"],
-                        cols["sla_bucket"],
-                        cols["sla_due"],
-                        cols["sla_warn_at"],
-                        cols["sla_target"],
-                    ]
                 if new != list(old):
                     updates.append((*new, tid))
         with self.db.atomic():
