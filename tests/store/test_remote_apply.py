@@ -130,3 +130,27 @@ def test_a_thread_grown_mid_stream_is_indexed_once_the_stream_ends(store: Store)
     assert reopened.queue.queue_count(parse_query("boot")) == 2
     assert reopened.db.execute("SELECT count(*) FROM fts_stale").fetchone()[0] == 0
     reopened.close()
+
+
+def test_a_pushed_tickets_answer_mid_stream_leaves_the_streams_stale_index_to_its_end(
+    store: Store,
+) -> None:
+    """A push confirmed between two comment pages of a first sync writes its ticket's copy
+    (indexed at once) but is not the end of the pull: re-indexing every ticket the stream
+    left stale on each confirmation would repeat that work for every push."""
+    store.remote.apply_page("zendesk", Page(tickets=(remote_ticket(1), remote_ticket(2))))
+    store.remote.apply_page(
+        "zendesk", Page(comments=(comment(1, 1, body="kernel panic on boot"),), done=False)
+    )
+    store.remote.apply_remote_ticket(
+        "zendesk", remote_ticket(2, subject="Disk full", updated_at=T0 + timedelta(1))
+    )
+    store.remote.apply_records(
+        "zendesk", [remote_ticket(3, subject="Printer jam", updated_at=T0 + timedelta(1))]
+    )
+    assert store.queue.queue_count(parse_query("disk")) == 1  # the answer's copy: at once
+    assert store.queue.queue_count(parse_query("printer")) == 1  # a live search's: at once
+    assert store.queue.queue_count(parse_query("kernel")) == 0  # the stream's: at its end
+    assert store.db.execute("SELECT ticket_id FROM fts_stale").fetchall() == [(1,)]
+    store.remote.apply_page("zendesk", Page(comments=(), done=True))
+    assert store.queue.queue_count(parse_query("kernel")) == 1

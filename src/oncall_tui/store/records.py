@@ -72,14 +72,15 @@ class Records(Part):
     mirrored in the cache, never queued (the relay queues it, once for the team)."""
 
     def apply_records(self, backend: str, tickets: Sequence[RemoteTicket]) -> set[int]:
-        """Write tickets found outside the incremental pull (e.g. a live search)."""
+        """Write tickets found outside the incremental pull (e.g. a live search); tickets a
+        pull left stale in the index wait for that pull's end."""
         with self.db.atomic():
-            return self.write(backend, (), tickets, ())
+            return self.write(backend, (), tickets, (), settled=False)
 
     def apply_remote_ticket(self, backend: str, ticket: RemoteTicket) -> set[int]:
         """Write one ticket a push returned (its newest copy)."""
         with self.db.atomic():
-            return self.write(backend, (), (ticket,), ())
+            return self.write(backend, (), (ticket,), (), settled=False)
 
     def _customer_ids(self, backend: str, customers: Iterable[RemoteCustomer]) -> None:
         """Store a page's customers; most pages repeat what is known, so those are skipped."""
@@ -144,7 +145,8 @@ class Records(Part):
         *,
         settled: bool = True,
     ) -> set[int]:
-        """Write records; ``settled`` False means more pages of the same pull follow.
+        """Write records; ``settled`` False means more pages of the same pull follow, or
+        the records are not a pull's (a push's answer, a live search).
 
         A ticket whose record changed is re-indexed at once. One whose thread alone grew in
         an unsettled page (a long stream of comment pages: a first sync's history touches a

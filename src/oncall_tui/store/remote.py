@@ -305,7 +305,8 @@ class Remote(Part):
                     [self.now(), op_id],
                 )
             if ticket is not None and backend is not None:
-                self.records.write(backend, (), (ticket,), ())
+                # not the end of a pull: tickets a pull left stale in the index wait for it
+                self.records.write(backend, (), (ticket,), (), settled=False)
             elif op.ticket_id is not None and version is not None:
                 self.db.execute(
                     "UPDATE tickets SET version = ? WHERE id = ?", [version, op.ticket_id]

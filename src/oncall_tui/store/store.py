@@ -41,6 +41,10 @@ if TYPE_CHECKING:  # each part's module loads when the part is first used
     from oncall_tui.store.watches import Watches
 
 
+#: The sync engine's connection's page cache (KiB): see :meth:`Store.use_writer_cache`.
+WRITER_CACHE_KIB = 32 * 1024
+
+
 class Store:
     """The local cache. Open it with :func:`oncall_tui.store.open_store`.
 
@@ -69,6 +73,17 @@ class Store:
     def close(self) -> None:
         """Close the connection."""
         self.shared.close()
+
+    def use_writer_cache(self) -> None:
+        """Give this connection the page cache of a bulk writer (:data:`WRITER_CACHE_KIB`).
+
+        A first sync inserts into a table with many indexes, each insert touching a leaf of
+        every one; with SQLite's default 2 MiB cache those leaves are read back from the OS
+        for each page of tickets (100,000 inserts: 20.7 s with the default, 15.5 s with
+        16 MiB, in one measurement). The cache is only filled as pages are used, so an
+        idle engine's connection stays small.
+        """
+        self.db.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
 
     # ---- the parts -----------------------------------------------------------------------
 

@@ -158,6 +158,7 @@ class SyncEngine:
         lease: timedelta = DEFAULT_LEASE,
     ) -> None:
         self.store = store
+        store.use_writer_cache()  # a first sync writes every index of every page of tickets
         self.backends = {b.source: b for b in backends}
         self.by_name = {b.name: b for b in backends}
         self.clock = clock
