@@ -81,6 +81,57 @@ def countdown_text(due: datetime | None, paused: bool, now: datetime) -> str:
     return format_remaining(math.floor((due - now).total_seconds()))
 
 
+_SECOND = timedelta(seconds=1)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _unit(magnitude: int) -> int:
+    """The seconds one step of :func:`format_remaining` spans at ``magnitude`` seconds."""
+    if magnitude < 60:
+        return 1
+    return 60 if magnitude < 86_400 else 3600
+
+
+def remaining_text_steps(seconds: int) -> int:
+    """The next value, going down from ``seconds``, whose :func:`format_remaining` differs.
+
+    ``format_remaining`` shows seconds below a minute, minutes below a day, hours beyond:
+    ``3h 12m`` reads the same from 11,520 down to 11,460 seconds, ``-3h 12m`` the same from
+    -11,520 down to -11,579 (the magnitude grows past zero).
+    """
+    if seconds >= 0:
+        step = _unit(seconds)
+        return seconds // step * step - 1
+    magnitude = -seconds
+    step = _unit(magnitude)
+    return -(magnitude // step + 1) * step
+
+
+def countdown_changes_at(due: datetime, now: datetime) -> datetime:
+    """The first instant after ``now`` at which :func:`countdown_text` of a running clock
+    (``due``) reads differently: it reads the same at every instant before it.
+
+    The countdown shows ``floor(due - t)`` seconds, so it keeps its text while that stays
+    above :func:`remaining_text_steps`; it changes just past ``due - (next + 1) s`` (the
+    instant itself still floors to the old value: one microsecond, the datetime's grain,
+    later).
+    """
+    shown = (due - now) // _SECOND
+    after = remaining_text_steps(shown)
+    return due - (after + 1) * _SECOND + _MICROSECOND
+
+
+def state_changes_at(
+    due: datetime, warn_at: datetime | None, now: datetime, critical_seconds: int = 15 * 60
+) -> datetime | None:
+    """The first instant after ``now`` at which :func:`state_at` of a running clock changes
+    (warning from ``warn_at``, critical at ``critical_seconds`` left, breached at ``due``), or
+    None when it never will (breached already)."""
+    edges = (warn_at, due - timedelta(seconds=critical_seconds), due)
+    later = [edge for edge in edges if edge is not None and edge > now]
+    return min(later) if later else None
+
+
 def time_left(ticket: Ticket, now: datetime) -> timedelta | None:
     """Wall-clock time until the ticket's stored ``sla_due``; negative once breached."""
     return None if ticket.sla_due is None else ticket.sla_due - now

@@ -10,9 +10,10 @@ rendering, cursor and selection); split, start-up would only read more modules (
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -75,6 +76,22 @@ def age_text(then: datetime, now: datetime) -> str:
     if seconds < 86400:
         return f"{seconds // 3600}h"
     return f"{seconds // 86400}d"
+
+
+def age_changes_at(then: datetime, now: datetime) -> datetime:
+    """The first instant after ``now`` at which :func:`age_text` reads differently (it reads
+    the same at every instant before it): the next whole second, minute, hour or day of age."""
+    seconds = int((now - then).total_seconds())
+    if seconds < 60:
+        after = max(seconds, 0) + 1
+    else:
+        step = 60 if seconds < 3600 else 3600 if seconds < 86400 else 86400
+        after = (seconds // step + 1) * step
+    return then + timedelta(seconds=after)
+
+
+#: "Never" for :meth:`TicketTable.changes_at` (a row whose text time does not change).
+NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 class TicketTable(ScrollView, can_focus=True):
@@ -162,6 +179,11 @@ class TicketTable(ScrollView, can_focus=True):
         self.waiting: Mapping[int, datetime] = {}
         """Tickets with a change in its undo window, and when the window ends (↶)."""
         self._style_cache: dict[tuple[str, str, bool], Style] = {}
+        self._due: list[tuple[datetime, int]] = []
+        """The visible rows whose text time will change: (when, row index), earliest first."""
+        self._horizon: tuple[tuple[object, ...], datetime] | None = None
+        """(window, since): the rows of :attr:`_due` read the same from ``since`` on, until
+        their instants, while the window (rows, scroll, size, undo windows) is the same."""
         self._laid_out_width = 0
         self.sort_marks: dict[str, str] = {}
         """A mark after a column's title (the sort: "↑" / "↓")."""
@@ -529,19 +551,84 @@ class TicketTable(ScrollView, can_focus=True):
         """What of a line's key the time changes: its state and its cells."""
         return self.state_of(row, now), self.cells(row, now)
 
+    def changes_at(self, row: QueueRow, now: datetime) -> datetime:
+        """The first instant after ``now`` at which anything of the row's line that time
+        changes may read differently (its state, countdown, marker or age); before it, the
+        line is the same as at ``now``. :data:`NEVER` when time changes nothing of it.
+
+        Exact, but for the investigation flag (⚑, business days): a row that may gain it is
+        looked at again every tick.
+        """
+        until = age_changes_at(row.updated_at, now)
+        if row.is_open and row.sla_target is not None and row.sla_due is not None:
+            until = min(until, sla_rules.countdown_changes_at(row.sla_due, now))
+            state = sla_rules.state_changes_at(
+                row.sla_due, row.sla_warn_at, now, self.critical_seconds
+            )
+            if state is not None:
+                until = min(until, state)
+        waiting = self.waiting.get(row.id)
+        if waiting is not None and waiting > now:
+            return min(until, waiting)  # "↶" until then: nothing below it shows before
+        if (
+            not row.pending_ops
+            and not row.conflict
+            and self.needs_review is not None
+            and row.investigating_since is not None
+        ):
+            return min(until, now + timedelta(microseconds=1))
+        return until
+
+    def _window(self, top: int, stop: int) -> tuple[object, ...]:
+        """What the rows on screen are made of besides the time (compared by identity: the
+        cache and the undo windows are replaced, never changed in place)."""
+        return (top, stop, self._cache_start, self._cache, self.waiting, self.critical_seconds)
+
     def watch_now(self, old: datetime | None, new: datetime | None) -> None:
         """A tick repaints only the lines whose text or state changed: most seconds none do
-        ("3h 12m" a second later is still "3h 12m"), and a terminal gets no bytes at all."""
+        ("3h 12m" a second later is still "3h 12m"), and a terminal gets no bytes at all.
+
+        Each visible row knows until when its text stays the same (:meth:`changes_at`); the
+        table keeps them earliest first. A tick forward on the same rows looks only at the
+        rows whose instant came (none, most seconds: O(1)); any other tick at every row.
+        """
         if old is None or new is None:
+            self._horizon = None
             self.refresh()
             return
         top = int(self.scroll_y)
-        for index in range(top, min(top + self.size.height, self._total)):
-            row = self._cached(index)
-            if row is None:
-                continue
-            if self._shown_at(row, old) != self._shown_at(row, new):  # the rest of the key
-                self.refresh_line(index)  # (width, columns, cursor, focus, theme) is the same
+        stop = min(top + self.size.height, self._total)
+        window = self._window(top, stop)
+        horizon = self._horizon
+        if (
+            horizon is not None
+            and horizon[1] <= old <= new
+            and len(horizon[0]) == len(window)
+            and all(a is b for a, b in zip(horizon[0], window, strict=True))
+        ):
+            due = self._due
+            if due and due[0][0] <= new:  # some rows' instants came: only those are looked at
+                while due and due[0][0] <= new:
+                    _until, index = heapq.heappop(due)
+                    self._check_row(index, old, new)
+                self._horizon = (window, new)
+            return
+        self._due = []
+        for index in range(top, stop):
+            self._check_row(index, old, new)
+        self._horizon = (window, new)
+
+    def _check_row(self, index: int, old: datetime, new: datetime) -> None:
+        """Repaint row ``index`` if it reads differently at ``new`` than at ``old``, and note
+        when it will next (:attr:`_due`)."""
+        row = self._cached(index)
+        if row is None:
+            return
+        if self._shown_at(row, old) != self._shown_at(row, new):  # the rest of the key
+            self.refresh_line(index)  # (width, columns, cursor, focus, theme) is the same
+        until = self.changes_at(row, new)
+        if until is not NEVER:
+            heapq.heappush(self._due, (until, index))
 
     def render_line(self, y: int) -> Strip:
         width = self.line_width
