@@ -27,6 +27,8 @@ from oncall_tui.ui.times import local, shown_tz
 if TYPE_CHECKING:
     from textual.widgets import Markdown
 
+    from oncall_tui.domain.sla_clocks import ClockReport
+
 
 @dataclass(frozen=True)
 class DetailData:
@@ -89,6 +91,35 @@ def thread_markdown(ticket: Ticket, comments: list[Comment], tz: tzinfo = UTC) -
     return "\n".join(parts)
 
 
+def sla_changes_at(ticket: Ticket, report: ClockReport, now: datetime) -> datetime | None:
+    """The first instant after ``now`` at which the reply clocks of ``report`` (``ticket``'s,
+    at ``now``) may read differently in the detail, or None when time alone never changes
+    them. Not exact but never late: it may come before the text changes, never after.
+
+    What time changes of a clock's words (:func:`~oncall_tui.domain.sla_explain.clock_outcome`):
+    a running clock's time left, which shrinks by at most a second a second (business time
+    never runs faster than the wall clock), so its text holds at least until the left
+    reaches the next value that reads differently; a breached clock's "breached 2h 05m ago",
+    on the wall clock; and the history itself, where an event still in the future (or the
+    opening) comes into play in its second. Paused and fulfilled clocks read the same.
+    """
+    from oncall_tui.domain.calendars import from_epoch, to_epoch
+    from oncall_tui.domain.sla_clocks import ClockState
+
+    base = to_epoch(report.now)  # the whole second the clocks were evaluated at
+    # An event counts from the whole second it falls in (and none before the opening).
+    edges = [at for at in (to_epoch(e.at) for e in ticket.sla_events) if at > base]
+    for clock in report.targeted:
+        left = clock.left or 0
+        if clock.state is ClockState.ACTIVE:
+            edges.append(base + left - sla_rules.remaining_text_steps(left))
+        elif clock.state is ClockState.BREACHED and clock.fulfilled_at is None:
+            assert clock.breached_at is not None
+            breached = to_epoch(clock.breached_at)
+            edges.append(breached - sla_rules.remaining_text_steps(-(base - breached)))
+    return from_epoch(min(edges)) if edges else None
+
+
 _PARTS = ("detail-meta", "detail-sla", "detail-links")
 
 
@@ -104,6 +135,8 @@ class TicketDetail(VerticalScroll, can_focus=True):
         super().__init__(id=id)
         self.data: DetailData | None = None
         self._shown_sla: tuple[object, ...] | None = None
+        self._sla_steady: tuple[tzinfo, datetime, datetime] | None = None
+        """(zone, since, until): the SLA breakdown reads the same from since to until."""
         self.now: datetime | None = None
         self.settings: sla_rules.SlaSettings | None = None
         self._mounted_parts: tuple[Static, Static, Static] | None = None
@@ -139,25 +172,34 @@ class TicketDetail(VerticalScroll, can_focus=True):
             self._set_thread("")
             return
         meta.update(self._meta(data))
-        self._shown_sla = None
+        self._shown_sla = self._sla_steady = None
         self.refresh_sla(now)
         links.update(self._links(data))
         self._set_thread(thread_markdown(data.ticket, data.comments, shown_tz(self)))
         self.scroll_home(animate=False)
 
     def refresh_sla(self, now: datetime) -> None:
-        """Update the SLA breakdown for ``now`` (called by the screen's tick)."""
+        """Update the SLA breakdown for ``now`` (called by the screen's tick): nothing to do
+        before the instant it may next read differently (:func:`sla_changes_at`)."""
         if self.data is None or self.settings is None:
             return
         self.now = now
-        lines = self._sla_lines(self.data, now)
+        tz = shown_tz(self)
+        steady = self._sla_steady
+        if steady is not None and steady[0] == tz and steady[1] <= now < steady[2]:
+            return
+        lines, until = self._sla_lines(self.data, now, tz)
+        self._sla_steady = (tz, now, until) if until is not None else None
         if lines == self._shown_sla:
             return  # the breakdown reads the same as a second ago: no re-layout
         self._shown_sla = lines
         self._parts()[1].update(self._sla(lines))
 
-    def _sla_lines(self, data: DetailData, now: datetime) -> tuple[tuple[str, str, str, bool], ...]:
-        """Every reply clock: (name, target and rule, state in words, running)."""
+    def _sla_lines(
+        self, data: DetailData, now: datetime, tz: tzinfo
+    ) -> tuple[tuple[tuple[str, str, str, bool], ...], datetime | None]:
+        """Every reply clock: (name, target and rule, state in words, running); and the
+        first instant after ``now`` at which they may read differently (None: never)."""
         from oncall_tui.domain.sla_clocks import Metric
         from oncall_tui.domain.sla_explain import clock_outcome, target_text
         from oncall_tui.domain.sla_history import clocks_of
@@ -167,7 +209,6 @@ class TicketDetail(VerticalScroll, can_focus=True):
         t = data.ticket
         plan = data.customer.plan if data.customer else t.extra.get("plan")
         report = clocks_of(t, plan, settings, now)
-        tz = shown_tz(self)
         out = []
         for clock in report.targeted:
             assert clock.target is not None
@@ -181,7 +222,7 @@ class TicketDetail(VerticalScroll, can_focus=True):
             elif clock.breached_at is not None:
                 state += f" · was due {local(clock.breached_at, tz, when)}"
             out.append((name, rule, state, clock.fulfilled_at is None))
-        return tuple(out)
+        return tuple(out), sla_changes_at(t, report, now)
 
     def _meta(self, data: DetailData) -> Table:
         t = data.ticket
