@@ -128,8 +128,11 @@ def state_changes_at(
     (warning from ``warn_at``, critical at ``critical_seconds`` left, breached at ``due``), or
     None when it never will (breached already)."""
     edges = (warn_at, due - timedelta(seconds=critical_seconds), due)
-    later = [edge for edge in edges if edge is not None and edge > now]
-    return min(later) if later else None
+    state = state_at(due, warn_at, False, now, critical_seconds)
+    for edge in sorted(edge for edge in edges if edge is not None and edge > now):
+        if state_at(due, warn_at, False, edge, critical_seconds) != state:
+            return edge  # (a warning that starts once critical changes nothing)
+    return None
 
 
 def time_left(ticket: Ticket, now: datetime) -> timedelta | None:
