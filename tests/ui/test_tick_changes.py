@@ -304,3 +304,44 @@ def test_the_status_bar_is_never_looked_at_too_late(demo_store: Any, clock: Any)
         edge = shown(clock())[1]
         assert edge is not None
         assert _walk_never_late(shown, edge - 300 * SECOND, 600, 1) >= 1
+
+
+@pytest.mark.anyio
+async def test_a_tick_before_any_visible_row_can_change_looks_at_no_row(
+    make_app: Any, clock: Any
+) -> None:
+    """The O(1) tick: until the earliest instant a visible row can change, a tick looks at
+    no row at all; at that instant, only at the rows whose instant it is."""
+    from oncall_tui.ui.screens.queue_screen import QueueScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("5")  # All open: its rows do not depend on the time
+        await pilot.pause()
+        screen: QueueScreen = app.screen
+        table = screen.table
+        looked: list[int] = []
+        real = table._shown_at
+
+        def spy(row: QueueRow, now: datetime) -> Any:
+            looked.append(row.id)
+            return real(row, now)
+
+        table._shown_at = spy  # type: ignore[method-assign]
+        for _ in range(300):  # to a second whose next change is at least 3 s away
+            clock.advance(1)
+            screen.tick()
+            if table._due and table._due[0][0] - clock() > 3 * SECOND:
+                break
+        next_change = table._due[0][0]
+        assert next_change - clock() > 3 * SECOND
+        looked.clear()
+        while clock() + SECOND < next_change:
+            clock.advance(1)
+            screen.tick()
+        assert looked == []
+        coming = {index for when, index in table._due if when <= clock() + SECOND}
+        clock.advance(1)
+        screen.tick()
+        await pilot.pause()
+        assert looked and set(looked) <= {table.row_at(i).id for i in coming}  # type: ignore[union-attr]

@@ -181,7 +181,7 @@ class TicketTable(ScrollView, can_focus=True):
         self._style_cache: dict[tuple[str, str, bool], Style] = {}
         self._due: list[tuple[datetime, int]] = []
         """The visible rows whose text time will change: (when, row index), earliest first."""
-        self._horizon: tuple[tuple[object, ...], datetime] | None = None
+        self._horizon: tuple[tuple[tuple[int, ...], tuple[object, ...]], datetime] | None = None
         """(window, since): the rows of :attr:`_due` read the same from ``since`` on, until
         their instants, while the window (rows, scroll, size, undo windows) is the same."""
         self._laid_out_width = 0
@@ -579,10 +579,11 @@ class TicketTable(ScrollView, can_focus=True):
             return min(until, now + timedelta(microseconds=1))
         return until
 
-    def _window(self, top: int, stop: int) -> tuple[object, ...]:
-        """What the rows on screen are made of besides the time (compared by identity: the
-        cache and the undo windows are replaced, never changed in place)."""
-        return (top, stop, self._cache_start, self._cache, self.waiting, self.critical_seconds)
+    def _window(self, top: int, stop: int) -> tuple[tuple[int, ...], tuple[object, ...]]:
+        """What the rows on screen are made of besides the time: positions (compared by
+        value), and the rows and undo windows (by identity: replaced, never changed in
+        place)."""
+        return (top, stop, self._cache_start, self.critical_seconds), (self._cache, self.waiting)
 
     def watch_now(self, old: datetime | None, new: datetime | None) -> None:
         """A tick repaints only the lines whose text or state changed: most seconds none do
@@ -603,8 +604,8 @@ class TicketTable(ScrollView, can_focus=True):
         if (
             horizon is not None
             and horizon[1] <= old <= new
-            and len(horizon[0]) == len(window)
-            and all(a is b for a, b in zip(horizon[0], window, strict=True))
+            and horizon[0][0] == window[0]
+            and all(a is b for a, b in zip(horizon[0][1], window[1], strict=True))
         ):
             due = self._due
             if due and due[0][0] <= new:  # some rows' instants came: only those are looked at
