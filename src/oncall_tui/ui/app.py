@@ -222,10 +222,28 @@ class OncallApp(App[None]):
             self.run_sync()
         self._update_sync_status()
         self.call_after_refresh(self._report_damaged_rows)
+        self._watch_terminal()
         if str(self.ctx.store.path) != ":memory:" and self._integrity_due():
             from oncall_tui.store.integrity import PROGRESS_KEY
 
             self.call_after_refresh(self.check_integrity, self.ctx.store.tickets.meta(PROGRESS_KEY))
+
+    def _watch_terminal(self) -> None:
+        """Exit when the terminal hangs up without a signal (:mod:`oncall_tui.ui.hangup`)."""
+        import sys
+
+        from oncall_tui.ui.hangup import CHECK_SECONDS, terminal_gone
+
+        stdin = sys.__stdin__
+        if self.is_headless or stdin is None or not stdin.isatty():
+            return
+        fd = stdin.fileno()
+
+        def check() -> None:
+            if terminal_gone(fd):
+                self.exit(return_code=129)  # as a hang-up signal would end it (128 + 1)
+
+        self.set_interval(CHECK_SECONDS, check, name="terminal hang-up")
 
     # ---- a damaged database ------------------------------------------------------------------
 
@@ -424,9 +442,7 @@ class OncallApp(App[None]):
                 errors = tuple((o.name, o.error) for o in report.outcomes.values() if o.error)
                 errors += tuple(("sync", text) for text in report.trouble)
                 self.post_message(
-                    SyncFinished(
-                        frozenset(report.changed_ids), report.summary(), report.ok, errors
-                    )
+                    SyncFinished(frozenset(report.changed_ids), report.summary(), report.ok, errors)
                 )
                 if report.more and report.ok:  # a first sync of 100,000 tickets: no wait
                     if self.ctx.config.sync_interval is not None and not self._quit_after_sync:
@@ -588,6 +604,7 @@ class OncallApp(App[None]):
     def watch_store_revision(self) -> None:
         self._update_sync_status()
         self.call_after_refresh(self._report_damaged_rows)
+        self._watch_terminal()
 
     def _templates(self) -> list[object]:
         """The shipped reply templates, with the config's ``[templates.*]`` merged in (a
@@ -624,6 +641,7 @@ class OncallApp(App[None]):
 
         if not isinstance(self.screen, HandoffScreen):
             self.push_screen(HandoffScreen(self.ctx))
+
     def action_standup(self) -> None:
         """The daily stand-up over every bug under investigation."""
         from oncall_tui.ui.screens.standup_screen import open_standup
