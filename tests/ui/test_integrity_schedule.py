@@ -28,7 +28,9 @@ SIZE = (100, 30)
 
 @pytest.fixture
 def checks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str | None]]:
-    """The app's checks (path, resumed after which table), run unpaced."""
+    """The app's checks (path, resumed after which table), run unpaced and without the
+    delay after the start."""
+    monkeypatch.setattr(integrity, "START_DELAY", timedelta(0))
     calls: list[tuple[str, str | None]] = []
     real = integrity.check_paced
 
@@ -230,6 +232,7 @@ async def test_quitting_ends_a_check_in_its_pause_at_once(
             ended.append(time.monotonic())
 
     monkeypatch.setattr(integrity, "check_paced", long_pauses)
+    monkeypatch.setattr(integrity, "START_DELAY", timedelta(0))
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -240,3 +243,77 @@ async def test_quitting_ends_a_check_in_its_pause_at_once(
             break
         await asyncio.sleep(0.05)
     assert ended and ended[0] - closed < 5
+
+
+# -- the delayed start and the bound per window ------------------------------------------------
+
+
+async def test_a_due_check_starts_only_minutes_after_the_start(
+    make_app: Any, clock: Any, checks: list[tuple[str, str | None]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not with the first paint's own work: START_DELAY later by the app's clock."""
+    monkeypatch.setattr(integrity, "START_DELAY", timedelta(minutes=6))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.app.workers.wait_for_complete()  # (nothing waits in a worker meanwhile)
+        await pilot.pause()
+        assert checks == []
+        clock.advance(timedelta(minutes=5))
+        app.start_integrity_when_due()  # as the timer would, early by the clock
+        await pilot.pause()
+        assert checks == []
+        assert app._integrity_timer is not None
+        assert app._integrity_timer._interval == pytest.approx(60)  # looks again when due
+        clock.advance(timedelta(minutes=1))
+        app.start_integrity_when_due()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert len(checks) == 1
+        assert app.ctx.store.tickets.meta(INTEGRITY_KEY) == clock().isoformat()
+        app.start_integrity_when_due()  # a second call (a timer late) starts nothing more
+        await pilot.app.workers.wait_for_complete()
+        assert len(checks) == 1
+
+
+async def test_quitting_before_the_delay_never_starts_the_check(
+    make_app: Any, clock: Any, checks: list[tuple[str, str | None]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(integrity, "START_DELAY", timedelta(minutes=6))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+    clock.advance(timedelta(minutes=10))
+    app.start_integrity_when_due()  # a timer that fires as the app is gone
+    assert checks == []
+
+
+def test_paced_check_cpu_in_any_window_is_bounded(
+    tmp_path: Path, clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In any 300 s: the largest step that cannot be paused, DUTY of the window, a slice."""
+    db = seeded_db(tmp_path / "x.db", clock)
+    wall = [0.0]
+    spent: list[tuple[float, float]] = []  # (wall time, CPU used at it)
+    looks = [0]
+    cpu = [0.0]
+
+    def thread_time() -> float:
+        looks[0] += 1
+        step = 1.0 if looks[0] == 100 else 0.004  # one walk of a second among small steps
+        cpu[0] += step
+        wall[0] += step
+        spent.append((wall[0], step))
+        return cpu[0]
+
+    class Pauses(threading.Event):
+        def wait(self, timeout: float | None = None) -> bool:
+            wall[0] += float(timeout or 0.0)
+            return False
+
+    monkeypatch.setattr(integrity.time, "thread_time", thread_time)
+    monkeypatch.setattr(integrity, "STEPS", 20)  # many small steps: ~10 s of CPU in all
+    duty, window = 0.001, 300.0
+    assert check_paced(db, after=None, stop=Pauses(), sound=lambda _: None, duty=duty) is None
+    assert sum(c for _t, c in spent) > 3.0  # far more than one window may hold
+    worst = max(sum(c for t, c in spent if start <= t < start + window) for start, _ in spent)
+    assert 1.0 < worst <= 1.0 + duty * window + integrity.SLICE + 0.004

@@ -25,6 +25,7 @@ from textual.dom import DOMNode
 from textual.events import Key
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from oncall_tui.settings.paths import styles_dir
@@ -153,6 +154,9 @@ class OncallApp(App[None]):
         self._wake = asyncio.Event()
         self._integrity_stop = threading.Event()
         """Set when the app unmounts: the background integrity check stops at once."""
+        self._integrity_at: datetime | None = None
+        """When the due integrity check starts (None: not due, or started)."""
+        self._integrity_timer: Timer | None = None
         self._quit_after_sync = False
         # Changes made here wait out the undo window before the engine may send them.
         ctx.store.undo_seconds = ctx.config.undo_seconds
@@ -224,9 +228,30 @@ class OncallApp(App[None]):
         self.call_after_refresh(self._report_damaged_rows)
         self._watch_terminal()
         if str(self.ctx.store.path) != ":memory:" and self._integrity_due():
-            from oncall_tui.store.integrity import PROGRESS_KEY
+            from oncall_tui.store.integrity import START_DELAY
 
-            self.call_after_refresh(self.check_integrity, self.ctx.store.tickets.meta(PROGRESS_KEY))
+            self._integrity_at = self.ctx.clock() + START_DELAY
+            self.call_after_refresh(self.start_integrity_when_due)
+
+    def start_integrity_when_due(self) -> None:
+        """Start the due integrity check once the clock reaches :attr:`_integrity_at` (a few
+        minutes after the start: its largest step never shares a five-minute window with the
+        work after the first paint); until then, look again when what is left has passed.
+
+        A timer of the event loop, not a waiting worker: nothing runs meanwhile (and a test
+        waiting for the workers is not held up by it)."""
+        when = self._integrity_at
+        if when is None or self._integrity_stop.is_set():
+            return
+        left = (when - self.ctx.clock()).total_seconds()
+        if left > 0:
+            self._integrity_timer = self.set_timer(left, self.start_integrity_when_due)
+            return
+        from oncall_tui.store.integrity import PROGRESS_KEY
+
+        self._integrity_at = None
+        self._integrity_timer = None
+        self.check_integrity(self.ctx.store.tickets.meta(PROGRESS_KEY))
 
     def _watch_terminal(self) -> None:
         """Exit when the terminal hangs up without a signal (:mod:`oncall_tui.ui.hangup`)."""
@@ -255,9 +280,10 @@ class OncallApp(App[None]):
         description="Database integrity check",
     )
     def check_integrity(self, after: str | None = None) -> None:
-        """Read every table once, off the UI thread, after the first paint, paced to 0.1 % of
-        a core (store/integrity.py), from the table after ``after`` on (a round cut short
-        by quitting goes on at the next start)."""
+        """Read every table once, off the UI thread, a few minutes after the start
+        (:meth:`start_integrity_when_due`), paced to 0.1 % of a core (store/integrity.py),
+        from the table after ``after`` on (a round cut short by quitting goes on at the next
+        start)."""
         from oncall_tui.store.integrity import check_paced
 
         # Not the worker's own cancel event: a check started as the app closes (a quit at the
