@@ -505,6 +505,33 @@ class Queue(Part):
         return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
 
 
+#: How far ahead of a count the counter lists the warning times to come (one read of every
+#: running SLA clock's row, ~0.15 s at a million tickets, instead of one a minute).
+WARN_HORIZON = timedelta(hours=1)
+#: A count is recounted from scratch rather than from its changes when more tickets than this
+#: crossed an SLA boundary since (a jump of the clock after a suspend).
+MAX_CHANGED = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class _Counted:
+    """A count made by the counter, and the database it was made on (``data_version``)."""
+
+    now: datetime
+    total: int
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class _WarnTimes:
+    """The tickets whose running SLA clock reaches its warning time in ``(start, end]``."""
+
+    start: datetime
+    end: datetime
+    version: int
+    warn_at: tuple[tuple[str, int], ...]  # (sla_warn_at, id)
+
+
 class QueueCounter:
     """Counts a queue result on a read-only connection of its own, from a worker thread.
 
@@ -513,6 +540,16 @@ class QueueCounter:
     here. SQLite (WAL) lets this reader run beside the UI's connection. One count runs at a
     time; :meth:`interrupt` (any thread) stops the running one when a newer keystroke made it
     stale.
+
+    What was counted is kept with the connection's ``PRAGMA data_version``, which changes
+    whenever any other connection (this process's own, or another process's) committed a
+    write; this connection never writes. Counting the same query again with no write since
+    returns the kept total; a query that depends on the time (``sla:``), counted again a minute
+    later, is the kept total plus what the tickets that crossed an SLA boundary in between
+    changed (their due time passed, came within the critical span, or their warning time
+    passed: index ranges, and the warning times listed once per :data:`WARN_HORIZON`) rather
+    than a new walk over every running clock (~0.16 s at a million tickets for "Breaching
+    soon", once a minute).
     """
 
     def __init__(self, store: Queue) -> None:
@@ -521,6 +558,8 @@ class QueueCounter:
         self._conn: sqlite3.Connection | None = None
         self._held: tuple[int, int] | None = None
         self._closed = False
+        self._counted: dict[tuple[Query, str], _Counted] = {}
+        self._warn_times: _WarnTimes | None = None
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -541,17 +580,94 @@ class QueueCounter:
     ) -> int | None:
         """How many tickets match ``query``; None when interrupted, closed, or no longer
         ``wanted`` by the time the previous count let go of the connection."""
-        sql, params = self._store._count_sql(query, me, now)
+        when = now or self._store.clock()
         with self._lock:
             if self._closed or not wanted():
                 return None
             try:
-                rows = self._connection().execute(sql, params).fetchall()
+                return self._count(query, me, when)
             except sqlite3.OperationalError as exc:
                 if "interrupt" in str(exc):
                     return None
                 raise
-        return int(rows[0][0])
+
+    def count_now(self, query: Query, *, me: str = "me", now: datetime | None = None) -> int:
+        """:meth:`count` for the calling thread, never stale (the first counts, after the first
+        paint): kept like the others, so that the next ones are not counted again."""
+        with self._lock:
+            if self._closed:
+                return self._store.queue_count(query, me=me, now=now)
+            return self._count(query, me, now or self._store.clock())
+
+    def _version(self) -> int:
+        row = self._connection().execute("PRAGMA data_version").fetchone()
+        return int(row[0])
+
+    def _count(self, query: Query, me: str, now: datetime) -> int:
+        key = (query, me)
+        version = self._version()
+        kept = self._counted.get(key)
+        total: int | None = None
+        if kept is not None and kept.version == version:
+            if not query.depends_on_time or kept.now == now:
+                total = kept.total
+            elif kept.now < now:
+                changed = self._changed(query, me, kept.now, now, version)
+                if changed is not None:
+                    total = kept.total + changed
+        if total is None:
+            sql, params = self._store._count_sql(query, me, now)
+            total = int(self._connection().execute(sql, params).fetchone()[0])
+        if self._version() != version:  # written meanwhile: what is kept may be older
+            self._counted.pop(key, None)
+        else:
+            self._counted[key] = _Counted(now, total, version)
+        return total
+
+    def _changed(
+        self, query: Query, me: str, since: datetime, until: datetime, version: int
+    ) -> int | None:
+        """How many more tickets match ``query`` at ``until`` than at ``since`` (no write in
+        between); None when too many crossed a boundary to be worth it."""
+        ids = self._crossed(since, until, version)
+        if len(ids) > MAX_CHANGED:
+            return None
+        if not ids:
+            return 0
+        conn = self._connection()
+        found = []
+        marks = ",".join("?" * len(ids))
+        for at in (until, since):
+            where, params = self._store._where(query, at, me)
+            joiner = " AND " if where else " WHERE "
+            sql = f"SELECT count(*) FROM tickets t{where}{joiner}t.id IN ({marks})"
+            found.append(int(conn.execute(sql, [*params, *ids]).fetchone()[0]))
+        return found[0] - found[1]
+
+    def _crossed(self, since: datetime, until: datetime, version: int) -> list[int]:
+        """The tickets whose SLA state (breached, critical, warning, ok) may differ between
+        ``since`` and ``until``: a running clock (``sla_bucket = 0``) whose due time, due time
+        less the critical span, or warning time falls in ``(since, until]``."""
+        critical = timedelta(seconds=self._store.sla.critical_seconds)
+        a, b = iso(since), iso(until)
+        warn = self._warn_times
+        if warn is None or warn.version != version or not warn.start <= since < until <= warn.end:
+            end = until + WARN_HORIZON
+            rows = self._connection().execute(
+                "SELECT sla_warn_at, id FROM tickets WHERE sla_bucket = 0 AND sla_due > ? "
+                "AND sla_warn_at > ? AND sla_warn_at <= ?",
+                [a, a, iso(end)],
+            )
+            warn = _WarnTimes(since, end, version, tuple((str(r[0]), int(r[1])) for r in rows))
+            self._warn_times = warn
+        ids = {i for at, i in warn.warn_at if a < at <= b}
+        rows = self._connection().execute(
+            "SELECT id FROM tickets WHERE sla_bucket = 0 AND sla_due > ? AND sla_due <= ? "
+            "UNION SELECT id FROM tickets WHERE sla_bucket = 0 AND sla_due > ? AND sla_due <= ?",
+            [a, b, iso(since + critical), iso(until + critical)],
+        )
+        ids.update(int(r[0]) for r in rows)
+        return sorted(ids)
 
     def interrupt(self) -> None:
         """Stop the count running now, if any (from any thread)."""
