@@ -84,6 +84,17 @@ def _demo_db(args: argparse.Namespace) -> Path:
     return folder / "demo.db"
 
 
+def _keep_holidays(state_dir: Path | None) -> None:
+    """Read the public holidays through a file in the state folder: not the library's ~0.25 s
+    import at every start (settings/holiday_cache.py)."""
+    if state_dir is None:
+        return
+    from oncall_tui.domain.calendars import read_holidays_through
+    from oncall_tui.settings.holiday_cache import HolidayFileCache
+
+    read_holidays_through(HolidayFileCache(state_dir))
+
+
 def open_app_context(args: argparse.Namespace) -> AppContext:
     """Build the AppContext for running the app (user's files, or the demo)."""
     from oncall_tui.settings.secrets import (
@@ -148,6 +159,7 @@ def open_app_context(args: argparse.Namespace) -> AppContext:
             data_dir=db_path.parent,
             state_dir=user_state_dir(),
         )
+        _keep_holidays(paths.state_dir)
 
         def demo_engine(app: Any) -> Any:
             from oncall_tui.demo.live import build_demo_backends, demo_data_from_store
@@ -170,6 +182,7 @@ def open_app_context(args: argparse.Namespace) -> AppContext:
             notices=(notice,) if notice else (),
         )
     paths = resolve_paths(args.config, args.db)
+    _keep_holidays(paths.state_dir)  # (the config's holiday country is checked through it)
     config = load_app_config(paths, keys=True)
     store = open_store(paths.db, sla=config.sla, clock=clock)
     secrets = EnvFirstSecretStore(KeyringSecretStore())

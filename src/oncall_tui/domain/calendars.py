@@ -33,6 +33,7 @@ from __future__ import annotations
 import functools
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import NamedTuple
@@ -219,15 +220,18 @@ class Closure:
         return f"{head} ({self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M})"
 
 
-@functools.lru_cache(maxsize=256)
-def holiday_closures(country: str, year: int) -> tuple[tuple[date, str], ...]:
+HolidayTable = tuple[tuple[date, str], ...]
+"""A year's public holidays: (date, name), sorted by date."""
+
+
+def library_holidays(country: str, year: int) -> HolidayTable:
     """Public holidays of ``country`` in ``year``, observed days included, sorted by date.
 
     Uses ``holidays.country_holidays(country, years=year, observed=True)``: for "US" that is
     the federal holidays, with a Saturday holiday observed the Friday before and a Sunday one
     the Monday after (listed as e.g. "Independence Day (observed)"). An observed day falling in
     the previous year (New Year's Day on a Saturday) belongs to that year's list. Holidays on
-    the same date are joined with "; " by the library. Cached per (country, year).
+    the same date are joined with "; " by the library.
 
     Raises:
         ValueError: the library does not know ``country``.
@@ -239,6 +243,27 @@ def holiday_closures(country: str, year: int) -> tuple[tuple[date, str], ...]:
     except NotImplementedError:
         raise ValueError(f"unknown holiday country code: {country!r}") from None
     return tuple(sorted((d, str(name)) for d, name in table.items() if d.year == year))
+
+
+#: Where :func:`holiday_closures` reads a year's holidays: the library, unless the app put a
+#: cache in front of it (:func:`read_holidays_through`): importing the library costs ~0.25 s
+#: of CPU, at every start, for the same few dates.
+_holiday_source: Callable[[str, int], HolidayTable] = library_holidays
+
+
+def read_holidays_through(source: Callable[[str, int], HolidayTable]) -> None:
+    """Read the holidays through ``source`` from now on (it raises ValueError for a country
+    the library does not know, as :func:`library_holidays` does)."""
+    global _holiday_source
+    _holiday_source = source
+    holiday_closures.cache_clear()
+
+
+@functools.lru_cache(maxsize=256)
+def holiday_closures(country: str, year: int) -> HolidayTable:
+    """:func:`library_holidays`, through the source the app set (if any); cached per
+    (country, year)."""
+    return _holiday_source(country, year)
 
 
 def check_holiday_country(country: str) -> None:
