@@ -199,3 +199,32 @@ async def test_a_minute_tick_during_a_full_count_still_counts_every_view(
         await settle(pilot)
         assert screen.counts == direct_counts(app)
         assert screen.counts[0] == before[0] + 1
+
+
+async def test_a_views_count_is_counted_once_for_the_table_and_the_bar(
+    make_app: Any, log: CountLog
+) -> None:
+    """The first view's total (the table's, after the first paint) and its number in the view
+    bar are one count; a switch back to a view, with no write since, counts nothing."""
+    from dataclasses import replace
+
+    from oncall_tui.demo.seed import DEMO_USER
+    from oncall_tui.settings.config import Config, ViewSpec
+
+    views = (ViewSpec("Everything open", "is:open"), *Config().views[1:])
+    config = replace(Config(user=DEMO_USER, sync_interval=None), views=views)
+    app = make_app(config=config)
+    everything = "SELECT count(*) FROM tickets t WHERE (t.is_open = 1)"
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert screen.table.total > screen.table.size.height  # more rows than a window
+        assert screen.table.total == screen.counts[0] == direct_counts(app)[0]
+        assert log.full.count(everything) == 1
+        log.clear()
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("1")
+        await settle(pilot)
+        assert screen.table.total == screen.counts[0] == direct_counts(app)[0]
+        assert everything not in log.full
