@@ -91,3 +91,17 @@ def test_no_write_no_count_a_write_counted_and_the_warning_times_listed_once_an_
     assert counter.count(plain, me=ME) == first[0] - 1  # the write is seen: counted again
     assert [s for s in seen if s.startswith("SELECT count(*)")]
     counter.close()
+
+
+def test_a_counter_keeps_a_bounded_number_of_counts(seeded: Store) -> None:
+    """A filter typed is a query per keystroke: the oldest kept counts are let go."""
+    from oncall_tui.store.queue import MAX_KEPT
+
+    counter = seeded.queue.queue_counter()
+    assert counter is not None
+    for n in range(MAX_KEPT * 3):
+        counter.count(parse_query(f"is:open -word{n}"), me=ME)
+    kept = counter._counted
+    assert len(kept) == MAX_KEPT
+    assert (parse_query(f"is:open -word{MAX_KEPT * 3 - 1}"), ME) in kept  # the latest stay
+    counter.close()

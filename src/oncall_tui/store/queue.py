@@ -511,6 +511,8 @@ WARN_HORIZON = timedelta(hours=1)
 #: A count is recounted from scratch rather than from its changes when more tickets than this
 #: crossed an SLA boundary since (a jump of the clock after a suspend).
 MAX_CHANGED = 2000
+#: Counts a counter keeps (the views', and the last few filters').
+MAX_KEPT = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -618,10 +620,11 @@ class QueueCounter:
         if total is None:
             sql, params = self._store._count_sql(query, me, now)
             total = int(self._connection().execute(sql, params).fetchone()[0])
-        if self._version() != version:  # written meanwhile: what is kept may be older
-            self._counted.pop(key, None)
-        else:
+        self._counted.pop(key, None)  # (re)kept last: the oldest are let go first
+        if self._version() == version:  # else written meanwhile: it may be older than that
             self._counted[key] = _Counted(now, total, version)
+            while len(self._counted) > MAX_KEPT:  # a filter typed: a query per keystroke
+                del self._counted[next(iter(self._counted))]
         return total
 
     def _changed(
