@@ -228,3 +228,28 @@ async def test_a_views_count_is_counted_once_for_the_table_and_the_bar(
         await settle(pilot)
         assert screen.table.total == screen.counts[0] == direct_counts(app)[0]
         assert everything not in log.full
+
+
+async def test_a_time_based_view_shown_is_recounted_by_its_changes_each_minute(
+    make_app: Any, clock: Any, log: CountLog
+) -> None:
+    """ "Breaching soon" on screen: its rows are reloaded once a minute, its total (and every
+    view's) counted from the tickets that crossed a boundary, and right."""
+    app = make_app()
+    names = [v.name for v in app.ctx.config.views]
+    shown = names.index("Breaching soon")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press(str(shown + 1))
+        await settle(pilot)
+        screen = app.screen
+        log.clear()
+        totals = set()
+        for _ in range(120):
+            clock.advance(timedelta(minutes=1))
+            screen.tick()
+            await settle(pilot)
+            assert screen.table.total == direct_counts(app)[shown] == screen.counts[shown]
+            totals.add(screen.table.total)
+        assert len(totals) > 1  # tickets came and went meanwhile
+        assert log.full == [] and log.changes

@@ -261,7 +261,15 @@ class QueueScreen(TicketActions, Screen[None]):
         # A filter or a new view (no data change): its rows first, the count in the
         # background (a view of 270,000 open tickets at a million takes ~100 ms to count).
         later = not counts and (bool(self.filter_text) or count_later) and self._counter is not None
-        total = None if later else self.store.queue.queue_count(query, me=me, now=now)
+        total: int | None = None
+        if later:
+            pass
+        elif not self.filter_text and self._view_counter is not None:
+            # A view's own: kept by the views' counter ("Breaching soon" shown, its rows
+            # reloaded once a minute: only the tickets that crossed a boundary are counted).
+            total = self._view_counter.count_now(query, me=me, now=now)
+        else:
+            total = self.store.queue.queue_count(query, me=me, now=now)
         store = self.store
 
         sort = self.sort
