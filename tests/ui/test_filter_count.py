@@ -302,3 +302,41 @@ async def test_the_first_views_count_follows_the_first_paint(make_app: Any, gate
         await counted(pilot)
         assert t.exact and t.total == len(expected)
         assert f" 1 Everything open ({len(expected)}) " in bar(app)
+
+
+async def test_a_keystroke_fetches_its_first_screenful_and_the_rest_on_the_way_down(
+    make_app: Any, gate: Gate
+) -> None:
+    """A filter's rows are found by testing each ticket in turn: the first frame fetches
+    the screen it shows (and one row more, so its scrollbar stays), not three screens."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        t = await filter_all_open(pilot, "a")
+        expected = in_order(app, "is:open a")
+        height = t.size.height
+        assert not t.exact
+        assert t.total == height + 1  # the screen, and a row that says the result goes on
+        assert t.show_vertical_scrollbar
+        assert [t.row_at(i).id for i in range(t.total)] == expected[: t.total]
+        t.focus()
+        await pilot.press("pagedown", "pagedown")  # the rest is fetched on the way
+        await pilot.pause()
+        assert t.cursor > height + 1  # past the rows the first frame fetched
+        assert t.total > height + 1
+        assert [t.row_at(i).id for i in range(t.total)] == expected[: t.total]
+        assert t.current is not None and t.current.id == expected[t.cursor]
+
+
+async def test_the_empty_filter_box_flags_no_scrollbar(make_app: Any) -> None:
+    """The placeholder is wider than the box: a scrollbar flagged for it and dropped with the
+    first letter laid the whole screen out again on that keystroke."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash", "a", "escape", "slash")  # emptied: the placeholder's size
+        await pilot.pause()
+        field = app.screen.query_one("#filter")
+        assert field.content_width > field.scrollable_content_region.width  # the placeholder
+        assert not field.show_horizontal_scrollbar
+        await pilot.press("a")
+        await pilot.pause()
+        assert not field.show_horizontal_scrollbar

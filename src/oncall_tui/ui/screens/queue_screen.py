@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on, work
+from textual import messages, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -222,13 +222,17 @@ class QueueScreen(TicketActions, Screen[None]):
         self.set_class(event.size.width >= WIDE, "-wide")
         if event.size.width >= WIDE and not self.query(TicketDetail):
             self.query_one("#queue-body").mount(TicketDetail(id="detail"))
-        self.query_one("#table-header", Static).update(self.table.header_text())
+        self._show_header()
         if self.is_mounted:
             self._render_view_bar()
 
     @on(TicketTable.LayoutChanged)
     def _layout_changed(self) -> None:
-        self.query_one("#table-header", Static).update(self.table.header_text())
+        self._show_header()
+
+    def _show_header(self) -> None:
+        # One line high in any case (queue.tcss): a new text needs no layout of the screen.
+        self.query_one("#table-header", Static).update(self.table.header_text(), layout=False)
 
     @property
     def wide(self) -> bool:
@@ -297,8 +301,26 @@ class QueueScreen(TicketActions, Screen[None]):
         self._render_view_bar()
         self._show_hints(query)
         self._show_empty()
-        self.query_one("#table-header", Static).update(self.table.header_text())
+        self._show_header()
         self._show_detail_soon(self.table.current.id if self.table.current else None)
+        self._paint_together()
+
+    def _paint_together(self) -> None:
+        """Have what a reload changed painted in the screen's next frame, all of it.
+
+        A widget tells the screen it needs a repaint from its own message loop, when that
+        loop next runs: the screen's frame may come first, with the letter just typed in the
+        filter box (which asked first) but the rows and the view bar from before, and the
+        new rows a frame later (issue 22). Told here, before the screen's loop lets the frame
+        be drawn, the screen paints them in that one frame; a widget with nothing to repaint
+        adds nothing to it.
+        """
+        for widget in (
+            self.table,
+            *self.query("#view-bar, #filter, #filter-hint, #table-header, #queue-empty"),
+        ):
+            if widget.display:
+                self.post_message(messages.Update(widget))
 
     def _ticket_left(self, ticket_id: int, now_on: int | None, now: datetime) -> None:
         """Say on the notice line that the selected ticket left the view, and where it is."""
@@ -337,9 +359,18 @@ class QueueScreen(TicketActions, Screen[None]):
         self._notice_timer = None
         self.query_one("#queue-notice", Static).remove_class("-shown")
 
-    def _start_count(self, generation: int, query: Query, me: str, now: datetime) -> None:
-        if generation == self._count_generation:  # else a newer keystroke came first
-            self._count_in_background(generation, query, me, now)
+    def _start_count(
+        self, generation: int, query: Query, me: str, now: datetime, *, painted: bool = False
+    ) -> None:
+        if generation != self._count_generation:  # a newer keystroke came first
+            return
+        if not painted:
+            # The frame with the rows is painted; what its layout asked for (the scrollbar)
+            # paints in the next one. Counting from now, the count's thread would take the
+            # CPU that frame needs (a one-letter word counts for ~100 ms at 100,000 tickets).
+            self.call_after_refresh(self._start_count, generation, query, me, now, painted=True)
+            return
+        self._count_in_background(generation, query, me, now)
 
     @work(
         thread=True,
@@ -563,7 +594,8 @@ class QueueScreen(TicketActions, Screen[None]):
         else:
             field.border_subtitle = None
         bar = view_bar(views, self.view_index, self.size.width or 120, extra)
-        self.query_one("#view-bar", Static).update(bar)
+        # One line high (queue.tcss): a new count or filter text needs no layout.
+        self.query_one("#view-bar", Static).update(bar, layout=False)
 
     def watch_view_index(self) -> None:
         if self.is_mounted:
@@ -756,7 +788,7 @@ class QueueScreen(TicketActions, Screen[None]):
     def _show_sort(self) -> None:
         key, descending = self.sort
         self.table.sort_marks = {} if key == "sla" else {key: "↓" if descending else "↑"}
-        self.query_one("#table-header", Static).update(self.table.header_text())
+        self._show_header()
 
     def action_choose_columns(self) -> None:
         """The column chooser (the width still decides which chosen columns fit)."""

@@ -236,10 +236,15 @@ class TicketTable(ScrollView, can_focus=True):
         self._cache = []
         self._to_bottom = False
         cursor = max(self.cursor if keep is None else keep, 0)
+        # A new result shown from its top (a keystroke in the filter, a view switch): the
+        # first frame needs its first screenful, not three (a filter's rows are found by
+        # testing each ticket in turn: fetching a third of them is a third of the work).
+        # The rest is fetched when the cursor or a scroll gets there.
+        first = cursor == 0 and keep == 0
         if total is None:
             self._exact = False
             self._total = cursor + 1  # lets row_at() fetch the cursor's window
-            self._fill(cursor)
+            self._fill(cursor, first_screen=first)
             if not self._cache and cursor:  # the result ends above the cursor
                 cursor = 0
                 self._fill(0)
@@ -248,7 +253,7 @@ class TicketTable(ScrollView, can_focus=True):
             self._exact = True
             self._total = total
             cursor = min(cursor, max(total - 1, 0))
-            self._fill(cursor)
+            self._fill(cursor, first_screen=first)
         result = Reselected(None, None, False)
         if keep is None and before is not None:
             found = self._find(before.id)
@@ -264,7 +269,7 @@ class TicketTable(ScrollView, can_focus=True):
             result = Reselected(before.id, None, left)
         if not self._cache_start <= cursor < self._cache_start + len(self._cache):
             self._fill(cursor)
-        self.virtual_size = Size(self.size.width, self._total)
+        self._set_virtual_height(self._total)
         self.cursor = cursor
         self.refresh()
         row = self._cached(cursor)
@@ -301,10 +306,7 @@ class TicketTable(ScrollView, can_focus=True):
         before = self._total
         self._exact = True
         self._total = total
-        # Not through the reactive's repaint (that repaints every line): the rows on screen
-        # are the same; the scrollbar is redrawn for the new size.
-        self.set_reactive(TicketTable.virtual_size, Size(self.size.width, total))
-        self._scroll_update(self.virtual_size)
+        self._set_virtual_height(total)
         if self._to_bottom:  # ``end`` was pressed before the count was known
             self._to_bottom = False
             self.cursor = max(total - 1, 0)
@@ -318,18 +320,35 @@ class TicketTable(ScrollView, can_focus=True):
 
     def _set_size(self, total: int) -> None:
         self._total = total
-        self.virtual_size = Size(self.size.width, total)
+        self._set_virtual_height(total)
+
+    def _set_virtual_height(self, rows: int) -> None:
+        """Size the scrollable area to ``rows`` lines without a layout of the screen.
+
+        Not through the reactive: ``virtual_size`` asks for a layout (and so a repaint of
+        every line), though the table's own size is the stylesheet's (``1fr``) and what is on
+        screen is repainted by whoever changed it. Only the scrollbar follows (a scrollbar
+        that comes or goes still lays the table out, through its own reactive).
+        """
+        size = Size(self.size.width, rows)
+        if size != self.virtual_size:
+            self.set_reactive(TicketTable.virtual_size, size)
+            self._scroll_update(size)
 
     def invalidate(self) -> None:
         """Drop the cached rows (the data changed) and repaint."""
         self._cache = []
         self.refresh()
 
-    def _fill(self, index: int) -> None:
-        """Fetch the window around ``index`` (a screenful above, two below)."""
+    def _fill(self, index: int, *, first_screen: bool = False) -> None:
+        """Fetch the window around ``index`` (a screenful above, two below); ``first_screen``:
+        only the screenful from ``index`` down, and one row more (a result not counted yet is
+        then known to go on past the screen: its scrollbar does not come and go)."""
         height = max(self.size.height, 10)
-        start = max(0, index - height)
-        limit = height * 3
+        if first_screen:
+            start, limit = index, height + 1
+        else:
+            start, limit = max(0, index - height), height * 3
         self._cache_start = start
         self._cache = list(self._fetch(start, limit))
         if not self._exact:
