@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from oncall_tui.domain.calendars import to_epoch
+from oncall_tui.domain.calendars import from_epoch, to_epoch
 from oncall_tui.domain.tickets import (
     DONE_STATUSES,
     PAUSED_STATUSES,
@@ -34,6 +35,10 @@ _DONE = frozenset(str(x) for x in DONE_STATUSES)
 _WAITING = frozenset(str(x) for x in PAUSED_STATUSES)
 _SOURCES = {x.value: x for x in Source}
 _CHANNELS = {x.value: x for x in Channel}
+
+
+def _iso_epoch(t: int | None) -> str | None:
+    return None if t is None else iso(from_epoch(t))
 
 
 def _at(text: str) -> datetime:
@@ -128,7 +133,63 @@ class SlaColumns(Part):
         """The clock columns of an open ticket from its stored text, without making a
         :class:`Ticket`: ``[paused, is_open, sla_bucket, sla_due, sla_warn_at, sla_target]``
         as :meth:`columns` computes them, ``raw`` being its SLA history as the stored JSON
-        reads (``[[epoch, type, value], ...]``; entries the store cannot read are skipped)."""
+        reads (``[[epoch, type, value], ...]``; entries the store cannot read are skipped).
+
+        The same as :meth:`stored_columns_replay`, replaying only the current clock
+        (:func:`~oncall_tui.domain.sla_clocks.current_clock_fast`; issue 22)."""
+        from oncall_tui.domain import sla_history
+        from oncall_tui.domain.sla_clocks import ClockState, answered_last, current_clock_fast
+
+        waiting = status in _WAITING or (
+            '"+' in labels and any(x.startswith("+") for x in json.loads(labels))
+        )
+        opened_at = _at(opened)
+        t_open = to_epoch(opened_at)
+        # Evaluated at the latest event at least (a backend's clock may run ahead, see
+        # _clock_columns): every event counts, so "no later than ever" is the same.
+        if answered_last(raw, t_open, _NEVER):
+            # the last request was answered (or solved): no clock runs, no replay
+            return [int(waiting), 1, 2, None, None, None]
+        types = sla_history.EVENT_TYPES
+        now = to_epoch(self.clock())
+        events = []
+        for at, kind, value in raw:
+            if kind in types and isinstance(at, int):
+                if at > now:
+                    now = at
+                events.append((at if at >= t_open else t_open, kind, str(value)))
+        events.sort(key=itemgetter(0))  # stable: events at one instant keep their order
+        clock = current_clock_fast(
+            self.sla,
+            plan,
+            _SOURCES[source],
+            _CHANNELS[channel],
+            t_open,
+            now if now >= t_open else t_open,
+            events,
+        )
+        if clock is None:
+            return [int(waiting), 1, 2, None, None, None]
+        target, state, paused, breached_at, due_at, warn_at = clock
+        if state is ClockState.BREACHED:
+            at = _iso_epoch(breached_at)
+            return [int(paused), 1, 0, at, at, target.label]
+        if state is ClockState.PAUSED:
+            return [1, 1, 1, None, None, target.label]
+        return [0, 1, 0, _iso_epoch(due_at), _iso_epoch(warn_at), target.label]
+
+    def stored_columns_replay(
+        self,
+        status: str,
+        labels: str,
+        source: str,
+        channel: str,
+        opened: str,
+        raw: list[Any],
+        plan: str | None,
+    ) -> list[Any]:
+        """:meth:`stored_columns` through the full replay (``current_clock``): the reference
+        the fast path is tested against (tests/store/test_sla_columns_fast.py)."""
         from oncall_tui.domain import sla_history
         from oncall_tui.domain.sla_clocks import EpochEvent, answered_last
 
