@@ -73,7 +73,9 @@ class Outbox(Part):
     """Appending, claiming, settling and looking up outbox entries (the heart of
     exactly-once: an entry is claimed before it is sent and settled once, by its claimer)."""
 
-    def __init__(self, shared: Shared, *, sla_changed: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self, shared: Shared, *, sla_changed: Callable[[int], None] | None = None
+    ) -> None:
         super().__init__(shared)
         self.undoing = Undoing(shared, sla_changed=sla_changed)
         """What withdrawing or reverting an entry restores (its SLA history, the local row)."""

@@ -22,7 +22,9 @@ class Undoing(Part):
     """An entry's own effects taken back (its SLA events, the first response it was, the
     columns and comment it wrote), each once; what others wrote meanwhile stays."""
 
-    def __init__(self, shared: Shared, *, sla_changed: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self, shared: Shared, *, sla_changed: Callable[[int], None] | None = None
+    ) -> None:
         super().__init__(shared)
         self._recompute = sla_changed
         """Recomputes a ticket's stored clocks after an entry's SLA history changed (the
@@ -65,7 +67,8 @@ class Undoing(Part):
         before = (op.undo.get("columns") or {}).get("first_response_at")
         for at, _kind, _value in events:
             self.db.execute(
-                "UPDATE tickets SET first_response_at = ? WHERE id = ? AND first_response_at = ?",
+                "UPDATE tickets SET first_response_at = ? WHERE id = ? "
+                "AND first_response_at = ?",
                 [before, op.ticket_id, iso(from_epoch(int(at)))],
             )
         self.db.execute(

@@ -264,7 +264,9 @@ class TeamBackend:
             raise unsupported(self.name, op)
         return await self.inner.push(op)
 
-    async def lookup(self, op: Op, taken: frozenset[str] = frozenset()) -> PushResult | None:
+    async def lookup(
+        self, op: Op, taken: frozenset[str] = frozenset()
+    ) -> PushResult | None:
         """Asked of the member's own adapter."""
         if self.inner is None:
             return None
