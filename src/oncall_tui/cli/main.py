@@ -20,8 +20,6 @@ from oncall_tui.settings.config import ConfigError
 from oncall_tui.settings.paths import PathError, resolve_paths
 
 EXIT_USAGE = 2
-
-
 class ArgumentParser(argparse.ArgumentParser):
     """argparse, with errors as one line (no usage dump) and exit status 2."""
 

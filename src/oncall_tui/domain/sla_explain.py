@@ -228,7 +228,9 @@ _STARTED_BY = {
 }
 
 
-def _paused_before(clock: ReplyClock, settings: SlaSettings, until: datetime) -> tuple[int, int]:
+def _paused_before(
+    clock: ReplyClock, settings: SlaSettings, until: datetime
+) -> tuple[int, int]:
     """(how many, how long) of the clock's pauses up to ``until``, measured in its target's
     kind (business seconds for a business target): what pushed its due later."""
     tgt = clock.target
@@ -314,7 +316,9 @@ def explain_text(report: ClockReport, settings: SlaSettings) -> list[str]:
                 if tgt.business:
                     inside = settings.calendar.between_epoch(to_epoch(p.start), to_epoch(p.end))
                     span += f"; {span_text(inside)} of business time"
-                lines.append(f"  paused {local(p.start)} until {local(p.end)} ({span}): {p.cause}")
+                lines.append(
+                    f"  paused {local(p.start)} until {local(p.end)} ({span}): {p.cause}"
+                )
         if clock.breached_at is not None:
             lines.append(
                 f"  breached {local(clock.breached_at)} = "
