@@ -9,12 +9,13 @@ policy, plan or history change.
 from __future__ import annotations
 
 import json
+import json.scanner
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from oncall_tui.domain.calendars import from_epoch, to_epoch
+from oncall_tui.domain.calendars import to_epoch
 from oncall_tui.domain.tickets import (
     DONE_STATUSES,
     PAUSED_STATUSES,
@@ -36,9 +37,31 @@ _WAITING = frozenset(str(x) for x in PAUSED_STATUSES)
 _SOURCES = {x.value: x for x in Source}
 _CHANNELS = {x.value: x for x in Channel}
 
+_fromtimestamp = datetime.fromtimestamp
+
 
 def _iso_epoch(t: int | None) -> str | None:
-    return None if t is None else iso(from_epoch(t))
+    """``iso(from_epoch(t))`` (from_epoch is UTC already)."""
+    if t is None:
+        return None
+    return _fromtimestamp(t, UTC).isoformat(timespec="seconds")[:19] + "Z"
+
+
+_scan = json.scanner.make_scanner(json.JSONDecoder())
+
+
+def _loads(text: str) -> Any:
+    """``json.loads(text)``, skipping its checks for text the store wrote (compact, no
+    surrounding whitespace); anything else goes through ``json.loads`` itself."""
+    if type(text) is not str:
+        return json.loads(text)
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration:
+        return json.loads(text)  # raises as it would
+    if end != len(text):
+        return json.loads(text)
+    return value
 
 
 def _at(text: str) -> datetime:
@@ -138,26 +161,43 @@ class SlaColumns(Part):
         The same as :meth:`stored_columns_replay`, replaying only the current clock
         (:func:`~oncall_tui.domain.sla_clocks.current_clock_fast`; issue 22)."""
         from oncall_tui.domain import sla_history
-        from oncall_tui.domain.sla_clocks import ClockState, answered_last, current_clock_fast
+        from oncall_tui.domain.sla_clocks import ClockState, current_clock_fast
 
         waiting = status in _WAITING or (
             '"+' in labels and any(x.startswith("+") for x in json.loads(labels))
         )
-        opened_at = _at(opened)
-        t_open = to_epoch(opened_at)
-        # Evaluated at the latest event at least (a backend's clock may run ahead, see
-        # _clock_columns): every event counts, so "no later than ever" is the same.
-        if answered_last(raw, t_open, _NEVER):
-            # the last request was answered (or solved): no clock runs, no replay
-            return [int(waiting), 1, 2, None, None, None]
+        t_open = to_epoch(_at(opened))
+        # One pass: the events the replay reads, the latest instant, and whether the last
+        # request was answered (``answered_last`` evaluated "later than ever", inlined).
         types = sla_history.EVENT_TYPES
-        now = to_epoch(self.clock())
+        latest = None
+        last = None
+        last_t = -1
         events = []
         for at, kind, value in raw:
             if kind in types and isinstance(at, int):
-                if at > now:
-                    now = at
-                events.append((at if at >= t_open else t_open, kind, str(value)))
+                t = at if at >= t_open else t_open
+                if latest is None or at > latest:
+                    latest = at
+                events.append((t, kind, str(value)))
+                if (
+                    t <= _NEVER
+                    and t >= last_t
+                    and (
+                        kind == "agent_public"
+                        or kind == "customer_comment"
+                        or (kind == "status" and (value == "solved" or value == "closed"))
+                    )
+                ):
+                    last, last_t = kind, t
+        if last is not None and last != "customer_comment":
+            # the last request was answered (or solved): no clock runs, no replay
+            return [int(waiting), 1, 2, None, None, None]
+        # Evaluated at the latest event at least (a backend's clock may run ahead, see
+        # _clock_columns).
+        now = to_epoch(self.clock())
+        if latest is not None and latest > now:
+            now = latest
         events.sort(key=itemgetter(0))  # stable: events at one instant keep their order
         clock = current_clock_fast(
             self.sla,
@@ -280,7 +320,7 @@ class SlaColumns(Part):
                 if status in _DONE:
                     new = [old[0], 0, 2, None, None, None]
                 else:
-                    raw = json.loads(events) if events and events != "[]" else []
+                    raw = _loads(events) if events and events != "[]" else []
                     new = self.stored_columns(
                         status, labels, source, channel, opened, raw, plans.get(customer_id or -1)
                     )
