@@ -45,7 +45,7 @@ from oncall_tui.domain.calendars import from_epoch, to_epoch
 from oncall_tui.domain.sla_events import VALUED as VALUED
 from oncall_tui.domain.sla_events import EventType as EventType
 from oncall_tui.domain.sla_events import SlaEvent as SlaEvent
-from oncall_tui.domain.sla_policy import SlaSettings, SlaTarget, clock_target
+from oncall_tui.domain.sla_policy import SlaSettings, SlaTarget, clock_rule, clock_target
 from oncall_tui.domain.tickets import (
     Channel,
     Priority,
@@ -627,3 +627,198 @@ def current_clock(
     if last.done_at is not None or last.target is None:
         return None
     return rp.freeze(last, t_now)
+
+
+def _target_at(
+    settings: SlaSettings,
+    plan: str | None,
+    prio: Priority,
+    source: Source,
+    channel: Channel,
+    t: int,
+    next_reply: bool,
+) -> SlaTarget | None:
+    """:func:`clock_target` at epoch ``t`` (in or out of hours judged on the epoch)."""
+    resolved = clock_rule(settings, plan, prio, source, channel, next_reply)
+    if resolved is None:
+        return None
+    in_hours, out_of_hours, depends = resolved
+    if not depends:
+        return in_hours
+    return in_hours if settings.calendar.is_open_epoch(t) else out_of_hours
+
+
+def current_clock_fast(
+    settings: SlaSettings,
+    plan: str | None,
+    source: Source,
+    channel: Channel,
+    t_open: int,
+    t_now: int,
+    events: Sequence[tuple[int, str, str]],
+) -> tuple[SlaTarget, ClockState, bool, int | None, int | None, int | None] | None:
+    """What :func:`current_clock` says of the store's columns, replaying only the last clock.
+
+    For a ticket that opened new, at P3, without labels (how the store replays), on events
+    ``(epoch, type text, value)`` already sorted by instant, clamped to ``t_open`` and none
+    after ``t_now``. Returns ``(target, state, paused, breached_at, due_at, warn_at)``
+    (epochs) of the unfulfilled targeted clock, or None. The same replay as :func:`_replay`
+    (issue 22: the store's recompute), but an earlier clock never affects a later one, so
+    only the current one is kept, in local variables.
+    """
+    cal = settings.calendar
+    add = cal.add_epoch
+    between = cal.between_epoch
+    status = Status.NEW
+    labels: list[str] = []
+    prio = Priority.P3
+    n = len(events)
+    i = 0
+    # how it opened (see _replay)
+    while i < n:
+        t, kind, value = events[i]
+        if t != t_open or value in ("solved", "closed"):
+            break
+        if kind == "status":
+            status = _STATUS[value]
+        elif kind == "priority":
+            prio = _PRIORITY[value]
+        elif kind == "label_add":
+            if value not in labels:
+                labels.append(value)
+        elif kind == "label_remove":
+            if value in labels:
+                labels.remove(value)
+        else:
+            break
+        i += 1
+    # the current clock
+    next_reply = False
+    t0 = cur = t_open
+    tgt = _target_at(settings, plan, prio, source, channel, t_open, False)
+    c = 0
+    paused = False
+    pauses: list[list[int | None]] = []
+    hit: int | None = None
+    warn_hit: int | None = None
+    due_next: int | None = None
+    warn_next: int | None = None
+    running = True
+    if status in _WAITING or any(x.startswith("+") for x in labels):
+        paused = True
+        pauses.append([t_open, None])
+    if status in _DONE:
+        running = False
+    while i < n:
+        t, kind, value = events[i]
+        i += 1
+        if running and t > cur:  # advance
+            if not paused and tgt is not None:
+                if warn_hit is None and c < tgt.warn_after:
+                    if warn_next is None:
+                        amount = tgt.warn_after - c
+                        warn_next = add(cur, amount) if tgt.business else cur + amount
+                    if warn_next <= t:
+                        warn_hit = warn_next
+                if hit is None and c < tgt.seconds:
+                    if due_next is None:
+                        amount = tgt.seconds - c
+                        due_next = add(cur, amount) if tgt.business else cur + amount
+                    if due_next <= t:
+                        hit = due_next
+            if not paused:
+                c += between(cur, t) if tgt is not None and tgt.business else t - cur
+            cur = t
+        if kind == "customer_comment":
+            if status is Status.CLOSED:
+                continue
+            if status is Status.PENDING or status is Status.SOLVED:
+                status = Status.OPEN
+            labels = [x for x in labels if not x.startswith("+")]
+            if not running:  # a next-reply clock starts
+                next_reply = running = True
+                t0 = cur = t
+                tgt = _target_at(settings, plan, prio, source, channel, t, True)
+                c = 0
+                pauses = []
+                hit = warn_hit = due_next = warn_next = None
+                paused = status is Status.HOLD
+                if paused:
+                    pauses.append([t, None])
+                continue
+        elif kind == "agent_public":
+            if running:
+                running = False
+            continue
+        elif kind == "status":
+            status = _STATUS[value]
+            if status is Status.SOLVED or status is Status.CLOSED:
+                running = False
+                continue
+        elif kind == "label_add":
+            if value not in labels:
+                labels.append(value)
+        elif kind == "label_remove":
+            if value in labels:
+                labels.remove(value)
+        elif kind == "priority":
+            prio = _PRIORITY[value]
+            if running and hit is None:  # a breach is history: the clock keeps its target
+                tgt = _target_at(settings, plan, prio, source, channel, t0, next_reply)
+                due_next = warn_next = None
+                biz = tgt is not None and tgt.business
+                used = between(t0, cur) if biz else cur - t0
+                for start, end in pauses:
+                    assert start is not None
+                    stop = cur if end is None else end
+                    used -= between(start, stop) if biz else stop - start
+                c = used
+                warn_hit = None
+                if tgt is not None:
+                    if c >= tgt.seconds:
+                        hit = warn_hit = t
+                    elif c >= tgt.warn_after:
+                        warn_hit = t
+            continue
+        else:  # internal notes and automatic replies never fulfil
+            continue
+        # sync the pause with the waiting state
+        if running:
+            waiting = status in _WAITING or any(x.startswith("+") for x in labels)
+            if waiting != paused:
+                due_next = warn_next = None
+                paused = waiting
+                if waiting:
+                    pauses.append([t, None])
+                else:
+                    pauses[-1][1] = t
+    if not running or tgt is None:
+        return None
+    if t_now > cur:  # advance to now (only the breach matters: the due is recomputed)
+        if not paused:
+            if warn_hit is None and c < tgt.warn_after:
+                if warn_next is None:
+                    amount = tgt.warn_after - c
+                    warn_next = add(cur, amount) if tgt.business else cur + amount
+                if warn_next <= t_now:
+                    warn_hit = warn_next
+            if hit is None and c < tgt.seconds:
+                if due_next is None:
+                    amount = tgt.seconds - c
+                    due_next = add(cur, amount) if tgt.business else cur + amount
+                if due_next <= t_now:
+                    hit = due_next
+            c += between(cur, t_now) if tgt.business else t_now - cur
+    if hit is not None and hit <= t_now:
+        return tgt, ClockState.BREACHED, paused, hit, None, None
+    if paused:
+        return tgt, ClockState.PAUSED, True, None, None, None
+    due = due_next
+    if due is None:
+        amount = tgt.seconds - c
+        due = add(t_now, amount) if tgt.business else t_now + amount
+    warn = warn_hit if warn_hit is not None else warn_next
+    if warn is None:
+        amount = tgt.warn_after - c
+        warn = add(t_now, amount) if tgt.business else t_now + amount
+    return tgt, ClockState.ACTIVE, False, None, due, warn

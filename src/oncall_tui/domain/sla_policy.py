@@ -478,21 +478,31 @@ def clock_target(
     A channel rule wins; then, for a next-reply clock, the ``[sla.next_reply]`` override of
     the plan and priority if there is one; else the plan x priority table.
     """
-    kind = _KINDS[source, channel]
-    resolved: _Resolved | None
-    if kind is not None and kind in settings._channel_lookup:
-        resolved = settings._channel_lookup[kind]
-    elif plan is None:
-        return None
-    else:
-        key = (plan.lower(), priority)
-        if next_reply and key in settings._next_lookup:
-            resolved = settings._next_lookup[key]
-        else:
-            resolved = settings._plan_lookup.get(key)
+    resolved = clock_rule(settings, plan, priority, source, channel, next_reply)
     if resolved is None:
         return None
     in_hours, out_of_hours, depends = resolved
     if not depends:
         return in_hours
     return in_hours if settings.calendar.is_open(at) else out_of_hours
+
+
+def clock_rule(
+    settings: SlaSettings,
+    plan: str | None,
+    priority: Priority,
+    source: Source,
+    channel: Channel,
+    next_reply: bool,
+) -> _Resolved | None:
+    """The rule :func:`clock_target` picks before judging in or out of hours:
+    ``(in_hours, out_of_hours, depends_on_arrival)``, or None (no target)."""
+    kind = _KINDS[source, channel]
+    if kind is not None and kind in settings._channel_lookup:
+        return settings._channel_lookup[kind]
+    if plan is None:
+        return None
+    key = (plan.lower(), priority)
+    if next_reply and key in settings._next_lookup:
+        return settings._next_lookup[key]
+    return settings._plan_lookup.get(key)

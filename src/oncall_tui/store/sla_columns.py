@@ -9,8 +9,10 @@ policy, plan or history change.
 from __future__ import annotations
 
 import json
+import json.scanner
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from oncall_tui.domain.calendars import to_epoch
@@ -34,6 +36,32 @@ _DONE = frozenset(str(x) for x in DONE_STATUSES)
 _WAITING = frozenset(str(x) for x in PAUSED_STATUSES)
 _SOURCES = {x.value: x for x in Source}
 _CHANNELS = {x.value: x for x in Channel}
+
+_fromtimestamp = datetime.fromtimestamp
+
+
+def _iso_epoch(t: int | None) -> str | None:
+    """``iso(from_epoch(t))`` (from_epoch is UTC already)."""
+    if t is None:
+        return None
+    return _fromtimestamp(t, UTC).isoformat(timespec="seconds")[:19] + "Z"
+
+
+_scan = json.scanner.make_scanner(json.JSONDecoder())
+
+
+def _loads(text: str) -> Any:
+    """``json.loads(text)``, skipping its checks for text the store wrote (compact, no
+    surrounding whitespace); anything else goes through ``json.loads`` itself."""
+    if type(text) is not str:
+        return json.loads(text)
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration:
+        return json.loads(text)  # raises as it would
+    if end != len(text):
+        return json.loads(text)
+    return value
 
 
 def _at(text: str) -> datetime:
@@ -128,7 +156,80 @@ class SlaColumns(Part):
         """The clock columns of an open ticket from its stored text, without making a
         :class:`Ticket`: ``[paused, is_open, sla_bucket, sla_due, sla_warn_at, sla_target]``
         as :meth:`columns` computes them, ``raw`` being its SLA history as the stored JSON
-        reads (``[[epoch, type, value], ...]``; entries the store cannot read are skipped)."""
+        reads (``[[epoch, type, value], ...]``; entries the store cannot read are skipped).
+
+        The same as :meth:`stored_columns_replay`, replaying only the current clock
+        (:func:`~oncall_tui.domain.sla_clocks.current_clock_fast`; issue 22)."""
+        from oncall_tui.domain import sla_history
+        from oncall_tui.domain.sla_clocks import ClockState, current_clock_fast
+
+        waiting = status in _WAITING or (
+            '"+' in labels and any(x.startswith("+") for x in json.loads(labels))
+        )
+        t_open = to_epoch(_at(opened))
+        # One pass: the events the replay reads, the latest instant, and whether the last
+        # request was answered (``answered_last`` evaluated "later than ever", inlined).
+        types = sla_history.EVENT_TYPES
+        latest = None
+        last = None
+        last_t = -1
+        events = []
+        for at, kind, value in raw:
+            if kind in types and isinstance(at, int):
+                t = at if at >= t_open else t_open
+                if latest is None or at > latest:
+                    latest = at
+                events.append((t, kind, str(value)))
+                if (
+                    t <= _NEVER
+                    and t >= last_t
+                    and (
+                        kind == "agent_public"
+                        or kind == "customer_comment"
+                        or (kind == "status" and (value == "solved" or value == "closed"))
+                    )
+                ):
+                    last, last_t = kind, t
+        if last is not None and last != "customer_comment":
+            # the last request was answered (or solved): no clock runs, no replay
+            return [int(waiting), 1, 2, None, None, None]
+        # Evaluated at the latest event at least (a backend's clock may run ahead, see
+        # _clock_columns).
+        now = to_epoch(self.clock())
+        if latest is not None and latest > now:
+            now = latest
+        events.sort(key=itemgetter(0))  # stable: events at one instant keep their order
+        clock = current_clock_fast(
+            self.sla,
+            plan,
+            _SOURCES[source],
+            _CHANNELS[channel],
+            t_open,
+            now if now >= t_open else t_open,
+            events,
+        )
+        if clock is None:
+            return [int(waiting), 1, 2, None, None, None]
+        target, state, paused, breached_at, due_at, warn_at = clock
+        if state is ClockState.BREACHED:
+            at = _iso_epoch(breached_at)
+            return [int(paused), 1, 0, at, at, target.label]
+        if state is ClockState.PAUSED:
+            return [1, 1, 1, None, None, target.label]
+        return [0, 1, 0, _iso_epoch(due_at), _iso_epoch(warn_at), target.label]
+
+    def stored_columns_replay(
+        self,
+        status: str,
+        labels: str,
+        source: str,
+        channel: str,
+        opened: str,
+        raw: list[Any],
+        plan: str | None,
+    ) -> list[Any]:
+        """:meth:`stored_columns` through the full replay (``current_clock``): the reference
+        the fast path is tested against (tests/store/test_sla_columns_fast.py)."""
         from oncall_tui.domain import sla_history
         from oncall_tui.domain.sla_clocks import EpochEvent, answered_last
 
@@ -219,7 +320,7 @@ class SlaColumns(Part):
                 if status in _DONE:
                     new = [old[0], 0, 2, None, None, None]
                 else:
-                    raw = json.loads(events) if events and events != "[]" else []
+                    raw = _loads(events) if events and events != "[]" else []
                     new = self.stored_columns(
                         status, labels, source, channel, opened, raw, plans.get(customer_id or -1)
                     )

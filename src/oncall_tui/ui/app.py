@@ -468,7 +468,9 @@ class OncallApp(App[None]):
                 errors = tuple((o.name, o.error) for o in report.outcomes.values() if o.error)
                 errors += tuple(("sync", text) for text in report.trouble)
                 self.post_message(
-                    SyncFinished(frozenset(report.changed_ids), report.summary(), report.ok, errors)
+                    SyncFinished(
+                        frozenset(report.changed_ids), report.summary(), report.ok, errors
+                    )
                 )
                 if report.more and report.ok:  # a first sync of 100,000 tickets: no wait
                     if self.ctx.config.sync_interval is not None and not self._quit_after_sync:
@@ -667,7 +669,6 @@ class OncallApp(App[None]):
 
         if not isinstance(self.screen, HandoffScreen):
             self.push_screen(HandoffScreen(self.ctx))
-
     def action_standup(self) -> None:
         """The daily stand-up over every bug under investigation."""
         from oncall_tui.ui.screens.standup_screen import open_standup
