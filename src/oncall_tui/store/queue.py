@@ -653,6 +653,7 @@ class QueueCounter:
         less the critical span, or warning time falls in ``(since, until]``."""
         critical = timedelta(seconds=self._store.sla.critical_seconds)
         a, b = iso(since), iso(until)
+        assert a is not None and b is not None
         warn = self._warn_times
         if warn is None or warn.version != version or not warn.start <= since < until <= warn.end:
             end = until + WARN_HORIZON

@@ -47,7 +47,9 @@ def _iso_epoch(t: int | None) -> str | None:
     return _fromtimestamp(t, UTC).isoformat(timespec="seconds")[:19] + "Z"
 
 
-_scan = json.scanner.make_scanner(json.JSONDecoder())
+# (the scanner takes the decoder whose settings it follows, as JSONDecoder itself passes it;
+# typeshed names the argument's type wrongly)
+_scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 
 
 def _loads(text: str) -> Any:
