@@ -672,6 +672,8 @@ def current_clock_fast(
     status = Status.NEW
     labels: list[str] = []
     prio = Priority.P3
+    # A last entry at ``t_now`` of no kind: the loop's own step advances the clock to now.
+    events = [*events, (t_now, "", "")]
     n = len(events)
     i = 0
     # how it opened (see _replay)
@@ -794,21 +796,6 @@ def current_clock_fast(
                     pauses[-1][1] = t
     if not running or tgt is None:
         return None
-    if t_now > cur:  # advance to now (only the breach matters: the due is recomputed)
-        if not paused:
-            if warn_hit is None and c < tgt.warn_after:
-                if warn_next is None:
-                    amount = tgt.warn_after - c
-                    warn_next = add(cur, amount) if tgt.business else cur + amount
-                if warn_next <= t_now:
-                    warn_hit = warn_next
-            if hit is None and c < tgt.seconds:
-                if due_next is None:
-                    amount = tgt.seconds - c
-                    due_next = add(cur, amount) if tgt.business else cur + amount
-                if due_next <= t_now:
-                    hit = due_next
-            c += between(cur, t_now) if tgt.business else t_now - cur
     if hit is not None and hit <= t_now:
         return tgt, ClockState.BREACHED, paused, hit, None, None
     if paused:
