@@ -9,13 +9,6 @@ queue). The floor is the same key in :class:`bench.floors.BareTableApp`, measure
 that alternate with the product's (floor, product, floor, product …), so both see the same
 machine.
 
-Each timed key is sent :data:`PACE` after the last frame, not at once. Textual draws at most 60
-frames a second: a key sent right after a frame waits out the rest of that 16.7 ms before its
-own frame, so keys sent back to back measured the frame cap (~16 ms for the floor's cursor and
-page keys, whatever the machine) rather than the work a key costs, and a side that did useful
-work between keys (the queue fetching ahead) escaped the wait the other did not. A person's
-keys come further apart than a frame (a held key repeats every ~33 ms).
-
 Targets: each key's median ≤ 1.5 × the floor's median for that key; p95 ≤ 100 ms.
 """
 
@@ -23,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
-import time
 from typing import Any
 
 from bench.common import (
@@ -37,13 +29,9 @@ from bench.common import (
     stamp,
 )
 from bench.generate import cached_db, config_file, db_info
-from bench.inproc import DisplaySpy, press_untimed, product_app, quiesce
-from bench.inproc import press as _press
+from bench.inproc import DisplaySpy, press, press_untimed, product_app, quiesce
 
 RATIO = 1.5
-#: Seconds from the end of the last frame to the next timed key: more than Textual's frame
-#: interval (1/60 s), as any key a person types (holding a key repeats it every ~33 ms).
-PACE = 0.025
 P95_MS = 100.0
 #: What is typed in the filter: the first letter is the measured key; the second is timed too,
 #: for information (no target), since one letter alone may filter little.
@@ -54,15 +42,6 @@ INFO_KEYS = ("filter-2nd-char",)
 WIDE_KEYS = ("down", "pagedown")
 #: Floor and product alternate in this many rounds (full runs), each a share of the repeats.
 ROUNDS = 3
-
-
-async def press(pilot: Any, spy: DisplaySpy, key: str) -> float:
-    """:func:`bench.inproc.press`, at a person's pace: at least :data:`PACE` after the last
-    frame (see the module's docstring)."""
-    wait = PACE - (time.perf_counter() - spy.last_wall)
-    if wait > 0:
-        await asyncio.sleep(wait)
-    return await _press(pilot, spy, key)
 
 
 async def _drive(
