@@ -141,10 +141,9 @@ def run(opts: Options) -> Report:
         wide_size=WIDE_SIZE,
         reps=reps,
     )
-    floor, product, floor_wide, product_wide = _rounds(
-        db, cfg, reps, ROUNDS if not opts.quick else 1
-    )
-    report.meta["rounds"] = ROUNDS if not opts.quick else 1
+    rounds = 1 if opts.quick else ROUNDS
+    report.meta["rounds"] = rounds
+    floor, product, floor_wide, product_wide = _rounds(db, cfg, reps, rounds)
     failing: list[tuple[str, tuple[int, int]]] = []
     for key in INFO_KEYS:
         report.row(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -85,13 +84,6 @@ def _fit(columns: Sequence[Column], width: int) -> set[str]:
 
 def layout(width: int, keys: Sequence[str] | None = None, offset: int = 0) -> Layout:
     """The columns a table ``width`` cells wide shows, scrolled ``offset`` columns right."""
-    return _layout(width, None if keys is None else tuple(keys), offset)
-
-
-@lru_cache(maxsize=256)
-def _layout(width: int, keys: tuple[str, ...] | None, offset: int) -> Layout:
-    """:func:`layout`, remembered: every line of every frame asks for it (a pure function of
-    its arguments, and a :class:`Layout` is immutable)."""
     chosen = chosen_columns(keys)
     pinned = [c for c in chosen if c.pinned]
     movable = [c for c in chosen if not c.pinned]
