@@ -139,3 +139,43 @@ async def test_rows_that_changed_before_a_prefetch_are_repainted_and_the_detail_
         top = int(table.scroll_y)
         assert _subjects(table.visible_rows()) == _subjects(watch.real(top, table.size.height))
         assert not [f for f in watch.fetches if f[2]]
+
+
+async def test_the_selected_ticket_stays_selected_when_a_prefetch_finds_the_rows_moved(
+    make_app: Any, store: Any, clock: Any
+) -> None:
+    """Rows re-sorted by another process between two fetches: the cursor follows its ticket
+    (as a reload does), it does not stay on a line that now holds another one."""
+    store.tickets.insert_tickets(_tickets(clock, 700, "Login fails"))
+    app = make_app(store=store, seed=None)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("5")
+        await pilot.pause()
+        screen: Any = app.screen
+        table = screen.query_one(TicketTable)
+        watch = _Watch(table)
+        selected_at_fetch: list[int] = []
+        real = watch.real
+
+        def fetch(offset: int, limit: int) -> Any:
+            assert table._highlighted is not None
+            selected_at_fetch.append(table._highlighted.id)
+            return real(offset, limit)
+
+        watch.real = fetch
+        await pilot.press("pagedown")
+        await pilot.pause()
+        cid = store.tickets.upsert_customer(Customer(id=0, name="Acme", plan="premium"))
+        store.tickets.insert_tickets(_tickets(clock, 25, "Outage", age_hours=200, customer_id=cid))
+        for _ in range(4):
+            selected_at_fetch.clear()
+            await pilot.press("pagedown")
+            await pilot.pause()
+            if selected_at_fetch:  # the window was fetched again after this key's frame
+                assert table.current.id == selected_at_fetch[-1]  # still the selected ticket
+                assert screen._detail_id == table.current.id
+                assert _on_screen(table) == [
+                    table.render_line(y).text for y in range(table.size.height)
+                ]
+        assert table.current.subject == f"Login fails {table.cursor - 25:04d}"
+        assert not [f for f in watch.fetches if f[2]]

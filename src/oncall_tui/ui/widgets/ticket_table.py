@@ -402,8 +402,10 @@ class TicketTable(ScrollView, can_focus=True):
         runs once the moved screen is shown, while the user reads it.
 
         The rows come from the database as it is now: a line on screen whose row changed since
-        it was fetched is repainted, and if the cursor's line now holds another ticket the
-        detail follows (:class:`Highlighted`): what is shown is what the keys act on.
+        it was fetched is repainted. If the rows moved (another process re-sorted them), the
+        cursor stays on the selected ticket when the new window holds it, as a reload does;
+        else the detail follows the ticket now on the cursor's line (:class:`Highlighted`):
+        what is shown is what the keys act on.
         """
         height = max(self.size.height, 10)
         top = int(self.scroll_y)
@@ -418,6 +420,11 @@ class TicketTable(ScrollView, can_focus=True):
         for index, before in shown.items():
             if self._cached(index) != before:
                 self.refresh_line(index)
+        selected = self._highlighted
+        found = None if selected is None else self._find(selected.id)
+        if found is not None and found != self.cursor:
+            self.cursor = found  # scrolls to it and announces it (watch_cursor)
+            return
         row = self._cached(self.cursor)
         if row is not None and (self._highlighted is None or row.id != self._highlighted.id):
             self._highlighted = row
