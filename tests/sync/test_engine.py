@@ -279,32 +279,86 @@ async def test_a_pass_that_hits_the_page_cap_says_there_is_more(
     assert store.tickets.ticket_count() == 9
 
 
-async def test_the_next_page_is_read_while_this_one_is_written(store: Store, clock: Any) -> None:
+def fail_read(backend: FakeBackend, n: int) -> None:
+    """The backend's ``n``-th page request fails (a 503); the others are answered."""
+    fetch = backend.fetch_changes
+    calls = 0
+
+    async def flaky(cursor: str | None) -> Page:
+        nonlocal calls
+        calls += 1
+        if calls == n:
+            raise BackendUnavailable("fake: 503")
+        return await fetch(cursor)
+
+    backend.fetch_changes = flaky  # type: ignore[method-assign]
+
+
+def written_batches(store: Store, delay: float) -> list[list[str]]:
+    """The cursors of the pages of each transaction the engine writes (each write taking
+    ``delay`` seconds longer, as a slow disk would)."""
+    batches: list[list[str]] = []
+    apply_pages = store.remote.apply_pages
+
+    def spied(backend: str, pages: Any) -> set[int]:
+        time.sleep(delay)
+        batches.append([page.cursor for page in pages])
+        return apply_pages(backend, pages)
+
+    store.remote.apply_pages = spied  # type: ignore[method-assign]
+    return batches
+
+
+async def test_pages_that_arrive_during_a_write_are_written_together_in_order(
+    store: Store, clock: Any
+) -> None:
+    """The next pages are read while one is written; those that arrived meanwhile go into
+    the next transaction together (a first sync writes each index leaf once for several
+    pages), in order, each once, never more than WRITE_BATCH at a time."""
+    from oncall_tui.sync.engine import WRITE_BATCH
+
+    backend = FakeBackend([remote_ticket(i) for i in range(1, 20)], page_size=2)
+    engine = SyncEngine(store, [backend], clock)
+    batches = written_batches(store, delay=0.05)
+    report = await engine.run_once()
+    assert report.ok and store.tickets.ticket_count() == 19
+    assert store.sync_state.cursor("fake") == "19"
+    assert [c for batch in batches for c in batch] == [*map(str, range(2, 19, 2)), "19"]
+    assert max(map(len, batches)) == WRITE_BATCH  # pages read during a write wait for it
+
+
+async def test_pages_slower_to_read_than_to_write_are_written_one_by_one(
+    store: Store, clock: Any
+) -> None:
+    import asyncio
+
     backend = FakeBackend([remote_ticket(i) for i in range(1, 8)], page_size=2)
     engine = SyncEngine(store, [backend], clock)
     fetch = backend.fetch_changes
-    asked = 0
-    ahead: list[int] = []  # while each page is written: pages asked for beyond it
 
-    async def counted(cursor: str | None):  # type: ignore[no-untyped-def]
-        nonlocal asked
-        asked += 1
+    async def slow(cursor: str | None):  # type: ignore[no-untyped-def]
+        await asyncio.sleep(0.05)
         return await fetch(cursor)
 
-    apply_page = store.remote.apply_page
-
-    def apply(*args: Any, **kwargs: Any) -> set[int]:
-        time.sleep(0.05)  # a page that takes a while to write
-        ahead.append(asked - len(ahead) - 1)
-        return apply_page(*args, **kwargs)
-
-    backend.fetch_changes = counted  # type: ignore[method-assign]
-    store.remote.apply_page = apply  # type: ignore[method-assign]
+    backend.fetch_changes = slow  # type: ignore[method-assign]
+    batches = written_batches(store, delay=0.0)
     report = await engine.run_once()
-    assert (
-        report.ok and store.tickets.ticket_count() == 7 and store.sync_state.cursor("fake") == "7"
-    )
-    assert ahead == [1, 1, 1, 0]  # the next read overlapped each write; none after the last
+    assert report.ok and batches == [["2"], ["4"], ["6"], ["7"]]  # never waits to gather
+
+
+async def test_a_failed_read_after_pages_that_arrived_writes_them_then_says_why(
+    store: Store, clock: Any
+) -> None:
+    backend = FakeBackend([remote_ticket(i) for i in range(1, 10)], page_size=2)
+    engine = SyncEngine(store, [backend], clock)
+    fail_read(backend, 4)
+    batches = written_batches(store, delay=0.05)
+    report = await engine.run_once()
+    assert report.outcomes["fake"].error == "fake: 503"
+    assert batches == [["2", "4", "6"]]  # the pages before the failed read, then no more
+    assert store.sync_state.cursor("fake") == "6" and store.tickets.ticket_count() == 6
+    report = await engine.run_once()  # the next pass goes on from the last written page
+    assert report.ok and store.tickets.ticket_count() == 9
 
 
 async def test_a_failed_read_ahead_keeps_the_written_page_and_says_why(
@@ -312,17 +366,7 @@ async def test_a_failed_read_ahead_keeps_the_written_page_and_says_why(
 ) -> None:
     backend = FakeBackend([remote_ticket(i) for i in range(1, 6)], page_size=2)
     engine = SyncEngine(store, [backend], clock)
-    fetch = backend.fetch_changes
-    calls = 0
-
-    async def flaky(cursor: str | None):  # type: ignore[no-untyped-def]
-        nonlocal calls
-        calls += 1
-        if calls == 2:
-            raise BackendUnavailable("fake: 503")
-        return await fetch(cursor)
-
-    backend.fetch_changes = flaky  # type: ignore[method-assign]
+    fail_read(backend, 2)
     report = await engine.run_once()
     assert report.outcomes["fake"].error == "fake: 503"
     assert store.sync_state.cursor("fake") == "2" and store.tickets.ticket_count() == 2

@@ -71,6 +71,15 @@ class Remote(Part):
                 self.team.keep_chat(chat)
         return changed
 
+    def apply_pages(self, backend: str, pages: Sequence[Page]) -> set[int]:
+        """:meth:`apply_page` for each of ``pages`` in order, in one transaction (the last
+        page's cursor is the one kept)."""
+        changed: set[int] = set()
+        with self.db.atomic():
+            for page in pages:
+                changed |= self.apply_page(backend, page)
+        return changed
+
     def _apply_page(self, backend: str, page: Page, *, save_cursor: bool) -> set[int]:
         with self.db.atomic():
             self.records.mirror_only = page.relayed

@@ -51,6 +51,13 @@ T = TypeVar("T")
 
 #: Pages pulled per backend per pass; the rest continues in the next pass.
 MAX_PAGES_PER_PASS = 50
+#: Pages that arrived while the ones before were written are written together, this many at
+#: most in one transaction: a first sync's 1,000-ticket pages then write each index leaf and
+#: full-text segment once for several pages, not once per page (100,000 tickets: 98.8 s
+#: instead of 104.8 s, bench sync). The cost: a UI edit made meanwhile may wait for up to
+#: four pages' writes (~1 s on the 2-core bench machine) instead of one; pages that arrive
+#: slower than they are written still go one by one.
+WRITE_BATCH = 4
 MAX_BACKOFF = 300.0
 #: A budget wait up to this long happens inside a pass (longer ones resume in a later pass).
 MAX_INLINE_WAIT = 15.0
@@ -416,12 +423,15 @@ class SyncEngine:
             return
         cursor = await self._db(self.store.sync_state.cursor, backend.name)
         self.progress(f"{backend.name}: pulling")
-        fetching: asyncio.Future[Page] | None = asyncio.ensure_future(backend.fetch_changes(cursor))
+        # The next pages are asked for while the last ones are written: the network and the
+        # backend's work overlap with SQLite's. Nothing is stored until a page is written
+        # with its cursor, so an unused answer is simply asked again.
+        ahead = _PagesAhead(backend, cursor, limit=MAX_PAGES_PER_PASS)
+        taken = 0
         try:
-            for n in range(MAX_PAGES_PER_PASS):
-                assert fetching is not None
+            while taken < MAX_PAGES_PER_PASS:
                 try:
-                    page = await fetching
+                    batch = await ahead.take()
                 except RateLimited as exc:
                     wait = clamp_wait(exc.retry_after)
                     self._block(backend.name, wait, outcome)
@@ -438,16 +448,12 @@ class SyncEngine:
                         self.store.sync_state.log, backend.name, "error", f"pull failed: {exc}"
                     )
                     return
-                fetching = None
-                if not page.done and not page.wait_hint and n + 1 < MAX_PAGES_PER_PASS:
-                    # Ask for the next page while this one is written: the network and the
-                    # backend's work overlap with SQLite's. Nothing is stored until a page is
-                    # written with its cursor, so an unused answer is simply asked again.
-                    fetching = asyncio.ensure_future(backend.fetch_changes(page.cursor))
-                changed = await self._db(self.store.remote.apply_page, backend.name, page)
+                taken += len(batch)
+                changed = await self._db(self.store.remote.apply_pages, backend.name, batch)
                 report.changed_ids |= changed
-                outcome.pulled += len(page.tickets)
-                outcome.skipped += len(page.quarantined)
+                outcome.pulled += sum(len(page.tickets) for page in batch)
+                outcome.skipped += sum(len(page.quarantined) for page in batch)
+                page = batch[-1]  # a page that ends a stream or asks to wait comes last
                 if page.done:
                     return
                 if page.wait_hint:
@@ -466,15 +472,61 @@ class SyncEngine:
                     await self.sleep(hint)
                 # Local edits made meanwhile go out between pages, not after a long first sync.
                 await self._drain(report)
-                if fetching is None and n + 1 < MAX_PAGES_PER_PASS:
+                if page.wait_hint and taken < MAX_PAGES_PER_PASS:
                     self.progress(f"{backend.name}: pulling")
-                    fetching = asyncio.ensure_future(backend.fetch_changes(page.cursor))
+                    await ahead.close()
+                    ahead = _PagesAhead(backend, page.cursor, limit=MAX_PAGES_PER_PASS - taken)
             outcome.more = True  # the page cap bounds one pass, not the sync: go on at once
         finally:
-            if fetching is not None:  # a pass that ended early drops its read-ahead
-                fetching.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await fetching
+            await ahead.close()  # a pass that ended early drops its read-ahead
+
+
+class _PagesAhead:
+    """A backend's next pages, each asked for as soon as the one before arrived, at most
+    :data:`WRITE_BATCH` of them waiting to be written; up to ``limit`` pages, ending after a
+    page that is the stream's last or asks to wait (its cursor is then the caller's to go on
+    from). A failed request ends it too: its error is raised by :meth:`take` once the pages
+    before it were taken."""
+
+    def __init__(self, backend: Backend, cursor: str | None, *, limit: int) -> None:
+        self._backend = backend
+        self._ready: asyncio.Queue[Page | Exception] = asyncio.Queue(maxsize=WRITE_BATCH)
+        self._held: Page | Exception | None = None
+        self._task = asyncio.ensure_future(self._fetch(cursor, limit))
+
+    async def _fetch(self, cursor: str | None, limit: int) -> None:
+        for _ in range(limit):
+            try:
+                page = await self._backend.fetch_changes(cursor)
+            except Exception as exc:  # noqa: BLE001 - handed to the writer, in order
+                await self._ready.put(exc)
+                return
+            await self._ready.put(page)
+            if page.done or page.wait_hint:
+                return
+            cursor = page.cursor
+
+    async def take(self) -> list[Page]:
+        """The pages that arrived (at least one, waited for; at most :data:`WRITE_BATCH`),
+        in order; raises the error of the request after the last page taken."""
+        item = self._held if self._held is not None else await self._ready.get()
+        self._held = None
+        if isinstance(item, Exception):
+            raise item
+        batch = [item]
+        while len(batch) < WRITE_BATCH and not self._ready.empty():
+            item = self._ready.get_nowait()
+            if isinstance(item, Exception):
+                self._held = item  # the pages before it are written first
+                break
+            batch.append(item)
+        return batch
+
+    async def close(self) -> None:
+        """Stop asking; an answer in flight is dropped."""
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self._task
 
 
 def describe_error(exc: BaseException) -> str:
