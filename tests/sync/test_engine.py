@@ -361,6 +361,29 @@ async def test_a_failed_read_after_pages_that_arrived_writes_them_then_says_why(
     assert report.ok and store.tickets.ticket_count() == 9
 
 
+async def test_a_read_cancelled_from_inside_is_an_error_of_the_pass_not_a_hang(
+    store: Store, clock: Any
+) -> None:
+    import asyncio
+
+    backend = FakeBackend([remote_ticket(i) for i in range(1, 6)], page_size=2)
+    engine = SyncEngine(store, [backend], clock)
+    fetch = backend.fetch_changes
+
+    async def cut_short(cursor: str | None) -> Page:
+        if cursor == "2":
+            raise asyncio.CancelledError  # e.g. a library's own timeout, not the app's
+        return await fetch(cursor)
+
+    backend.fetch_changes = cut_short  # type: ignore[method-assign]
+    report = await asyncio.wait_for(engine.run_once(), timeout=10)
+    assert "cut short" in (report.outcomes["fake"].error or "")
+    assert store.sync_state.cursor("fake") == "2"  # the page before it was written
+    backend.fetch_changes = fetch  # type: ignore[method-assign]
+    report = await engine.run_once()
+    assert report.ok and store.tickets.ticket_count() == 5
+
+
 async def test_a_failed_read_ahead_keeps_the_written_page_and_says_why(
     store: Store, clock: Any
 ) -> None:

@@ -506,11 +506,26 @@ class _PagesAhead:
                 return
             cursor = page.cursor
 
+    async def _next(self) -> Page | Exception:
+        """The next page or error, waited for. A request cancelled from inside (not by
+        :meth:`close`) ends the asking without either: that is an error of the pull, not a
+        wait forever."""
+        if self._held is not None:
+            item, self._held = self._held, None
+            return item
+        getter = asyncio.ensure_future(self._ready.get())
+        await asyncio.wait({getter, self._task}, return_when=asyncio.FIRST_COMPLETED)
+        if getter.done() or not self._ready.empty():
+            return getter.result() if getter.done() else await getter
+        getter.cancel()
+        if not self._task.cancelled():
+            self._task.result()  # raises what ended it, if anything did
+        return BackendUnavailable(f"{self._backend.name}: a page request was cut short")
+
     async def take(self) -> list[Page]:
         """The pages that arrived (at least one, waited for; at most :data:`WRITE_BATCH`),
         in order; raises the error of the request after the last page taken."""
-        item = self._held if self._held is not None else await self._ready.get()
-        self._held = None
+        item = await self._next()
         if isinstance(item, Exception):
             raise item
         batch = [item]
