@@ -12,10 +12,9 @@ The daily integrity check is due in every run (its marks are cleared first): it 
 by table, in name order, paced (``oncall_tui.store.integrity``), starting ``START_DELAY`` (6
 minutes) after the app started, so the first window holds the start-up's work after the first
 paint and not the check. A second run (full runs only) starts the round at the tickets table,
-the largest (1 GB with its indexes at a million tickets; its pages are read one per step, so
-the check can pause between them, and its rows are scanned), and its window begins a few
-seconds before the check does (a settle of ``START_DELAY`` less 5 s): the check's busiest
-window, with the ticks and the minute recounts around it.
+whose b-tree walk is the check's largest step that cannot be paused, and its window begins a
+few seconds before the check does (a settle of ``START_DELAY`` less 5 s): the worst window the
+check makes, with the ticks and the minute recounts around it.
 
 Target: app CPU ≤ 1 % of one core averaged over the window, in both runs.
 """
@@ -109,7 +108,7 @@ def run(opts: Options) -> Report:
     )
     if worst_pct:
         report.target(
-            f"idle CPU ≤ {LIMIT_PCT:.0f} % of a core, the check walking the tickets table",
+            f"idle CPU ≤ {LIMIT_PCT:.0f} % of a core, the check's largest step in the window",
             worst.median,
             LIMIT_PCT,
             "<=",
