@@ -154,3 +154,33 @@ def test_a_pushed_tickets_answer_mid_stream_leaves_the_streams_stale_index_to_it
     assert store.db.execute("SELECT ticket_id FROM fts_stale").fetchall() == [(1,)]
     store.remote.apply_page("zendesk", Page(comments=(), done=True))
     assert store.queue.queue_count(parse_query("kernel")) == 1
+
+
+def test_a_page_of_new_tickets_in_several_statements_lands_whole_and_in_order(
+    store: Store,
+) -> None:
+    """New tickets go in by multi-row statements, as many rows as the variable limit lets
+    each hold: with a low limit a page takes several, the last one short, and every ticket
+    still lands once, numbered in page order, its labels and assignee indexed by triggers."""
+    import sqlite3
+
+    columns = len(store.db.execute("SELECT * FROM tickets LIMIT 0").description)
+    store.db.conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, columns * 7)  # 7 rows each
+    tickets = tuple(
+        remote_ticket(
+            n,
+            labels=("needs-eng",) if n % 3 == 0 else (),
+            assignee="sam" if n % 2 else None,
+        )
+        for n in range(1, 51)  # 7 statements of 7 rows and one of 1
+    )
+    changed = store.remote.apply_page("zendesk", Page(tickets=tickets))
+    rows = store.db.execute("SELECT id, remote_id FROM tickets ORDER BY id").fetchall()
+    assert [remote for _id, remote in rows] == [str(n) for n in range(1, 51)]
+    assert changed == {tid for tid, _remote in rows}
+    labelled = store.db.execute(
+        "SELECT t.remote_id FROM ticket_labels l JOIN tickets t ON t.id = l.ticket_id "
+        "WHERE l.label = 'needs-eng' ORDER BY t.id"
+    ).fetchall()
+    assert [r for (r,) in labelled] == [str(n) for n in range(3, 51, 3)]
+    assert store.queue.queue_count(parse_query("assignee:sam")) == 25

@@ -267,6 +267,10 @@ def import_sqlite_utils() -> ModuleType:
     return sqlite_utils
 
 
+#: Rows in one statement of :meth:`Database.insert_rows` (fewer if the connection's variable
+#: limit asks it).
+ROWS_PER_INSERT = 500
+
 #: Leading keywords of statements that can never open a transaction: for these, sqlite-utils'
 #: ``execute`` does exactly what the bare connection does (Python's sqlite3 opens a
 #: transaction only before INSERT, UPDATE, DELETE and REPLACE).
@@ -336,6 +340,31 @@ class Database:
             return self.conn.execute(sql, parameters)
         cursor: sqlite3.Cursor = self.full.execute(sql, parameters)
         return cursor
+
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Insert ``rows`` (values in ``columns``' order) with multi-row ``VALUES``
+        statements, up to :data:`ROWS_PER_INSERT` rows each.
+
+        Not ``executemany``: each of its rows is a statement of its own, and a statement
+        that writes a table with triggers (``tickets``) keeps a statement journal (a copy of
+        each page it changes, so that it alone can be undone; past 64 KiB, in a temporary
+        file). Row by row, every row copies again the pages it touches, a leaf of each of
+        the table's 15 indexes: ~64 MB for a page of 1,000 tickets. Measured on 100,000
+        tickets in pages of 1,000: 15 s row by row, 8 s in statements of 500 rows, 7 s with
+        no trigger at all.
+        """
+        if not rows:
+            return
+        limit = self.conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        per = max(1, min(ROWS_PER_INSERT, limit // max(1, len(columns))))
+        one = "(" + ", ".join("?" * len(columns)) + ")"
+        head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+        for start in range(0, len(rows), per):
+            part = rows[start : start + per]
+            values = [value for row in part for value in row]
+            self.conn.execute(head + ", ".join([one] * len(part)), values)
 
     @contextmanager
     def atomic(self) -> Iterator[Database]:

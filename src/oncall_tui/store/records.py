@@ -257,11 +257,7 @@ class Records(Part):
             values["remote_updated_at"] = iso(rt.updated_at)
             rows.append(values)
         columns = list(rows[0])
-        self.db.conn.executemany(
-            f"INSERT INTO tickets ({', '.join(columns)}) "
-            f"VALUES ({', '.join(':' + c for c in columns)})",
-            rows,
-        )
+        self.db.insert_rows("tickets", columns, [[row[c] for c in columns] for row in rows])
         ids = self._ticket_ids((str(rt.source), rt.remote_id) for rt in fresh)
         self._adopt_pending(list(ids))
         return set(ids.values())
