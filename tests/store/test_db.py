@@ -264,3 +264,28 @@ def test_processes_opening_a_new_database_at_once_migrate_it_once(tmp_path: Path
             assert len(names) == len(set(names)) == SCHEMA_VERSION
         finally:
             store.close()
+
+
+def test_bulk_writes_in_several_statements_touch_exactly_the_rows_named(tmp_path: Path) -> None:
+    """``insert_rows`` and ``update_rows`` split their rows into multi-row statements as the
+    variable limit allows: every row is written once, in order, and no other row is touched;
+    ``or_ignore`` leaves out a row a uniqueness constraint refuses, as ``INSERT OR IGNORE``."""
+    store = open_store(tmp_path / "oncall.db")
+    db = store.db
+    db.conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, k TEXT UNIQUE, a TEXT, b INTEGER)")
+    db.conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 9)  # 3 rows of 3, or of 2 + id
+    db.insert_rows("t", ("k", "a", "b"), [(f"k{n}", f"a{n}", n) for n in range(1, 12)])
+    assert db.execute("SELECT id, k, b FROM t ORDER BY id").fetchall() == [
+        (n, f"k{n}", n) for n in range(1, 12)
+    ]
+    db.insert_rows("t", ("k", "a", "b"), [("k3", "again", 0), ("k12", "a12", 12)], or_ignore=True)
+    assert db.execute("SELECT a FROM t WHERE k = 'k3'").fetchone() == ("a3",)
+    assert db.execute("SELECT count(*) FROM t").fetchone() == (12,)
+    with pytest.raises(sqlite3.IntegrityError):
+        db.insert_rows("t", ("k", "a", "b"), [("k1", "dup", 0)])
+    db.update_rows("t", ("a", "b"), [(f"new{n}", None, n) for n in (2, 3, 5, 7, 11)])
+    rows = dict(db.execute("SELECT id, a || '/' || coalesce(b, 'null') FROM t").fetchall())
+    for n in range(1, 13):
+        expected = f"new{n}/null" if n in (2, 3, 5, 7, 11) else f"a{n}/{n}"
+        assert rows[n] == expected, n
+    store.close()

@@ -172,9 +172,11 @@ class Records(Part):
                 self.db.execute("DELETE FROM fts_stale")
             refresh = changed | grown | stale
         else:
-            self.db.conn.executemany(
-                "INSERT OR IGNORE INTO fts_stale (ticket_id) VALUES (?)",
+            self.db.insert_rows(
+                "fts_stale",
+                ("ticket_id",),
                 [(tid,) for tid in sorted(grown - changed)],
+                or_ignore=True,
             )
             refresh = changed
         if refresh:
@@ -308,10 +310,10 @@ class Records(Part):
         )
         orphans = [rc for rc in comments if (str(rc.source), rc.ticket_remote_id) not in tickets]
         if orphans:
-            self.db.conn.executemany(
-                "INSERT OR IGNORE INTO pending_comments (source, ticket_remote_id, remote_id, "
-                "author, author_handle, body, public, created_at, author_role) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            self.db.insert_rows(
+                "pending_comments",
+                ("source", "ticket_remote_id", "remote_id", "author", "author_handle", "body")
+                + ("public", "created_at", "author_role"),
                 [
                     (
                         str(rc.source),
@@ -326,6 +328,7 @@ class Records(Part):
                     )
                     for rc in orphans
                 ],
+                or_ignore=True,
             )
         tids = sorted({t[0] for t in tickets.values()})
         have: set[tuple[int, str]] = set()
@@ -346,9 +349,9 @@ class Records(Part):
             new.append((found[0], rc))
         if not new:
             return set()
-        self.db.conn.executemany(
-            "INSERT OR IGNORE INTO comments (ticket_id, remote_id, author, body, public, "
-            "created_at, author_role) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        self.db.insert_rows(
+            "comments",
+            ("ticket_id", "remote_id", "author", "body", "public", "created_at", "author_role"),
             [
                 (
                     tid,
@@ -361,6 +364,7 @@ class Records(Part):
                 )
                 for tid, rc in new
             ],
+            or_ignore=True,
         )
         said: dict[int, list[SlaEvent]] = {}
         customer_said: dict[int, tuple[datetime, str]] = {}
@@ -430,13 +434,11 @@ class Records(Part):
                 else:
                     updates.append((first, text, *new, tid))
         # Only what changed: an unchanged clock leaves the clock columns' indexes alone.
-        self.db.conn.executemany(
-            "UPDATE tickets SET first_response_at = ?, sla_events = ? WHERE id = ?", history
-        )
-        self.db.conn.executemany(
-            "UPDATE tickets SET first_response_at = ?, sla_events = ?, paused = ?, "
-            "is_open = ?, sla_bucket = ?, sla_due = ?, sla_warn_at = ?, sla_target = ? "
-            "WHERE id = ?",
+        self.db.update_rows("tickets", ("first_response_at", "sla_events"), history)
+        self.db.update_rows(
+            "tickets",
+            ("first_response_at", "sla_events", "paused", "is_open", "sla_bucket", "sla_due")
+            + ("sla_warn_at", "sla_target"),
             updates,
         )
         if whole:
