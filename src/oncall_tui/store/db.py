@@ -362,17 +362,9 @@ class Database:
         no trigger at all. Row by row also hands the GIL back and forth for every row (see
         :meth:`update_rows`).
         """
-        if not rows:
-            return
-        limit = self.conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        per = max(1, min(ROWS_PER_INSERT, limit // max(1, len(columns))))
-        one = "(" + ", ".join("?" * len(columns)) + ")"
         verb = "INSERT OR IGNORE" if or_ignore else "INSERT"
         head = f"{verb} INTO {table} ({', '.join(columns)}) VALUES "
-        for start in range(0, len(rows), per):
-            part = rows[start : start + per]
-            values = [value for row in part for value in row]
-            self.conn.execute(head + ", ".join([one] * len(part)), values)
+        self._in_statements(head, "", len(columns), rows)
 
     def update_rows(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
@@ -387,16 +379,22 @@ class Database:
         when busy (one measurement: 60,000 inserts from a thread, 0.4 s with the main thread
         idle, 59 s with it busy in Python; 1.2 s in statements of 500 rows).
         """
-        if not rows:
-            return
         assert len({row[-1] for row in rows}) == len(rows), "one update per id"
         width = len(columns) + 1
-        limit = self.conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        per = max(1, min(ROWS_PER_INSERT, limit // width))
-        one = "(" + ", ".join("?" * width) + ")"
         sets = ", ".join(f"{c} = v.column{i}" for i, c in enumerate(columns, start=1))
         head = f"UPDATE {table} SET {sets} FROM (VALUES "
         tail = f") AS v WHERE {table}.id = v.column{width}"
+        self._in_statements(head, tail, width, rows)
+
+    def _in_statements(
+        self, head: str, tail: str, width: int, rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """``head`` + a ``VALUES`` list of up to :data:`ROWS_PER_INSERT` rows of ``width``
+        values (fewer if the variable limit asks it) + ``tail``, run until ``rows`` are all
+        in."""
+        limit = self.conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        per = max(1, min(ROWS_PER_INSERT, limit // max(1, width)))
+        one = "(" + ", ".join("?" * width) + ")"
         for start in range(0, len(rows), per):
             part = rows[start : start + per]
             values = [value for row in part for value in row]
