@@ -136,3 +136,61 @@ def test_killed_mid_pull_resumes_without_loss(tmp_path: Path, kill_after_pages: 
         assert integrity_ok(db)
     finally:
         stop()
+
+
+def test_killed_mid_comment_stream_resumes_with_every_comment_once(tmp_path: Path) -> None:
+    """A first sync's comment events are written by multi-row statements: killed -9 while
+    they arrive, the next passes go on, and every comment is in its thread exactly once."""
+    from datetime import timedelta
+
+    from oncall_tui.domain.remote import RemoteComment
+    from oncall_tui.domain.tickets import Source
+
+    clock = SystemClock()
+    now = clock()
+    tickets = [remote_ticket(i, remote_id=str(1000 + i), opened_at=now - timedelta(hours=2),
+                             updated_at=now - timedelta(hours=2)) for i in range(1, 41)]
+    comments = [
+        RemoteComment(source=Source.HELPDESK, ticket_remote_id=str(1000 + i),
+                      remote_id=str(50_000 + 10 * i + n), author="Alice Agent",
+                      body=f"step {n} on {1000 + i}", public=True,
+                      created_at=now - timedelta(minutes=90 - 10 * n), author_role="staff")
+        for i in range(1, 41) for n in range(3)
+    ]
+    fake = ZendeskFake(tickets=tickets, comments=comments, clock=clock, export_lag=0,
+                       export_rate_per_minute=None, export_page_size=20, comments_page_size=7)
+    fake.faults = FaultPlan(probabilities={Fault.LATENCY: 1.0}, latency=0.15)
+    url, stop = serve_on_loopback(fake)
+    try:
+        config, db = write_config(tmp_path, url), tmp_path / "cache.db"
+        victim = sync_once(tmp_path, config, db)
+        wait_for(lambda: sum(1 for e in fake.log if "ticket_events" in e.path) >= 3)
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(10)
+        assert integrity_ok(db)
+        fake.faults = FaultPlan()
+        for _ in range(6):
+            done = sync_once(tmp_path, config, db)
+            out, err = done.communicate(timeout=60)
+            assert done.returncode == 0, out + err
+            store = open_store(db)
+            stored = store.db.execute("SELECT count(*) FROM comments").fetchone()[0]
+            store.close()
+            if stored >= len(comments):
+                break
+        store = open_store(db)
+        try:
+            rows = store.db.execute(
+                "SELECT t.remote_id, c.remote_id, c.body FROM comments c "
+                "JOIN tickets t ON t.id = c.ticket_id"
+            ).fetchall()
+            assert sorted(rows) == sorted(
+                (c.ticket_remote_id, c.remote_id, c.body) for c in comments
+            )  # every comment, in its own thread, none twice
+            assert store.tickets.ticket_count() == 40
+            assert store.db.execute("SELECT count(*) FROM pending_comments").fetchone() == (0,)
+        finally:
+            store.close()
+        assert integrity_ok(db)
+    finally:
+        stop()
