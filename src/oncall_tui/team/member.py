@@ -17,9 +17,11 @@ on ``$JS.API.CONSUMER.CREATE.<stream>.*.<filter>`` decide which groups a member 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import secrets as random_names
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from oncall_tui.domain import team as wire
@@ -28,7 +30,7 @@ from oncall_tui.domain.remote import RemoteComment, RemoteCustomer, RemoteRemova
 from oncall_tui.domain.tickets import Source
 from oncall_tui.settings.team import TeamConfig
 from oncall_tui.sync.base import Backend, Page, PushResult, SyncError, decode_cursor, encode_cursor
-from oncall_tui.team.connect import Connection
+from oncall_tui.team.connect import Connection, TeamUnavailable
 
 #: Messages per fetch (one page, one transaction).
 BATCH = 2000
@@ -52,12 +54,45 @@ def sources_for(team: TeamConfig) -> tuple[Source, ...]:
     return tuple(s for s in Source if team.groups.get(s))
 
 
-@dataclass
 class _Consumer:
-    name: str
-    sub: Any
-    next_seq: int
-    pending: int
+    """One pull consumer and the inbox its deliveries come to.
+
+    The inbox is a plain subscription whose callback only collects what arrives: nats-py's
+    ``fetch`` waits for each message with a task, a ``uuid4`` and a ``wait_for`` (~20 us a
+    message, most of a member's event-loop time in a first replay, where the store thread
+    waits for the GIL it holds). Deliveries a pull asked for that arrive after it gave up
+    stay in :attr:`arrived` for the next one, in order.
+    """
+
+    def __init__(self, name: str, next_seq: int, pending: int) -> None:
+        self.name = name
+        self.next_seq = next_seq
+        """Stream sequence of the next message this consumer should deliver."""
+        self.pending = pending
+        self.delivered = 0
+        """Consumer sequence of the last delivery taken (one more per delivery: no acks)."""
+        self.arrived: list[Any] = []
+        self.wanted = 0
+        self.status: str | None = None
+        self.signal = asyncio.Event()
+        self.sub: Any = None
+
+    async def take(self, msg: Any) -> None:
+        """The inbox's callback (on the event loop: keep it short)."""
+        headers = msg.headers
+        status = headers.get("Status") if headers else None
+        if status is None:
+            if msg.reply.startswith("$JS.ACK."):  # anything else is not a delivery
+                self.arrived.append(msg)
+                if len(self.arrived) >= self.wanted:
+                    self.signal.set()
+        elif status != "100":  # 100: a heartbeat; 404/408: no more now; else an error
+            self.status = f"{status} {headers.get('Description', '')}".strip()
+            self.signal.set()
+
+
+class MessagesLost(Exception):
+    """Deliveries of a consumer did not all reach us (a reconnect, or another reader)."""
 
 
 class TeamFeed:
@@ -73,40 +108,92 @@ class TeamFeed:
         """Up to one batch of (subject, payload, sequence) after stream sequence ``after``,
         and how many more are waiting.
 
+        Only the last message's sequence is read (the metadata of every message costs
+        ~9 us); the first's and the last's consumer sequences show that none was lost in
+        between. When some were, the consumer is made again at ``after`` and read once more.
+
         Raises:
             SyncError: the servers cannot be reached, or refuse this filter.
         """
-        from nats import errors as nerr
-
-        try:
-            js = await self.connection.open()
-            consumer = self._consumers.get(subject)
-            if consumer is None or consumer.next_seq != after + 1:
-                consumer = await self._consumer(js, subject, after)
-            elif consumer.pending == 0:
-                info = await js.consumer_info(self.team.stream, consumer.name)
-                consumer.pending = int(info.num_pending or 0)
-            if consumer.pending == 0:
-                return [], 0
+        for attempt in (1, 2):
             try:
-                msgs = await consumer.sub.fetch(
-                    min(self.batch, consumer.pending), timeout=FETCH_TIMEOUT
-                )
-            except nerr.TimeoutError:
-                msgs = []
-        except SyncError:
-            raise
-        except Exception as exc:
-            self._consumers.pop(subject, None)
-            raise self.connection.error(exc, f"reading {subject}") from None
-        out: list[tuple[str, bytes, int]] = []
-        for msg in msgs:
-            meta = msg.metadata
-            seq = int(meta.sequence.stream)
-            out.append((msg.subject, msg.data, seq))
-            consumer.next_seq = seq + 1
-            consumer.pending = int(meta.num_pending)
-        return out, consumer.pending
+                return await self._fetch(subject, after)
+            except MessagesLost as lost:
+                await self._drop(subject, on_server=True)
+                if attempt == 2:
+                    raise TeamUnavailable(f"team: reading {subject}: {lost}") from None
+            except SyncError:
+                raise
+            except Exception as exc:
+                await self._drop(subject, on_server=False)
+                raise self.connection.error(exc, f"reading {subject}") from None
+        raise AssertionError("unreachable")
+
+    async def _drop(self, subject: str, *, on_server: bool) -> None:
+        """Forget a consumer: its inbox always, the consumer itself when the link is sound
+        (on a broken one the delete would wait its timeout; the server drops it when idle)."""
+        consumer = self._consumers.pop(subject, None)
+        if consumer is None:
+            return
+        if on_server and self.connection.js is not None:
+            await _quietly_delete(self.connection.js, self.team.stream, consumer)
+        else:
+            with contextlib.suppress(Exception):
+                await consumer.sub.unsubscribe()
+
+    async def _fetch(self, subject: str, after: int) -> tuple[list[tuple[str, bytes, int]], int]:
+        js = await self.connection.open()
+        consumer = self._consumers.get(subject)
+        if consumer is None or consumer.next_seq != after + 1:
+            consumer = await self._consumer(js, subject, after)
+        elif consumer.pending == 0 and not consumer.arrived:
+            info = await js.consumer_info(self.team.stream, consumer.name)
+            consumer.pending = int(info.num_pending or 0)
+        if consumer.pending == 0 and not consumer.arrived:
+            return [], 0
+        want = min(self.batch, max(consumer.pending, len(consumer.arrived)))
+        msgs = await self._pull(consumer, want)
+        if not msgs:
+            return [], consumer.pending
+        first, last = msgs[0].metadata, msgs[-1].metadata
+        if (
+            first.sequence.consumer != consumer.delivered + 1
+            or last.sequence.consumer - first.sequence.consumer + 1 != len(msgs)
+        ):
+            raise MessagesLost(
+                f"deliveries {consumer.delivered + 1}-{last.sequence.consumer} arrived as "
+                f"{len(msgs)} messages"
+            )
+        consumer.delivered = int(last.sequence.consumer)
+        consumer.next_seq = int(last.sequence.stream) + 1
+        consumer.pending = int(last.num_pending)
+        seq = int(last.sequence.stream)
+        return [(msg.subject, msg.data, seq) for msg in msgs], consumer.pending
+
+    async def _pull(self, consumer: _Consumer, want: int) -> list[Any]:
+        """Up to ``want`` deliveries: those that arrived already, then one pull request for
+        the rest (``no_wait``: the server ends it at once with a 404 when it has fewer)."""
+        if len(consumer.arrived) < want:
+            consumer.wanted = want
+            consumer.status = None
+            consumer.signal.clear()
+            request = json.dumps({"batch": want - len(consumer.arrived), "no_wait": True})
+            nc = self.connection.nc
+            await nc.publish(
+                f"$JS.API.CONSUMER.MSG.NEXT.{self.team.stream}.{consumer.name}",
+                request.encode(),
+                reply=consumer.sub.subject,
+            )
+            waiting = asyncio.wait_for(consumer.signal.wait(), FETCH_TIMEOUT)
+            with contextlib.suppress(TimeoutError):
+                await self.connection.request(waiting, f"reading {consumer.name}")
+            status = consumer.status or ""
+            if status and not status.startswith(("404", "408")):
+                raise MessagesLost(f"the server answered {status}")
+            if not status and not consumer.arrived:  # a no_wait pull is answered at once
+                raise MessagesLost("no answer to a pull")
+        msgs, consumer.arrived = consumer.arrived[:want], consumer.arrived[want:]
+        return msgs
 
     async def _consumer(self, js: Any, subject: str, after: int) -> _Consumer:
         from nats.js import api
@@ -130,8 +217,9 @@ class TeamFeed:
         info = await self.connection.request(
             js.add_consumer(self.team.stream, config), f"reading {subject}"
         )
-        sub = await js.pull_subscribe_bind(consumer=name, stream=self.team.stream)
-        consumer = _Consumer(name, sub, after + 1, int(info.num_pending or 0))
+        consumer = _Consumer(name, after + 1, int(info.num_pending or 0))
+        nc = self.connection.nc
+        consumer.sub = await nc.subscribe(nc.new_inbox(), cb=consumer.take)
         self._consumers[subject] = consumer
         return consumer
 
@@ -264,9 +352,7 @@ class TeamBackend:
             raise unsupported(self.name, op)
         return await self.inner.push(op)
 
-    async def lookup(
-        self, op: Op, taken: frozenset[str] = frozenset()
-    ) -> PushResult | None:
+    async def lookup(self, op: Op, taken: frozenset[str] = frozenset()) -> PushResult | None:
         """Asked of the member's own adapter."""
         if self.inner is None:
             return None
