@@ -43,8 +43,15 @@ def checks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str | None]]:
 
 
 async def start_and_settle(app: Any) -> None:
+    """Run the app until its due check ended (in its child process: a few hundred ms)."""
     async with app.run_test(size=SIZE) as pilot:
         await pilot.app.workers.wait_for_complete()
+        for _ in range(200):
+            await pilot.pause()
+            running = [w for w in app.workers if w.group == "integrity" and not w.is_finished]
+            if app._integrity_at is None and not running:
+                break
+            await asyncio.sleep(0.05)
         await pilot.pause()
 
 
@@ -157,7 +164,10 @@ def test_paced_check_covers_every_table_and_sleeps_its_share(
     monkeypatch.setattr(integrity.time, "thread_time", lambda: next(cpu))
     stop = RecordedPauses()
     sound: list[str] = []
-    assert check_paced(db, after=None, stop=stop, sound=sound.append, duty=0.01) is None
+    assert (
+        check_paced(db, after=None, stop=stop, sound=sound.append, duty=0.01, in_child=False)
+        is None
+    )
     conn = sqlite3.connect(db)
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE rootpage > 0")}
     indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
@@ -169,11 +179,15 @@ def test_paced_check_covers_every_table_and_sleeps_its_share(
     assert used - 0.05 <= paid <= used + 1e-9  # all of it paid back but the last slice
 
 
-def test_paced_check_names_damage_in_a_table(tmp_path: Path, clock: Any) -> None:
+@pytest.mark.parametrize("in_child", [True, False], ids=["child", "in-process"])
+def test_paced_check_names_damage_in_a_table(tmp_path: Path, clock: Any, in_child: bool) -> None:
     db = seeded_db(tmp_path / "x.db", clock)
     zero_root_page(db, "tickets")
     sound: list[str] = []
-    problem = check_paced(db, after=None, stop=threading.Event(), sound=sound.append, duty=1.0)
+    stop = threading.Event()
+    problem = check_paced(
+        db, after=None, stop=stop, sound=sound.append, duty=1.0, in_child=in_child
+    )
     assert problem is not None and problem != "ok"
     assert "tickets" not in sound and "comments" in sound  # name order: comments before
 
@@ -181,14 +195,22 @@ def test_paced_check_names_damage_in_a_table(tmp_path: Path, clock: Any) -> None
 def test_paced_check_goes_on_after_a_table_and_stops_when_told(tmp_path: Path, clock: Any) -> None:
     db = seeded_db(tmp_path / "x.db", clock)
     sound: list[str] = []
-    assert (
-        check_paced(db, after="team_outgoing", stop=threading.Event(), sound=sound.append) is None
-    )
-    assert sound and all(name > "team_outgoing" for name in sound)
+    stop = threading.Event()
+    for in_child in (True, False):
+        sound.clear()
+        assert (
+            check_paced(db, after="team_outgoing", stop=stop, sound=sound.append, in_child=in_child)
+            is None
+        )
+        assert sound and all(name > "team_outgoing" for name in sound)
+        assert sound == sorted(sound)
 
     stop = RecordedPauses(stop_after=1)
     sound.clear()
-    assert check_paced(db, after=None, stop=stop, sound=sound.append, slice_s=0.0) is None
+    assert (
+        check_paced(db, after=None, stop=stop, sound=sound.append, slice_s=0.0, in_child=False)
+        is None
+    )
     assert len(stop.pauses) == 1 and len(sound) <= 1  # nothing checked after the stop
 
 
@@ -313,7 +335,10 @@ def test_paced_check_cpu_in_any_window_is_bounded(
     monkeypatch.setattr(integrity.time, "thread_time", thread_time)
     monkeypatch.setattr(integrity, "STEPS", 20)  # many small steps: ~10 s of CPU in all
     duty, window = 0.001, 300.0
-    assert check_paced(db, after=None, stop=Pauses(), sound=lambda _: None, duty=duty) is None
+    found = check_paced(
+        db, after=None, stop=Pauses(), sound=lambda _: None, duty=duty, in_child=False
+    )
+    assert found is None
     assert sum(c for _t, c in spent) > 3.0  # far more than one window may hold
     worst = max(sum(c for t, c in spent if start <= t < start + window) for start, _ in spent)
     assert 1.0 < worst <= 1.0 + duty * window + integrity.SLICE + 0.004
