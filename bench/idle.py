@@ -3,7 +3,8 @@
 A fresh headless app process (:mod:`bench.runner`) paints the queue with a *running* clock
 (starting at the frozen "now" and moving in real time, so every 1-second tick changes the
 countdowns and scans for SLA crossings, as in real use), then measures its own CPU time
-(``getrusage``, all threads) over the window, which starts at the first paint: five minutes in
+(``getrusage``, all threads, plus its child processes: the integrity check runs in one) over
+the window, which starts at the first paint: five minutes in
 a full run (so the work after the first paint — the counts, the background integrity check —
 and five minute ticks with their recounts are all in it), 3 s with ``--quick`` (after one
 second). Nobody presses a key. The bare one-label app is measured the same way.
@@ -12,7 +13,8 @@ The daily integrity check is due in every run (its marks are cleared first): it 
 by table, in name order, paced (``oncall_tui.store.integrity``), starting ``START_DELAY`` (6
 minutes) after the app started, so the first window holds the start-up's work after the first
 paint and not the check. A second run (full runs only) starts the round at the tickets table,
-whose b-tree walk is the check's largest step that cannot be paused, and its window begins a
+whose b-tree walk is the check's largest (paused inside only in the child process, on apsw's
+SQLite), and its window begins a
 few seconds before the check does (a settle of ``START_DELAY`` less 5 s): the worst window the
 check makes, with the ticks and the minute recounts around it.
 
