@@ -18,6 +18,7 @@ import pytest
 
 from oncall_tui.domain import team as wire
 from oncall_tui.domain.tickets import Source
+from oncall_tui.team.member import BATCH
 from tests.fakes import remote_ticket
 from tests.team.conftest import NatsNode
 
@@ -103,7 +104,7 @@ def test_a_member_killed_mid_replay_resumes_with_every_record_once(
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and victim.poll() is None:
         stored, _ = tickets_in(db)
-        if 0 < stored < COUNT // 2:  # a batch or more stored, most of the stream still to come
+        if 0 < stored <= COUNT - 2 * BATCH:  # a batch or more stored, two or more to come
             break
         time.sleep(0.02)
     assert victim.poll() is None, "the member finished before it could be killed"
