@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -164,3 +166,27 @@ __all__ = [
     "SlackFake",
     "ZendeskFake",
 ]
+
+
+# -- the CLI as processes ----------------------------------------------------------------------
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "oncall_tui", *args]
+
+
+def env(tmp_path: Path) -> dict[str, str]:
+    """A child's environment: its own home and config folders, no keyring, the demo
+    backends' tokens (a member drops them: it reads the stream)."""
+    environ = dict(os.environ)
+    environ.update(
+        HOME=str(tmp_path / "home"),
+        XDG_CONFIG_HOME=str(tmp_path / "home" / "config"),
+        XDG_DATA_HOME=str(tmp_path / "home" / "data"),
+        PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+        ONCALL_TUI_ZENDESK_TOKEN="service",
+        ONCALL_TUI_GITHUB_TOKEN="service",
+        ONCALL_TUI_SLACK_TOKEN="service",
+        PYTHONUNBUFFERED="1",
+    )
+    return environ

@@ -6,17 +6,16 @@ publishing anything twice."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.team.conftest import NatsNode
+from tests.team.helpers import cli, env
 
 pytestmark = pytest.mark.slow
 
@@ -36,25 +35,6 @@ def three_free_ports() -> int:
             for s in sockets:
                 s.close()
     raise RuntimeError("no three free ports")
-
-
-def cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "oncall_tui", *args]
-
-
-def env(tmp_path: Path) -> dict[str, str]:
-    environ = dict(os.environ)
-    environ.update(
-        HOME=str(tmp_path / "home"),
-        XDG_CONFIG_HOME=str(tmp_path / "home" / "config"),
-        XDG_DATA_HOME=str(tmp_path / "home" / "data"),
-        PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
-        ONCALL_TUI_ZENDESK_TOKEN="service",
-        ONCALL_TUI_GITHUB_TOKEN="service",
-        ONCALL_TUI_SLACK_TOKEN="service",
-        PYTHONUNBUFFERED="1",
-    )
-    return environ
 
 
 def wait_for(path: Path, text: str, timeout: float, after: int = 0) -> float:

@@ -5,11 +5,9 @@ once (real nats-server, real processes)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +19,7 @@ from oncall_tui.domain.tickets import Source
 from oncall_tui.team.member import BATCH
 from tests.fakes import remote_ticket
 from tests.team.conftest import NatsNode
+from tests.team.helpers import cli, env
 
 pytestmark = pytest.mark.slow
 
@@ -51,25 +50,9 @@ async def fill_stream(url: str) -> None:
 
 
 def member(tmp_path: Path, config: Path, db: Path) -> subprocess.Popen[str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("ONCALL_TUI_")}
-    environ.update(
-        HOME=str(tmp_path / "home"),
-        XDG_CONFIG_HOME=str(tmp_path / "home" / "config"),
-        XDG_DATA_HOME=str(tmp_path / "home" / "data"),
-        PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
-    )
+    environ = {k: v for k, v in env(tmp_path).items() if not k.startswith("ONCALL_TUI_")}
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "oncall_tui",
-            "--config",
-            str(config),
-            "--db",
-            str(db),
-            "sync",
-            "--once",
-        ],
+        cli("--config", str(config), "--db", str(db), "sync", "--once"),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
