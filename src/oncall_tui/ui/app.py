@@ -227,11 +227,18 @@ class OncallApp(App[None]):
         self._update_sync_status()
         self.call_after_refresh(self._report_damaged_rows)
         self._watch_terminal()
-        if str(self.ctx.store.path) != ":memory:" and self._integrity_due():
-            from oncall_tui.store.integrity import START_DELAY
+        if str(self.ctx.store.path) != ":memory:":
+            self.call_after_refresh(self._schedule_integrity)
 
-            self._integrity_at = self.ctx.clock() + START_DELAY
-            self.call_after_refresh(self.start_integrity_when_due)
+    def _schedule_integrity(self) -> None:
+        """Set when a due integrity check starts; after the first frame, as it reads the ticket
+        store, which the queue does not need to show its first rows."""
+        if self._integrity_stop.is_set() or not self._integrity_due():
+            return
+        from oncall_tui.store.integrity import START_DELAY
+
+        self._integrity_at = self.ctx.clock() + START_DELAY
+        self.start_integrity_when_due()
 
     def start_integrity_when_due(self) -> None:
         """Start the due integrity check once the clock reaches :attr:`_integrity_at` (a few

@@ -76,7 +76,9 @@ class EscalationBar(Static):
         if self.watching:
             self.watch(self.app, "store_revision", self._store_changed, init=False)
             self.call_after_refresh(self._store_changed)
-        self.tick()
+        # After the first frame: the escalation store (and the ticket and draft stores it
+        # brings) loads once the queue is on screen, not before it.
+        self.call_after_refresh(self.tick)
 
     @property
     def _ctx(self) -> Any:
