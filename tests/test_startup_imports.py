@@ -52,6 +52,9 @@ NOT_BEFORE_FIRST_FRAME = (
     "oncall_tui.ui.screens.queue_layout",
     "oncall_tui.ui.screens.queue_notices",
     "oncall_tui.ui.desktop_notify",  # the first SLA crossing or watched-ticket change
+    # the escalation bar's first look, and the integrity check's due test, follow the frame
+    "oncall_tui.store.escalation",
+    "oncall_tui.store.drafts",
 )
 #: Not even imported by the modules the app starts from (the first frame of an empty cache
 #: does need them: these tests' cache is empty).
