@@ -426,12 +426,20 @@ def fresh_copy(src: Path, dest_dir: Path) -> Path:
     return dest
 
 
-def config_file(user: str | None = None) -> Path:
-    """A config file for the app under test: the demo user, so "My queue" has rows."""
+#: A help desk nobody answers (the discard port on loopback): the app builds its sync engine
+#: as for a real user, and the engine's first pass fails at once, offline.
+OFFLINE_BACKEND = '\n[backends.zendesk]\nurl = "http://127.0.0.1:9"\n'
+#: Its token, from the environment (the benchmark children have no keyring).
+OFFLINE_TOKEN = {"ONCALL_TUI_ZENDESK_TOKEN": "bench@example.com/token:offline"}
+
+
+def config_file(user: str | None = None, *, backend: bool = False) -> Path:
+    """A config file for the app under test: the demo user, so "My queue" has rows; with
+    ``backend``, a help desk configured too (:data:`OFFLINE_BACKEND`), as every real user has."""
     user = user or _vocab().DEMO_USER
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    path = CACHE_DIR / "bench-config.toml"
-    text = f'user = "{user}"\nsync_interval = 0\n'
+    path = CACHE_DIR / ("bench-config-backend.toml" if backend else "bench-config.toml")
+    text = f'user = "{user}"\nsync_interval = 0\n' + (OFFLINE_BACKEND if backend else "")
     if not path.exists() or path.read_text() != text:
         path.write_text(text)
     return path

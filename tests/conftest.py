@@ -116,6 +116,7 @@ def settle_factory() -> Callable[[Any], Any]:
     """A run_before for snapshots: wait for workers, stop the cursor blink."""
 
     async def settle(pilot: Any) -> None:
+        await pilot.pause()  # the sync engine starts after the first frame
         await pilot.app.workers.wait_for_complete()
         await pilot.pause(0.3)  # the side detail follows the cursor after a short rest
 

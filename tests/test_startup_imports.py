@@ -7,6 +7,7 @@ bug-report domain for the form, the subcommands' parsers for a subcommand.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -65,17 +66,30 @@ NOT_AT_IMPORT = (
 )
 
 
-@pytest.mark.parametrize("seeded", [False, True], ids=["empty-cache", "demo-tickets"])
-def test_queue_first_frame_imports_only_what_it_needs(tmp_path: Path, seeded: bool) -> None:
+#: With a backend configured (every real user): the sync engine is built after the first frame.
+SYNC_STACK = ("oncall_tui.sync.engine", "oncall_tui.sync.factory", "httpx")
+BACKEND = '\n[backends.zendesk]\nurl = "http://127.0.0.1:9"\n'
+
+
+@pytest.mark.parametrize(
+    ("seeded", "backend"),
+    [(False, False), (True, False), (True, True)],
+    ids=["empty-cache", "demo-tickets", "demo-tickets-with-a-backend"],
+)
+def test_queue_first_frame_imports_only_what_it_needs(
+    tmp_path: Path, seeded: bool, backend: bool
+) -> None:
     db = tmp_path / "cache.db"
     store = open_store(db)  # created and migrated here: the child opens an up-to-date one
-    late = NOT_BEFORE_FIRST_FRAME
+    late: tuple[str, ...] = NOT_BEFORE_FIRST_FRAME
     if seeded:  # a queue with tickets does not explain an empty result either
         seed_store(store, make_demo_data(datetime(2026, 11, 23, 18, 30, tzinfo=UTC), seed=1))
         late = NOT_AT_IMPORT
     store.close()
     config = tmp_path / "config.toml"
-    config.write_text('user = "alex"\nsync_interval = 0\n')
+    config.write_text('user = "alex"\nsync_interval = 0\n' + (BACKEND if backend else ""))
+    if backend:
+        late = (*late, *SYNC_STACK)
     code = textwrap.dedent(
         f"""
         import asyncio, sys
@@ -99,8 +113,10 @@ def test_queue_first_frame_imports_only_what_it_needs(tmp_path: Path, seeded: bo
         assert not loaded, loaded
         """
     )
+    env = dict(os.environ, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+    env.pop("ONCALL_TUI_ZENDESK_TOKEN", None)
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env
     )
     assert result.returncode == 0, result.stderr[-2000:]
 

@@ -441,6 +441,7 @@ async def test_the_sync_log_screen_shows_the_quarantined_record(
         adapter = zendesk(url, clock)
         app = make_app(seed=None, backend=adapter)
         async with app.run_test(size=(160, 40)) as pilot:
+            await pilot.pause()  # the engine starts after the first frame
             await app.workers.wait_for_complete()
             await pilot.pause()
             app.push_screen(SyncLogScreen(app.ctx.store, app.ctx.config.sla))
@@ -485,6 +486,7 @@ async def test_huge_fields_are_cut_at_ingestion_and_the_ui_stays_quick(
     )
     app = make_app(seed=None, backend=adapter)
     async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()  # the engine starts after the first frame
         await app.workers.wait_for_complete()
         await pilot.pause()
         store = app.ctx.store

@@ -109,6 +109,7 @@ async def test_a_background_sync_page_resorts_under_the_cursor(make_app: Any) ->
     backend = FakeBackend([])
     app = make_app(backend=backend)
     async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()  # the engine starts after the first frame
         await app.workers.wait_for_complete()
         await pilot.press(ALL_OPEN)
         await pilot.pause()

@@ -21,6 +21,7 @@ async def test_failed_change_is_shown_retried_and_discarded(make_app: Any) -> No
     config = Config(user="alex@support.example", sync_interval=None, undo_seconds=0)
     app = make_app(seed=None, backend=backend, config=config)
     async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()  # the engine starts after the first frame
         await app.workers.wait_for_complete()
         store = app.ctx.store
         tid = store.tickets.find_ticket("helpdesk", "1").id
@@ -70,6 +71,7 @@ async def test_a_parked_change_is_sent_now_or_discarded(make_app: Any, fault: st
     config = Config(user="alex@support.example", sync_interval=None, undo_seconds=0)
     app = make_app(seed=None, backend=backend, config=config)
     async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()  # the engine starts after the first frame
         await app.workers.wait_for_complete()
         store = app.ctx.store
         tid = store.tickets.find_ticket("helpdesk", "1").id
@@ -125,6 +127,7 @@ async def test_the_sync_loop_survives_an_unexpected_error(make_app: Any) -> None
     app = make_app(seed=None, backend=backend, config=config)
     calls = {"n": 0}
     async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()  # the engine starts after the first frame
         real = app.engine.run_once
 
         async def flaky() -> Any:

@@ -17,6 +17,7 @@ async def test_sync_on_start_and_on_ctrl_r(make_app: Any) -> None:
     backend = FakeBackend([remote_ticket(1, subject="Pulled from the help desk")])
     app = make_app(seed=None, backend=backend)
     async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()  # the engine starts after the first frame
         await app.workers.wait_for_complete()
         await pilot.pause()
         store = app.ctx.store
@@ -34,10 +35,39 @@ async def test_sync_on_start_and_on_ctrl_r(make_app: Any) -> None:
         )
 
 
+async def test_the_engine_is_built_after_the_first_frame(make_app: Any) -> None:
+    """Building the engine imports httpx, the adapters and the keyring (~100 ms): the queue's
+    first frame does not wait for it. Until then the status says sync is starting (not "local
+    only"), and ctrl+r says so too."""
+    built: list[bool] = []
+    backend = FakeBackend([remote_ticket(1)])
+    app = make_app(seed=None, backend=backend)
+    factory = app.ctx.engine_factory
+
+    def counting(a: Any) -> Any:
+        built.append(True)
+        return factory(a)
+
+    app.ctx.engine_factory = counting
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert not built and app.engine is None
+        assert app.sync_status == "starting sync"
+        app.action_sync_now()  # ctrl+r in that moment: it says so, not "no backend"
+        await pilot.pause()
+        notes = [str(n.message) for n in app._notifications]
+        assert "Sync is starting." in notes and not any("No backend" in n for n in notes)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert built == [True] and app.engine is not None
+        assert app.ctx.store.tickets.ticket_count() == 1
+        assert "online" in app.sync_status
+
+
 async def test_local_edit_shows_pending_then_settles(make_app: Any) -> None:
     backend = FakeBackend([remote_ticket(1)])
     app = make_app(seed=None, backend=backend)
     async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()  # the engine starts after the first frame
         await app.workers.wait_for_complete()
         await pilot.press("5")
         await pilot.pause()
@@ -114,6 +144,7 @@ async def test_conflict_is_shown_in_the_detail_and_resolved_with_keys(make_app: 
     backend = FakeBackend([remote_ticket(1, priority=Priority.P1)])
     app = make_app(seed=None, backend=backend)
     async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()  # the engine starts after the first frame
         await app.workers.wait_for_complete()
         store = app.ctx.store
         tid = store.tickets.find_ticket("helpdesk", "1").id

@@ -42,6 +42,7 @@ async def test_watched_ticket_changed_by_a_sync_is_told_once(make_app: Any) -> N
     backend = FakeBackend([remote_ticket(1), remote_ticket(2)])
     app = make_app(backend=backend)
     async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()  # the engine starts after the first frame
         await app.workers.wait_for_complete()
         await pilot.pause()
         store = app.ctx.store

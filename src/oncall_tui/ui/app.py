@@ -145,6 +145,8 @@ class OncallApp(App[None]):
         super().__init__()
         self.ctx = ctx
         self.engine = None
+        self._engine_pending = False
+        """The engine is built after the first frame (a backend is configured)."""
         self.database_error: str | None = None
         """Set when the database turned out damaged; the CLI prints it after exit."""
         self._last_sync: str | None = None
@@ -220,15 +222,27 @@ class OncallApp(App[None]):
         for notice in self.ctx.notices:
             self.notify(notice, timeout=10, markup=False)
         if self.ctx.engine_factory is not None:
-            self.engine = self.ctx.engine_factory(self)
-            if self.engine is not None:  # its progress reaches the status line
-                self.engine.progress = lambda text: self.post_message(SyncProgress(text))
-            self.run_sync()
+            # The engine (httpx, the adapters, the keyring: ~180 modules, ~100 ms) is built
+            # once the queue is on screen: its first pass could not show anything sooner.
+            self._engine_pending = True
+            self.call_after_refresh(self._start_engine)
         self._update_sync_status()
         self.call_after_refresh(self._report_damaged_rows)
         self._watch_terminal()
         if str(self.ctx.store.path) != ":memory:":
             self.call_after_refresh(self._schedule_integrity)
+
+    def _start_engine(self) -> None:
+        """Build the sync engine and start its loop (after the first frame)."""
+        self._engine_pending = False
+        if self._integrity_stop.is_set():  # quit before the first frame was shown
+            return
+        factory = self.ctx.engine_factory
+        self.engine = factory(self) if factory is not None else None
+        if self.engine is not None:  # its progress reaches the status line
+            self.engine.progress = lambda text: self.post_message(SyncProgress(text))
+            self.run_sync()
+        self._update_sync_status()
 
     def _schedule_integrity(self) -> None:
         """Set when a due integrity check starts; after the first frame, as it reads the ticket
@@ -546,6 +560,9 @@ class OncallApp(App[None]):
     def action_sync_now(self) -> None:
         """Sync now; changes waiting out their undo window may go now too (asked first)."""
         if self.engine is None:
+            if self._engine_pending:  # the first frame is on screen; the engine follows it
+                self.notify("Sync is starting.", timeout=3)
+                return
             self.notify("No backend is configured: oncall-tui is working locally.", timeout=4)
             return
         waiting = self.ctx.store.outbox.waiting_count(self.ctx.clock())
@@ -623,7 +640,7 @@ class OncallApp(App[None]):
         pending = counts.get("pending", 0) + counts.get("inflight", 0) - waiting
         failed = counts.get("failed", 0)
         if self.engine is None:
-            parts = ["local only"]
+            parts = ["starting sync" if self._engine_pending else "local only"]
         elif activity:
             parts = [activity]
         else:
