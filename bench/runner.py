@@ -2,8 +2,9 @@
 
 ``python -m bench.runner bare`` runs a bare Textual app that paints one label;
 ``python -m bench.runner app --db PATH --config PATH --now ISO`` builds the app exactly as
-``oncall-tui --db PATH --config PATH --now ISO`` does (``cli.build_parser`` +
-``cli.open_app_context`` + ``OncallApp(ctx)``) and runs it headless at 120×40.
+``oncall-tui --db PATH --config PATH --now ISO`` does (the collector paused as in
+``cli/launch.py``, ``cli.build_parser`` + ``cli.open_app_context`` + ``OncallApp(ctx)``) and
+runs it headless at 120×40.
 
 The child prints ``MARK first_paint <seconds since its own start>`` on stdout the moment the
 first frame with content is composed: for the app, the first frame in which ``TicketTable``
@@ -227,6 +228,9 @@ def main(argv: list[str]) -> int:
         _install_spy(app, MarkLabel, plan, profiler)
         app.run(headless=True, size=size)
     elif plan.kind == "app":
+        from oncall_tui.startup import pause_collector
+
+        pause_collector()  # first thing, as the console script does (oncall_tui/cli/launch.py)
         import oncall_tui.cli.main as cli
 
         cli_args = ["--db", str(plan.db)]

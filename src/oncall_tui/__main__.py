@@ -2,6 +2,6 @@
 
 import sys
 
-from oncall_tui.cli.main import main
+from oncall_tui.cli.launch import main
 
 sys.exit(main())

@@ -353,6 +353,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         complete_if_asked(parser)
     args = parser.parse_args(argv)
+    if args.command is not None:  # the app resumes the collector after loading (startup.py)
+        from oncall_tui.startup import resume_collector
+
+        resume_collector()
     from oncall_tui.store import StoreError
 
     try:

@@ -29,6 +29,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from oncall_tui.settings.paths import styles_dir
+from oncall_tui.startup import resume_collector
 from oncall_tui.ui.commands import BindingCommands
 from oncall_tui.ui.context import AppContext
 from oncall_tui.ui.messages import SyncFinished, SyncProgress, SyncStarted
@@ -63,12 +64,14 @@ def _freeze_startup_objects() -> None:
     full collection. ``gc.freeze()`` moves them to the permanent generation; the collector keeps
     working as usual for everything created afterwards. Done once per process: cyclic garbage
     that exists at this moment is kept, and there is next to none at start-up (a test session
-    that builds many apps freezes only at the first).
+    that builds many apps freezes only at the first). The console script paused the collector
+    while the modules loaded (:mod:`oncall_tui.startup`): from here it runs again.
     """
     global _startup_frozen
     if not _startup_frozen:
         _startup_frozen = True
         gc.freeze()
+    resume_collector()
 
 
 def _damage(error: BaseException) -> bool:
