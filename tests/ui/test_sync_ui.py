@@ -8,6 +8,8 @@ import pytest
 
 from oncall_tui.domain.query import parse_query
 from oncall_tui.ui.screens.choice_screen import ChoiceScreen
+from oncall_tui.ui.screens.queue_empty import empty_context
+from oncall_tui.ui.widgets.empty_state import explain_empty
 from tests.fakes import FakeBackend, remote_ticket
 
 pytestmark = pytest.mark.anyio
@@ -49,9 +51,12 @@ async def test_the_engine_is_built_after_the_first_frame(make_app: Any) -> None:
         return factory(a)
 
     app.ctx.engine_factory = counting
+    app.ctx.demo = False  # a user's own empty cache, not the demo's
     async with app.run_test(size=(120, 40)) as pilot:
         assert not built and app.engine is None
         assert app.sync_status == "starting sync"
+        why, _tips = explain_empty(empty_context(app.screen))  # the cache is empty
+        assert why == "No tickets yet: the first sync is under way.", why
         app.action_sync_now()  # ctrl+r in that moment: it says so, not "no backend"
         await pilot.pause()
         notes = [str(n.message) for n in app._notifications]

@@ -148,8 +148,9 @@ class OncallApp(App[None]):
         super().__init__()
         self.ctx = ctx
         self.engine = None
-        self._engine_pending = False
-        """The engine is built after the first frame (a backend is configured)."""
+        self.engine_pending = False
+        """A backend is configured and the engine is built after the first frame: until then
+        the status and the empty queue say sync is starting, not "local only"."""
         self.database_error: str | None = None
         """Set when the database turned out damaged; the CLI prints it after exit."""
         self._last_sync: str | None = None
@@ -227,7 +228,7 @@ class OncallApp(App[None]):
         if self.ctx.engine_factory is not None:
             # The engine (httpx, the adapters, the keyring: ~180 modules, ~100 ms) is built
             # once the queue is on screen: its first pass could not show anything sooner.
-            self._engine_pending = True
+            self.engine_pending = True
             self.call_after_refresh(self._start_engine)
         self._update_sync_status()
         self.call_after_refresh(self._report_damaged_rows)
@@ -237,7 +238,7 @@ class OncallApp(App[None]):
 
     def _start_engine(self) -> None:
         """Build the sync engine and start its loop (after the first frame)."""
-        self._engine_pending = False
+        self.engine_pending = False
         if self._integrity_stop.is_set():  # quit before the first frame was shown
             return
         factory = self.ctx.engine_factory
@@ -563,7 +564,7 @@ class OncallApp(App[None]):
     def action_sync_now(self) -> None:
         """Sync now; changes waiting out their undo window may go now too (asked first)."""
         if self.engine is None:
-            if self._engine_pending:  # the first frame is on screen; the engine follows it
+            if self.engine_pending:  # the first frame is on screen; the engine follows it
                 self.notify("Sync is starting.", timeout=3)
                 return
             self.notify("No backend is configured: oncall-tui is working locally.", timeout=4)
@@ -643,7 +644,7 @@ class OncallApp(App[None]):
         pending = counts.get("pending", 0) + counts.get("inflight", 0) - waiting
         failed = counts.get("failed", 0)
         if self.engine is None:
-            parts = ["starting sync" if self._engine_pending else "local only"]
+            parts = ["starting sync" if self.engine_pending else "local only"]
         elif activity:
             parts = [activity]
         else:

@@ -82,5 +82,6 @@ def empty_context(queue: EmptyHost) -> EmptyContext:
         demo=bool(ctx is not None and ctx.demo),
         backends=backends,
         syncing=bool(getattr(app, "syncing", False)),
+        starting=engine is None and bool(getattr(app, "engine_pending", False)),
         history_days=queue.config.history_days,
     )

@@ -66,6 +66,9 @@ class EmptyContext:
     backends: tuple[BackendSync, ...] = ()
     """Configured backends (empty: local only)."""
     syncing: bool = False
+    starting: bool = False
+    """A backend is configured and the sync engine is being built (right after the first
+    frame): its first pass follows."""
     history_days: int = 90
 
 
@@ -132,6 +135,11 @@ def _first_run(ctx: EmptyContext) -> tuple[str, list[str]]:
     config = str(ctx.config_path) if ctx.config_path else "the config file"
     if ctx.demo:
         return "The demo has no tickets.", ["Start it again: oncall-tui --demo"]
+    if ctx.starting:
+        return (
+            "No tickets yet: the first sync is under way.",
+            ["The status line shows its progress; L opens the sync log."],
+        )
     if not ctx.backends:
         return (
             "No tickets yet: no backend is configured, so there is nothing to sync from.",
