@@ -193,44 +193,6 @@ def test_any_remote_text_is_stored_inert(
     codename: str | None,
     contacts: list[str],
 ) -> None:
-    # a fresh database for each example: what one example queued (the removal of a waiting
-    # "+" label after the customer's comment) must not become the base of the next one's edit
-    store = open_store(tmp_path_factory.mktemp("hostile") / "test.db", clock=clock)
-    try:
-        check_page_is_inert(
-            store,
-            subject,
-            body,
-            requester,
-            assignee,
-            url,
-            labels,
-            remote_id,
-            author,
-            name,
-            plan,
-            codename,
-            contacts,
-        )
-    finally:
-        store.close()
-
-
-def check_page_is_inert(
-    store: Store,
-    subject: str,
-    body: str,
-    requester: str | None,
-    assignee: str | None,
-    url: str | None,
-    labels: list[str],
-    remote_id: str,
-    author: str,
-    name: str,
-    plan: str,
-    codename: str | None,
-    contacts: list[str],
-) -> None:
     page = Page(
         tickets=(
             ticket(
@@ -247,13 +209,19 @@ def check_page_is_inert(
         customers=(customer(name=name, plan=plan, codename=codename, contacts=tuple(contacts)),),
         cursor=json.dumps({"after": subject}),  # adapters encode cursors as ASCII JSON
     )
-    changed = store.remote.apply_page("zendesk", page)
-    assert len(changed) == 1
-    assert_inert(store)
-    read_everything(store)
-    # the same page again changes nothing and writes no duplicate comment
-    assert store.remote.apply_page("zendesk", page) == set()
-    assert store.db.execute("SELECT count(*) FROM comments").fetchone()[0] == 1
+    # a fresh database for each example: what one example queued (the removal of a waiting
+    # "+" label after the customer's comment) must not become the base of the next one's edit
+    store = open_store(tmp_path_factory.mktemp("hostile") / "test.db", clock=clock)
+    try:
+        changed = store.remote.apply_page("zendesk", page)
+        assert len(changed) == 1
+        assert_inert(store)
+        read_everything(store)
+        # the same page again changes nothing and writes no duplicate comment
+        assert store.remote.apply_page("zendesk", page) == set()
+        assert store.db.execute("SELECT count(*) FROM comments").fetchone()[0] == 1
+    finally:
+        store.close()
 
 
 def test_megabyte_subjects_and_bodies_are_stored_and_searchable(store: Store) -> None:
